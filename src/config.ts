@@ -1,0 +1,204 @@
+/**
+ * The service's configuration: one typed object, read from environment variables and
+ * validated at start. A bad value throws a ConfigError naming the variable; the CLI
+ * prints it and exits non-zero. Defaults are the embedded development set-up: SQLite
+ * under ./data, the built-in TSA, the development PKI under ./certs-dev, port 8080.
+ */
+import path from 'node:path';
+
+export type AppEnv = 'development' | 'test' | 'production';
+export type KeyAlgorithmName = 'ECDSA-P256' | 'ECDSA-P384' | 'RSA-2048' | 'RSA-3072';
+
+export type DatabaseConfig =
+  | { client: 'sqlite'; filename: string }
+  | { client: 'postgres'; connectionString: string };
+
+export type KeySource =
+  | { kind: 'dev' }
+  | { kind: 'pem'; keyFile: string; certFile: string; chainFile?: string }
+  | { kind: 'pkcs12'; p12File: string; password: string };
+
+export interface Config {
+  env: AppEnv;
+  host: string;
+  port: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  dataDir: string;
+  blobDir: string;
+  database: DatabaseConfig;
+  /** Unreferenced blobs and temp files older than this are removed at start. */
+  orphanGraceSeconds: number;
+  devCertsDir: string;
+  keyAlgorithm: KeyAlgorithmName;
+  sealing: KeySource;
+  tsa: {
+    /** External RFC 3161 URL; when absent the built-in TSA is used. */
+    url?: string;
+    timeoutMs: number;
+    key: KeySource;
+    policyOid: string;
+    /** Serve the built-in TSA at POST /tsa. */
+    serveHttp: boolean;
+  };
+  evidence: { policyOid: string; issuerName: string };
+  intake: { maxDocumentBytes: number; maxDocuments: number; allowedMediaTypes: string[]; maxMetadataBytes: number };
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Policy OIDs under the UUID arc 2.25 (ITU-T X.667), which needs no registration. */
+export const DEFAULT_EVIDENCE_POLICY_OID = '2.25.207873870924118063405925183359524853025';
+export const DEFAULT_TSA_POLICY_OID = '2.25.207873870924118063405925183359524853026';
+
+const DEFAULT_MEDIA_TYPES = [
+  'application/pdf',
+  'application/xml',
+  'text/xml',
+  'text/plain',
+  'image/png',
+  'image/jpeg',
+  'image/tiff',
+  'application/vnd.oasis.opendocument.text',
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+];
+
+function str(env: Env, name: string): string | undefined {
+  const v = env[name];
+  return v === undefined || v.trim() === '' ? undefined : v.trim();
+}
+
+function int(env: Env, name: string, dflt: number, min: number, max: number): number {
+  const raw = str(env, name);
+  if (raw === undefined) return dflt;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `expected a whole number, got "${raw}"`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], dflt: T): T {
+  const raw = str(env, name);
+  if (raw === undefined) return dflt;
+  if (!(allowed as readonly string[]).includes(raw)) throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${raw}"`);
+  return raw as T;
+}
+
+function bool(env: Env, name: string, dflt: boolean): boolean {
+  const raw = str(env, name);
+  if (raw === undefined) return dflt;
+  if (['1', 'true', 'yes', 'on'].includes(raw.toLowerCase())) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw.toLowerCase())) return false;
+  throw new ConfigError(name, `expected true or false, got "${raw}"`);
+}
+
+function oid(env: Env, name: string, dflt: string): string {
+  const raw = str(env, name) ?? dflt;
+  if (!/^[0-2](\.(0|[1-9]\d*))+$/.test(raw)) throw new ConfigError(name, `not a dotted OID: "${raw}"`);
+  return raw;
+}
+
+function database(env: Env, dataDir: string): DatabaseConfig {
+  const raw = str(env, 'DATABASE_URL');
+  if (raw === undefined) return { client: 'sqlite', filename: path.join(dataDir, 'registered-mail.sqlite') };
+  if (/^postgres(ql)?:\/\//.test(raw)) {
+    try {
+      new URL(raw);
+    } catch {
+      throw new ConfigError('DATABASE_URL', 'not a valid postgres:// URL');
+    }
+    return { client: 'postgres', connectionString: raw };
+  }
+  if (raw.startsWith('sqlite:')) {
+    const file = raw.replace(/^sqlite:(\/\/)?/, '');
+    if (file === '') throw new ConfigError('DATABASE_URL', 'sqlite: URL names no file');
+    return { client: 'sqlite', filename: path.resolve(file) };
+  }
+  throw new ConfigError('DATABASE_URL', 'expected postgres://… or sqlite:PATH');
+}
+
+function keySource(env: Env, prefix: 'SEAL' | 'TSA'): KeySource {
+  const keyFile = str(env, `${prefix}_KEY_FILE`);
+  const certFile = str(env, `${prefix}_CERT_FILE`);
+  const p12File = str(env, `${prefix}_P12_FILE`);
+  if (p12File) {
+    if (keyFile || certFile) throw new ConfigError(`${prefix}_P12_FILE`, `give either ${prefix}_P12_FILE or ${prefix}_KEY_FILE/${prefix}_CERT_FILE, not both`);
+    const password = env[`${prefix}_P12_PASSWORD`];
+    if (password === undefined) throw new ConfigError(`${prefix}_P12_PASSWORD`, `required with ${prefix}_P12_FILE`);
+    return { kind: 'pkcs12', p12File: path.resolve(p12File), password };
+  }
+  if (keyFile || certFile) {
+    if (!keyFile) throw new ConfigError(`${prefix}_KEY_FILE`, `required with ${prefix}_CERT_FILE`);
+    if (!certFile) throw new ConfigError(`${prefix}_CERT_FILE`, `required with ${prefix}_KEY_FILE`);
+    const chainFile = str(env, `${prefix}_CHAIN_FILE`);
+    return { kind: 'pem', keyFile: path.resolve(keyFile), certFile: path.resolve(certFile), chainFile: chainFile && path.resolve(chainFile) };
+  }
+  return { kind: 'dev' };
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const appEnv = oneOf(env, 'APP_ENV', ['development', 'test', 'production'] as const, 'development');
+  const dataDir = path.resolve(str(env, 'DATA_DIR') ?? './data');
+  const tsaUrl = str(env, 'TSA_URL');
+  if (tsaUrl !== undefined) {
+    let u: URL;
+    try {
+      u = new URL(tsaUrl);
+    } catch {
+      throw new ConfigError('TSA_URL', 'not a valid URL');
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ConfigError('TSA_URL', 'must be http(s)');
+  }
+  const mediaTypes = str(env, 'ALLOWED_MEDIA_TYPES');
+  const config: Config = {
+    env: appEnv,
+    host: str(env, 'HOST') ?? '127.0.0.1',
+    port: int(env, 'PORT', 8080, 0, 65535),
+    logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, appEnv === 'test' ? 'silent' : 'info'),
+    dataDir,
+    blobDir: path.resolve(str(env, 'BLOB_DIR') ?? path.join(dataDir, 'blobs')),
+    database: database(env, dataDir),
+    orphanGraceSeconds: int(env, 'ORPHAN_GRACE_SECONDS', 0, 0, 7 * 24 * 3600),
+    devCertsDir: path.resolve(str(env, 'DEV_CERTS_DIR') ?? './certs-dev'),
+    keyAlgorithm: oneOf(env, 'KEY_ALGORITHM', ['ECDSA-P256', 'ECDSA-P384', 'RSA-2048', 'RSA-3072'] as const, 'ECDSA-P256'),
+    sealing: keySource(env, 'SEAL'),
+    tsa: {
+      url: tsaUrl,
+      timeoutMs: int(env, 'TSA_TIMEOUT_MS', 10_000, 100, 300_000),
+      key: keySource(env, 'TSA'),
+      policyOid: oid(env, 'TSA_POLICY_OID', DEFAULT_TSA_POLICY_OID),
+      serveHttp: bool(env, 'TSA_SERVE_HTTP', true),
+    },
+    evidence: {
+      policyOid: oid(env, 'EVIDENCE_POLICY_OID', DEFAULT_EVIDENCE_POLICY_OID),
+      issuerName: str(env, 'ISSUER_NAME') ?? 'Registered Mail Trust Service (development)',
+    },
+    intake: {
+      maxDocumentBytes: int(env, 'MAX_DOCUMENT_BYTES', 50 * 1024 * 1024, 1, Number.MAX_SAFE_INTEGER),
+      maxDocuments: int(env, 'MAX_DOCUMENTS', 6, 1, 100),
+      allowedMediaTypes: mediaTypes ? mediaTypes.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean) : DEFAULT_MEDIA_TYPES,
+      maxMetadataBytes: int(env, 'MAX_METADATA_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024),
+    },
+  };
+  for (const t of config.intake.allowedMediaTypes) {
+    if (t !== '*/*' && !/^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/.test(t)) throw new ConfigError('ALLOWED_MEDIA_TYPES', `not a media type: "${t}"`);
+  }
+  return config;
+}
+
+/** The insecure defaults in force, for a loud warning outside development. */
+export function insecureDefaults(config: Config): string[] {
+  const out: string[] = [];
+  if (config.sealing.kind === 'dev') out.push('sealing key is the development PKI (certs-dev)');
+  if (!config.tsa.url && config.tsa.key.kind === 'dev') out.push('built-in TSA uses the development PKI (certs-dev)');
+  return out;
+}

@@ -1,0 +1,41 @@
+/**
+ * Every error the service can report has a stable string code. Clients and tests
+ * match on `code`, never on the message text. The HTTP layer maps codes to statuses
+ * (src/http/problem.ts); what is exposed to a client is decided there too.
+ */
+export type ErrorCode =
+  // request shape
+  | 'MALFORMED_REQUEST'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'METADATA_MISSING'
+  | 'METADATA_INVALID'
+  | 'RECIPIENT_INVALID'
+  | 'SUBJECT_INVALID'
+  | 'DOCUMENT_MISSING'
+  | 'DOCUMENT_EMPTY'
+  | 'DOCUMENT_TOO_LARGE'
+  | 'DOCUMENT_MEDIA_TYPE_NOT_ALLOWED'
+  | 'DOCUMENT_PART_UNDECLARED'
+  | 'TOO_MANY_DOCUMENTS'
+  | 'MAIN_DOCUMENT_INVALID'
+  // access
+  | 'UNAUTHENTICATED'
+  | 'NOT_FOUND'
+  | 'NOT_ACCEPTABLE'
+  // dependencies
+  | 'TSA_UNAVAILABLE'
+  | 'SEALING_FAILED'
+  | 'INTERNAL';
+
+export class ServiceError extends Error {
+  readonly code: ErrorCode;
+  /** Extra members for the problem document (e.g. the offending part name). */
+  readonly extensions: Record<string, unknown>;
+
+  constructor(code: ErrorCode, detail: string, options: { cause?: unknown; extensions?: Record<string, unknown> } = {}) {
+    super(detail, { cause: options.cause });
+    this.name = 'ServiceError';
+    this.code = code;
+    this.extensions = options.extensions ?? {};
+  }
+}

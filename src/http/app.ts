@@ -1,0 +1,31 @@
+/**
+ * The express application: routes, authentication, problem+json errors.
+ */
+import express, { type Express } from 'express';
+import type { Logger } from 'pino';
+import { ServiceError } from '../domain/errors.js';
+import type { Runtime } from '../services/runtime.js';
+import { openApiDocument } from './openapi.js';
+import { problemHandler } from './problem.js';
+import { messagesRouter } from './routes/messages.js';
+import { tsaRouter } from './routes/tsa.js';
+
+export function createApp(rt: Runtime, log: Logger): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  app.get('/healthz', async (_req, res) => {
+    await rt.store.db.raw('select 1');
+    res.json({ status: 'ok' });
+  });
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openApiDocument(rt.config));
+  });
+  if (rt.tsa && rt.config.tsa.serveHttp) app.use(tsaRouter(rt.tsa));
+  app.use(messagesRouter({ store: rt.store, submissions: rt.submissions, consult: rt.consult, log }));
+
+  app.use((_req, _res, next) => next(new ServiceError('NOT_FOUND', 'no such resource')));
+  app.use(problemHandler(log));
+  return app;
+}

@@ -1,0 +1,246 @@
+/**
+ * The OpenAPI 3.1 description of the HTTP API, served at /openapi.json.
+ * test/integration/openapi.spec.ts checks that it lists exactly the routes the app
+ * serves and that real responses validate against its schemas.
+ */
+import type { Config } from '../config.js';
+import { STATUS_OF } from './problem.js';
+
+const problem = { $ref: '#/components/responses/Problem' };
+
+export function openApiDocument(config: Config) {
+  const errorCodes = Object.keys(STATUS_OF);
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Registered electronic mail trust service',
+      version: '1.0.0',
+      description:
+        'Senders submit documents for delivery to a citizen\'s or enterprise\'s e-Box and receive CAdES-T proofs (CMS signature + RFC 3161 time-stamp) of every step.',
+    },
+    servers: [{ url: '/' }],
+    components: {
+      securitySchemes: { senderKey: { type: 'http', scheme: 'bearer', description: 'API key created with `npm run sender:create`' } },
+      responses: {
+        Problem: {
+          description: 'RFC 9457 problem details with a stable `code`',
+          content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+        },
+      },
+      schemas: {
+        Problem: {
+          type: 'object',
+          required: ['type', 'title', 'status', 'code'],
+          properties: {
+            type: { type: 'string', format: 'uri' },
+            title: { type: 'string' },
+            status: { type: 'integer' },
+            code: { type: 'string', enum: errorCodes },
+            detail: { type: 'string' },
+            correlationId: { type: 'string', description: 'for 5xx: quote it to the operator' },
+            part: { type: 'string', description: 'the multipart part concerned, where one is' },
+          },
+        },
+        Recipient: {
+          type: 'object',
+          required: ['type', 'id'],
+          properties: {
+            type: { enum: ['citizen', 'enterprise'] },
+            id: { type: 'string', description: 'INSZ/NISS (11 digits) for a citizen, KBO/BCE (10 digits) for an enterprise; mod-97 checked' },
+          },
+        },
+        Subject: {
+          type: 'object',
+          minProperties: 1,
+          additionalProperties: false,
+          properties: Object.fromEntries(['nl', 'fr', 'de', 'en'].map((l) => [l, { type: 'string', minLength: 1, maxLength: 255 }])),
+        },
+        SubmissionMetadata: {
+          type: 'object',
+          required: ['recipient', 'subject', 'documents'],
+          properties: {
+            recipient: { $ref: '#/components/schemas/Recipient' },
+            subject: { $ref: '#/components/schemas/Subject' },
+            senderReference: { type: ['string', 'null'], maxLength: 200 },
+            documents: {
+              type: 'array',
+              minItems: 1,
+              maxItems: config.intake.maxDocuments,
+              items: {
+                type: 'object',
+                required: ['httpPartName'],
+                properties: {
+                  httpPartName: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,100}$' },
+                  isMainContent: { type: 'boolean', description: 'exactly one document is the main one' },
+                },
+              },
+            },
+          },
+        },
+        Document: {
+          type: 'object',
+          required: ['httpPartName', 'fileName', 'mediaType', 'size', 'sha256', 'isMainContent'],
+          properties: {
+            httpPartName: { type: 'string' },
+            fileName: { type: 'string' },
+            mediaType: { type: 'string' },
+            size: { type: 'integer', minimum: 1 },
+            sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+            isMainContent: { type: 'boolean' },
+          },
+        },
+        EvidenceSummary: {
+          type: 'object',
+          required: ['id', 'type', 'sequence', 'sha256', 'createdAt', 'href'],
+          properties: {
+            id: { type: 'string', format: 'uuid' },
+            type: {
+              enum: [
+                'SubmissionAcceptance',
+                'SubmissionRejection',
+                'ContentConsignment',
+                'ContentConsignmentFailure',
+                'ContentHandover',
+                'ContentHandoverFailure',
+                'NotificationForAcceptance',
+              ],
+            },
+            sequence: { type: 'integer', minimum: 1 },
+            sha256: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'SHA-256 of the proof (DER)' },
+            createdAt: { type: 'string', format: 'date-time' },
+            href: { type: 'string' },
+          },
+        },
+        EvidenceWithStatement: {
+          allOf: [
+            { $ref: '#/components/schemas/EvidenceSummary' },
+            { type: 'object', required: ['statement'], properties: { statement: { type: 'object', description: 'the evidence statement the proof envelops (ETSI EN 319 522-2 field names)' } } },
+          ],
+        },
+        Message: {
+          type: 'object',
+          required: ['id', 'status', 'recipient', 'subject', 'submittedAt', 'updatedAt', 'documents', 'evidence'],
+          properties: {
+            id: { type: 'string', format: 'uuid' },
+            status: { enum: ['RECEIVED', 'ACCEPTED', 'REJECTED', 'DEPOSITED', 'FAILED', 'CONSULTED', 'EXPIRED'] },
+            recipient: { $ref: '#/components/schemas/Recipient' },
+            subject: { $ref: '#/components/schemas/Subject' },
+            senderReference: { type: ['string', 'null'] },
+            submittedAt: { type: 'string', format: 'date-time' },
+            updatedAt: { type: 'string', format: 'date-time' },
+            documents: { type: 'array', items: { $ref: '#/components/schemas/Document' } },
+            evidence: { type: 'array', items: { $ref: '#/components/schemas/EvidenceSummary' } },
+            events: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['sequence', 'type', 'at'],
+                properties: { sequence: { type: 'integer' }, type: { type: 'string' }, at: { type: 'string', format: 'date-time' }, data: { type: 'object' } },
+              },
+            },
+          },
+        },
+      },
+    },
+    security: [{ senderKey: [] }],
+    paths: {
+      '/healthz': {
+        get: {
+          summary: 'Liveness and database reachability',
+          security: [],
+          responses: { 200: { description: 'up', content: { 'application/json': { schema: { type: 'object', required: ['status'], properties: { status: { const: 'ok' } } } } } } },
+        },
+      },
+      '/openapi.json': {
+        get: { summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': {} } } } },
+      },
+      '/tsa': {
+        post: {
+          summary: 'RFC 3161 time-stamping (built-in TSA)',
+          description: 'Present when the built-in TSA is in use. Rejected requests are answered 200 with a TimeStampResp whose PKIStatus is rejection (RFC 3161 §2.4.2).',
+          security: [],
+          requestBody: { required: true, content: { 'application/timestamp-query': { schema: { type: 'string', contentMediaType: 'application/timestamp-query' } } } },
+          responses: {
+            200: { description: 'TimeStampResp (DER)', content: { 'application/timestamp-reply': { schema: { type: 'string', contentMediaType: 'application/timestamp-reply' } } } },
+            415: problem,
+          },
+        },
+      },
+      '/v1/messages': {
+        post: {
+          summary: 'Submit a registered message',
+          description:
+            'multipart/form-data with a `metadata` part (JSON, SubmissionMetadata) and one part per document, named as metadata.documents[].httpPartName. Documents are streamed to disk while hashed; the 201 is sent only once the documents and the message are durable and the SubmissionAcceptance proof is sealed.',
+          requestBody: {
+            required: true,
+            content: {
+              'multipart/form-data': {
+                schema: {
+                  type: 'object',
+                  required: ['metadata'],
+                  properties: { metadata: { $ref: '#/components/schemas/SubmissionMetadata' } },
+                  additionalProperties: { type: 'string', contentMediaType: 'application/octet-stream' },
+                },
+              },
+            },
+          },
+          responses: {
+            201: {
+              description: 'Accepted; the proof of dispatch is in `evidence`',
+              headers: { Location: { schema: { type: 'string' } } },
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/Message' } } },
+            },
+            400: problem,
+            401: problem,
+            413: problem,
+            415: problem,
+            422: problem,
+            503: problem,
+          },
+        },
+      },
+      '/v1/messages/{id}': {
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        get: {
+          summary: 'Status, documents, evidence and events of one of the sender\'s messages',
+          responses: { 200: { description: 'the message', content: { 'application/json': { schema: { $ref: '#/components/schemas/Message' } } } }, 401: problem, 404: problem },
+        },
+      },
+      '/v1/messages/{id}/evidence': {
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        get: {
+          summary: 'The proofs issued for a message, in order',
+          responses: {
+            200: {
+              description: 'list',
+              content: { 'application/json': { schema: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: { $ref: '#/components/schemas/EvidenceSummary' } } } } } },
+            },
+            401: problem,
+            404: problem,
+          },
+        },
+      },
+      '/v1/messages/{id}/evidence/{evidenceId}': {
+        parameters: [
+          { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
+          { name: 'evidenceId', in: 'path', required: true, schema: { type: 'string' } },
+        ],
+        get: {
+          summary: 'One proof: the CAdES-T signature (DER .p7s), or its decoded statement with Accept: application/json',
+          responses: {
+            200: {
+              description: 'the proof',
+              content: {
+                'application/pkcs7-mime': { schema: { type: 'string', contentMediaType: 'application/pkcs7-mime' } },
+                'application/json': { schema: { $ref: '#/components/schemas/EvidenceWithStatement' } },
+              },
+            },
+            401: problem,
+            404: problem,
+            406: problem,
+          },
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * RFC 9457 problem details. Each ErrorCode has one HTTP status; 4xx problems are shown
+ * to the client with their code and detail, 5xx become a generic body with a
+ * correlation id while the detail and cause go to the log.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ErrorRequestHandler, Response } from 'express';
+import type { Logger } from 'pino';
+import { ServiceError, type ErrorCode } from '../domain/errors.js';
+
+export const PROBLEM_TYPE_BASE = 'https://registered-mail.example/problems/';
+
+export const STATUS_OF: Record<ErrorCode, number> = {
+  MALFORMED_REQUEST: 400,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  METADATA_MISSING: 400,
+  METADATA_INVALID: 400,
+  RECIPIENT_INVALID: 422,
+  SUBJECT_INVALID: 422,
+  DOCUMENT_MISSING: 422,
+  DOCUMENT_EMPTY: 422,
+  DOCUMENT_TOO_LARGE: 413,
+  DOCUMENT_MEDIA_TYPE_NOT_ALLOWED: 415,
+  DOCUMENT_PART_UNDECLARED: 422,
+  TOO_MANY_DOCUMENTS: 422,
+  MAIN_DOCUMENT_INVALID: 422,
+  UNAUTHENTICATED: 401,
+  NOT_FOUND: 404,
+  NOT_ACCEPTABLE: 406,
+  TSA_UNAVAILABLE: 503,
+  SEALING_FAILED: 500,
+  INTERNAL: 500,
+};
+
+const TITLES: Partial<Record<ErrorCode, string>> = {
+  UNAUTHENTICATED: 'Authentication required',
+  NOT_FOUND: 'Not found',
+  TSA_UNAVAILABLE: 'Time-stamping authority unavailable',
+};
+
+export function sendProblem(res: Response, err: unknown, log: Logger): void {
+  const se = err instanceof ServiceError ? err : new ServiceError('INTERNAL', 'unexpected error', { cause: err });
+  const status = STATUS_OF[se.code];
+  if (res.headersSent) {
+    log.error({ err, code: se.code }, 'error after the response started');
+    res.destroy();
+    return;
+  }
+  const body: Record<string, unknown> = {
+    type: PROBLEM_TYPE_BASE + se.code.toLowerCase().replace(/_/g, '-'),
+    title: TITLES[se.code] ?? se.code.toLowerCase().replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase()),
+    status,
+    code: se.code,
+  };
+  if (status >= 500) {
+    const correlationId = randomUUID();
+    log.error({ err: se, cause: se.cause, code: se.code, correlationId }, se.message);
+    body.detail = se.code === 'TSA_UNAVAILABLE' ? se.message : 'the service could not complete the request';
+    body.correlationId = correlationId;
+    if (se.code === 'TSA_UNAVAILABLE') res.setHeader('Retry-After', '30');
+  } else {
+    body.detail = se.message;
+    Object.assign(body, se.extensions);
+  }
+  if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="registered-mail"');
+  res.status(status).type('application/problem+json').send(JSON.stringify(body));
+}
+
+/** express's final error handler: body-parser and other framework errors become problems too. */
+export function problemHandler(log: Logger): ErrorRequestHandler {
+  return (err, _req, res, _next) => {
+    if (!(err instanceof ServiceError) && typeof err?.status === 'number' && err.status >= 400 && err.status < 500) {
+      const code: ErrorCode = err.status === 413 ? 'DOCUMENT_TOO_LARGE' : err.status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'MALFORMED_REQUEST';
+      return sendProblem(res, new ServiceError(code, String(err.message ?? 'bad request'), { cause: err }), log);
+    }
+    sendProblem(res, err, log);
+  };
+}

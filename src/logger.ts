@@ -1,0 +1,13 @@
+/** Structured logging (pino). Secrets never reach the log: credentials headers are redacted. */
+import { pino, type Logger } from 'pino';
+import type { Config } from './config.js';
+
+export function createLogger(level: Config['logLevel']): Logger {
+  return pino({
+    level,
+    redact: {
+      paths: ['req.headers.authorization', 'headers.authorization', 'authorization', 'apiKey', 'password', '*.password', 'privateKey'],
+      censor: '[redacted]',
+    },
+  });
+}

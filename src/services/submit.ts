@@ -1,0 +1,341 @@
+/**
+ * Intake of a registered message: the sender's metadata and document parts arrive as a
+ * stream; each document is staged to disk while hashed; when the request is complete the
+ * whole is validated, the documents are committed to the blob store, the
+ * SubmissionAcceptance evidence is sealed, and message, documents, evidence and event
+ * are written in one transaction. Only then is the message accepted. Any failure
+ * removes what was staged or committed, so a refused request leaves nothing behind.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { Config } from '../config.js';
+import { ServiceError } from '../domain/errors.js';
+import { buildStatement, LANGUAGES, type Subject } from '../domain/EvidenceStatement.js';
+import { isValidRecipientId, normaliseIdentifier, type Recipient } from '../domain/identifiers.js';
+import type { FsBlobStore, StagedBlob } from '../store/FsBlobStore.js';
+import type { DocumentRecord, EvidenceRecord, MessageRecord, SenderRecord } from '../store/rows.js';
+import type { Store } from '../store/Store.js';
+import type { Sealer } from './sealing.js';
+
+export interface SubmissionMetadata {
+  recipient: Recipient;
+  subject: Subject;
+  senderReference: string | null;
+  documents: Array<{ httpPartName: string; isMainContent: boolean }>;
+}
+
+interface StagedDocument {
+  partName: string;
+  fileName: string;
+  mediaType: string;
+  blob: StagedBlob;
+}
+
+export interface Accepted {
+  message: MessageRecord;
+  documents: DocumentRecord[];
+  evidence: EvidenceRecord;
+}
+
+const PART_NAME = /^[A-Za-z0-9_.-]{1,100}$/;
+
+export class SubmissionService {
+  constructor(
+    private readonly store: Store,
+    private readonly blobs: FsBlobStore,
+    private readonly sealer: Sealer,
+    private readonly config: Config,
+  ) {}
+
+  /** Starts the intake of one request for this sender. */
+  begin(sender: SenderRecord): Intake {
+    return new Intake(this, sender);
+  }
+
+  /** Called by Intake.finish once everything is staged and validated. */
+  async accept(sender: SenderRecord, metadata: SubmissionMetadata, staged: StagedDocument[]): Promise<Accepted> {
+    const now = new Date();
+    const messageId = randomUUID();
+    const evidenceId = randomUUID();
+    const byPart = new Map(staged.map((s) => [s.partName, s]));
+    const documents: DocumentRecord[] = metadata.documents.map((d, position) => {
+      const s = byPart.get(d.httpPartName)!;
+      return {
+        id: randomUUID(),
+        messageId,
+        position,
+        partName: d.httpPartName,
+        fileName: s.fileName,
+        mediaType: s.mediaType,
+        size: s.blob.size,
+        sha256: s.blob.sha256,
+        isMain: d.isMainContent,
+        blobKey: '',
+      };
+    });
+    for (const d of documents) d.blobKey = d.id;
+
+    const committed: string[] = [];
+    try {
+      for (const d of documents) {
+        await this.blobs.commit(byPart.get(d.partName)!.blob, d.blobKey);
+        committed.push(d.blobKey);
+      }
+      const statement = buildStatement({
+        evidenceId,
+        type: 'SubmissionAcceptance',
+        eventTime: now,
+        policyOid: this.config.evidence.policyOid,
+        issuerName: this.config.evidence.issuerName,
+        sender: { id: sender.id, name: sender.name, reference: metadata.senderReference },
+        recipient: metadata.recipient,
+        submissionTime: now,
+        messageId,
+        subject: metadata.subject,
+        documents,
+        previousEvidenceSha256: null,
+      });
+      const sealed = await this.sealer.seal(statement, now);
+      const at = now.toISOString();
+      const message: MessageRecord = {
+        id: messageId,
+        senderId: sender.id,
+        recipientType: metadata.recipient.type,
+        recipientId: metadata.recipient.id,
+        subject: metadata.subject,
+        senderReference: metadata.senderReference,
+        status: 'ACCEPTED',
+        submittedAt: at,
+        updatedAt: at,
+      };
+      const evidence: EvidenceRecord = {
+        id: evidenceId,
+        messageId,
+        seq: 1,
+        type: 'SubmissionAcceptance',
+        statement: sealed.statementText,
+        der: sealed.der,
+        sha256: sealed.sha256,
+        createdAt: new Date().toISOString(),
+      };
+      await this.store.transaction(async (tx) => {
+        await tx.messages.insert(message, documents);
+        await tx.evidence.insert(evidence);
+        await tx.events.append({
+          messageId,
+          type: 'SubmissionAcceptance',
+          at,
+          data: { evidenceId, evidenceSha256: sealed.sha256, documents: documents.map((d) => ({ partName: d.partName, sha256: d.sha256, size: d.size })) },
+        });
+      });
+      return { message, documents, evidence };
+    } catch (err) {
+      await Promise.all(committed.map((k) => this.blobs.remove(k).catch(() => undefined)));
+      throw err;
+    }
+  }
+
+  stage(source: Readable): Promise<StagedBlob> {
+    return this.blobs.stage(source, this.config.intake.maxDocumentBytes);
+  }
+
+  discard(blob: StagedBlob): Promise<void> {
+    return this.blobs.discard(blob);
+  }
+
+  get limits(): Config['intake'] {
+    return this.config.intake;
+  }
+}
+
+/**
+ * One request's intake. Parts may come in any order; the first error is kept and every
+ * later part is drained without being stored. `finish` or `abort` must be called once.
+ */
+export class Intake {
+  private metadataRaw: string | undefined;
+  private metadataSeen = false;
+  private readonly staged: StagedDocument[] = [];
+  private readonly pending: Array<Promise<void>> = [];
+  private fileParts = 0;
+  private error: ServiceError | undefined;
+
+  constructor(
+    private readonly service: SubmissionService,
+    private readonly sender: SenderRecord,
+  ) {}
+
+  get failed(): ServiceError | undefined {
+    return this.error;
+  }
+
+  fail(error: ServiceError): void {
+    this.error ??= error;
+  }
+
+  setMetadata(raw: string, truncated: boolean): void {
+    if (this.metadataSeen) return this.fail(new ServiceError('METADATA_INVALID', 'the metadata part appears more than once'));
+    this.metadataSeen = true;
+    if (truncated) return this.fail(new ServiceError('METADATA_INVALID', `the metadata part is larger than ${this.service.limits.maxMetadataBytes} bytes`));
+    this.metadataRaw = raw;
+  }
+
+  /** Reads the metadata from a file part; at most maxMetadataBytes are kept. */
+  readMetadata(stream: Readable): void {
+    const max = this.service.limits.maxMetadataBytes;
+    this.pending.push(
+      (async () => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        for await (const c of stream as AsyncIterable<Buffer>) {
+          size += c.length;
+          if (size <= max) chunks.push(c);
+        }
+        this.setMetadata(Buffer.concat(chunks).toString('utf8'), size > max);
+      })(),
+    );
+  }
+
+  /** Stages one document part; always consumes `stream`. */
+  addDocument(partName: string, fileName: string | undefined, mediaType: string, stream: Readable): void {
+    this.fileParts++;
+    const limits = this.service.limits;
+    const type = mediaType.split(';')[0]!.trim().toLowerCase();
+    if (!this.error) {
+      if (this.fileParts > limits.maxDocuments) {
+        this.fail(new ServiceError('TOO_MANY_DOCUMENTS', `at most ${limits.maxDocuments} documents per message`));
+      } else if (!PART_NAME.test(partName)) {
+        this.fail(new ServiceError('DOCUMENT_PART_UNDECLARED', 'a document part has no usable name', { extensions: { part: partName } }));
+      } else if (this.staged.some((s) => s.partName === partName)) {
+        this.fail(new ServiceError('DOCUMENT_PART_UNDECLARED', `document part "${partName}" appears more than once`, { extensions: { part: partName } }));
+      } else if (!limits.allowedMediaTypes.includes(type) && !limits.allowedMediaTypes.includes('*/*')) {
+        this.fail(
+          new ServiceError('DOCUMENT_MEDIA_TYPE_NOT_ALLOWED', `media type "${type}" is not accepted`, {
+            extensions: { part: partName, allowed: limits.allowedMediaTypes },
+          }),
+        );
+      }
+    }
+    if (this.error) {
+      stream.resume();
+      return;
+    }
+    const job = this.service.stage(stream).then(
+      async (blob) => {
+        const doc: StagedDocument = { partName, fileName: cleanFileName(fileName, partName), mediaType: type, blob };
+        this.staged.push(doc);
+        if (blob.tooLarge) {
+          this.fail(
+            new ServiceError('DOCUMENT_TOO_LARGE', `document "${partName}" is larger than ${limits.maxDocumentBytes} bytes`, {
+              extensions: { part: partName, limit: limits.maxDocumentBytes },
+            }),
+          );
+        } else if (blob.size === 0) {
+          this.fail(new ServiceError('DOCUMENT_EMPTY', `document "${partName}" is empty`, { extensions: { part: partName } }));
+        }
+      },
+      (err) => {
+        stream.resume();
+        this.fail(new ServiceError('INTERNAL', 'a document could not be stored', { cause: err }));
+      },
+    );
+    this.pending.push(job);
+  }
+
+  /** Waits for every part, validates the whole and accepts it. */
+  async finish(): Promise<Accepted> {
+    await Promise.all(this.pending);
+    try {
+      if (this.error) throw this.error;
+      const metadata = parseMetadata(this.metadataRaw, this.service.limits.maxDocuments);
+      const declared = new Set(metadata.documents.map((d) => d.httpPartName));
+      for (const s of this.staged) {
+        if (!declared.has(s.partName)) {
+          throw new ServiceError('DOCUMENT_PART_UNDECLARED', `part "${s.partName}" is not listed in metadata.documents`, { extensions: { part: s.partName } });
+        }
+      }
+      for (const name of declared) {
+        if (!this.staged.some((s) => s.partName === name)) {
+          throw new ServiceError('DOCUMENT_MISSING', `document part "${name}" is listed in metadata.documents but was not sent`, { extensions: { part: name } });
+        }
+      }
+      return await this.service.accept(this.sender, metadata, this.staged);
+    } finally {
+      await this.abort();
+    }
+  }
+
+  /** Removes whatever is still staged (committed blobs have been moved already). */
+  async abort(): Promise<void> {
+    await Promise.all(this.pending.map((p) => p.catch(() => undefined)));
+    await Promise.all(this.staged.map((s) => this.service.discard(s.blob).catch(() => undefined)));
+  }
+}
+
+function cleanFileName(raw: string | undefined, fallback: string): string {
+  const base = (raw ?? '').split(/[\\/]/).pop()!.replace(/[\u0000-\u001f\u007f]/g, '').trim();
+  return (base || fallback).slice(0, 255);
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Validates the metadata JSON; every problem is a ServiceError with its own code. */
+export function parseMetadata(raw: string | undefined, maxDocuments: number): SubmissionMetadata {
+  if (raw === undefined) throw new ServiceError('METADATA_MISSING', 'the multipart body needs a "metadata" part holding JSON');
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch (err) {
+    throw new ServiceError('METADATA_INVALID', 'the metadata part is not valid JSON', { cause: err });
+  }
+  if (!isObject(value)) throw new ServiceError('METADATA_INVALID', 'the metadata must be a JSON object');
+
+  const r = value.recipient;
+  if (!isObject(r) || (r.type !== 'citizen' && r.type !== 'enterprise') || typeof r.id !== 'string') {
+    throw new ServiceError('RECIPIENT_INVALID', 'recipient must be {"type": "citizen"|"enterprise", "id": "…"}');
+  }
+  const id = normaliseIdentifier(r.id);
+  if (!isValidRecipientId(r.type, id)) {
+    throw new ServiceError(
+      'RECIPIENT_INVALID',
+      r.type === 'citizen' ? `"${r.id}" is not a valid INSZ/NISS number (11 digits, mod-97 check)` : `"${r.id}" is not a valid KBO/BCE number (10 digits, mod-97 check)`,
+    );
+  }
+
+  const s = value.subject;
+  if (!isObject(s) || Object.keys(s).length === 0) throw new ServiceError('SUBJECT_INVALID', 'subject must give the text in at least one of nl, fr, de, en');
+  const subject: Subject = {};
+  for (const [lang, text] of Object.entries(s)) {
+    if (!(LANGUAGES as readonly string[]).includes(lang)) throw new ServiceError('SUBJECT_INVALID', `subject language "${lang}" is not one of nl, fr, de, en`);
+    if (typeof text !== 'string' || text.trim().length === 0 || text.length > 255) {
+      throw new ServiceError('SUBJECT_INVALID', `subject.${lang} must be 1 to 255 characters`);
+    }
+    subject[lang as keyof Subject] = text;
+  }
+
+  const ref = value.senderReference;
+  if (ref !== undefined && ref !== null && (typeof ref !== 'string' || ref.length > 200)) {
+    throw new ServiceError('METADATA_INVALID', 'senderReference must be a string of at most 200 characters');
+  }
+
+  const docs = value.documents;
+  if (!Array.isArray(docs) || docs.length === 0) {
+    throw new ServiceError('DOCUMENT_MISSING', 'metadata.documents must list the document parts, e.g. [{"httpPartName": "main", "isMainContent": true}]');
+  }
+  if (docs.length > maxDocuments) throw new ServiceError('TOO_MANY_DOCUMENTS', `at most ${maxDocuments} documents per message`);
+  const documents: SubmissionMetadata['documents'] = [];
+  for (const d of docs) {
+    if (!isObject(d) || typeof d.httpPartName !== 'string' || !PART_NAME.test(d.httpPartName)) {
+      throw new ServiceError('METADATA_INVALID', 'each entry of metadata.documents needs an httpPartName of letters, digits, "_", "-" or "."');
+    }
+    if (d.isMainContent !== undefined && typeof d.isMainContent !== 'boolean') throw new ServiceError('METADATA_INVALID', 'isMainContent must be a boolean');
+    if (documents.some((x) => x.httpPartName === d.httpPartName)) throw new ServiceError('METADATA_INVALID', `httpPartName "${d.httpPartName}" is listed twice`);
+    documents.push({ httpPartName: d.httpPartName, isMainContent: d.isMainContent === true });
+  }
+  const mains = documents.filter((d) => d.isMainContent).length;
+  if (mains !== 1) throw new ServiceError('MAIN_DOCUMENT_INVALID', `exactly one document must be marked isMainContent (found ${mains})`);
+
+  return { recipient: { type: r.type, id }, subject, senderReference: (ref as string | null | undefined) ?? null, documents };
+}

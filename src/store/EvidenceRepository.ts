@@ -1,0 +1,44 @@
+import type { Knex } from 'knex';
+import type { EvidenceRecord } from './rows.js';
+
+/** Sealed evidence (proofs), in the order they were issued for a message. */
+export class EvidenceRepository {
+  constructor(private readonly db: Knex) {}
+
+  async insert(e: EvidenceRecord): Promise<void> {
+    await this.db('evidence').insert({
+      id: e.id,
+      message_id: e.messageId,
+      seq: e.seq,
+      type: e.type,
+      statement: e.statement,
+      der: Buffer.from(e.der.buffer, e.der.byteOffset, e.der.byteLength),
+      sha256: e.sha256,
+      created_at: e.createdAt,
+    });
+  }
+
+  async listForMessage(messageId: string): Promise<EvidenceRecord[]> {
+    const rows = await this.db('evidence').where({ message_id: messageId }).orderBy('seq');
+    return rows.map(toEvidence);
+  }
+
+  async find(messageId: string, id: string): Promise<EvidenceRecord | undefined> {
+    const row = await this.db('evidence').where({ message_id: messageId, id }).first();
+    return row && toEvidence(row);
+  }
+}
+
+function toEvidence(row: Record<string, unknown>): EvidenceRecord {
+  const der = row.der as Buffer;
+  return {
+    id: row.id as string,
+    messageId: row.message_id as string,
+    seq: Number(row.seq),
+    type: row.type as EvidenceRecord['type'],
+    statement: row.statement as string,
+    der: new Uint8Array(der.buffer, der.byteOffset, der.byteLength),
+    sha256: row.sha256 as string,
+    createdAt: row.created_at as string,
+  };
+}

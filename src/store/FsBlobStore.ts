@@ -1,0 +1,161 @@
+/**
+ * Document bytes on the filesystem.
+ *
+ * A document is first staged: streamed into `tmp/` while it is hashed (SHA-256) and
+ * counted, then fsynced. Committing renames it into `objects/` and fsyncs the directory,
+ * so once `commit` returns the bytes survive a crash. Nothing is ever read into memory
+ * whole. `sweep` removes what a crash can leave behind: temp files and objects that no
+ * document row refers to.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { randomUUID } from 'node:crypto';
+
+export interface StagedBlob {
+  tempPath: string;
+  size: number;
+  sha256: string;
+  /** true when the source was longer than the limit: the file holds only a prefix */
+  tooLarge: boolean;
+}
+
+export class FsBlobStore {
+  private readonly tmpDir: string;
+  private readonly objectsDir: string;
+
+  constructor(readonly root: string) {
+    this.tmpDir = path.join(root, 'tmp');
+    this.objectsDir = path.join(root, 'objects');
+  }
+
+  async init(): Promise<void> {
+    await fsp.mkdir(this.tmpDir, { recursive: true, mode: 0o700 });
+    await fsp.mkdir(this.objectsDir, { recursive: true, mode: 0o700 });
+  }
+
+  /** Streams `source` to a temp file, hashing as it goes. Past `maxBytes` the rest is drained, not written. */
+  async stage(source: Readable, maxBytes: number): Promise<StagedBlob> {
+    const tempPath = path.join(this.tmpDir, `${randomUUID()}.part`);
+    const fh = await fsp.open(tempPath, 'wx', 0o600);
+    const hash = createHash('sha256');
+    let size = 0;
+    let tooLarge = false;
+    try {
+      for await (const chunk of source as AsyncIterable<Buffer>) {
+        if (tooLarge) continue;
+        if (size + chunk.length > maxBytes) {
+          tooLarge = true;
+          continue;
+        }
+        size += chunk.length;
+        hash.update(chunk);
+        await fh.write(chunk);
+      }
+      await fh.sync();
+    } catch (err) {
+      await fh.close().catch(() => undefined);
+      await fsp.rm(tempPath, { force: true });
+      throw err;
+    }
+    await fh.close();
+    return { tempPath, size, sha256: hash.digest('hex'), tooLarge };
+  }
+
+  /** Moves a staged file to its permanent key; durable when this returns. */
+  async commit(staged: StagedBlob, key: string): Promise<void> {
+    const target = this.pathOf(key);
+    await fsp.mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
+    await fsp.rename(staged.tempPath, target);
+    await fsyncDir(path.dirname(target));
+  }
+
+  async discard(staged: StagedBlob): Promise<void> {
+    await fsp.rm(staged.tempPath, { force: true });
+  }
+
+  async remove(key: string): Promise<void> {
+    await fsp.rm(this.pathOf(key), { force: true });
+  }
+
+  async exists(key: string): Promise<boolean> {
+    try {
+      await fsp.access(this.pathOf(key));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  open(key: string): Readable {
+    return fs.createReadStream(this.pathOf(key));
+  }
+
+  /** Every object key present on disk. */
+  async keys(): Promise<string[]> {
+    const out: string[] = [];
+    for (const shard of await readdirOrEmpty(this.objectsDir)) {
+      for (const name of await readdirOrEmpty(path.join(this.objectsDir, shard))) out.push(name);
+    }
+    return out;
+  }
+
+  /**
+   * Removes temp files, and objects not in `referenced`, older than `graceMs`.
+   * Returns how many of each it removed.
+   */
+  async sweep(referenced: Set<string>, graceMs: number): Promise<{ tempFiles: number; orphans: number }> {
+    const cutoff = Date.now() - graceMs;
+    let tempFiles = 0;
+    let orphans = 0;
+    for (const name of await readdirOrEmpty(this.tmpDir)) {
+      const p = path.join(this.tmpDir, name);
+      if ((await statMtime(p)) <= cutoff) {
+        await fsp.rm(p, { force: true });
+        tempFiles++;
+      }
+    }
+    for (const key of await this.keys()) {
+      if (referenced.has(key)) continue;
+      const p = this.pathOf(key);
+      if ((await statMtime(p)) <= cutoff) {
+        await fsp.rm(p, { force: true });
+        orphans++;
+      }
+    }
+    return { tempFiles, orphans };
+  }
+
+  private pathOf(key: string): string {
+    if (!/^[A-Za-z0-9_-]{8,100}$/.test(key)) throw new Error(`invalid blob key: ${key}`);
+    return path.join(this.objectsDir, key.slice(0, 2), key);
+  }
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const fh = await fsp.open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+async function readdirOrEmpty(dir: string): Promise<string[]> {
+  try {
+    return await fsp.readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+}
+
+async function statMtime(p: string): Promise<number> {
+  try {
+    return (await fsp.stat(p)).mtimeMs;
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
+}

@@ -1,0 +1,29 @@
+import type { Knex } from 'knex';
+import { EventRepository } from './EventRepository.js';
+import { EvidenceRepository } from './EvidenceRepository.js';
+import { MessageRepository } from './MessageRepository.js';
+import { SenderRepository } from './SenderRepository.js';
+
+/** The repositories, bound to the database or to one transaction. */
+export class Store {
+  readonly senders: SenderRepository;
+  readonly messages: MessageRepository;
+  readonly evidence: EvidenceRepository;
+  readonly events: EventRepository;
+
+  constructor(readonly db: Knex) {
+    this.senders = new SenderRepository(db);
+    this.messages = new MessageRepository(db);
+    this.evidence = new EvidenceRepository(db);
+    this.events = new EventRepository(db);
+  }
+
+  /** Runs `work` in one transaction: all its writes commit together or not at all. */
+  async transaction<T>(work: (tx: Store) => Promise<T>): Promise<T> {
+    return this.db.transaction((trx) => work(new Store(trx)));
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * Opens the database (knex) and runs the migrations.
+ * SQLite: better-sqlite3, WAL journal, synchronous=FULL (a commit is on disk when it
+ * returns), foreign keys on, one connection. PostgreSQL: `pg` with a small pool.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import knexFactory, { type Knex } from 'knex';
+import type { DatabaseConfig } from '../config.js';
+
+export type Db = Knex;
+
+export function openDatabase(config: DatabaseConfig): Db {
+  if (config.client === 'postgres') {
+    return knexFactory({ client: 'pg', connection: config.connectionString, pool: { min: 0, max: 10 } });
+  }
+  fs.mkdirSync(path.dirname(config.filename), { recursive: true });
+  return knexFactory({
+    client: 'better-sqlite3',
+    connection: { filename: config.filename },
+    useNullAsDefault: true,
+    pool: {
+      min: 1,
+      max: 1,
+      afterCreate(conn: { pragma(s: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
+        conn.pragma('journal_mode = WAL');
+        conn.pragma('synchronous = FULL');
+        conn.pragma('foreign_keys = ON');
+        conn.pragma('busy_timeout = 5000');
+        done(null, conn);
+      },
+    },
+  });
+}
+
+/** migrations/ lies at the project root, beside src/ (and beside dist/src/ when compiled). */
+function migrationsDir(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  return path.resolve(here, '..', '..', 'migrations');
+}
+
+/** Reads migrations/ itself, so the same code runs from TypeScript (tsx) and compiled JavaScript. */
+class MigrationSource implements Knex.MigrationSource<string> {
+  constructor(private readonly dir: string) {}
+  async getMigrations(): Promise<string[]> {
+    return fs
+      .readdirSync(this.dir)
+      .filter((f) => /^\d{14}_.+\.(ts|js)$/.test(f) && !f.endsWith('.d.ts'))
+      .sort();
+  }
+  getMigrationName(file: string): string {
+    return file.replace(/\.(ts|js)$/, '');
+  }
+  async getMigration(file: string): Promise<Knex.Migration> {
+    return import(pathToFileURL(path.join(this.dir, file)).href) as Promise<Knex.Migration>;
+  }
+}
+
+export function migrationConfig(): Knex.MigratorConfig {
+  return { migrationSource: new MigrationSource(migrationsDir()), tableName: 'knex_migrations' };
+}
+
+export async function migrateLatest(db: Db): Promise<void> {
+  await db.migrate.latest(migrationConfig());
+}
+
+export async function migrateRollbackAll(db: Db): Promise<void> {
+  await db.migrate.rollback(migrationConfig(), true);
+}

@@ -1,0 +1,54 @@
+/** Plain records the repositories read and write. */
+import type { RecipientType } from '../domain/identifiers.js';
+import type { EvidenceType, Subject } from '../domain/EvidenceStatement.js';
+import type { MessageStatus } from '../domain/status.js';
+
+export interface SenderRecord {
+  id: string;
+  name: string;
+  createdAt: string;
+}
+
+export interface DocumentRecord {
+  id: string;
+  messageId: string;
+  position: number;
+  partName: string;
+  fileName: string;
+  mediaType: string;
+  size: number;
+  sha256: string;
+  isMain: boolean;
+  blobKey: string;
+}
+
+export interface MessageRecord {
+  id: string;
+  senderId: string;
+  recipientType: RecipientType;
+  recipientId: string;
+  subject: Subject;
+  senderReference: string | null;
+  status: MessageStatus;
+  submittedAt: string;
+  updatedAt: string;
+}
+
+export interface EvidenceRecord {
+  id: string;
+  messageId: string;
+  seq: number;
+  type: EvidenceType;
+  statement: string;
+  der: Uint8Array;
+  sha256: string;
+  createdAt: string;
+}
+
+export interface EventRecord {
+  seq: number;
+  messageId: string;
+  type: string;
+  at: string;
+  data: Record<string, unknown>;
+}

@@ -1,0 +1,132 @@
+/**
+ * Starts the real service (runtime + express app on a loopback port) for a test,
+ * on a fresh data directory and database, with the development PKI (generated once
+ * per algorithm and test run, then shared).
+ */
+import fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { loadConfig, type Config } from '../../src/config.js';
+import { createApp } from '../../src/http/app.js';
+import { createLogger } from '../../src/logger.js';
+import { createRuntime, devPkiDir, type Runtime } from '../../src/services/runtime.js';
+import { createSender } from '../../src/services/senders.js';
+import { createTestDatabase } from './database.js';
+
+import { TEST_CERTS_DIR } from './paths.js';
+
+export interface TestService {
+  url: string;
+  rt: Runtime;
+  config: Config;
+  dataDir: string;
+  /** the dev root certificate (PEM file) the proofs chain to */
+  rootPem: string;
+  env: Record<string, string>;
+  newSender(name?: string): Promise<{ id: string; apiKey: string }>;
+  close(): Promise<void>;
+}
+
+export async function startTestService(env: Record<string, string> = {}): Promise<TestService> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rm-test-'));
+  const db = await createTestDatabase(dataDir);
+  const fullEnv: Record<string, string> = {
+    APP_ENV: 'test',
+    DATA_DIR: dataDir,
+    DATABASE_URL: db.url,
+    DEV_CERTS_DIR: TEST_CERTS_DIR,
+    PORT: '0',
+    ...env,
+  };
+  const config = loadConfig(fullEnv);
+  const log = createLogger(process.env.TEST_LOG_LEVEL ? (process.env.TEST_LOG_LEVEL as Config['logLevel']) : 'silent');
+  const rt = await createRuntime(config, log);
+  const app = createApp(rt, log);
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    rt,
+    config,
+    dataDir,
+    env: fullEnv,
+    rootPem: path.join(devPkiDir(config), 'root.pem'),
+    async newSender(name = 'Test sender') {
+      const { sender, apiKey } = await createSender(rt.store, name);
+      return { id: sender.id, apiKey };
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await rt.close();
+      await db.drop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Part {
+  name: string;
+  content: Uint8Array | string;
+  fileName?: string;
+  type?: string;
+}
+
+export const VALID_INSZ = '85073003328';
+export const VALID_INSZ_2000 = '17073003384';
+export const VALID_KBO = '0403019261';
+
+export function metadata(overrides: Record<string, unknown> = {}, parts: Array<{ httpPartName: string; isMainContent?: boolean }> = [{ httpPartName: 'main', isMainContent: true }]) {
+  return {
+    recipient: { type: 'citizen', id: VALID_INSZ },
+    subject: { nl: 'Uw beslissing', fr: 'Votre décision' },
+    senderReference: 'REF-2026-0001',
+    documents: parts,
+    ...overrides,
+  };
+}
+
+/** POSTs a multipart submission with fetch/FormData. */
+export async function submit(svc: { url: string }, apiKey: string | undefined, meta: unknown, parts: Part[], headers: Record<string, string> = {}): Promise<Response> {
+  const form = new FormData();
+  if (meta !== undefined) form.append('metadata', typeof meta === 'string' ? meta : JSON.stringify(meta));
+  for (const p of parts) {
+    form.append(p.name, new Blob([p.content], { type: p.type ?? 'application/pdf' }), p.fileName ?? `${p.name}.pdf`);
+  }
+  return fetch(`${svc.url}/v1/messages`, {
+    method: 'POST',
+    body: form,
+    headers: { ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}), ...headers },
+  });
+}
+
+export function pdfBytes(size: number, seed = 1): Uint8Array {
+  const out = new Uint8Array(size);
+  const head = new TextEncoder().encode('%PDF-1.7\n');
+  out.set(head.subarray(0, Math.min(head.length, size)));
+  let x = seed >>> 0 || 1;
+  for (let i = head.length; i < size; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+/** Files left under the blob store: committed objects and temp files. */
+export function blobFiles(dataDir: string): { objects: string[]; temp: string[] } {
+  const root = path.join(dataDir, 'blobs');
+  const objects: string[] = [];
+  const objDir = path.join(root, 'objects');
+  if (fs.existsSync(objDir)) {
+    for (const shard of fs.readdirSync(objDir)) for (const f of fs.readdirSync(path.join(objDir, shard))) objects.push(path.join(objDir, shard, f));
+  }
+  const tmpDir = path.join(root, 'tmp');
+  const temp = fs.existsSync(tmpDir) ? fs.readdirSync(tmpDir).map((f) => path.join(tmpDir, f)) : [];
+  return { objects, temp };
+}

@@ -1,0 +1,187 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import { expect } from 'chai';
+import { pemToDer, verifyCadesT } from '../../src/crypto/index.js';
+import { onPostgres } from '../helpers/database.js';
+import { blobFiles, metadata, pdfBytes, startTestService, submit, VALID_INSZ_2000, VALID_KBO, type TestService } from '../helpers/service.js';
+
+const sha256 = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
+
+describe(`messages API (${onPostgres ? 'PostgreSQL' : 'SQLite'})`, () => {
+  let svc: TestService;
+  let alice: { id: string; apiKey: string };
+  let bob: { id: string; apiKey: string };
+
+  before(async () => {
+    svc = await startTestService({ MAX_DOCUMENT_BYTES: String(256 * 1024) });
+    alice = await svc.newSender('Alice institution');
+    bob = await svc.newSender('Bob institution');
+  });
+  after(async () => svc?.close());
+
+  async function count(table: string): Promise<number> {
+    const row = await svc.rt.store.db(table).count({ n: '*' }).first();
+    return Number(row?.n);
+  }
+
+  describe('accepting a message', () => {
+    const main = pdfBytes(100 * 1024, 7);
+    const annex = new TextEncoder().encode('Bijlage / Annexe\n');
+    let created: Record<string, any>;
+
+    before(async () => {
+      const res = await submit(
+        svc,
+        alice.apiKey,
+        metadata({}, [
+          { httpPartName: 'main', isMainContent: true },
+          { httpPartName: 'annex1', isMainContent: false },
+        ]),
+        [
+          { name: 'main', content: main, fileName: 'beslissing.pdf' },
+          { name: 'annex1', content: annex, fileName: 'bijlage é.txt', type: 'text/plain' },
+        ],
+      );
+      expect(res.status, await res.clone().text()).to.equal(201);
+      created = await res.json();
+      expect(res.headers.get('location')).to.equal(`/v1/messages/${created.id}`);
+    });
+
+    it('answers with the message, its documents and the proof of dispatch', () => {
+      expect(created.status).to.equal('ACCEPTED');
+      expect(created.recipient).to.deep.equal({ type: 'citizen', id: '85073003328' });
+      expect(created.documents).to.have.length(2);
+      expect(created.documents[0]).to.include({ httpPartName: 'main', fileName: 'beslissing.pdf', mediaType: 'application/pdf', size: main.length, sha256: sha256(main), isMainContent: true });
+      expect(created.documents[1]).to.include({ httpPartName: 'annex1', fileName: 'bijlage é.txt', mediaType: 'text/plain', sha256: sha256(annex), isMainContent: false });
+      expect(created.evidence).to.have.length(1);
+      expect(created.evidence[0].type).to.equal('SubmissionAcceptance');
+    });
+
+    it('serves status and events to its sender', async () => {
+      const res = await fetch(`${svc.url}/v1/messages/${created.id}`, { headers: { authorization: `Bearer ${alice.apiKey}` } });
+      expect(res.status).to.equal(200);
+      const body = await res.json();
+      expect(body.status).to.equal('ACCEPTED');
+      expect(body.events.map((e: { type: string }) => e.type)).to.deep.equal(['SubmissionAcceptance']);
+    });
+
+    it('serves the proof as DER and as a decoded statement that names each document digest', async () => {
+      const list = await (await fetch(`${svc.url}/v1/messages/${created.id}/evidence`, { headers: { authorization: `Bearer ${alice.apiKey}` } })).json();
+      expect(list.items).to.have.length(1);
+      const href = list.items[0].href;
+
+      const der = await fetch(svc.url + href, { headers: { authorization: `Bearer ${alice.apiKey}` } });
+      expect(der.status).to.equal(200);
+      expect(der.headers.get('content-type')).to.match(/^application\/pkcs7-mime/);
+      const proof = new Uint8Array(await der.arrayBuffer());
+      expect(sha256(proof)).to.equal(list.items[0].sha256);
+
+      const json = await (await fetch(svc.url + href, { headers: { authorization: `Bearer ${alice.apiKey}`, accept: 'application/json' } })).json();
+      const st = json.statement;
+      expect(st.ERDSEventId).to.equal('http://uri.etsi.org/19522/Event/SubmissionAcceptance');
+      expect(st.MessageIdentifier).to.equal(created.id);
+      expect(st.SenderDetails).to.deep.equal({ Identifier: alice.id, Name: 'Alice institution', Reference: 'REF-2026-0001' });
+      expect(st.RecipientDetails).to.deep.equal({ Type: 'citizen', Scheme: 'INSZ', Identifier: '85073003328' });
+      expect(st.Documents.map((d: { DigestValue: string }) => d.DigestValue)).to.deep.equal([sha256(main), sha256(annex)]);
+      expect(st.PreviousEvidenceDigest).to.equal(null);
+
+      const report = await verifyCadesT(proof, { trustAnchors: pemToDer(fs.readFileSync(svc.rootPem, 'utf8')) });
+      expect(report.indication, JSON.stringify(report.checks)).to.equal('TOTAL_PASSED');
+      expect(JSON.parse(new TextDecoder().decode(report.content))).to.deep.equal(st);
+    });
+
+    it('stores the document bytes durably under the blob store', async () => {
+      const { objects, temp } = blobFiles(svc.dataDir);
+      const hashes = objects.map((f) => sha256(fs.readFileSync(f)));
+      expect(hashes).to.include(sha256(main));
+      expect(hashes).to.include(sha256(annex));
+      expect(temp).to.deep.equal([]);
+    });
+
+    it('hides the message from another sender (404, not 403)', async () => {
+      for (const path of [`/v1/messages/${created.id}`, `/v1/messages/${created.id}/evidence`, `/v1/messages/${created.id}/evidence/${created.evidence[0].id}`]) {
+        const res = await fetch(svc.url + path, { headers: { authorization: `Bearer ${bob.apiKey}` } });
+        expect(res.status, path).to.equal(404);
+        expect((await res.json()).code).to.equal('NOT_FOUND');
+      }
+    });
+
+    it('accepts enterprises (KBO) and citizens born after 2000', async () => {
+      for (const recipient of [{ type: 'enterprise', id: VALID_KBO }, { type: 'citizen', id: VALID_INSZ_2000 }, { type: 'enterprise', id: '0428.759.497' }]) {
+        const res = await submit(svc, alice.apiKey, metadata({ recipient }), [{ name: 'main', content: pdfBytes(1000) }]);
+        expect(res.status, JSON.stringify(recipient)).to.equal(201);
+      }
+    });
+  });
+
+  describe('authentication', () => {
+    it('refuses a missing or unknown key with 401 problem+json', async () => {
+      for (const key of [undefined, 'rmk_not-a-key', 'garbage']) {
+        const res = await submit(svc, key, metadata(), [{ name: 'main', content: pdfBytes(10) }]);
+        expect(res.status).to.equal(401);
+        expect(res.headers.get('content-type')).to.match(/^application\/problem\+json/);
+        expect(res.headers.get('www-authenticate')).to.match(/^Bearer/);
+        expect((await res.json()).code).to.equal('UNAUTHENTICATED');
+      }
+    });
+  });
+
+  describe('refusing bad input, leaving nothing behind', () => {
+    const main = [{ name: 'main', content: pdfBytes(2000) }];
+    const cases: Array<{ title: string; status: number; code: string; send: () => Promise<Response> }> = [
+      { title: 'not multipart', status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', send: () => fetch(`${svc.url}/v1/messages`, { method: 'POST', headers: { authorization: `Bearer ${alice.apiKey}`, 'content-type': 'application/json' }, body: '{}' }) },
+      { title: 'metadata missing', status: 400, code: 'METADATA_MISSING', send: () => submit(svc, alice.apiKey, undefined, main) },
+      { title: 'metadata not JSON', status: 400, code: 'METADATA_INVALID', send: () => submit(svc, alice.apiKey, '{"recipient":', main) },
+      { title: 'INSZ with a wrong check digit', status: 422, code: 'RECIPIENT_INVALID', send: () => submit(svc, alice.apiKey, metadata({ recipient: { type: 'citizen', id: '85073003329' } }), main) },
+      { title: 'INSZ that is 10 digits', status: 422, code: 'RECIPIENT_INVALID', send: () => submit(svc, alice.apiKey, metadata({ recipient: { type: 'citizen', id: '8507300332' } }), main) },
+      { title: 'KBO with a wrong check digit', status: 422, code: 'RECIPIENT_INVALID', send: () => submit(svc, alice.apiKey, metadata({ recipient: { type: 'enterprise', id: '0403019262' } }), main) },
+      { title: 'unknown recipient type', status: 422, code: 'RECIPIENT_INVALID', send: () => submit(svc, alice.apiKey, metadata({ recipient: { type: 'alien', id: '85073003328' } }), main) },
+      { title: 'subject missing', status: 422, code: 'SUBJECT_INVALID', send: () => submit(svc, alice.apiKey, metadata({ subject: {} }), main) },
+      { title: 'subject in an unsupported language', status: 422, code: 'SUBJECT_INVALID', send: () => submit(svc, alice.apiKey, metadata({ subject: { es: 'Hola' } }), main) },
+      { title: 'no document declared', status: 422, code: 'DOCUMENT_MISSING', send: () => submit(svc, alice.apiKey, metadata({ documents: [] }), main) },
+      { title: 'declared document not sent', status: 422, code: 'DOCUMENT_MISSING', send: () => submit(svc, alice.apiKey, metadata({}, [{ httpPartName: 'main', isMainContent: true }, { httpPartName: 'annex' }]), main) },
+      { title: 'document part not declared', status: 422, code: 'DOCUMENT_PART_UNDECLARED', send: () => submit(svc, alice.apiKey, metadata(), [...main, { name: 'extra', content: 'x', type: 'text/plain' }]) },
+      { title: 'two main documents', status: 422, code: 'MAIN_DOCUMENT_INVALID', send: () => submit(svc, alice.apiKey, metadata({}, [{ httpPartName: 'main', isMainContent: true }, { httpPartName: 'b', isMainContent: true }]), [...main, { name: 'b', content: 'b', type: 'text/plain' }]) },
+      { title: 'no main document', status: 422, code: 'MAIN_DOCUMENT_INVALID', send: () => submit(svc, alice.apiKey, metadata({}, [{ httpPartName: 'main' }]), main) },
+      { title: 'empty file', status: 422, code: 'DOCUMENT_EMPTY', send: () => submit(svc, alice.apiKey, metadata(), [{ name: 'main', content: new Uint8Array(0) }]) },
+      { title: 'file over the size limit', status: 413, code: 'DOCUMENT_TOO_LARGE', send: () => submit(svc, alice.apiKey, metadata(), [{ name: 'main', content: pdfBytes(256 * 1024 + 1) }]) },
+      { title: 'media type not allowed', status: 415, code: 'DOCUMENT_MEDIA_TYPE_NOT_ALLOWED', send: () => submit(svc, alice.apiKey, metadata(), [{ name: 'main', content: 'MZ', type: 'application/x-msdownload', fileName: 'a.exe' }]) },
+      {
+        title: 'more documents than the e-Box takes (7 > 6)',
+        status: 422,
+        code: 'TOO_MANY_DOCUMENTS',
+        send: () => {
+          const names = ['main', 'a', 'b', 'c', 'd', 'e', 'f'];
+          return submit(svc, alice.apiKey, metadata({}, names.map((n, i) => ({ httpPartName: n, isMainContent: i === 0 }))), names.map((n) => ({ name: n, content: n + ' content', type: 'text/plain' })));
+        },
+      },
+    ];
+
+    for (const c of cases) {
+      it(`${c.title} → ${c.status} ${c.code}`, async () => {
+        const before = { messages: await count('messages'), documents: await count('documents'), evidence: await count('evidence'), objects: blobFiles(svc.dataDir).objects.length };
+        const res = await c.send();
+        expect(res.status).to.equal(c.status);
+        expect(res.headers.get('content-type')).to.match(/^application\/problem\+json/);
+        const problem = await res.json();
+        expect(problem.code).to.equal(c.code);
+        expect(problem.status).to.equal(c.status);
+        expect(problem.detail).to.be.a('string');
+        expect({ messages: await count('messages'), documents: await count('documents'), evidence: await count('evidence'), objects: blobFiles(svc.dataDir).objects.length }).to.deep.equal(before);
+        expect(blobFiles(svc.dataDir).temp).to.deep.equal([]);
+      });
+    }
+  });
+
+  it('answers /healthz', async () => {
+    const res = await fetch(`${svc.url}/healthz`);
+    expect(res.status).to.equal(200);
+    expect(await res.json()).to.deep.equal({ status: 'ok' });
+  });
+
+  it('answers an unknown route with a 404 problem', async () => {
+    const res = await fetch(`${svc.url}/v1/nothing`);
+    expect(res.status).to.equal(404);
+    expect((await res.json()).code).to.equal('NOT_FOUND');
+  });
+});

@@ -1,0 +1,49 @@
+import path from 'node:path';
+import { expect } from 'chai';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+describe('config', () => {
+  it('has embedded defaults: SQLite under ./data, built-in TSA, dev PKI, port 8080', () => {
+    const c = loadConfig({});
+    expect(c.port).to.equal(8080);
+    expect(c.database).to.deep.equal({ client: 'sqlite', filename: path.resolve('data/registered-mail.sqlite') });
+    expect(c.tsa.url).to.equal(undefined);
+    expect(c.sealing).to.deep.equal({ kind: 'dev' });
+    expect(c.keyAlgorithm).to.equal('ECDSA-P256');
+    expect(c.intake.maxDocumentBytes).to.equal(50 * 1024 * 1024);
+    expect(c.intake.maxDocuments).to.equal(6);
+  });
+
+  it('reads PostgreSQL, an external TSA and PEM or PKCS#12 keys', () => {
+    const c = loadConfig({ DATABASE_URL: 'postgres://u@127.0.0.1:5432/db', TSA_URL: 'http://tsa.local/tsr', SEAL_KEY_FILE: 'k.pem', SEAL_CERT_FILE: 'c.pem', TSA_P12_FILE: 't.p12', TSA_P12_PASSWORD: 'x' });
+    expect(c.database.client).to.equal('postgres');
+    expect(c.tsa.url).to.equal('http://tsa.local/tsr');
+    expect(c.sealing.kind).to.equal('pem');
+    expect(c.tsa.key.kind).to.equal('pkcs12');
+  });
+
+  const bad: Array<[Record<string, string>, string]> = [
+    [{ PORT: 'eighty' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
+    [{ KEY_ALGORITHM: 'DSA' }, 'KEY_ALGORITHM'],
+    [{ TSA_URL: 'ftp://x' }, 'TSA_URL'],
+    [{ SEAL_KEY_FILE: 'k.pem' }, 'SEAL_CERT_FILE'],
+    [{ SEAL_P12_FILE: 'k.p12' }, 'SEAL_P12_PASSWORD'],
+    [{ MAX_DOCUMENTS: '0' }, 'MAX_DOCUMENTS'],
+    [{ EVIDENCE_POLICY_OID: 'not.an.oid' }, 'EVIDENCE_POLICY_OID'],
+    [{ ALLOWED_MEDIA_TYPES: 'pdf' }, 'ALLOWED_MEDIA_TYPES'],
+    [{ APP_ENV: 'prod' }, 'APP_ENV'],
+  ];
+  for (const [env, variable] of bad) {
+    it(`names ${variable} when ${JSON.stringify(env)} is wrong`, () => {
+      try {
+        loadConfig(env);
+        expect.fail('should have thrown');
+      } catch (err) {
+        expect(err).to.be.instanceOf(ConfigError);
+        expect((err as ConfigError).variable).to.equal(variable);
+      }
+    });
+  }
+});
