@@ -273,7 +273,7 @@ export class Intake {
 }
 
 function cleanFileName(raw: string | undefined, fallback: string): string {
-  const base = (raw ?? '').split(/[\\/]/).pop()!.replace(/[\u0000-\u001f\u007f]/g, '').trim();
+  const base = (raw ?? '').split(/[\\/]/).pop()!.replace(/\p{Cc}/gu, '').trim();
   return (base || fallback).slice(0, 255);
 }
 

@@ -95,7 +95,7 @@ export async function submit(svc: { url: string }, apiKey: string | undefined, m
   const form = new FormData();
   if (meta !== undefined) form.append('metadata', typeof meta === 'string' ? meta : JSON.stringify(meta));
   for (const p of parts) {
-    form.append(p.name, new Blob([p.content], { type: p.type ?? 'application/pdf' }), p.fileName ?? `${p.name}.pdf`);
+    form.append(p.name, new Blob([typeof p.content === 'string' ? p.content : new Uint8Array(p.content)], { type: p.type ?? 'application/pdf' }), p.fileName ?? `${p.name}.pdf`);
   }
   return fetch(`${svc.url}/v1/messages`, {
     method: 'POST',
