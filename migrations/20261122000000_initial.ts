@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 
 /**
  * The first schema: senders, messages with their documents, evidence, and the
- * message event log. Times are stored as RFC 3339 UTC strings with milliseconds,
+ * hash-chained message event log. Times are stored as RFC 3339 UTC strings with milliseconds,
  * which sort correctly as text on SQLite and PostgreSQL alike.
  */
 export async function up(knex: Knex): Promise<void> {
@@ -52,12 +52,16 @@ export async function up(knex: Knex): Promise<void> {
     t.unique(['message_id', 'seq']);
   });
 
+  // seq is assigned by the writer (head + 1, under a lock), not by a database sequence:
+  // a sequence leaves gaps on rollback, and the hash chain needs consecutive rows.
   await knex.schema.createTable('events', (t) => {
-    t.bigIncrements('seq').primary();
+    t.bigInteger('seq').primary();
     t.string('message_id', 36).notNullable().references('id').inTable('messages');
     t.string('type', 60).notNullable();
     t.string('at', 30).notNullable();
     t.text('data').notNullable();
+    t.string('prev_hash', 64).notNullable();
+    t.string('hash', 64).notNullable();
     t.index(['message_id', 'seq']);
   });
 }

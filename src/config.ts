@@ -42,6 +42,33 @@ export interface Config {
   };
   evidence: { policyOid: string; issuerName: string };
   intake: { maxDocumentBytes: number; maxDocuments: number; allowedMediaTypes: string[]; maxMetadataBytes: number };
+  /** How long POST /v1/messages waits for the proof of dispatch before answering 202. */
+  submitWaitMs: number;
+  worker: {
+    concurrency: number;
+    pollMs: number;
+    leaseMs: number;
+    backoffBaseMs: number;
+    backoffMaxMs: number;
+    /** attempts for jobs that need the TSA: a long outage must not lose a proof */
+    sealMaxAttempts: number;
+    depositMaxAttempts: number;
+    webhookMaxAttempts: number;
+    /** how often expiry, retention and e-Box event scans run */
+    maintenanceIntervalMs: number;
+    checkpointIntervalMs: number;
+  };
+  delivery: {
+    /** a deposited message not opened within this time gets ContentHandoverFailure */
+    messageExpiryMs: number;
+    /** document bytes are purged this long after submission; evidence and events stay */
+    documentRetentionMs: number;
+  };
+  ebox:
+    | { kind: 'local' }
+    | { kind: 'http'; url: string; clientId: string; clientSecret: string; scope?: string; messageTypeId: string; senderApplicationId: string; timeoutMs: number };
+  /** Bearer token for /v1/admin (recipients, jobs); the admin API is closed without it. */
+  adminToken?: string;
 }
 
 export class ConfigError extends Error {
@@ -145,6 +172,31 @@ function keySource(env: Env, prefix: 'SEAL' | 'TSA'): KeySource {
   return { kind: 'dev' };
 }
 
+function eboxConfig(env: Env): Config['ebox'] {
+  const url = str(env, 'EBOX_URL');
+  if (url === undefined) return { kind: 'local' };
+  try {
+    new URL(url);
+  } catch {
+    throw new ConfigError('EBOX_URL', 'not a valid URL');
+  }
+  const need = (name: string) => {
+    const v = str(env, name);
+    if (v === undefined) throw new ConfigError(name, 'required with EBOX_URL');
+    return v;
+  };
+  return {
+    kind: 'http',
+    url,
+    clientId: need('EBOX_CLIENT_ID'),
+    clientSecret: need('EBOX_CLIENT_SECRET'),
+    scope: str(env, 'EBOX_SCOPE'),
+    messageTypeId: str(env, 'EBOX_MESSAGE_TYPE_ID') ?? 'registered-mail',
+    senderApplicationId: str(env, 'EBOX_SENDER_APPLICATION_ID') ?? 'registered-mail',
+    timeoutMs: int(env, 'EBOX_TIMEOUT_MS', 30_000, 100, 600_000),
+  };
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const appEnv = oneOf(env, 'APP_ENV', ['development', 'test', 'production'] as const, 'development');
   const dataDir = path.resolve(str(env, 'DATA_DIR') ?? './data');
@@ -188,7 +240,28 @@ export function loadConfig(env: Env = process.env): Config {
       allowedMediaTypes: mediaTypes ? mediaTypes.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean) : DEFAULT_MEDIA_TYPES,
       maxMetadataBytes: int(env, 'MAX_METADATA_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024),
     },
+    submitWaitMs: int(env, 'SUBMIT_WAIT_MS', 10_000, 0, 120_000),
+    worker: {
+      concurrency: int(env, 'WORKER_CONCURRENCY', 8, 1, 256),
+      pollMs: int(env, 'WORKER_POLL_MS', 500, 10, 60_000),
+      leaseMs: int(env, 'JOB_LEASE_MS', 120_000, 1000, 3_600_000),
+      backoffBaseMs: int(env, 'JOB_BACKOFF_BASE_MS', 1000, 1, 3_600_000),
+      backoffMaxMs: int(env, 'JOB_BACKOFF_MAX_MS', 300_000, 1, 86_400_000),
+      sealMaxAttempts: int(env, 'SEAL_MAX_ATTEMPTS', 10_000, 1, 1_000_000),
+      depositMaxAttempts: int(env, 'DEPOSIT_MAX_ATTEMPTS', 12, 1, 10_000),
+      webhookMaxAttempts: int(env, 'WEBHOOK_MAX_ATTEMPTS', 10, 1, 10_000),
+      maintenanceIntervalMs: int(env, 'MAINTENANCE_INTERVAL_MS', 10_000, 10, 86_400_000),
+      checkpointIntervalMs: int(env, 'CHECKPOINT_INTERVAL_MS', 300_000, 10, 86_400_000),
+    },
+    delivery: {
+      messageExpiryMs: int(env, 'MESSAGE_EXPIRY_SECONDS', 30 * 86_400, 1, 10 * 365 * 86_400) * 1000,
+      documentRetentionMs: int(env, 'DOCUMENT_RETENTION_SECONDS', 913 * 86_400, 1, 100 * 365 * 86_400) * 1000,
+    },
+    ebox: eboxConfig(env),
   };
+  const adminToken = str(env, 'ADMIN_TOKEN');
+  if (adminToken !== undefined && adminToken.length < 16) throw new ConfigError('ADMIN_TOKEN', 'must be at least 16 characters');
+  config.adminToken = adminToken;
   for (const t of config.intake.allowedMediaTypes) {
     if (t !== '*/*' && !/^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/.test(t)) throw new ConfigError('ALLOWED_MEDIA_TYPES', `not a media type: "${t}"`);
   }

@@ -1,13 +1,25 @@
 /**
  * Starts the service: `npm start` (compiled) or `npm run dev` (tsx).
+ *   --role all     (default) HTTP API and job worker in one process
+ *   --role api     HTTP API only (workers run elsewhere; needs PostgreSQL to share the database)
+ *   --role worker  job worker only
  */
 import type { Server } from 'node:http';
+import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.js';
 import { createApp } from '../http/app.js';
 import { createLogger } from '../logger.js';
 import { createRuntime } from '../services/runtime.js';
 
+type Role = 'all' | 'api' | 'worker';
+
 async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { role: { type: 'string', default: 'all' } } });
+  const role = values.role as Role;
+  if (!['all', 'api', 'worker'].includes(role)) {
+    console.error('usage: server [--role all|api|worker]');
+    process.exit(3);
+  }
   let config;
   try {
     config = loadConfig();
@@ -20,27 +32,34 @@ async function main(): Promise<void> {
   }
   const log = createLogger(config.logLevel);
   const rt = await createRuntime(config, log);
-  const app = createApp(rt, log);
-  const server: Server = app.listen(config.port, config.host);
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : config.port;
-  log.info(
-    { port, host: config.host, database: config.database.client, tsa: config.tsa.url ?? 'built-in', keyAlgorithm: config.keyAlgorithm, trustAnchor: rt.devPki?.root },
-    `registered-mail listening on http://${config.host}:${port}`,
-  );
+  if (role !== 'api') rt.startWorker();
+  let server: Server | undefined;
+  if (role !== 'worker') {
+    const app = createApp(rt, log);
+    const s = app.listen(config.port, config.host);
+    server = s;
+    await new Promise<void>((resolve, reject) => {
+      s.once('listening', resolve);
+      s.once('error', reject);
+    });
+    const addr = s.address();
+    const port = typeof addr === 'object' && addr ? addr.port : config.port;
+    log.info(
+      { role, port, host: config.host, database: config.database.client, tsa: config.tsa.url ?? 'built-in', ebox: rt.ebox.name, keyAlgorithm: config.keyAlgorithm, trustAnchor: rt.devPki?.root },
+      `registered-mail listening on http://${config.host}:${port}`,
+    );
+  } else {
+    log.info({ role, database: config.database.client, ebox: rt.ebox.name, workerId: rt.runner.workerId }, 'registered-mail worker running');
+  }
 
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
-    server.close(() => {
-      rt.close().finally(() => process.exit(0));
-    });
+    const finish = () => rt.close().finally(() => process.exit(0));
+    if (server) server.close(finish);
+    else void finish();
     setTimeout(() => process.exit(0), 10_000).unref();
   };
   process.on('SIGTERM', () => stop('SIGTERM'));

@@ -13,14 +13,14 @@
 import type { AlgorithmIdentifierValue, HashName, KeyAlgorithm } from './AlgorithmIdentifier.js';
 import { algorithmSpec } from './AlgorithmIdentifier.js';
 import { DerSequence, Tag, concat, integer, bytesToBigInt, readDer, readInteger, sequence } from './der.js';
-import { defaultCrypto } from './engine.js';
+import { bufferSource, defaultCrypto } from './engine.js';
 import { OID } from './oids.js';
 import { importPublicKey, type PublicKeyInfo } from './SubjectPublicKeyInfo.js';
 
 /** Signs `data` with SHA-256 and returns the signature value as CMS and X.509 carry it. */
 export async function signBytes(privateKey: CryptoKey, algorithm: KeyAlgorithm, data: Uint8Array, crypto: Crypto = defaultCrypto()): Promise<Uint8Array> {
   const spec = algorithmSpec(algorithm);
-  const raw = new Uint8Array(await crypto.subtle.sign(spec.signParams, privateKey, data));
+  const raw = new Uint8Array(await crypto.subtle.sign(spec.signParams, privateKey, bufferSource(data)));
   return spec.family === 'ECDSA' ? ecdsaSigValueFromP1363(raw) : raw;
 }
 
@@ -81,7 +81,7 @@ export async function verifyBytes(
     let value = signature;
     if (key.family === 'ECDSA') value = p1363FromEcdsaSigValue(signature, FIELD_SIZE[key.curve!]);
     const params = key.family === 'RSA' ? { name: 'RSASSA-PKCS1-v1_5' } : { name: 'ECDSA', hash };
-    const ok = await crypto.subtle.verify(params, publicKey, value, data);
+    const ok = await crypto.subtle.verify(params, publicKey, bufferSource(value), bufferSource(data));
     return ok ? { valid: true } : { valid: false, reason: 'the signature value does not verify with the certificate public key' };
   } catch (err) {
     return { valid: false, reason: `the signature could not be checked: ${(err as Error).message}` };

@@ -10,7 +10,7 @@
 import type { HashName, KeyAlgorithm } from './AlgorithmIdentifier.js';
 import { readAlgorithmIdentifier } from './AlgorithmIdentifier.js';
 import { DerError, DerSequence, Tag, readBitString, readDer, readOid, type DerNode } from './der.js';
-import { defaultCrypto } from './engine.js';
+import { bufferSource, defaultCrypto } from './engine.js';
 import { OID } from './oids.js';
 
 export type NamedCurve = 'P-256' | 'P-384' | 'P-521';
@@ -65,5 +65,5 @@ export function readSubjectPublicKeyInfo(input: Uint8Array | DerNode): PublicKey
 export async function importPublicKey(info: PublicKeyInfo, hash: HashName, crypto: Crypto = defaultCrypto()): Promise<CryptoKey> {
   const params: RsaHashedImportParams | EcKeyImportParams =
     info.family === 'RSA' ? { name: 'RSASSA-PKCS1-v1_5', hash } : { name: 'ECDSA', namedCurve: info.curve! };
-  return crypto.subtle.importKey('spki', info.der, params, false, ['verify']);
+  return crypto.subtle.importKey('spki', bufferSource(info.der), params, false, ['verify']);
 }

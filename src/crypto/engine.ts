@@ -33,3 +33,11 @@ export function installPkijsEngine(): void {
   pkijs.setEngine('node', pkijsEngine(defaultCrypto()));
   installed = true;
 }
+
+/**
+ * A Uint8Array typed as WebCrypto's BufferSource (TypeScript 5.7+ distinguishes views over a
+ * SharedArrayBuffer). Copies only when the view is over something other than an ArrayBuffer.
+ */
+export function bufferSource(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  return bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : new Uint8Array(bytes);
+}

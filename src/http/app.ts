@@ -5,8 +5,11 @@ import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import { ServiceError } from '../domain/errors.js';
 import type { Runtime } from '../services/runtime.js';
+import { createMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { problemHandler } from './problem.js';
+import { adminRouter } from './routes/admin.js';
+import { eboxRouter } from './routes/ebox.js';
 import { messagesRouter } from './routes/messages.js';
 import { tsaRouter } from './routes/tsa.js';
 
@@ -14,16 +17,32 @@ export function createApp(rt: Runtime, log: Logger): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  const metrics = createMetrics(rt.store);
 
   app.get('/healthz', async (_req, res) => {
     await rt.store.db.raw('select 1');
     res.json({ status: 'ok' });
   });
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.contentType).send(await metrics.metrics());
+  });
   app.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument(rt.config));
   });
   if (rt.tsa && rt.config.tsa.serveHttp) app.use(tsaRouter(rt.tsa));
-  app.use(messagesRouter({ store: rt.store, submissions: rt.submissions, consult: rt.consult, log }));
+  app.use(
+    messagesRouter({
+      store: rt.store,
+      submissions: rt.submissions,
+      consult: rt.consult,
+      webhooks: rt.webhooks,
+      notifier: rt.notifier,
+      submitWaitMs: rt.config.submitWaitMs,
+      log,
+    }),
+  );
+  app.use(eboxRouter(rt.recipients));
+  app.use(adminRouter({ adminToken: rt.config.adminToken, recipients: rt.recipients, store: rt.store }));
 
   app.use((_req, _res, next) => next(new ServiceError('NOT_FOUND', 'no such resource')));
   app.use(problemHandler(log));

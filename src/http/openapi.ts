@@ -20,7 +20,11 @@ export function openApiDocument(config: Config) {
     },
     servers: [{ url: '/' }],
     components: {
-      securitySchemes: { senderKey: { type: 'http', scheme: 'bearer', description: 'API key created with `npm run sender:create`' } },
+      securitySchemes: {
+        senderKey: { type: 'http', scheme: 'bearer', description: 'sender API key (`npm run sender:create`)' },
+        recipientToken: { type: 'http', scheme: 'bearer', description: 'built-in e-Box recipient token (`npm run recipient:create` or POST /v1/admin/recipients)' },
+        adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' },
+      },
       responses: {
         Problem: {
           description: 'RFC 9457 problem details with a stable `code`',
@@ -117,6 +121,37 @@ export function openApiDocument(config: Config) {
             { type: 'object', required: ['statement'], properties: { statement: { type: 'object', description: 'the evidence statement the proof envelops (ETSI EN 319 522-2 field names)' } } },
           ],
         },
+        MessageSummary: {
+          type: 'object',
+          required: ['id', 'status', 'recipient', 'subject', 'submittedAt', 'updatedAt', 'href'],
+          properties: {
+            id: { type: 'string', format: 'uuid' },
+            status: { enum: ['RECEIVED', 'ACCEPTED', 'REJECTED', 'DEPOSITED', 'FAILED', 'CONSULTED', 'EXPIRED'] },
+            recipient: { $ref: '#/components/schemas/Recipient' },
+            subject: { $ref: '#/components/schemas/Subject' },
+            senderReference: { type: ['string', 'null'] },
+            submittedAt: { type: 'string', format: 'date-time' },
+            updatedAt: { type: 'string', format: 'date-time' },
+            expiresAt: { type: ['string', 'null'], format: 'date-time' },
+            href: { type: 'string' },
+          },
+        },
+        MailboxEntry: {
+          type: 'object',
+          required: ['id', 'sender', 'subject', 'registered', 'depositedAt', 'expiresAt', 'read', 'href'],
+          properties: {
+            id: { type: 'string' },
+            sender: { type: 'string' },
+            subject: { $ref: '#/components/schemas/Subject' },
+            registered: { type: 'boolean' },
+            depositedAt: { type: 'string', format: 'date-time' },
+            expiresAt: { type: 'string', format: 'date-time' },
+            read: { type: 'boolean' },
+            firstReadAt: { type: ['string', 'null'] },
+            href: { type: 'string' },
+            documents: { type: 'array', items: { allOf: [{ $ref: '#/components/schemas/Document' }, { type: 'object', required: ['href'], properties: { href: { type: 'string' } } }] } },
+          },
+        },
         Message: {
           type: 'object',
           required: ['id', 'status', 'recipient', 'subject', 'submittedAt', 'updatedAt', 'documents', 'evidence'],
@@ -130,6 +165,26 @@ export function openApiDocument(config: Config) {
             updatedAt: { type: 'string', format: 'date-time' },
             documents: { type: 'array', items: { $ref: '#/components/schemas/Document' } },
             evidence: { type: 'array', items: { $ref: '#/components/schemas/EvidenceSummary' } },
+            expiresAt: { type: ['string', 'null'], format: 'date-time', description: 'not opened by then: ContentHandoverFailure' },
+            href: { type: 'string' },
+            eboxMessageId: { type: ['string', 'null'] },
+            documentsPurgedAt: { type: ['string', 'null'], format: 'date-time', description: 'document bytes removed at the end of retention; evidence stays' },
+            callbacks: {
+              type: 'array',
+              description: 'webhook deliveries of status changes',
+              items: {
+                type: 'object',
+                required: ['evidenceId', 'status', 'delivery', 'attempts'],
+                properties: {
+                  evidenceId: { type: 'string' },
+                  status: { type: 'string' },
+                  delivery: { enum: ['pending', 'running', 'done', 'dead'] },
+                  attempts: { type: 'integer' },
+                  lastError: { type: ['string', 'null'] },
+                  nextAttemptAt: { type: ['string', 'null'] },
+                },
+              },
+            },
             events: {
               type: 'array',
               items: {
@@ -151,6 +206,9 @@ export function openApiDocument(config: Config) {
           responses: { 200: { description: 'up', content: { 'application/json': { schema: { type: 'object', required: ['status'], properties: { status: { const: 'ok' } } } } } } },
         },
       },
+      '/metrics': {
+        get: { summary: 'Prometheus metrics: jobs by type and status (dead letters), messages by status', security: [], responses: { 200: { description: 'text exposition format', content: { 'text/plain': {} } } } },
+      },
       '/openapi.json': {
         get: { summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': {} } } } },
       },
@@ -167,10 +225,32 @@ export function openApiDocument(config: Config) {
         },
       },
       '/v1/messages': {
+        get: {
+          summary: 'The sender\'s messages, newest first, with cursor pagination',
+          parameters: [
+            { name: 'status', in: 'query', schema: { enum: ['RECEIVED', 'ACCEPTED', 'REJECTED', 'DEPOSITED', 'FAILED', 'CONSULTED', 'EXPIRED'] } },
+            { name: 'since', in: 'query', schema: { type: 'string', format: 'date-time' }, description: 'submitted at or after' },
+            { name: 'cursor', in: 'query', schema: { type: 'string' }, description: 'from the previous page\'s `next`' },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 } },
+          ],
+          responses: {
+            200: {
+              description: 'a page',
+              content: {
+                'application/json': {
+                  schema: { type: 'object', required: ['items', 'next'], properties: { items: { type: 'array', items: { $ref: '#/components/schemas/MessageSummary' } }, next: { type: ['string', 'null'] } } },
+                },
+              },
+            },
+            400: problem,
+            401: problem,
+          },
+        },
         post: {
           summary: 'Submit a registered message',
           description:
-            'multipart/form-data with a `metadata` part (JSON, SubmissionMetadata) and one part per document, named as metadata.documents[].httpPartName. Documents are streamed to disk while hashed; the 201 is sent only once the documents and the message are durable and the SubmissionAcceptance proof is sealed.',
+            'multipart/form-data with a `metadata` part (JSON, SubmissionMetadata) and one part per document, named as metadata.documents[].httpPartName. Documents are streamed to disk while hashed. Any 2xx means the documents and the message are durable. 201: the first proof (SubmissionAcceptance or SubmissionRejection) is sealed and listed in `evidence`; 202: it is still being sealed (e.g. the TSA is unavailable) and will appear. With `Idempotency-Key` (RFC 8941 string, a UUID recommended), a retry of the same request returns the same message (header `Idempotent-Replayed: true`); the same key with another request is 409.',
+          parameters: [{ name: 'Idempotency-Key', in: 'header', schema: { type: 'string', maxLength: 202 } }],
           requestBody: {
             required: true,
             content: {
@@ -186,11 +266,17 @@ export function openApiDocument(config: Config) {
           },
           responses: {
             201: {
-              description: 'Accepted; the proof of dispatch is in `evidence`',
+              description: 'Durable, and its first proof sealed (`evidence`)',
+              headers: { Location: { schema: { type: 'string' } } },
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/Message' } } },
+            },
+            202: {
+              description: 'Durable; its first proof is still being sealed',
               headers: { Location: { schema: { type: 'string' } } },
               content: { 'application/json': { schema: { $ref: '#/components/schemas/Message' } } },
             },
             400: problem,
+            409: problem,
             401: problem,
             413: problem,
             415: problem,
@@ -219,6 +305,85 @@ export function openApiDocument(config: Config) {
             404: problem,
           },
         },
+      },
+      '/v1/webhook': {
+        put: {
+          summary: 'Set the sender\'s webhook: each status change is POSTed there, signed `Webhook-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, t + "." + body)>`',
+          requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['url'], properties: { url: { type: 'string', format: 'uri' } } } } } },
+          responses: {
+            200: {
+              description: 'the secret is shown once',
+              content: { 'application/json': { schema: { type: 'object', required: ['url', 'secret'], properties: { url: { type: 'string' }, secret: { type: 'string' }, signatureHeader: { type: 'string' } } } } },
+            },
+            401: problem,
+            422: problem,
+          },
+        },
+        delete: { summary: 'Remove the webhook', responses: { 204: { description: 'removed' }, 401: problem } },
+      },
+      '/v1/ebox/messages': {
+        get: {
+          summary: 'The recipient\'s e-Box (built-in e-Box)',
+          security: [{ recipientToken: [] }],
+          responses: {
+            200: { description: 'mailbox', content: { 'application/json': { schema: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: { $ref: '#/components/schemas/MailboxEntry' } } } } } } },
+            401: problem,
+          },
+        },
+      },
+      '/v1/ebox/messages/{id}': {
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        get: {
+          summary: 'One message of the recipient\'s e-Box with its documents (reading this is not a handover)',
+          security: [{ recipientToken: [] }],
+          responses: { 200: { description: 'entry', content: { 'application/json': { schema: { $ref: '#/components/schemas/MailboxEntry' } } } }, 401: problem, 404: problem },
+        },
+      },
+      '/v1/ebox/messages/{id}/documents/{position}': {
+        parameters: [
+          { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
+          { name: 'position', in: 'path', required: true, schema: { type: 'integer', minimum: 0 } },
+        ],
+        get: {
+          summary: 'Download a document; the first download records the handover (ContentHandover proof for the sender)',
+          security: [{ recipientToken: [] }],
+          responses: { 200: { description: 'the bytes, with a Digest header (SHA-256)' }, 401: problem, 404: problem, 410: problem },
+        },
+      },
+      '/v1/admin/recipients': {
+        post: {
+          summary: 'Register a recipient of the built-in e-Box; its token is shown once',
+          security: [{ adminToken: [] }],
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: { type: 'object', required: ['type', 'id'], properties: { type: { enum: ['citizen', 'enterprise'] }, id: { type: 'string' }, activated: { type: 'boolean', default: true }, name: { type: 'string' } } } } },
+          },
+          responses: { 201: { description: 'registered', content: { 'application/json': { schema: { type: 'object' } } } }, 401: problem, 409: problem, 422: problem },
+        },
+      },
+      '/v1/admin/recipients/{type}/{id}': {
+        parameters: [
+          { name: 'type', in: 'path', required: true, schema: { enum: ['citizen', 'enterprise'] } },
+          { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
+        ],
+        patch: {
+          summary: 'Activate or deactivate a recipient\'s e-Box',
+          security: [{ adminToken: [] }],
+          requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['activated'], properties: { activated: { type: 'boolean' } } } } } },
+          responses: { 204: { description: 'changed' }, 401: problem, 404: problem },
+        },
+      },
+      '/v1/admin/jobs': {
+        get: {
+          summary: 'The job queue (status=dead lists the dead letters)',
+          security: [{ adminToken: [] }],
+          parameters: [{ name: 'status', in: 'query', schema: { enum: ['pending', 'running', 'done', 'dead'] } }],
+          responses: { 200: { description: 'jobs', content: { 'application/json': { schema: { type: 'object', required: ['items'], properties: { items: { type: 'array' } } } } } }, 401: problem },
+        },
+      },
+      '/v1/admin/jobs/{id}/retry': {
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'integer' } }],
+        post: { summary: 'Put a dead job back in the queue', security: [{ adminToken: [] }], responses: { 204: { description: 'queued' }, 401: problem, 404: problem } },
       },
       '/v1/messages/{id}/evidence/{evidenceId}': {
         parameters: [

@@ -1,6 +1,7 @@
 /** JSON shapes of the API's resources (kept in step with the OpenAPI document). */
 import type { MessageView } from '../services/consult.js';
-import type { EvidenceRecord } from '../store/rows.js';
+import type { JobRecord } from '../store/JobRepository.js';
+import type { DocumentRecord, EvidenceRecord, MailboxRecord, MessageRecord } from '../store/rows.js';
 
 export function evidenceSummary(e: EvidenceRecord) {
   return {
@@ -17,9 +18,8 @@ export function evidenceJson(e: EvidenceRecord) {
   return { ...evidenceSummary(e), statement: JSON.parse(e.statement) as unknown };
 }
 
-export function messageJson(view: MessageView, opts: { includeEvents: boolean }) {
-  const m = view.message;
-  const out: Record<string, unknown> = {
+export function messageSummary(m: MessageRecord) {
+  return {
     id: m.id,
     status: m.status,
     recipient: { type: m.recipientType, id: m.recipientId },
@@ -27,16 +27,46 @@ export function messageJson(view: MessageView, opts: { includeEvents: boolean })
     senderReference: m.senderReference,
     submittedAt: m.submittedAt,
     updatedAt: m.updatedAt,
-    documents: view.documents.map((d) => ({
-      httpPartName: d.partName,
-      fileName: d.fileName,
-      mediaType: d.mediaType,
-      size: d.size,
-      sha256: d.sha256,
-      isMainContent: d.isMain,
-    })),
+    expiresAt: m.expiresAt,
+    href: `/v1/messages/${m.id}`,
+  };
+}
+
+export function documentJson(d: DocumentRecord) {
+  return { httpPartName: d.partName, fileName: d.fileName, mediaType: d.mediaType, size: d.size, sha256: d.sha256, isMainContent: d.isMain };
+}
+
+function callbackJson(j: JobRecord) {
+  return { evidenceId: String(j.payload.evidenceId), status: String(j.payload.status), delivery: j.status, attempts: j.attempts, lastError: j.lastError, nextAttemptAt: j.status === 'pending' ? j.runAt : null };
+}
+
+export function messageJson(view: MessageView, opts: { includeEvents: boolean }) {
+  const m = view.message;
+  const out: Record<string, unknown> = {
+    ...messageSummary(m),
+    eboxMessageId: m.eboxMessageId,
+    documentsPurgedAt: m.documentsPurgedAt,
+    documents: view.documents.map(documentJson),
     evidence: view.evidence.map(evidenceSummary),
+    callbacks: view.callbacks.map(callbackJson),
   };
   if (opts.includeEvents) out.events = view.events.map((e) => ({ sequence: e.seq, type: e.type, at: e.at, data: e.data }));
   return out;
+}
+
+export function mailboxJson(e: MailboxRecord, documents?: DocumentRecord[]) {
+  return {
+    id: e.id,
+    sender: e.senderName,
+    subject: e.subject,
+    registered: e.registered,
+    depositedAt: e.depositedAt,
+    expiresAt: e.expiresAt,
+    read: e.firstReadAt !== null,
+    firstReadAt: e.firstReadAt,
+    href: `/v1/ebox/messages/${e.id}`,
+    ...(documents
+      ? { documents: documents.map((d) => ({ ...documentJson(d), href: `/v1/ebox/messages/${e.id}/documents/${d.position}` })) }
+      : {}),
+  };
 }

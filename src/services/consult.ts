@@ -1,8 +1,10 @@
 /**
- * What a sender may read: its own messages, their events and evidence. Another
- * sender's message is reported exactly like a missing one.
+ * What a sender may read: its own messages, their events, evidence and callback
+ * deliveries. Another sender's message is reported exactly like a missing one.
  */
 import { ServiceError } from '../domain/errors.js';
+import { MESSAGE_STATUSES, type MessageStatus } from '../domain/status.js';
+import type { JobRecord } from '../store/JobRepository.js';
 import type { DocumentRecord, EventRecord, EvidenceRecord, MessageRecord, SenderRecord } from '../store/rows.js';
 import type { Store } from '../store/Store.js';
 
@@ -11,6 +13,15 @@ export interface MessageView {
   documents: DocumentRecord[];
   events: EventRecord[];
   evidence: EvidenceRecord[];
+  /** webhook deliveries (jobs of type webhook) */
+  callbacks: JobRecord[];
+}
+
+export interface ListQuery {
+  status?: string;
+  since?: string;
+  cursor?: string;
+  limit?: string;
 }
 
 export class ConsultService {
@@ -18,12 +29,39 @@ export class ConsultService {
 
   async message(sender: SenderRecord, id: string): Promise<MessageView> {
     const message = await this.ownMessage(sender, id);
-    const [documents, events, evidence] = await Promise.all([
+    const [documents, events, evidence, jobs] = await Promise.all([
       this.store.messages.documents(id),
       this.store.events.listForMessage(id),
       this.store.evidence.listForMessage(id),
+      this.store.jobs.listForMessage(id),
     ]);
-    return { message, documents, events, evidence };
+    return { message, documents, events, evidence, callbacks: jobs.filter((j) => j.type === 'webhook') };
+  }
+
+  async list(sender: SenderRecord, q: ListQuery): Promise<{ items: MessageRecord[]; cursor?: string }> {
+    if (q.status !== undefined && !(MESSAGE_STATUSES as readonly string[]).includes(q.status)) {
+      throw new ServiceError('QUERY_INVALID', `status must be one of ${MESSAGE_STATUSES.join(', ')}`);
+    }
+    let since: string | undefined;
+    if (q.since !== undefined) {
+      const t = Date.parse(q.since);
+      if (Number.isNaN(t)) throw new ServiceError('QUERY_INVALID', 'since must be an RFC 3339 date-time');
+      since = new Date(t).toISOString();
+    }
+    const limit = q.limit === undefined ? 50 : Number(q.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new ServiceError('QUERY_INVALID', 'limit must be 1 to 500');
+    let after: { submittedAt: string; id: string } | undefined;
+    if (q.cursor !== undefined) {
+      try {
+        const [submittedAt, id] = JSON.parse(Buffer.from(q.cursor, 'base64url').toString('utf8')) as [string, string];
+        if (typeof submittedAt !== 'string' || typeof id !== 'string') throw new Error('shape');
+        after = { submittedAt, id };
+      } catch {
+        throw new ServiceError('QUERY_INVALID', 'cursor is not one this service gave');
+      }
+    }
+    const page = await this.store.messages.listForSender(sender.id, { status: q.status as MessageStatus | undefined, since, after, limit });
+    return { items: page.items, cursor: page.next && Buffer.from(JSON.stringify([page.next.submittedAt, page.next.id])).toString('base64url') };
   }
 
   async evidenceList(sender: SenderRecord, id: string): Promise<EvidenceRecord[]> {

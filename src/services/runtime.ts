@@ -1,7 +1,8 @@
 /**
  * Wires the service together from its configuration: database (migrated), blob store
- * (swept of what a crash left behind), sealing identity, time-stamping authority and
- * the use-case services. The HTTP app and the CLIs start from here.
+ * (swept of what a crash left behind), sealing identity, time-stamping authority, e-Box
+ * adapter, the use-case services, and the job runner with its handlers. The HTTP app,
+ * the worker and the CLIs start from here.
  */
 import path from 'node:path';
 import type { Logger } from 'pino';
@@ -17,24 +18,44 @@ import {
   type SigningIdentity,
   type TimeStamper,
 } from '../crypto/index.js';
+import type { EboxAdapter } from '../ebox/EboxAdapter.js';
+import { HttpEboxAdapter } from '../ebox/HttpEboxAdapter.js';
+import { LocalEbox } from '../ebox/LocalEbox.js';
 import { migrateLatest, openDatabase } from '../store/database.js';
 import { FsBlobStore } from '../store/FsBlobStore.js';
 import { Store } from '../store/Store.js';
+import { JobRunner } from '../worker/JobRunner.js';
 import { ConsultService } from './consult.js';
+import { DeliveryService, JOB } from './delivery.js';
+import { EvidenceNotifier, EvidenceService } from './evidence.js';
+import { MaintenanceService } from './maintenance.js';
+import { RecipientService } from './recipients.js';
 import { Sealer } from './sealing.js';
 import { SubmissionService } from './submit.js';
+import { WebhookService } from './webhooks.js';
 
 export interface Runtime {
   config: Config;
+  log: Logger;
   store: Store;
   blobs: FsBlobStore;
   sealer: Sealer;
+  timeStamper: TimeStamper;
   /** The built-in TSA, when no external TSA_URL is configured. */
   tsa?: TimeStampAuthority;
+  ebox: EboxAdapter;
+  notifier: EvidenceNotifier;
   submissions: SubmissionService;
   consult: ConsultService;
-  /** Trust anchors for the dev PKI (root certificate file), when in use. */
+  delivery: DeliveryService;
+  maintenance: MaintenanceService;
+  webhooks: WebhookService;
+  recipients: RecipientService;
+  runner: JobRunner;
+  /** The dev PKI files, when in use (its root.pem is the trust anchor of the proofs). */
   devPki?: DevPkiPaths;
+  /** Starts the job runner and the periodic scheduler in this process. */
+  startWorker(): void;
   close(): Promise<void>;
 }
 
@@ -88,16 +109,75 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
   const swept = await blobs.sweep(await store.messages.allBlobKeys(), config.orphanGraceSeconds * 1000);
   if (swept.tempFiles + swept.orphans > 0) log.info(swept, 'removed unfinished uploads left by an earlier run');
 
+  const ebox: EboxAdapter =
+    config.ebox.kind === 'http'
+      ? new HttpEboxAdapter({
+          baseUrl: config.ebox.url,
+          clientId: config.ebox.clientId,
+          clientSecret: config.ebox.clientSecret,
+          scope: config.ebox.scope,
+          messageTypeId: config.ebox.messageTypeId,
+          senderApplicationId: config.ebox.senderApplicationId,
+          timeoutMs: config.ebox.timeoutMs,
+        })
+      : new LocalEbox(store);
+
   const sealer = new Sealer(identity, timeStamper);
+  const notifier = new EvidenceNotifier();
+  notifier.setMaxListeners(0);
+  const evidence = new EvidenceService(store, sealer, config, notifier);
+  const delivery = new DeliveryService(store, blobs, ebox, evidence, config);
+  const maintenance = new MaintenanceService(store, blobs, ebox, timeStamper, config, log);
+  const webhooks = new WebhookService(store);
+  const runner = new JobRunner(
+    store,
+    { ...delivery.handlers(), ...maintenance.handlers(), [JOB.webhook]: webhooks.handler() },
+    {
+      concurrency: config.worker.concurrency,
+      pollMs: config.worker.pollMs,
+      leaseMs: config.worker.leaseMs,
+      backoff: { baseMs: config.worker.backoffBaseMs, maxMs: config.worker.backoffMaxMs },
+    },
+    log,
+  );
+  const submissions = new SubmissionService(store, blobs, config);
+  const recipients = new RecipientService(store, blobs, config);
+
+  let scheduler: NodeJS.Timeout | undefined;
+  let workerStarted = false;
   return {
     config,
+    log,
     store,
     blobs,
     sealer,
+    timeStamper,
     tsa,
-    devPki,
-    submissions: new SubmissionService(store, blobs, sealer, config),
+    ebox,
+    notifier,
+    submissions,
     consult: new ConsultService(store),
-    close: () => store.close(),
+    delivery,
+    maintenance,
+    webhooks,
+    recipients,
+    runner,
+    devPki,
+    startWorker() {
+      if (workerStarted) return;
+      workerStarted = true;
+      submissions.onAccepted = () => runner.poke();
+      recipients.onHandover = () => runner.poke();
+      runner.start();
+      const tick = () => maintenance.schedule().catch((err) => log.error({ err }, 'scheduling periodic jobs failed'));
+      void tick();
+      scheduler = setInterval(tick, Math.max(50, Math.min(config.worker.maintenanceIntervalMs, config.worker.checkpointIntervalMs) / 2));
+      scheduler.unref();
+    },
+    async close() {
+      if (scheduler) clearInterval(scheduler);
+      await runner.stop();
+      await store.close();
+    },
   };
 }

@@ -17,7 +17,7 @@ export async function createSender(store: Store, name: string): Promise<{ sender
   const trimmed = name.trim();
   if (trimmed.length === 0 || trimmed.length > 200) throw new RangeError('sender name must be 1 to 200 characters');
   const apiKey = KEY_PREFIX + randomBytes(32).toString('base64url');
-  const sender: SenderRecord = { id: randomUUID(), name: trimmed, createdAt: new Date().toISOString() };
+  const sender: SenderRecord = { id: randomUUID(), name: trimmed, createdAt: new Date().toISOString(), webhookUrl: null, webhookSecret: null };
   await store.senders.insert(sender, hashApiKey(apiKey));
   return { sender, apiKey };
 }

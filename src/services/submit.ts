@@ -1,21 +1,23 @@
 /**
  * Intake of a registered message: the sender's metadata and document parts arrive as a
  * stream; each document is staged to disk while hashed; when the request is complete the
- * whole is validated, the documents are committed to the blob store, the
- * SubmissionAcceptance evidence is sealed, and message, documents, evidence and event
- * are written in one transaction. Only then is the message accepted. Any failure
- * removes what was staged or committed, so a refused request leaves nothing behind.
+ * whole is validated, the documents are committed (fsynced, renamed) to the blob store,
+ * and message, documents, idempotency key, first event and the `accept` job are written
+ * in one transaction. Only then is the message accepted; sealing its proof is that job's
+ * work (src/services/delivery.ts). Any failure removes what was staged or committed, so a
+ * refused request leaves nothing behind.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import canonicalize from 'canonicalize';
+import type { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
 import type { Config } from '../config.js';
 import { ServiceError } from '../domain/errors.js';
-import { buildStatement, LANGUAGES, type Subject } from '../domain/EvidenceStatement.js';
+import { LANGUAGES, type Subject } from '../domain/EvidenceStatement.js';
 import { isValidRecipientId, normaliseIdentifier, type Recipient } from '../domain/identifiers.js';
 import type { FsBlobStore, StagedBlob } from '../store/FsBlobStore.js';
-import type { DocumentRecord, EvidenceRecord, MessageRecord, SenderRecord } from '../store/rows.js';
+import type { DocumentRecord, MessageRecord, SenderRecord } from '../store/rows.js';
 import type { Store } from '../store/Store.js';
-import type { Sealer } from './sealing.js';
 
 export interface SubmissionMetadata {
   recipient: Recipient;
@@ -34,7 +36,14 @@ interface StagedDocument {
 export interface Accepted {
   message: MessageRecord;
   documents: DocumentRecord[];
-  evidence: EvidenceRecord;
+  /** true when an Idempotency-Key matched an earlier identical request */
+  replayed: boolean;
+}
+
+/** SHA-256 over the canonical form of what was asked: metadata and each document's name, type and digest. */
+function hashRequest(metadata: SubmissionMetadata, staged: StagedDocument[]): string {
+  const docs = [...staged].sort((a, b) => a.partName.localeCompare(b.partName)).map((s) => ({ part: s.partName, fileName: s.fileName, mediaType: s.mediaType, sha256: s.blob.sha256 }));
+  return createHash('sha256').update(canonicalize({ metadata, docs })!).digest('hex');
 }
 
 const PART_NAME = /^[A-Za-z0-9_.-]{1,100}$/;
@@ -43,37 +52,70 @@ export class SubmissionService {
   constructor(
     private readonly store: Store,
     private readonly blobs: FsBlobStore,
-    private readonly sealer: Sealer,
     private readonly config: Config,
   ) {}
 
   /** Starts the intake of one request for this sender. */
-  begin(sender: SenderRecord): Intake {
-    return new Intake(this, sender);
+  begin(sender: SenderRecord, idempotencyKey?: string): Intake {
+    return new Intake(this, sender, idempotencyKey);
   }
 
-  /** Called by Intake.finish once everything is staged and validated. */
-  async accept(sender: SenderRecord, metadata: SubmissionMetadata, staged: StagedDocument[]): Promise<Accepted> {
+  /**
+   * Waits up to `ms` for the message to leave RECEIVED (its first evidence sealed);
+   * returns the message as it then is.
+   */
+  async waitForDecision(messageId: string, ms: number, notifier: EventEmitter): Promise<MessageRecord | undefined> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const m = await this.store.messages.findById(messageId);
+      if (!m || m.status !== 'RECEIVED' || Date.now() >= deadline) return m;
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(t);
+          notifier.off(messageId, done);
+          resolve();
+        };
+        const t = setTimeout(done, Math.min(250, Math.max(0, deadline - Date.now())));
+        notifier.on(messageId, done);
+      });
+    }
+  }
+
+  /**
+   * Called by Intake.finish once everything is staged and validated: commits the
+   * documents, then in one transaction the message, its documents, its idempotency key,
+   * the first event and the `accept` job. With a known Idempotency-Key the first message
+   * is returned instead (same request) or IDEMPOTENCY_KEY_REUSED thrown (another request).
+   */
+  async accept(sender: SenderRecord, metadata: SubmissionMetadata, staged: StagedDocument[], idempotencyKey: string | undefined): Promise<Accepted> {
+    const byPart = new Map(staged.map((s) => [s.partName, s]));
+    const requestHash = hashRequest(metadata, staged);
+    if (idempotencyKey) {
+      const replay = await this.replay(sender, idempotencyKey, requestHash);
+      if (replay) return replay;
+    }
     const now = new Date();
     const messageId = randomUUID();
-    const evidenceId = randomUUID();
-    const byPart = new Map(staged.map((s) => [s.partName, s]));
     const documents: DocumentRecord[] = metadata.documents.map((d, position) => {
       const s = byPart.get(d.httpPartName)!;
-      return {
-        id: randomUUID(),
-        messageId,
-        position,
-        partName: d.httpPartName,
-        fileName: s.fileName,
-        mediaType: s.mediaType,
-        size: s.blob.size,
-        sha256: s.blob.sha256,
-        isMain: d.isMainContent,
-        blobKey: '',
-      };
+      const id = randomUUID();
+      return { id, messageId, position, partName: d.httpPartName, fileName: s.fileName, mediaType: s.mediaType, size: s.blob.size, sha256: s.blob.sha256, isMain: d.isMainContent, blobKey: id };
     });
-    for (const d of documents) d.blobKey = d.id;
+    const at = now.toISOString();
+    const message: MessageRecord = {
+      id: messageId,
+      senderId: sender.id,
+      recipientType: metadata.recipient.type,
+      recipientId: metadata.recipient.id,
+      subject: metadata.subject,
+      senderReference: metadata.senderReference,
+      status: 'RECEIVED',
+      submittedAt: at,
+      updatedAt: at,
+      expiresAt: new Date(now.getTime() + this.config.delivery.messageExpiryMs).toISOString(),
+      eboxMessageId: null,
+      documentsPurgedAt: null,
+    };
 
     const committed: string[] = [];
     try {
@@ -81,58 +123,42 @@ export class SubmissionService {
         await this.blobs.commit(byPart.get(d.partName)!.blob, d.blobKey);
         committed.push(d.blobKey);
       }
-      const statement = buildStatement({
-        evidenceId,
-        type: 'SubmissionAcceptance',
-        eventTime: now,
-        policyOid: this.config.evidence.policyOid,
-        issuerName: this.config.evidence.issuerName,
-        sender: { id: sender.id, name: sender.name, reference: metadata.senderReference },
-        recipient: metadata.recipient,
-        submissionTime: now,
-        messageId,
-        subject: metadata.subject,
-        documents,
-        previousEvidenceSha256: null,
-      });
-      const sealed = await this.sealer.seal(statement, now);
-      const at = now.toISOString();
-      const message: MessageRecord = {
-        id: messageId,
-        senderId: sender.id,
-        recipientType: metadata.recipient.type,
-        recipientId: metadata.recipient.id,
-        subject: metadata.subject,
-        senderReference: metadata.senderReference,
-        status: 'ACCEPTED',
-        submittedAt: at,
-        updatedAt: at,
-      };
-      const evidence: EvidenceRecord = {
-        id: evidenceId,
-        messageId,
-        seq: 1,
-        type: 'SubmissionAcceptance',
-        statement: sealed.statementText,
-        der: sealed.der,
-        sha256: sealed.sha256,
-        createdAt: new Date().toISOString(),
-      };
       await this.store.transaction(async (tx) => {
         await tx.messages.insert(message, documents);
-        await tx.evidence.insert(evidence);
+        if (idempotencyKey) await tx.messages.insertIdempotencyKey(sender.id, idempotencyKey, requestHash, messageId);
         await tx.events.append({
           messageId,
-          type: 'SubmissionAcceptance',
+          type: 'MessageReceived',
           at,
-          data: { evidenceId, evidenceSha256: sealed.sha256, documents: documents.map((d) => ({ partName: d.partName, sha256: d.sha256, size: d.size })) },
+          data: { senderId: sender.id, documents: documents.map((d) => ({ partName: d.partName, sha256: d.sha256, size: d.size })) },
         });
+        await tx.jobs.enqueue({ type: 'accept', messageId, dedupeKey: `accept:${messageId}`, maxAttempts: this.config.worker.sealMaxAttempts, payload: { messageId } });
       });
-      return { message, documents, evidence };
     } catch (err) {
       await Promise.all(committed.map((k) => this.blobs.remove(k).catch(() => undefined)));
+      // A concurrent request with the same key won the race: answer as a replay.
+      if (idempotencyKey) {
+        const replay = await this.replay(sender, idempotencyKey, requestHash).catch(() => undefined);
+        if (replay) return replay;
+      }
       throw err;
     }
+    this.onAccepted?.(messageId);
+    return { message, documents, replayed: false };
+  }
+
+  /** Called after each accepted message is committed (the worker is poked to start at once). */
+  onAccepted: ((messageId: string) => void) | undefined;
+
+  private async replay(sender: SenderRecord, key: string, requestHash: string): Promise<Accepted | undefined> {
+    const seen = await this.store.messages.findIdempotencyKey(sender.id, key);
+    if (!seen) return undefined;
+    if (seen.requestHash !== requestHash) {
+      throw new ServiceError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for a different request', { extensions: { messageId: seen.messageId } });
+    }
+    const message = await this.store.messages.findById(seen.messageId);
+    if (!message) throw new ServiceError('INTERNAL', 'idempotency key refers to a missing message');
+    return { message, documents: await this.store.messages.documents(message.id), replayed: true };
   }
 
   stage(source: Readable): Promise<StagedBlob> {
@@ -163,6 +189,7 @@ export class Intake {
   constructor(
     private readonly service: SubmissionService,
     private readonly sender: SenderRecord,
+    private readonly idempotencyKey: string | undefined,
   ) {}
 
   get failed(): ServiceError | undefined {
@@ -259,7 +286,7 @@ export class Intake {
           throw new ServiceError('DOCUMENT_MISSING', `document part "${name}" is listed in metadata.documents but was not sent`, { extensions: { part: name } });
         }
       }
-      return await this.service.accept(this.sender, metadata, this.staged);
+      return await this.service.accept(this.sender, metadata, this.staged, this.idempotencyKey);
     } finally {
       await this.abort();
     }

@@ -23,6 +23,12 @@ export class EvidenceRepository {
     return rows.map(toEvidence);
   }
 
+  /** The newest evidence of a message (the one the next evidence chains from). */
+  async latest(messageId: string): Promise<EvidenceRecord | undefined> {
+    const row = await this.db('evidence').where({ message_id: messageId }).orderBy('seq', 'desc').first();
+    return row && toEvidence(row);
+  }
+
   async find(messageId: string, id: string): Promise<EvidenceRecord | undefined> {
     const row = await this.db('evidence').where({ message_id: messageId, id }).first();
     return row && toEvidence(row);

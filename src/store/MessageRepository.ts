@@ -1,7 +1,14 @@
 import type { Knex } from 'knex';
+import type { MessageStatus } from '../domain/status.js';
 import type { DocumentRecord, MessageRecord } from './rows.js';
 
-/** A message and its documents (one aggregate). */
+export interface MessagePage {
+  items: MessageRecord[];
+  /** pass back as `after` for the next page; absent on the last page */
+  next?: { submittedAt: string; id: string };
+}
+
+/** A message and its documents (one aggregate), with its idempotency keys. */
 export class MessageRepository {
   constructor(private readonly db: Knex) {}
 
@@ -16,6 +23,9 @@ export class MessageRepository {
       status: message.status,
       submitted_at: message.submittedAt,
       updated_at: message.updatedAt,
+      expires_at: message.expiresAt,
+      ebox_message_id: message.eboxMessageId,
+      documents_purged_at: message.documentsPurgedAt,
     });
     if (documents.length > 0) {
       await this.db('documents').insert(
@@ -35,10 +45,40 @@ export class MessageRepository {
     }
   }
 
+  async findById(id: string): Promise<MessageRecord | undefined> {
+    const row = await this.db('messages').where({ id }).first();
+    return row && toMessage(row);
+  }
+
   /** The message if it belongs to this sender; another sender's message is not found. */
   async findForSender(senderId: string, id: string): Promise<MessageRecord | undefined> {
     const row = await this.db('messages').where({ id, sender_id: senderId }).first();
     return row && toMessage(row);
+  }
+
+  /**
+   * A sender's messages, newest first, keyset-paginated on (submitted_at, id).
+   */
+  async listForSender(senderId: string, opts: { status?: MessageStatus; since?: string; after?: { submittedAt: string; id: string }; limit: number }): Promise<MessagePage> {
+    const q = this.db('messages').where({ sender_id: senderId });
+    if (opts.status) q.andWhere({ status: opts.status });
+    if (opts.since) q.andWhere('submitted_at', '>=', opts.since);
+    if (opts.after) {
+      const a = opts.after;
+      q.andWhere((w) => w.where('submitted_at', '<', a.submittedAt).orWhere((w2) => w2.where('submitted_at', '=', a.submittedAt).andWhere('id', '<', a.id)));
+    }
+    const rows = await q.orderBy([{ column: 'submitted_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(opts.limit + 1);
+    const items = rows.slice(0, opts.limit).map(toMessage);
+    const last = items[items.length - 1];
+    return rows.length > opts.limit && last ? { items, next: { submittedAt: last.submittedAt, id: last.id } } : { items };
+  }
+
+  /** Moves the message from `from` to `to`; false when it was not in `from` (someone else moved it). */
+  async transition(id: string, from: MessageStatus, to: MessageStatus, extra: { eboxMessageId?: string } = {}): Promise<boolean> {
+    const n = await this.db('messages')
+      .where({ id, status: from })
+      .update({ status: to, updated_at: new Date().toISOString(), ...(extra.eboxMessageId ? { ebox_message_id: extra.eboxMessageId } : {}) });
+    return n === 1;
   }
 
   async documents(messageId: string): Promise<DocumentRecord[]> {
@@ -50,6 +90,36 @@ export class MessageRepository {
   async allBlobKeys(): Promise<Set<string>> {
     const rows = await this.db('documents').select('blob_key');
     return new Set(rows.map((r: { blob_key: string }) => r.blob_key));
+  }
+
+  /** Deposited messages whose expiry has passed without handover. */
+  async expiredDeposits(now: Date, limit: number): Promise<MessageRecord[]> {
+    const rows = await this.db('messages').where({ status: 'DEPOSITED' }).andWhere('expires_at', '<', now.toISOString()).orderBy('expires_at').limit(limit);
+    return rows.map(toMessage);
+  }
+
+  /** Messages submitted before `cutoff` whose document bytes are still kept. */
+  async dueForPurge(cutoff: Date, limit: number): Promise<MessageRecord[]> {
+    const rows = await this.db('messages').whereNull('documents_purged_at').andWhere('submitted_at', '<', cutoff.toISOString()).orderBy('submitted_at').limit(limit);
+    return rows.map(toMessage);
+  }
+
+  async markPurged(id: string, at: string): Promise<void> {
+    await this.db('messages').where({ id }).update({ documents_purged_at: at });
+  }
+
+  async findIdempotencyKey(senderId: string, key: string): Promise<{ requestHash: string; messageId: string } | undefined> {
+    const row = await this.db('idempotency_keys').where({ sender_id: senderId, key }).first();
+    return row && { requestHash: row.request_hash as string, messageId: row.message_id as string };
+  }
+
+  async insertIdempotencyKey(senderId: string, key: string, requestHash: string, messageId: string): Promise<void> {
+    await this.db('idempotency_keys').insert({ sender_id: senderId, key, request_hash: requestHash, message_id: messageId, created_at: new Date().toISOString() });
+  }
+
+  async countByStatus(): Promise<Array<{ status: MessageStatus; count: number }>> {
+    const rows: Array<{ status: string; n: number | string }> = await this.db('messages').select('status').count({ n: '*' }).groupBy('status');
+    return rows.map((r) => ({ status: r.status as MessageStatus, count: Number(r.n) }));
   }
 }
 
@@ -64,6 +134,9 @@ function toMessage(row: Record<string, unknown>): MessageRecord {
     status: row.status as MessageRecord['status'],
     submittedAt: row.submitted_at as string,
     updatedAt: row.updated_at as string,
+    expiresAt: (row.expires_at as string | null) ?? null,
+    eboxMessageId: (row.ebox_message_id as string | null) ?? null,
+    documentsPurgedAt: (row.documents_purged_at as string | null) ?? null,
   };
 }
 

@@ -1,6 +1,9 @@
 import type { Knex } from 'knex';
+import { CheckpointRepository } from './CheckpointRepository.js';
+import { EboxRepository } from './EboxRepository.js';
 import { EventRepository } from './EventRepository.js';
 import { EvidenceRepository } from './EvidenceRepository.js';
+import { JobRepository } from './JobRepository.js';
 import { MessageRepository } from './MessageRepository.js';
 import { SenderRepository } from './SenderRepository.js';
 
@@ -10,12 +13,18 @@ export class Store {
   readonly messages: MessageRepository;
   readonly evidence: EvidenceRepository;
   readonly events: EventRepository;
+  readonly jobs: JobRepository;
+  readonly ebox: EboxRepository;
+  readonly checkpoints: CheckpointRepository;
 
   constructor(readonly db: Knex) {
     this.senders = new SenderRepository(db);
     this.messages = new MessageRepository(db);
     this.evidence = new EvidenceRepository(db);
     this.events = new EventRepository(db);
+    this.jobs = new JobRepository(db);
+    this.ebox = new EboxRepository(db);
+    this.checkpoints = new CheckpointRepository(db);
   }
 
   /** Runs `work` in one transaction: all its writes commit together or not at all. */

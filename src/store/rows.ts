@@ -7,6 +7,9 @@ export interface SenderRecord {
   id: string;
   name: string;
   createdAt: string;
+  webhookUrl: string | null;
+  /** HMAC key for webhook signatures (never shown after it is set) */
+  webhookSecret: string | null;
 }
 
 export interface DocumentRecord {
@@ -32,6 +35,9 @@ export interface MessageRecord {
   status: MessageStatus;
   submittedAt: string;
   updatedAt: string;
+  expiresAt: string | null;
+  eboxMessageId: string | null;
+  documentsPurgedAt: string | null;
 }
 
 export interface EvidenceRecord {
@@ -51,4 +57,35 @@ export interface EventRecord {
   type: string;
   at: string;
   data: Record<string, unknown>;
+}
+
+export interface RecipientRecord {
+  id: string;
+  type: RecipientType;
+  identifier: string;
+  name: string | null;
+  eboxActivated: boolean;
+  createdAt: string;
+}
+
+export interface MailboxRecord {
+  id: string;
+  depositId: string;
+  recipientType: RecipientType;
+  recipientId: string;
+  senderName: string;
+  subject: Subject;
+  registered: boolean;
+  depositedAt: string;
+  expiresAt: string;
+  firstReadAt: string | null;
+}
+
+export interface CheckpointRecord {
+  id: number;
+  eventSeq: number;
+  headHash: string;
+  token: Uint8Array;
+  genTime: string;
+  createdAt: string;
 }

@@ -22,17 +22,27 @@ export interface ServiceProcess {
   output: () => string;
 }
 
-export async function startServiceProcess(env: Record<string, string>, port: number): Promise<ServiceProcess> {
+export async function startServiceProcess(env: Record<string, string>, port: number, args: string[] = []): Promise<ServiceProcess> {
   let out = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/server.ts')], {
+  const worker = args.includes('worker');
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/server.ts'), ...args], {
     cwd: ROOT,
-    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
+    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: worker ? 'info' : 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
+  if (worker) {
+    // a worker serves no HTTP: ready once it says so
+    while (!out.includes('worker running')) {
+      if (child.exitCode !== null) throw new Error(`worker exited with ${child.exitCode}: ${out}`);
+      if (Date.now() > deadline) throw new Error(`worker did not start: ${out}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return { child, url, output: () => out };
+  }
   for (;;) {
     if (child.exitCode !== null) throw new Error(`service exited with ${child.exitCode}: ${out}`);
     try {

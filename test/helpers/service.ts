@@ -26,10 +26,19 @@ export interface TestService {
   rootPem: string;
   env: Record<string, string>;
   newSender(name?: string): Promise<{ id: string; apiKey: string }>;
+  /** registers a recipient in the built-in e-Box; returns its token */
+  newRecipient(type: 'citizen' | 'enterprise', id: string, activated?: boolean): Promise<string>;
   close(): Promise<void>;
 }
 
-export async function startTestService(env: Record<string, string> = {}): Promise<TestService> {
+/** Test defaults: a fast worker loop and short backoffs, so lifecycles complete in milliseconds. */
+export const FAST_WORKER_ENV: Record<string, string> = {
+  WORKER_POLL_MS: '50',
+  JOB_BACKOFF_BASE_MS: '20',
+  JOB_BACKOFF_MAX_MS: '200',
+};
+
+export async function startTestService(env: Record<string, string> = {}, options: { worker?: boolean } = {}): Promise<TestService> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rm-test-'));
   const db = await createTestDatabase(dataDir);
   const fullEnv: Record<string, string> = {
@@ -38,11 +47,13 @@ export async function startTestService(env: Record<string, string> = {}): Promis
     DATABASE_URL: db.url,
     DEV_CERTS_DIR: TEST_CERTS_DIR,
     PORT: '0',
+    ...FAST_WORKER_ENV,
     ...env,
   };
   const config = loadConfig(fullEnv);
   const log = createLogger(process.env.TEST_LOG_LEVEL ? (process.env.TEST_LOG_LEVEL as Config['logLevel']) : 'silent');
   const rt = await createRuntime(config, log);
+  if (options.worker !== false) rt.startWorker();
   const app = createApp(rt, log);
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -58,6 +69,9 @@ export async function startTestService(env: Record<string, string> = {}): Promis
     async newSender(name = 'Test sender') {
       const { sender, apiKey } = await createSender(rt.store, name);
       return { id: sender.id, apiKey };
+    },
+    async newRecipient(type, id, activated = true) {
+      return (await rt.recipients.register(type, id, { activated })).token;
     },
     async close() {
       server.closeAllConnections();
@@ -129,4 +143,17 @@ export function blobFiles(dataDir: string): { objects: string[]; temp: string[] 
   const tmpDir = path.join(root, 'tmp');
   const temp = fs.existsSync(tmpDir) ? fs.readdirSync(tmpDir).map((f) => path.join(tmpDir, f)) : [];
   return { objects, temp };
+}
+
+/** Polls GET /v1/messages/:id until `until` holds (bounded). */
+export async function waitForMessage(svc: { url: string }, apiKey: string, id: string, until: (m: any) => boolean, timeoutMs = 20_000): Promise<any> {
+  const deadline = Date.now() + timeoutMs;
+  let last: any;
+  while (Date.now() < deadline) {
+    const res = await fetch(`${svc.url}/v1/messages/${id}`, { headers: { authorization: `Bearer ${apiKey}` } });
+    last = await res.json();
+    if (until(last)) return last;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`message ${id} did not reach the expected state; last: ${JSON.stringify(last?.status)} ${JSON.stringify(last?.evidence?.map((e: any) => e.type))}`);
 }

@@ -1,27 +1,24 @@
 /**
- * Kill the service (SIGKILL) while uploads are in flight, restart it, and check that
- * nothing acknowledged was lost and nothing half-written was left: every 201 has its
- * rows, its proof and its bytes (with the right digest); no row lacks its blob; no blob
- * lacks its row; no temp file remains.
+ * SIGKILL the service at random moments while 300 submissions stream in, with clients
+ * that retry with their Idempotency-Key until acknowledged; restart it each time. Then:
+ * every acknowledged message reaches DEPOSITED with exactly its two proofs, none is
+ * duplicated, no job is stuck, every document row has its bytes (right digest), no blob
+ * lacks its row, no temp file remains, and the event log's hash chain holds.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { openDatabase } from '../../src/store/database.js';
 import { loadConfig } from '../../src/config.js';
+import { verifyEventChain } from '../../src/domain/EventChain.js';
+import { openDatabase } from '../../src/store/database.js';
+import { Store } from '../../src/store/Store.js';
 import { createTestDatabase, onPostgres, type TestDatabase } from '../helpers/database.js';
 import { TEST_CERTS_DIR } from '../helpers/paths.js';
 import { freePort, kill, runScript, startServiceProcess, type ServiceProcess } from '../helpers/process.js';
-import { blobFiles, metadata, pdfBytes } from '../helpers/service.js';
-
-interface Upload {
-  size: number;
-  sha256: string;
-  result?: { status: number; id?: string };
-}
+import { blobFiles, FAST_WORKER_ENV, metadata, pdfBytes, VALID_INSZ } from '../helpers/service.js';
 
 /** A seeded generator, so that a failing run can be replayed (the seed is printed). */
 function prng(seed: number) {
@@ -34,9 +31,9 @@ function prng(seed: number) {
   };
 }
 
-/** Streams a multipart submission in chunks with pauses, so that a kill lands mid-upload. */
-function slowUpload(url: string, apiKey: string, body: Uint8Array, pauseMs: number): Promise<{ status: number; id?: string }> {
-  const boundary = 'crashtestboundary' + Math.random().toString(16).slice(2);
+/** One multipart POST, streamed in chunks with pauses (so that a kill can land mid-upload). */
+function upload(url: string, apiKey: string, key: string, body: Uint8Array, pauseMs: number): Promise<{ status: number; id?: string }> {
+  const boundary = 'crash' + randomUUID();
   const head = Buffer.from(
     `--${boundary}\r\nContent-Disposition: form-data; name="metadata"\r\n\r\n${JSON.stringify(metadata())}\r\n` +
       `--${boundary}\r\nContent-Disposition: form-data; name="main"; filename="doc.pdf"\r\nContent-Type: application/pdf\r\n\r\n`,
@@ -45,7 +42,8 @@ function slowUpload(url: string, apiKey: string, body: Uint8Array, pauseMs: numb
   return new Promise((resolve) => {
     const req = http.request(`${url}/v1/messages`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${apiKey}`, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': head.length + body.length + tail.length },
+      agent: false,
+      headers: { authorization: `Bearer ${apiKey}`, 'idempotency-key': key, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': head.length + body.length + tail.length },
     });
     req.on('response', (res) => {
       let text = '';
@@ -54,7 +52,7 @@ function slowUpload(url: string, apiKey: string, body: Uint8Array, pauseMs: numb
         try {
           resolve({ status: res.statusCode!, id: JSON.parse(text).id });
         } catch {
-          resolve({ status: res.statusCode! });
+          resolve({ status: -1 });
         }
       });
       res.on('error', () => resolve({ status: -1 }));
@@ -62,19 +60,19 @@ function slowUpload(url: string, apiKey: string, body: Uint8Array, pauseMs: numb
     req.on('error', () => resolve({ status: -1 }));
     (async () => {
       req.write(head);
-      const chunk = 32 * 1024;
+      const chunk = 16 * 1024;
       for (let i = 0; i < body.length; i += chunk) {
         if (req.destroyed) return;
         req.write(body.subarray(i, i + chunk));
-        await new Promise((r) => setTimeout(r, pauseMs));
+        if (pauseMs > 0) await new Promise((r) => setTimeout(r, pauseMs));
       }
       req.end(tail);
     })();
   });
 }
 
-describe(`crash safety: SIGKILL during uploads (${onPostgres ? 'PostgreSQL' : 'SQLite'})`, function () {
-  this.timeout(180_000);
+describe(`crash safety: SIGKILL during 300 submissions (${onPostgres ? 'PostgreSQL' : 'SQLite'})`, function () {
+  this.timeout(300_000);
   let dataDir: string;
   let db: TestDatabase;
   let env: Record<string, string>;
@@ -83,7 +81,7 @@ describe(`crash safety: SIGKILL during uploads (${onPostgres ? 'PostgreSQL' : 'S
   before(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rm-crash-'));
     db = await createTestDatabase(dataDir);
-    env = { APP_ENV: 'test', DATA_DIR: dataDir, DATABASE_URL: db.url, DEV_CERTS_DIR: TEST_CERTS_DIR };
+    env = { APP_ENV: 'test', DATA_DIR: dataDir, DATABASE_URL: db.url, DEV_CERTS_DIR: TEST_CERTS_DIR, SUBMIT_WAIT_MS: '2000', ...FAST_WORKER_ENV, JOB_LEASE_MS: '3000' };
   });
   after(async () => {
     if (proc) await kill(proc);
@@ -91,58 +89,91 @@ describe(`crash safety: SIGKILL during uploads (${onPostgres ? 'PostgreSQL' : 'S
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('loses no acknowledged message and leaves no orphan after restart', async () => {
+  it('loses nothing acknowledged, duplicates nothing, leaves nothing half-written', async () => {
     const seed = Number(process.env.CRASH_SEED ?? Date.now() % 1_000_000);
     const rand = prng(seed);
     const { apiKey } = JSON.parse(await runScript('scripts/create-sender.ts', ['--name', 'Crash sender', '--json'], env));
+    await runScript('scripts/create-recipient.ts', ['--type', 'citizen', '--id', VALID_INSZ, '--json'], env);
     const port = await freePort();
-    const uploads: Upload[] = [];
+    const url = `http://127.0.0.1:${port}`;
 
-    for (let round = 0; round < 3; round++) {
-      proc = await startServiceProcess(env, port);
-      const inFlight: Array<Promise<void>> = [];
-      for (let i = 0; i < 16; i++) {
-        const size = 20_000 + Math.floor(rand() * 600_000);
-        const body = pdfBytes(size, seed + round * 100 + i);
-        const u: Upload = { size, sha256: createHash('sha256').update(body).digest('hex') };
-        uploads.push(u);
-        inFlight.push(slowUpload(proc.url, apiKey, body, 20 + Math.floor(rand() * 40)).then((r) => void (u.result = r)));
-      }
-      await new Promise((r) => setTimeout(r, 150 + rand() * 600));
-      await kill(proc);
-      await Promise.all(inFlight);
-    }
+    const total = Number(process.env.CRASH_SUBMISSIONS ?? 300);
+    const work = Array.from({ length: total }, (_, i) => {
+      const body = pdfBytes(2_000 + Math.floor(rand() * 150_000), seed + i);
+      return { key: randomUUID(), body, sha256: createHash('sha256').update(body).digest('hex'), slow: rand() < 0.25, id: undefined as string | undefined, tries: 0 };
+    });
 
     proc = await startServiceProcess(env, port);
-    const acknowledged = uploads.filter((u) => u.result?.status === 201);
-    const refusedOrCut = uploads.filter((u) => u.result?.status !== 201);
-    console.log(`      seed ${seed}: ${acknowledged.length} acknowledged, ${refusedOrCut.length} cut by the kill`);
-    expect(acknowledged.length, 'some uploads should complete before a kill').to.be.greaterThan(0);
-    expect(refusedOrCut.length, 'some uploads should be cut by a kill').to.be.greaterThan(0);
-    expect(refusedOrCut.every((u) => u.result?.status === -1), JSON.stringify(refusedOrCut.map((u) => u.result))).to.equal(true);
+    let done = false;
+    let kills = 0;
+    const killer = (async () => {
+      while (!done && kills < 25) {
+        await new Promise((r) => setTimeout(r, 400 + rand() * 1600));
+        if (done) break;
+        await kill(proc!);
+        kills++;
+        proc = await startServiceProcess(env, port);
+      }
+    })();
 
-    for (const u of acknowledged) {
-      const res = await fetch(`${proc.url}/v1/messages/${u.result!.id}`, { headers: { authorization: `Bearer ${apiKey}` } });
-      expect(res.status).to.equal(200);
-      const m = await res.json();
-      expect(m.status).to.equal('ACCEPTED');
-      expect(m.documents[0].sha256).to.equal(u.sha256);
-      expect(m.evidence.map((e: { type: string }) => e.type)).to.deep.equal(['SubmissionAcceptance']);
-    }
-    await kill(proc, 'SIGTERM');
-    proc = undefined;
+    let next = 0;
+    const client = async () => {
+      while (next < work.length) {
+        const w = work[next++]!;
+        for (;;) {
+          w.tries++;
+          const r = await upload(url, apiKey, w.key, w.body, w.slow ? 15 : 0);
+          if (r.status === 201 || r.status === 202) {
+            w.id = r.id;
+            break;
+          }
+          expect(r.status, 'only a connection cut may fail a valid submission').to.equal(-1);
+          await new Promise((res) => setTimeout(res, 50 + rand() * 200));
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: 12 }, client));
+    done = true;
+    await killer;
 
-    // The store as the restart left it.
-    const knex = openDatabase(loadConfig(env).database);
+    // All acknowledged: let the worker finish, then look at what the store holds.
+    const store = new Store(openDatabase(loadConfig(env).database));
     try {
-      const docs: Array<{ blob_key: string; sha256: string; message_id: string }> = await knex('documents').select('blob_key', 'sha256', 'message_id');
-      const messages: Array<{ id: string }> = await knex('messages').select('id');
-      const withEvidence = new Set((await knex('evidence').select('message_id')).map((r: { message_id: string }) => r.message_id));
+      const deadline = Date.now() + 120_000;
+      for (;;) {
+        const open = await store.db('jobs').whereNotNull('message_id').whereIn('status', ['pending', 'running']).count({ n: '*' }).first();
+        if (Number(open?.n) === 0) break;
+        if (Date.now() > deadline) throw new Error(`jobs still open: ${open?.n}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      await kill(proc!, 'SIGTERM');
+      proc = undefined;
+      console.log(`      seed ${seed}: ${total} acknowledged after ${kills} kills, ${work.reduce((n, w) => n + w.tries, 0) - total} retries`);
+
+      const messages: Array<{ id: string; status: string }> = await store.db('messages').select('id', 'status');
+      expect(messages.length, 'one message per Idempotency-Key').to.equal(total);
+      expect(new Set(work.map((w) => w.id)).size).to.equal(total);
+      expect(messages.filter((m) => m.status !== 'DEPOSITED')).to.deep.equal([]);
+      const keys = await store.db('idempotency_keys').select('key', 'message_id');
+      const byKey = new Map(keys.map((k: { key: string; message_id: string }) => [k.key, k.message_id]));
+      for (const w of work) expect(byKey.get(w.key)).to.equal(w.id);
+
+      const dead = await store.db('jobs').where({ status: 'dead' }).select('type', 'last_error');
+      expect(dead).to.deep.equal([]);
+      for (const w of work) {
+        const evidence = await store.evidence.listForMessage(w.id!);
+        expect(evidence.map((e) => `${e.seq}:${e.type}`)).to.deep.equal(['1:SubmissionAcceptance', '2:ContentConsignment']);
+        expect(JSON.parse(evidence[1]!.statement).PreviousEvidenceDigest.DigestValue).to.equal(evidence[0]!.sha256);
+        const docs = await store.messages.documents(w.id!);
+        expect(docs.map((d) => d.sha256)).to.deep.equal([w.sha256]);
+      }
+      const mailbox = await store.db('mailbox').count({ n: '*' }).first();
+      expect(Number(mailbox?.n), 'each message deposited once').to.equal(total);
+
+      const docs: Array<{ blob_key: string; sha256: string }> = await store.db('documents').select('blob_key', 'sha256');
       const { objects, temp } = blobFiles(dataDir);
       const onDisk = new Map(objects.map((f) => [path.basename(f), f]));
-
       expect(temp, 'temp files left behind').to.deep.equal([]);
-      expect(messages.filter((m) => !withEvidence.has(m.id)), 'messages without their proof').to.deep.equal([]);
       for (const d of docs) {
         const file = onDisk.get(d.blob_key);
         expect(file, `document row ${d.blob_key} without its bytes`).to.be.a('string');
@@ -150,9 +181,9 @@ describe(`crash safety: SIGKILL during uploads (${onPostgres ? 'PostgreSQL' : 'S
       }
       const referenced = new Set(docs.map((d) => d.blob_key));
       expect([...onDisk.keys()].filter((k) => !referenced.has(k)), 'blobs without a row').to.deep.equal([]);
-      expect(new Set(messages.map((m) => m.id))).to.include.all.keys(acknowledged.map((u) => u.result!.id!));
+      expect(verifyEventChain(await store.events.range(1, Number.MAX_SAFE_INTEGER, 1_000_000))).to.equal(undefined);
     } finally {
-      await knex.destroy();
+      await store.close();
     }
   });
 });

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import { expect } from 'chai';
 import { pemToDer, verifyCadesT } from '../../src/crypto/index.js';
 import { onPostgres } from '../helpers/database.js';
-import { blobFiles, metadata, pdfBytes, startTestService, submit, VALID_INSZ_2000, VALID_KBO, type TestService } from '../helpers/service.js';
+import { blobFiles, metadata, pdfBytes, startTestService, submit, VALID_INSZ_2000, VALID_KBO, waitForMessage, type TestService } from '../helpers/service.js';
 
 const sha256 = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
 
@@ -16,11 +16,17 @@ describe(`messages API (${onPostgres ? 'PostgreSQL' : 'SQLite'})`, () => {
     svc = await startTestService({ MAX_DOCUMENT_BYTES: String(256 * 1024) });
     alice = await svc.newSender('Alice institution');
     bob = await svc.newSender('Bob institution');
+    for (const [type, id] of [['citizen', '85073003328'], ['citizen', VALID_INSZ_2000], ['enterprise', VALID_KBO], ['enterprise', '0428759497']] as const) {
+      await svc.newRecipient(type, id);
+    }
   });
   after(async () => svc?.close());
 
   async function count(table: string): Promise<number> {
-    const row = await svc.rt.store.db(table).count({ n: '*' }).first();
+    const q = svc.rt.store.db(table).count({ n: '*' });
+    // periodic maintenance jobs come and go on their own: count only message work
+    if (table === 'jobs') q.whereNotNull('message_id');
+    const row = await q.first();
     return Number(row?.n);
   }
 
@@ -47,27 +53,23 @@ describe(`messages API (${onPostgres ? 'PostgreSQL' : 'SQLite'})`, () => {
       expect(res.headers.get('location')).to.equal(`/v1/messages/${created.id}`);
     });
 
-    it('answers with the message, its documents and the proof of dispatch', () => {
-      expect(created.status).to.equal('ACCEPTED');
+    it('answers 201 with the message, its documents and the proof of dispatch', () => {
+      expect(created.status).to.be.oneOf(['ACCEPTED', 'DEPOSITED']);
       expect(created.recipient).to.deep.equal({ type: 'citizen', id: '85073003328' });
       expect(created.documents).to.have.length(2);
       expect(created.documents[0]).to.include({ httpPartName: 'main', fileName: 'beslissing.pdf', mediaType: 'application/pdf', size: main.length, sha256: sha256(main), isMainContent: true });
       expect(created.documents[1]).to.include({ httpPartName: 'annex1', fileName: 'bijlage é.txt', mediaType: 'text/plain', sha256: sha256(annex), isMainContent: false });
-      expect(created.evidence).to.have.length(1);
       expect(created.evidence[0].type).to.equal('SubmissionAcceptance');
     });
 
     it('serves status and events to its sender', async () => {
-      const res = await fetch(`${svc.url}/v1/messages/${created.id}`, { headers: { authorization: `Bearer ${alice.apiKey}` } });
-      expect(res.status).to.equal(200);
-      const body = await res.json();
-      expect(body.status).to.equal('ACCEPTED');
-      expect(body.events.map((e: { type: string }) => e.type)).to.deep.equal(['SubmissionAcceptance']);
+      const body = await waitForMessage(svc, alice.apiKey, created.id, (m) => m.status === 'DEPOSITED');
+      expect(body.events.map((e: { type: string }) => e.type)).to.deep.equal(['MessageReceived', 'SubmissionAcceptance', 'ContentConsignment']);
     });
 
     it('serves the proof as DER and as a decoded statement that names each document digest', async () => {
       const list = await (await fetch(`${svc.url}/v1/messages/${created.id}/evidence`, { headers: { authorization: `Bearer ${alice.apiKey}` } })).json();
-      expect(list.items).to.have.length(1);
+      expect(list.items[0].type).to.equal('SubmissionAcceptance');
       const href = list.items[0].href;
 
       const der = await fetch(svc.url + href, { headers: { authorization: `Bearer ${alice.apiKey}` } });
@@ -159,7 +161,7 @@ describe(`messages API (${onPostgres ? 'PostgreSQL' : 'SQLite'})`, () => {
 
     for (const c of cases) {
       it(`${c.title} → ${c.status} ${c.code}`, async () => {
-        const before = { messages: await count('messages'), documents: await count('documents'), evidence: await count('evidence'), objects: blobFiles(svc.dataDir).objects.length };
+        const before = { messages: await count('messages'), documents: await count('documents'), evidence: await count('evidence'), jobs: await count('jobs'), objects: blobFiles(svc.dataDir).objects.length };
         const res = await c.send();
         expect(res.status).to.equal(c.status);
         expect(res.headers.get('content-type')).to.match(/^application\/problem\+json/);
@@ -167,7 +169,7 @@ describe(`messages API (${onPostgres ? 'PostgreSQL' : 'SQLite'})`, () => {
         expect(problem.code).to.equal(c.code);
         expect(problem.status).to.equal(c.status);
         expect(problem.detail).to.be.a('string');
-        expect({ messages: await count('messages'), documents: await count('documents'), evidence: await count('evidence'), objects: blobFiles(svc.dataDir).objects.length }).to.deep.equal(before);
+        expect({ messages: await count('messages'), documents: await count('documents'), evidence: await count('evidence'), jobs: await count('jobs'), objects: blobFiles(svc.dataDir).objects.length }).to.deep.equal(before);
         expect(blobFiles(svc.dataDir).temp).to.deep.equal([]);
       });
     }

@@ -30,6 +30,7 @@ describe('OpenAPI document', () => {
   before(async () => {
     svc = await startTestService();
     apiKey = (await svc.newSender()).apiKey;
+    await svc.newRecipient('citizen', '85073003328');
     doc = await (await fetch(`${svc.url}/openapi.json`)).json();
     ajv = new Ajv2020({ strict: false, validateFormats: false });
     ajv.addSchema({ $id: 'openapi', components: doc.components });

@@ -24,6 +24,7 @@ for (const algorithm of ['ECDSA-P256', 'RSA-2048']) {
       svc = await startTestService({ KEY_ALGORITHM: algorithm });
       work = fs.mkdtempSync(path.join(os.tmpdir(), 'rm-interop-'));
       const { apiKey } = await svc.newSender('Interop sender');
+      await svc.newRecipient('citizen', '85073003328');
       const res = await submit(svc, apiKey, metadata({}, [{ httpPartName: 'main', isMainContent: true }, { httpPartName: 'annex' }]), [
         { name: 'main', content: files.main },
         { name: 'annex', content: files.annex, type: 'text/plain', fileName: 'annex.txt' },

@@ -1,28 +1,53 @@
 /**
- * /v1/messages: submit a registered message (multipart, streamed), read its status and
- * events, list and download its evidence.
+ * /v1/messages: submit a registered message (multipart, streamed; Idempotency-Key),
+ * list the sender's messages, read one's status, events and callbacks, list and download
+ * its evidence. /v1/webhook: the sender's callback URL.
  */
 import busboy from 'busboy';
-import { Router, type Request } from 'express';
+import type { EventEmitter } from 'node:events';
+import express, { Router, type Request } from 'express';
 import type { Logger } from 'pino';
 import { ServiceError } from '../../domain/errors.js';
 import type { ConsultService } from '../../services/consult.js';
 import type { Accepted, Intake, SubmissionService } from '../../services/submit.js';
+import type { WebhookService } from '../../services/webhooks.js';
 import type { Store } from '../../store/Store.js';
 import { requireSender, senderOf } from '../auth.js';
 import { sendProblem } from '../problem.js';
-import { evidenceJson, evidenceSummary, messageJson } from '../views.js';
+import { evidenceJson, evidenceSummary, messageJson, messageSummary } from '../views.js';
 
-export function messagesRouter(deps: { store: Store; submissions: SubmissionService; consult: ConsultService; log: Logger }): Router {
+export interface MessagesDeps {
+  store: Store;
+  submissions: SubmissionService;
+  consult: ConsultService;
+  webhooks: WebhookService;
+  notifier: EventEmitter;
+  submitWaitMs: number;
+  log: Logger;
+}
+
+/** RFC 8941 sf-string (`"…"`), or — leniently — a bare token; printable ASCII, at most 200 characters. */
+function idempotencyKey(req: Request): string | undefined {
+  const raw = req.get('idempotency-key');
+  if (raw === undefined) return undefined;
+  const m = /^"((?:[\x20-\x21\x23-\x5b\x5d-\x7e]|\\["\\])*)"$/.exec(raw.trim());
+  const key = m ? m[1]!.replace(/\\(["\\])/g, '$1') : raw.trim();
+  if (key.length === 0 || key.length > 200 || !/^[\x20-\x7e]+$/.test(key)) {
+    throw new ServiceError('IDEMPOTENCY_KEY_INVALID', 'Idempotency-Key must be 1 to 200 printable ASCII characters (a UUID is recommended)');
+  }
+  return key;
+}
+
+export function messagesRouter(deps: MessagesDeps): Router {
   const r = Router();
-  r.use('/v1/messages', requireSender(deps.store));
+  r.use(['/v1/messages', '/v1/webhook'], requireSender(deps.store));
 
   r.post('/v1/messages', async (req, res) => {
     const sender = senderOf(res);
     if (!req.is('multipart/form-data')) {
       throw new ServiceError('UNSUPPORTED_MEDIA_TYPE', 'send the message as multipart/form-data: a "metadata" JSON part and the document parts');
     }
-    const intake = deps.submissions.begin(sender);
+    const intake = deps.submissions.begin(sender, idempotencyKey(req));
     let accepted: Accepted;
     try {
       await readMultipart(req, intake, deps.submissions.limits.maxMetadataBytes);
@@ -33,9 +58,24 @@ export function messagesRouter(deps: { store: Store; submissions: SubmissionServ
       res.setHeader('Connection', 'close');
       return sendProblem(res, err, deps.log);
     }
-    res.status(201).location(`/v1/messages/${accepted.message.id}`).json(
-      messageJson({ message: accepted.message, documents: accepted.documents, events: [], evidence: [accepted.evidence] }, { includeEvents: false }),
-    );
+    // 201 once the proof of dispatch (or of rejection) is sealed; 202 if it is still on its way.
+    const current = await deps.submissions.waitForDecision(accepted.message.id, deps.submitWaitMs, deps.notifier);
+    const view = await deps.consult.message(sender, accepted.message.id);
+    if (accepted.replayed) res.setHeader('Idempotent-Replayed', 'true');
+    res
+      .status(current && current.status !== 'RECEIVED' ? 201 : 202)
+      .location(`/v1/messages/${accepted.message.id}`)
+      .json(messageJson(view, { includeEvents: false }));
+  });
+
+  r.get('/v1/messages', async (req, res) => {
+    const page = await deps.consult.list(senderOf(res), {
+      status: typeof req.query.status === 'string' ? req.query.status : undefined,
+      since: typeof req.query.since === 'string' ? req.query.since : undefined,
+      cursor: typeof req.query.cursor === 'string' ? req.query.cursor : undefined,
+      limit: typeof req.query.limit === 'string' ? req.query.limit : undefined,
+    });
+    res.json({ items: page.items.map((m) => messageSummary(m)), next: page.cursor ? `/v1/messages?${new URLSearchParams({ ...stringQuery(req.query), cursor: page.cursor })}` : null });
   });
 
   r.get('/v1/messages/:id', async (req, res) => {
@@ -61,7 +101,25 @@ export function messagesRouter(deps: { store: Store; submissions: SubmissionServ
       .send(Buffer.from(e.der));
   });
 
+  r.put('/v1/webhook', express.json({ limit: '8kb' }), async (req, res) => {
+    const url = (req.body as { url?: unknown } | undefined)?.url;
+    if (typeof url !== 'string') throw new ServiceError('WEBHOOK_INVALID', 'send {"url": "https://…"}');
+    const out = await deps.webhooks.configure(senderOf(res).id, url);
+    res.json({ url: out.url, secret: out.secret, signatureHeader: 'Webhook-Signature' });
+  });
+
+  r.delete('/v1/webhook', async (_req, res) => {
+    await deps.webhooks.configure(senderOf(res).id, null);
+    res.status(204).end();
+  });
+
   return r;
+}
+
+function stringQuery(q: Request['query']): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(q)) if (typeof v === 'string' && k !== 'cursor') out[k] = v;
+  return out;
 }
 
 /** Feeds the multipart body to the intake, streaming each file part. Resolves when the body has been read. */

@@ -1,0 +1,217 @@
+/**
+ * A development PKI: a self-signed root, a sealing certificate and a time-stamping (TSA)
+ * certificate, for one key algorithm. Never for production: every name says DEV.
+ *
+ * Profile (RFC 5280): v3, positive random 127-bit serials, one attribute per RDN,
+ * UTF8String names (country PrintableString), basicConstraints, keyUsage,
+ * subjectKeyIdentifier and authorityKeyIdentifier on every certificate; the TSA certificate
+ * has extendedKeyUsage id-kp-timeStamping only, marked critical (RFC 3161 §2.3). Validity
+ * starts an hour ago; the root lasts 20 years, the others 10.
+ *
+ * Files written by generateDevPki: root.pem, seal.pem, seal.key, tsa.pem, tsa.key. Private
+ * keys are PKCS#8 PEM with mode 0600; a created directory gets 0700. The root's private key
+ * is not kept.
+ */
+import { randomBytes } from 'node:crypto';
+import { constants as fsConstants } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { algorithmSpec, type KeyAlgorithm } from './AlgorithmIdentifier.js';
+import { issueCertificate, keyIdentifierFor } from './Certificate.js';
+import { authorityKeyIdentifier, basicConstraints, extendedKeyUsage, keyUsage, subjectKeyIdentifier } from './CertificateExtensions.js';
+import { defaultCrypto } from './engine.js';
+import { encodeName } from './Name.js';
+import { OID } from './oids.js';
+import { derToPem } from './pem.js';
+import { randomPositiveInteger } from './random.js';
+import type { SigningIdentity } from './SigningIdentity.js';
+import { readSubjectPublicKeyInfo } from './SubjectPublicKeyInfo.js';
+
+export interface DevPkiPaths {
+  root: string;
+  sealCert: string;
+  sealKey: string;
+  tsaCert: string;
+  tsaKey: string;
+}
+
+export interface DevPkiOptions {
+  /**
+   * How the TSA certificate's extendedKeyUsage is made. Only 'critical' (the default) gives a
+   * certificate RFC 3161 §2.3 allows; the others exist to test that verifiers refuse them.
+   */
+  tsaExtendedKeyUsage?: 'critical' | 'non-critical' | 'absent' | 'extra-purpose';
+  /** The moment validity is counted from (default: now). */
+  now?: Date;
+}
+
+export interface DevPki {
+  algorithm: KeyAlgorithm;
+  root: { certificate: Uint8Array; privateKey: CryptoKey };
+  seal: SigningIdentity;
+  tsa: SigningIdentity;
+  /** PKCS#8 DER of the sealing and TSA keys. */
+  sealKeyPkcs8: Uint8Array;
+  tsaKeyPkcs8: Uint8Array;
+}
+
+const ORGANIZATION = 'Registered Mail DEV';
+
+function addYears(date: Date, years: number): Date {
+  const d = new Date(date);
+  d.setUTCFullYear(d.getUTCFullYear() + years);
+  return d;
+}
+
+async function generateKeyPair(algorithm: KeyAlgorithm, crypto: Crypto): Promise<{ privateKey: CryptoKey; spki: Uint8Array; pkcs8: Uint8Array }> {
+  const pair = (await crypto.subtle.generateKey(algorithmSpec(algorithm).generate, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const spki = new Uint8Array(await crypto.subtle.exportKey('spki', pair.publicKey));
+  const pkcs8 = new Uint8Array(await crypto.subtle.exportKey('pkcs8', pair.privateKey));
+  return { privateKey: pair.privateKey, spki, pkcs8 };
+}
+
+/** Creates a development PKI in memory. */
+export async function createDevPki(algorithm: KeyAlgorithm, options: DevPkiOptions = {}, crypto: Crypto = defaultCrypto()): Promise<DevPki> {
+  const spec = algorithmSpec(algorithm);
+  const now = options.now ?? new Date();
+  const notBefore = new Date(now.getTime() - 3600_000);
+  const name = (cn: string) => encodeName([
+    { type: 'C', value: 'BE' },
+    { type: 'O', value: ORGANIZATION },
+    { type: 'CN', value: `${cn} ${spec.label}` },
+  ]);
+
+  const rootKeys = await generateKeyPair(algorithm, crypto);
+  const rootName = name('Registered Mail DEV Root CA');
+  const rootKeyId = keyIdentifierFor(readSubjectPublicKeyInfo(rootKeys.spki));
+  const root = await issueCertificate(
+    {
+      serialNumber: randomPositiveInteger(16),
+      subject: rootName,
+      subjectPublicKeyInfo: rootKeys.spki,
+      notBefore,
+      notAfter: addYears(now, 20),
+      extensions: [
+        basicConstraints(true, 0),
+        keyUsage(['keyCertSign', 'cRLSign']),
+        subjectKeyIdentifier(rootKeyId),
+        authorityKeyIdentifier(rootKeyId),
+      ],
+    },
+    { name: rootName, privateKey: rootKeys.privateKey, algorithm },
+    crypto,
+  );
+  const issuer = { name: rootName, privateKey: rootKeys.privateKey, algorithm };
+
+  const leaf = async (cn: string, usage: Uint8Array[]) => {
+    const keys = await generateKeyPair(algorithm, crypto);
+    const certificate = await issueCertificate(
+      {
+        serialNumber: randomPositiveInteger(16),
+        subject: name(cn),
+        subjectPublicKeyInfo: keys.spki,
+        notBefore,
+        notAfter: addYears(now, 10),
+        extensions: [
+          basicConstraints(false),
+          ...usage,
+          subjectKeyIdentifier(keyIdentifierFor(readSubjectPublicKeyInfo(keys.spki))),
+          authorityKeyIdentifier(rootKeyId),
+        ],
+      },
+      issuer,
+      crypto,
+    );
+    return { keys, certificate };
+  };
+
+  const seal = await leaf('Registered Mail DEV Sealing', [keyUsage(['digitalSignature', 'nonRepudiation'])]);
+  const tsaEku = options.tsaExtendedKeyUsage ?? 'critical';
+  const tsaUsage = [keyUsage(['digitalSignature'])];
+  if (tsaEku === 'critical') tsaUsage.push(extendedKeyUsage([OID.kpTimeStamping], true));
+  if (tsaEku === 'non-critical') tsaUsage.push(extendedKeyUsage([OID.kpTimeStamping], false));
+  if (tsaEku === 'extra-purpose') tsaUsage.push(extendedKeyUsage([OID.kpTimeStamping, OID.kpEmailProtection], true));
+  const tsa = await leaf('Registered Mail DEV Time-Stamping Authority', tsaUsage);
+
+  return {
+    algorithm,
+    root: { certificate: root, privateKey: rootKeys.privateKey },
+    seal: { algorithm, privateKey: seal.keys.privateKey, certificate: seal.certificate, chain: [root] },
+    tsa: { algorithm, privateKey: tsa.keys.privateKey, certificate: tsa.certificate, chain: [root] },
+    sealKeyPkcs8: seal.keys.pkcs8,
+    tsaKeyPkcs8: tsa.keys.pkcs8,
+  };
+}
+
+export function devPkiPaths(dir: string): DevPkiPaths {
+  return {
+    root: path.join(dir, 'root.pem'),
+    sealCert: path.join(dir, 'seal.pem'),
+    sealKey: path.join(dir, 'seal.key'),
+    tsaCert: path.join(dir, 'tsa.pem'),
+    tsaKey: path.join(dir, 'tsa.key'),
+  };
+}
+
+/** Writes `data` to `file` atomically (temporary file, then rename) with `mode`. */
+async function writeFileAtomic(file: string, data: string, mode: number): Promise<void> {
+  const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  const handle = await fs.open(tmp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, mode);
+  try {
+    await handle.writeFile(data);
+    await handle.chmod(mode); // the umask may have removed bits; never adds any
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await fs.rename(tmp, file);
+}
+
+/** Generates a development PKI for `algorithm` into `dir`, replacing any files there. */
+export async function generateDevPki(dir: string, algorithm: KeyAlgorithm, options: DevPkiOptions = {}): Promise<DevPkiPaths> {
+  const pki = await createDevPki(algorithm, options);
+  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  const paths = devPkiPaths(dir);
+  await writeFileAtomic(paths.sealKey, derToPem(pki.sealKeyPkcs8, 'PRIVATE KEY'), 0o600);
+  await writeFileAtomic(paths.tsaKey, derToPem(pki.tsaKeyPkcs8, 'PRIVATE KEY'), 0o600);
+  await writeFileAtomic(paths.root, derToPem(pki.root.certificate, 'CERTIFICATE'), 0o644);
+  await writeFileAtomic(paths.sealCert, derToPem(pki.seal.certificate, 'CERTIFICATE'), 0o644);
+  await writeFileAtomic(paths.tsaCert, derToPem(pki.tsa.certificate, 'CERTIFICATE'), 0o644);
+  return paths;
+}
+
+async function allExist(paths: DevPkiPaths): Promise<boolean> {
+  const results = await Promise.all(Object.values(paths).map((p: string) => fs.access(p).then(() => true, () => false)));
+  return results.every(Boolean);
+}
+
+const LOCK_STALE_MS = 60_000;
+
+/**
+ * Returns the paths of the development PKI in `dir`, generating it first when any file is
+ * missing. Several processes may call this at once: a lock directory makes one of them
+ * generate while the others wait, so the certificates and keys always belong together.
+ */
+export async function ensureDevPki(dir: string, algorithm: KeyAlgorithm): Promise<DevPkiPaths> {
+  const paths = devPkiPaths(dir);
+  if (await allExist(paths)) return paths;
+  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  const lock = path.join(dir, '.generating.lock');
+  for (;;) {
+    try {
+      await fs.mkdir(lock);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const age = await fs.stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
+      if (age > LOCK_STALE_MS) await fs.rm(lock, { recursive: true, force: true });
+      else await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  try {
+    if (!(await allExist(paths))) await generateDevPki(dir, algorithm);
+  } finally {
+    await fs.rm(lock, { recursive: true, force: true });
+  }
+  return paths;
+}

@@ -1,0 +1,299 @@
+/**
+ * CMS SignedData (RFC 5652 §5) inside its ContentInfo (§3): writing (DER by construction)
+ * and reading (DER only).
+ *
+ * ```asn1
+ * ContentInfo ::= SEQUENCE {
+ *   contentType  ContentType,                                   -- id-signedData
+ *   content      [0] EXPLICIT ANY DEFINED BY contentType }
+ * SignedData ::= SEQUENCE {
+ *   version           CMSVersion,                               -- §5.1: 1, or 3 when eContentType is not id-data
+ *   digestAlgorithms  SET OF DigestAlgorithmIdentifier,
+ *   encapContentInfo  EncapsulatedContentInfo,
+ *   certificates      [0] IMPLICIT CertificateSet OPTIONAL,     -- SET OF: DER-sorted
+ *   crls              [1] IMPLICIT RevocationInfoChoices OPTIONAL,
+ *   signerInfos       SET OF SignerInfo }
+ * EncapsulatedContentInfo ::= SEQUENCE {
+ *   eContentType  ContentType,
+ *   eContent      [0] EXPLICIT OCTET STRING OPTIONAL }          -- primitive (trap 5)
+ * SignerInfo ::= SEQUENCE {
+ *   version             CMSVersion,                             -- 1 with issuerAndSerialNumber
+ *   sid                 SignerIdentifier,
+ *   digestAlgorithm     DigestAlgorithmIdentifier,
+ *   signedAttrs         [0] IMPLICIT SignedAttributes OPTIONAL,
+ *   signatureAlgorithm  SignatureAlgorithmIdentifier,
+ *   signature           SignatureValue,                         -- OCTET STRING
+ *   unsignedAttrs       [1] IMPLICIT UnsignedAttributes OPTIONAL }
+ * SignerIdentifier ::= CHOICE {
+ *   issuerAndSerialNumber  IssuerAndSerialNumber,
+ *   subjectKeyIdentifier   [0] SubjectKeyIdentifier }
+ * IssuerAndSerialNumber ::= SEQUENCE { issuer Name, serialNumber CertificateSerialNumber }   -- §10.2.4
+ * ```
+ *
+ * The signature covers the DER of the signed attributes with the SET OF tag (§5.4), not the
+ * `[0]` tag they are carried with.
+ */
+import { digest, digestAlgorithmIdentifier, hashByOid, readAlgorithmIdentifier, type AlgorithmIdentifierValue, type HashName } from './AlgorithmIdentifier.js';
+import { findExtension, parseCertificate, type CertificateView } from './Certificate.js';
+import { readSubjectKeyIdentifier } from './CertificateExtensions.js';
+import {
+  DerError,
+  DerSequence,
+  Tag,
+  assertSorted,
+  concat,
+  contextTag,
+  equalBytes,
+  explicit,
+  implicit,
+  integer,
+  octetString,
+  oid,
+  readDer,
+  readOctetString,
+  readOid,
+  readSmallInteger,
+  retag,
+  sequence,
+  setOf,
+  tlv,
+  type DerNode,
+} from './der.js';
+import { OID } from './oids.js';
+import { readAttributes, singleAttributeValue, type AttributeView } from './SignedAttributes.js';
+import { verifyBytes } from './Signature.js';
+
+// ---------------------------------------------------------------------------------------------
+// Writing
+// ---------------------------------------------------------------------------------------------
+
+export interface SignerInfoInput {
+  signer: CertificateView;
+  /** Encoded Attributes; sorted here. */
+  signedAttributes: readonly Uint8Array[];
+  signatureAlgorithm: Uint8Array;
+  signature: Uint8Array;
+  unsignedAttributes?: readonly Uint8Array[];
+}
+
+/** The bytes a signer signs: the signed attributes as a DER SET OF (RFC 5652 §5.4). */
+export function signedAttributesForSignature(signedAttributes: readonly Uint8Array[]): Uint8Array {
+  return setOf(signedAttributes);
+}
+
+export function encodeSignerInfo(input: SignerInfoInput): Uint8Array {
+  const parts = [
+    integer(1),
+    sequence(input.signer.issuer, input.signer.serialNumberDer),
+    digestAlgorithmIdentifier('SHA-256'),
+    implicit(0, setOf(input.signedAttributes)),
+    input.signatureAlgorithm,
+    octetString(input.signature),
+  ];
+  if (input.unsignedAttributes?.length) parts.push(implicit(1, setOf(input.unsignedAttributes)));
+  return sequence(...parts);
+}
+
+export interface SignedDataInput {
+  eContentType: string;
+  eContent: Uint8Array;
+  certificates: readonly Uint8Array[];
+  signerInfo: Uint8Array;
+}
+
+/** ContentInfo { id-signedData, SignedData } with one SHA-256 signer and enveloped content. */
+export function encodeSignedData(input: SignedDataInput): Uint8Array {
+  const version = input.eContentType === OID.data ? 1 : 3;
+  const parts = [
+    integer(version),
+    setOf([digestAlgorithmIdentifier('SHA-256')]),
+    // eContent appended after construction, as one primitive OCTET STRING: never BER chunks.
+    sequence(oid(input.eContentType), explicit(0, octetString(input.eContent))),
+  ];
+  if (input.certificates.length) parts.push(implicit(0, setOf(input.certificates)));
+  parts.push(setOf([input.signerInfo]));
+  return sequence(oid(OID.signedData), explicit(0, sequence(...parts)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading
+// ---------------------------------------------------------------------------------------------
+
+export type SignerIdentifier = { issuer: Uint8Array; serialNumber: Uint8Array } | { subjectKeyIdentifier: Uint8Array };
+
+export interface SignerInfoView {
+  node: DerNode;
+  version: number;
+  sid: SignerIdentifier;
+  digestAlgorithm: AlgorithmIdentifierValue;
+  /** The SHA-2 hash digestAlgorithm names, if it is one. */
+  digestHash?: HashName;
+  signedAttrs?: {
+    node: DerNode;
+    attributes: AttributeView[];
+    /** What the signature covers: the same bytes re-tagged as SET (RFC 5652 §5.4). */
+    forSignature: Uint8Array;
+  };
+  signatureAlgorithm: AlgorithmIdentifierValue;
+  signature: Uint8Array;
+  unsignedAttrs?: { node: DerNode; attributes: AttributeView[] };
+}
+
+export interface SignedDataView {
+  contentInfo: DerNode;
+  node: DerNode;
+  version: number;
+  digestAlgorithms: AlgorithmIdentifierValue[];
+  eContentType: string;
+  /** Absent when the content is detached. */
+  eContent?: Uint8Array;
+  certificates: Uint8Array[];
+  signerInfos: SignerInfoView[];
+}
+
+/** Parses a DER ContentInfo holding SignedData; throws DerError for anything else. */
+export function parseSignedData(input: Uint8Array | DerNode): SignedDataView {
+  const contentInfo = input instanceof Uint8Array ? readDer(input) : input;
+  const ci = new DerSequence(contentInfo, 'ContentInfo');
+  const contentType = readOid(ci.next(Tag.OBJECT_IDENTIFIER, 'contentType'));
+  if (contentType !== OID.signedData) throw new DerError(`ContentInfo: contentType ${contentType} is not id-signedData`);
+  const wrapper = ci.next(contextTag(0, true), 'content');
+  ci.end();
+  if (wrapper.children.length !== 1) throw new DerError('ContentInfo: content must hold one value');
+  const node = wrapper.children[0]!;
+
+  const sd = new DerSequence(node, 'SignedData');
+  const version = readSmallInteger(sd.next(Tag.INTEGER, 'version'), 'SignedData.version');
+  const digestAlgorithms = sd.next(Tag.SET, 'digestAlgorithms').children.map((n) => readAlgorithmIdentifier(n, 'digestAlgorithm'));
+  const eci = new DerSequence(sd.next(Tag.SEQUENCE, 'encapContentInfo'), 'EncapsulatedContentInfo');
+  const eContentType = readOid(eci.next(Tag.OBJECT_IDENTIFIER, 'eContentType'));
+  const eContentWrapper = eci.optional(contextTag(0, true));
+  eci.end();
+  let eContent: Uint8Array | undefined;
+  if (eContentWrapper) {
+    if (eContentWrapper.children.length !== 1) throw new DerError('EncapsulatedContentInfo: eContent must hold one OCTET STRING');
+    eContent = readOctetString(eContentWrapper.children[0]!, 'eContent');
+  }
+  const certsNode = sd.optional(contextTag(0, true));
+  const certificates: Uint8Array[] = [];
+  if (certsNode) {
+    assertSorted(certsNode.children, certsNode.offset); // CertificateSet is a SET OF (X.690 §11.6)
+    for (const c of certsNode.children) {
+      if (c.tag === Tag.SEQUENCE) certificates.push(c.bytes); // other CertificateChoices are ignored
+    }
+  }
+  const crls = sd.optional(contextTag(1, true));
+  if (crls) assertSorted(crls.children, crls.offset);
+  const signerInfos = sd.next(Tag.SET, 'signerInfos').children.map(readSignerInfo);
+  sd.end();
+  return { contentInfo, node, version, digestAlgorithms, eContentType, ...(eContent ? { eContent } : {}), certificates, signerInfos };
+}
+
+function readSignerInfo(node: DerNode): SignerInfoView {
+  const s = new DerSequence(node, 'SignerInfo');
+  const version = readSmallInteger(s.next(Tag.INTEGER, 'version'), 'SignerInfo.version');
+  const sidNode = s.any('sid');
+  let sid: SignerIdentifier;
+  if (sidNode.tag === Tag.SEQUENCE) {
+    const ias = new DerSequence(sidNode, 'IssuerAndSerialNumber');
+    const issuer = ias.next(Tag.SEQUENCE, 'issuer').bytes;
+    const serialNumber = ias.next(Tag.INTEGER, 'serialNumber').bytes;
+    ias.end();
+    sid = { issuer, serialNumber };
+  } else if (sidNode.tag === contextTag(0, false)) {
+    sid = { subjectKeyIdentifier: sidNode.content };
+  } else {
+    throw new DerError('SignerInfo: sid is neither issuerAndSerialNumber nor subjectKeyIdentifier');
+  }
+  const digestAlgorithm = readAlgorithmIdentifier(s.next(Tag.SEQUENCE, 'digestAlgorithm'), 'SignerInfo.digestAlgorithm');
+  const signedNode = s.optional(contextTag(0, true));
+  const signatureAlgorithm = readAlgorithmIdentifier(s.next(Tag.SEQUENCE, 'signatureAlgorithm'), 'SignerInfo.signatureAlgorithm');
+  const signature = readOctetString(s.next(Tag.OCTET_STRING, 'signature'));
+  const unsignedNode = s.optional(contextTag(1, true));
+  s.end();
+  const digestHash = hashByOid(digestAlgorithm.oid);
+  return {
+    node,
+    version,
+    sid,
+    digestAlgorithm,
+    ...(digestHash ? { digestHash } : {}),
+    ...(signedNode
+      ? { signedAttrs: { node: signedNode, attributes: readAttributes(signedNode, 'signedAttrs'), forSignature: retag(Tag.SET, signedNode.bytes) } }
+      : {}),
+    signatureAlgorithm,
+    signature,
+    ...(unsignedNode ? { unsignedAttrs: { node: unsignedNode, attributes: readAttributes(unsignedNode, 'unsignedAttrs') } } : {}),
+  };
+}
+
+/** The certificate among `certificates` that `sid` identifies (RFC 5652 §5.3), if any. */
+export function findSignerCertificate(certificates: readonly Uint8Array[], sid: SignerIdentifier): CertificateView | undefined {
+  for (const der of certificates) {
+    let cert: CertificateView;
+    try {
+      cert = parseCertificate(der);
+    } catch {
+      continue;
+    }
+    if ('issuer' in sid) {
+      if (equalBytes(cert.issuer, sid.issuer) && equalBytes(cert.serialNumberDer, sid.serialNumber)) return cert;
+    } else {
+      const ski = findExtension(cert, OID.subjectKeyIdentifier);
+      if (ski && equalBytes(readSubjectKeyIdentifier(ski), sid.subjectKeyIdentifier)) return cert;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Returns the ContentInfo with the unsigned attributes of its (only) SignerInfo replaced by
+ * `unsignedAttributes`. Every other octet is copied as it is, so the signature stays valid.
+ */
+export function replaceUnsignedAttributes(contentInfoDer: Uint8Array, unsignedAttributes: readonly Uint8Array[]): Uint8Array {
+  const view = parseSignedData(contentInfoDer);
+  if (view.signerInfos.length !== 1) throw new DerError('SignedData: exactly one SignerInfo expected');
+  const signerInfo = view.signerInfos[0]!;
+  const kept = signerInfo.node.children.filter((c) => c.tag !== contextTag(1, true)).map((c) => c.bytes);
+  if (unsignedAttributes.length) kept.push(implicit(1, setOf(unsignedAttributes)));
+  const newSignerInfo = sequence(...kept);
+  const sdParts = view.node.children.map((c, i) => (i === view.node.children.length - 1 ? setOf([newSignerInfo]) : c.bytes));
+  return sequence(oid(OID.signedData), explicit(0, tlv(Tag.SEQUENCE, concat(sdParts))));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checking one SignerInfo
+// ---------------------------------------------------------------------------------------------
+
+export type Outcome = { ok: true; detail: string } | { ok: false; detail: string };
+
+/**
+ * RFC 5652 §11.1–11.2: the content-type attribute equals eContentType and the message-digest
+ * attribute equals the hash of the eContent under the SignerInfo's digestAlgorithm.
+ */
+export function checkContentAttributes(signerInfo: SignerInfoView, eContentType: string, eContent: Uint8Array): Outcome {
+  const attrs = signerInfo.signedAttrs?.attributes;
+  if (!attrs) return { ok: false, detail: 'no signed attributes' };
+  if (!signerInfo.digestHash) return { ok: false, detail: `unsupported digest algorithm ${signerInfo.digestAlgorithm.oid}` };
+  try {
+    const ct = singleAttributeValue(attrs, OID.contentType, 'signedAttrs');
+    if (!ct || readOid(ct) !== eContentType) return { ok: false, detail: 'the content-type attribute is missing or differs from eContentType (RFC 5652 §11.1)' };
+    const md = singleAttributeValue(attrs, OID.messageDigest, 'signedAttrs');
+    if (!md) return { ok: false, detail: 'no message-digest attribute (RFC 5652 §11.2)' };
+    const expected = digest(signerInfo.digestHash, eContent);
+    if (!equalBytes(readOctetString(md, 'message-digest'), expected)) {
+      return { ok: false, detail: `the message-digest attribute is not the ${signerInfo.digestHash} of the content (RFC 5652 §11.2)` };
+    }
+    return { ok: true, detail: `message-digest equals ${signerInfo.digestHash} of the ${eContent.length}-octet content` };
+  } catch (err) {
+    if (err instanceof DerError) return { ok: false, detail: err.message };
+    throw err;
+  }
+}
+
+/** RFC 5652 §5.4–5.6: the signature over the DER signed attributes verifies with the certificate's key. */
+export async function checkSignerSignature(signerInfo: SignerInfoView, cert: CertificateView, crypto?: Crypto): Promise<Outcome> {
+  if (!signerInfo.signedAttrs) return { ok: false, detail: 'no signed attributes to verify' };
+  const r = await verifyBytes(cert.publicKey, signerInfo.signatureAlgorithm, signerInfo.digestHash, signerInfo.signedAttrs.forSignature, signerInfo.signature, crypto);
+  return r.valid ? { ok: true, detail: `${cert.publicKey.family} signature over the signed attributes is valid` } : { ok: false, detail: r.reason };
+}

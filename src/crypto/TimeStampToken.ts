@@ -1,0 +1,150 @@
+/**
+ * The time-stamp token: a CMS SignedData over a TSTInfo (RFC 3161 §2.4.2).
+ *
+ * ```asn1
+ * TimeStampToken ::= ContentInfo
+ *   -- contentType id-signedData; eContentType id-ct-TSTInfo; eContent the DER TSTInfo
+ * ```
+ *
+ * Its SignerInfo carries the signed attributes content-type (id-ct-TSTInfo), message-digest
+ * and the ESS signing-certificate-v2 that RFC 3161 §2.4.1 (via RFC 5816) requires; without
+ * the last, `openssl ts -verify` fails with "missing signing certificate attribute" (trap 4).
+ */
+import { digest } from './AlgorithmIdentifier.js';
+import { findExtension, parseCertificate, type CertificateView } from './Certificate.js';
+import { readExtendedKeyUsage, readKeyUsage } from './CertificateExtensions.js';
+import { DerError } from './der.js';
+import { defaultCrypto } from './engine.js';
+import { OID } from './oids.js';
+import { contentTypeAttribute, messageDigestAttribute } from './SignedAttributes.js';
+import {
+  checkContentAttributes,
+  checkSignerSignature,
+  encodeSignedData,
+  encodeSignerInfo,
+  findSignerCertificate,
+  parseSignedData,
+  signedAttributesForSignature,
+  type Outcome,
+  type SignedDataView,
+} from './SignedData.js';
+import { algorithmSpec } from './AlgorithmIdentifier.js';
+import { signBytes } from './Signature.js';
+import type { SigningIdentity } from './SigningIdentity.js';
+import { checkSigningCertificateBinding, signingCertificateV2Attribute } from './SigningCertificateV2.js';
+import { parseTSTInfo, type TSTInfo } from './TSTInfo.js';
+
+/** Signs a DER TSTInfo into a TimeStampToken; the TSA certificate is included when asked (certReq). */
+export async function signTimeStampToken(
+  tstInfo: Uint8Array,
+  identity: SigningIdentity,
+  options: { includeCertificate: boolean; crypto?: Crypto },
+): Promise<Uint8Array> {
+  const crypto = options.crypto ?? defaultCrypto();
+  const cert = parseCertificate(identity.certificate);
+  const signedAttributes = [contentTypeAttribute(OID.tstInfo), messageDigestAttribute(digest('SHA-256', tstInfo)), signingCertificateV2Attribute(cert)];
+  const signature = await signBytes(identity.privateKey, identity.algorithm, signedAttributesForSignature(signedAttributes), crypto);
+  const signerInfo = encodeSignerInfo({ signer: cert, signedAttributes, signatureAlgorithm: algorithmSpec(identity.algorithm).signatureAlgorithm, signature });
+  return encodeSignedData({
+    eContentType: OID.tstInfo,
+    eContent: tstInfo,
+    certificates: options.includeCertificate ? [identity.certificate] : [],
+    signerInfo,
+  });
+}
+
+/**
+ * RFC 3161 §2.3: the TSA certificate has exactly one extendedKeyUsage extension, critical,
+ * with id-kp-timeStamping as its only purpose; a keyUsage, if present, must allow
+ * digitalSignature or nonRepudiation and nothing else (as OpenSSL checks).
+ */
+export function checkTsaCertificateUsage(cert: CertificateView): Outcome {
+  const ekus = cert.extensions.filter((e) => e.oid === OID.extKeyUsage);
+  if (ekus.length !== 1) return { ok: false, detail: `the TSA certificate has ${ekus.length} extendedKeyUsage extensions; exactly one is required (RFC 3161 §2.3)` };
+  const eku = ekus[0]!;
+  let purposes: string[];
+  try {
+    purposes = readExtendedKeyUsage(eku);
+  } catch {
+    return { ok: false, detail: 'the TSA certificate extendedKeyUsage is malformed' };
+  }
+  if (purposes.length !== 1 || purposes[0] !== OID.kpTimeStamping) {
+    return { ok: false, detail: 'the TSA certificate extendedKeyUsage must hold id-kp-timeStamping only (RFC 3161 §2.3)' };
+  }
+  if (!eku.critical) return { ok: false, detail: 'the TSA certificate extendedKeyUsage is not critical (RFC 3161 §2.3)' };
+  const ku = findExtension(cert, OID.keyUsage);
+  if (ku) {
+    let usages;
+    try {
+      usages = readKeyUsage(ku);
+    } catch {
+      return { ok: false, detail: 'the TSA certificate keyUsage is malformed' };
+    }
+    const allowed = [...usages].every((u) => u === 'digitalSignature' || u === 'nonRepudiation');
+    if (!allowed || usages.size === 0) return { ok: false, detail: 'the TSA certificate keyUsage must be digitalSignature and/or nonRepudiation' };
+  }
+  return { ok: true, detail: 'extendedKeyUsage is id-kp-timeStamping only, critical' };
+}
+
+export interface TimeStampTokenInspection {
+  signedData: SignedDataView;
+  tstInfo: TSTInfo;
+  /** The certificate the SignerInfo names, from the token or from `extraCertificates`. */
+  tsaCertificate?: CertificateView;
+  /** content-type, message-digest over the TSTInfo, and the signature (RFC 5652 §5.6). */
+  signature: Outcome;
+  /** The ESS signing-certificate(-v2) attribute identifies the TSA certificate (RFC 3161 §2.4.1, RFC 5816). */
+  essBinding: Outcome;
+  /** RFC 3161 §2.3. */
+  usage: Outcome;
+}
+
+/**
+ * Parses a TimeStampToken and checks it cryptographically (not its certificate path, which
+ * needs trust anchors). Throws DerError when it is not a well-formed DER token.
+ */
+export async function inspectTimeStampToken(
+  token: Uint8Array,
+  options: { extraCertificates?: readonly Uint8Array[]; crypto?: Crypto } = {},
+): Promise<TimeStampTokenInspection> {
+  const signedData = parseSignedData(token);
+  if (signedData.eContentType !== OID.tstInfo) throw new DerError('TimeStampToken: eContentType is not id-ct-TSTInfo');
+  if (!signedData.eContent) throw new DerError('TimeStampToken: no TSTInfo');
+  if (signedData.signerInfos.length !== 1) throw new DerError('TimeStampToken: exactly one SignerInfo required (RFC 3161 §2.4.2)');
+  const tstInfo = parseTSTInfo(signedData.eContent);
+  const signerInfo = signedData.signerInfos[0]!;
+  const tsaCertificate = findSignerCertificate([...signedData.certificates, ...(options.extraCertificates ?? [])], signerInfo.sid);
+  if (!tsaCertificate) {
+    const missing = { ok: false, detail: 'the TSA certificate is neither in the token nor among the certificates given' } as const;
+    return { signedData, tstInfo, signature: missing, essBinding: missing, usage: missing };
+  }
+  let signature = checkContentAttributes(signerInfo, OID.tstInfo, signedData.eContent);
+  if (signature.ok) signature = await checkSignerSignature(signerInfo, tsaCertificate, options.crypto);
+  const ess = checkSigningCertificateBinding(signerInfo.signedAttrs?.attributes ?? [], tsaCertificate);
+  return {
+    signedData,
+    tstInfo,
+    tsaCertificate,
+    signature,
+    essBinding: { ok: ess.bound, detail: ess.detail },
+    usage: checkTsaCertificateUsage(tsaCertificate),
+  };
+}
+
+export interface TimeStampTokenInfo extends TSTInfo {
+  /** The TSA certificate, when the token carries it. */
+  tsaCertificate?: Uint8Array;
+}
+
+/**
+ * Reads a TimeStampToken's TSTInfo without checking anything cryptographic (use
+ * `verifyTimeStampToken` or `verifyCadesT` for that). Throws DerError when malformed.
+ */
+export function parseTimeStampToken(token: Uint8Array): TimeStampTokenInfo {
+  const signedData = parseSignedData(token);
+  if (signedData.eContentType !== OID.tstInfo || !signedData.eContent) throw new DerError('TimeStampToken: no id-ct-TSTInfo content');
+  if (signedData.signerInfos.length !== 1) throw new DerError('TimeStampToken: exactly one SignerInfo required (RFC 3161 §2.4.2)');
+  const tstInfo = parseTSTInfo(signedData.eContent);
+  const cert = findSignerCertificate(signedData.certificates, signedData.signerInfos[0]!.sid);
+  return { ...tstInfo, ...(cert ? { tsaCertificate: cert.der } : {}) };
+}

@@ -1,0 +1,20 @@
+/**
+ * The crypto layer: keys and certificates, RFC 3161 time-stamping (authority and clients),
+ * CAdES-T sealing and verification. The rest of the project imports from here only.
+ */
+export { KEY_ALGORITHMS, type KeyAlgorithm } from './AlgorithmIdentifier.js';
+export { DerError } from './der.js';
+export { createDevPki, devPkiPaths, ensureDevPki, generateDevPki, type DevPki, type DevPkiOptions, type DevPkiPaths } from './DevPki.js';
+export { defaultCrypto, installPkijsEngine, pkijsEngine } from './engine.js';
+export { HttpTimeStamper, type HttpTimeStamperOptions } from './HttpTimeStamper.js';
+export { KeyFileError, loadSigningIdentity, type KeyFileErrorCode, type SigningIdentitySource } from './KeyFiles.js';
+export { LocalTimeStamper } from './LocalTimeStamper.js';
+export { derToPem, pemToDer } from './pem.js';
+export type { SigningIdentity } from './SigningIdentity.js';
+export { TimeStampAuthority, type TimeStampAuthorityOptions } from './TimeStampAuthority.js';
+export { TimeStampError, type TimeStampErrorCode } from './TimeStampError.js';
+export type { TimeStamper } from './TimeStamper.js';
+export type { PKIFailureInfo, PKIStatus } from './TimeStampResp.js';
+export { parseTimeStampToken, type TimeStampTokenInfo } from './TimeStampToken.js';
+export type { MessageImprint, TSTInfo } from './TSTInfo.js';
+export { addSignatureTimeStamp, extractTimeStamp, sealCadesT, signCadesB, type SealOptions } from './CadesT.js';

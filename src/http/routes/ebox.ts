@@ -1,0 +1,44 @@
+/**
+ * /v1/ebox: the built-in e-Box, for recipients. Each recipient authenticates with its
+ * own token and sees only its own mailbox; downloading a document of a registered
+ * message records the handover (ContentHandover evidence for the sender).
+ */
+import { pipeline } from 'node:stream/promises';
+import { Router, type NextFunction, type Request, type Response } from 'express';
+import { ServiceError } from '../../domain/errors.js';
+import type { RecipientService } from '../../services/recipients.js';
+import type { RecipientRecord } from '../../store/rows.js';
+import { mailboxJson } from '../views.js';
+
+export function eboxRouter(recipients: RecipientService): Router {
+  const r = Router();
+  r.use('/v1/ebox', async (req: Request, res: Response, next: NextFunction) => {
+    const m = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '');
+    const recipient = m ? await recipients.authenticate(m[1]!) : undefined;
+    if (!recipient) return next(new ServiceError('UNAUTHENTICATED', 'a valid e-Box access token is required (Authorization: Bearer …)'));
+    res.locals.recipient = recipient;
+    next();
+  });
+  const me = (res: Response) => res.locals.recipient as RecipientRecord;
+
+  r.get('/v1/ebox/messages', async (_req, res) => {
+    const items = await recipients.mailbox(me(res));
+    res.json({ items: items.map((e) => mailboxJson(e)) });
+  });
+
+  r.get('/v1/ebox/messages/:id', async (req, res) => {
+    const { entry, documents } = await recipients.item(me(res), req.params.id!);
+    res.json(mailboxJson(entry, documents));
+  });
+
+  r.get('/v1/ebox/messages/:id/documents/:position', async (req, res) => {
+    const position = Number(req.params.position);
+    if (!Number.isInteger(position) || position < 0) throw new ServiceError('NOT_FOUND', 'no such document');
+    const { document, stream } = await recipients.download(me(res), req.params.id!, position);
+    res.status(200).type(document.mediaType).setHeader('Content-Length', String(document.size));
+    res.setHeader('Content-Disposition', `attachment; filename*=UTF-8''${encodeURIComponent(document.fileName)}`);
+    res.setHeader('Digest', `sha-256=${Buffer.from(document.sha256, 'hex').toString('base64')}`);
+    await pipeline(stream, res);
+  });
+  return r;
+}

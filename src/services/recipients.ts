@@ -1,0 +1,85 @@
+/**
+ * The built-in e-Box, recipient side: the registry (created by an operator), recipient
+ * authentication by token (stored as SHA-256), the mailbox, and document download — the
+ * first opening of a registered message records the handover and queues its
+ * ContentHandover evidence. A recipient sees only its own e-Box.
+ */
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { Config } from '../config.js';
+import { ServiceError } from '../domain/errors.js';
+import { isValidRecipientId, normaliseIdentifier, type RecipientType } from '../domain/identifiers.js';
+import type { FsBlobStore } from '../store/FsBlobStore.js';
+import type { DocumentRecord, MailboxRecord, RecipientRecord } from '../store/rows.js';
+import type { Store } from '../store/Store.js';
+import { enqueueSeal } from './delivery.js';
+
+const TOKEN_PREFIX = 'rbx_';
+
+const hashToken = (t: string) => createHash('sha256').update(t, 'utf8').digest('hex');
+
+export interface MailboxItem {
+  entry: MailboxRecord;
+  documents: DocumentRecord[];
+}
+
+export class RecipientService {
+  /** Called after a handover is recorded (the worker is poked to seal it at once). */
+  onHandover: ((messageId: string) => void) | undefined;
+
+  constructor(
+    private readonly store: Store,
+    private readonly blobs: FsBlobStore,
+    private readonly config: Config,
+  ) {}
+
+  /** Registers a recipient of the local e-Box; returns its access token, shown once. */
+  async register(type: RecipientType, rawId: string, opts: { activated: boolean; name?: string }): Promise<{ recipient: RecipientRecord; token: string }> {
+    const identifier = normaliseIdentifier(rawId);
+    if (!isValidRecipientId(type, identifier)) throw new ServiceError('RECIPIENT_INVALID', `"${rawId}" is not a valid ${type === 'citizen' ? 'INSZ/NISS' : 'KBO/BCE'} number`);
+    if (await this.store.ebox.findRecipient(type, identifier)) throw new ServiceError('RECIPIENT_EXISTS', 'this recipient is already registered');
+    const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
+    const recipient: RecipientRecord = { id: randomUUID(), type, identifier, name: opts.name ?? null, eboxActivated: opts.activated, createdAt: new Date().toISOString() };
+    await this.store.ebox.insertRecipient(recipient, hashToken(token));
+    return { recipient, token };
+  }
+
+  async setActivated(type: RecipientType, rawId: string, activated: boolean): Promise<void> {
+    const ok = await this.store.ebox.updateRecipient(type, normaliseIdentifier(rawId), { eboxActivated: activated });
+    if (!ok) throw new ServiceError('NOT_FOUND', 'no such recipient');
+  }
+
+  async authenticate(token: string): Promise<RecipientRecord | undefined> {
+    if (!token.startsWith(TOKEN_PREFIX) || token.length > 200) return undefined;
+    return this.store.ebox.findRecipientByTokenHash(hashToken(token));
+  }
+
+  async mailbox(r: RecipientRecord, limit = 100): Promise<MailboxRecord[]> {
+    return this.store.ebox.listMailbox(r.type, r.identifier, limit);
+  }
+
+  async item(r: RecipientRecord, id: string): Promise<MailboxItem> {
+    const entry = /^[0-9a-f-]{36}$/i.test(id) ? await this.store.ebox.findInMailbox(r.type, r.identifier, id) : undefined;
+    if (!entry) throw new ServiceError('NOT_FOUND', 'no such message in your e-Box');
+    return { entry, documents: await this.store.messages.documents(entry.depositId) };
+  }
+
+  /** Opens a document; the first opening of the message records its handover. */
+  async download(r: RecipientRecord, id: string, position: number): Promise<{ document: DocumentRecord; stream: Readable }> {
+    const { entry, documents } = await this.item(r, id);
+    const document = documents.find((d) => d.position === position);
+    if (!document) throw new ServiceError('NOT_FOUND', 'no such document in this message');
+    const message = await this.store.messages.findById(entry.depositId);
+    if (message?.documentsPurgedAt) throw new ServiceError('DOCUMENT_PURGED', 'the document was removed at the end of its retention period');
+    const readAt = new Date().toISOString();
+    let first = false;
+    await this.store.transaction(async (tx) => {
+      first = await tx.ebox.markRead(entry.id, readAt);
+      if (!first) return;
+      await tx.events.append({ messageId: entry.depositId, type: 'DocumentOpened', at: readAt, data: { mailboxId: entry.id, position, sha256: document.sha256 } });
+      await enqueueSeal(tx, this.config, { messageId: entry.depositId, type: 'ContentHandover', eventTime: readAt }, `handover:${entry.depositId}`);
+    });
+    if (first) this.onHandover?.(entry.depositId);
+    return { document, stream: this.blobs.open(document.blobKey) };
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * The job table (transactional outbox). Claiming is one statement that moves due jobs
+ * to `running` under a lease: on PostgreSQL the inner SELECT takes FOR UPDATE SKIP LOCKED,
+ * so several workers never claim the same row; SQLite has one writer at a time anyway.
+ * A job whose lease expired (its worker died) is due again.
+ */
+import type { Knex } from 'knex';
+
+export type JobStatus = 'pending' | 'running' | 'done' | 'dead';
+
+export interface JobRecord {
+  id: number;
+  type: string;
+  payload: Record<string, unknown>;
+  messageId: string | null;
+  dedupeKey: string | null;
+  status: JobStatus;
+  attempts: number;
+  maxAttempts: number;
+  runAt: string;
+  lockedBy: string | null;
+  lockedUntil: string | null;
+  lastError: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface NewJob {
+  type: string;
+  payload: Record<string, unknown>;
+  messageId?: string;
+  dedupeKey?: string;
+  maxAttempts: number;
+  runAt?: Date;
+}
+
+export class LostLeaseError extends Error {
+  constructor(jobId: number) {
+    super(`job ${jobId} is no longer held by this worker`);
+    this.name = 'LostLeaseError';
+  }
+}
+
+export class JobRepository {
+  constructor(private readonly db: Knex) {}
+
+  private get isPostgres(): boolean {
+    return this.db.client.config.client === 'pg';
+  }
+
+  /** Adds a job; with a dedupe key already present, does nothing. */
+  async enqueue(job: NewJob): Promise<void> {
+    const now = new Date().toISOString();
+    await this.db('jobs')
+      .insert({
+        type: job.type,
+        payload: JSON.stringify(job.payload),
+        message_id: job.messageId ?? null,
+        dedupe_key: job.dedupeKey ?? null,
+        status: 'pending',
+        attempts: 0,
+        max_attempts: job.maxAttempts,
+        run_at: (job.runAt ?? new Date()).toISOString(),
+        created_at: now,
+        updated_at: now,
+      })
+      .onConflict('dedupe_key')
+      .ignore();
+  }
+
+  /** Claims up to `limit` due jobs (optionally of the given types) for `workerId`. */
+  async claim(workerId: string, limit: number, leaseMs: number, types?: string[]): Promise<JobRecord[]> {
+    const now = new Date();
+    const nowIso = now.toISOString();
+    const until = new Date(now.getTime() + leaseMs).toISOString();
+    const typeFilter = types && types.length > 0 ? `AND type IN (${types.map(() => '?').join(', ')})` : '';
+    const due = `((status = 'pending' AND run_at <= ?) OR (status = 'running' AND locked_until < ?)) ${typeFilter}`;
+    const lock = this.isPostgres ? 'FOR UPDATE SKIP LOCKED' : '';
+    const sql = `UPDATE jobs SET status = 'running', locked_by = ?, locked_until = ?, attempts = attempts + 1, updated_at = ?
+      WHERE id IN (SELECT id FROM jobs WHERE ${due} ORDER BY run_at, id LIMIT ? ${lock})
+      RETURNING *`;
+    const bindings = [workerId, until, nowIso, nowIso, nowIso, ...(types ?? []), limit];
+    const result = await this.db.raw(sql, bindings);
+    const rows: Record<string, unknown>[] = this.isPostgres ? result.rows : result;
+    return rows.map(toJob).sort((a, b) => a.id - b.id);
+  }
+
+  /** Extends the lease of a running job still held by `workerId`. */
+  async heartbeat(id: number, workerId: string, leaseMs: number): Promise<boolean> {
+    const n = await this.db('jobs')
+      .where({ id, locked_by: workerId, status: 'running' })
+      .update({ locked_until: new Date(Date.now() + leaseMs).toISOString() });
+    return n === 1;
+  }
+
+  /**
+   * Marks the job done, if this worker still holds it (call inside the handler's
+   * transaction). `locked_by` is kept: on a done job it names the worker that ran it.
+   */
+  async complete(id: number, workerId: string): Promise<void> {
+    const n = await this.db('jobs')
+      .where({ id, locked_by: workerId, status: 'running' })
+      .update({ status: 'done', locked_until: null, updated_at: new Date().toISOString() });
+    if (n !== 1) throw new LostLeaseError(id);
+  }
+
+  /** Records a failed attempt: due again at `retryAt`, or dead when `retryAt` is null. */
+  async fail(id: number, workerId: string, error: string, retryAt: Date | null): Promise<boolean> {
+    const n = await this.db('jobs')
+      .where({ id, locked_by: workerId, status: 'running' })
+      .update({
+        status: retryAt ? 'pending' : 'dead',
+        run_at: (retryAt ?? new Date()).toISOString(),
+        locked_by: null,
+        locked_until: null,
+        last_error: error.slice(0, 2000),
+        updated_at: new Date().toISOString(),
+      });
+    return n === 1;
+  }
+
+  /** Deletes finished periodic jobs (dedupe key `periodic:…`) last updated before `before`. */
+  async deleteFinishedPeriodic(before: Date): Promise<number> {
+    return this.db('jobs').where({ status: 'done' }).andWhere('dedupe_key', 'like', 'periodic:%').andWhere('updated_at', '<', before.toISOString()).delete();
+  }
+
+  /** Puts a dead job back in the queue with a fresh budget. */
+  async retryDead(id: number): Promise<boolean> {
+    const n = await this.db('jobs').where({ id, status: 'dead' }).update({ status: 'pending', attempts: 0, run_at: new Date().toISOString(), updated_at: new Date().toISOString() });
+    return n === 1;
+  }
+
+  async find(id: number): Promise<JobRecord | undefined> {
+    const row = await this.db('jobs').where({ id }).first();
+    return row && toJob(row);
+  }
+
+  async listForMessage(messageId: string): Promise<JobRecord[]> {
+    return (await this.db('jobs').where({ message_id: messageId }).orderBy('id')).map(toJob);
+  }
+
+  async list(filter: { status?: JobStatus; limit?: number }): Promise<JobRecord[]> {
+    const q = this.db('jobs').orderBy('id').limit(filter.limit ?? 100);
+    if (filter.status) q.where({ status: filter.status });
+    return (await q).map(toJob);
+  }
+
+  /** Job counts by type and status (for metrics). */
+  async counts(): Promise<Array<{ type: string; status: JobStatus; count: number }>> {
+    const rows: Array<{ type: string; status: string; n: number | string }> = await this.db('jobs').select('type', 'status').count({ n: '*' }).groupBy('type', 'status');
+    return rows.map((r) => ({ type: String(r.type), status: r.status as JobStatus, count: Number(r.n) }));
+  }
+
+  /** When the next pending job is due, if any (lets an idle worker sleep just long enough). */
+  async nextDue(): Promise<Date | undefined> {
+    const row = await this.db('jobs').where({ status: 'pending' }).min({ t: 'run_at' }).first();
+    return row?.t ? new Date(row.t as string) : undefined;
+  }
+}
+
+function toJob(r: Record<string, unknown>): JobRecord {
+  return {
+    id: Number(r.id),
+    type: r.type as string,
+    payload: JSON.parse(r.payload as string),
+    messageId: (r.message_id as string | null) ?? null,
+    dedupeKey: (r.dedupe_key as string | null) ?? null,
+    status: r.status as JobStatus,
+    attempts: Number(r.attempts),
+    maxAttempts: Number(r.max_attempts),
+    runAt: r.run_at as string,
+    lockedBy: (r.locked_by as string | null) ?? null,
+    lockedUntil: (r.locked_until as string | null) ?? null,
+    lastError: (r.last_error as string | null) ?? null,
+    createdAt: r.created_at as string,
+    updatedAt: r.updated_at as string,
+  };
+}

@@ -1,0 +1,168 @@
+/**
+ * Runs jobs from the outbox: claims due jobs under a lease, runs each with its
+ * handler, retries failures with exponential backoff and jitter, and marks a job dead
+ * when its attempts are spent (or when its handler says the failure is permanent).
+ *
+ * A handler that writes state should call `ctx.complete(tx)` inside its own transaction,
+ * so that its writes and the job's completion commit together (and a worker that lost
+ * its lease rolls back instead of writing twice). Otherwise the job is completed after
+ * the handler returns.
+ */
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { LostLeaseError, type JobRecord } from '../store/JobRepository.js';
+import type { Store } from '../store/Store.js';
+import { backoffDelay, type BackoffPolicy } from './backoff.js';
+
+export interface JobContext {
+  workerId: string;
+  /** Marks the job done inside the caller's transaction (throws LostLeaseError if another worker has it). */
+  complete(tx: Store): Promise<void>;
+}
+
+export interface JobHandler {
+  run(job: JobRecord, ctx: JobContext): Promise<void>;
+  /**
+   * Called when the job dies (attempts spent or a permanent failure), inside the
+   * transaction that marks it dead: enqueue follow-up work here (e.g. sealing a failure
+   * evidence), database writes only.
+   */
+  onDead?(job: JobRecord, error: unknown, tx: Store): Promise<void>;
+}
+
+/** Thrown by a handler for a failure that retrying cannot fix. */
+export class PermanentJobError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PermanentJobError';
+  }
+}
+
+export interface RunnerOptions {
+  concurrency: number;
+  pollMs: number;
+  leaseMs: number;
+  backoff: BackoffPolicy;
+  /** only these job types (default: every type with a handler) */
+  types?: string[];
+}
+
+export class JobRunner {
+  readonly workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  private running = false;
+  private readonly active = new Set<Promise<void>>();
+  private wake: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+
+  constructor(
+    private readonly store: Store,
+    private readonly handlers: Record<string, JobHandler>,
+    private readonly options: RunnerOptions,
+    private readonly log: Logger,
+  ) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Ask for an immediate poll (e.g. right after enqueueing). */
+  poke(): void {
+    this.wake?.();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    await Promise.all(this.active);
+  }
+
+  /** Runs due jobs until none is left (tests and one-shot use). */
+  async drain(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const n = await this.tick();
+      await Promise.all(this.active);
+      if (n === 0) return total;
+      total += n;
+    }
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let claimed = 0;
+      try {
+        claimed = await this.tick();
+      } catch (err) {
+        this.log.error({ err }, 'job claim failed');
+      }
+      if (claimed === 0 || this.active.size >= this.options.concurrency) {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, this.options.pollMs);
+          this.wake = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+        this.wake = undefined;
+      }
+    }
+  }
+
+  private async tick(): Promise<number> {
+    const free = this.options.concurrency - this.active.size;
+    if (free <= 0) return 0;
+    const types = this.options.types ?? Object.keys(this.handlers);
+    const jobs = await this.store.jobs.claim(this.workerId, free, this.options.leaseMs, types);
+    for (const job of jobs) {
+      const p = this.execute(job).finally(() => {
+        this.active.delete(p);
+        this.wake?.();
+      });
+      this.active.add(p);
+    }
+    return jobs.length;
+  }
+
+  private async execute(job: JobRecord): Promise<void> {
+    const handler = this.handlers[job.type];
+    let completed = false;
+    const ctx: JobContext = {
+      workerId: this.workerId,
+      complete: async (tx) => {
+        await tx.jobs.complete(job.id, this.workerId);
+        completed = true;
+      },
+    };
+    const heartbeat = setInterval(() => {
+      this.store.jobs.heartbeat(job.id, this.workerId, this.options.leaseMs).catch(() => undefined);
+    }, Math.max(1000, this.options.leaseMs / 3));
+    try {
+      if (!handler) throw new PermanentJobError(`no handler for job type ${job.type}`);
+      await handler.run(job, ctx);
+      if (!completed) await this.store.jobs.complete(job.id, this.workerId);
+      this.log.debug({ jobId: job.id, type: job.type, attempts: job.attempts }, 'job done');
+    } catch (err) {
+      if (err instanceof LostLeaseError) {
+        this.log.warn({ jobId: job.id, type: job.type }, 'job lease lost; another worker owns it');
+        return;
+      }
+      const permanent = err instanceof PermanentJobError;
+      const spent = permanent || job.attempts >= job.maxAttempts;
+      const retryAt = spent ? null : new Date(Date.now() + backoffDelay(job.attempts, this.options.backoff));
+      const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      this.log.warn({ jobId: job.id, type: job.type, attempts: job.attempts, retryAt, err: message }, spent ? 'job dead' : 'job failed; will retry');
+      await this.store
+        .transaction(async (tx) => {
+          const stillOurs = await tx.jobs.fail(job.id, this.workerId, message, retryAt);
+          if (stillOurs && spent && handler?.onDead) await handler.onDead(job, err, tx);
+        })
+        .catch((e) => this.log.error({ err: e, jobId: job.id }, 'could not record job failure'));
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+}
