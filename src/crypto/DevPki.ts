@@ -143,6 +143,11 @@ export async function createDevPki(algorithm: KeyAlgorithm, options: DevPkiOptio
   };
 }
 
+/** The directory name for an algorithm's dev PKI: p256, p384, rsa2048, rsa3072. */
+export function devPkiDirName(algorithm: KeyAlgorithm): string {
+  return algorithmSpec(algorithm).dirName;
+}
+
 export function devPkiPaths(dir: string): DevPkiPaths {
   return {
     root: path.join(dir, 'root.pem'),

@@ -142,7 +142,7 @@ export async function loadSigningIdentity(source: SigningIdentitySource, crypto:
       if (err instanceof Pkcs12PasswordError) throw new KeyFileError('P12_PASSWORD', `PKCS#12 file ${source.p12File}: wrong password`, { cause: err });
       throw new KeyFileError(
         'KEY_FORMAT',
-        `PKCS#12 file ${source.p12File} cannot be read (supported: OpenSSL 3 defaults — PBES2/PBKDF2 with AES-256-CBC and a SHA-256 MAC — and PBE-SHA1-3DES)`,
+        `PKCS#12 file ${source.p12File} cannot be read (readable: the OpenSSL 3 default PBES2/PBKDF2 with AES-256-CBC and a SHA-256 MAC, PBE-SHA1-3DES, and -legacy RC2/3DES)`,
         { cause: err },
       );
     }

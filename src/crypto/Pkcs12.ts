@@ -12,9 +12,9 @@
  * keeps the decrypted PrivateKeyInfo ASN.1 in `bag.asn1`, which is what we take (for RSA the
  * PrivateKeyInfo is rebuilt from forge's key). Either way the result is PKCS#8 DER for WebCrypto.
  *
- * What forge reads (checked in test/unit/crypto/keys.spec.ts against OpenSSL 3.0): the
- * OpenSSL 3 default (PBES2/PBKDF2-HMAC-SHA256 with AES-256-CBC, SHA-256 MAC) and
- * `-keypbe PBE-SHA1-3DES -certpbe PBE-SHA1-3DES`. RC2-40 (`-legacy`) also parses in forge.
+ * What forge reads (checked in test/unit/crypto/keys.spec.ts against OpenSSL 3.0, RSA and
+ * EC keys): the OpenSSL 3 default (PBES2/PBKDF2-HMAC-SHA256 with AES-256-CBC, SHA-256 MAC),
+ * `-keypbe PBE-SHA1-3DES -certpbe PBE-SHA1-3DES`, and `-legacy` (RC2-40 certificates).
  */
 import forge from 'node-forge';
 

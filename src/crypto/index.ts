@@ -4,7 +4,7 @@
  */
 export { KEY_ALGORITHMS, type KeyAlgorithm } from './AlgorithmIdentifier.js';
 export { DerError } from './der.js';
-export { createDevPki, devPkiPaths, ensureDevPki, generateDevPki, type DevPki, type DevPkiOptions, type DevPkiPaths } from './DevPki.js';
+export { createDevPki, devPkiDirName, devPkiPaths, ensureDevPki, generateDevPki, type DevPki, type DevPkiOptions, type DevPkiPaths } from './DevPki.js';
 export { defaultCrypto, installPkijsEngine, pkijsEngine } from './engine.js';
 export { HttpTimeStamper, type HttpTimeStamperOptions } from './HttpTimeStamper.js';
 export { KeyFileError, loadSigningIdentity, type KeyFileErrorCode, type SigningIdentitySource } from './KeyFiles.js';
@@ -18,3 +18,5 @@ export type { PKIFailureInfo, PKIStatus } from './TimeStampResp.js';
 export { parseTimeStampToken, type TimeStampTokenInfo } from './TimeStampToken.js';
 export type { MessageImprint, TSTInfo } from './TSTInfo.js';
 export { addSignatureTimeStamp, extractTimeStamp, sealCadesT, signCadesB, type SealOptions } from './CadesT.js';
+export { verifyCadesT, type VerifyOptions } from './CadesVerification.js';
+export type { Check, CheckName, Indication, SubIndication, VerificationReport } from './ValidationReport.js';

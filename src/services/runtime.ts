@@ -144,6 +144,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
   const recipients = new RecipientService(store, blobs, config);
 
   let scheduler: NodeJS.Timeout | undefined;
+  let scheduling: Promise<void> = Promise.resolve();
   let workerStarted = false;
   return {
     config,
@@ -169,13 +170,16 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
       submissions.onAccepted = () => runner.poke();
       recipients.onHandover = () => runner.poke();
       runner.start();
-      const tick = () => maintenance.schedule().catch((err) => log.error({ err }, 'scheduling periodic jobs failed'));
-      void tick();
+      const tick = () => {
+        scheduling = maintenance.schedule().catch((err) => log.error({ err }, 'scheduling periodic jobs failed'));
+      };
+      tick();
       scheduler = setInterval(tick, Math.max(50, Math.min(config.worker.maintenanceIntervalMs, config.worker.checkpointIntervalMs) / 2));
       scheduler.unref();
     },
     async close() {
       if (scheduler) clearInterval(scheduler);
+      await scheduling;
       await runner.stop();
       await store.close();
     },

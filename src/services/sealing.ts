@@ -24,7 +24,7 @@ export class Sealer {
     try {
       der = await sealCadesT(content, this.identity, this.timeStamper, { signingTime });
     } catch (err) {
-      if (err instanceof TimeStampError) {
+      if (err instanceof TimeStampError && ['TSA_TIMEOUT', 'TSA_UNAVAILABLE', 'TSA_HTTP_ERROR'].includes(err.code)) {
         throw new ServiceError('TSA_UNAVAILABLE', 'the time-stamping authority did not answer; try again later', { cause: err });
       }
       throw new ServiceError('SEALING_FAILED', 'the evidence could not be sealed', { cause: err });

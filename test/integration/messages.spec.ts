@@ -130,6 +130,15 @@ describe(`messages API (${onPostgres ? 'PostgreSQL' : 'SQLite'})`, () => {
 
   describe('refusing bad input, leaving nothing behind', () => {
     const main = [{ name: 'main', content: pdfBytes(2000) }];
+    // let the accepted messages above finish their work, so that only a refused request could change the counts
+    before(async () => {
+      for (let i = 0; i < 400; i++) {
+        const open = await svc.rt.store.db('jobs').whereNotNull('message_id').whereIn('status', ['pending', 'running']).count({ n: '*' }).first();
+        if (Number(open?.n) === 0) return;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error('jobs did not settle');
+    });
     const cases: Array<{ title: string; status: number; code: string; send: () => Promise<Response> }> = [
       { title: 'not multipart', status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', send: () => fetch(`${svc.url}/v1/messages`, { method: 'POST', headers: { authorization: `Bearer ${alice.apiKey}`, 'content-type': 'application/json' }, body: '{}' }) },
       { title: 'metadata missing', status: 400, code: 'METADATA_MISSING', send: () => submit(svc, alice.apiKey, undefined, main) },

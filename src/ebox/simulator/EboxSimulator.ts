@@ -64,7 +64,7 @@ export interface EboxSimulatorOptions {
   jitterMs?: number;
   /** probability that a publication fails (503, 500, or connection destroyed after storing); default 0 */
   failureRate?: number;
-  /** API requests per second before 429; default none */
+  /** requests per second to /ebox/v1/* before answering 429 with Retry-After; default none */
   maxRequestsPerSecond?: number | null;
   /** seed of the fault and jitter generators; default 1 */
   seed?: number;

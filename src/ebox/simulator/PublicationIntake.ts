@@ -154,8 +154,13 @@ export function readPublication(
     bb.on('close', () => {
       void Promise.all(pending).then(() => finish(conclude(failure, metadata, received)));
     });
-    req.on('aborted', () => finish({ ok: false, status: 400, type: 'invalid-request', detail: 'the client aborted the upload' }));
-    req.on('error', () => finish({ ok: false, status: 400, type: 'invalid-request', detail: 'the upload failed' }));
+    const aborted = (): void => finish({ ok: false, status: 400, type: 'invalid-request', detail: 'the client aborted the upload' });
+    if (req.destroyed) return aborted(); // gone while the simulated latency held the request
+    req.on('aborted', aborted);
+    req.on('close', () => {
+      if (!req.complete) aborted();
+    });
+    req.on('error', aborted);
     req.pipe(bb);
   });
 }
