@@ -67,7 +67,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  console.error(err instanceof Error ? `fatal: ${err.message}` : err);
+  const code = err instanceof Error && typeof (err as { code?: unknown }).code === 'string' ? `${(err as { code: string }).code}: ` : '';
+  console.error(err instanceof Error ? `fatal: ${code}${err.message}` : err);
   if (err instanceof Error && err.cause) console.error('cause:', err.cause instanceof Error ? err.cause.message : err.cause);
   process.exit(1);
 });
