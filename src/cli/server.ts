@@ -67,7 +67,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  const code = err instanceof Error && typeof (err as { code?: unknown }).code === 'string' ? `${(err as { code: string }).code}: ` : '';
+  const errCode = err instanceof Error ? (err as Error & { code?: unknown }).code : undefined;
+  const code = typeof errCode === 'string' ? `${errCode}: ` : '';
   console.error(err instanceof Error ? `fatal: ${code}${err.message}` : err);
   if (err instanceof Error && err.cause) console.error('cause:', err.cause instanceof Error ? err.cause.message : err.cause);
   process.exit(1);
