@@ -27,31 +27,32 @@ export class EventRepository {
 
   async listForMessage(messageId: string): Promise<EventRecord[]> {
     const rows = await this.db('events').where({ message_id: messageId }).orderBy('seq');
-    return rows.map((r: Record<string, unknown>) => ({
-      seq: Number(r.seq),
-      messageId: r.message_id as string,
-      type: r.type as string,
-      at: r.at as string,
-      data: JSON.parse(r.data as string),
-    }));
+    return rows.map((r: Record<string, unknown>) => {
+      const { prevHash: _p, hash: _h, ...event } = toChainedEvent(r);
+      return event;
+    });
   }
 
   /** Rows `fromSeq` ≤ seq ≤ `toSeq` of the whole log, in order, with their hashes. */
   async range(fromSeq: number, toSeq: number = Number.MAX_SAFE_INTEGER, limit = 10_000): Promise<ChainedEvent[]> {
     const rows = await this.db('events').where('seq', '>=', fromSeq).andWhere('seq', '<=', toSeq).orderBy('seq').limit(limit);
-    return rows.map((r: Record<string, unknown>) => ({
-      seq: Number(r.seq),
-      messageId: r.message_id as string,
-      type: r.type as string,
-      at: r.at as string,
-      data: JSON.parse(r.data as string),
-      prevHash: r.prev_hash as string,
-      hash: r.hash as string,
-    }));
+    return rows.map(toChainedEvent);
   }
 
   async head(): Promise<{ seq: number; hash: string } | undefined> {
     const head = await this.db('events').select('seq', 'hash').orderBy('seq', 'desc').first();
     return head ? { seq: Number(head.seq), hash: head.hash as string } : undefined;
   }
+}
+
+function toChainedEvent(r: Record<string, unknown>): ChainedEvent {
+  return {
+    seq: Number(r.seq),
+    messageId: r.message_id as string,
+    type: r.type as string,
+    at: r.at as string,
+    data: JSON.parse(r.data as string),
+    prevHash: r.prev_hash as string,
+    hash: r.hash as string,
+  };
 }
