@@ -5,6 +5,7 @@
  */
 import type { Config } from '../config.js';
 import { STATUS_OF } from './problem.js';
+import { notificationPaths, notificationSchemas } from './routes/notifications.openapi.js';
 
 const problem = { $ref: '#/components/responses/Problem' };
 
@@ -32,6 +33,7 @@ export function openApiDocument(config: Config) {
         },
       },
       schemas: {
+        ...notificationSchemas(),
         Problem: {
           type: 'object',
           required: ['type', 'title', 'status', 'code'],
@@ -199,6 +201,7 @@ export function openApiDocument(config: Config) {
     },
     security: [{ senderKey: [] }],
     paths: {
+      ...notificationPaths(config),
       '/healthz': {
         get: {
           summary: 'Liveness and database reachability',

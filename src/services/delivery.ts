@@ -20,6 +20,7 @@ import type { MessageRecord } from '../store/rows.js';
 import type { Store } from '../store/Store.js';
 import { PermanentJobError, type JobContext, type JobHandler } from '../worker/JobRunner.js';
 import { REASON_BASE, type EvidenceService } from './evidence.js';
+import { enqueueRegisteredMailNotice } from './notifications.js';
 
 export const JOB = {
   accept: 'accept',
@@ -104,6 +105,7 @@ export class DeliveryService {
     const prepared = await this.evidence.prepare(message, 'ContentConsignment', { eventTime: receipt.depositedAt });
     await this.store.transaction(async (tx) => {
       await this.evidence.record(tx, message, prepared, { eboxMessageId: receipt.eboxMessageId, eventData: { ebox: this.ebox.name, eboxMessageId: receipt.eboxMessageId } });
+      await enqueueRegisteredMailNotice(tx, this.config, message.id);
       await ctx.complete(tx);
     });
     this.evidence.notifier.notify(message.id);

@@ -1,0 +1,80 @@
+/**
+ * Notification statuses. A notification is sent by one or more attempts, one per channel
+ * (GovApp push, SMS); each attempt moves forward only:
+ *
+ *   QUEUED ──▶ SENT ──▶ DELIVERED ──▶ READ          (READ: the app acknowledged reception)
+ *     │          │
+ *     └──────────┴──▶ FAILED (reason)   or   FALLBACK (reason: given up for another channel)
+ *
+ * Reports that arrive late or out of order never move an attempt back (an SMS "accepted by
+ * the SMSC" report after its "delivered" report changes nothing); FAILED and FALLBACK are
+ * final, and a failure report after DELIVERED is ignored.
+ *
+ * The notification's own status follows from its attempts: the furthest status of the
+ * attempts still alive; FALLBACK while the channel fallen back to is still queued; FAILED
+ * when every attempt failed.
+ */
+
+export const NOTIFICATION_STATUSES = ['QUEUED', 'FALLBACK', 'SENT', 'DELIVERED', 'READ', 'FAILED'] as const;
+export type NotificationStatus = (typeof NOTIFICATION_STATUSES)[number];
+
+export const ATTEMPT_STATUSES = ['QUEUED', 'SENT', 'DELIVERED', 'READ', 'FAILED', 'FALLBACK'] as const;
+export type AttemptStatus = (typeof ATTEMPT_STATUSES)[number];
+
+/** What a provider or a receipt can report about an attempt. */
+export type AttemptEvent = 'SENT' | 'DELIVERED' | 'READ' | 'FAILED';
+
+const RANK: Record<'QUEUED' | 'SENT' | 'DELIVERED' | 'READ', number> = { QUEUED: 0, SENT: 1, DELIVERED: 2, READ: 3 };
+
+export function isFinalAttempt(s: AttemptStatus): boolean {
+  return s === 'FAILED' || s === 'FALLBACK';
+}
+
+/** The attempt's status after `event`, or undefined when the event changes nothing. */
+export function advanceAttempt(current: AttemptStatus, event: AttemptEvent): AttemptStatus | undefined {
+  if (isFinalAttempt(current)) return undefined;
+  const rank = RANK[current as keyof typeof RANK];
+  if (event === 'FAILED') return rank <= RANK.SENT ? 'FAILED' : undefined;
+  return RANK[event] > rank ? event : undefined;
+}
+
+/** The notification's status from its attempts' statuses. */
+export function overallStatus(attempts: ReadonlyArray<{ status: AttemptStatus }>): NotificationStatus {
+  if (attempts.length === 0) return 'QUEUED';
+  const alive = attempts.filter((a) => !isFinalAttempt(a.status));
+  if (alive.length === 0) return 'FAILED';
+  let best: keyof typeof RANK = 'QUEUED';
+  for (const a of alive) if (RANK[a.status as keyof typeof RANK] > RANK[best]) best = a.status as keyof typeof RANK;
+  if (best === 'QUEUED' && attempts.some((a) => a.status === 'FALLBACK')) return 'FALLBACK';
+  return best;
+}
+
+/** Statuses after which a synchronous caller stops waiting. */
+export function isSettled(s: NotificationStatus): boolean {
+  return s !== 'QUEUED' && s !== 'FALLBACK';
+}
+
+/** Reaching SENT (or beyond) means the recipient was told: NotificationForAcceptance. */
+export function hasBeenSent(s: NotificationStatus): boolean {
+  return s === 'SENT' || s === 'DELIVERED' || s === 'READ';
+}
+
+/**
+ * Stable reason codes for FAILED and FALLBACK (the `reason` of attempts and notifications).
+ */
+export const REASONS = {
+  APP_NOT_INSTALLED: 'the recipient has no GovApp installation',
+  APP_NOTIFICATIONS_OFF: 'the recipient turned GovApp notifications off on every device',
+  NO_PHONE_NUMBER: 'no mobile number is known for the recipient',
+  PHONE_NUMBER_INVALID: 'the mobile number is not a valid E.164 mobile number',
+  PROVIDER_NOT_CONFIGURED: 'no provider is configured for this channel',
+  PROVIDER_UNAVAILABLE: 'the provider kept failing until the retry budget was spent',
+  PROVIDER_REJECTED: 'the provider refused the message for good',
+  PUSH_REJECTED: 'the push backend refused every device',
+  SMS_TOO_LONG: 'the text needs more SMS parts than allowed',
+  SMS_REJECTED: 'the SMS centre rejected the message',
+  SMS_UNDELIVERABLE: 'the SMS centre could not deliver the message',
+  CONTENT_MISSING: 'the notification has no text for this channel',
+  STRATEGY_UNKNOWN: 'the strategy is not registered',
+} as const;
+export type ReasonCode = keyof typeof REASONS;

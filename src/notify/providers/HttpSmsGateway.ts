@@ -1,0 +1,69 @@
+/**
+ * A generic HTTP SMS aggregator adapter: one JSON POST per message, delivery reports
+ * POSTed back signed with a shared secret. Most commercial aggregators fit this shape with
+ * little mapping; this is the contract the adapter speaks:
+ *
+ *   POST {SMS_HTTP_URL}
+ *   Authorization: Bearer {SMS_HTTP_TOKEN}            (when configured)
+ *   {"reference": "<attempt id>", "to": "+32…", "from": "…", "text": "…",
+ *    "encoding": "GSM-7" | "UCS-2", "parts": 2, "callbackUrl": "https://…/v1/callbacks/sms-http"}
+ *   → 2xx {"id": "<aggregator id>"}
+ *   → 400/404/422 {"code": "INVALID_NUMBER", …}: refused for good (not retried)
+ *   → 401/403: credentials refused (not retried); 408/429/5xx: retried with backoff
+ *
+ *   report: POST callbackUrl, header `Signature: t=…,v1=…` (see CallbackSignature.ts)
+ *   {"reference": "<attempt id>", "status": "ACCEPTED" | "DELIVERED" | "FAILED", "reason": "…"}
+ */
+import type { AttemptEvent } from '../NotificationStatus.js';
+import { isTransientStatus, ProviderError, providerFetch, type CallbackBase, type OutboundSms, type SmsAccepted, type SmsGateway } from './Provider.js';
+
+export const HTTP_SMS_CALLBACK_PATH = '/v1/callbacks/sms-http';
+
+export interface HttpSmsOptions {
+  url: string;
+  token?: string;
+  from?: string;
+  timeoutMs: number;
+  callbackBase: CallbackBase;
+}
+
+export function httpSmsReportEvent(status: unknown): { event: AttemptEvent; reason?: string } | undefined {
+  if (status === 'ACCEPTED') return { event: 'SENT' };
+  if (status === 'DELIVERED') return { event: 'DELIVERED' };
+  if (status === 'FAILED') return { event: 'FAILED', reason: 'SMS_UNDELIVERABLE' };
+  return undefined;
+}
+
+export class HttpSmsGateway implements SmsGateway {
+  readonly name = 'sms-http';
+
+  constructor(private readonly options: HttpSmsOptions) {}
+
+  async send(sms: OutboundSms): Promise<SmsAccepted> {
+    const base = this.options.callbackBase();
+    const body = {
+      reference: sms.reference,
+      to: sms.to,
+      from: this.options.from,
+      text: sms.text,
+      encoding: sms.encoding,
+      parts: sms.parts,
+      callbackUrl: base ? `${base.replace(/\/+$/, '')}${HTTP_SMS_CALLBACK_PATH}` : undefined,
+    };
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
+    const res = await providerFetch('sms-http', this.options.url, { method: 'POST', headers, body: JSON.stringify(body) }, this.options.timeoutMs);
+    const text = (await res.text().catch(() => '')).slice(0, 500);
+    let json: Record<string, unknown> = {};
+    try {
+      json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+    } catch {
+      /* not JSON: keep the text for the message */
+    }
+    if (res.ok) return { providerRef: typeof json.id === 'string' ? json.id : undefined, detail: String(res.status) };
+    const code = typeof json.code === 'string' ? json.code : undefined;
+    if (isTransientStatus(res.status)) throw new ProviderError('PROVIDER_UNAVAILABLE', `sms-http answered ${res.status}: ${text}`, false);
+    if (res.status === 401 || res.status === 403) throw new ProviderError('PROVIDER_REJECTED', `sms-http refused the credentials (${res.status})`, true);
+    throw new ProviderError(code === 'INVALID_NUMBER' ? 'PHONE_NUMBER_INVALID' : 'SMS_REJECTED', `sms-http refused the message (${res.status}${code ? ` ${code}` : ''}): ${text}`, true);
+  }
+}

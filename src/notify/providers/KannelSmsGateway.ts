@@ -1,0 +1,111 @@
+/**
+ * SMS through Kannel (bearerbox + smsbox), the open-source gateway operators put in front
+ * of their SMS centres. Checked against Kannel 1.4.5 and its fake SMSC.
+ *
+ * Sending: GET {sendsms-url}?username&password&from&to&text&charset=UTF-8 (smsbox
+ * `sendsms-port`), plus
+ *   - `coding=2` for a UCS-2 text: without it Kannel silently replaces every character
+ *     outside GSM 03.38 by '?' ("België" → "Belgi?");
+ *   - `dlr-mask=31` (delivered, undelivered, buffered, SMSC success, SMSC failure) and a
+ *     `dlr-url` carrying OUR attempt id and a token (Kannel's own ids differ per report,
+ *     and the SMSC id is empty in the first report), with `%d` for the report's status.
+ * Answers: 202 "0: Accepted for delivery" or "3: Queued for later delivery" (the SMSC is
+ * not connected; still accepted) → SENT. 4xx (bad credentials, missing or refused
+ * receiver, missing sender) → permanent; 5xx, timeouts, refused connections → retried.
+ *
+ * Kannel drops the parts beyond the sendsms-user's `max-messages` silently, still with
+ * 202: the SMS channel counts the parts first and refuses what does not fit, so
+ * NOTIFY_SMS_MAX_PARTS must not exceed that `max-messages` (Kannel's default is 1).
+ *
+ * Delivery reports: one per event, for all parts of a long message together; statuses
+ * 1 delivered, 2 undelivered, 4 buffered, 8 accepted by the SMSC, 16 rejected by the SMSC.
+ * They may arrive in any order (the fake SMSC sends 8 and 1 a few ms apart, either first);
+ * kannelReportEvent maps them and the attempt's state machine ignores what is stale.
+ */
+import type { AttemptEvent } from '../NotificationStatus.js';
+import { urlToken, verifyUrlToken } from '../CallbackSignature.js';
+import { ProviderError, providerFetch, type CallbackBase, type OutboundSms, type SmsAccepted, type SmsGateway } from './Provider.js';
+
+export const KANNEL_DLR_PATH = '/v1/callbacks/kannel';
+const TOKEN_PURPOSE = 'kannel-dlr';
+
+export interface KannelOptions {
+  sendsmsUrl: string;
+  username: string;
+  password: string;
+  /** sender shown to the recipient (alphanumeric up to 11 characters, or a number) */
+  from: string;
+  /** route to this smsc-id (optional) */
+  smsc?: string;
+  /** key of the dlr-url tokens */
+  dlrSecret: string;
+  timeoutMs: number;
+  callbackBase: CallbackBase;
+}
+
+export const KANNEL_DLR = { DELIVERED: 1, UNDELIVERED: 2, BUFFERED: 4, SMSC_ACCEPTED: 8, SMSC_REJECTED: 16 } as const;
+
+/** What a Kannel report status means for the attempt (undefined: nothing to record but the report). */
+export function kannelReportEvent(status: number): { event: AttemptEvent; reason?: string } | undefined {
+  switch (status) {
+    case KANNEL_DLR.DELIVERED:
+      return { event: 'DELIVERED' };
+    case KANNEL_DLR.SMSC_ACCEPTED:
+      return { event: 'SENT' };
+    case KANNEL_DLR.UNDELIVERED:
+      return { event: 'FAILED', reason: 'SMS_UNDELIVERABLE' };
+    case KANNEL_DLR.SMSC_REJECTED:
+      return { event: 'FAILED', reason: 'SMS_REJECTED' };
+    default:
+      return undefined; // 4 buffered: still on its way
+  }
+}
+
+export function kannelDlrToken(secret: string, attemptId: string): string {
+  return urlToken(secret, TOKEN_PURPOSE, attemptId);
+}
+
+export function verifyKannelDlrToken(secret: string, attemptId: string, token: unknown): boolean {
+  return verifyUrlToken(secret, TOKEN_PURPOSE, attemptId, token);
+}
+
+export class KannelSmsGateway implements SmsGateway {
+  readonly name = 'kannel';
+
+  constructor(private readonly options: KannelOptions) {}
+
+  /** The dlr-url for an attempt (Kannel substitutes %d, %T and %A). */
+  dlrUrl(attemptId: string): string | undefined {
+    const base = this.options.callbackBase();
+    if (!base) return undefined;
+    const q = `attempt=${encodeURIComponent(attemptId)}&token=${kannelDlrToken(this.options.dlrSecret, attemptId)}&status=%d&at=%T&reply=%A`;
+    return `${base.replace(/\/+$/, '')}${KANNEL_DLR_PATH}?${q}`;
+  }
+
+  async send(sms: OutboundSms): Promise<SmsAccepted> {
+    const url = new URL(this.options.sendsmsUrl);
+    const p = url.searchParams;
+    p.set('username', this.options.username);
+    p.set('password', this.options.password);
+    p.set('from', this.options.from);
+    p.set('to', sms.to);
+    p.set('text', sms.text);
+    p.set('charset', 'UTF-8');
+    p.set('coding', sms.encoding === 'UCS-2' ? '2' : '0');
+    if (this.options.smsc) p.set('smsc', this.options.smsc);
+    const dlr = this.dlrUrl(sms.reference);
+    if (dlr) {
+      p.set('dlr-mask', '31');
+      p.set('dlr-url', dlr);
+    }
+    const res = await providerFetch('kannel', url.toString(), { method: 'GET' }, this.options.timeoutMs);
+    const body = (await res.text().catch(() => '')).trim().slice(0, 300);
+    if (res.status === 202 || res.status === 200) {
+      // "0: Accepted for delivery" | "3: Queued for later delivery"
+      return { detail: body || String(res.status) };
+    }
+    if (res.status === 403) throw new ProviderError('PROVIDER_REJECTED', `kannel refused the credentials (403): ${body}`, true);
+    if (res.status >= 400 && res.status < 500) throw new ProviderError('SMS_REJECTED', `kannel refused the message (${res.status}): ${body}`, true);
+    throw new ProviderError('PROVIDER_UNAVAILABLE', `kannel answered ${res.status}: ${body}`, false);
+  }
+}

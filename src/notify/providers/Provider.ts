@@ -1,0 +1,84 @@
+/**
+ * The provider adapters' contracts: an SMS gateway and a push gateway. Adapters turn
+ * transport outcomes into ProviderError: `permanent` when sending again cannot help (the
+ * number is invalid, the credentials are refused, the request is malformed) so the job is
+ * not retried; otherwise (timeouts, 5xx, 429, connection refused) the job runner retries
+ * with backoff.
+ */
+import type { GeneralJWE } from 'jose';
+import type { SmsEncoding } from '../sms/Gsm0338.js';
+
+export class ProviderError extends Error {
+  constructor(
+    /** stable reason code (see REASONS in NotificationStatus.ts) or the provider's own code */
+    readonly code: string,
+    message: string,
+    readonly permanent: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'ProviderError';
+  }
+}
+
+/** Where providers send their reports: the service's public base URL (may be learnt after start). */
+export type CallbackBase = () => string | undefined;
+
+export interface OutboundSms {
+  /** our attempt id: carried in the delivery-report URL or reference */
+  reference: string;
+  /** E.164 */
+  to: string;
+  text: string;
+  encoding: SmsEncoding;
+  parts: number;
+}
+
+export interface SmsAccepted {
+  providerRef?: string;
+  /** what the gateway answered, for the record */
+  detail?: string;
+}
+
+export interface SmsGateway {
+  readonly name: string;
+  send(sms: OutboundSms): Promise<SmsAccepted>;
+}
+
+export interface OutboundPush {
+  /** our attempt id; the backend deduplicates on it and quotes it in receipts */
+  pushId: string;
+  /** the notification id, also in the JWE protected header */
+  messageId: string;
+  title: string;
+  language: string;
+  devices: Array<{ installationId: string; pushToken: string }>;
+  /** the HTML body, encrypted to every device (JWE General JSON Serialization) */
+  content: GeneralJWE;
+}
+
+export interface PushAccepted {
+  providerRef?: string;
+  accepted: string[];
+  rejected: Array<{ installationId: string; reason: string }>;
+}
+
+export interface PushGateway {
+  readonly name: string;
+  send(push: OutboundPush): Promise<PushAccepted>;
+}
+
+/** fetch with a timeout; network failures and timeouts become transient ProviderErrors. */
+export async function providerFetch(provider: string, url: string, init: RequestInit, timeoutMs: number): Promise<Response> {
+  try {
+    return await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+  } catch (err) {
+    const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+    throw new ProviderError('PROVIDER_UNAVAILABLE', `${provider}: ${timedOut ? `no answer within ${timeoutMs} ms` : `cannot connect (${(err as Error).message})`}`, false, { cause: err });
+  }
+}
+
+/** 408, 425, 429 and 5xx are worth retrying; other 4xx are not. */
+export function isTransientStatus(status: number): boolean {
+  return status === 408 || status === 425 || status === 429 || status >= 500;
+}

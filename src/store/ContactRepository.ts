@@ -1,0 +1,131 @@
+/**
+ * The contact directory of the notification channel: per recipient (citizen or
+ * enterprise) a mobile number and a preferred language, and the recipient's GovApp
+ * installations (one number may have several devices), each with its push token, its
+ * public encryption key (JWK, EC P-256) and whether notifications are on.
+ */
+import type { Knex } from 'knex';
+import type { JWK } from 'jose';
+import type { RecipientType } from '../domain/identifiers.js';
+
+export type ContactLanguage = 'nl' | 'fr' | 'de' | 'en';
+
+export interface ContactRecord {
+  id: string;
+  recipientType: RecipientType;
+  recipientId: string;
+  phone: string | null;
+  language: ContactLanguage;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface InstallationRecord {
+  id: string;
+  contactId: string;
+  pushToken: string;
+  publicKey: JWK;
+  keyThumbprint: string;
+  deviceName: string | null;
+  notificationsEnabled: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export class ContactRepository {
+  constructor(private readonly db: Knex) {}
+
+  async findByRecipient(type: RecipientType, id: string): Promise<ContactRecord | undefined> {
+    const row = await this.db('notify_contacts').where({ recipient_type: type, recipient_id: id }).first();
+    return row && toContact(row);
+  }
+
+  async findByPhone(phone: string): Promise<ContactRecord[]> {
+    return (await this.db('notify_contacts').where({ phone_e164: phone }).orderBy('created_at')).map(toContact);
+  }
+
+  async insert(c: ContactRecord): Promise<void> {
+    await this.db('notify_contacts').insert({
+      id: c.id,
+      recipient_type: c.recipientType,
+      recipient_id: c.recipientId,
+      phone_e164: c.phone,
+      language: c.language,
+      created_at: c.createdAt,
+      updated_at: c.updatedAt,
+    });
+  }
+
+  async update(id: string, patch: { phone: string | null; language: ContactLanguage }): Promise<void> {
+    await this.db('notify_contacts').where({ id }).update({ phone_e164: patch.phone, language: patch.language, updated_at: new Date().toISOString() });
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.db('notify_installations').where({ contact_id: id }).delete();
+    await this.db('notify_contacts').where({ id }).delete();
+  }
+
+  async installations(contactIds: string[]): Promise<InstallationRecord[]> {
+    if (contactIds.length === 0) return [];
+    return (await this.db('notify_installations').whereIn('contact_id', contactIds).orderBy(['created_at', 'id'])).map(toInstallation);
+  }
+
+  async findInstallation(id: string): Promise<InstallationRecord | undefined> {
+    const row = await this.db('notify_installations').where({ id }).first();
+    return row && toInstallation(row);
+  }
+
+  async insertInstallation(i: InstallationRecord): Promise<void> {
+    await this.db('notify_installations').insert({
+      id: i.id,
+      contact_id: i.contactId,
+      push_token: i.pushToken,
+      public_key: JSON.stringify(i.publicKey),
+      key_thumbprint: i.keyThumbprint,
+      device_name: i.deviceName,
+      notifications_enabled: i.notificationsEnabled,
+      created_at: i.createdAt,
+      updated_at: i.updatedAt,
+    });
+  }
+
+  async updateInstallation(id: string, patch: Partial<Pick<InstallationRecord, 'pushToken' | 'publicKey' | 'keyThumbprint' | 'deviceName' | 'notificationsEnabled'>>): Promise<void> {
+    const row: Record<string, unknown> = { updated_at: new Date().toISOString() };
+    if (patch.pushToken !== undefined) row.push_token = patch.pushToken;
+    if (patch.publicKey !== undefined) row.public_key = JSON.stringify(patch.publicKey);
+    if (patch.keyThumbprint !== undefined) row.key_thumbprint = patch.keyThumbprint;
+    if (patch.deviceName !== undefined) row.device_name = patch.deviceName;
+    if (patch.notificationsEnabled !== undefined) row.notifications_enabled = patch.notificationsEnabled;
+    await this.db('notify_installations').where({ id }).update(row);
+  }
+
+  async deleteInstallation(id: string): Promise<boolean> {
+    return (await this.db('notify_installations').where({ id }).delete()) === 1;
+  }
+}
+
+function toContact(r: Record<string, unknown>): ContactRecord {
+  return {
+    id: r.id as string,
+    recipientType: r.recipient_type as RecipientType,
+    recipientId: r.recipient_id as string,
+    phone: (r.phone_e164 as string | null) ?? null,
+    language: r.language as ContactLanguage,
+    createdAt: r.created_at as string,
+    updatedAt: r.updated_at as string,
+  };
+}
+
+function toInstallation(r: Record<string, unknown>): InstallationRecord {
+  return {
+    id: r.id as string,
+    contactId: r.contact_id as string,
+    pushToken: r.push_token as string,
+    publicKey: JSON.parse(r.public_key as string) as JWK,
+    keyThumbprint: r.key_thumbprint as string,
+    deviceName: (r.device_name as string | null) ?? null,
+    notificationsEnabled: Boolean(r.notifications_enabled),
+    createdAt: r.created_at as string,
+    updatedAt: r.updated_at as string,
+  };
+}

@@ -1,0 +1,247 @@
+/**
+ * Notifications, their per-channel attempts, their event history (status changes,
+ * attempt changes, provider reports as received), and each sender's notification
+ * settings. Writers that change an attempt call `lock` first, inside their transaction:
+ * on PostgreSQL it takes the notification row FOR UPDATE, so a delivery report and the
+ * job recording the send never interleave; SQLite has a single writer anyway.
+ */
+import type { Knex } from 'knex';
+import type { RecipientType } from '../domain/identifiers.js';
+
+export type NotificationStatusValue = 'QUEUED' | 'FALLBACK' | 'SENT' | 'DELIVERED' | 'READ' | 'FAILED';
+export type AttemptStatusValue = 'QUEUED' | 'SENT' | 'DELIVERED' | 'READ' | 'FAILED' | 'FALLBACK';
+
+export interface NotificationRecord {
+  id: string;
+  senderId: string;
+  messageId: string | null;
+  recipientType: RecipientType | null;
+  recipientId: string | null;
+  /** the number the sender addressed (not the directory's number) */
+  phone: string | null;
+  strategy: string;
+  status: NotificationStatusValue;
+  reason: string | null;
+  language: 'nl' | 'fr' | 'de' | 'en';
+  title: string | null;
+  html: string | null;
+  sms: string | null;
+  smsEncoding: 'GSM-7' | 'UCS-2' | null;
+  smsParts: number | null;
+  template: string | null;
+  reference: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface AttemptRecord {
+  id: string;
+  notificationId: string;
+  channel: string;
+  status: AttemptStatusValue;
+  reason: string | null;
+  provider: string | null;
+  providerRef: string | null;
+  units: number;
+  targets: Record<string, unknown>;
+  sentAt: string | null;
+  deliveredAt: string | null;
+  readAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type NotificationEventKind = 'STATUS' | 'ATTEMPT' | 'RECEIPT';
+
+export interface NotificationEventRecord {
+  id: number;
+  notificationId: string;
+  attemptId: string | null;
+  at: string;
+  kind: NotificationEventKind;
+  status: string | null;
+  channel: string | null;
+  detail: Record<string, unknown>;
+}
+
+export class NotificationRepository {
+  constructor(private readonly db: Knex) {}
+
+  private get isPostgres(): boolean {
+    return this.db.client.config.client === 'pg';
+  }
+
+  async insert(n: NotificationRecord): Promise<void> {
+    await this.db('notifications').insert({
+      id: n.id,
+      sender_id: n.senderId,
+      message_id: n.messageId,
+      recipient_type: n.recipientType,
+      recipient_id: n.recipientId,
+      phone_e164: n.phone,
+      strategy: n.strategy,
+      status: n.status,
+      reason: n.reason,
+      language: n.language,
+      title: n.title,
+      html: n.html,
+      sms: n.sms,
+      sms_encoding: n.smsEncoding,
+      sms_parts: n.smsParts,
+      template: n.template,
+      reference: n.reference,
+      created_at: n.createdAt,
+      updated_at: n.updatedAt,
+    });
+  }
+
+  async find(id: string): Promise<NotificationRecord | undefined> {
+    const row = await this.db('notifications').where({ id }).first();
+    return row && toNotification(row);
+  }
+
+  /** Reads the notification and, on PostgreSQL, locks its row until the transaction ends. */
+  async lock(id: string): Promise<NotificationRecord | undefined> {
+    const q = this.db('notifications').where({ id }).first();
+    if (this.isPostgres) q.forUpdate();
+    const row = await q;
+    return row && toNotification(row);
+  }
+
+  async findByMessage(messageId: string): Promise<NotificationRecord[]> {
+    return (await this.db('notifications').where({ message_id: messageId }).orderBy('created_at')).map(toNotification);
+  }
+
+  async setStatus(id: string, status: NotificationStatusValue, reason: string | null): Promise<void> {
+    await this.db('notifications').where({ id }).update({ status, reason, updated_at: new Date().toISOString() });
+  }
+
+  async insertAttempt(a: AttemptRecord): Promise<void> {
+    await this.db('notification_attempts').insert({
+      id: a.id,
+      notification_id: a.notificationId,
+      channel: a.channel,
+      status: a.status,
+      reason: a.reason,
+      provider: a.provider,
+      provider_ref: a.providerRef,
+      units: a.units,
+      targets: JSON.stringify(a.targets),
+      sent_at: a.sentAt,
+      delivered_at: a.deliveredAt,
+      read_at: a.readAt,
+      created_at: a.createdAt,
+      updated_at: a.updatedAt,
+    });
+  }
+
+  async findAttempt(id: string): Promise<AttemptRecord | undefined> {
+    const row = await this.db('notification_attempts').where({ id }).first();
+    return row && toAttempt(row);
+  }
+
+  async attempts(notificationId: string): Promise<AttemptRecord[]> {
+    return (await this.db('notification_attempts').where({ notification_id: notificationId }).orderBy(['created_at', 'channel'])).map(toAttempt);
+  }
+
+  async updateAttempt(id: string, patch: Partial<Omit<AttemptRecord, 'id' | 'notificationId' | 'channel' | 'createdAt'>>): Promise<void> {
+    const row: Record<string, unknown> = { updated_at: new Date().toISOString() };
+    const columns: Record<string, string> = {
+      status: 'status',
+      reason: 'reason',
+      provider: 'provider',
+      providerRef: 'provider_ref',
+      units: 'units',
+      sentAt: 'sent_at',
+      deliveredAt: 'delivered_at',
+      readAt: 'read_at',
+    };
+    for (const [k, col] of Object.entries(columns)) {
+      const v = (patch as Record<string, unknown>)[k];
+      if (v !== undefined) row[col] = v;
+    }
+    if (patch.targets !== undefined) row.targets = JSON.stringify(patch.targets);
+    await this.db('notification_attempts').where({ id }).update(row);
+  }
+
+  async appendEvent(e: Omit<NotificationEventRecord, 'id'>): Promise<void> {
+    await this.db('notification_events').insert({
+      notification_id: e.notificationId,
+      attempt_id: e.attemptId,
+      at: e.at,
+      kind: e.kind,
+      status: e.status,
+      channel: e.channel,
+      detail: JSON.stringify(e.detail),
+    });
+  }
+
+  async events(notificationId: string): Promise<NotificationEventRecord[]> {
+    const rows = await this.db('notification_events').where({ notification_id: notificationId }).orderBy('id');
+    return rows.map((r: Record<string, unknown>) => ({
+      id: Number(r.id),
+      notificationId: r.notification_id as string,
+      attemptId: (r.attempt_id as string | null) ?? null,
+      at: r.at as string,
+      kind: r.kind as NotificationEventKind,
+      status: (r.status as string | null) ?? null,
+      channel: (r.channel as string | null) ?? null,
+      detail: JSON.parse(r.detail as string) as Record<string, unknown>,
+    }));
+  }
+
+  async senderDefaultStrategy(senderId: string): Promise<string | undefined> {
+    const row = await this.db('notify_sender_settings').where({ sender_id: senderId }).first();
+    return row?.default_strategy as string | undefined;
+  }
+
+  async setSenderDefaultStrategy(senderId: string, strategy: string): Promise<void> {
+    await this.db('notify_sender_settings')
+      .insert({ sender_id: senderId, default_strategy: strategy, updated_at: new Date().toISOString() })
+      .onConflict('sender_id')
+      .merge(['default_strategy', 'updated_at']);
+  }
+}
+
+function toNotification(r: Record<string, unknown>): NotificationRecord {
+  return {
+    id: r.id as string,
+    senderId: r.sender_id as string,
+    messageId: (r.message_id as string | null) ?? null,
+    recipientType: (r.recipient_type as RecipientType | null) ?? null,
+    recipientId: (r.recipient_id as string | null) ?? null,
+    phone: (r.phone_e164 as string | null) ?? null,
+    strategy: r.strategy as string,
+    status: r.status as NotificationStatusValue,
+    reason: (r.reason as string | null) ?? null,
+    language: r.language as NotificationRecord['language'],
+    title: (r.title as string | null) ?? null,
+    html: (r.html as string | null) ?? null,
+    sms: (r.sms as string | null) ?? null,
+    smsEncoding: (r.sms_encoding as NotificationRecord['smsEncoding']) ?? null,
+    smsParts: r.sms_parts === null || r.sms_parts === undefined ? null : Number(r.sms_parts),
+    template: (r.template as string | null) ?? null,
+    reference: (r.reference as string | null) ?? null,
+    createdAt: r.created_at as string,
+    updatedAt: r.updated_at as string,
+  };
+}
+
+function toAttempt(r: Record<string, unknown>): AttemptRecord {
+  return {
+    id: r.id as string,
+    notificationId: r.notification_id as string,
+    channel: r.channel as string,
+    status: r.status as AttemptStatusValue,
+    reason: (r.reason as string | null) ?? null,
+    provider: (r.provider as string | null) ?? null,
+    providerRef: (r.provider_ref as string | null) ?? null,
+    units: Number(r.units),
+    targets: r.targets ? (JSON.parse(r.targets as string) as Record<string, unknown>) : {},
+    sentAt: (r.sent_at as string | null) ?? null,
+    deliveredAt: (r.delivered_at as string | null) ?? null,
+    readAt: (r.read_at as string | null) ?? null,
+    createdAt: r.created_at as string,
+    updatedAt: r.updated_at as string,
+  };
+}

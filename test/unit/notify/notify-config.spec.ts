@@ -1,0 +1,54 @@
+/** The notify section of the configuration: defaults, providers, and errors naming the variable. */
+import { expect } from 'chai';
+import { ConfigError, loadConfig } from '../../../src/config.js';
+
+describe('notification configuration', () => {
+  it('defaults to no provider, GOVAPP_FIRST, nl, 3 SMS parts, no transliteration, callbacks to HOST:PORT', () => {
+    const n = loadConfig({}).notify;
+    expect(n).to.deep.include({ defaultStrategy: 'GOVAPP_FIRST', defaultLanguage: 'nl', rateLimitPerMinute: 600, callbackBaseUrl: 'http://127.0.0.1:8080', registeredMailNotice: true });
+    expect(n.sms).to.deep.equal({ maxParts: 3, transliterate: false, provider: { kind: 'none' } });
+    expect(n.govapp).to.deep.equal({ kind: 'none' });
+    expect(n.pricing).to.deep.equal({ currency: 'EUR', smsPart: '0', push: '0' });
+    expect(loadConfig({ PORT: '0' }).notify.callbackBaseUrl).to.equal(undefined);
+  });
+
+  it('reads Kannel, the HTTP aggregator, GovApp and prices', () => {
+    const k = loadConfig({ NOTIFY_SMS_PROVIDER: 'kannel', KANNEL_SENDSMS_URL: 'http://127.0.0.1:13013/cgi-bin/sendsms', KANNEL_USERNAME: 'u', KANNEL_PASSWORD: 'p', KANNEL_DLR_SECRET: 'x'.repeat(16) }).notify;
+    expect(k.sms.provider).to.deep.include({ kind: 'kannel', from: 'eBox', username: 'u' });
+    const h = loadConfig({ NOTIFY_SMS_PROVIDER: 'http', SMS_HTTP_URL: 'https://sms.example/send', SMS_HTTP_CALLBACK_SECRET: 'y'.repeat(16) }).notify;
+    expect(h.sms.provider).to.deep.include({ kind: 'http', url: 'https://sms.example/send' });
+    const g = loadConfig({ GOVAPP_PUSH_URL: 'https://push.example', GOVAPP_CALLBACK_SECRET: 'z'.repeat(16), NOTIFY_PRICE_CURRENCY: 'DKK', NOTIFY_PRICE_SMS_PART: '0.05', NOTIFY_CALLBACK_BASE_URL: 'https://rm.example/' }).notify;
+    expect(g.govapp).to.deep.include({ kind: 'http', url: 'https://push.example' });
+    expect(g.pricing).to.deep.include({ currency: 'DKK', smsPart: '0.05' });
+    expect(g.callbackBaseUrl).to.equal('https://rm.example');
+  });
+
+  const bad: Array<[Record<string, string>, string]> = [
+    [{ NOTIFY_DEFAULT_STRATEGY: 'FAX' }, 'NOTIFY_DEFAULT_STRATEGY'],
+    [{ NOTIFY_DEFAULT_LANGUAGE: 'it' }, 'NOTIFY_DEFAULT_LANGUAGE'],
+    [{ NOTIFY_SMS_MAX_PARTS: '0' }, 'NOTIFY_SMS_MAX_PARTS'],
+    [{ NOTIFY_SMS_TRANSLITERATE: 'maybe' }, 'NOTIFY_SMS_TRANSLITERATE'],
+    [{ NOTIFY_SMS_PROVIDER: 'carrier-pigeon' }, 'NOTIFY_SMS_PROVIDER'],
+    [{ NOTIFY_SMS_PROVIDER: 'kannel', KANNEL_SENDSMS_URL: 'http://k/cgi-bin/sendsms', KANNEL_PASSWORD: 'p', KANNEL_DLR_SECRET: 'x'.repeat(16) }, 'KANNEL_USERNAME'],
+    [{ NOTIFY_SMS_PROVIDER: 'kannel', KANNEL_SENDSMS_URL: 'http://k/cgi-bin/sendsms', KANNEL_USERNAME: 'u', KANNEL_PASSWORD: 'p', KANNEL_DLR_SECRET: 'short' }, 'KANNEL_DLR_SECRET'],
+    [{ NOTIFY_SMS_PROVIDER: 'kannel', KANNEL_SENDSMS_URL: 'ftp://k', KANNEL_USERNAME: 'u', KANNEL_PASSWORD: 'p', KANNEL_DLR_SECRET: 'x'.repeat(16) }, 'KANNEL_SENDSMS_URL'],
+    [{ NOTIFY_SMS_PROVIDER: 'http', SMS_HTTP_URL: 'https://sms.example' }, 'SMS_HTTP_CALLBACK_SECRET'],
+    [{ GOVAPP_PUSH_URL: 'https://push.example' }, 'GOVAPP_CALLBACK_SECRET'],
+    [{ GOVAPP_PUSH_URL: 'not a url', GOVAPP_CALLBACK_SECRET: 'z'.repeat(16) }, 'GOVAPP_PUSH_URL'],
+    [{ NOTIFY_PRICE_SMS_PART: '5 cents' }, 'NOTIFY_PRICE_SMS_PART'],
+    [{ NOTIFY_PRICE_CURRENCY: 'euro' }, 'NOTIFY_PRICE_CURRENCY'],
+    [{ NOTIFY_TIME_ZONE: 'Mars/Olympus' }, 'NOTIFY_TIME_ZONE'],
+    [{ NOTIFY_CALLBACK_BASE_URL: 'rm.example' }, 'NOTIFY_CALLBACK_BASE_URL'],
+  ];
+  for (const [env, variable] of bad) {
+    it(`names ${variable} when ${JSON.stringify(env)} is wrong`, () => {
+      try {
+        loadConfig(env);
+        expect.fail('should have thrown');
+      } catch (err) {
+        expect(err).to.be.instanceOf(ConfigError);
+        expect((err as ConfigError).variable).to.equal(variable);
+      }
+    });
+  }
+});
