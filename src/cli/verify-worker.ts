@@ -1,0 +1,46 @@
+/**
+ * A verifier worker for `verify --dir`: receives the trust anchors once, then batches of
+ * proof inputs, and answers one report per proof. The same file runs as a child process
+ * (forked, IPC with structured clone) or as a worker thread (compiled JavaScript only: on
+ * Node 20 tsx cannot load TypeScript inside worker_threads). See verify-pool.ts.
+ */
+import { parentPort } from 'node:worker_threads';
+import { verifyForBatch, type ProofInput, type ProofReport } from '../services/auditVerify.js';
+
+export type ToWorker = { kind: 'init'; trustAnchors: Uint8Array[]; at?: string } | { kind: 'jobs'; jobs: Array<{ id: number; input: ProofInput }> };
+export type FromWorker = { kind: 'ready' } | { kind: 'result'; id: number; report: ProofReport };
+
+function serve(send: (m: FromWorker) => void, onMessage: (handler: (m: ToWorker) => void) => void): void {
+  let options: { trustAnchors: Uint8Array[]; at?: Date } | undefined;
+  let queue = Promise.resolve();
+  onMessage((m) => {
+    if (m.kind === 'init') {
+      options = { trustAnchors: m.trustAnchors.map((a) => new Uint8Array(a)), ...(m.at ? { at: new Date(m.at) } : {}) };
+      send({ kind: 'ready' });
+      return;
+    }
+    // Proofs are verified one after another: a worker is one core's worth of work.
+    for (const job of m.jobs) {
+      queue = queue.then(async () => send({ kind: 'result', id: job.id, report: await verifyForBatch(job.input, options!) }));
+    }
+  });
+}
+
+if (parentPort) {
+  const port = parentPort;
+  serve(
+    (m) => port.postMessage(m),
+    (h) => port.on('message', h),
+  );
+} else if (process.send) {
+  const send = process.send.bind(process);
+  serve(
+    // The parent may already be gone (it stops the pool once every proof is answered): drop the message.
+    (m) => {
+      if (process.connected) send(m, undefined, undefined, () => undefined);
+    },
+    (h) => process.on('message', (m) => h(m as ToWorker)),
+  );
+  // The parent going away (Ctrl-C, a crash) ends the worker too.
+  process.on('disconnect', () => process.exit(0));
+}
