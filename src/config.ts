@@ -4,6 +4,7 @@
  * prints it and exits non-zero. Defaults are the embedded development set-up: SQLite
  * under ./data, the built-in TSA, the development PKI under ./certs-dev, port 8080.
  */
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 
 export type AppEnv = 'development' | 'test' | 'production';
@@ -54,6 +55,8 @@ export interface Config {
     sealMaxAttempts: number;
     depositMaxAttempts: number;
     webhookMaxAttempts: number;
+    /** worker threads sealing proofs (compiled build only; 0: seal in the main thread); default: cores − 1, at least 1 */
+    sealThreads: number;
     /** how often expiry, retention and e-Box event scans run */
     maintenanceIntervalMs: number;
     checkpointIntervalMs: number;
@@ -69,6 +72,38 @@ export interface Config {
     | { kind: 'http'; url: string; clientId: string; clientSecret: string; scope?: string; messageTypeId: string; senderApplicationId: string; timeoutMs: number };
   /** Bearer token for /v1/admin (recipients, jobs); the admin API is closed without it. */
   adminToken?: string;
+  /** Short-message notifications (GovApp push, SMS): see NotifyConfig. */
+  notify: NotifyConfig;
+}
+
+export type NotifyStrategyName = 'GOVAPP_FIRST' | 'GOVAPP_ONLY' | 'SMS_ONLY' | 'SMS_AND_GOVAPP';
+export type NotifyLanguage = 'nl' | 'fr' | 'de' | 'en';
+
+export interface NotifyConfig {
+  defaultStrategy: NotifyStrategyName;
+  defaultLanguage: NotifyLanguage;
+  /** how long POST /v1/notifications waits for the send status before answering 202 */
+  syncWaitMs: number;
+  /** notifications a sender may submit per minute (0: no limit) */
+  rateLimitPerMinute: number;
+  sendMaxAttempts: number;
+  /** public base URL providers call back (delivery reports, receipts); derived from HOST/PORT when unset */
+  callbackBaseUrl?: string;
+  timeZone: string;
+  sms: {
+    /** never more than the Kannel sendsms-user's max-messages */
+    maxParts: number;
+    transliterate: boolean;
+    provider:
+      | { kind: 'none' }
+      | { kind: 'kannel'; sendsmsUrl: string; username: string; password: string; from: string; smsc?: string; dlrSecret: string; timeoutMs: number }
+      | { kind: 'http'; url: string; token?: string; from?: string; callbackSecret: string; timeoutMs: number };
+  };
+  govapp: { kind: 'none' } | { kind: 'http'; url: string; token?: string; callbackSecret: string; timeoutMs: number };
+  /** unit prices as decimal strings (NemSMS: 0.05 DKK per message) */
+  pricing: { currency: string; smsPart: string; push: string };
+  /** notify the recipient of a registered message after ContentConsignment */
+  registeredMailNotice: boolean;
 }
 
 export class ConfigError extends Error {
@@ -197,6 +232,91 @@ function eboxConfig(env: Env): Config['ebox'] {
   };
 }
 
+function httpUrl(env: Env, name: string, required: string): string {
+  const raw = str(env, name);
+  if (raw === undefined) throw new ConfigError(name, `required ${required}`);
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new ConfigError(name, 'not a valid URL');
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ConfigError(name, 'must be http(s)');
+  return raw;
+}
+
+function secret(env: Env, name: string, required: string): string {
+  const raw = str(env, name);
+  if (raw === undefined) throw new ConfigError(name, `required ${required}`);
+  if (raw.length < 16) throw new ConfigError(name, 'must be at least 16 characters');
+  return raw;
+}
+
+function price(env: Env, name: string): string {
+  const raw = str(env, name) ?? '0';
+  if (!/^\d{1,9}(\.\d{1,6})?$/.test(raw)) throw new ConfigError(name, `expected a decimal price such as 0.05, got "${raw}"`);
+  return raw;
+}
+
+function notifyConfig(env: Env, host: string, port: number): NotifyConfig {
+  const smsKind = oneOf(env, 'NOTIFY_SMS_PROVIDER', ['none', 'kannel', 'http'] as const, 'none');
+  const smsTimeoutMs = int(env, 'NOTIFY_SMS_TIMEOUT_MS', 10_000, 100, 300_000);
+  let provider: NotifyConfig['sms']['provider'] = { kind: 'none' };
+  if (smsKind === 'kannel') {
+    const with_ = 'with NOTIFY_SMS_PROVIDER=kannel';
+    const username = str(env, 'KANNEL_USERNAME');
+    if (username === undefined) throw new ConfigError('KANNEL_USERNAME', `required ${with_}`);
+    const password = env.KANNEL_PASSWORD;
+    if (password === undefined || password === '') throw new ConfigError('KANNEL_PASSWORD', `required ${with_}`);
+    provider = {
+      kind: 'kannel',
+      sendsmsUrl: httpUrl(env, 'KANNEL_SENDSMS_URL', with_),
+      username,
+      password,
+      from: str(env, 'KANNEL_FROM') ?? 'eBox',
+      smsc: str(env, 'KANNEL_SMSC'),
+      dlrSecret: secret(env, 'KANNEL_DLR_SECRET', with_),
+      timeoutMs: smsTimeoutMs,
+    };
+  } else if (smsKind === 'http') {
+    const with_ = 'with NOTIFY_SMS_PROVIDER=http';
+    provider = { kind: 'http', url: httpUrl(env, 'SMS_HTTP_URL', with_), token: str(env, 'SMS_HTTP_TOKEN'), from: str(env, 'SMS_HTTP_FROM'), callbackSecret: secret(env, 'SMS_HTTP_CALLBACK_SECRET', with_), timeoutMs: smsTimeoutMs };
+  }
+  const govappUrl = str(env, 'GOVAPP_PUSH_URL');
+  const govapp: NotifyConfig['govapp'] =
+    govappUrl === undefined
+      ? { kind: 'none' }
+      : {
+          kind: 'http',
+          url: httpUrl(env, 'GOVAPP_PUSH_URL', ''),
+          token: str(env, 'GOVAPP_PUSH_TOKEN'),
+          callbackSecret: secret(env, 'GOVAPP_CALLBACK_SECRET', 'with GOVAPP_PUSH_URL'),
+          timeoutMs: int(env, 'GOVAPP_TIMEOUT_MS', 10_000, 100, 300_000),
+        };
+  const callbackBaseUrl = str(env, 'NOTIFY_CALLBACK_BASE_URL') === undefined ? (port === 0 ? undefined : `http://${host}:${port}`) : httpUrl(env, 'NOTIFY_CALLBACK_BASE_URL', '');
+  const timeZone = str(env, 'NOTIFY_TIME_ZONE') ?? 'Europe/Brussels';
+  try {
+    new Intl.DateTimeFormat('en', { timeZone });
+  } catch {
+    throw new ConfigError('NOTIFY_TIME_ZONE', `not an IANA time zone: "${timeZone}"`);
+  }
+  const currency = str(env, 'NOTIFY_PRICE_CURRENCY') ?? 'EUR';
+  if (!/^[A-Z]{3}$/.test(currency)) throw new ConfigError('NOTIFY_PRICE_CURRENCY', `expected an ISO 4217 code such as EUR or DKK, got "${currency}"`);
+  return {
+    defaultStrategy: oneOf(env, 'NOTIFY_DEFAULT_STRATEGY', ['GOVAPP_FIRST', 'GOVAPP_ONLY', 'SMS_ONLY', 'SMS_AND_GOVAPP'] as const, 'GOVAPP_FIRST'),
+    defaultLanguage: oneOf(env, 'NOTIFY_DEFAULT_LANGUAGE', ['nl', 'fr', 'de', 'en'] as const, 'nl'),
+    syncWaitMs: int(env, 'NOTIFY_SYNC_WAIT_MS', 10_000, 0, 120_000),
+    rateLimitPerMinute: int(env, 'NOTIFY_RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000),
+    sendMaxAttempts: int(env, 'NOTIFY_SEND_MAX_ATTEMPTS', 8, 1, 10_000),
+    callbackBaseUrl: callbackBaseUrl?.replace(/\/+$/, ''),
+    timeZone,
+    sms: { maxParts: int(env, 'NOTIFY_SMS_MAX_PARTS', 3, 1, 255), transliterate: bool(env, 'NOTIFY_SMS_TRANSLITERATE', false), provider },
+    govapp,
+    pricing: { currency, smsPart: price(env, 'NOTIFY_PRICE_SMS_PART'), push: price(env, 'NOTIFY_PRICE_PUSH') },
+    registeredMailNotice: bool(env, 'NOTIFY_REGISTERED_MAIL', true),
+  };
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const appEnv = oneOf(env, 'APP_ENV', ['development', 'test', 'production'] as const, 'development');
   const dataDir = path.resolve(str(env, 'DATA_DIR') ?? './data');
@@ -250,6 +370,7 @@ export function loadConfig(env: Env = process.env): Config {
       sealMaxAttempts: int(env, 'SEAL_MAX_ATTEMPTS', 10_000, 1, 1_000_000),
       depositMaxAttempts: int(env, 'DEPOSIT_MAX_ATTEMPTS', 12, 1, 10_000),
       webhookMaxAttempts: int(env, 'WEBHOOK_MAX_ATTEMPTS', 10, 1, 10_000),
+      sealThreads: int(env, 'SEAL_THREADS', Math.max(1, availableParallelism() - 1), 0, 64),
       maintenanceIntervalMs: int(env, 'MAINTENANCE_INTERVAL_MS', 10_000, 10, 86_400_000),
       checkpointIntervalMs: int(env, 'CHECKPOINT_INTERVAL_MS', 300_000, 10, 86_400_000),
     },
@@ -258,6 +379,7 @@ export function loadConfig(env: Env = process.env): Config {
       documentRetentionMs: int(env, 'DOCUMENT_RETENTION_SECONDS', 913 * 86_400, 1, 100 * 365 * 86_400) * 1000,
     },
     ebox: eboxConfig(env),
+    notify: notifyConfig(env, str(env, 'HOST') ?? '127.0.0.1', int(env, 'PORT', 8080, 0, 65535)),
   };
   const adminToken = str(env, 'ADMIN_TOKEN');
   if (adminToken !== undefined && adminToken.length < 16) throw new ConfigError('ADMIN_TOKEN', 'must be at least 16 characters');

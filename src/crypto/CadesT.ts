@@ -18,7 +18,7 @@
 import { algorithmSpec, digest, hashByOid } from './AlgorithmIdentifier.js';
 import { parseCertificate } from './Certificate.js';
 import { DerError, equalBytes } from './der.js';
-import { defaultCrypto } from './engine.js';
+import { defaultCrypto } from './webcrypto.js';
 import { OID } from './oids.js';
 import { contentTypeAttribute, encodeAttribute, messageDigestAttribute, signingTimeAttribute } from './SignedAttributes.js';
 import { encodeSignedData, encodeSignerInfo, parseSignedData, replaceUnsignedAttributes, signedAttributesForSignature } from './SignedData.js';

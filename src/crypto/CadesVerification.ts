@@ -27,6 +27,7 @@
 import { digest, hashByOid } from './AlgorithmIdentifier.js';
 import { findExtension, subjectString, type CertificateView } from './Certificate.js';
 import { readKeyUsage } from './CertificateExtensions.js';
+import { knownCertificates } from './CertificateCache.js';
 import { validateCertificatePath, type PathOutcome } from './CertificatePath.js';
 import { DerError, equalBytes, readDer, readOid, readTime } from './der.js';
 import { OID } from './oids.js';
@@ -41,7 +42,13 @@ export interface VerifyOptions {
   trustAnchors: Uint8Array[];
   /** Validate certificate paths at this time instead of the time-stamp's genTime. */
   at?: Date;
+  /** Signatures are checked with node's native crypto unless a `crypto` is injected. */
   crypto?: Crypto;
+  /**
+   * Reuse certification paths validated before (CertificatePath.ts; default true): the same
+   * sealing and TSA certificates appear in every proof.
+   */
+  pathCache?: boolean;
 }
 
 export async function verifyCadesT(proof: Uint8Array, options: VerifyOptions): Promise<VerificationReport> {
@@ -63,7 +70,8 @@ async function verify(proof: Uint8Array, options: VerifyOptions, report: ReportB
   }
   let root;
   try {
-    root = readDer(proof);
+    // Certificates read before (the same ones are in every proof) are not walked again.
+    root = readDer(proof, { known: knownCertificates });
   } catch (err) {
     const pem = proof.length > 10 && new TextDecoder().decode(proof.subarray(0, 10)).startsWith('-----');
     report.fail('DER_ENCODING', 'FORMAT_FAILURE', pem ? 'the proof is PEM text; DER is expected' : `not DER: ${(err as Error).message}`);
@@ -142,7 +150,7 @@ async function verify(proof: Uint8Array, options: VerifyOptions, report: ReportB
 
   // CERTIFICATE_CHAIN — RFC 5280 §6 at `at`, or genTime (the time-stamp is the proof of existence).
   if (signer) {
-    const path = await validateCertificatePath(signer.der, sd.certificates, options.trustAnchors, at, options.crypto);
+    const path = await validateCertificatePath(signer.der, sd.certificates, options.trustAnchors, at, options.crypto, { cache: options.pathCache !== false });
     const usage = signerUsageProblem(signer);
     if (!path.valid) report.fail('CERTIFICATE_CHAIN', chainSubIndication(path), path.detail);
     else if (usage) report.fail('CERTIFICATE_CHAIN', 'CHAIN_CONSTRAINTS_FAILURE', usage);
@@ -152,7 +160,9 @@ async function verify(proof: Uint8Array, options: VerifyOptions, report: ReportB
   }
 
   if (token?.tsaCertificate) {
-    const path = await validateCertificatePath(token.tsaCertificate.der, [...token.signedData.certificates, ...sd.certificates], options.trustAnchors, at, options.crypto);
+    const path = await validateCertificatePath(token.tsaCertificate.der, [...token.signedData.certificates, ...sd.certificates], options.trustAnchors, at, options.crypto, {
+      cache: options.pathCache !== false,
+    });
     if (path.valid) report.pass('TSA_CERTIFICATE_CHAIN', path.detail);
     else report.fail('TSA_CERTIFICATE_CHAIN', 'TSA_CERTIFICATE_INVALID', path.detail);
   } else if (token) {
@@ -214,7 +224,8 @@ async function checkTimeStamp(sd: SignedDataView, si: SignerInfoView, options: V
 
   let token: TimeStampTokenInspection;
   try {
-    token = await inspectTimeStampToken(tokens[0]!.bytes, { extraCertificates: sd.certificates, ...(options.crypto ? { crypto: options.crypto } : {}) });
+    // The token is a subtree of the proof, already read as DER: parsed once, not again.
+    token = await inspectTimeStampToken(tokens[0]!, { extraCertificates: sd.certificates, ...(options.crypto ? { crypto: options.crypto } : {}) });
   } catch (err) {
     report.fail('TIMESTAMP_SIGNATURE', 'FORMAT_FAILURE', `the time-stamp token is malformed: ${(err as Error).message}`);
     return undefined;

@@ -23,7 +23,7 @@
 import { algorithmSpec, digest, readAlgorithmIdentifier, type AlgorithmIdentifierValue, type KeyAlgorithm } from './AlgorithmIdentifier.js';
 import { readExtension, type Extension } from './CertificateExtensions.js';
 import { DerError, DerSequence, equalBytes, Tag, bitString, contextTag, explicit, integer, readBitString, readDer, readInteger, readSmallInteger, readTime, sequence, time, type DerNode } from './der.js';
-import { defaultCrypto } from './engine.js';
+import { defaultCrypto } from './webcrypto.js';
 import { nameToString } from './Name.js';
 import { signBytes } from './Signature.js';
 import { readSubjectPublicKeyInfo, type PublicKeyInfo } from './SubjectPublicKeyInfo.js';
@@ -103,8 +103,16 @@ export function findExtension(cert: CertificateView, extnID: string): Extension 
   return cert.extensions.find((e) => e.oid === extnID);
 }
 
+const subjectStrings = new WeakMap<CertificateView, string>();
+
+/** The subject as RFC 4514 text (remembered per view: cached views recur in every proof). */
 export function subjectString(cert: CertificateView): string {
-  return nameToString(cert.subject);
+  let s = subjectStrings.get(cert);
+  if (s === undefined) {
+    s = nameToString(cert.subject);
+    subjectStrings.set(cert, s);
+  }
+  return s;
 }
 
 /** SHA-1 of the subjectPublicKey bits: RFC 5280 §4.2.1.2, method (1). */

@@ -4,9 +4,9 @@
  * constraints, ending at one of the trust anchors. No revocation data is consulted (the dev
  * PKI publishes none; a qualified deployment adds OCSP/CRL evidence later).
  */
-import * as pkijs from 'pkijs';
-import { parseCertificate } from './Certificate.js';
-import { pkijsEngine } from './engine.js';
+import type * as pkijs from 'pkijs';
+import { certificateNumber, parseCertificateCached } from './CertificateCache.js';
+import { loadPkijs, pkijsEngine } from './engine.js';
 
 export type PathOutcome =
   | { valid: true; detail: string }
@@ -23,11 +23,37 @@ const VALIDITY_CODE = 8;
 
 function toPkijs(der: Uint8Array): pkijs.Certificate | undefined {
   try {
-    return pkijs.Certificate.fromBER(new Uint8Array(der));
+    return loadPkijs().Certificate.fromBER(new Uint8Array(der));
   } catch {
     return undefined;
   }
 }
+
+/**
+ * Paths found valid, by leaf + candidates + anchors (their DER), with the time
+ * window in which every certificate of the path is valid. Signatures, names and constraints
+ * do not depend on the time (no revocation data is consulted), so the same path is valid at
+ * any time inside that window; outside it, or for a failed validation, pkijs runs again.
+ */
+interface ValidPath {
+  notBefore: number;
+  notAfter: number;
+  length: number;
+}
+const validPaths = new Map<string, ValidPath>();
+const MAX_PATHS = 1000;
+
+function pathKey(leaf: Uint8Array, candidates: readonly Uint8Array[], trustAnchors: readonly Uint8Array[]): string {
+  const ids = (list: readonly Uint8Array[]) => [...new Set(list.map(certificateNumber))].sort((a, b) => a - b).join(',');
+  return `${certificateNumber(leaf)}|${ids(candidates)}|${ids(trustAnchors)}`;
+}
+
+export interface PathValidationOptions {
+  /** Reuse a path validated before, when `at` is inside its validity window (default true). */
+  cache?: boolean;
+}
+
+const validDetail = (length: number, at: Date) => `path of ${length} certificates to a trust anchor, valid at ${at.toISOString()}`;
 
 export async function validateCertificatePath(
   leaf: Uint8Array,
@@ -35,14 +61,22 @@ export async function validateCertificatePath(
   trustAnchors: readonly Uint8Array[],
   at: Date,
   crypto?: Crypto,
+  options: PathValidationOptions = {},
 ): Promise<PathOutcome> {
-  const leafView = parseCertificate(leaf);
+  const leafView = parseCertificateCached(leaf);
   if (leafView.notBefore > at || leafView.notAfter < at) {
     return {
       valid: false,
       reason: 'OUT_OF_VALIDITY',
       detail: `the certificate is valid from ${leafView.notBefore.toISOString()} to ${leafView.notAfter.toISOString()}, not at ${at.toISOString()}`,
     };
+  }
+  const useCache = options.cache !== false;
+  const key = useCache ? pathKey(leaf, candidates, trustAnchors) : '';
+  if (useCache) {
+    const hit = validPaths.get(key);
+    const t = at.getTime();
+    if (hit && t >= hit.notBefore && t <= hit.notAfter) return { valid: true, detail: validDetail(hit.length, at) };
   }
   const anchors = trustAnchors.map(toPkijs).filter((c): c is pkijs.Certificate => c !== undefined);
   if (anchors.length === 0) return { valid: false, reason: 'NO_PATH', detail: 'no usable (DER X.509) trust anchor was given' };
@@ -53,7 +87,7 @@ export async function validateCertificatePath(
     .map(toPkijs)
     .filter((c): c is pkijs.Certificate => c !== undefined);
   // pkijs takes the last certificate of `certs` as the one to validate.
-  const engine = new pkijs.CertificateChainValidationEngine({ trustedCerts: anchors, certs: [...others, leafCert], checkDate: at });
+  const engine = new (loadPkijs().CertificateChainValidationEngine)({ trustedCerts: anchors, certs: [...others, leafCert], checkDate: at });
   let result: pkijs.CertificateChainValidationEngineVerifyResult;
   try {
     result = await engine.verify({}, pkijsEngine(crypto));
@@ -61,8 +95,14 @@ export async function validateCertificatePath(
     return { valid: false, reason: 'NO_PATH', detail: `path validation failed: ${(err as Error).message}` };
   }
   if (result.result) {
-    const length = result.certificatePath?.length ?? 0;
-    return { valid: true, detail: `path of ${length} certificates to a trust anchor, valid at ${at.toISOString()}` };
+    const path = result.certificatePath ?? [];
+    if (useCache && path.length > 0) {
+      const notBefore = Math.max(...path.map((c) => c.notBefore.value.getTime()));
+      const notAfter = Math.min(...path.map((c) => c.notAfter.value.getTime()));
+      if (validPaths.size >= MAX_PATHS) validPaths.delete(validPaths.keys().next().value!);
+      validPaths.set(key, { notBefore, notAfter, length: path.length });
+    }
+    return { valid: true, detail: validDetail(path.length, at) };
   }
   const code = Number(result.resultCode);
   const reason = code === VALIDITY_CODE ? 'OUT_OF_VALIDITY' : CONSTRAINT_CODES.has(code) ? 'CONSTRAINTS' : 'NO_PATH';

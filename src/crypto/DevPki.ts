@@ -19,7 +19,7 @@ import path from 'node:path';
 import { algorithmSpec, type KeyAlgorithm } from './AlgorithmIdentifier.js';
 import { issueCertificate, keyIdentifierFor } from './Certificate.js';
 import { authorityKeyIdentifier, basicConstraints, extendedKeyUsage, keyUsage, subjectKeyIdentifier } from './CertificateExtensions.js';
-import { defaultCrypto } from './engine.js';
+import { defaultCrypto } from './webcrypto.js';
 import { encodeName } from './Name.js';
 import { OID } from './oids.js';
 import { derToPem } from './pem.js';

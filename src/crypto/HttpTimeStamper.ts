@@ -4,7 +4,7 @@
  * random positive 64-bit nonce; the answer must be granted, strict DER, signed by a suitable
  * TSA certificate, and for the imprint, nonce and policy asked.
  */
-import { bufferSource } from './engine.js';
+import { bufferSource } from './webcrypto.js';
 import { randomPositiveInteger } from './random.js';
 import { TimeStampError } from './TimeStampError.js';
 import { checkTokenAnswers, sha256Imprint, type TimeStamper } from './TimeStamper.js';

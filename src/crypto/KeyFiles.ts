@@ -14,7 +14,7 @@ import fs from 'node:fs/promises';
 import { createPrivateKey } from 'node:crypto';
 import { parseCertificate } from './Certificate.js';
 import { DerError, equalBytes, readDer } from './der.js';
-import { defaultCrypto } from './engine.js';
+import { defaultCrypto } from './webcrypto.js';
 import { pemBlocks } from './pem.js';
 import { Pkcs12PasswordError, readPkcs12 } from './Pkcs12.js';
 import { importPkcs8, keyMatchesCertificate, orderChain, publicKeyOfPkcs8, type SigningIdentity } from './SigningIdentity.js';

@@ -7,7 +7,7 @@ import type { TimeStampAuthority } from './TimeStampAuthority.js';
 import { checkTokenAnswers, sha256Imprint, type TimeStamper } from './TimeStamper.js';
 
 export class LocalTimeStamper implements TimeStamper {
-  constructor(private readonly tsa: TimeStampAuthority) {}
+  constructor(readonly tsa: TimeStampAuthority) {}
 
   async timestamp(data: Uint8Array): Promise<Uint8Array> {
     const imprint = sha256Imprint(data);

@@ -16,7 +16,12 @@
  * EC keys): the OpenSSL 3 default (PBES2/PBKDF2-HMAC-SHA256 with AES-256-CBC, SHA-256 MAC),
  * `-keypbe PBE-SHA1-3DES -certpbe PBE-SHA1-3DES`, and `-legacy` (RC2-40 certificates).
  */
-import forge from 'node-forge';
+import { createRequire } from 'node:module';
+import type Forge from 'node-forge';
+
+/** node-forge (~11 MB), loaded only when a PKCS#12 file is read. */
+let forgeModule: typeof Forge | undefined;
+const loadForge = (): typeof Forge => (forgeModule ??= createRequire(import.meta.url)('node-forge') as typeof Forge);
 
 export class Pkcs12PasswordError extends Error {
   override readonly name = 'Pkcs12PasswordError';
@@ -34,8 +39,9 @@ const fromBinary = (binary: string) => new Uint8Array(Buffer.from(binary, 'binar
 
 /** Throws Pkcs12PasswordError for a wrong password, another Error for anything else. */
 export function readPkcs12(der: Uint8Array, password: string): Pkcs12Contents {
+  const forge = loadForge();
   const asn1 = forge.asn1.fromDer(toBinary(der));
-  let p12: forge.pkcs12.Pkcs12Pfx;
+  let p12: Forge.pkcs12.Pkcs12Pfx;
   try {
     p12 = forge.pkcs12.pkcs12FromAsn1(asn1, true, password);
   } catch (err) {
@@ -50,7 +56,7 @@ export function readPkcs12(der: Uint8Array, password: string): Pkcs12Contents {
   ];
   if (keyBags.length !== 1) throw new Error(`PKCS#12 holds ${keyBags.length} private keys; exactly one is needed`);
   const bag = keyBags[0]!;
-  let privateKeyInfo: forge.asn1.Asn1;
+  let privateKeyInfo: Forge.asn1.Asn1;
   if (bag.key) {
     privateKeyInfo = forge.pki.wrapRsaPrivateKey(forge.pki.privateKeyToAsn1(bag.key));
   } else if (bag.asn1) {

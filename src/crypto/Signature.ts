@@ -10,10 +10,11 @@
  *
  * RSA signatures are RSASSA-PKCS1-v1_5 (RFC 8017 §8.2) and carried as they are.
  */
+import { createPublicKey, verify as nativeVerify, type KeyObject } from 'node:crypto';
 import type { AlgorithmIdentifierValue, HashName, KeyAlgorithm } from './AlgorithmIdentifier.js';
 import { algorithmSpec } from './AlgorithmIdentifier.js';
 import { DerSequence, Tag, concat, integer, bytesToBigInt, readDer, readInteger, sequence } from './der.js';
-import { bufferSource, defaultCrypto } from './engine.js';
+import { bufferSource, defaultCrypto } from './webcrypto.js';
 import { OID } from './oids.js';
 import { importPublicKey, type PublicKeyInfo } from './SubjectPublicKeyInfo.js';
 
@@ -58,9 +59,30 @@ const SIGNATURE_ALGORITHMS: Record<string, { family: 'RSA' | 'ECDSA'; hash?: Has
 
 export type SignatureCheck = { valid: true } | { valid: false; reason: string };
 
+const NODE_HASH: Record<HashName, string> = { 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' };
+
+/** Native public keys by SubjectPublicKeyInfo DER: the same few certificates sign every proof. */
+const publicKeys = new Map<string, KeyObject>();
+const MAX_PUBLIC_KEYS = 1000;
+
+function nativePublicKey(spki: Uint8Array): KeyObject {
+  const id = Buffer.from(spki.buffer, spki.byteOffset, spki.byteLength).toString('base64');
+  let key = publicKeys.get(id);
+  if (!key) {
+    key = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+    if (publicKeys.size >= MAX_PUBLIC_KEYS) publicKeys.delete(publicKeys.keys().next().value!);
+    publicKeys.set(id, key);
+  }
+  return key;
+}
+
 /**
  * Checks `signature` over `data` with the public key `key`. `digestHash` is the SignerInfo's
  * digestAlgorithm, used when the signature algorithm is plain rsaEncryption (RFC 5754 §3.2).
+ *
+ * With no `crypto` given, node's native crypto checks it (synchronously, the key imported once
+ * per SubjectPublicKeyInfo); an injected `crypto` (an HSM, a test double) is used as given.
+ * Either way the Ecdsa-Sig-Value must be strict DER (p1363FromEcdsaSigValue reads it).
  */
 export async function verifyBytes(
   key: PublicKeyInfo,
@@ -68,7 +90,7 @@ export async function verifyBytes(
   digestHash: HashName | undefined,
   data: Uint8Array,
   signature: Uint8Array,
-  crypto: Crypto = defaultCrypto(),
+  crypto?: Crypto,
 ): Promise<SignatureCheck> {
   const alg = SIGNATURE_ALGORITHMS[signatureAlgorithm.oid];
   if (!alg) return { valid: false, reason: `unsupported signature algorithm ${signatureAlgorithm.oid}` };
@@ -76,6 +98,7 @@ export async function verifyBytes(
   const hash = alg.hash ?? digestHash;
   if (!hash) return { valid: false, reason: 'no hash algorithm for the signature' };
   if (alg.hash && digestHash && alg.hash !== digestHash) return { valid: false, reason: `signature hash ${alg.hash} differs from digest algorithm ${digestHash}` };
+  if (!crypto) return verifyNative(key, hash, data, signature);
   try {
     const publicKey = await importPublicKey(key, hash, crypto);
     let value = signature;
@@ -86,4 +109,23 @@ export async function verifyBytes(
   } catch (err) {
     return { valid: false, reason: `the signature could not be checked: ${(err as Error).message}` };
   }
+}
+
+function verifyNative(key: PublicKeyInfo, hash: HashName, data: Uint8Array, signature: Uint8Array): SignatureCheck {
+  try {
+    const publicKey = nativePublicKey(key.der);
+    if (key.family === 'ECDSA') checkEcdsaSigValue(signature); // strict DER, as on the WebCrypto path
+    const ok = nativeVerify(NODE_HASH[hash], data, key.family === 'ECDSA' ? { key: publicKey, dsaEncoding: 'der' } : publicKey, signature);
+    return ok ? { valid: true } : { valid: false, reason: 'the signature value does not verify with the certificate public key' };
+  } catch (err) {
+    return { valid: false, reason: `the signature could not be checked: ${(err as Error).message}` };
+  }
+}
+
+/** Ecdsa-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER }, strict DER; throws DerError otherwise. */
+function checkEcdsaSigValue(der: Uint8Array): void {
+  const s = new DerSequence(readDer(der), 'Ecdsa-Sig-Value');
+  s.next(Tag.INTEGER, 'r');
+  s.next(Tag.INTEGER, 's');
+  s.end();
 }

@@ -34,8 +34,9 @@
  * `[0]` tag they are carried with.
  */
 import { digest, digestAlgorithmIdentifier, hashByOid, readAlgorithmIdentifier, type AlgorithmIdentifierValue, type HashName } from './AlgorithmIdentifier.js';
-import { findExtension, parseCertificate, type CertificateView } from './Certificate.js';
+import { findExtension, type CertificateView } from './Certificate.js';
 import { readSubjectKeyIdentifier } from './CertificateExtensions.js';
+import { parseCertificateCached } from './CertificateCache.js';
 import {
   DerError,
   DerSequence,
@@ -232,7 +233,7 @@ export function findSignerCertificate(certificates: readonly Uint8Array[], sid: 
   for (const der of certificates) {
     let cert: CertificateView;
     try {
-      cert = parseCertificate(der);
+      cert = parseCertificateCached(der);
     } catch {
       continue;
     }

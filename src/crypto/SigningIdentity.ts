@@ -5,7 +5,7 @@ import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { algorithmSpec, readAlgorithmIdentifier, type KeyAlgorithm } from './AlgorithmIdentifier.js';
 import { parseCertificate } from './Certificate.js';
 import { equalBytes, readDer } from './der.js';
-import { bufferSource, defaultCrypto } from './engine.js';
+import { bufferSource, defaultCrypto } from './webcrypto.js';
 import { verifyBytes, signBytes } from './Signature.js';
 
 export interface SigningIdentity {

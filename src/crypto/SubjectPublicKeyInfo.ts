@@ -10,7 +10,7 @@
 import type { HashName, KeyAlgorithm } from './AlgorithmIdentifier.js';
 import { readAlgorithmIdentifier } from './AlgorithmIdentifier.js';
 import { DerError, DerSequence, Tag, readBitString, readDer, readOid, type DerNode } from './der.js';
-import { bufferSource, defaultCrypto } from './engine.js';
+import { bufferSource, defaultCrypto } from './webcrypto.js';
 import { OID } from './oids.js';
 
 export type NamedCurve = 'P-256' | 'P-384' | 'P-521';

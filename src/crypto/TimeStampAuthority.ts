@@ -10,15 +10,17 @@
  */
 import { hashByOid, hashLength, hasNoOrNullParameters, readAlgorithmIdentifier } from './AlgorithmIdentifier.js';
 import { parseCertificate } from './Certificate.js';
-import { bytesToBigInt, isOid, oid, readDer, sequence } from './der.js';
-import { defaultCrypto } from './engine.js';
+import { bytesToBigInt, integer, isOid, oid, readDer, sequence } from './der.js';
+import { defaultCrypto } from './webcrypto.js';
 import { randomPositiveInteger } from './random.js';
 import type { SigningIdentity } from './SigningIdentity.js';
 import { TimeStampError } from './TimeStampError.js';
 import { parseTimeStampReq, type TimeStampReq } from './TimeStampReq.js';
 import { encodeTimeStampResp, type PKIFailureInfo } from './TimeStampResp.js';
 import { checkTsaCertificateUsage, signTimeStampToken } from './TimeStampToken.js';
-import { encodeTSTInfo, type MessageImprint } from './TSTInfo.js';
+import { encodeMessageImprint, encodeTSTInfo, type MessageImprint } from './TSTInfo.js';
+import { nativeSigningIdentity, type NativeSigningIdentity } from './SignerTemplate.js';
+import { TimeStampTokenTemplate } from './TimeStampTokenTemplate.js';
 
 export interface TimeStampAuthorityOptions {
   /** The TSA policy OID put in every TSTInfo (RFC 3161 §2.4.2). */
@@ -34,6 +36,20 @@ export interface TimeStampAuthorityOptions {
    * extendedKeyUsage). Only for testing that verifiers refuse such tokens.
    */
   allowUnsuitableCertificate?: boolean;
+  /**
+   * 'native' (the default when no `crypto` is injected and the key is a node key): tokens are
+   * written around prepared DER and signed with node:crypto (TimeStampTokenTemplate.ts).
+   * 'object': every token built through the structures and signed with the WebCrypto `crypto`
+   * (the reference the fast path is tested against).
+   */
+  engine?: 'native' | 'object';
+}
+
+/** What a worker thread needs to issue this TSA's tokens itself (default clock and serials only). */
+export interface NativeTsaConfig {
+  identity: NativeSigningIdentity;
+  policyOid: string;
+  accuracyMs?: number;
 }
 
 interface Refusal {
@@ -47,6 +63,9 @@ export class TimeStampAuthority {
   private readonly clock: () => Date;
   private readonly serialSource: () => bigint | Uint8Array;
   private readonly crypto: Crypto;
+  private readonly native: TimeStampTokenTemplate | undefined;
+  private readonly nativeIdentity: NativeSigningIdentity | undefined;
+  private readonly defaultSources: boolean;
 
   constructor(
     private readonly identity: SigningIdentity,
@@ -63,6 +82,27 @@ export class TimeStampAuthority {
     this.clock = options.clock ?? (() => new Date());
     this.serialSource = options.serialSource ?? (() => randomPositiveInteger(16));
     this.crypto = options.crypto ?? defaultCrypto();
+    this.defaultSources = !options.clock && !options.serialSource;
+    this.nativeIdentity = options.crypto || options.engine === 'object' ? undefined : nativeSigningIdentity(identity);
+    this.native = this.nativeIdentity
+      ? new TimeStampTokenTemplate(this.nativeIdentity, {
+          policyOid: this.policyOid,
+          ...(this.accuracyMs !== undefined ? { accuracyMs: this.accuracyMs } : {}),
+          clock: this.clock,
+          ...(options.serialSource ? { serialSource: options.serialSource } : {}),
+        })
+      : undefined;
+  }
+
+  /** The fast token writer, when this TSA signs natively (see `engine`). */
+  get tokenTemplate(): TimeStampTokenTemplate | undefined {
+    return this.native;
+  }
+
+  /** The configuration a worker thread can rebuild this TSA's token writer from, when it can. */
+  nativeConfig(): NativeTsaConfig | undefined {
+    if (!this.nativeIdentity || !this.defaultSources) return undefined;
+    return { identity: this.nativeIdentity, policyOid: this.policyOid, ...(this.accuracyMs !== undefined ? { accuracyMs: this.accuracyMs } : {}) };
   }
 
   /** The TSA certificate, DER. */
@@ -72,20 +112,45 @@ export class TimeStampAuthority {
 
   /** Answers a DER TimeStampReq with a DER TimeStampResp; never throws. */
   async respond(request: Uint8Array): Promise<Uint8Array> {
-    let req: TimeStampReq;
-    try {
-      req = parseTimeStampReq(request);
-    } catch {
-      return reject({ failInfo: 'badDataFormat', text: 'the request is not a DER TimeStampReq (RFC 3161 §2.4.1)' });
-    }
-    const refusal = this.refusalFor(req);
-    if (refusal) return reject(refusal);
+    const native = this.respondSync(request);
+    if (native) return native;
+    const checked = this.check(request);
+    if ('refusal' in checked) return reject(checked.refusal);
+    const req = checked.req;
     try {
       const token = await this.sign(req.messageImprint, req.nonce, req.certReq);
       return encodeTimeStampResp({ status: 'granted', failInfo: [], token });
     } catch {
       return reject({ failInfo: 'systemFailure', text: 'the time-stamp could not be produced' });
     }
+  }
+
+  /**
+   * As `respond`, without a promise, when this TSA signs natively (see `engine`); undefined
+   * when it signs through WebCrypto (then use `respond`). Never throws.
+   */
+  respondSync(request: Uint8Array): Uint8Array | undefined {
+    if (!this.native) return undefined;
+    const checked = this.check(request);
+    if ('refusal' in checked) return reject(checked.refusal);
+    const req = checked.req;
+    try {
+      const token = this.native.token(this.native.tstInfo(encodeMessageImprint(req.messageImprint), req.nonce !== undefined ? integer(req.nonce) : undefined), req.certReq);
+      return encodeTimeStampResp({ status: 'granted', failInfo: [], token });
+    } catch {
+      return reject({ failInfo: 'systemFailure', text: 'the time-stamp could not be produced' });
+    }
+  }
+
+  private check(request: Uint8Array): { req: TimeStampReq } | { refusal: Refusal } {
+    let req: TimeStampReq;
+    try {
+      req = parseTimeStampReq(request);
+    } catch {
+      return { refusal: { failInfo: 'badDataFormat', text: 'the request is not a DER TimeStampReq (RFC 3161 §2.4.1)' } };
+    }
+    const refusal = this.refusalFor(req);
+    return refusal ? { refusal } : { req };
   }
 
   /** Issues a token for an imprint in process. Throws TimeStampError TSA_REJECTED for an imprint `respond` would refuse. */
@@ -127,6 +192,10 @@ export class TimeStampAuthority {
   }
 
   private async sign(messageImprint: MessageImprint, nonce: bigint | undefined, certReq: boolean): Promise<Uint8Array> {
+    if (this.native) {
+      const tstInfo = this.native.tstInfo(encodeMessageImprint(messageImprint), nonce !== undefined ? integer(nonce) : undefined);
+      return this.native.token(tstInfo, certReq);
+    }
     const tstInfo = encodeTSTInfo({
       policy: this.policyOid,
       messageImprint,

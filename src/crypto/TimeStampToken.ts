@@ -13,8 +13,8 @@
 import { digest } from './AlgorithmIdentifier.js';
 import { findExtension, parseCertificate, type CertificateView } from './Certificate.js';
 import { readExtendedKeyUsage, readKeyUsage } from './CertificateExtensions.js';
-import { DerError } from './der.js';
-import { defaultCrypto } from './engine.js';
+import { DerError, type DerNode } from './der.js';
+import { defaultCrypto } from './webcrypto.js';
 import { OID } from './oids.js';
 import { contentTypeAttribute, messageDigestAttribute } from './SignedAttributes.js';
 import {
@@ -104,7 +104,7 @@ export interface TimeStampTokenInspection {
  * needs trust anchors). Throws DerError when it is not a well-formed DER token.
  */
 export async function inspectTimeStampToken(
-  token: Uint8Array,
+  token: Uint8Array | DerNode,
   options: { extraCertificates?: readonly Uint8Array[]; crypto?: Crypto } = {},
 ): Promise<TimeStampTokenInspection> {
   const signedData = parseSignedData(token);

@@ -105,16 +105,24 @@ export function explicit(n: number, inner: Uint8Array): Uint8Array {
   return tlv(contextTag(n, true), inner);
 }
 
+/**
+ * A copy of `bytes` in a Uint8Array of its own. (`Buffer.prototype.slice` is a view, not a
+ * copy: writing into a "slice" of a Buffer would change the bytes it came from.)
+ */
+function copyOf(bytes: Uint8Array): Uint8Array {
+  return Uint8Array.prototype.slice.call(bytes);
+}
+
 /** `[n] IMPLICIT` applied to an encoded value: the identifier octet is replaced, constructed bit kept. */
 export function implicit(n: number, encoded: Uint8Array): Uint8Array {
-  const out = encoded.slice();
+  const out = copyOf(encoded);
   out[0] = contextTag(n, (encoded[0]! & 0x20) !== 0);
   return out;
 }
 
 /** Re-tags an encoded value with `tag` (e.g. the `[0] IMPLICIT` signed attributes back to SET, RFC 5652 §5.4). */
 export function retag(tag: number, encoded: Uint8Array): Uint8Array {
-  const out = encoded.slice();
+  const out = copyOf(encoded);
   out[0] = tag;
   return out;
 }
@@ -260,6 +268,16 @@ export interface DerNode {
 export interface ReadDerOptions {
   /** Deepest nesting accepted; hostile input cannot exhaust the stack. Default 64. */
   maxDepth?: number;
+  /**
+   * SEQUENCE encodings already read as DER on their own (the certificates every proof
+   * repeats, CertificateCache.ts): one met again, octet for octet, is not walked again — its
+   * node has no `children` (read its `bytes`). Only values of 256 to 16384 octets are looked up.
+   */
+  known?: KnownDer;
+}
+
+export interface KnownDer {
+  has(encoding: Uint8Array): boolean;
 }
 
 /** Universal types whose DER encoding is always primitive (X.690 §10.2, §8). */
@@ -271,12 +289,12 @@ const CONSTRUCTED_UNIVERSAL = new Set([16, 17]);
  */
 export function readDer(input: Uint8Array, options: ReadDerOptions = {}): DerNode {
   const maxDepth = options.maxDepth ?? 64;
-  const { node, end } = readNode(input, 0, input.length, 0, maxDepth);
+  const { node, end } = readNode(input, 0, input.length, 0, maxDepth, options.known);
   if (end !== input.length) throw new DerError(`${input.length - end} trailing octets after the DER value`);
   return node;
 }
 
-function readNode(buf: Uint8Array, start: number, limit: number, depth: number, maxDepth: number): { node: DerNode; end: number } {
+function readNode(buf: Uint8Array, start: number, limit: number, depth: number, maxDepth: number, known?: KnownDer): { node: DerNode; end: number } {
   if (depth > maxDepth) throw new DerError(`nesting deeper than ${maxDepth}`);
   if (start >= limit) throw new DerError(`missing value at offset ${start}`);
   const tag = buf[start]!;
@@ -311,10 +329,12 @@ function readNode(buf: Uint8Array, start: number, limit: number, depth: number, 
     throw new DerError(`universal tag ${number} at offset ${start} must be ${constructed ? 'primitive' : 'constructed'} in DER (X.690 §10.2)`);
   }
   const children: DerNode[] = [];
-  if (constructed) {
+  if (constructed && known && tag === Tag.SEQUENCE && length >= 256 && length <= 16384 && known.has(bytes)) {
+    // read before, octet for octet: DER already
+  } else if (constructed) {
     let p = contentStart;
     while (p < end) {
-      const r = readNode(buf, p, end, depth + 1, maxDepth);
+      const r = readNode(buf, p, end, depth + 1, maxDepth, known);
       children.push(r.node);
       p = r.end;
     }
@@ -334,43 +354,44 @@ export function assertSorted(components: readonly DerNode[], offset: number): vo
   }
 }
 
+function failAt(why: string, offset: number): never {
+  throw new DerError(`${why} at offset ${offset}`);
+}
+
 function checkPrimitive(number: number, content: Uint8Array, offset: number): void {
-  const fail = (why: string) => {
-    throw new DerError(`${why} at offset ${offset}`);
-  };
   switch (number) {
     case 1: // BOOLEAN, §11.1
-      if (content.length !== 1 || (content[0] !== 0 && content[0] !== 0xff)) fail('BOOLEAN not encoded as 00 or FF (X.690 §11.1)');
+      if (content.length !== 1 || (content[0] !== 0 && content[0] !== 0xff)) failAt('BOOLEAN not encoded as 00 or FF (X.690 §11.1)', offset);
       break;
     case 2: // INTEGER, §8.3.2
     case 10: // ENUMERATED
-      if (content.length === 0) fail('empty INTEGER');
+      if (content.length === 0) failAt('empty INTEGER', offset);
       if (content.length > 1 && ((content[0] === 0 && !(content[1]! & 0x80)) || (content[0] === 0xff && content[1]! & 0x80))) {
-        fail('INTEGER not in its shortest form (X.690 §8.3.2)');
+        failAt('INTEGER not in its shortest form (X.690 §8.3.2)', offset);
       }
       break;
     case 3: {
       // BIT STRING, §8.6.2, §11.2.1
-      if (content.length === 0) fail('BIT STRING without its initial octet');
+      if (content.length === 0) failAt('BIT STRING without its initial octet', offset);
       const unused = content[0]!;
-      if (unused > 7 || (content.length === 1 && unused !== 0)) fail('BIT STRING with a bad unused-bits count');
-      if (unused > 0 && (content[content.length - 1]! & ((1 << unused) - 1)) !== 0) fail('BIT STRING with non-zero unused bits (X.690 §11.2.1)');
+      if (unused > 7 || (content.length === 1 && unused !== 0)) failAt('BIT STRING with a bad unused-bits count', offset);
+      if (unused > 0 && (content[content.length - 1]! & ((1 << unused) - 1)) !== 0) failAt('BIT STRING with non-zero unused bits (X.690 §11.2.1)', offset);
       break;
     }
     case 5: // NULL
-      if (content.length !== 0) fail('NULL with contents');
+      if (content.length !== 0) failAt('NULL with contents', offset);
       break;
     case 6: // OBJECT IDENTIFIER, §8.19.2
-      if (content.length === 0 || content[content.length - 1]! & 0x80) fail('truncated OBJECT IDENTIFIER');
+      if (content.length === 0 || content[content.length - 1]! & 0x80) failAt('truncated OBJECT IDENTIFIER', offset);
       for (let i = 0; i < content.length; i++) {
-        if (content[i] === 0x80 && (i === 0 || !(content[i - 1]! & 0x80))) fail('OBJECT IDENTIFIER subidentifier with a leading 0x80 (X.690 §8.19.2)');
+        if (content[i] === 0x80 && (i === 0 || !(content[i - 1]! & 0x80))) failAt('OBJECT IDENTIFIER subidentifier with a leading 0x80 (X.690 §8.19.2)', offset);
       }
       break;
     case 23: // UTCTime, §11.8
-      if (!/^\d{12}Z$/.test(ascii(content))) fail('UTCTime not of the form YYMMDDHHMMSSZ (X.690 §11.8)');
+      if (!/^\d{12}Z$/.test(ascii(content))) failAt('UTCTime not of the form YYMMDDHHMMSSZ (X.690 §11.8)', offset);
       break;
     case 24: // GeneralizedTime, §11.7
-      if (!/^\d{14}(\.\d*[1-9])?Z$/.test(ascii(content))) fail('GeneralizedTime not of the form YYYYMMDDHHMMSS[.f]Z without trailing zeros (X.690 §11.7)');
+      if (!/^\d{14}(\.\d*[1-9])?Z$/.test(ascii(content))) failAt('GeneralizedTime not of the form YYYYMMDDHHMMSS[.f]Z without trailing zeros (X.690 §11.7)', offset);
       break;
     default:
       break;
@@ -450,18 +471,25 @@ export function readSmallInteger(node: DerNode, what = 'INTEGER'): number {
 
 export function readOid(node: DerNode, what = 'OBJECT IDENTIFIER'): string {
   expectTag(node, Tag.OBJECT_IDENTIFIER, what);
-  const subidentifiers: bigint[] = [];
-  let v = 0n;
-  for (const b of node.content) {
-    v = (v << 7n) | BigInt(b & 0x7f);
+  const content = node.content;
+  // Arcs below 2^46 are summed as numbers (exact); a longer one (e.g. a 2.25 UUID arc) as a bigint.
+  const subidentifiers: Array<number | bigint> = [];
+  let v = 0;
+  let big: bigint | undefined;
+  for (let i = 0; i < content.length; i++) {
+    const b = content[i]!;
+    if (big !== undefined) big = (big << 7n) | BigInt(b & 0x7f);
+    else if (v >= 2 ** 45) big = (BigInt(v) << 7n) | BigInt(b & 0x7f);
+    else v = v * 128 + (b & 0x7f);
     if (!(b & 0x80)) {
-      subidentifiers.push(v);
-      v = 0n;
+      subidentifiers.push(big ?? v);
+      v = 0;
+      big = undefined;
     }
   }
   const first = subidentifiers[0]!;
-  const head = first < 80n ? [first / 40n, first % 40n] : [2n, first - 80n];
-  return [...head, ...subidentifiers.slice(1)].join('.');
+  const head = typeof first === 'number' && first < 80 ? `${Math.floor(first / 40)}.${first % 40}` : `2.${BigInt(first) - 80n}`;
+  return subidentifiers.length > 1 ? `${head}.${subidentifiers.slice(1).join('.')}` : head;
 }
 
 export function readOctetString(node: DerNode, what = 'OCTET STRING'): Uint8Array {

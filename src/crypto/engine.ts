@@ -4,19 +4,31 @@
  * a test double) can be passed instead. pkijs, used here only for certificate path validation,
  * gets a CryptoEngine wrapped around the same `Crypto`.
  */
-import * as pkijs from 'pkijs';
+import { createRequire } from 'node:module';
+import type * as Pkijs from 'pkijs';
+import { defaultCrypto } from './webcrypto.js';
 
-export function defaultCrypto(): Crypto {
-  return globalThis.crypto;
+const require = createRequire(import.meta.url);
+let pkijsModule: typeof Pkijs | undefined;
+
+/**
+ * pkijs, loaded on first use (Node ≥ 20.19 requires ES modules synchronously, into the same
+ * module cache as `import`): a process that never validates a certification path — the
+ * service on its hot path, a sealing worker — does not pay its ~14 MB.
+ */
+export function loadPkijs(): typeof Pkijs {
+  return (pkijsModule ??= require('pkijs') as typeof Pkijs);
 }
 
-const engines = new WeakMap<Crypto, pkijs.CryptoEngine>();
+export { bufferSource, defaultCrypto } from './webcrypto.js';
+
+const engines = new WeakMap<Crypto, Pkijs.CryptoEngine>();
 
 /** A pkijs CryptoEngine over `crypto` (one per Crypto object, created on first use). */
-export function pkijsEngine(crypto: Crypto = defaultCrypto()): pkijs.CryptoEngine {
+export function pkijsEngine(crypto: Crypto = defaultCrypto()): Pkijs.CryptoEngine {
   let engine = engines.get(crypto);
   if (!engine) {
-    engine = new pkijs.CryptoEngine({ name: 'node', crypto });
+    engine = new (loadPkijs().CryptoEngine)({ name: 'node', crypto });
     engines.set(crypto, engine);
   }
   return engine;
@@ -30,14 +42,6 @@ let installed = false;
  */
 export function installPkijsEngine(): void {
   if (installed) return;
-  pkijs.setEngine('node', pkijsEngine(defaultCrypto()));
+  loadPkijs().setEngine('node', pkijsEngine(defaultCrypto()));
   installed = true;
-}
-
-/**
- * A Uint8Array typed as WebCrypto's BufferSource (TypeScript 5.7+ distinguishes views over a
- * SharedArrayBuffer). Copies only when the view is over something other than an ArrayBuffer.
- */
-export function bufferSource(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
-  return bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : new Uint8Array(bytes);
 }

@@ -3,6 +3,7 @@
  * CAdES-T sealing and verification. The rest of the project imports from here only.
  */
 export { KEY_ALGORITHMS, type KeyAlgorithm } from './AlgorithmIdentifier.js';
+export { certificateInfo, type CertificateInfo } from './CertificateInfo.js';
 export { DerError } from './der.js';
 export { createDevPki, devPkiDirName, devPkiPaths, ensureDevPki, generateDevPki, type DevPki, type DevPkiOptions, type DevPkiPaths } from './DevPki.js';
 export { defaultCrypto, installPkijsEngine, pkijsEngine } from './engine.js';
@@ -19,4 +20,10 @@ export { parseTimeStampToken, type TimeStampTokenInfo } from './TimeStampToken.j
 export type { MessageImprint, TSTInfo } from './TSTInfo.js';
 export { addSignatureTimeStamp, extractTimeStamp, sealCadesT, signCadesB, type SealOptions } from './CadesT.js';
 export { verifyCadesT, type VerifyOptions } from './CadesVerification.js';
+export { verifyTimeStampToken, type TimeStampVerificationReport, type TimeStampVerifyOptions } from './TimeStampVerification.js';
 export type { Check, CheckName, Indication, SubIndication, VerificationReport } from './ValidationReport.js';
+export { FastSealer, type PreparedSignature } from './FastSealer.js';
+export { nativeSigningIdentity, type NativeSigningIdentity } from './SignerTemplate.js';
+export { TimeStampTokenTemplate } from './TimeStampTokenTemplate.js';
+export type { NativeTsaConfig } from './TimeStampAuthority.js';
+export { SealingPool } from './workers/SealingPool.js';

@@ -11,7 +11,9 @@ import { problemHandler } from './problem.js';
 import { adminRouter } from './routes/admin.js';
 import { eboxRouter } from './routes/ebox.js';
 import { messagesRouter } from './routes/messages.js';
-import { tsaRouter } from './routes/tsa.js';
+import { serveTsa } from './routes/tsa.js';
+import { notificationsRouter } from './routes/notifications.js';
+import { notificationsAdminRouter } from './routes/notificationsAdmin.js';
 
 export function createApp(rt: Runtime, log: Logger): Express {
   const app = express();
@@ -29,7 +31,7 @@ export function createApp(rt: Runtime, log: Logger): Express {
   app.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument(rt.config));
   });
-  if (rt.tsa && rt.config.tsa.serveHttp) app.use(tsaRouter(rt.tsa));
+  if (rt.tsa && rt.config.tsa.serveHttp) serveTsa(app, rt.tsa);
   app.use(
     messagesRouter({
       store: rt.store,
@@ -43,6 +45,8 @@ export function createApp(rt: Runtime, log: Logger): Express {
   );
   app.use(eboxRouter(rt.recipients));
   app.use(adminRouter({ adminToken: rt.config.adminToken, recipients: rt.recipients, store: rt.store }));
+  app.use(notificationsRouter({ store: rt.store, notifications: rt.notifications, syncWaitMs: rt.config.notify.syncWaitMs }));
+  app.use(notificationsAdminRouter({ adminToken: rt.config.adminToken, contacts: rt.notifications.contacts, notifications: rt.notifications }));
 
   app.use((_req, _res, next) => next(new ServiceError('NOT_FOUND', 'no such resource')));
   app.use(problemHandler(log));

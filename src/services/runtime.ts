@@ -33,6 +33,7 @@ import { RecipientService } from './recipients.js';
 import { Sealer } from './sealing.js';
 import { SubmissionService } from './submit.js';
 import { WebhookService } from './webhooks.js';
+import { createNotificationService, type NotificationService } from './notifications.js';
 
 export interface Runtime {
   config: Config;
@@ -51,6 +52,8 @@ export interface Runtime {
   maintenance: MaintenanceService;
   webhooks: WebhookService;
   recipients: RecipientService;
+  /** short-message notifications (GovApp push, SMS) and the contact directory */
+  notifications: NotificationService;
   runner: JobRunner;
   /** The dev PKI files, when in use (its root.pem is the trust anchor of the proofs). */
   devPki?: DevPkiPaths;
@@ -122,16 +125,17 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
         })
       : new LocalEbox(store);
 
-  const sealer = new Sealer(identity, timeStamper);
+  const sealer = new Sealer(identity, timeStamper, { threads: config.worker.sealThreads, log });
   const notifier = new EvidenceNotifier();
   notifier.setMaxListeners(0);
   const evidence = new EvidenceService(store, sealer, config, notifier);
   const delivery = new DeliveryService(store, blobs, ebox, evidence, config);
   const maintenance = new MaintenanceService(store, blobs, ebox, timeStamper, config, log);
   const webhooks = new WebhookService(store);
+  const notifications = createNotificationService(config, store, evidence, log);
   const runner = new JobRunner(
     store,
-    { ...delivery.handlers(), ...maintenance.handlers(), [JOB.webhook]: webhooks.handler() },
+    { ...delivery.handlers(), ...maintenance.handlers(), [JOB.webhook]: webhooks.handler(), ...notifications.handlers() },
     {
       concurrency: config.worker.concurrency,
       pollMs: config.worker.pollMs,
@@ -162,6 +166,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
     maintenance,
     webhooks,
     recipients,
+    notifications,
     runner,
     devPki,
     startWorker() {
@@ -169,6 +174,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
       workerStarted = true;
       submissions.onAccepted = () => runner.poke();
       recipients.onHandover = () => runner.poke();
+      notifications.onQueued = () => runner.poke();
       runner.start();
       const tick = () => {
         scheduling = maintenance.schedule().catch((err) => log.error({ err }, 'scheduling periodic jobs failed'));
@@ -181,6 +187,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
       if (scheduler) clearInterval(scheduler);
       await scheduling;
       await runner.stop();
+      await sealer.close();
       await store.close();
     },
   };

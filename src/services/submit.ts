@@ -66,18 +66,32 @@ export class SubmissionService {
    */
   async waitForDecision(messageId: string, ms: number, notifier: EventEmitter): Promise<MessageRecord | undefined> {
     const deadline = Date.now() + ms;
-    for (;;) {
-      const m = await this.store.messages.findById(messageId);
-      if (!m || m.status !== 'RECEIVED' || Date.now() >= deadline) return m;
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(t);
-          notifier.off(messageId, done);
-          resolve();
-        };
-        const t = setTimeout(done, Math.min(250, Math.max(0, deadline - Date.now())));
-        notifier.on(messageId, done);
-      });
+    // Listening before each read: a notification that comes while the status is being read
+    // (the job can seal within milliseconds) is not missed, so the wait ends at once.
+    let notified = false;
+    let wake: (() => void) | undefined;
+    const listener = () => {
+      notified = true;
+      wake?.();
+    };
+    notifier.on(messageId, listener);
+    try {
+      for (;;) {
+        notified = false;
+        const m = await this.store.messages.findById(messageId);
+        if (!m || m.status !== 'RECEIVED' || Date.now() >= deadline) return m;
+        if (notified) continue;
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(() => wake?.(), Math.min(250, Math.max(0, deadline - Date.now())));
+          wake = () => {
+            clearTimeout(t);
+            wake = undefined;
+            resolve();
+          };
+        });
+      }
+    } finally {
+      notifier.off(messageId, listener);
     }
   }
 

@@ -53,6 +53,8 @@ export class JobRunner {
   private running = false;
   private readonly active = new Set<Promise<void>>();
   private wake: (() => void) | undefined;
+  /** A poke that came while the loop was not asleep (claiming): the loop must not sleep on it. */
+  private poked = false;
   private loop: Promise<void> | undefined;
 
   constructor(
@@ -70,6 +72,7 @@ export class JobRunner {
 
   /** Ask for an immediate poll (e.g. right after enqueueing). */
   poke(): void {
+    this.poked = true;
     this.wake?.();
   }
 
@@ -100,6 +103,7 @@ export class JobRunner {
         this.log.error({ err }, 'job claim failed');
       }
       if (claimed === 0 || this.active.size >= this.options.concurrency) {
+        if (this.poked && this.active.size < this.options.concurrency) continue;
         await new Promise<void>((resolve) => {
           const t = setTimeout(resolve, this.options.pollMs);
           this.wake = () => {
@@ -115,12 +119,13 @@ export class JobRunner {
   private async tick(): Promise<number> {
     const free = this.options.concurrency - this.active.size;
     if (free <= 0) return 0;
+    this.poked = false;
     const types = this.options.types ?? Object.keys(this.handlers);
     const jobs = await this.store.jobs.claim(this.workerId, free, this.options.leaseMs, types);
     for (const job of jobs) {
       const p = this.execute(job).finally(() => {
         this.active.delete(p);
-        this.wake?.();
+        this.poke();
       });
       this.active.add(p);
     }

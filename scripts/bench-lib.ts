@@ -1,0 +1,263 @@
+/**
+ * Shared by the benchmarks (scripts/bench-*.ts): timed loops, a development PKI written out
+ * for the OpenSSL CLI, and printing. Benchmarks print their figures beside the baseline
+ * measured in the same run (shared/CONVENTIONS.md: speed is measured, not assumed).
+ */
+import { execFile, spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { createDevPki, derToPem, type DevPki, type KeyAlgorithm } from '../src/crypto/index.js';
+
+export const POLICY = '1.3.6.1.4.1.99999.1.3161';
+
+/**
+ * A rate two ways: per second of wall-clock time, and per CPU-second this process (all its
+ * threads) spent. On a shared machine the second is the steadier "per core" figure: time
+ * spent waiting for a core that another process holds is not counted.
+ */
+export interface Rate {
+  wall: number;
+  cpu: number;
+}
+
+export function cpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
+const TICKS = 100; // USER_HZ on Linux
+
+/** CPU-seconds used by a process (`/proc/PID/stat` utime + stime), or by this process's waited-for children (`cutime` + `cstime`). */
+export async function procCpuSeconds(pid: number | 'self', children = false): Promise<number> {
+  const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // fields[0] is field 3 (state): utime is field 14, stime 15, cutime 16, cstime 17
+  const [a, b] = children ? [Number(fields[13]), Number(fields[14])] : [Number(fields[11]), Number(fields[12])];
+  return (a + b) / TICKS;
+}
+
+/** Runs `fn` for `seconds` (after `warmup` calls). */
+export function rateSync(fn: () => void, seconds: number, warmup = 200): Rate {
+  for (let i = 0; i < warmup; i++) fn();
+  let n = 0;
+  const start = performance.now();
+  const cpu0 = cpuSeconds();
+  const end = start + seconds * 1000;
+  let now = start;
+  while (now < end) {
+    for (let i = 0; i < 10; i++) fn();
+    n += 10;
+    now = performance.now();
+  }
+  return { wall: (n * 1000) / (now - start), cpu: n / (cpuSeconds() - cpu0) };
+}
+
+/**
+ * Rates of several synchronous loops measured in turns (`rounds` turns of `seconds / rounds`
+ * each), keeping each one's best turn: on a shared 2-core machine a turn can be slowed by
+ * someone else's process, and interleaving keeps such a slowdown from landing on one side of
+ * a comparison only.
+ */
+export function bestOfInterleaved<K extends string>(fns: Record<K, () => void>, seconds: number, rounds = 5): Record<K, Rate> {
+  const best = {} as Record<K, Rate>;
+  for (const k of Object.keys(fns) as K[]) best[k] = { wall: 0, cpu: 0 };
+  for (let r = 0; r < rounds; r++) {
+    for (const k of Object.keys(fns) as K[]) {
+      const m = rateSync(fns[k], seconds / rounds, r === 0 ? 200 : 20);
+      best[k] = { wall: Math.max(best[k].wall, m.wall), cpu: Math.max(best[k].cpu, m.cpu) };
+    }
+  }
+  return best;
+}
+
+/** As rateSync, for an async `fn` run one at a time (`concurrency` 1) or with that many in flight. */
+export async function rateAsync(fn: () => Promise<unknown>, seconds: number, warmup = 20, concurrency = 1): Promise<Rate> {
+  for (let i = 0; i < warmup; i++) await fn();
+  let n = 0;
+  const start = performance.now();
+  const cpu0 = cpuSeconds();
+  const end = start + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        await fn();
+        n++;
+      }
+    }),
+  );
+  return { wall: (n * 1000) / (performance.now() - start), cpu: n / (cpuSeconds() - cpu0) };
+}
+
+/** "wall/s (cpu per CPU-s)" */
+export function showRate(r: Rate): string {
+  return `${fmt(r.wall)} (${fmt(r.cpu)})`;
+}
+
+export interface PkiFiles {
+  pki: DevPki;
+  dir: string;
+  root: string;
+  sealCert: string;
+  sealKey: string;
+  tsaCert: string;
+  tsaKey: string;
+  tsaConfig: string;
+}
+
+/** A dev PKI in memory and as PEM files, with an `openssl ts -reply` configuration. */
+export async function pkiFiles(algorithm: KeyAlgorithm): Promise<PkiFiles> {
+  const pki = await createDevPki(algorithm);
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), `bench-${algorithm}-`));
+  const f = (name: string) => path.join(dir, name);
+  await fs.writeFile(f('root.pem'), derToPem(pki.root.certificate, 'CERTIFICATE'));
+  await fs.writeFile(f('seal.pem'), derToPem(pki.seal.certificate, 'CERTIFICATE'));
+  await fs.writeFile(f('seal.key'), derToPem(pki.sealKeyPkcs8, 'PRIVATE KEY'), { mode: 0o600 });
+  await fs.writeFile(f('tsa.pem'), derToPem(pki.tsa.certificate, 'CERTIFICATE'));
+  await fs.writeFile(f('tsa.key'), derToPem(pki.tsaKeyPkcs8, 'PRIVATE KEY'), { mode: 0o600 });
+  await fs.writeFile(f('serial'), '01\n');
+  await fs.writeFile(
+    f('tsa.cnf'),
+    [
+      '[ tsa ]',
+      'default_tsa = bench_tsa',
+      '[ bench_tsa ]',
+      `serial = ${f('serial')}`,
+      'crypto_device = builtin',
+      `signer_cert = ${f('tsa.pem')}`,
+      `signer_key = ${f('tsa.key')}`,
+      'signer_digest = sha256',
+      `default_policy = ${POLICY}`,
+      'digests = sha256, sha384, sha512',
+      'accuracy = secs:0, millisecs:1',
+      'ordering = no',
+      'tsa_name = no',
+      'ess_cert_id_alg = sha256',
+      '',
+    ].join('\n'),
+  );
+  return { pki, dir, root: f('root.pem'), sealCert: f('seal.pem'), sealKey: f('seal.key'), tsaCert: f('tsa.pem'), tsaKey: f('tsa.key'), tsaConfig: f('tsa.cnf') };
+}
+
+/** Runs a command to completion; rejects on a non-zero exit. */
+export function run(cmd: string, args: string[], options: { cwd?: string; input?: Uint8Array } = {}): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(cmd, args, { cwd: options.cwd, encoding: 'buffer', maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${cmd} ${args.join(' ')}: ${stderr.toString()}`));
+      else resolve(stdout);
+    });
+    child.stdin!.end(options.input ? Buffer.from(options.input) : undefined);
+  });
+}
+
+/** Spawns a long-running process, its output kept for error reports. */
+export function start(cmd: string, args: string[], env: Record<string, string>): { child: ReturnType<typeof spawn>; output: () => string } {
+  const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out = (out + d).slice(-20_000)));
+  child.stderr!.on('data', (d) => (out = (out + d).slice(-20_000)));
+  return { child, output: () => out };
+}
+
+export const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+/** Prints an aligned table. */
+export function table(rows: Array<Array<string | number>>): void {
+  const cells = rows.map((r) => r.map((c) => (typeof c === 'number' ? fmt(c) : c)));
+  const widths = cells[0]!.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  for (const r of cells) console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
+}
+
+export function machine(): string {
+  const cpus = os.cpus();
+  return `${cpus.length} × ${cpus[0]?.model ?? "cpu"}, Node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(" ")} at start`;
+}
+
+/** Seconds per measurement: BENCH_SECONDS (default `dflt`). */
+export function seconds(dflt: number): number {
+  const v = Number(process.env.BENCH_SECONDS);
+  return Number.isFinite(v) && v > 0 ? v : dflt;
+}
+
+const HERE = import.meta.dirname;
+const FROM_SOURCES = import.meta.url.endsWith('.ts');
+
+/** A node process running a sibling script of this one (compiled, or through tsx from the sources). */
+function nodeArgs(script: string): string[] {
+  return FROM_SOURCES ? ['--import', 'tsx', path.join(HERE, `${script}.ts`)] : [path.join(HERE, `${script}.js`)];
+}
+
+/** Runs the load generator (scripts/bench-load.ts) in a second process. */
+export async function load(options: import('./bench-load.js').LoadOptions): Promise<import('./bench-load.js').LoadResult> {
+  const out = await run(process.execPath, [...nodeArgs('bench-load'), JSON.stringify(options)]);
+  return JSON.parse(out.toString()) as import('./bench-load.js').LoadResult;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface ServerProcess {
+  url: string;
+  pid: number;
+  output: () => string;
+  stop(): Promise<void>;
+}
+
+/** The service as a process: compiled (dist/src/cli/server.js) when this script is compiled. */
+export async function startServer(env: Record<string, string>, args: string[] = []): Promise<ServerProcess> {
+  const port = await freePort();
+  const server = FROM_SOURCES ? ['--import', 'tsx', path.resolve(HERE, '../src/cli/server.ts')] : [path.resolve(HERE, '../src/cli/server.js')];
+  // BENCH_PROFILE_DIR=dir: the server writes a V8 CPU profile there when it stops (node --cpu-prof).
+  const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE_DIR] : [];
+  const { child, output } = start(process.execPath, [...profile, ...server, ...args], { HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...env });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${output()}`);
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) break;
+    } catch {
+      /* not yet listening */
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`server did not start:\n${output()}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    pid: child.pid!,
+    output,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** Runs one of the project's scripts (compiled or from sources) and returns its standard output. */
+export async function runScript(script: string, args: string[], env: Record<string, string>): Promise<string> {
+  const file = FROM_SOURCES ? ['--import', 'tsx', path.resolve(HERE, `${script}.ts`)] : [path.resolve(HERE, `${script}.js`)];
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [...file, ...args], { env: { ...process.env, ...env } }, (err, stdout, stderr) => (err ? reject(new Error(`${script}: ${stderr}`)) : resolve(stdout)));
+  });
+}
+
+/** Peak and current resident set of a process, in MiB (Linux /proc). */
+export async function memoryOf(pid: number): Promise<{ peakMiB: number; rssMiB: number }> {
+  const status = await fs.readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  return { peakMiB: kb('VmHWM') / 1024, rssMiB: kb('VmRSS') / 1024 };
+}
