@@ -76,6 +76,16 @@ export function addSignatureTimeStamp(cades: Uint8Array, token: Uint8Array): Uin
 export async function sealCadesT(content: Uint8Array, identity: SigningIdentity, timeStamper: TimeStamper, options: SealOptions = {}): Promise<Uint8Array> {
   const { der, signature } = await buildCadesB(content, identity, options);
   const token = await timeStamper.timestamp(signature);
+  assertTokenOverSignature(token, signature);
+  return addSignatureTimeStamp(der, token);
+}
+
+/**
+ * Checks that a signature time-stamp token's imprint is the hash of the signature value
+ * (ETSI EN 319 122-1 §5.3; trap 9 of the notes: the contents of the OCTET STRING), so a
+ * time-stamper that answers for other data is caught before the proof is written.
+ */
+export function assertTokenOverSignature(token: Uint8Array, signature: Uint8Array): void {
   let imprint;
   try {
     imprint = parseTimeStampToken(token).messageImprint;
@@ -86,7 +96,6 @@ export async function sealCadesT(content: Uint8Array, identity: SigningIdentity,
   if (!hash || !equalBytes(imprint.hashedMessage, digest(hash, signature))) {
     throw new TimeStampError('TSA_RESPONSE_MISMATCH', 'the time-stamp token is not over the signature value');
   }
-  return addSignatureTimeStamp(der, token);
 }
 
 /**

@@ -18,16 +18,14 @@
  * A token from the built-in TSA in the same thread is not re-verified: it was just written by
  * this code with the TSA's own key, and its imprint is over the signature by construction.
  */
-import { digest, hashByOid } from './AlgorithmIdentifier.js';
+import { assertTokenOverSignature } from './CadesT.js';
 import { truncateToSeconds } from './Certificate.js';
-import { Tag, equalBytes, oid } from './der.js';
+import { Tag, oid } from './der.js';
 import { asciiBytes, encodeTree, generalizedTimeText, node, utcTimeText } from './DerWriter.js';
 import { OID } from './oids.js';
 import { contentTypeAttribute } from './SignedAttributes.js';
 import { OID_DATA_DER, SignedAttributesTemplate, SignerTemplate, fixedAttribute, messageDigestSlot, sha256, signingTimeSlot, type NativeSigningIdentity } from './SignerTemplate.js';
-import { TimeStampError } from './TimeStampError.js';
 import type { TimeStamper } from './TimeStamper.js';
-import { parseTimeStampToken } from './TimeStampToken.js';
 import type { TimeStampTokenTemplate } from './TimeStampTokenTemplate.js';
 
 const SIGNATURE_TIME_STAMP_OID = oid(OID.signatureTimeStampToken);
@@ -107,16 +105,7 @@ export class FastSealer {
     if (!timeStamper) return this.sealSync(content, signingTime);
     const prepared = this.prepare(content, signingTime);
     const token = await timeStamper.timestamp(prepared.signature);
-    let imprint;
-    try {
-      imprint = parseTimeStampToken(token).messageImprint;
-    } catch (err) {
-      throw new TimeStampError('TSA_BAD_RESPONSE', 'the time-stamper returned a malformed token', { cause: err });
-    }
-    const hash = hashByOid(imprint.hashAlgorithmOid);
-    if (!hash || !equalBytes(imprint.hashedMessage, digest(hash, prepared.signature))) {
-      throw new TimeStampError('TSA_RESPONSE_MISMATCH', 'the time-stamp token is not over the signature value');
-    }
+    assertTokenOverSignature(token, prepared.signature);
     return this.assemble(prepared, token);
   }
 }

@@ -22,7 +22,7 @@ export function createApp(rt: Runtime, log: Logger): Express {
   const metrics = createMetrics(rt.store);
 
   app.get('/healthz', async (_req, res) => {
-    await rt.store.db.raw('select 1');
+    await rt.store.ping();
     res.json({ status: 'ok' });
   });
   app.get('/metrics', async (_req, res) => {

@@ -41,6 +41,11 @@ export class Store {
     return this.db.transaction((trx) => work(new Store(trx)));
   }
 
+  /** Checks the database answers (health check). */
+  async ping(): Promise<void> {
+    await this.db.raw('select 1');
+  }
+
   async close(): Promise<void> {
     await this.db.destroy();
   }
