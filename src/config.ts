@@ -74,6 +74,12 @@ export interface Config {
   adminToken?: string;
   /** Short-message notifications (GovApp push, SMS): see NotifyConfig. */
   notify: NotifyConfig;
+  /**
+   * Development only: when no SMS provider and no GovApp backend are configured, the server
+   * runs the SMS aggregator and GovApp simulators in-process and uses them
+   * (src/notify/simulator/devProviders.ts). Always false outside development.
+   */
+  devSimulators: boolean;
 }
 
 export type NotifyStrategyName = 'GOVAPP_FIRST' | 'GOVAPP_ONLY' | 'SMS_ONLY' | 'SMS_AND_GOVAPP';
@@ -380,6 +386,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     ebox: eboxConfig(env),
     notify: notifyConfig(env, str(env, 'HOST') ?? '127.0.0.1', int(env, 'PORT', 8080, 0, 65535)),
+    devSimulators: bool(env, 'DEV_SIMULATORS', true) && appEnv === 'development',
   };
   const adminToken = str(env, 'ADMIN_TOKEN');
   if (adminToken !== undefined && adminToken.length < 16) throw new ConfigError('ADMIN_TOKEN', 'must be at least 16 characters');

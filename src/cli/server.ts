@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.js';
 import { createApp } from '../http/app.js';
 import { createLogger } from '../logger.js';
+import { startDevProviders, wantsDevProviders, type DevProviders } from '../notify/simulator/devProviders.js';
 import { createRuntime } from '../services/runtime.js';
 
 type Role = 'all' | 'api' | 'worker';
@@ -31,8 +32,22 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger(config.logLevel);
+  // development defaults: simulated SMS aggregator and GovApp backend, in this process
+  let dev: DevProviders | undefined;
+  if (role === 'all') {
+    dev = await startDevProviders(config);
+    if (dev) {
+      config = dev.config;
+      log.info(
+        { smsSimulator: dev.urls.sms, govappSimulator: dev.urls.govapp },
+        `development simulators: SMS aggregator ${dev.urls.sms} (GET /messages), GovApp backend ${dev.urls.govapp} (GET /_sim/pushes); DEV_SIMULATORS=false turns them off`,
+      );
+    }
+  } else if (wantsDevProviders(config)) {
+    log.info({ role }, 'development simulators run with --role all only: no SMS or GovApp provider is configured');
+  }
   const rt = await createRuntime(config, log);
-  if (role !== 'api') rt.startWorker();
+  if (role === 'worker') rt.startWorker();
   let server: Server | undefined;
   if (role !== 'worker') {
     const app = createApp(rt, log);
@@ -44,6 +59,10 @@ async function main(): Promise<void> {
     });
     const addr = s.address();
     const port = typeof addr === 'object' && addr ? addr.port : config.port;
+    // PORT=0: the callback base is known only now; the worker starts after, so every
+    // provider request names it
+    if (!config.notify.callbackBaseUrl) rt.notifications.setCallbackBaseUrl(`http://${urlHost(config.host)}:${port}`);
+    if (role === 'all') rt.startWorker();
     log.info(
       { role, port, host: config.host, database: config.database.client, tsa: config.tsa.url ?? 'built-in', ebox: rt.ebox.name, keyAlgorithm: config.keyAlgorithm, trustAnchor: rt.devPki?.root },
       `registered-mail listening on http://${config.host}:${port}`,
@@ -57,13 +76,25 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
-    const finish = () => rt.close().finally(() => process.exit(0));
+    const finish = () =>
+      void rt
+        .close()
+        .catch((err) => log.error({ err }, 'error while closing'))
+        .then(() => dev?.close())
+        .finally(() => process.exit(0));
     if (server) server.close(finish);
     else void finish();
     setTimeout(() => process.exit(0), 10_000).unref();
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+}
+
+/** The host part of a URL to this process: loopback for a wildcard address, brackets for IPv6. */
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
 }
 
 main().catch((err) => {

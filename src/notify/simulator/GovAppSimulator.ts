@@ -23,6 +23,7 @@
  * PUT /_sim/options {…}.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { json, parseObject, readBody } from './http.js';
 import type { AddressInfo } from 'node:net';
 import { signBody } from '../CallbackSignature.js';
 import { GOVAPP_SIGNATURE_HEADER } from '../providers/HttpPushGateway.js';
@@ -141,12 +142,12 @@ export class GovAppSimulator {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://sim');
-    const body = await readBody(req);
+    const body = await readBody(req, 1024 * 1024);
     if (req.method === 'POST' && url.pathname === '/v1/pushes') return this.push(req, res, body);
     if (req.method === 'GET' && url.pathname === '/_sim/pushes') return json(res, 200, { items: [...this.pushes.values()], receipts: this.receipts, calls: this.calls });
     const read = /^\/_sim\/pushes\/([^/]+)\/read$/.exec(url.pathname);
     if (req.method === 'POST' && read) {
-      const installationId = parse(body)?.installationId;
+      const installationId = parseObject(body)?.installationId;
       try {
         const outcome = await this.read(decodeURIComponent(read[1]!), String(installationId));
         return json(res, 200, { outcome });
@@ -155,7 +156,7 @@ export class GovAppSimulator {
       }
     }
     if (req.method === 'PUT' && url.pathname === '/_sim/options') {
-      const patch = parse(body);
+      const patch = parseObject(body);
       if (!patch) return json(res, 400, { error: 'JSON expected' });
       this.setOptions(patch as Partial<GovAppSimulatorOptions>);
       return json(res, 204, undefined);
@@ -178,7 +179,7 @@ export class GovAppSimulator {
       return json(res, 503, { code: 'UNAVAILABLE' });
     }
     if (failure.kind === 'reject') return json(res, 400, { code: 'REJECTED' });
-    const p = parse(body) as Partial<SimulatedPush> | undefined;
+    const p = parseObject(body) as Partial<SimulatedPush> | undefined;
     const problem = checkPush(p);
     if (problem) return json(res, 400, { code: 'INVALID_PUSH', detail: problem });
     const existing = this.pushes.get(p!.pushId!);
@@ -242,34 +243,3 @@ function checkPush(p: Partial<SimulatedPush> | undefined): string | undefined {
   return undefined;
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > 1024 * 1024) req.destroy(new Error('body too large'));
-      else chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
-function parse(body: Buffer): Record<string, unknown> | undefined {
-  try {
-    const v = JSON.parse(body.toString('utf8'));
-    return typeof v === 'object' && v !== null ? v : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function json(res: ServerResponse, status: number, value: unknown): void {
-  if (value === undefined) {
-    res.writeHead(status).end();
-    return;
-  }
-  const text = JSON.stringify(value);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
-}

@@ -23,6 +23,14 @@ describe('notification configuration', () => {
     expect(g.callbackBaseUrl).to.equal('https://rm.example');
   });
 
+  it('DEV_SIMULATORS: on by default in development, off when asked, always off outside development', () => {
+    expect(loadConfig({}).devSimulators).to.equal(true);
+    expect(loadConfig({ DEV_SIMULATORS: 'false' }).devSimulators).to.equal(false);
+    expect(loadConfig({ DEV_SIMULATORS: '0' }).devSimulators).to.equal(false);
+    expect(loadConfig({ APP_ENV: 'test' }).devSimulators).to.equal(false);
+    expect(loadConfig({ APP_ENV: 'production', DEV_SIMULATORS: 'true' }).devSimulators).to.equal(false);
+  });
+
   const bad: Array<[Record<string, string>, string]> = [
     [{ NOTIFY_DEFAULT_STRATEGY: 'FAX' }, 'NOTIFY_DEFAULT_STRATEGY'],
     [{ NOTIFY_DEFAULT_LANGUAGE: 'it' }, 'NOTIFY_DEFAULT_LANGUAGE'],
@@ -39,6 +47,7 @@ describe('notification configuration', () => {
     [{ NOTIFY_PRICE_CURRENCY: 'euro' }, 'NOTIFY_PRICE_CURRENCY'],
     [{ NOTIFY_TIME_ZONE: 'Mars/Olympus' }, 'NOTIFY_TIME_ZONE'],
     [{ NOTIFY_CALLBACK_BASE_URL: 'rm.example' }, 'NOTIFY_CALLBACK_BASE_URL'],
+    [{ DEV_SIMULATORS: 'perhaps' }, 'DEV_SIMULATORS'],
   ];
   for (const [env, variable] of bad) {
     it(`names ${variable} when ${JSON.stringify(env)} is wrong`, () => {
