@@ -69,7 +69,7 @@ interface Env {
 /** A fresh data directory with a sender and an activated recipient in the built-in e-Box. */
 async function prepare(extra: Record<string, string> = {}): Promise<Env> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'bench-http-'));
-  const env = { DATA_DIR: dir, DEV_CERTS_DIR: path.join(dir, 'certs'), KEY_ALGORITHM: 'ECDSA-P256', APP_ENV: 'development', LOG_LEVEL: 'warn', ...extra };
+  const env = { DATA_DIR: dir, DEV_CERTS_DIR: path.join(dir, 'certs'), KEY_ALGORITHM: 'ECDSA-P256', APP_ENV: 'development', DEV_SIMULATORS: 'false', LOG_LEVEL: 'warn', ...extra };
   const sender = JSON.parse(await runScript('create-sender', ['--name', 'bench', '--json'], env)) as { apiKey: string };
   await runScript('create-recipient', ['--type', 'citizen', '--id', RECIPIENT, '--json'], env);
   return { dir, env, apiKey: sender.apiKey };

@@ -51,7 +51,7 @@ async function bench(algorithm: 'ECDSA-P256' | 'RSA-2048'): Promise<Array<Array<
   await run('openssl', ['ts', '-query', '-data', f('data.txt'), '-sha256', '-cert', '-out', f('q.tsq')]);
 
   // The service's TSA key is the dev PKI's (certs-dev under the data directory).
-  const server = await startServer({ DATA_DIR: dir, DEV_CERTS_DIR: f('certs'), KEY_ALGORITHM: algorithm, LOG_LEVEL: 'warn', APP_ENV: 'development' });
+  const server = await startServer({ DATA_DIR: dir, DEV_CERTS_DIR: f('certs'), KEY_ALGORITHM: algorithm, LOG_LEVEL: 'warn', APP_ENV: 'development', DEV_SIMULATORS: 'false' });
   const rows: Array<Array<string | number>> = [];
   try {
     // One reply checked by OpenSSL before the load: the figures are for valid tokens.

@@ -368,7 +368,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     submitWaitMs: int(env, 'SUBMIT_WAIT_MS', 10_000, 0, 120_000),
     worker: {
-      concurrency: int(env, 'WORKER_CONCURRENCY', 8, 1, 256),
+      concurrency: int(env, 'WORKER_CONCURRENCY', 32, 1, 256),
       pollMs: int(env, 'WORKER_POLL_MS', 500, 10, 60_000),
       leaseMs: int(env, 'JOB_LEASE_MS', 120_000, 1000, 3_600_000),
       backoffBaseMs: int(env, 'JOB_BACKOFF_BASE_MS', 1000, 1, 3_600_000),

@@ -21,7 +21,8 @@ export class LocalEbox implements EboxAdapter {
   }
 
   async deposit(d: EboxDeposit): Promise<DepositReceipt> {
-    const entry = await this.store.ebox.deposit({
+    // its own transaction: the e-Box's record of the deposit is on disk before the receipt
+    const entry = await this.store.transaction((tx) => tx.ebox.deposit({
       id: randomUUID(),
       depositId: d.depositId,
       recipientType: d.recipient.type,
@@ -32,7 +33,7 @@ export class LocalEbox implements EboxAdapter {
       depositedAt: new Date().toISOString(),
       expiresAt: d.expiresAt.toISOString(),
       firstReadAt: null,
-    });
+    }));
     return { eboxMessageId: entry.id, depositedAt: new Date(entry.depositedAt) };
   }
 

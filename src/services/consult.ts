@@ -27,11 +27,12 @@ export interface ListQuery {
 export class ConsultService {
   constructor(private readonly store: Store) {}
 
-  async message(sender: SenderRecord, id: string): Promise<MessageView> {
+  /** The sender's message with what is known of it; `events: false` leaves its events out. */
+  async message(sender: SenderRecord, id: string, opts: { events?: boolean } = {}): Promise<MessageView> {
     const message = await this.ownMessage(sender, id);
     const [documents, events, evidence, jobs] = await Promise.all([
       this.store.messages.documents(id),
-      this.store.events.listForMessage(id),
+      opts.events === false ? [] : this.store.events.listForMessage(id),
       this.store.evidence.listForMessage(id),
       this.store.jobs.listForMessage(id),
     ]);

@@ -172,9 +172,9 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
     startWorker() {
       if (workerStarted) return;
       workerStarted = true;
-      submissions.onAccepted = () => runner.poke();
-      recipients.onHandover = () => runner.poke();
-      notifications.onQueued = () => runner.poke();
+      // Jobs enqueued in this process are inserted claimed by this runner and handed to it
+      // when their transaction commits: no poll, no claim round trip.
+      store.localJobs.adoptFor({ workerId: runner.workerId, leaseMs: config.worker.leaseMs, types: new Set(runner.types), take: (jobs) => runner.adopt(jobs) });
       runner.start();
       const tick = () => {
         scheduling = maintenance.schedule().catch((err) => log.error({ err }, 'scheduling periodic jobs failed'));
@@ -186,6 +186,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
     async close() {
       if (scheduler) clearInterval(scheduler);
       await scheduling;
+      store.localJobs.adoptFor(undefined);
       await runner.stop();
       await sealer.close();
       await store.close();

@@ -3,6 +3,11 @@
  * to `running` under a lease: on PostgreSQL the inner SELECT takes FOR UPDATE SKIP LOCKED,
  * so several workers never claim the same row; SQLite has one writer at a time anyway.
  * A job whose lease expired (its worker died) is due again.
+ *
+ * When a job runner works in this process (`LocalJobs.adoptFor`), a due job of a type it
+ * runs is inserted already claimed by it, under the same lease, and handed to it once the
+ * transaction that inserted it has committed: no claim round trip, and if this process
+ * dies before finishing it, the lease runs out and any worker takes it, as with a claim.
  */
 import type { Knex } from 'knex';
 
@@ -41,31 +46,81 @@ export class LostLeaseError extends Error {
   }
 }
 
+/** A job runner of this process that takes the jobs enqueued here directly. */
+export interface JobAdoption {
+  workerId: string;
+  leaseMs: number;
+  types: ReadonlySet<string>;
+  /** called with jobs inserted as claimed by `workerId`, after their insert committed */
+  take(jobs: JobRecord[]): void;
+}
+
+/** The process-wide adoption setting, shared by a store and its transactions. */
+export class LocalJobs {
+  adoption: JobAdoption | undefined;
+
+  adoptFor(adoption: JobAdoption | undefined): void {
+    this.adoption = adoption;
+  }
+}
+
 export class JobRepository {
-  constructor(private readonly db: Knex) {}
+  /**
+   * @param adopted receives each job inserted as claimed (the store hands them to the
+   *   runner after the transaction commits)
+   */
+  constructor(
+    private readonly db: Knex,
+    private readonly local: LocalJobs = new LocalJobs(),
+    private readonly adopted: (job: JobRecord) => void = () => undefined,
+  ) {}
 
   private get isPostgres(): boolean {
     return this.db.client.config.client === 'pg';
   }
 
-  /** Adds a job; with a dedupe key already present, does nothing. */
+  /**
+   * Adds a job; with a dedupe key already present, does nothing. A due job of a type the
+   * local runner takes is inserted claimed by it (see LocalJobs).
+   */
   async enqueue(job: NewJob): Promise<void> {
-    const now = new Date().toISOString();
-    await this.db('jobs')
+    const at = new Date();
+    const now = at.toISOString();
+    const runAt = job.runAt ?? at;
+    const a = this.local.adoption;
+    const adopt = a !== undefined && a.types.has(job.type) && runAt.getTime() <= at.getTime();
+    const insert = this.db('jobs')
       .insert({
         type: job.type,
         payload: JSON.stringify(job.payload),
         message_id: job.messageId ?? null,
         dedupe_key: job.dedupeKey ?? null,
-        status: 'pending',
-        attempts: 0,
+        status: adopt ? 'running' : 'pending',
+        attempts: adopt ? 1 : 0,
         max_attempts: job.maxAttempts,
-        run_at: (job.runAt ?? new Date()).toISOString(),
+        run_at: runAt.toISOString(),
+        locked_by: adopt ? a.workerId : null,
+        locked_until: adopt ? new Date(at.getTime() + a.leaseMs).toISOString() : null,
         created_at: now,
         updated_at: now,
       })
       .onConflict('dedupe_key')
       .ignore();
+    if (!adopt) {
+      await insert;
+      return;
+    }
+    const rows: Record<string, unknown>[] = await insert.returning('*');
+    if (rows.length === 1) this.adopted(toJob(rows[0]!));
+  }
+
+  /** Gives back jobs taken but not started by `workerId` (the runner stops): due again at once. */
+  async release(ids: number[], workerId: string): Promise<number> {
+    if (ids.length === 0) return 0;
+    return this.db('jobs')
+      .whereIn('id', ids)
+      .andWhere({ locked_by: workerId, status: 'running' })
+      .update({ status: 'pending', attempts: this.db.raw('attempts - 1'), locked_by: null, locked_until: null, updated_at: new Date().toISOString() });
   }
 
   /** Claims up to `limit` due jobs (optionally of the given types) for `workerId`. */

@@ -1,10 +1,11 @@
 import type { Knex } from 'knex';
+import { CommitGroup } from './CommitGroup.js';
 import { CheckpointRepository } from './CheckpointRepository.js';
 import { ContactRepository } from './ContactRepository.js';
 import { EboxRepository } from './EboxRepository.js';
 import { EventRepository } from './EventRepository.js';
 import { EvidenceRepository } from './EvidenceRepository.js';
-import { JobRepository } from './JobRepository.js';
+import { JobRepository, LocalJobs, type JobRecord } from './JobRepository.js';
 import { MessageRepository } from './MessageRepository.js';
 import { NotificationRepository } from './NotificationRepository.js';
 import { SenderRepository } from './SenderRepository.js';
@@ -23,12 +24,25 @@ export class Store {
   readonly notifications: NotificationRepository;
   readonly usage: UsageRepository;
 
-  constructor(readonly db: Knex) {
+  /** SQLite only, on the root store: transactions share commits (see CommitGroup). */
+  readonly commits: CommitGroup | undefined;
+
+  /** Jobs inserted claimed by this process's runner in this transaction, handed over at commit. */
+  private readonly adoptedJobs: JobRecord[] = [];
+  private readonly isTransaction: boolean;
+
+  constructor(
+    readonly db: Knex,
+    /** the runner of this process that takes jobs directly, shared with every transaction */
+    readonly localJobs: LocalJobs = new LocalJobs(),
+  ) {
+    this.isTransaction = (db as Knex & { isTransaction?: boolean }).isTransaction === true;
+    this.commits = !this.isTransaction && db.client.config.client === 'better-sqlite3' ? new CommitGroup(db) : undefined;
     this.senders = new SenderRepository(db);
     this.messages = new MessageRepository(db);
     this.evidence = new EvidenceRepository(db);
     this.events = new EventRepository(db);
-    this.jobs = new JobRepository(db);
+    this.jobs = new JobRepository(db, localJobs, (job) => (this.isTransaction ? this.adoptedJobs.push(job) : localJobs.adoption?.take([job])));
     this.ebox = new EboxRepository(db);
     this.checkpoints = new CheckpointRepository(db);
     this.contacts = new ContactRepository(db);
@@ -36,9 +50,21 @@ export class Store {
     this.usage = new UsageRepository(db);
   }
 
-  /** Runs `work` in one transaction: all its writes commit together or not at all. */
+  /**
+   * Runs `work` in one transaction: all its writes commit together or not at all, and
+   * are on disk when the promise resolves. On SQLite, transactions that arrive together
+   * share one commit, each in its own savepoint.
+   */
   async transaction<T>(work: (tx: Store) => Promise<T>): Promise<T> {
-    return this.db.transaction((trx) => work(new Store(trx)));
+    let tx: Store | undefined;
+    const unit = (trx: Knex.Transaction) => work((tx = new Store(trx, this.localJobs)));
+    const result = this.commits ? await this.commits.run(unit) : await this.db.transaction(unit);
+    const adopted = tx!.adoptedJobs;
+    if (adopted.length > 0) {
+      if (this.isTransaction) this.adoptedJobs.push(...adopted);
+      else this.localJobs.adoption?.take(adopted);
+    }
+    return result;
   }
 
   /** Checks the database answers (health check). */

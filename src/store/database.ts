@@ -1,7 +1,8 @@
 /**
  * Opens the database (knex) and runs the migrations.
  * SQLite: better-sqlite3, WAL journal, synchronous=FULL (a commit is on disk when it
- * returns), foreign keys on, one connection. PostgreSQL: `pg` with a small pool.
+ * returns), foreign keys on, one connection whose prepared statements are kept and reused
+ * (knex prepares every query it runs). PostgreSQL: `pg` with a small pool.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,6 +11,41 @@ import knexFactory, { type Knex } from 'knex';
 import type { DatabaseConfig } from '../config.js';
 
 export type Db = Knex;
+
+interface SqliteConnection {
+  pragma(s: string): unknown;
+  prepare(sql: string): unknown;
+}
+
+/** Distinct SQL texts kept prepared per SQLite connection (the service runs a few dozen). */
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * Makes `conn.prepare` return the statement prepared earlier for the same SQL text. knex
+ * runs each statement to completion at once (`all` or `run`), so one prepared statement
+ * is never in use twice at a time; SQLite re-prepares a statement by itself when the
+ * schema changes. The least recently used statement leaves when the cache is full;
+ * savepoint statements, each with its own name, are not kept.
+ */
+const SAVEPOINT_SQL = /^\s*(SAVEPOINT|RELEASE|ROLLBACK TO)\b/i;
+
+export function cachePreparedStatements(conn: SqliteConnection, size: number): void {
+  const prepare = conn.prepare.bind(conn);
+  const cache = new Map<string, unknown>();
+  conn.prepare = (sql: string) => {
+    // savepoint statements carry a new name each time: nothing to reuse
+    if (SAVEPOINT_SQL.test(sql)) return prepare(sql);
+    let statement = cache.get(sql);
+    if (statement !== undefined) {
+      cache.delete(sql);
+    } else {
+      statement = prepare(sql);
+      if (cache.size >= size) cache.delete(cache.keys().next().value!);
+    }
+    cache.set(sql, statement);
+    return statement;
+  };
+}
 
 export function openDatabase(config: DatabaseConfig): Db {
   if (config.client === 'postgres') {
@@ -23,7 +59,8 @@ export function openDatabase(config: DatabaseConfig): Db {
     pool: {
       min: 1,
       max: 1,
-      afterCreate(conn: { pragma(s: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
+      afterCreate(conn: SqliteConnection, done: (err: Error | null, conn: unknown) => void) {
+        cachePreparedStatements(conn, STATEMENT_CACHE_SIZE);
         conn.pragma('journal_mode = WAL');
         conn.pragma('synchronous = FULL');
         conn.pragma('foreign_keys = ON');

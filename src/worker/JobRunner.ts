@@ -52,9 +52,15 @@ export class JobRunner {
   readonly workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private running = false;
   private readonly active = new Set<Promise<void>>();
+  /** jobs inserted already claimed by this runner (JobRepository adoption), not yet started */
+  private readonly adopted: JobRecord[] = [];
   private wake: (() => void) | undefined;
-  /** A poke that came while the loop was not asleep (claiming): the loop must not sleep on it. */
-  private poked = false;
+  /**
+   * Whether the next tick should look for due jobs in the table: after a poke, after a
+   * claim that filled every free slot (more may wait), and at least every pollMs.
+   */
+  private claimDue = true;
+  private lastClaimAt = 0;
   private loop: Promise<void> | undefined;
 
   constructor(
@@ -64,15 +70,26 @@ export class JobRunner {
     private readonly log: Logger,
   ) {}
 
+  /** The job types this runner runs. */
+  get types(): string[] {
+    return this.options.types ?? Object.keys(this.handlers);
+  }
+
   start(): void {
     if (this.running) return;
     this.running = true;
     this.loop = this.run();
   }
 
-  /** Ask for an immediate poll (e.g. right after enqueueing). */
+  /** Ask for an immediate look at the job table (e.g. after another process enqueued). */
   poke(): void {
-    this.poked = true;
+    this.claimDue = true;
+    this.wake?.();
+  }
+
+  /** Takes jobs that were inserted already claimed by this runner; they run before any claim. */
+  adopt(jobs: JobRecord[]): void {
+    this.adopted.push(...jobs);
     this.wake?.();
   }
 
@@ -81,55 +98,73 @@ export class JobRunner {
     this.wake?.();
     await this.loop;
     await Promise.all(this.active);
+    // Jobs taken but not started go back to the table for whoever runs next.
+    const left = this.adopted.splice(0);
+    if (left.length > 0) await this.store.jobs.release(left.map((j) => j.id), this.workerId).catch((err) => this.log.warn({ err }, 'could not release jobs not started'));
   }
 
   /** Runs due jobs until none is left (tests and one-shot use). */
   async drain(): Promise<number> {
     let total = 0;
     for (;;) {
+      this.claimDue = true;
       const n = await this.tick();
       await Promise.all(this.active);
-      if (n === 0) return total;
+      if (n === 0 && this.adopted.length === 0) return total;
       total += n;
     }
   }
 
   private async run(): Promise<void> {
     while (this.running) {
-      let claimed = 0;
       try {
-        claimed = await this.tick();
+        await this.tick();
       } catch (err) {
         this.log.error({ err }, 'job claim failed');
       }
-      if (claimed === 0 || this.active.size >= this.options.concurrency) {
-        if (this.poked && this.active.size < this.options.concurrency) continue;
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, this.options.pollMs);
-          this.wake = () => {
-            clearTimeout(t);
-            resolve();
-          };
-        });
-        this.wake = undefined;
-      }
+      const free = this.active.size < this.options.concurrency;
+      if (free && (this.adopted.length > 0 || this.claimDue)) continue;
+      const untilPoll = Math.max(0, this.lastClaimAt + this.options.pollMs - Date.now());
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => {
+          this.claimDue = true;
+          resolve();
+        }, untilPoll);
+        this.wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      this.wake = undefined;
     }
   }
 
+  /** Starts adopted jobs, then claims due ones when a look is due; returns how many started. */
   private async tick(): Promise<number> {
-    const free = this.options.concurrency - this.active.size;
-    if (free <= 0) return 0;
-    this.poked = false;
-    const types = this.options.types ?? Object.keys(this.handlers);
-    const jobs = await this.store.jobs.claim(this.workerId, free, this.options.leaseMs, types);
-    for (const job of jobs) {
-      const p = this.execute(job).finally(() => {
-        this.active.delete(p);
-        this.poke();
-      });
-      this.active.add(p);
+    let free = this.options.concurrency - this.active.size;
+    let started = 0;
+    while (free > 0 && this.adopted.length > 0) {
+      this.launch(this.adopted.shift()!);
+      free--;
+      started++;
     }
-    return jobs.length;
+    if (free <= 0) return started;
+    if (!this.claimDue && Date.now() - this.lastClaimAt < this.options.pollMs) return started;
+    this.claimDue = false;
+    this.lastClaimAt = Date.now();
+    const jobs = await this.store.jobs.claim(this.workerId, free, this.options.leaseMs, this.types);
+    // A full claim may have left due jobs behind.
+    if (jobs.length === free) this.claimDue = true;
+    for (const job of jobs) this.launch(job);
+    return started + jobs.length;
+  }
+
+  private launch(job: JobRecord): void {
+    const p = this.execute(job).finally(() => {
+      this.active.delete(p);
+      this.wake?.();
+    });
+    this.active.add(p);
   }
 
   private async execute(job: JobRecord): Promise<void> {
