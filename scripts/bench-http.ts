@@ -10,13 +10,13 @@
  *      answer a 201 only once the proof of dispatch (SubmissionAcceptance, CAdES-T) is sealed
  *      and stored — the e-Box deposit and its ContentConsignment proof follow in the same
  *      process; only 201s are counted;
- *   3. latency p50/p99 of (2) at fixed rates (BENCH_RATES, default 500,50,20 per second),
+ *   3. latency p50/p99 of (2) at fixed rates (BENCH_RATES, default 500,200,150,100 per second),
  *      requests evenly paced (scripts/bench-load.ts `paced`: latency from each request's
  *      scheduled time, so a queue shows);
  *   4. peak RSS (VmHWM) of the service process while one 2 GB document is streamed to it.
  *
  *   npm run bench:http
- *   BENCH_SECONDS=10 BENCH_RATES=500,50,20 BENCH_UPLOAD_GB=2 npm run bench:http
+ *   BENCH_SECONDS=10 BENCH_RATES=500,200,150,100 BENCH_CONNECTIONS=64 BENCH_UPLOAD_GB=2 npm run bench:http
  */
 import fs from 'node:fs/promises';
 import http from 'node:http';
@@ -26,9 +26,9 @@ import { fmt, load, machine, memoryOf, procCpuSeconds, runScript, seconds, start
 
 const T = seconds(10);
 /** fixed rates for latency: the target's 500/s, and rates this machine sustains (BENCH_RATES) */
-const RATES = (process.env.BENCH_RATES ?? '500,50,20').split(',').map(Number);
+const RATES = (process.env.BENCH_RATES ?? '500,200,150,100').split(',').map(Number);
 const UPLOAD_GB = Number(process.env.BENCH_UPLOAD_GB ?? 2);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const RECIPIENT = '85073003328';
 const BOUNDARY = '----bench-boundary-7MA4YWxkTrZu0gW';
 

@@ -102,10 +102,10 @@ export class DeliveryService {
     } catch (err) {
       throw err instanceof EboxError && err.permanent ? new PermanentJobError(`${err.code}: ${err.message}`, { cause: err }) : err;
     }
-    const prepared = await this.evidence.prepare(message, 'ContentConsignment', { eventTime: receipt.depositedAt });
+    const prepared = await this.evidence.prepare(message, 'ContentConsignment', { eventTime: receipt.depositedAt, sender, documents });
     await this.store.transaction(async (tx) => {
       await this.evidence.record(tx, message, prepared, { eboxMessageId: receipt.eboxMessageId, eventData: { ebox: this.ebox.name, eboxMessageId: receipt.eboxMessageId } });
-      await enqueueRegisteredMailNotice(tx, this.config, message.id);
+      await enqueueRegisteredMailNotice(tx, this.config, message);
       await ctx.complete(tx);
     });
     this.evidence.notifier.notify(message.id);

@@ -10,7 +10,7 @@ import type { Config } from '../config.js';
 import { buildStatement, type EventReason, type EvidenceType } from '../domain/EvidenceStatement.js';
 import { nextStatus } from '../domain/MessageLifecycle.js';
 import type { MessageStatus } from '../domain/status.js';
-import type { EvidenceRecord, MessageRecord, SenderRecord } from '../store/rows.js';
+import type { DocumentRecord, EvidenceRecord, MessageRecord, SenderRecord } from '../store/rows.js';
 import type { Store } from '../store/Store.js';
 import type { SealedEvidence, Sealer } from './sealing.js';
 
@@ -22,6 +22,8 @@ export interface PreparedEvidence {
   sealed: SealedEvidence;
   /** the status the message was in when the evidence was prepared */
   from: MessageStatus;
+  /** the sender as read for the statement (its webhook is called for the new status) */
+  sender: SenderRecord;
 }
 
 /** The state changed under us (another worker issued evidence first): the job retries and re-reads. */
@@ -49,12 +51,19 @@ export class EvidenceService {
     readonly notifier: EvidenceNotifier,
   ) {}
 
-  /** Seals the next evidence of `type`; throws IllegalTransitionError if the message cannot receive it. */
-  async prepare(message: MessageRecord, type: EvidenceType, opts: { eventTime?: Date; reasons?: EventReason[] } = {}): Promise<PreparedEvidence> {
+  /**
+   * Seals the next evidence of `type`; throws IllegalTransitionError if the message cannot
+   * receive it. The message's sender and documents are read unless the caller has them.
+   */
+  async prepare(
+    message: MessageRecord,
+    type: EvidenceType,
+    opts: { eventTime?: Date; reasons?: EventReason[]; sender?: SenderRecord; documents?: DocumentRecord[] } = {},
+  ): Promise<PreparedEvidence> {
     nextStatus(message.status, type);
     const [sender, documents, previous] = await Promise.all([
-      this.store.senders.findById(message.senderId),
-      this.store.messages.documents(message.id),
+      opts.sender ?? this.store.senders.findById(message.senderId),
+      opts.documents ?? this.store.messages.documents(message.id),
       this.store.evidence.latest(message.id),
     ]);
     if (!sender) throw new Error(`sender ${message.senderId} of message ${message.id} not found`);
@@ -76,7 +85,7 @@ export class EvidenceService {
       reasons: opts.reasons,
     });
     const sealed = await this.sealer.seal(statement, new Date());
-    return { id, type, seq: (previous?.seq ?? 0) + 1, eventTime, sealed, from: message.status };
+    return { id, type, seq: (previous?.seq ?? 0) + 1, eventTime, sealed, from: message.status, sender };
   }
 
   /** Records prepared evidence in `tx`; returns the message's new status. */
@@ -104,8 +113,7 @@ export class EvidenceService {
       at,
       data: { evidenceId: e.id, evidenceSha256: e.sealed.sha256, status: to, eventTime: e.eventTime.toISOString(), ...(extra.eventData ?? {}) },
     });
-    const sender = await tx.senders.findById(message.senderId);
-    if (sender?.webhookUrl) await enqueueWebhook(tx, this.config, sender, message.id, { status: to, evidenceId: e.id, evidenceType: e.type, at });
+    if (e.sender.webhookUrl) await enqueueWebhook(tx, this.config, e.sender, message.id, { status: to, evidenceId: e.id, evidenceType: e.type, at });
     return to;
   }
 }

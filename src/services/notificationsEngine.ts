@@ -33,6 +33,7 @@ import { ProviderError } from '../notify/providers/Provider.js';
 import type { StrategyContext, StrategyDecision, StrategyRegistry, NotificationStrategy } from '../notify/Strategies.js';
 import type { JobRecord } from '../store/JobRepository.js';
 import type { AttemptRecord, NotificationRecord } from '../store/NotificationRepository.js';
+import type { MessageRecord } from '../store/rows.js';
 import type { Store } from '../store/Store.js';
 import { PermanentJobError, type JobContext, type JobHandler } from '../worker/JobRunner.js';
 import type { EvidenceService } from './evidence.js';
@@ -54,10 +55,19 @@ export const MESSAGE_EVENT: Record<NotificationStatus, string> = {
   FAILED: 'NotificationFailed',
 };
 
-/** The registered-mail hook: call inside the transaction that records ContentConsignment. */
-export async function enqueueRegisteredMailNotice(tx: Store, config: Config, messageId: string): Promise<void> {
+/**
+ * The registered-mail hook: call inside the transaction that records ContentConsignment.
+ * A recipient without a contact entry is not notified, and the log says so in the same
+ * transaction; otherwise a job sends the notice.
+ */
+export async function enqueueRegisteredMailNotice(tx: Store, config: Config, message: Pick<MessageRecord, 'id' | 'recipientType' | 'recipientId'>): Promise<void> {
   if (!config.notify.registeredMailNotice) return;
-  await tx.jobs.enqueue({ type: NOTIFY_JOB.registered, messageId, dedupeKey: `notify-registered:${messageId}`, maxAttempts: config.notify.sendMaxAttempts, payload: { messageId } });
+  if (!(await tx.contacts.findByRecipient(message.recipientType, message.recipientId))) return appendNotSentNoContact(tx, message.id);
+  await tx.jobs.enqueue({ type: NOTIFY_JOB.registered, messageId: message.id, dedupeKey: `notify-registered:${message.id}`, maxAttempts: config.notify.sendMaxAttempts, payload: { messageId: message.id } });
+}
+
+async function appendNotSentNoContact(tx: Store, messageId: string): Promise<void> {
+  await tx.events.append({ messageId, type: 'NotificationNotSent', at: new Date().toISOString(), data: { reason: 'NO_CONTACT', detail: 'not notified: no contact entry for the recipient' } });
 }
 
 export interface EngineDeps {
@@ -275,8 +285,9 @@ export class NotificationEngine {
     if ((await this.store.notifications.findByMessage(messageId)).length > 0) return;
     const contact = await this.store.contacts.findByRecipient(message.recipientType, message.recipientId);
     if (!contact) {
+      // the contact was removed after the job was enqueued
       await this.store.transaction(async (tx) => {
-        await tx.events.append({ messageId, type: 'NotificationNotSent', at: new Date().toISOString(), data: { reason: 'NO_CONTACT', detail: 'not notified: no contact entry for the recipient' } });
+        await appendNotSentNoContact(tx, messageId);
         await ctx.complete(tx);
       });
       return;

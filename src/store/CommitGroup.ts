@@ -14,7 +14,10 @@
  *   loop's current turn ends (`setImmediate`): the requests and jobs whose input arrived
  *   together (typically while the previous commit waited for the disk) commit together;
  * - a group of one unit runs without a savepoint: a quiet service pays nothing for the
- *   grouping but the wait for the end of the current turn.
+ *   grouping but the wait for the end of the current turn;
+ * - a group holds at most `maxUnits`, and the event loop turns between groups: the
+ *   statements run on the main thread, and a long run of them would hold up every socket
+ *   and file operation waiting for it.
  *
  * Units run one after the other, in arrival order, exactly as separate transactions on
  * one connection would: each sees the writes of those before it.
@@ -37,7 +40,7 @@ export class CommitGroup {
 
   constructor(
     private readonly db: Knex,
-    private readonly maxUnits = 128,
+    private readonly maxUnits = 32,
   ) {}
 
   run<T>(work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
@@ -59,6 +62,8 @@ export class CommitGroup {
         this.stats.commits++;
         this.stats.units += group.length;
         this.stats.largest = Math.max(this.stats.largest, group.length);
+        // let the I/O that waited while the group ran in before the next group
+        if (this.queue.length > 0) await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } finally {
       this.draining = false;

@@ -20,11 +20,18 @@ export interface StagedBlob {
   sha256: string;
   /** true when the source was longer than the limit: the file holds only a prefix */
   tooLarge: boolean;
+  /** set by `commit`: the file has moved to its key, there is nothing left to discard */
+  committed?: boolean;
 }
+
+/** Chunks of an upload are gathered up to this many bytes before each write. */
+const WRITE_BUFFER_BYTES = 256 * 1024;
 
 export class FsBlobStore {
   private readonly tmpDir: string;
   private readonly objectsDir: string;
+  /** shard directories known to exist (created once, never removed) */
+  private readonly shards = new Set<string>();
 
   constructor(readonly root: string) {
     this.tmpDir = path.join(root, 'tmp');
@@ -36,24 +43,41 @@ export class FsBlobStore {
     await fsp.mkdir(this.objectsDir, { recursive: true, mode: 0o700 });
   }
 
-  /** Streams `source` to a temp file, hashing as it goes. Past `maxBytes` the rest is drained, not written. */
+  /**
+   * Streams `source` to a temp file, hashing as it goes; chunks are written in runs of up
+   * to 256 KiB (one write for a small document, flat memory for a large one). Past
+   * `maxBytes` the rest is drained, not written.
+   */
   async stage(source: Readable, maxBytes: number): Promise<StagedBlob> {
     const tempPath = path.join(this.tmpDir, `${randomUUID()}.part`);
     const fh = await fsp.open(tempPath, 'wx', 0o600);
     const hash = createHash('sha256');
     let size = 0;
     let tooLarge = false;
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    const flush = async () => {
+      if (pendingBytes === 0) return;
+      const run = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
+      pending = [];
+      pendingBytes = 0;
+      await fh.write(run);
+    };
     try {
       for await (const chunk of source as AsyncIterable<Buffer>) {
         if (tooLarge) continue;
         if (size + chunk.length > maxBytes) {
           tooLarge = true;
+          await flush();
           continue;
         }
         size += chunk.length;
         hash.update(chunk);
-        await fh.write(chunk);
+        pending.push(chunk);
+        pendingBytes += chunk.length;
+        if (pendingBytes >= WRITE_BUFFER_BYTES) await flush();
       }
+      await flush();
       await fh.sync();
     } catch (err) {
       await fh.close().catch(() => undefined);
@@ -67,12 +91,28 @@ export class FsBlobStore {
   /** Moves a staged file to its permanent key; durable when this returns. */
   async commit(staged: StagedBlob, key: string): Promise<void> {
     const target = this.pathOf(key);
-    await fsp.mkdir(path.dirname(target), { recursive: true, mode: 0o700 });
-    await fsp.rename(staged.tempPath, target);
-    await fsyncDir(path.dirname(target));
+    const dir = path.dirname(target);
+    if (!this.shards.has(dir)) await this.makeShard(dir);
+    try {
+      await fsp.rename(staged.tempPath, target);
+    } catch (err) {
+      // the shard directory was removed behind our back: make it again, once
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      await this.makeShard(dir);
+      await fsp.rename(staged.tempPath, target);
+    }
+    staged.committed = true;
+    await fsyncDir(dir);
   }
 
+  private async makeShard(dir: string): Promise<void> {
+    await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
+    this.shards.add(dir);
+  }
+
+  /** Removes a staged file that was not committed. */
   async discard(staged: StagedBlob): Promise<void> {
+    if (staged.committed) return;
     await fsp.rm(staged.tempPath, { force: true });
   }
 
