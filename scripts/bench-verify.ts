@@ -3,7 +3,7 @@
  * OpenSSL run the way an auditor without the CLI would — one `openssl cms -verify -cades` and
  * one `openssl ts -verify` process per proof — measured in the same run on the same proofs.
  *
- *   npm run bench:verify [-- --proofs 2000 --openssl 300 --pool process|thread|both --rounds 3]
+ *   npm run bench:verify [-- --proofs 10000 --openssl 300 --pool process|thread|both --rounds 3]
  *
  * The proofs are sealed by the service's sealing code (Sealer over evidence statements,
  * built-in TSA, ECDSA P-256 development PKI) into a temporary folder. The batch figure is the
@@ -28,7 +28,7 @@ import { Sealer } from '../src/services/sealing.js';
 
 const { values } = parseArgs({
   options: {
-    proofs: { type: 'string', default: '2000' },
+    proofs: { type: 'string', default: '10000' },
     openssl: { type: 'string', default: '300' },
     pool: { type: 'string', default: 'both' },
     keep: { type: 'boolean', default: false },

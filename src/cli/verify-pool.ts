@@ -3,14 +3,13 @@
  * proof), each given the trust anchors once and then proofs in small batches, at most two
  * batches in flight per worker so that a slow proof never idles the others.
  *
- * Child processes or worker threads? Measured with `npm run bench:verify` (2000 proofs from
- * the service's sealing code, 2 cores, a machine shared with other work, 3 interleaved rounds):
- * 2 worker processes 618 proofs/s (374–866), 2 worker threads 401 proofs/s (399–482). Both do
- * the same per-proof work (read, one parse, path validation with the crypto layer's cache),
- * so neither wins clearly; start-up (~0.3 s per process) is lost in a run of seconds. Child
- * processes are the default because they also work from the TypeScript sources
- * (`npm run verify`, the tests): tsx cannot load TypeScript inside worker_threads on Node 20.
- * `--pool thread` stays for the compiled CLI.
+ * Child processes or worker threads? Measured with `npm run bench:verify` (10,000 proofs from
+ * the service's sealing code, 2 cores, 3 interleaved rounds, whole CLI wall time): 2 worker
+ * threads 3,474 proofs/s (3,057–3,673), 2 worker processes 2,882 proofs/s (2,626–3,005). Both
+ * do the same per-proof work (one synchronous read, one parse, path validation with the
+ * crypto layer's cache); threads start faster and pass messages more cheaply. Threads are the
+ * default of the compiled CLI; from the TypeScript sources (`npm run verify`, the tests) child
+ * processes are used, as tsx cannot load TypeScript inside worker_threads on Node 20.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';

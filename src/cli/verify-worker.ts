@@ -7,23 +7,38 @@
 import { parentPort } from 'node:worker_threads';
 import { verifyForBatch, type ProofInput, type ProofReport } from '../services/auditVerify.js';
 
+/** Proofs a worker has in progress at once. */
+const CONCURRENT_PROOFS = 4;
+
 export type ToWorker = { kind: 'init'; trustAnchors: Uint8Array[]; at?: string } | { kind: 'jobs'; jobs: Array<{ id: number; input: ProofInput }> };
 export type FromWorker = { kind: 'ready' } | { kind: 'result'; id: number; report: ProofReport };
 
 function serve(send: (m: FromWorker) => void, onMessage: (handler: (m: ToWorker) => void) => void): void {
   let options: { trustAnchors: Uint8Array[]; at?: Date } | undefined;
-  let queue = Promise.resolve();
+  const waiting: Array<{ id: number; input: ProofInput }> = [];
+  let running = 0;
   onMessage((m) => {
     if (m.kind === 'init') {
       options = { trustAnchors: m.trustAnchors.map((a) => new Uint8Array(a)), ...(m.at ? { at: new Date(m.at) } : {}) };
       send({ kind: 'ready' });
       return;
     }
-    // Proofs are verified one after another: a worker is one core's worth of work.
-    for (const job of m.jobs) {
-      queue = queue.then(async () => send({ kind: 'result', id: job.id, report: await verifyForBatch(job.input, options!) }));
-    }
+    // A worker is one core's worth of work, but each proof also waits on file reads (the
+    // proof, its documents): a few are in progress at once so the core is not idle then.
+    waiting.push(...m.jobs);
+    pump();
   });
+  const pump = () => {
+    while (running < CONCURRENT_PROOFS && waiting.length > 0) {
+      const job = waiting.shift()!;
+      running++;
+      void verifyForBatch(job.input, options!).then((report) => {
+        running--;
+        send({ kind: 'result', id: job.id, report });
+        pump();
+      });
+    }
+  };
 }
 
 if (parentPort) {

@@ -25,6 +25,9 @@ import { EXIT, exitCodeFor, parseTime, runCli, UsageError, worst } from './repor
 import { colors, proofJson, renderProofReport, renderSummary, wantColor } from './report/render.js';
 import { runPool, type PoolKind } from './verify-pool.js';
 
+/** Worker threads need the compiled worker (tsx cannot load TypeScript in worker_threads on Node 20). */
+const DEFAULT_POOL: PoolKind = import.meta.url.endsWith('.js') ? 'thread' : 'process';
+
 interface Options {
   document: string[];
   trust: string[];
@@ -52,7 +55,7 @@ function program(): Command {
     .option('--dir <dir>', 'verify every .p7s under this folder (e.g. an export bundle)')
     .option('--json', 'JSON output (with --dir: one line per proof)', false)
     .option('--jobs <n>', 'worker count with --dir (default: one per core; 0 = in this process)')
-    .addOption(new Option('--pool <kind>', 'worker kind with --dir').choices(['process', 'thread']).default('process'))
+    .addOption(new Option('--pool <kind>', 'worker kind with --dir (default: thread when compiled, process from the TypeScript sources)').choices(['process', 'thread']).default(DEFAULT_POOL))
     .option('--no-color', 'no colour even on a terminal')
     .option('--no-progress', 'no progress bar with --dir')
     .exitOverride()

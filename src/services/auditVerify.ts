@@ -19,7 +19,7 @@
  * are hashed as streams, whatever their size.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import fsSync, { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import canonicalize from 'canonicalize';
@@ -122,27 +122,29 @@ export type ProofBytes = { ok: true; bytes: Uint8Array } | { ok: false; detail: 
 /**
  * Reads a proof file, refusing more than `max` octets without reading them. A missing file is
  * the caller's mistake (AuditError FILE_NOT_FOUND); anything else unreadable is reported.
+ * Synchronous: a proof is a few kilobytes, read by the auditor's CLI (and its batch workers)
+ * in far less time than the round trips of asynchronous reads would take.
  */
 export async function readProofFile(file: string, max = MAX_PROOF_BYTES): Promise<ProofBytes> {
-  let handle: fs.FileHandle;
+  let fd: number;
   try {
-    handle = await fs.open(file, 'r');
+    fd = fsSync.openSync(file, 'r');
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') throw new AuditError('FILE_NOT_FOUND', `${file}: no such file`, { cause: err });
     throw new AuditError('FILE_UNREADABLE', `${file}: cannot be read (${errnoCode(err) ?? (err as Error).message})`, { cause: err });
   }
   try {
-    const stat = await handle.stat();
+    const stat = fsSync.fstatSync(fd);
     if (!stat.isFile()) throw new AuditError('FILE_UNREADABLE', `${file}: not a regular file`);
     if (stat.size > max) return { ok: false, detail: `the file is ${formatBytes(stat.size)}; a proof is at most ${formatBytes(max)}, so this is not one` };
-    const bytes = await handle.readFile();
+    const bytes = fsSync.readFileSync(fd);
     return { ok: true, bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
   } catch (err) {
     if (err instanceof AuditError) throw err;
     // EISDIR and the like, after the open succeeded
     throw new AuditError('FILE_UNREADABLE', `${file}: cannot be read (${errnoCode(err) ?? (err as Error).message})`, { cause: err });
   } finally {
-    await handle.close();
+    fsSync.closeSync(fd);
   }
 }
 
@@ -304,8 +306,7 @@ async function documentsNamedIn(statement: Record<string, unknown>, dir: string)
     if (typeof name !== 'string' || name === '' || name !== path.basename(name) || name === '.' || name === '..' || seen.has(name)) continue;
     seen.add(name);
     const file = path.join(dir, name);
-    const stat = await fs.stat(file).catch(() => undefined);
-    if (stat?.isFile()) found.push({ path: file, fileName: name });
+    if (fsSync.statSync(file, { throwIfNoEntry: false })?.isFile()) found.push({ path: file, fileName: name });
   }
   return found;
 }
