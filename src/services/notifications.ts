@@ -90,9 +90,6 @@ export class NotificationService {
     return this.engine.handlers();
   }
 
-  set onQueued(fn: () => void) {
-    this.engine.onQueued = fn;
-  }
 
   /** The base URL providers call back; set by whoever knows where the service listens. */
   get callbackBase(): string | undefined {
@@ -151,7 +148,6 @@ export class NotificationService {
       updatedAt: now,
     };
     await this.store.transaction((tx) => this.engine.create(tx, n));
-    this.engine.onQueued();
     return n.id;
   }
 

@@ -93,8 +93,6 @@ const month = (d: Date) => d.toISOString().slice(0, 7);
 export class NotificationEngine {
   /** emits 'changed' with a notification id after a status change has committed */
   readonly changes = new EventEmitter();
-  /** called when jobs were queued (the runtime pokes the job runner) */
-  onQueued: () => void = () => undefined;
 
   constructor(private readonly deps: EngineDeps) {
     this.changes.setMaxListeners(0);
@@ -198,7 +196,6 @@ export class NotificationEngine {
       return c;
     });
     if (changed) this.changes.emit('changed', id);
-    this.onQueued();
   }
 
   private async send(job: JobRecord, ctx: JobContext): Promise<void> {
@@ -256,7 +253,6 @@ export class NotificationEngine {
     const detail = (cause instanceof Error ? cause.message : String(cause)).slice(0, 400);
     await this.changeAttempt(tx, n, attempt, 'FAILED', reason, { source: 'send', attempts: job.attempts, detail });
     await this.settle(tx, n);
-    this.onQueued();
   }
 
   private async sealEvidence(job: JobRecord, ctx: JobContext): Promise<void> {
@@ -322,7 +318,6 @@ export class NotificationEngine {
       await this.create(tx, n);
       await ctx.complete(tx);
     });
-    this.onQueued();
   }
 
   /**

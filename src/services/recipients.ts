@@ -24,9 +24,6 @@ export interface MailboxItem {
 }
 
 export class RecipientService {
-  /** Called after a handover is recorded (the worker is poked to seal it at once). */
-  onHandover: ((messageId: string) => void) | undefined;
-
   constructor(
     private readonly store: Store,
     private readonly blobs: FsBlobStore,
@@ -72,14 +69,12 @@ export class RecipientService {
     const message = await this.store.messages.findById(entry.depositId);
     if (message?.documentsPurgedAt) throw new ServiceError('DOCUMENT_PURGED', 'the document was removed at the end of its retention period');
     const readAt = new Date().toISOString();
-    let first = false;
     await this.store.transaction(async (tx) => {
-      first = await tx.ebox.markRead(entry.id, readAt);
+      const first = await tx.ebox.markRead(entry.id, readAt);
       if (!first) return;
       await tx.events.append({ messageId: entry.depositId, type: 'DocumentOpened', at: readAt, data: { mailboxId: entry.id, position, sha256: document.sha256 } });
       await enqueueSeal(tx, this.config, { messageId: entry.depositId, type: 'ContentHandover', eventTime: readAt }, `handover:${entry.depositId}`);
     });
-    if (first) this.onHandover?.(entry.depositId);
     return { document, stream: this.blobs.open(document.blobKey) };
   }
 }

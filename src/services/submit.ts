@@ -157,12 +157,8 @@ export class SubmissionService {
       }
       throw err;
     }
-    this.onAccepted?.(messageId);
     return { message, documents, replayed: false };
   }
-
-  /** Called after each accepted message is committed (the worker is poked to start at once). */
-  onAccepted: ((messageId: string) => void) | undefined;
 
   private async replay(sender: SenderRecord, key: string, requestHash: string): Promise<Accepted | undefined> {
     const seen = await this.store.messages.findIdempotencyKey(sender.id, key);
