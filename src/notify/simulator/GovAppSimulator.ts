@@ -22,9 +22,8 @@
  * Control endpoints: GET /_sim/pushes, POST /_sim/pushes/{pushId}/read {"installationId"},
  * PUT /_sim/options {…}.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { json, parseObject, readBody } from './http.js';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { json, parseObject, readBody, SimulatorServer } from './http.js';
 import { signBody } from '../CallbackSignature.js';
 import { GOVAPP_SIGNATURE_HEADER } from '../providers/HttpPushGateway.js';
 
@@ -71,19 +70,16 @@ const DEFAULTS: Omit<GovAppSimulatorOptions, 'callbackSecret'> = {
   readAfterMs: null,
 };
 
-export class GovAppSimulator {
-  private server: Server | undefined;
+export class GovAppSimulator extends SimulatorServer {
   private options: GovAppSimulatorOptions;
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly hanging = new Set<ServerResponse>();
   private failuresLeft = 0;
   readonly pushes = new Map<string, SimulatedPush>();
   readonly receipts: ReceiptRecord[] = [];
   /** every POST /v1/pushes, including refused ones */
   calls = 0;
-  url = '';
 
   constructor(options: Partial<GovAppSimulatorOptions> & { callbackSecret: string }) {
+    super();
     this.options = { ...DEFAULTS, ...options };
     this.resetFailures();
   }
@@ -97,32 +93,8 @@ export class GovAppSimulator {
     this.failuresLeft = this.options.failure.kind === 'fail-first' ? this.options.failure.count : 0;
   }
 
-  async start(port = 0, host = '127.0.0.1'): Promise<string> {
-    const server = createServer((req, res) => {
-      this.handle(req, res).catch((err) => {
-        if (!res.headersSent) json(res, 500, { error: String(err) });
-      });
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => resolve());
-    });
-    this.server = server;
-    const addr = server.address() as AddressInfo;
-    this.url = `http://${host}:${addr.port}`;
-    return this.url;
-  }
-
-  async stop(): Promise<void> {
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
-    for (const res of this.hanging) res.destroy();
-    this.hanging.clear();
-    const server = this.server;
-    this.server = undefined;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+  protected errorBody(err: unknown): unknown {
+    return { error: String(err) };
   }
 
   /** The user opens the message on a device: a READ receipt is sent now; resolves with our callback's status. */
@@ -132,15 +104,7 @@ export class GovAppSimulator {
     return this.sendReceipt(push, installationId, 'READ');
   }
 
-  private later(ms: number, fn: () => void): void {
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      fn();
-    }, ms);
-    this.timers.add(t);
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://sim');
     const body = await readBody(req, 1024 * 1024);
     if (req.method === 'POST' && url.pathname === '/v1/pushes') return this.push(req, res, body);
@@ -210,7 +174,7 @@ export class GovAppSimulator {
     const body = JSON.stringify({ pushId: push.pushId, installationId, event, at: new Date().toISOString() });
     for (let attempt = 0; attempt < 4; attempt++) {
       if (attempt > 0) await new Promise((r) => this.later(50 * 2 ** attempt, () => r(undefined)));
-      if (!this.server) return record.outcome;
+      if (!this.running) return record.outcome;
       try {
         const res = await fetch(push.callbackUrl, {
           method: 'POST',

@@ -35,9 +35,8 @@
  * Inspection: GET /messages[?to=…&reference=…] lists what it "sent" with the reports it made;
  * GET /messages/{id}. These and /_sim/options take no token.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { json, parseObject, readBody } from './http.js';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { json, parseObject, readBody, SimulatorServer } from './http.js';
 import { seededRandom, type Random } from '../../ebox/simulator/Prng.js';
 import { signBody } from '../CallbackSignature.js';
 import { isGsm7 } from '../sms/Gsm0338.js';
@@ -141,12 +140,9 @@ export function checkSmsSimulatorOptions(o: Partial<SmsSimulatorOptions>): strin
   return undefined;
 }
 
-export class SmsSimulator {
-  private server: Server | undefined;
+export class SmsSimulator extends SimulatorServer {
   private options: SmsSimulatorOptions;
   private random: Random;
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly hanging = new Set<ServerResponse>();
   private failuresLeft = 0;
   private nextId = 1;
   /** accepted messages by deduplication key */
@@ -155,9 +151,9 @@ export class SmsSimulator {
   readonly refusals: SmsRefusal[] = [];
   /** every POST /v1/sms, including refused ones */
   calls = 0;
-  url = '';
 
   constructor(options: Partial<SmsSimulatorOptions> & { callbackSecret: string }) {
+    super();
     const problem = checkSmsSimulatorOptions(options);
     if (problem) throw new Error(`SMS simulator: ${problem}`);
     this.options = { ...DEFAULTS, ...options };
@@ -187,43 +183,12 @@ export class SmsSimulator {
     this.failuresLeft = this.options.failure.kind === 'fail-first' ? this.options.failure.count : 0;
   }
 
-  async start(port = 0, host = '127.0.0.1'): Promise<string> {
-    const server = createServer((req, res) => {
-      this.handle(req, res).catch((err) => {
-        if (!res.headersSent) json(res, 500, { code: 'INTERNAL', detail: String(err) });
-      });
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => resolve());
-    });
-    this.server = server;
-    const addr = server.address() as AddressInfo;
-    this.url = `http://${host.includes(':') ? `[${host}]` : host}:${addr.port}`;
-    return this.url;
+  protected errorBody(err: unknown): unknown {
+    return { code: 'INTERNAL', detail: String(err) };
   }
 
-  async stop(): Promise<void> {
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
-    for (const res of this.hanging) res.destroy();
-    this.hanging.clear();
-    const server = this.server;
-    this.server = undefined;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
 
-  private later(ms: number, fn: () => void): void {
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      fn();
-    }, ms);
-    this.timers.add(t);
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://sim');
     const body = await readBody(req, 64 * 1024);
     if (req.method === 'POST' && url.pathname === SMS_SIMULATOR_SEND_PATH) return this.send(req, res, body);
@@ -335,7 +300,7 @@ export class SmsSimulator {
     const body = JSON.stringify({ reference: sms.reference, id: sms.id, status, ...(reason ? { reason } : {}), to: sms.to, at: new Date().toISOString() });
     for (let attempt = 0; attempt < 4; attempt++) {
       if (attempt > 0) await new Promise((r) => this.later(50 * 2 ** attempt, () => r(undefined)));
-      if (!this.server) return record.outcome;
+      if (!this.running) return record.outcome;
       try {
         const res = await fetch(target, {
           method: 'POST',

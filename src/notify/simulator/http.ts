@@ -1,5 +1,6 @@
-/** Small HTTP helpers shared by the provider simulators (node:http, JSON bodies). */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+/** What the provider simulators share: their HTTP server's life cycle and JSON helpers (node:http). */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 /** Reads the whole request body; a body over `limit` bytes destroys the request. */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
@@ -34,4 +35,61 @@ export function json(res: ServerResponse, status: number, value: unknown, header
   }
   const text = JSON.stringify(value);
   res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
+}
+
+/**
+ * What the provider simulators share: a node:http server on a given port (0: any), timers
+ * that `stop` cancels (delayed receipts), and requests deliberately left hanging that `stop`
+ * destroys. A subclass answers in `handle`; a handler that throws is a 500 with `errorBody`.
+ */
+export abstract class SimulatorServer {
+  private server: Server | undefined;
+  protected readonly timers = new Set<NodeJS.Timeout>();
+  protected readonly hanging = new Set<ServerResponse>();
+  url = '';
+
+  protected abstract handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+  protected abstract errorBody(err: unknown): unknown;
+
+  async start(port = 0, host = '127.0.0.1'): Promise<string> {
+    const server = createServer((req, res) => {
+      this.handle(req, res).catch((err) => {
+        if (!res.headersSent) json(res, 500, this.errorBody(err));
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve());
+    });
+    this.server = server;
+    const addr = server.address() as AddressInfo;
+    this.url = `http://${host.includes(':') ? `[${host}]` : host}:${addr.port}`;
+    return this.url;
+  }
+
+  /** Whether the server is listening (a receipt loop gives up once it stops). */
+  protected get running(): boolean {
+    return this.server !== undefined;
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    for (const res of this.hanging) res.destroy();
+    this.hanging.clear();
+    const server = this.server;
+    this.server = undefined;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** Runs `fn` after `ms`, unless the simulator stops first. */
+  protected later(ms: number, fn: () => void): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, ms);
+    this.timers.add(t);
+  }
 }
