@@ -4,6 +4,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { expect } from 'chai';
 import type { Knex } from 'knex';
+import { CommitGroup } from '../../src/store/CommitGroup.js';
 import { cachePreparedStatements, openDatabase } from '../../src/store/database.js';
 import { Store } from '../../src/store/Store.js';
 
@@ -48,6 +49,23 @@ describe('CommitGroup (SQLite group commit)', () => {
     expect(group.stats.commits).to.be.below(20);
     expect(group.stats.largest).to.be.above(1);
     expect(await db('t').count({ n: '*' })).to.deep.equal([{ n: 20 }]);
+  });
+
+  it('holds at most maxUnits per commit and lets the event loop turn between commits', async () => {
+    const group = new CommitGroup(db, 3);
+    const order: string[] = [];
+    const units = Array.from({ length: 10 }, (_, i) =>
+      group.run(async (trx) => {
+        await trx('t').insert({ id: i, v: 'x' });
+        order.push(`unit ${i}`);
+        // I/O-like work queued while the first group runs must not wait for all the others
+        if (i === 0) setImmediate(() => order.push('immediate'));
+      }),
+    );
+    await Promise.all(units);
+    expect(group.stats).to.deep.include({ units: 10, largest: 3 });
+    expect(group.stats.commits).to.equal(4);
+    expect(order.indexOf('immediate')).to.be.within(1, 5);
   });
 
   it('rolls back only the unit that failed', async () => {
