@@ -24,7 +24,6 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { json, parseObject, readBody, SimulatorServer } from './http.js';
-import { signBody } from '../CallbackSignature.js';
 import { GOVAPP_SIGNATURE_HEADER } from '../providers/HttpPushGateway.js';
 
 export type GovAppFailureMode = { kind: 'none' } | { kind: 'unavailable' } | { kind: 'fail-first'; count: number } | { kind: 'reject' } | { kind: 'hang' };
@@ -172,24 +171,7 @@ export class GovAppSimulator extends SimulatorServer {
     this.receipts.push(record);
     if (!push.callbackUrl) return (record.outcome = 'no callback URL');
     const body = JSON.stringify({ pushId: push.pushId, installationId, event, at: new Date().toISOString() });
-    for (let attempt = 0; attempt < 4; attempt++) {
-      if (attempt > 0) await new Promise((r) => this.later(50 * 2 ** attempt, () => r(undefined)));
-      if (!this.running) return record.outcome;
-      try {
-        const res = await fetch(push.callbackUrl, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', [GOVAPP_SIGNATURE_HEADER]: signBody(this.options.callbackSecret, body) },
-          body,
-          signal: AbortSignal.timeout(5000),
-        });
-        await res.arrayBuffer();
-        record.outcome = res.status;
-        if (res.ok || (res.status >= 400 && res.status < 500)) return res.status;
-      } catch (err) {
-        record.outcome = (err as Error).message;
-      }
-    }
-    return record.outcome;
+    return this.postSigned(push.callbackUrl, GOVAPP_SIGNATURE_HEADER, this.options.callbackSecret, body, record);
   }
 }
 

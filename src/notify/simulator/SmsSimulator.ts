@@ -38,7 +38,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { json, parseObject, readBody, SimulatorServer } from './http.js';
 import { seededRandom, type Random } from '../../ebox/simulator/Prng.js';
-import { signBody } from '../CallbackSignature.js';
 import { isGsm7 } from '../sms/Gsm0338.js';
 
 export const SMS_SIMULATOR_SEND_PATH = '/v1/sms';
@@ -298,24 +297,7 @@ export class SmsSimulator extends SimulatorServer {
     const target = sms.callbackUrl ?? this.options.callbackUrl;
     if (!target) return (record.outcome = 'no callback URL');
     const body = JSON.stringify({ reference: sms.reference, id: sms.id, status, ...(reason ? { reason } : {}), to: sms.to, at: new Date().toISOString() });
-    for (let attempt = 0; attempt < 4; attempt++) {
-      if (attempt > 0) await new Promise((r) => this.later(50 * 2 ** attempt, () => r(undefined)));
-      if (!this.running) return record.outcome;
-      try {
-        const res = await fetch(target, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', [SMS_SIGNATURE_HEADER]: signBody(this.options.callbackSecret, body) },
-          body,
-          signal: AbortSignal.timeout(5000),
-        });
-        await res.arrayBuffer();
-        record.outcome = res.status;
-        if (res.ok || (res.status >= 400 && res.status < 500)) return res.status;
-      } catch (err) {
-        record.outcome = (err as Error).message;
-      }
-    }
-    return record.outcome;
+    return this.postSigned(target, SMS_SIGNATURE_HEADER, this.options.callbackSecret, body, record);
   }
 }
 

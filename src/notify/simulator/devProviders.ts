@@ -38,7 +38,8 @@ const TIMEOUT_MS = 10_000;
 
 /** Whether the configuration asks for the in-process simulators. */
 export function wantsDevProviders(config: Config): boolean {
-  return config.env === 'development' && config.devSimulators && config.notify.sms.provider.kind === 'none' && config.notify.govapp.kind === 'none';
+  // devSimulators is false outside development (src/config.ts)
+  return config.devSimulators && config.notify.sms.provider.kind === 'none' && config.notify.govapp.kind === 'none';
 }
 
 /**

@@ -1,6 +1,7 @@
 /** What the provider simulators share: their HTTP server's life cycle and JSON helpers (node:http). */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { signBody } from '../CallbackSignature.js';
 
 /** Reads the whole request body; a body over `limit` bytes destroys the request. */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
@@ -82,6 +83,32 @@ export abstract class SimulatorServer {
     if (!server) return;
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /**
+   * POSTs a signed callback (a receipt, a delivery report) as a provider would: up to four
+   * attempts with growing pauses until an answer that is not a 5xx, given up when the
+   * simulator stops. `record.outcome` follows the last answer (status or error message).
+   */
+  protected async postSigned(url: string, signatureHeader: string, secret: string, body: string, record: { outcome: number | string }): Promise<number | string> {
+    for (let attempt = 0; attempt < 4; attempt++) {
+      if (attempt > 0) await new Promise((r) => this.later(50 * 2 ** attempt, () => r(undefined)));
+      if (!this.running) return record.outcome;
+      try {
+        const res = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', [signatureHeader]: signBody(secret, body) },
+          body,
+          signal: AbortSignal.timeout(5000),
+        });
+        await res.arrayBuffer();
+        record.outcome = res.status;
+        if (res.ok || (res.status >= 400 && res.status < 500)) return res.status;
+      } catch (err) {
+        record.outcome = (err as Error).message;
+      }
+    }
+    return record.outcome;
   }
 
   /** Runs `fn` after `ms`, unless the simulator stops first. */
