@@ -12,6 +12,9 @@ export const PROBLEM_TYPE_BASE = 'https://registered-mail.example/problems/';
 
 export const STATUS_OF: Record<ErrorCode, number> = {
   MALFORMED_REQUEST: 400,
+  MULTIPART_INVALID: 400,
+  // the client is gone: nobody reads this answer (nginx logs such requests as 499)
+  CLIENT_GONE: 400,
   UNSUPPORTED_MEDIA_TYPE: 415,
   METADATA_MISSING: 400,
   METADATA_INVALID: 400,
@@ -22,6 +25,7 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   DOCUMENT_TOO_LARGE: 413,
   DOCUMENT_MEDIA_TYPE_NOT_ALLOWED: 415,
   DOCUMENT_PART_UNDECLARED: 422,
+  DOCUMENT_PART_DUPLICATE: 422,
   TOO_MANY_DOCUMENTS: 422,
   MAIN_DOCUMENT_INVALID: 422,
   IDEMPOTENCY_KEY_INVALID: 400,

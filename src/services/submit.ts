@@ -194,6 +194,8 @@ export class Intake {
   private readonly staged: StagedDocument[] = [];
   private readonly pending: Array<Promise<void>> = [];
   private fileParts = 0;
+  /** every document part name seen so far, staged or still streaming */
+  private readonly partNames = new Set<string>();
   private error: ServiceError | undefined;
 
   constructor(
@@ -236,6 +238,8 @@ export class Intake {
   /** Stages one document part; always consumes `stream`. */
   addDocument(partName: string, fileName: string | undefined, mediaType: string, stream: Readable): void {
     this.fileParts++;
+    const seen = this.partNames.has(partName);
+    this.partNames.add(partName);
     const limits = this.service.limits;
     const type = mediaType.split(';')[0]!.trim().toLowerCase();
     if (!this.error) {
@@ -243,8 +247,8 @@ export class Intake {
         this.fail(new ServiceError('TOO_MANY_DOCUMENTS', `at most ${limits.maxDocuments} documents per message`));
       } else if (!PART_NAME.test(partName)) {
         this.fail(new ServiceError('DOCUMENT_PART_UNDECLARED', 'a document part has no usable name', { extensions: { part: partName } }));
-      } else if (this.staged.some((s) => s.partName === partName)) {
-        this.fail(new ServiceError('DOCUMENT_PART_UNDECLARED', `document part "${partName}" appears more than once`, { extensions: { part: partName } }));
+      } else if (seen) {
+        this.fail(new ServiceError('DOCUMENT_PART_DUPLICATE', `document part "${partName}" appears more than once`, { extensions: { part: partName } }));
       } else if (!limits.allowedMediaTypes.includes(type) && !limits.allowedMediaTypes.includes('*/*')) {
         this.fail(
           new ServiceError('DOCUMENT_MEDIA_TYPE_NOT_ALLOWED', `media type "${type}" is not accepted`, {

@@ -5,6 +5,7 @@
  */
 import busboy from 'busboy';
 import type { EventEmitter } from 'node:events';
+import type { Readable } from 'node:stream';
 import express, { Router, type Request } from 'express';
 import type { Logger } from 'pino';
 import { ServiceError } from '../../domain/errors.js';
@@ -122,7 +123,14 @@ function stringQuery(q: Request['query']): Record<string, string> {
   return out;
 }
 
-/** Feeds the multipart body to the intake, streaming each file part. Resolves when the body has been read. */
+/**
+ * Feeds the multipart body to the intake, streaming each file part. Resolves when the body
+ * has been read; rejects with MULTIPART_INVALID when it cannot be (a body that ends inside a
+ * part, a broken boundary) and with CLIENT_GONE when the client disconnects first. Every
+ * stream that can fail has its error listener before any of its data moves, and on any
+ * failure every part still streaming is destroyed, so its staging ends (temp file removed,
+ * descriptor closed) at once rather than when the request object is collected.
+ */
 function readMultipart(req: Request, intake: Intake, maxMetadataBytes: number): Promise<void> {
   return new Promise((resolve, reject) => {
     let bb: busboy.Busboy;
@@ -133,13 +141,31 @@ function readMultipart(req: Request, intake: Intake, maxMetadataBytes: number): 
         limits: { fieldSize: maxMetadataBytes, fields: 10, parts: 50, headerPairs: 50 },
       });
     } catch (err) {
-      return reject(new ServiceError('MALFORMED_REQUEST', 'the multipart body cannot be read (missing boundary?)', { cause: err }));
+      return reject(new ServiceError('MULTIPART_INVALID', 'the multipart body cannot be read (missing boundary?)', { cause: err }));
     }
+    const streaming = new Set<Readable>();
+    let settled = false;
+    const stop = (error: ServiceError) => {
+      intake.fail(error);
+      if (settled) return;
+      settled = true;
+      req.unpipe(bb);
+      for (const s of streaming) s.destroy(error);
+      streaming.clear();
+      bb.removeAllListeners('close');
+      bb.on('error', () => undefined);
+      bb.destroy();
+      reject(error);
+    };
     bb.on('field', (name, value, info) => {
       if (name === 'metadata') intake.setMetadata(value, info.valueTruncated);
       else intake.fail(new ServiceError('METADATA_INVALID', `unexpected form field "${name}": documents must be sent as file parts`, { extensions: { part: name } }));
     });
     bb.on('file', (name, stream, info) => {
+      // busboy fails a part's stream when the body ends inside it: listened to before anything else
+      streaming.add(stream);
+      stream.on('error', (err) => stop(multipartInvalid(err)));
+      stream.once('close', () => streaming.delete(stream));
       if (name === 'metadata') {
         // metadata sent as a file part (curl -F metadata=@meta.json;type=application/json)
         intake.readMetadata(stream);
@@ -149,9 +175,23 @@ function readMultipart(req: Request, intake: Intake, maxMetadataBytes: number): 
     });
     bb.on('partsLimit', () => intake.fail(new ServiceError('TOO_MANY_DOCUMENTS', 'too many parts in the request')));
     bb.on('fieldsLimit', () => intake.fail(new ServiceError('METADATA_INVALID', 'too many form fields')));
-    bb.on('error', (err) => reject(new ServiceError('MALFORMED_REQUEST', 'the multipart body is malformed', { cause: err })));
-    bb.on('close', () => resolve());
-    req.on('aborted', () => reject(new ServiceError('MALFORMED_REQUEST', 'the client aborted the upload')));
+    bb.on('error', (err) => stop(multipartInvalid(err)));
+    bb.on('close', () => {
+      settled = true;
+      resolve();
+    });
+    req.on('error', () => stop(clientGone()));
+    req.on('close', () => {
+      if (!req.complete) stop(clientGone());
+    });
     req.pipe(bb);
   });
+}
+
+function multipartInvalid(cause: unknown): ServiceError {
+  return new ServiceError('MULTIPART_INVALID', 'the multipart body is malformed or ends inside a part (each part, and the body, must end with its boundary)', { cause });
+}
+
+function clientGone(): ServiceError {
+  return new ServiceError('CLIENT_GONE', 'the client closed the connection before the upload was complete');
 }
