@@ -13,6 +13,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
+import { ensurePrivateDirectory } from './FilePermissions.js';
 
 export interface StagedBlob {
   tempPath: string;
@@ -38,9 +39,9 @@ export class FsBlobStore {
     this.objectsDir = path.join(root, 'objects');
   }
 
+  /** Makes the folders (mode 0700), or refuses existing ones that group or others can enter (DATA_PERMISSIONS). */
   async init(): Promise<void> {
-    await fsp.mkdir(this.tmpDir, { recursive: true, mode: 0o700 });
-    await fsp.mkdir(this.objectsDir, { recursive: true, mode: 0o700 });
+    for (const dir of [this.root, this.tmpDir, this.objectsDir]) ensurePrivateDirectory(dir);
   }
 
   /**

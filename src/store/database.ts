@@ -1,6 +1,7 @@
 /**
  * Opens the database (knex) and runs the migrations.
- * SQLite: better-sqlite3, WAL journal, synchronous=FULL (a commit is on disk when it
+ * SQLite: better-sqlite3, the file and its folder private to the service's user
+ * (FilePermissions.ts), WAL journal, synchronous=FULL (a commit is on disk when it
  * returns), foreign keys on, one connection whose prepared statements are kept and reused
  * (knex prepares every query it runs). PostgreSQL: `pg` with a small pool.
  */
@@ -9,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import knexFactory, { type Knex } from 'knex';
 import type { DatabaseConfig } from '../config.js';
+import { preparePrivateSqliteFile } from './FilePermissions.js';
 
 export type Db = Knex;
 
@@ -51,7 +53,8 @@ export function openDatabase(config: DatabaseConfig): Db {
   if (config.client === 'postgres') {
     return knexFactory({ client: 'pg', connection: config.connectionString, pool: { min: 0, max: 10 } });
   }
-  fs.mkdirSync(path.dirname(config.filename), { recursive: true });
+  // folder 0700, file 0600 (and so its -wal and -shm): refused at start when others can read them
+  preparePrivateSqliteFile(config.filename);
   return knexFactory({
     client: 'better-sqlite3',
     connection: { filename: config.filename },

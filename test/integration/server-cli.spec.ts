@@ -50,6 +50,20 @@ describe('server start-up', () => {
     }
   });
 
+  it('refuses a data folder that group or others can read (DATA_PERMISSIONS), naming it', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rm-dataperm-'));
+    try {
+      fs.chmodSync(dir, 0o755);
+      const r = await runServer({ DATA_DIR: dir, DEV_CERTS_DIR: TEST_CERTS_DIR, APP_ENV: 'test', PORT: '0' });
+      expect(r.code, r.stderr).to.equal(1);
+      expect(r.stderr).to.contain('DATA_PERMISSIONS');
+      expect(r.stderr).to.contain(dir);
+      expect(fs.readdirSync(dir), 'nothing written into it').to.deep.equal([]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses an unknown role with a usage error', async () => {
     const r = await runServer({}, ['--role', 'boss']);
     expect(r.code).to.equal(3);
