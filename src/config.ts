@@ -4,6 +4,7 @@
  * prints it and exits non-zero. Defaults are the embedded development set-up: SQLite
  * under ./data, the built-in TSA, the development PKI under ./certs-dev, port 8080.
  */
+import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 
@@ -72,6 +73,15 @@ export interface Config {
     | { kind: 'http'; url: string; clientId: string; clientSecret: string; scope?: string; messageTypeId: string; senderApplicationId: string; timeoutMs: number };
   /** Bearer token for /v1/admin (recipients, jobs); the admin API is closed without it. */
   adminToken?: string;
+  /** The HTTP server's own limits, TLS and the proxies it trusts. */
+  http: HttpConfig;
+  /** Failed authentications allowed per client address before it is refused for a while. */
+  authThrottle: { failures: number; windowSeconds: number; blockSeconds: number };
+  /**
+   * /metrics: behind `token` (Bearer) on the main listener, and/or served without a token
+   * on a listener of its own (`port`, on `host`); closed when neither is set.
+   */
+  metrics: { token?: string; host: string; port?: number };
   /** Short-message notifications (GovApp push, SMS): see NotifyConfig. */
   notify: NotifyConfig;
   /**
@@ -80,6 +90,21 @@ export interface Config {
    * (src/notify/simulator/devProviders.ts). Always false outside development.
    */
   devSimulators: boolean;
+}
+
+export interface HttpConfig {
+  /** express `trust proxy`: false, a hop count, or addresses/CIDRs/loopback|linklocal|uniquelocal */
+  trustProxy: false | number | string[];
+  /** time allowed to receive a request's headers (slow-header attacks) */
+  headersTimeoutMs: number;
+  /** time allowed to receive a whole request, body included */
+  requestTimeoutMs: number;
+  /** a connection with no bytes moving for this long is closed */
+  idleTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxConnections: number;
+  /** TLS termination by the service itself; mutual TLS for senders with `clientCaFile` */
+  tls?: { certFile: string; keyFile: string; clientCaFile?: string };
 }
 
 export type NotifyStrategyName = 'GOVAPP_FIRST' | 'GOVAPP_ONLY' | 'SMS_ONLY' | 'SMS_AND_GOVAPP';
@@ -323,6 +348,44 @@ function notifyConfig(env: Env, host: string, port: number): NotifyConfig {
   };
 }
 
+const PROXY_KEYWORDS = ['loopback', 'linklocal', 'uniquelocal'];
+
+function trustProxy(env: Env): HttpConfig['trustProxy'] {
+  const raw = str(env, 'TRUST_PROXY');
+  if (raw === undefined || ['false', '0', 'no', 'off'].includes(raw.toLowerCase())) return false;
+  if (/^\d{1,2}$/.test(raw)) return Number(raw);
+  const entries = raw.split(',').map((e) => e.trim()).filter(Boolean);
+  for (const e of entries) {
+    const [addr, prefix, ...rest] = e.split('/');
+    const family = isIP(addr ?? '');
+    const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 6 ? 128 : 32));
+    if (!PROXY_KEYWORDS.includes(e) && (family === 0 || !prefixOk || rest.length > 0)) {
+      throw new ConfigError('TRUST_PROXY', `expected a hop count, or addresses, CIDRs and ${PROXY_KEYWORDS.join('/')} separated by commas; got "${e}"`);
+    }
+  }
+  return entries;
+}
+
+function httpConfig(env: Env): HttpConfig {
+  const certFile = str(env, 'TLS_CERT_FILE');
+  const keyFile = str(env, 'TLS_KEY_FILE');
+  const clientCaFile = str(env, 'TLS_CLIENT_CA_FILE');
+  if ((certFile === undefined) !== (keyFile === undefined)) throw new ConfigError(certFile ? 'TLS_KEY_FILE' : 'TLS_CERT_FILE', 'TLS_CERT_FILE and TLS_KEY_FILE go together');
+  if (clientCaFile && !certFile) throw new ConfigError('TLS_CLIENT_CA_FILE', 'mutual TLS needs TLS_CERT_FILE and TLS_KEY_FILE');
+  const headersTimeoutMs = int(env, 'HTTP_HEADERS_TIMEOUT_MS', 15_000, 1000, 600_000);
+  const requestTimeoutMs = int(env, 'HTTP_REQUEST_TIMEOUT_MS', 300_000, 1000, 86_400_000);
+  if (requestTimeoutMs < headersTimeoutMs) throw new ConfigError('HTTP_REQUEST_TIMEOUT_MS', 'must be at least HTTP_HEADERS_TIMEOUT_MS');
+  return {
+    trustProxy: trustProxy(env),
+    headersTimeoutMs,
+    requestTimeoutMs,
+    idleTimeoutMs: int(env, 'HTTP_IDLE_TIMEOUT_MS', 30_000, 1000, 3_600_000),
+    keepAliveTimeoutMs: int(env, 'HTTP_KEEP_ALIVE_TIMEOUT_MS', 5_000, 0, 600_000),
+    maxConnections: int(env, 'HTTP_MAX_CONNECTIONS', 1024, 1, 1_000_000),
+    tls: certFile && keyFile ? { certFile: path.resolve(certFile), keyFile: path.resolve(keyFile), clientCaFile: clientCaFile && path.resolve(clientCaFile) } : undefined,
+  };
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const appEnv = oneOf(env, 'APP_ENV', ['development', 'test', 'production'] as const, 'development');
   const dataDir = path.resolve(str(env, 'DATA_DIR') ?? './data');
@@ -387,10 +450,21 @@ export function loadConfig(env: Env = process.env): Config {
     ebox: eboxConfig(env),
     notify: notifyConfig(env, str(env, 'HOST') ?? '127.0.0.1', int(env, 'PORT', 8080, 0, 65535)),
     devSimulators: bool(env, 'DEV_SIMULATORS', true) && appEnv === 'development',
+    http: httpConfig(env),
+    authThrottle: {
+      failures: int(env, 'AUTH_FAILURE_LIMIT', 20, 0, 1_000_000),
+      windowSeconds: int(env, 'AUTH_FAILURE_WINDOW_SECONDS', 60, 1, 86_400),
+      blockSeconds: int(env, 'AUTH_BLOCK_SECONDS', 300, 1, 86_400),
+    },
+    metrics: { host: '127.0.0.1' },
   };
   const adminToken = str(env, 'ADMIN_TOKEN');
   if (adminToken !== undefined && adminToken.length < 16) throw new ConfigError('ADMIN_TOKEN', 'must be at least 16 characters');
   config.adminToken = adminToken;
+  const metricsToken = str(env, 'METRICS_TOKEN');
+  if (metricsToken !== undefined && metricsToken.length < 16) throw new ConfigError('METRICS_TOKEN', 'must be at least 16 characters');
+  const metricsPort = str(env, 'METRICS_PORT') === undefined ? undefined : int(env, 'METRICS_PORT', 0, 0, 65535);
+  config.metrics = { token: metricsToken, host: str(env, 'METRICS_HOST') ?? '127.0.0.1', port: metricsPort };
   for (const t of config.intake.allowedMediaTypes) {
     if (t !== '*/*' && !/^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/.test(t)) throw new ConfigError('ALLOWED_MEDIA_TYPES', `not a media type: "${t}"`);
   }

@@ -4,10 +4,12 @@
  *   --role api     HTTP API only (workers run elsewhere; needs PostgreSQL to share the database)
  *   --role worker  job worker only
  */
-import type { Server } from 'node:http';
 import { parseArgs } from 'node:util';
+import express from 'express';
 import { ConfigError, loadConfig } from '../config.js';
-import { createApp } from '../http/app.js';
+import { createApp, metricsHandler } from '../http/app.js';
+import { createMetrics } from '../http/metrics.js';
+import { createHttpServer, listen, type HttpServer } from '../http/server.js';
 import { createLogger } from '../logger.js';
 import { startDevProviders, wantsDevProviders, type DevProviders } from '../notify/simulator/devProviders.js';
 import { createRuntime } from '../services/runtime.js';
@@ -48,24 +50,31 @@ async function main(): Promise<void> {
   }
   const rt = await createRuntime(config, log);
   if (role === 'worker') rt.startWorker();
-  let server: Server | undefined;
+  let server: HttpServer | undefined;
+  let metricsServer: HttpServer | undefined;
+  const metrics = createMetrics(rt.store);
+  if (config.metrics.port !== undefined) {
+    // /metrics alone, without a token, on a listener of its own (loopback by default)
+    const metricsApp = express();
+    metricsApp.disable('x-powered-by');
+    metricsApp.get('/metrics', metricsHandler(metrics));
+    metricsServer = await createHttpServer(metricsApp, { ...config.http, tls: undefined });
+    const metricsPort = await listen(metricsServer, config.metrics.port, config.metrics.host);
+    log.info({ host: config.metrics.host, port: metricsPort }, `metrics on http://${urlHost(config.metrics.host)}:${metricsPort}/metrics`);
+  }
   if (role !== 'worker') {
-    const app = createApp(rt, log);
-    const s = app.listen(config.port, config.host);
+    const app = createApp(rt, log, { metrics });
+    const s = await createHttpServer(app, config.http);
     server = s;
-    await new Promise<void>((resolve, reject) => {
-      s.once('listening', resolve);
-      s.once('error', reject);
-    });
-    const addr = s.address();
-    const port = typeof addr === 'object' && addr ? addr.port : config.port;
+    const port = await listen(s, config.port, config.host);
+    const scheme = config.http.tls ? 'https' : 'http';
     // PORT=0: the callback base is known only now; the worker starts after, so every
     // provider request names it
-    if (!config.notify.callbackBaseUrl) rt.notifications.setCallbackBaseUrl(`http://${urlHost(config.host)}:${port}`);
+    if (!config.notify.callbackBaseUrl) rt.notifications.setCallbackBaseUrl(`${scheme}://${urlHost(config.host)}:${port}`);
     if (role === 'all') rt.startWorker();
     log.info(
       { role, port, host: config.host, database: config.database.client, tsa: config.tsa.url ?? 'built-in', ebox: rt.ebox.name, keyAlgorithm: config.keyAlgorithm, trustAnchor: rt.devPki?.root },
-      `registered-mail listening on http://${config.host}:${port}`,
+      `registered-mail listening on ${scheme}://${config.host}:${port}`,
     );
   } else {
     log.info({ role, database: config.database.client, ebox: rt.ebox.name, workerId: rt.runner.workerId }, 'registered-mail worker running');
@@ -82,6 +91,7 @@ async function main(): Promise<void> {
         .catch((err) => log.error({ err }, 'error while closing'))
         .then(() => dev?.close())
         .finally(() => process.exit(0));
+    metricsServer?.close();
     if (server) server.close(finish);
     else void finish();
     setTimeout(() => process.exit(0), 10_000).unref();

@@ -41,7 +41,7 @@ export class KeyFileError extends Error {
 export type SigningIdentitySource = { keyFile: string; certFile: string; chainFile?: string } | { p12File: string; password: string };
 
 /** Reads a file that holds a private key, refusing it when its mode lets group or others in. */
-async function readPrivateFile(file: string): Promise<Buffer> {
+export async function readPrivateFile(file: string): Promise<Buffer> {
   let stat;
   try {
     stat = await fs.stat(file);

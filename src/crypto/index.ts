@@ -8,7 +8,7 @@ export { DerError } from './der.js';
 export { createDevPki, devPkiDirName, devPkiPaths, ensureDevPki, generateDevPki, type DevPki, type DevPkiOptions, type DevPkiPaths } from './DevPki.js';
 export { defaultCrypto, installPkijsEngine, pkijsEngine } from './engine.js';
 export { HttpTimeStamper, type HttpTimeStamperOptions } from './HttpTimeStamper.js';
-export { KeyFileError, loadSigningIdentity, type KeyFileErrorCode, type SigningIdentitySource } from './KeyFiles.js';
+export { KeyFileError, loadSigningIdentity, readPrivateFile, type KeyFileErrorCode, type SigningIdentitySource } from './KeyFiles.js';
 export { LocalTimeStamper } from './LocalTimeStamper.js';
 export { derToPem, pemToDer } from './pem.js';
 export type { SigningIdentity } from './SigningIdentity.js';

@@ -26,6 +26,9 @@ export type ErrorCode =
   | 'QUERY_INVALID'
   | 'WEBHOOK_INVALID'
   | 'RECIPIENT_EXISTS'
+  | 'SENDER_INVALID'
+  | 'CREDENTIAL_INVALID'
+  | 'CREDENTIAL_EXISTS'
   | 'DOCUMENT_PURGED'
   // notifications
   | 'NOTIFICATION_INVALID'
@@ -50,11 +53,21 @@ export class ServiceError extends Error {
   readonly code: ErrorCode;
   /** Extra members for the problem document (e.g. the offending part name). */
   readonly extensions: Record<string, unknown>;
+  /** When a retry may succeed (answered as `Retry-After`), for throttling and outages. */
+  readonly retryAfterSeconds: number | undefined;
+  /** Facts for the log only, never shown to the client (e.g. why a credential was refused). */
+  readonly logFields: Record<string, unknown>;
 
-  constructor(code: ErrorCode, detail: string, options: { cause?: unknown; extensions?: Record<string, unknown> } = {}) {
+  constructor(
+    code: ErrorCode,
+    detail: string,
+    options: { cause?: unknown; extensions?: Record<string, unknown>; retryAfterSeconds?: number; logFields?: Record<string, unknown> } = {},
+  ) {
     super(detail, { cause: options.cause });
     this.name = 'ServiceError';
     this.code = code;
     this.extensions = options.extensions ?? {};
+    this.retryAfterSeconds = options.retryAfterSeconds;
+    this.logFields = options.logFields ?? {};
   }
 }

@@ -1,10 +1,20 @@
 /**
  * The express application: routes, authentication, problem+json errors.
+ *
+ * Every answer carries helmet's defaults (`X-Content-Type-Options: nosniff`, a closed
+ * Content-Security-Policy, no framing…) and `Cache-Control: no-store` — API answers carry
+ * personal data or secrets (proofs, statuses, tokens shown once) and must not stay in a
+ * cache — but for the public OpenAPI document. Authenticated routes pass the AuthGuard first:
+ * an address that failed authentication too often is refused there.
  */
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
+import helmet from 'helmet';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { ServiceError } from '../domain/errors.js';
 import type { Runtime } from '../services/runtime.js';
+import { requireToken } from './auth.js';
+import { AuthGuard } from './AuthGuard.js';
 import { createMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { problemHandler } from './problem.js';
@@ -15,26 +25,43 @@ import { serveTsa } from './routes/tsa.js';
 import { notificationsRouter } from './routes/notifications.js';
 import { notificationsAdminRouter } from './routes/notificationsAdmin.js';
 
-export function createApp(rt: Runtime, log: Logger): Express {
+export interface AppOptions {
+  /** the metrics registry to fill (one per process; created here when absent) */
+  metrics?: Registry;
+}
+
+export function createApp(rt: Runtime, log: Logger, options: AppOptions = {}): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  const metrics = createMetrics(rt.store);
+  app.set('trust proxy', rt.config.http.trustProxy);
+  const metrics = options.metrics ?? createMetrics(rt.store);
+  const guard = new AuthGuard(rt.config.authThrottle, log, metrics);
+
+  app.use(helmet({ strictTransportSecurity: rt.config.http.tls !== undefined }));
+  app.use((_req, res, next) => {
+    res.setHeader('Cache-Control', 'no-store');
+    next();
+  });
 
   app.get('/healthz', async (_req, res) => {
     await rt.store.ping();
     res.json({ status: 'ok' });
   });
-  app.get('/metrics', async (_req, res) => {
-    res.type(metrics.contentType).send(await metrics.metrics());
-  });
+  app.get('/metrics', guard.gate('metrics'), requireToken('metrics', rt.config.metrics.token, 'the metrics token (METRICS_TOKEN)'), metricsHandler(metrics));
   app.get('/openapi.json', (_req, res) => {
+    res.setHeader('Cache-Control', 'public, max-age=300');
     res.json(openApiDocument(rt.config));
   });
   if (rt.tsa && rt.config.tsa.serveHttp) serveTsa(app, rt.tsa);
+
+  app.use(['/v1/messages', '/v1/webhook', '/v1/notifications'], guard.gate('sender'));
+  app.use('/v1/ebox', guard.gate('recipient'));
+  app.use('/v1/callbacks', guard.gate('callback'));
+  app.use('/v1/admin', guard.gate('admin'), requireToken('admin', rt.config.adminToken, 'the admin token (ADMIN_TOKEN)'));
   app.use(
     messagesRouter({
-      store: rt.store,
+      senders: rt.senders,
       submissions: rt.submissions,
       consult: rt.consult,
       webhooks: rt.webhooks,
@@ -44,11 +71,17 @@ export function createApp(rt: Runtime, log: Logger): Express {
     }),
   );
   app.use(eboxRouter(rt.recipients));
-  app.use(adminRouter({ adminToken: rt.config.adminToken, recipients: rt.recipients, store: rt.store }));
-  app.use(notificationsRouter({ store: rt.store, notifications: rt.notifications, syncWaitMs: rt.config.notify.syncWaitMs }));
-  app.use(notificationsAdminRouter({ adminToken: rt.config.adminToken, contacts: rt.notifications.contacts, notifications: rt.notifications }));
+  app.use(adminRouter({ recipients: rt.recipients, senders: rt.senders, jobs: rt.store.jobs }));
+  app.use(notificationsRouter({ senders: rt.senders, notifications: rt.notifications, syncWaitMs: rt.config.notify.syncWaitMs }));
+  app.use(notificationsAdminRouter({ contacts: rt.notifications.contacts, notifications: rt.notifications }));
 
   app.use((_req, _res, next) => next(new ServiceError('NOT_FOUND', 'no such resource')));
-  app.use(problemHandler(log));
+  app.use(problemHandler(log, guard));
   return app;
+}
+
+export function metricsHandler(metrics: Registry): RequestHandler {
+  return async (_req, res) => {
+    res.type(metrics.contentType).send(await metrics.metrics());
+  };
 }

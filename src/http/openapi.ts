@@ -24,7 +24,12 @@ export function openApiDocument(config: Config) {
       securitySchemes: {
         senderKey: { type: 'http', scheme: 'bearer', description: 'sender API key (`npm run sender:create`)' },
         recipientToken: { type: 'http', scheme: 'bearer', description: 'built-in e-Box recipient token (`npm run recipient:create` or POST /v1/admin/recipients)' },
+        senderCertificate: {
+          type: 'mutualTLS',
+          description: 'a TLS client certificate that chains to TLS_CLIENT_CA_FILE and is registered to the sender (POST /v1/admin/senders/{id}/credentials)',
+        },
         adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' },
+        metricsToken: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN' },
       },
       responses: {
         Problem: {
@@ -33,6 +38,23 @@ export function openApiDocument(config: Config) {
         },
       },
       schemas: {
+        Credential: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['id', 'kind', 'name', 'hint', 'state', 'createdAt', 'lastUsedAt', 'expiresAt', 'revokedAt'],
+          description: 'A sender\'s credential; its secret is never shown again after it is issued',
+          properties: {
+            id: { type: 'string', format: 'uuid' },
+            kind: { enum: ['api_key', 'tls_client_certificate'] },
+            name: { type: 'string' },
+            hint: { type: ['string', 'null'], description: 'the first characters of an API key, or a certificate\'s subject' },
+            state: { enum: ['active', 'expired', 'revoked'] },
+            createdAt: { type: 'string', format: 'date-time' },
+            lastUsedAt: { type: ['string', 'null'], format: 'date-time', description: 'written at most once a minute' },
+            expiresAt: { type: ['string', 'null'], format: 'date-time' },
+            revokedAt: { type: ['string', 'null'], format: 'date-time' },
+          },
+        },
         ...notificationSchemas(),
         Problem: {
           type: 'object',
@@ -191,7 +213,7 @@ export function openApiDocument(config: Config) {
         },
       },
     },
-    security: [{ senderKey: [] }],
+    security: [{ senderKey: [] }, { senderCertificate: [] }],
     paths: {
       ...notificationPaths(config),
       '/healthz': {
@@ -202,7 +224,12 @@ export function openApiDocument(config: Config) {
         },
       },
       '/metrics': {
-        get: { summary: 'Prometheus metrics: jobs by type and status (dead letters), messages by status', security: [], responses: { 200: { description: 'text exposition format', content: { 'text/plain': {} } } } },
+        get: {
+          summary: 'Prometheus metrics: jobs by type and status (dead letters), messages by status, refused credentials',
+          description: 'Behind METRICS_TOKEN; closed without it. METRICS_PORT serves it without a token on a listener of its own.',
+          security: [{ metricsToken: [] }],
+          responses: { 200: { description: 'text exposition format', content: { 'text/plain': {} } }, 401: problem, 429: problem },
+        },
       },
       '/openapi.json': {
         get: { summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': {} } } } },
@@ -367,6 +394,148 @@ export function openApiDocument(config: Config) {
           requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['activated'], properties: { activated: { type: 'boolean' } } } } } },
           responses: { 204: { description: 'changed' }, 401: problem, 404: problem },
         },
+      },
+      '/v1/admin/senders': {
+        post: {
+          summary: 'Create a sender with a first API key (named "default"), shown once',
+          security: [{ adminToken: [] }],
+          requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['name'], properties: { name: { type: 'string', maxLength: 200 } } } } } },
+          responses: {
+            201: {
+              description: 'created',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    additionalProperties: false,
+                    required: ['id', 'name', 'createdAt', 'credential', 'apiKey'],
+                    properties: { id: { type: 'string', format: 'uuid' }, name: { type: 'string' }, createdAt: { type: 'string', format: 'date-time' }, credential: { $ref: '#/components/schemas/Credential' }, apiKey: { type: 'string' } },
+                  },
+                },
+              },
+            },
+            401: problem,
+            422: problem,
+          },
+        },
+        get: {
+          summary: 'The senders',
+          security: [{ adminToken: [] }],
+          responses: {
+            200: {
+              description: 'senders',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    required: ['items'],
+                    properties: {
+                      items: {
+                        type: 'array',
+                        items: { type: 'object', additionalProperties: false, required: ['id', 'name', 'createdAt'], properties: { id: { type: 'string', format: 'uuid' }, name: { type: 'string' }, createdAt: { type: 'string', format: 'date-time' } } },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+            401: problem,
+          },
+        },
+      },
+      '/v1/admin/senders/{id}/credentials': {
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+        get: {
+          summary: 'A sender\'s credentials (API keys and client certificates), revoked and expired ones included',
+          security: [{ adminToken: [] }],
+          responses: {
+            200: { description: 'credentials', content: { 'application/json': { schema: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: { $ref: '#/components/schemas/Credential' } } } } } } },
+            401: problem,
+            404: problem,
+          },
+        },
+        post: {
+          summary: 'Issue a new API key (shown once), or register a TLS client certificate (PEM) for mutual TLS',
+          security: [{ adminToken: [] }],
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    kind: { enum: ['api_key', 'tls_client_certificate'], default: 'api_key' },
+                    name: { type: 'string', maxLength: 100 },
+                    expiresAt: { type: 'string', format: 'date-time', description: 'API keys: when it stops working (certificates expire with the certificate)' },
+                    certificate: { type: 'string', description: 'tls_client_certificate: the certificate, PEM' },
+                  },
+                },
+              },
+            },
+          },
+          responses: {
+            201: {
+              description: 'issued',
+              content: {
+                'application/json': {
+                  schema: { type: 'object', additionalProperties: false, required: ['credential'], properties: { credential: { $ref: '#/components/schemas/Credential' }, apiKey: { type: 'string' } } },
+                },
+              },
+            },
+            401: problem,
+            404: problem,
+            409: problem,
+            422: problem,
+          },
+        },
+      },
+      '/v1/admin/senders/{id}/credentials/{credentialId}': {
+        parameters: [
+          { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } },
+          { name: 'credentialId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } },
+        ],
+        delete: { summary: 'Revoke a credential, at once in every process', security: [{ adminToken: [] }], responses: { 204: { description: 'revoked' }, 401: problem, 404: problem } },
+      },
+      '/v1/admin/senders/{id}/credentials/{credentialId}/rotate': {
+        parameters: [
+          { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } },
+          { name: 'credentialId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } },
+        ],
+        post: {
+          summary: 'Replace an API key by a new one of the same name; the old one works for graceSeconds more (0: revoked at once)',
+          security: [{ adminToken: [] }],
+          requestBody: { content: { 'application/json': { schema: { type: 'object', properties: { graceSeconds: { type: 'integer', minimum: 0, maximum: 2592000, default: 0 } } } } } },
+          responses: {
+            201: {
+              description: 'the new key, shown once, and the old one as it now is',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    additionalProperties: false,
+                    required: ['credential', 'apiKey', 'previous'],
+                    properties: { credential: { $ref: '#/components/schemas/Credential' }, apiKey: { type: 'string' }, previous: { $ref: '#/components/schemas/Credential' } },
+                  },
+                },
+              },
+            },
+            401: problem,
+            404: problem,
+            422: problem,
+          },
+        },
+      },
+      '/v1/admin/recipients/{type}/{id}/token': {
+        parameters: [
+          { name: 'type', in: 'path', required: true, schema: { enum: ['citizen', 'enterprise'] } },
+          { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
+        ],
+        post: {
+          summary: 'Issue a new e-Box access token (shown once); the previous one stops working at once',
+          security: [{ adminToken: [] }],
+          responses: { 201: { description: 'issued', content: { 'application/json': { schema: { type: 'object', additionalProperties: false, required: ['token'], properties: { token: { type: 'string' } } } } } }, 401: problem, 404: problem },
+        },
+        delete: { summary: 'Withdraw the recipient\'s access token at once', security: [{ adminToken: [] }], responses: { 204: { description: 'revoked' }, 401: problem, 404: problem } },
       },
       '/v1/admin/jobs': {
         get: {

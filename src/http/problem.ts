@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { ErrorRequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { ServiceError, type ErrorCode } from '../domain/errors.js';
+import { realmOf, type AuthFailureReason, type AuthGuard, type AuthRealm } from './AuthGuard.js';
 
 export const PROBLEM_TYPE_BASE = 'https://registered-mail.example/problems/';
 
@@ -33,6 +34,9 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   QUERY_INVALID: 400,
   WEBHOOK_INVALID: 422,
   RECIPIENT_EXISTS: 409,
+  SENDER_INVALID: 422,
+  CREDENTIAL_INVALID: 422,
+  CREDENTIAL_EXISTS: 409,
   DOCUMENT_PURGED: 410,
   NOTIFICATION_INVALID: 422,
   SMS_TOO_LONG: 422,
@@ -81,16 +85,25 @@ export function sendProblem(res: Response, err: unknown, log: Logger): void {
     body.detail = se.message;
     Object.assign(body, se.extensions);
   }
+  if (se.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(se.retryAfterSeconds));
   if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="registered-mail"');
   res.status(status).type('application/problem+json').send(JSON.stringify(body));
 }
 
-/** express's final error handler: body-parser and other framework errors become problems too. */
-export function problemHandler(log: Logger): ErrorRequestHandler {
-  return (err, _req, res, _next) => {
+/**
+ * express's final error handler: body-parser and other framework errors become problems too.
+ * Every refused credential (a 401) is reported to the guard, which logs, counts and throttles.
+ */
+export function problemHandler(log: Logger, guard?: AuthGuard): ErrorRequestHandler {
+  return async (err, req, res, _next) => {
     if (!(err instanceof ServiceError) && typeof err?.status === 'number' && err.status >= 400 && err.status < 500) {
       const code: ErrorCode = err.status === 413 ? 'DOCUMENT_TOO_LARGE' : err.status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'MALFORMED_REQUEST';
       return sendProblem(res, new ServiceError(code, String(err.message ?? 'bad request'), { cause: err }), log);
+    }
+    if (guard && err instanceof ServiceError && STATUS_OF[err.code] === 401) {
+      const realm = (err.logFields.realm as AuthRealm | undefined) ?? realmOf(req.path);
+      const reason = (err.logFields.reason as AuthFailureReason | undefined) ?? (err.code === 'CALLBACK_SIGNATURE_INVALID' ? 'signature' : 'unknown');
+      await guard.failed(req, realm, reason).catch((e) => log.error({ err: e }, 'could not record an authentication failure'));
     }
     sendProblem(res, err, log);
   };

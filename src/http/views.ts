@@ -1,7 +1,7 @@
 /** JSON shapes of the API's resources (kept in step with the OpenAPI document). */
 import type { MessageView } from '../services/consult.js';
 import type { JobRecord } from '../store/JobRepository.js';
-import type { DocumentRecord, EvidenceRecord, MailboxRecord, MessageRecord } from '../store/rows.js';
+import type { CredentialRecord, DocumentRecord, EvidenceRecord, MailboxRecord, MessageRecord } from '../store/rows.js';
 
 export function evidenceSummary(e: EvidenceRecord) {
   return {
@@ -69,4 +69,11 @@ export function mailboxJson(e: MailboxRecord, documents?: DocumentRecord[]) {
       ? { documents: documents.map((d) => ({ ...documentJson(d), href: `/v1/ebox/messages/${e.id}/documents/${d.position}` })) }
       : {}),
   };
+}
+
+/** A sender's credential as the operator sees it: never the secret, only its hint. */
+export function credentialJson(c: CredentialRecord) {
+  const now = Date.now();
+  const state = c.revokedAt ? 'revoked' : c.expiresAt && Date.parse(c.expiresAt) <= now ? 'expired' : 'active';
+  return { id: c.id, kind: c.kind, name: c.name, hint: c.hint, state, createdAt: c.createdAt, lastUsedAt: c.lastUsedAt, expiresAt: c.expiresAt, revokedAt: c.revokedAt };
 }

@@ -62,8 +62,8 @@ export interface UsageReport {
 }
 
 export class RateLimitedError extends ServiceError {
-  constructor(readonly retryAfterSeconds: number, limit: number) {
-    super('RATE_LIMITED', `at most ${limit} notifications per minute; try again in ${retryAfterSeconds} s`, { extensions: { retryAfter: retryAfterSeconds } });
+  constructor(retryAfterSeconds: number, limit: number) {
+    super('RATE_LIMITED', `at most ${limit} notifications per minute; try again in ${retryAfterSeconds} s`, { extensions: { retryAfter: retryAfterSeconds }, retryAfterSeconds });
   }
 }
 

@@ -46,9 +46,27 @@ export class RecipientService {
     if (!ok) throw new ServiceError('NOT_FOUND', 'no such recipient');
   }
 
-  async authenticate(token: string): Promise<RecipientRecord | undefined> {
-    if (!token.startsWith(TOKEN_PREFIX) || token.length > 200) return undefined;
-    return this.store.ebox.findRecipientByTokenHash(hashToken(token));
+  /**
+   * Issues a new access token, which replaces the recipient's current one at once (in every
+   * process: each request looks its token up); returns it, shown once.
+   */
+  async issueToken(type: RecipientType, rawId: string): Promise<string> {
+    const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
+    const ok = await this.store.ebox.updateRecipient(type, normaliseIdentifier(rawId), { tokenHash: hashToken(token) });
+    if (!ok) throw new ServiceError('NOT_FOUND', 'no such recipient');
+    return token;
+  }
+
+  /** Withdraws the recipient's access token at once; the e-Box stays, a new token can be issued. */
+  async revokeToken(type: RecipientType, rawId: string): Promise<void> {
+    const ok = await this.store.ebox.updateRecipient(type, normaliseIdentifier(rawId), { tokenHash: null });
+    if (!ok) throw new ServiceError('NOT_FOUND', 'no such recipient');
+  }
+
+  /** The recipient whose token this is, or why not (a revoked token is simply unknown). */
+  async authenticate(token: string): Promise<RecipientRecord | 'malformed' | 'unknown'> {
+    if (!token.startsWith(TOKEN_PREFIX) || token.length > 200) return 'malformed';
+    return (await this.store.ebox.findRecipientByTokenHash(hashToken(token))) ?? 'unknown';
   }
 
   async mailbox(r: RecipientRecord, limit = 100): Promise<MailboxRecord[]> {

@@ -31,6 +31,7 @@ import { EvidenceNotifier, EvidenceService } from './evidence.js';
 import { MaintenanceService } from './maintenance.js';
 import { RecipientService } from './recipients.js';
 import { Sealer } from './sealing.js';
+import { SenderService } from './senders.js';
 import { SubmissionService } from './submit.js';
 import { WebhookService } from './webhooks.js';
 import { createNotificationService, type NotificationService } from './notifications.js';
@@ -52,6 +53,8 @@ export interface Runtime {
   maintenance: MaintenanceService;
   webhooks: WebhookService;
   recipients: RecipientService;
+  /** senders and their credentials */
+  senders: SenderService;
   /** short-message notifications (GovApp push, SMS) and the contact directory */
   notifications: NotificationService;
   runner: JobRunner;
@@ -166,6 +169,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
     maintenance,
     webhooks,
     recipients,
+    senders: new SenderService(store),
     notifications,
     runner,
     devPki,

@@ -22,7 +22,7 @@ export class EboxRepository {
     });
   }
 
-  async updateRecipient(type: RecipientType, identifier: string, fields: { eboxActivated?: boolean; tokenHash?: string; name?: string | null }): Promise<boolean> {
+  async updateRecipient(type: RecipientType, identifier: string, fields: { eboxActivated?: boolean; tokenHash?: string | null; name?: string | null }): Promise<boolean> {
     const patch: Record<string, unknown> = {};
     if (fields.eboxActivated !== undefined) patch.ebox_activated = fields.eboxActivated;
     if (fields.tokenHash !== undefined) patch.token_hash = fields.tokenHash;

@@ -1,24 +1,18 @@
 import type { Knex } from 'knex';
-import type { SenderRecord } from './rows.js';
+import type { CredentialKind, CredentialRecord, SenderRecord } from './rows.js';
 
-/** Senders and their API keys; only the SHA-256 of a key is ever stored. */
+/** Senders and their credentials; of an API key only its SHA-256 is ever stored, of a client certificate its fingerprint. */
 export class SenderRepository {
   constructor(private readonly db: Knex) {}
 
-  async insert(sender: SenderRecord, apiKeyHash: string): Promise<void> {
+  async insert(sender: SenderRecord): Promise<void> {
     await this.db('senders').insert({
       id: sender.id,
       name: sender.name,
-      api_key_hash: apiKeyHash,
       created_at: sender.createdAt,
       webhook_url: sender.webhookUrl,
       webhook_secret: sender.webhookSecret,
     });
-  }
-
-  async findByApiKeyHash(hash: string): Promise<SenderRecord | undefined> {
-    const row = await this.db('senders').where({ api_key_hash: hash }).first();
-    return row && toSender(row);
   }
 
   async findById(id: string): Promise<SenderRecord | undefined> {
@@ -26,8 +20,60 @@ export class SenderRepository {
     return row && toSender(row);
   }
 
+  async list(limit: number): Promise<SenderRecord[]> {
+    return (await this.db('senders').orderBy('created_at').orderBy('id').limit(limit)).map(toSender);
+  }
+
   async setWebhook(id: string, url: string | null, secret: string | null): Promise<void> {
     await this.db('senders').where({ id }).update({ webhook_url: url, webhook_secret: secret });
+  }
+
+  async insertCredential(c: CredentialRecord, secretHash: string): Promise<void> {
+    await this.db('sender_credentials').insert({
+      id: c.id,
+      sender_id: c.senderId,
+      kind: c.kind,
+      name: c.name,
+      secret_hash: secretHash,
+      hint: c.hint,
+      created_at: c.createdAt,
+      last_used_at: c.lastUsedAt,
+      expires_at: c.expiresAt,
+      revoked_at: c.revokedAt,
+    });
+  }
+
+  /** The credential with this secret hash (revoked and expired ones included: the caller says why it refuses). */
+  async findCredentialByHash(kind: CredentialKind, secretHash: string): Promise<CredentialRecord | undefined> {
+    const row = await this.db('sender_credentials').where({ kind, secret_hash: secretHash }).first();
+    return row && toCredential(row);
+  }
+
+  async findCredential(senderId: string, id: string): Promise<CredentialRecord | undefined> {
+    const row = await this.db('sender_credentials').where({ sender_id: senderId, id }).first();
+    return row && toCredential(row);
+  }
+
+  async listCredentials(senderId: string): Promise<CredentialRecord[]> {
+    return (await this.db('sender_credentials').where({ sender_id: senderId }).orderBy('created_at').orderBy('id')).map(toCredential);
+  }
+
+  /** Sets `revoked_at` (kept when already revoked); false when there is no such credential. */
+  async revokeCredential(senderId: string, id: string, at: string): Promise<boolean> {
+    const n = await this.db('sender_credentials').where({ sender_id: senderId, id }).update({ revoked_at: this.db.raw('COALESCE(revoked_at, ?)', [at]) });
+    return n === 1;
+  }
+
+  /** Brings the expiry forward to `at` (never later than it was). */
+  async expireCredential(senderId: string, id: string, at: string): Promise<void> {
+    await this.db('sender_credentials')
+      .where({ sender_id: senderId, id })
+      .andWhere((q) => q.whereNull('expires_at').orWhere('expires_at', '>', at))
+      .update({ expires_at: at });
+  }
+
+  async touchCredential(id: string, at: string): Promise<void> {
+    await this.db('sender_credentials').where({ id }).update({ last_used_at: at });
   }
 }
 
@@ -38,5 +84,19 @@ function toSender(row: Record<string, unknown>): SenderRecord {
     createdAt: row.created_at as string,
     webhookUrl: (row.webhook_url as string | null) ?? null,
     webhookSecret: (row.webhook_secret as string | null) ?? null,
+  };
+}
+
+function toCredential(row: Record<string, unknown>): CredentialRecord {
+  return {
+    id: row.id as string,
+    senderId: row.sender_id as string,
+    kind: row.kind as CredentialKind,
+    name: row.name as string,
+    hint: (row.hint as string | null) ?? null,
+    createdAt: row.created_at as string,
+    lastUsedAt: (row.last_used_at as string | null) ?? null,
+    expiresAt: (row.expires_at as string | null) ?? null,
+    revokedAt: (row.revoked_at as string | null) ?? null,
   };
 }

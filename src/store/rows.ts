@@ -12,6 +12,23 @@ export interface SenderRecord {
   webhookSecret: string | null;
 }
 
+/** How a sender authenticates: an API key (Bearer), or a TLS client certificate known by its SHA-256 fingerprint. */
+export type CredentialKind = 'api_key' | 'tls_client_certificate';
+
+export interface CredentialRecord {
+  id: string;
+  senderId: string;
+  kind: CredentialKind;
+  /** the operator's name for it ("production", "batch 2027") */
+  name: string;
+  /** what identifies it to a person without revealing it: an API key's first characters, a certificate's subject */
+  hint: string | null;
+  createdAt: string;
+  lastUsedAt: string | null;
+  expiresAt: string | null;
+  revokedAt: string | null;
+}
+
 export interface DocumentRecord {
   id: string;
   messageId: string;

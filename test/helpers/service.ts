@@ -4,12 +4,11 @@
  * per algorithm and test run, then shared).
  */
 import fs from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createApp } from '../../src/http/app.js';
+import { createHttpServer, listen, type HttpServer } from '../../src/http/server.js';
 import { createLogger } from '../../src/logger.js';
 import { createRuntime, devPkiDir, type Runtime } from '../../src/services/runtime.js';
 import { createSender } from '../../src/services/senders.js';
@@ -38,7 +37,14 @@ export const FAST_WORKER_ENV: Record<string, string> = {
   JOB_BACKOFF_MAX_MS: '200',
 };
 
-export async function startTestService(env: Record<string, string> = {}, options: { worker?: boolean } = {}): Promise<TestService> {
+export interface TestServiceOptions {
+  worker?: boolean;
+  /** receives the service's log lines (JSON), at level `logLevel` (default info) */
+  log?: string[];
+  logLevel?: Config['logLevel'];
+}
+
+export async function startTestService(env: Record<string, string> = {}, options: TestServiceOptions = {}): Promise<TestService> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rm-test-'));
   const db = await createTestDatabase(dataDir);
   const fullEnv: Record<string, string> = {
@@ -51,16 +57,25 @@ export async function startTestService(env: Record<string, string> = {}, options
     ...env,
   };
   const config = loadConfig(fullEnv);
-  const log = createLogger(process.env.TEST_LOG_LEVEL ? (process.env.TEST_LOG_LEVEL as Config['logLevel']) : 'silent');
+  const lines = options.log;
+  const log = lines
+    ? createLogger(options.logLevel ?? 'info', { write: (line: string) => void lines.push(line) })
+    : createLogger(process.env.TEST_LOG_LEVEL ? (process.env.TEST_LOG_LEVEL as Config['logLevel']) : 'silent');
   const rt = await createRuntime(config, log);
   if (options.worker !== false) rt.startWorker();
-  const app = createApp(rt, log);
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  const port = (server.address() as AddressInfo).port;
+  let server: HttpServer;
+  let port: number;
+  try {
+    server = await createHttpServer(createApp(rt, log), config.http);
+    port = await listen(server, 0, '127.0.0.1');
+  } catch (err) {
+    await rt.close();
+    await db.drop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${config.http.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     rt,
     config,
     dataDir,

@@ -42,7 +42,7 @@ describe(`delivery to the built-in e-Box (${onPostgres ? 'PostgreSQL' : 'SQLite'
   let otherToken: string;
 
   before(async () => {
-    svc = await startTestService({ ADMIN_TOKEN: 'admin-token-for-tests-0123456789' });
+    svc = await startTestService({ ADMIN_TOKEN: 'admin-token-for-tests-0123456789', METRICS_TOKEN: 'metrics-token-for-tests-0123456789' });
     sender = await svc.newSender('Delivery sender');
     citizenToken = await svc.newRecipient('citizen', VALID_INSZ);
     otherToken = await svc.newRecipient('citizen', VALID_INSZ_2000);
@@ -136,7 +136,9 @@ describe(`delivery to the built-in e-Box (${onPostgres ? 'PostgreSQL' : 'SQLite'
     const ok = await fetch(`${svc.url}/v1/admin/jobs?status=dead`, { headers: { authorization: 'Bearer admin-token-for-tests-0123456789' } });
     expect(ok.status).to.equal(200);
     expect((await ok.json()).items).to.be.an('array');
-    const metrics = await (await fetch(`${svc.url}/metrics`)).text();
+    expect((await fetch(`${svc.url}/metrics`)).status, 'metrics without their token').to.equal(401);
+    expect((await fetch(`${svc.url}/metrics`, { headers: { authorization: 'Bearer admin-token-for-tests-0123456789' } })).status, 'metrics with the admin token').to.equal(401);
+    const metrics = await (await fetch(`${svc.url}/metrics`, { headers: { authorization: 'Bearer metrics-token-for-tests-0123456789' } })).text();
     expect(metrics).to.match(/registered_mail_jobs\{type="accept",status="done"\} \d+/);
   });
 });

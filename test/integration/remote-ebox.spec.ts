@@ -89,6 +89,7 @@ describe(`delivery to a remote e-Box over HTTP (${onPostgres ? 'PostgreSQL' : 'S
         EBOX_SCOPE: 'ebox:publication',
         DEPOSIT_MAX_ATTEMPTS: '2',
         ADMIN_TOKEN: ADMIN,
+        METRICS_TOKEN: ADMIN,
       });
       try {
         const s = await short.newSender('Unlucky sender');
@@ -101,7 +102,7 @@ describe(`delivery to a remote e-Box over HTTP (${onPostgres ? 'PostgreSQL' : 'S
         expect(ev.statement.EventReasons[0].Details).to.match(/after 2 attempts/);
         const dead = await (await fetch(`${short.url}/v1/admin/jobs?status=dead`, { headers: { authorization: `Bearer ${ADMIN}` } })).json();
         expect(dead.items.filter((j: any) => j.type === 'deposit' && j.messageId === id)).to.have.length(1);
-        const metrics = await (await fetch(`${short.url}/metrics`)).text();
+        const metrics = await (await fetch(`${short.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } })).text();
         expect(metrics).to.match(/registered_mail_jobs\{type="deposit",status="dead"\} 1/);
       } finally {
         await short.close();

@@ -10,15 +10,15 @@ import express, { Router, type Request } from 'express';
 import type { Logger } from 'pino';
 import { ServiceError } from '../../domain/errors.js';
 import type { ConsultService } from '../../services/consult.js';
+import type { SenderService } from '../../services/senders.js';
 import type { Accepted, Intake, SubmissionService } from '../../services/submit.js';
 import type { WebhookService } from '../../services/webhooks.js';
-import type { Store } from '../../store/Store.js';
 import { requireSender, senderOf } from '../auth.js';
 import { sendProblem } from '../problem.js';
 import { evidenceJson, evidenceSummary, messageJson, messageSummary } from '../views.js';
 
 export interface MessagesDeps {
-  store: Store;
+  senders: SenderService;
   submissions: SubmissionService;
   consult: ConsultService;
   webhooks: WebhookService;
@@ -41,7 +41,7 @@ function idempotencyKey(req: Request): string | undefined {
 
 export function messagesRouter(deps: MessagesDeps): Router {
   const r = Router();
-  r.use(['/v1/messages', '/v1/webhook'], requireSender(deps.store));
+  r.use(['/v1/messages', '/v1/webhook'], requireSender(deps.senders));
 
   r.post('/v1/messages', async (req, res) => {
     const sender = senderOf(res);

@@ -7,11 +7,11 @@
 import express, { Router, type Request } from 'express';
 import { ServiceError } from '../../domain/errors.js';
 import { GOVAPP_SIGNATURE_HEADER, isSettled, RateLimitedError, type NotificationDetails, type NotificationService } from '../../services/notifications.js';
-import type { Store } from '../../store/Store.js';
+import type { SenderService } from '../../services/senders.js';
 import { requireSender, senderOf } from '../auth.js';
 
 export interface NotificationsDeps {
-  store: Store;
+  senders: SenderService;
   notifications: NotificationService;
   syncWaitMs: number;
 }
@@ -60,7 +60,7 @@ function rawBody(req: Request): Buffer {
 
 export function notificationsRouter(deps: NotificationsDeps): Router {
   const r = Router();
-  r.use('/v1/notifications', requireSender(deps.store));
+  r.use('/v1/notifications', requireSender(deps.senders));
 
   r.get('/v1/notifications/settings', async (_req, res) => {
     const sender = senderOf(res);

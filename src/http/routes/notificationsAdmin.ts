@@ -3,23 +3,13 @@
  * directory (mobile number, language, GovApp installations with their public keys) and
  * reads the usage of every sender. Behind ADMIN_TOKEN, like the rest of /v1/admin.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
-import express, { Router, type NextFunction, type Request, type Response } from 'express';
-import { ServiceError } from '../../domain/errors.js';
+import express, { Router } from 'express';
 import type { NotificationService } from '../../services/notifications.js';
 import type { ContactService } from '../../services/notificationsContacts.js';
 
-const sha = (s: string) => createHash('sha256').update(s).digest();
-
-export function notificationsAdminRouter(deps: { adminToken?: string; contacts: ContactService; notifications: NotificationService }): Router {
+/** Mounted behind the admin authentication of /v1/admin (src/http/app.ts). */
+export function notificationsAdminRouter(deps: { contacts: ContactService; notifications: NotificationService }): Router {
   const r = Router();
-  const expected = deps.adminToken ? sha(deps.adminToken) : undefined;
-  const requireAdmin = (req: Request, _res: Response, next: NextFunction) => {
-    const m = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '');
-    if (!expected || !m || !timingSafeEqual(sha(m[1]!), expected)) return next(new ServiceError('UNAUTHENTICATED', 'the admin token is required'));
-    next();
-  };
-  r.use(['/v1/admin/contacts', '/v1/admin/notifications'], requireAdmin);
   const json = express.json({ limit: '16kb' });
 
   r.put('/v1/admin/contacts/:type/:id', json, async (req, res) => {
