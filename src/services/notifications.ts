@@ -15,7 +15,7 @@ import type { ChannelName, NotificationChannel, NotificationContent } from '../n
 import { GovAppChannel } from '../notify/channels/GovAppChannel.js';
 import { SmsChannel } from '../notify/channels/SmsChannel.js';
 import { isLanguage, type Language } from '../notify/content/Language.js';
-import { BUILTIN_TEMPLATES, pickLanguage, renderContent, TemplateError, type ContentParts, type ContentSet } from '../notify/content/Templates.js';
+import { BUILTIN_TEMPLATES, builtinTemplate, pickLanguage, renderContent, TemplateError, type ContentParts, type ContentSet } from '../notify/content/Templates.js';
 import { isSettled } from '../notify/NotificationStatus.js';
 import { checkMobileNumber } from '../notify/PhoneNumber.js';
 import { HttpPushGateway } from '../notify/providers/HttpPushGateway.js';
@@ -115,7 +115,7 @@ export class NotificationService {
     const strategyName = input.strategy ?? (await this.defaultStrategy(sender.id));
     const strategy = this.strategies.get(strategyName)!;
     const wanted = input.language ?? contactLanguage ?? this.config.notify.defaultLanguage;
-    const set: ContentSet = input.template ? BUILTIN_TEMPLATES[input.template]!.languages : input.content!;
+    const set: ContentSet = input.template ? builtinTemplate(input.template)!.languages : input.content!;
     const language = pickLanguage(set, wanted);
     if (!language) throw new ServiceError('NOTIFICATION_INVALID', 'content must give a text in at least one of nl, fr, de, en');
     let rendered: ContentParts;
@@ -191,7 +191,7 @@ export class NotificationService {
     }
     if ((b.template === undefined) === (b.content === undefined)) throw invalid('give exactly one of "template" (a built-in template id) or "content" (your own text per language)');
     if (b.template !== undefined) {
-      if (typeof b.template !== 'string' || !BUILTIN_TEMPLATES[b.template]) throw invalid(`template must be one of ${Object.keys(BUILTIN_TEMPLATES).join(', ')}`);
+      if (typeof b.template !== 'string' || !builtinTemplate(b.template)) throw invalid(`template must be one of ${[...BUILTIN_TEMPLATES.keys()].join(', ')}`);
       out.template = b.template;
     } else {
       const c = b.content;

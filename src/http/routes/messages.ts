@@ -117,7 +117,8 @@ export function messagesRouter(deps: MessagesDeps): Router {
 }
 
 function stringQuery(q: Request['query']): Record<string, string> {
-  const out: Record<string, string> = {};
+  // no prototype: a parameter named "__proto__" is kept as a parameter, not taken for the setter
+  const out: Record<string, string> = Object.create(null);
   for (const [k, v] of Object.entries(q)) if (typeof v === 'string' && k !== 'cursor') out[k] = v;
   return out;
 }

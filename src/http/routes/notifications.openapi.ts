@@ -36,7 +36,7 @@ export function notificationSchemas() {
         phoneNumber: { type: 'string', description: 'E.164 mobile number, e.g. +32470123456' },
         strategy: { enum: [...BUILTIN_STRATEGY_NAMES], description: 'default: your default strategy (GET /v1/notifications/settings)' },
         language: { enum: ['nl', 'fr', 'de', 'en'], description: "default: the recipient's preferred language from the directory" },
-        template: { enum: Object.keys(BUILTIN_TEMPLATES) },
+        template: { enum: [...BUILTIN_TEMPLATES.keys()] },
         content: { type: 'object', additionalProperties: false, minProperties: 1, properties: Object.fromEntries(['nl', 'fr', 'de', 'en'].map((l) => [l, contentParts])) },
         values: { type: 'object', additionalProperties: { type: ['string', 'number'] } },
         reference: { type: 'string', maxLength: 200 },
