@@ -13,6 +13,7 @@ import type { Accepted, Intake, SubmissionService } from '../../services/submit.
 import type { WebhookService } from '../../services/webhooks.js';
 import type { Store } from '../../store/Store.js';
 import { requireSender, senderOf } from '../auth.js';
+import { idempotencyKey } from '../idempotency.js';
 import { sendProblem } from '../problem.js';
 import { evidenceJson, evidenceSummary, messageJson, messageSummary } from '../views.js';
 
@@ -24,18 +25,6 @@ export interface MessagesDeps {
   notifier: EventEmitter;
   submitWaitMs: number;
   log: Logger;
-}
-
-/** RFC 8941 sf-string (`"…"`), or — leniently — a bare token; printable ASCII, at most 200 characters. */
-function idempotencyKey(req: Request): string | undefined {
-  const raw = req.get('idempotency-key');
-  if (raw === undefined) return undefined;
-  const m = /^"((?:[\x20-\x21\x23-\x5b\x5d-\x7e]|\\["\\])*)"$/.exec(raw.trim());
-  const key = m ? m[1]!.replace(/\\(["\\])/g, '$1') : raw.trim();
-  if (key.length === 0 || key.length > 200 || !/^[\x20-\x7e]+$/.test(key)) {
-    throw new ServiceError('IDEMPOTENCY_KEY_INVALID', 'Idempotency-Key must be 1 to 200 printable ASCII characters (a UUID is recommended)');
-  }
-  return key;
 }
 
 export function messagesRouter(deps: MessagesDeps): Router {
