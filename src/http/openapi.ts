@@ -272,7 +272,7 @@ export function openApiDocument(config: Config) {
           summary: 'Submit a registered message',
           description:
             'multipart/form-data with a `metadata` part (JSON, SubmissionMetadata) and one part per document, named as metadata.documents[].httpPartName. Documents are streamed to disk while hashed. Any 2xx means the documents and the message are durable. 201: the first proof (SubmissionAcceptance or SubmissionRejection) is sealed and listed in `evidence`; 202: it is still being sealed (e.g. the TSA is unavailable) and will appear. With `Idempotency-Key` (RFC 8941 string, a UUID recommended), a retry of the same request returns the same message (header `Idempotent-Replayed: true`); the same key with another request is 409.',
-          parameters: [{ name: 'Idempotency-Key', in: 'header', schema: { type: 'string', maxLength: 202 } }],
+          parameters: [{ name: 'Idempotency-Key', in: 'header', schema: { type: 'string', maxLength: 202 }, description: 'RFC 8941 string or bare token, 1–200 printable ASCII characters; one header line only (two lines are 400 IDEMPOTENCY_KEY_INVALID)' }],
           requestBody: {
             required: true,
             content: {

@@ -264,7 +264,9 @@ async function checkStatementCopy(copyFile: string, signed: Record<string, unkno
     return;
   }
   const c = (typeof copy === 'object' && copy !== null ? copy : {}) as Record<string, unknown>;
-  const keys = [...new Set([...Object.keys(c), ...Object.keys(signed)])].filter((k) => canonicalize(c[k]) !== canonicalize(signed[k]));
+  // own members only: a copy's "__proto__" or "constructor" is compared with nothing, not with what every object inherits
+  const member = (o: Record<string, unknown>, k: string) => (Object.hasOwn(o, k) ? o[k] : undefined);
+  const keys = [...new Set([...Object.keys(c), ...Object.keys(signed)])].filter((k) => canonicalize(member(c, k)) !== canonicalize(member(signed, k)));
   checks.push({ name: 'STATEMENT_COPY', passed: false, subIndication: 'HASH_FAILURE', detail: `${path.basename(copyFile)} differs from the signed statement in ${keys.slice(0, 5).join(', ') || 'its form'}` });
 }
 

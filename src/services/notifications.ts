@@ -5,7 +5,8 @@
  * strategy, usage and its price, and the providers' reports. The jobs and state changes
  * are in notificationsEngine.ts; the providers are built from the configuration here.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import canonicalize from 'canonicalize';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { ServiceError } from '../domain/errors.js';
@@ -15,7 +16,7 @@ import type { ChannelName, NotificationChannel, NotificationContent } from '../n
 import { GovAppChannel } from '../notify/channels/GovAppChannel.js';
 import { SmsChannel } from '../notify/channels/SmsChannel.js';
 import { isLanguage, type Language } from '../notify/content/Language.js';
-import { BUILTIN_TEMPLATES, pickLanguage, renderContent, TemplateError, type ContentParts, type ContentSet } from '../notify/content/Templates.js';
+import { BUILTIN_TEMPLATES, builtinTemplate, pickLanguage, renderContent, TemplateError, type ContentParts, type ContentSet } from '../notify/content/Templates.js';
 import { isSettled } from '../notify/NotificationStatus.js';
 import { checkMobileNumber } from '../notify/PhoneNumber.js';
 import { HttpPushGateway } from '../notify/providers/HttpPushGateway.js';
@@ -61,6 +62,13 @@ export interface UsageReport {
   amount: string;
 }
 
+/** What submit made of a request: a new notification, or — same Idempotency-Key, same request — the first one. */
+export interface Submitted {
+  id: string;
+  /** true when an Idempotency-Key matched an earlier identical request */
+  replayed: boolean;
+}
+
 export class RateLimitedError extends ServiceError {
   constructor(retryAfterSeconds: number, limit: number) {
     super('RATE_LIMITED', `at most ${limit} notifications per minute; try again in ${retryAfterSeconds} s`, { extensions: { retryAfter: retryAfterSeconds }, retryAfterSeconds });
@@ -102,10 +110,21 @@ export class NotificationService {
 
   // ---------------------------------------------------------------- submission
 
-  /** Validates and queues a sender's notification; returns its id. */
-  async submit(sender: SenderRecord, body: unknown): Promise<string> {
-    await this.checkRate(sender.id);
+  /**
+   * Validates and queues a sender's notification. With an Idempotency-Key, the key and the
+   * SHA-256 of the canonical request are written in the transaction that creates the
+   * notification; a known key with the same request returns the first notification (sent
+   * and billed once), with another request IDEMPOTENCY_KEY_REUSED. A request refused for
+   * its content neither uses nor stores the key; a replay is not rate-limited.
+   */
+  async submit(sender: SenderRecord, body: unknown, idempotencyKey?: string): Promise<Submitted> {
     const input = this.parse(body);
+    const requestHash = createHash('sha256').update(canonicalize(input)!).digest('hex');
+    if (idempotencyKey !== undefined) {
+      const replay = await this.replay(sender, idempotencyKey, requestHash);
+      if (replay) return replay;
+    }
+    await this.checkRate(sender.id);
     let contactLanguage: Language | undefined;
     if (input.recipient) {
       contactLanguage = (await this.store.contacts.findByRecipient(input.recipient.type, input.recipient.id))?.language;
@@ -115,7 +134,7 @@ export class NotificationService {
     const strategyName = input.strategy ?? (await this.defaultStrategy(sender.id));
     const strategy = this.strategies.get(strategyName)!;
     const wanted = input.language ?? contactLanguage ?? this.config.notify.defaultLanguage;
-    const set: ContentSet = input.template ? BUILTIN_TEMPLATES[input.template]!.languages : input.content!;
+    const set: ContentSet = input.template ? builtinTemplate(input.template)!.languages : input.content!;
     const language = pickLanguage(set, wanted);
     if (!language) throw new ServiceError('NOTIFICATION_INVALID', 'content must give a text in at least one of nl, fr, de, en');
     let rendered: ContentParts;
@@ -147,8 +166,33 @@ export class NotificationService {
       createdAt: now,
       updatedAt: now,
     };
-    await this.store.transaction((tx) => this.engine.create(tx, n));
-    return n.id;
+    try {
+      await this.store.transaction(async (tx) => {
+        await this.engine.create(tx, n);
+        if (idempotencyKey !== undefined) await tx.notifications.insertIdempotencyKey(sender.id, idempotencyKey, requestHash, n.id);
+      });
+    } catch (err) {
+      // A concurrent request with the same key committed first (the unique index refused
+      // this one's key, and its transaction is rolled back): answer as a replay of it.
+      if (idempotencyKey !== undefined) {
+        const replay = await this.replay(sender, idempotencyKey, requestHash).catch((e: unknown) => {
+          if (e instanceof ServiceError && e.code === 'IDEMPOTENCY_KEY_REUSED') throw e;
+          return undefined;
+        });
+        if (replay) return replay;
+      }
+      throw err;
+    }
+    return { id: n.id, replayed: false };
+  }
+
+  private async replay(sender: SenderRecord, key: string, requestHash: string): Promise<Submitted | undefined> {
+    const seen = await this.store.notifications.findIdempotencyKey(sender.id, key);
+    if (!seen) return undefined;
+    if (seen.requestHash !== requestHash) {
+      throw new ServiceError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for a different notification request', { extensions: { notificationId: seen.notificationId } });
+    }
+    return { id: seen.notificationId, replayed: true };
   }
 
   private parse(body: unknown): {
@@ -191,7 +235,7 @@ export class NotificationService {
     }
     if ((b.template === undefined) === (b.content === undefined)) throw invalid('give exactly one of "template" (a built-in template id) or "content" (your own text per language)');
     if (b.template !== undefined) {
-      if (typeof b.template !== 'string' || !BUILTIN_TEMPLATES[b.template]) throw invalid(`template must be one of ${Object.keys(BUILTIN_TEMPLATES).join(', ')}`);
+      if (typeof b.template !== 'string' || !builtinTemplate(b.template)) throw invalid(`template must be one of ${[...BUILTIN_TEMPLATES.keys()].join(', ')}`);
       out.template = b.template;
     } else {
       const c = b.content;

@@ -27,7 +27,7 @@ import type { Config } from '../config.js';
 import { canIssue } from '../domain/MessageLifecycle.js';
 import type { ChannelName, DeviceTarget, NotificationChannel, NotificationContent, RecipientTargets } from '../notify/channels/Channel.js';
 import { formatDate, type Language } from '../notify/content/Language.js';
-import { BUILTIN_TEMPLATES, renderContent } from '../notify/content/Templates.js';
+import { REGISTERED_MAIL_TEMPLATE, renderContent } from '../notify/content/Templates.js';
 import { advanceAttempt, hasBeenSent, isFinalAttempt, overallStatus, type AttemptEvent, type NotificationStatus } from '../notify/NotificationStatus.js';
 import { ProviderError } from '../notify/providers/Provider.js';
 import type { StrategyContext, StrategyDecision, StrategyRegistry, NotificationStrategy } from '../notify/Strategies.js';
@@ -327,7 +327,7 @@ export class NotificationEngine {
    * Never the rest of the text.
    */
   private registeredMailContent(strategy: NotificationStrategy, language: Language, values: { sender: string; subject: string; expiresOn: string }): NotificationContent {
-    const parts = BUILTIN_TEMPLATES['registered-mail']!.languages[language];
+    const parts = REGISTERED_MAIL_TEMPLATE.languages[language];
     const full = renderContent(parts, values);
     const render = (smsSubject: string): NotificationContent => {
       const sms = renderContent({ sms: parts.sms }, { ...values, subject: smsSubject }).sms ?? null;

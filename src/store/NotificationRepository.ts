@@ -3,7 +3,8 @@
  * attempt changes, provider reports as received), and each sender's notification
  * settings. Writers that change an attempt call `lock` first, inside their transaction:
  * on PostgreSQL it takes the notification row FOR UPDATE, so a delivery report and the
- * job recording the send never interleave; SQLite has a single writer anyway.
+ * job recording the send never interleave; SQLite has a single writer anyway. The
+ * Idempotency-Keys of POST /v1/notifications are kept here too, one per sender and key.
  */
 import type { Knex } from 'knex';
 import type { RecipientType } from '../domain/identifiers.js';
@@ -188,6 +189,16 @@ export class NotificationRepository {
       channel: (r.channel as string | null) ?? null,
       detail: JSON.parse(r.detail as string) as Record<string, unknown>,
     }));
+  }
+
+  async findIdempotencyKey(senderId: string, key: string): Promise<{ requestHash: string; notificationId: string } | undefined> {
+    const row = await this.db('notification_idempotency_keys').where({ sender_id: senderId, key }).first();
+    return row && { requestHash: row.request_hash as string, notificationId: row.notification_id as string };
+  }
+
+  /** Fails on the unique (sender_id, key) index when the key is already taken. */
+  async insertIdempotencyKey(senderId: string, key: string, requestHash: string, notificationId: string): Promise<void> {
+    await this.db('notification_idempotency_keys').insert({ sender_id: senderId, key, request_hash: requestHash, notification_id: notificationId, created_at: new Date().toISOString() });
   }
 
   async senderDefaultStrategy(senderId: string): Promise<string | undefined> {

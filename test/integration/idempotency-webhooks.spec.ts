@@ -6,6 +6,7 @@ import { GENESIS_HASH, verifyEventChain, checkpointImprintData } from '../../src
 import { parseTimeStampToken } from '../../src/crypto/index.js';
 import { verifyWebhookSignature } from '../../src/services/webhooks.js';
 import { onPostgres } from '../helpers/database.js';
+import { nodeRequest } from '../helpers/node-request.js';
 import { metadata, pdfBytes, startTestService, submit, VALID_INSZ, waitForMessage, type TestService } from '../helpers/service.js';
 
 describe(`Idempotency-Key, webhooks and the event log (${onPostgres ? 'PostgreSQL' : 'SQLite'})`, () => {
@@ -71,6 +72,26 @@ describe(`Idempotency-Key, webhooks and the event log (${onPostgres ? 'PostgreSQ
     const bad = await submit(svc, sender.apiKey, metadata(), [{ name: 'main', content: 'x' }], { 'idempotency-key': 'x'.repeat(201) });
     expect(bad.status).to.equal(400);
     expect((await bad.json()).code).to.equal('IDEMPOTENCY_KEY_INVALID');
+  });
+
+  it('two Idempotency-Key header lines are refused: 400 IDEMPOTENCY_KEY_INVALID, nothing kept', async () => {
+    const form = new FormData();
+    form.append('metadata', JSON.stringify(metadata()));
+    form.append('main', new Blob([new Uint8Array(pdfBytes(300, 3))], { type: 'application/pdf' }), 'main.pdf');
+    const encoded = new Request('http://127.0.0.1/', { method: 'POST', body: form });
+    const body = new Uint8Array(await encoded.arrayBuffer());
+    const before = await countMessages();
+    // Node would join the lines into one value "k, k": a key that is neither of them
+    for (const lines of [
+      [['Idempotency-Key', 'dup-1'], ['Idempotency-Key', 'dup-1']],
+      [['Idempotency-Key', 'dup-2'], ['idempotency-key', 'dup-3']],
+    ]) {
+      const res = await nodeRequest(`${svc.url}/v1/messages`, 'POST', [['authorization', `Bearer ${sender.apiKey}`], ['content-type', encoded.headers.get('content-type')!], ...(lines as Array<[string, string]>)], body);
+      expect(res.status, JSON.stringify(lines)).to.equal(400);
+      expect(JSON.parse(res.body).code).to.equal('IDEMPOTENCY_KEY_INVALID');
+    }
+    expect(await countMessages()).to.equal(before);
+    expect(await svc.rt.store.db('idempotency_keys').where({ sender_id: sender.id }).whereLike('key', 'dup-%')).to.have.length(0);
   });
 
   it('POSTs each status change to the sender\'s webhook with a valid HMAC, retrying failures', async () => {

@@ -231,11 +231,12 @@ describe('notification API', () => {
     after(async () => limited?.close());
 
     it('answers 429 with Retry-After beyond the per-sender limit; other senders are not affected', async () => {
-      const key = (await limited.svc.newSender('Busy')).apiKey;
       const body = { phoneNumber: '+32470000250', strategy: 'SMS_ONLY', content: SMS_TEXT };
       let statuses: number[] = [];
       let last: Response | undefined;
       for (let round = 0; round < 3; round++) {
+        // a new sender each round: a round cut by the minute left counts in the next window
+        const key = (await limited.svc.newSender(`Busy ${round}`)).apiKey;
         const minute = Math.floor(Date.now() / 60_000);
         statuses = [];
         for (let i = 0; i < 4; i++) {

@@ -14,6 +14,7 @@ import type { SenderService } from '../../services/senders.js';
 import type { Accepted, Intake, SubmissionService } from '../../services/submit.js';
 import type { WebhookService } from '../../services/webhooks.js';
 import { requireSender, senderOf } from '../auth.js';
+import { idempotencyKey } from '../idempotency.js';
 import { sendProblem } from '../problem.js';
 import { evidenceJson, evidenceSummary, messageJson, messageSummary } from '../views.js';
 
@@ -25,18 +26,6 @@ export interface MessagesDeps {
   notifier: EventEmitter;
   submitWaitMs: number;
   log: Logger;
-}
-
-/** RFC 8941 sf-string (`"…"`), or — leniently — a bare token; printable ASCII, at most 200 characters. */
-function idempotencyKey(req: Request): string | undefined {
-  const raw = req.get('idempotency-key');
-  if (raw === undefined) return undefined;
-  const m = /^"((?:[\x20-\x21\x23-\x5b\x5d-\x7e]|\\["\\])*)"$/.exec(raw.trim());
-  const key = m ? m[1]!.replace(/\\(["\\])/g, '$1') : raw.trim();
-  if (key.length === 0 || key.length > 200 || !/^[\x20-\x7e]+$/.test(key)) {
-    throw new ServiceError('IDEMPOTENCY_KEY_INVALID', 'Idempotency-Key must be 1 to 200 printable ASCII characters (a UUID is recommended)');
-  }
-  return key;
 }
 
 export function messagesRouter(deps: MessagesDeps): Router {
@@ -118,7 +107,8 @@ export function messagesRouter(deps: MessagesDeps): Router {
 }
 
 function stringQuery(q: Request['query']): Record<string, string> {
-  const out: Record<string, string> = {};
+  // no prototype: a parameter named "__proto__" is kept as a parameter, not taken for the setter
+  const out: Record<string, string> = Object.create(null);
   for (const [k, v] of Object.entries(q)) if (typeof v === 'string' && k !== 'cursor') out[k] = v;
   return out;
 }

@@ -36,7 +36,7 @@ export function notificationSchemas() {
         phoneNumber: { type: 'string', description: 'E.164 mobile number, e.g. +32470123456' },
         strategy: { enum: [...BUILTIN_STRATEGY_NAMES], description: 'default: your default strategy (GET /v1/notifications/settings)' },
         language: { enum: ['nl', 'fr', 'de', 'en'], description: "default: the recipient's preferred language from the directory" },
-        template: { enum: Object.keys(BUILTIN_TEMPLATES) },
+        template: { enum: [...BUILTIN_TEMPLATES.keys()] },
         content: { type: 'object', additionalProperties: false, minProperties: 1, properties: Object.fromEntries(['nl', 'fr', 'de', 'en'].map((l) => [l, contentParts])) },
         values: { type: 'object', additionalProperties: { type: ['string', 'number'] } },
         reference: { type: 'string', maxLength: 200 },
@@ -167,19 +167,24 @@ export function notificationSchemas() {
 }
 
 export function notificationPaths(config: Config) {
+  const replayed = { schema: { const: 'true' }, description: 'present when an Idempotency-Key matched an earlier identical request: this is that notification' };
   const signed = 'Body signed `t=<unix>,v1=<hex HMAC-SHA256(secret, t + "." + body)>`; refused (401) when the signature is wrong or older than 5 minutes, 404 for an unknown id.';
   return {
     '/v1/notifications': {
       post: {
         summary: 'Send a short message by GovApp push and/or SMS, per strategy',
-        description: `Synchronous by default: waits up to ${config.notify.syncWaitMs} ms for the send status and answers 201 (SENT, DELIVERED, READ or FAILED), else 202. With \`Prefer: respond-async\` answers 202 at once. At most ${config.notify.rateLimitPerMinute || 'unlimited'} per minute per sender (429 with Retry-After).`,
-        parameters: [{ name: 'Prefer', in: 'header', schema: { type: 'string' }, description: 'respond-async' }],
+        description: `Synchronous by default: waits up to ${config.notify.syncWaitMs} ms for the send status and answers 201 (SENT, DELIVERED, READ or FAILED), else 202. With \`Prefer: respond-async\` answers 202 at once. At most ${config.notify.rateLimitPerMinute || 'unlimited'} per minute per sender (429 with Retry-After). With \`Idempotency-Key\`, a retry of the same request (same members after normalisation, in any order) is answered with the first notification as it is now (same rule for 201/202, header \`Idempotent-Replayed: true\`) and is neither sent nor billed again, even when the retries race; the same key with another request is 409 IDEMPOTENCY_KEY_REUSED naming the first notification (\`notificationId\`). Keys are per sender and separate from those of /v1/messages; a request refused for its content does not use its key.`,
+        parameters: [
+          { name: 'Prefer', in: 'header', schema: { type: 'string' }, description: 'respond-async' },
+          { name: 'Idempotency-Key', in: 'header', schema: { type: 'string', maxLength: 202 }, description: 'RFC 8941 string or bare token, 1–200 printable ASCII characters (a UUID is recommended); one header line only (two lines are 400 IDEMPOTENCY_KEY_INVALID)' },
+        ],
         requestBody: jsonBody(ref('NotificationRequest')),
         responses: {
-          201: { ...jsonResponse('the send status is known', ref('Notification')), headers: { Location: { schema: { type: 'string' } } } },
-          202: { ...jsonResponse('queued; poll the Location', ref('Notification')), headers: { Location: { schema: { type: 'string' } } } },
+          201: { ...jsonResponse('the send status is known', ref('Notification')), headers: { Location: { schema: { type: 'string' } }, 'Idempotent-Replayed': replayed } },
+          202: { ...jsonResponse('queued; poll the Location', ref('Notification')), headers: { Location: { schema: { type: 'string' } }, 'Idempotent-Replayed': replayed } },
           400: problem,
           401: problem,
+          409: problem,
           415: problem,
           422: problem,
           429: problem,

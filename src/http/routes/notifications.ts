@@ -6,9 +6,10 @@
  */
 import express, { Router, type Request } from 'express';
 import { ServiceError } from '../../domain/errors.js';
-import { GOVAPP_SIGNATURE_HEADER, isSettled, RateLimitedError, type NotificationDetails, type NotificationService } from '../../services/notifications.js';
+import { GOVAPP_SIGNATURE_HEADER, isSettled, RateLimitedError, type NotificationDetails, type NotificationService, type Submitted } from '../../services/notifications.js';
 import type { SenderService } from '../../services/senders.js';
 import { requireSender, senderOf } from '../auth.js';
+import { idempotencyKey } from '../idempotency.js';
 
 export interface NotificationsDeps {
   senders: SenderService;
@@ -83,13 +84,17 @@ export function notificationsRouter(deps: NotificationsDeps): Router {
   r.post('/v1/notifications', express.json({ limit: '128kb' }), async (req, res) => {
     if (!req.is('application/json')) throw new ServiceError('UNSUPPORTED_MEDIA_TYPE', 'send the notification as application/json');
     const sender = senderOf(res);
-    let id: string;
+    const key = idempotencyKey(req);
+    let submitted: Submitted;
     try {
-      id = await deps.notifications.submit(sender, req.body);
+      submitted = await deps.notifications.submit(sender, req.body, key);
     } catch (err) {
       if (err instanceof RateLimitedError) res.setHeader('Retry-After', String(err.retryAfterSeconds));
       throw err;
     }
+    // a replay answers as the first request would now: the notification as it is, 201 once its send status is known
+    const id = submitted.id;
+    if (submitted.replayed) res.setHeader('Idempotent-Replayed', 'true');
     const respondAsync = /(^|[\s,;])respond-async\b/i.test(req.get('prefer') ?? '');
     if (respondAsync) res.setHeader('Preference-Applied', 'respond-async');
     else await deps.notifications.waitForOutcome(id, deps.syncWaitMs);

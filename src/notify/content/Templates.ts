@@ -5,7 +5,8 @@
  * The built-in templates are below; a sender may instead give its own text per language
  * (same shape, same placeholders). Values are inserted as text: HTML-escaped in the HTML
  * body, as is in the title and the SMS. A placeholder without a value is an error, never
- * an empty string.
+ * an empty string. Template ids and placeholder names come from requests: they are looked
+ * up among own entries only (a Map, Object.hasOwn), never among Object.prototype's names.
  *
  * The SMS texts of the built-in templates avoid characters outside the GSM 7-bit alphabet
  * (`ç`, `ê`, `ó`, …) so that they are sent as GSM-7 (160 characters per SMS), unless a value
@@ -57,7 +58,8 @@ export function renderText(text: string, values: Record<string, string>, escape:
     if (whole === '{{') return '{';
     if (whole === '}}') return '}';
     if (name === undefined) throw new TemplateError('PLACEHOLDER_SYNTAX', whole, 'a "{" that starts no {placeholder}: write {{ for a literal brace');
-    const v = values[name];
+    // own members only: "{toString}" is a placeholder like any other, not Object.prototype.toString
+    const v = Object.hasOwn(values, name) ? values[name] : undefined;
     if (v === undefined) throw new TemplateError('PLACEHOLDER_MISSING', name, `no value for the placeholder {${name}}`);
     return escape(v);
   });
@@ -81,7 +83,12 @@ export function pickLanguage(set: ContentSet, wanted: Language): Language | unde
   return LANGUAGES.find((l) => set[l] !== undefined);
 }
 
-export const BUILTIN_TEMPLATES: Record<string, BuiltinTemplate> = {
+/** The built-in template with this id; undefined for any other string (ids come from requests). */
+export function builtinTemplate(id: string): BuiltinTemplate | undefined {
+  return BUILTIN_TEMPLATES.get(id);
+}
+
+const TEMPLATES: Record<'registered-mail' | 'document-available' | 'appointment-reminder', BuiltinTemplate> = {
   'registered-mail': {
     id: 'registered-mail',
     description: 'A registered letter is waiting in the e-Box (sent by the service after ContentConsignment)',
@@ -132,3 +139,9 @@ export const BUILTIN_TEMPLATES: Record<string, BuiltinTemplate> = {
     },
   },
 };
+
+/** By id. A Map, so that a request's template id is never looked up among Object.prototype's names. */
+export const BUILTIN_TEMPLATES: ReadonlyMap<string, BuiltinTemplate> = new Map(Object.values(TEMPLATES).map((t) => [t.id, t]));
+
+/** The notice the service sends after ContentConsignment. */
+export const REGISTERED_MAIL_TEMPLATE: BuiltinTemplate = TEMPLATES['registered-mail'];

@@ -8,7 +8,7 @@ import { decodeProtectedHeader, exportJWK, generalDecrypt, generateKeyPair } fro
 import { encryptForDevices, validateDevicePublicKey } from '../../../src/notify/content/DeviceEncryption.js';
 import { LANGUAGES } from '../../../src/notify/content/Language.js';
 import { sanitizeNotificationHtml } from '../../../src/notify/content/SanitizeHtml.js';
-import { BUILTIN_TEMPLATES, pickLanguage, placeholdersOf, renderContent, renderText, TemplateError } from '../../../src/notify/content/Templates.js';
+import { BUILTIN_TEMPLATES, builtinTemplate, pickLanguage, placeholdersOf, renderContent, renderText, TemplateError } from '../../../src/notify/content/Templates.js';
 import { analyseSms } from '../../../src/notify/sms/Gsm0338.js';
 
 describe('notification templates', () => {
@@ -22,13 +22,24 @@ describe('notification templates', () => {
     expect(() => renderText('Hello { name', { name: 'x' })).to.throw(TemplateError).with.property('kind', 'PLACEHOLDER_SYNTAX');
   });
 
+  it('looks placeholders and template ids up among own names only, never among what every object inherits', () => {
+    for (const name of ['toString', 'constructor', 'hasOwnProperty', 'valueOf', 'isPrototypeOf', 'toLocaleString']) {
+      for (const parts of [{ sms: `Hi {${name}}` }, { title: `Hi {${name}}` }, { html: `<p>{${name}}</p>` }]) {
+        expect(() => renderContent(parts, { sender: 'X' }), JSON.stringify(parts)).to.throw(TemplateError).with.property('placeholder', name);
+      }
+      expect(renderContent({ sms: `Hi {${name}}`, html: `<p>{${name}}</p>` }, { [name]: 'A&B' })).to.deep.equal({ title: undefined, sms: 'Hi A&B', html: '<p>A&amp;B</p>' });
+    }
+    for (const id of ['toString', 'constructor', '__proto__', 'hasOwnProperty', 'valueOf', '']) expect(builtinTemplate(id), id).to.equal(undefined);
+    expect(builtinTemplate('appointment-reminder')?.id).to.equal('appointment-reminder');
+  });
+
   it('escapes values in the HTML body only', () => {
     const out = renderContent({ title: 'For {who}', html: '<p>{who}</p>', sms: 'Hi {who}' }, { who: '<b>Ann & Bob</b>' });
     expect(out).to.deep.equal({ title: 'For <b>Ann & Bob</b>', html: '<p>&lt;b&gt;Ann &amp; Bob&lt;/b&gt;</p>', sms: 'Hi <b>Ann & Bob</b>' });
   });
 
   it('has every built-in template in nl, fr, de and en with the same placeholders, and GSM-7 SMS texts', () => {
-    for (const t of Object.values(BUILTIN_TEMPLATES)) {
+    for (const t of BUILTIN_TEMPLATES.values()) {
       for (const lang of LANGUAGES) {
         const parts = t.languages[lang];
         expect(placeholdersOf(parts.sms).sort(), `${t.id}/${lang}`).to.deep.equal([...t.placeholders].sort());
