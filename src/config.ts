@@ -6,6 +6,7 @@
  */
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
+import { parseCidr } from './net/OutboundPolicy.js';
 
 export type AppEnv = 'development' | 'test' | 'production';
 export type KeyAlgorithmName = 'ECDSA-P256' | 'ECDSA-P384' | 'RSA-2048' | 'RSA-3072';
@@ -80,6 +81,13 @@ export interface Config {
    * (src/notify/simulator/devProviders.ts). Always false outside development.
    */
   devSimulators: boolean;
+  /** Sender webhooks (docs/webhooks.md). */
+  webhook: {
+    /** CIDRs webhooks may reach although private, loopback…; empty in every environment unless set */
+    allowPrivateTargets: string[];
+    /** the whole exchange with a sender's receiver */
+    timeoutMs: number;
+  };
 }
 
 export type NotifyStrategyName = 'GOVAPP_FIRST' | 'GOVAPP_ONLY' | 'SMS_ONLY' | 'SMS_AND_GOVAPP';
@@ -323,6 +331,24 @@ function notifyConfig(env: Env, host: string, port: number): NotifyConfig {
   };
 }
 
+/** Comma-separated CIDRs (`127.0.0.0/8,::1/128`; a bare address is a single-address range), each normalised. */
+function cidrList(env: Env, name: string): string[] {
+  const raw = str(env, name);
+  if (raw === undefined) return [];
+  return raw
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e !== '')
+    .map((e) => {
+      try {
+        const [address, bits] = parseCidr(e);
+        return `${address.toString()}/${bits}`;
+      } catch {
+        throw new ConfigError(name, `not an IP address or CIDR range: "${e}"`);
+      }
+    });
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const appEnv = oneOf(env, 'APP_ENV', ['development', 'test', 'production'] as const, 'development');
   const dataDir = path.resolve(str(env, 'DATA_DIR') ?? './data');
@@ -387,6 +413,10 @@ export function loadConfig(env: Env = process.env): Config {
     ebox: eboxConfig(env),
     notify: notifyConfig(env, str(env, 'HOST') ?? '127.0.0.1', int(env, 'PORT', 8080, 0, 65535)),
     devSimulators: bool(env, 'DEV_SIMULATORS', true) && appEnv === 'development',
+    webhook: {
+      allowPrivateTargets: cidrList(env, 'WEBHOOK_ALLOW_PRIVATE_TARGETS'),
+      timeoutMs: int(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 300_000),
+    },
   };
   const adminToken = str(env, 'ADMIN_TOKEN');
   if (adminToken !== undefined && adminToken.length < 16) throw new ConfigError('ADMIN_TOKEN', 'must be at least 16 characters');

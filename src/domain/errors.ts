@@ -22,6 +22,7 @@ export type ErrorCode =
   | 'IDEMPOTENCY_KEY_REUSED'
   | 'QUERY_INVALID'
   | 'WEBHOOK_INVALID'
+  | 'WEBHOOK_TARGET_FORBIDDEN'
   | 'RECIPIENT_EXISTS'
   | 'DOCUMENT_PURGED'
   // notifications
