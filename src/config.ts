@@ -4,9 +4,9 @@
  * prints it and exits non-zero. Defaults are the embedded development set-up: SQLite
  * under ./data, the built-in TSA, the development PKI under ./certs-dev, port 8080.
  */
-import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
+import { parseCidr } from './net/OutboundPolicy.js';
 
 export type AppEnv = 'development' | 'test' | 'production';
 export type KeyAlgorithmName = 'ECDSA-P256' | 'ECDSA-P384' | 'RSA-2048' | 'RSA-3072';
@@ -90,6 +90,13 @@ export interface Config {
    * (src/notify/simulator/devProviders.ts). Always false outside development.
    */
   devSimulators: boolean;
+  /** Sender webhooks (docs/webhooks.md). */
+  webhook: {
+    /** CIDRs webhooks may reach although private, loopback…; empty in every environment unless set */
+    allowPrivateTargets: string[];
+    /** the whole exchange with a sender's receiver */
+    timeoutMs: number;
+  };
 }
 
 export interface HttpConfig {
@@ -348,6 +355,24 @@ function notifyConfig(env: Env, host: string, port: number): NotifyConfig {
   };
 }
 
+/** Comma-separated CIDRs (`127.0.0.0/8,::1/128`; a bare address is a single-address range), each normalised. */
+function cidrList(env: Env, name: string): string[] {
+  const raw = str(env, name);
+  if (raw === undefined) return [];
+  return raw
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e !== '')
+    .map((e) => {
+      try {
+        const [address, bits] = parseCidr(e);
+        return `${address.toString()}/${bits}`;
+      } catch {
+        throw new ConfigError(name, `not an IP address or CIDR range: "${e}"`);
+      }
+    });
+}
+
 const PROXY_KEYWORDS = ['loopback', 'linklocal', 'uniquelocal'];
 
 function trustProxy(env: Env): HttpConfig['trustProxy'] {
@@ -356,10 +381,10 @@ function trustProxy(env: Env): HttpConfig['trustProxy'] {
   if (/^\d{1,2}$/.test(raw)) return Number(raw);
   const entries = raw.split(',').map((e) => e.trim()).filter(Boolean);
   for (const e of entries) {
-    const [addr, prefix, ...rest] = e.split('/');
-    const family = isIP(addr ?? '');
-    const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 6 ? 128 : 32));
-    if (!PROXY_KEYWORDS.includes(e) && (family === 0 || !prefixOk || rest.length > 0)) {
+    if (PROXY_KEYWORDS.includes(e)) continue;
+    try {
+      parseCidr(e);
+    } catch {
       throw new ConfigError('TRUST_PROXY', `expected a hop count, or addresses, CIDRs and ${PROXY_KEYWORDS.join('/')} separated by commas; got "${e}"`);
     }
   }
@@ -457,6 +482,10 @@ export function loadConfig(env: Env = process.env): Config {
       blockSeconds: int(env, 'AUTH_BLOCK_SECONDS', 300, 1, 86_400),
     },
     metrics: { host: '127.0.0.1' },
+    webhook: {
+      allowPrivateTargets: cidrList(env, 'WEBHOOK_ALLOW_PRIVATE_TARGETS'),
+      timeoutMs: int(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100, 300_000),
+    },
   };
   const adminToken = str(env, 'ADMIN_TOKEN');
   if (adminToken !== undefined && adminToken.length < 16) throw new ConfigError('ADMIN_TOKEN', 'must be at least 16 characters');

@@ -196,7 +196,12 @@ export function openApiDocument(config: Config) {
                   status: { type: 'string' },
                   delivery: { enum: ['pending', 'running', 'done', 'dead'] },
                   attempts: { type: 'integer' },
-                  lastError: { type: ['string', 'null'] },
+                  lastError: {
+                    type: ['string', 'null'],
+                    pattern: '^(TIMEOUT|TARGET_FORBIDDEN|CONNECTION_FAILED|HTTP_[0-9]{3}|WEBHOOK_REMOVED|INTERNAL)$',
+                    description:
+                      'the class of the last failed attempt, never more: `TIMEOUT` (no answer in time), `TARGET_FORBIDDEN` (the target is or resolved to a refused address: not retried), `CONNECTION_FAILED` (refused, reset, DNS or TLS failure), `HTTP_<status>` (a non-2xx answer), `WEBHOOK_REMOVED`, `INTERNAL`',
+                  },
                   nextAttemptAt: { type: ['string', 'null'] },
                 },
               },
@@ -331,6 +336,8 @@ export function openApiDocument(config: Config) {
       '/v1/webhook': {
         put: {
           summary: 'Set the sender\'s webhook: each status change is POSTed there, signed `Webhook-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, t + "." + body)>`',
+          description:
+            'The URL must be http(s) without credentials (`WEBHOOK_INVALID`), and its host a public address or a name that resolves only to public addresses (`WEBHOOK_TARGET_FORBIDDEN`: loopback, private, link-local, CGNAT, unspecified, multicast, reserved, IPv6 unique-local and link-local, IPv4 embedded in IPv6, or a name that does not resolve). Any port. Each delivery checks the address it connects to again, follows no redirect and reads at most a few KiB of the answer.',
           requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['url'], properties: { url: { type: 'string', format: 'uri' } } } } } },
           responses: {
             200: {
@@ -338,7 +345,7 @@ export function openApiDocument(config: Config) {
               content: { 'application/json': { schema: { type: 'object', required: ['url', 'secret'], properties: { url: { type: 'string' }, secret: { type: 'string' }, signatureHeader: { type: 'string' } } } } },
             },
             401: problem,
-            422: problem,
+            422: { ...problem, description: '`WEBHOOK_INVALID` or `WEBHOOK_TARGET_FORBIDDEN`' },
           },
         },
         delete: { summary: 'Remove the webhook', responses: { 204: { description: 'removed' }, 401: problem } },

@@ -1,5 +1,6 @@
 /** JSON shapes of the API's resources (kept in step with the OpenAPI document). */
 import type { MessageView } from '../services/consult.js';
+import { webhookFailureClass } from '../services/webhooks.js';
 import type { JobRecord } from '../store/JobRepository.js';
 import type { CredentialRecord, DocumentRecord, EvidenceRecord, MailboxRecord, MessageRecord } from '../store/rows.js';
 
@@ -37,7 +38,7 @@ export function documentJson(d: DocumentRecord) {
 }
 
 function callbackJson(j: JobRecord) {
-  return { evidenceId: String(j.payload.evidenceId), status: String(j.payload.status), delivery: j.status, attempts: j.attempts, lastError: j.lastError, nextAttemptAt: j.status === 'pending' ? j.runAt : null };
+  return { evidenceId: String(j.payload.evidenceId), status: String(j.payload.status), delivery: j.status, attempts: j.attempts, lastError: webhookFailureClass(j.lastError), nextAttemptAt: j.status === 'pending' ? j.runAt : null };
 }
 
 export function messageJson(view: MessageView, opts: { includeEvents: boolean }) {

@@ -21,6 +21,7 @@ import {
 import type { EboxAdapter } from '../ebox/EboxAdapter.js';
 import { HttpEboxAdapter } from '../ebox/HttpEboxAdapter.js';
 import { LocalEbox } from '../ebox/LocalEbox.js';
+import { OutboundPolicy } from '../net/OutboundPolicy.js';
 import { migrateLatest, openDatabase } from '../store/database.js';
 import { FsBlobStore } from '../store/FsBlobStore.js';
 import { Store } from '../store/Store.js';
@@ -134,7 +135,8 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
   const evidence = new EvidenceService(store, sealer, config, notifier);
   const delivery = new DeliveryService(store, blobs, ebox, evidence, config);
   const maintenance = new MaintenanceService(store, blobs, ebox, timeStamper, config, log);
-  const webhooks = new WebhookService(store);
+  const webhooks = new WebhookService(store, { log, policy: new OutboundPolicy({ allow: config.webhook.allowPrivateTargets }), timeoutMs: config.webhook.timeoutMs });
+  if (config.webhook.allowPrivateTargets.length > 0) log.warn({ allow: config.webhook.allowPrivateTargets }, 'WEBHOOK_ALLOW_PRIVATE_TARGETS: sender webhooks may reach these private ranges');
   const notifications = createNotificationService(config, store, evidence, log);
   const runner = new JobRunner(
     store,

@@ -209,7 +209,7 @@ describe(`migration 20261202000200_notification_idempotency (${onPostgres ? 'Pos
       await migrateLatest(db);
       expect(await db.schema.hasTable('notification_idempotency_keys')).to.equal(true);
       const now = new Date().toISOString();
-      await db('senders').insert({ id: 's1', name: 'S', api_key_hash: 'h'.repeat(64), created_at: now });
+      await db('senders').insert({ id: 's1', name: 'S', created_at: now });
       const notification = (id: string) => ({ id, sender_id: 's1', strategy: 'SMS_ONLY', status: 'QUEUED', language: 'nl', created_at: now, updated_at: now });
       await db('notifications').insert([notification('n1'), notification('n2')]);
       const key = (notificationId: string) => ({ sender_id: 's1', key: 'k', request_hash: 'a'.repeat(64), notification_id: notificationId, created_at: now });

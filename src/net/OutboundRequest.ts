@@ -1,0 +1,121 @@
+/**
+ * One POST to a URL a third party chose (a sender's webhook), under an OutboundPolicy:
+ *
+ *  - an IP literal is checked before any connection; a name is resolved and checked by the
+ *    policy's `lookup`, so the socket connects only to an address that was checked;
+ *  - once connected, the socket's peer address is checked again before a byte of the
+ *    request (headers or body) is written — the request is only `end()`ed after that;
+ *  - no redirect is followed (node:http does not): a 3xx is just a status;
+ *  - one deadline covers resolution, connection, TLS, request and the answer's status;
+ *    a body still trickling in at the deadline is cut, the status stands;
+ *  - at most `maxAnswerBytes` of the answer's body are taken (the socket's reads come in
+ *    chunks, so the last chunk may carry a little more), then the connection is
+ *    destroyed; response headers are capped by `maxHeaderSize`.
+ *
+ * Failures are one of three kinds, so that what a caller shows cannot tell a closed port
+ * from a reset or a TLS failure: TIMEOUT, TARGET_FORBIDDEN, CONNECTION_FAILED. The cause
+ * keeps the details for the log.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import { TargetForbiddenError, type OutboundPolicy } from './OutboundPolicy.js';
+
+export type OutboundFailureKind = 'TIMEOUT' | 'TARGET_FORBIDDEN' | 'CONNECTION_FAILED';
+
+export class OutboundRequestError extends Error {
+  constructor(
+    readonly kind: OutboundFailureKind,
+    options: { cause?: unknown },
+  ) {
+    super(kind, options);
+    this.name = 'OutboundRequestError';
+  }
+}
+
+export interface OutboundPostOptions {
+  policy: OutboundPolicy;
+  headers: Record<string, string>;
+  body: string;
+  timeoutMs: number;
+  maxAnswerBytes: number;
+  /** largest response head accepted (node:http's maxHeaderSize); default 8 KiB */
+  maxHeaderBytes?: number;
+}
+
+export interface OutboundPostResult {
+  status: number;
+  /** body bytes received before the connection was closed */
+  answerBytes: number;
+  /** the peer address the request was sent to */
+  remoteAddress: string;
+}
+
+export function postWithinPolicy(url: URL, options: OutboundPostOptions): Promise<OutboundPostResult> {
+  const { policy, timeoutMs, maxAnswerBytes } = options;
+  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  return new Promise((resolve, reject) => {
+    if (net.isIP(host) !== 0) {
+      const c = policy.classify(host);
+      if (!c.allowed) return reject(new OutboundRequestError('TARGET_FORBIDDEN', { cause: new TargetForbiddenError(host, [c]) }));
+    }
+    const body = Buffer.from(options.body);
+    const req = (url.protocol === 'https:' ? https : http).request({
+      protocol: url.protocol,
+      hostname: host,
+      port: url.port === '' ? undefined : Number(url.port),
+      path: `${url.pathname}${url.search}`,
+      method: 'POST',
+      headers: { ...options.headers, 'content-length': String(body.length) },
+      // a fresh connection per delivery: nothing pooled, nothing shared between senders
+      agent: false,
+      lookup: policy.lookup,
+      maxHeaderSize: options.maxHeaderBytes ?? 8192,
+    });
+    let settled = false;
+    let remoteAddress = '';
+    /** set once the status line has arrived: from then on the outcome is known */
+    let answered: OutboundPostResult | undefined;
+    const finish = (outcome: { error: OutboundRequestError } | { result: OutboundPostResult }) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      req.destroy();
+      if ('error' in outcome) reject(outcome.error);
+      else resolve(outcome.result);
+    };
+    const fail = (err: unknown) =>
+      finish({ error: err instanceof OutboundRequestError ? err : new OutboundRequestError(err instanceof TargetForbiddenError ? 'TARGET_FORBIDDEN' : 'CONNECTION_FAILED', { cause: err }) });
+    const timer = setTimeout(
+      () => finish(answered ? { result: answered } : { error: new OutboundRequestError('TIMEOUT', { cause: new Error(`no answer within ${timeoutMs} ms`) }) }),
+      timeoutMs,
+    );
+    req.on('error', fail);
+    req.on('socket', (socket) => {
+      const gate = () => {
+        try {
+          policy.assertConnected(socket);
+        } catch (err) {
+          return fail(err);
+        }
+        remoteAddress = socket.remoteAddress ?? '';
+        req.end(body);
+      };
+      if (socket.connecting) socket.once('connect', gate);
+      else if (!socket.destroyed) gate();
+      // else the connection already failed: its 'error' reaches the request
+    });
+    req.on('response', (res) => {
+      const result: OutboundPostResult = (answered = { status: res.statusCode ?? 0, answerBytes: 0, remoteAddress });
+      const done = () => finish({ result });
+      res.on('data', (chunk: Buffer) => {
+        result.answerBytes += chunk.length;
+        if (result.answerBytes >= maxAnswerBytes) done();
+      });
+      res.on('end', done);
+      // the status is known: a body cut short does not change it
+      res.on('error', done);
+      res.on('close', done);
+    });
+  });
+}
