@@ -28,8 +28,6 @@ export interface Config {
   dataDir: string;
   blobDir: string;
   database: DatabaseConfig;
-  /** Unreferenced blobs and temp files older than this are removed at start. */
-  orphanGraceSeconds: number;
   devCertsDir: string;
   keyAlgorithm: KeyAlgorithmName;
   sealing: KeySource;
@@ -433,7 +431,6 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir,
     blobDir: path.resolve(str(env, 'BLOB_DIR') ?? path.join(dataDir, 'blobs')),
     database: database(env, dataDir),
-    orphanGraceSeconds: int(env, 'ORPHAN_GRACE_SECONDS', 0, 0, 7 * 24 * 3600),
     devCertsDir: path.resolve(str(env, 'DEV_CERTS_DIR') ?? './certs-dev'),
     keyAlgorithm: oneOf(env, 'KEY_ALGORITHM', ['ECDSA-P256', 'ECDSA-P384', 'RSA-2048', 'RSA-3072'] as const, 'ECDSA-P256'),
     sealing: keySource(env, 'SEAL'),

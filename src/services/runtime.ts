@@ -31,6 +31,7 @@ import { DeliveryService, JOB } from './delivery.js';
 import { EvidenceNotifier, EvidenceService } from './evidence.js';
 import { MaintenanceService } from './maintenance.js';
 import { RecipientService } from './recipients.js';
+import { sweepBlobs, type BlobSweepReport } from './blobSweep.js';
 import { Sealer } from './sealing.js';
 import { SenderService } from './senders.js';
 import { SubmissionService } from './submit.js';
@@ -59,6 +60,8 @@ export interface Runtime {
   /** short-message notifications (GovApp push, SMS) and the contact directory */
   notifications: NotificationService;
   runner: JobRunner;
+  /** What the blob sweep at start found (documents missing: an alarm). */
+  blobSweep: BlobSweepReport;
   /** The dev PKI files, when in use (its root.pem is the trust anchor of the proofs). */
   devPki?: DevPkiPaths;
   /** Starts the job runner and the periodic scheduler in this process. */
@@ -84,6 +87,11 @@ async function identityFrom(source: KeySource, dev: () => Promise<DevPkiPaths>, 
   return which === 'seal'
     ? loadSigningIdentity({ keyFile: paths.sealKey, certFile: paths.sealCert, chainFile: paths.root })
     : loadSigningIdentity({ keyFile: paths.tsaKey, certFile: paths.tsaCert, chainFile: paths.root });
+}
+
+/** A temp file older than this cannot belong to an upload in progress: twice the longest a request may take. */
+export function tempFileMaxAgeMs(config: Config): number {
+  return 2 * config.http.requestTimeoutMs;
 }
 
 export async function createRuntime(config: Config, log: Logger): Promise<Runtime> {
@@ -113,8 +121,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
   const store = new Store(db);
   const blobs = new FsBlobStore(config.blobDir);
   await blobs.init();
-  const swept = await blobs.sweep(await store.messages.allBlobKeys(), config.orphanGraceSeconds * 1000);
-  if (swept.tempFiles + swept.orphans > 0) log.info(swept, 'removed unfinished uploads left by an earlier run');
+  const blobSweep = await sweepBlobs(store, blobs, { tempMaxAgeMs: tempFileMaxAgeMs(config), log });
 
   const ebox: EboxAdapter =
     config.ebox.kind === 'http'
@@ -174,6 +181,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
     senders: new SenderService(store),
     notifications,
     runner,
+    blobSweep,
     devPki,
     startWorker() {
       if (workerStarted) return;

@@ -132,12 +132,15 @@ export class SubmissionService {
     };
 
     const committed: string[] = [];
-    try {
+    const place = async () => {
       for (const d of documents) {
         await this.blobs.commit(byPart.get(d.partName)!.blob, d.blobKey);
         committed.push(d.blobKey);
       }
-      await this.store.transaction(async (tx) => {
+    };
+    try {
+      // the bytes move into place and the rows that name them commit with no sweep in between
+      await this.store.commitWithBlobs(place, async (tx) => {
         await tx.messages.insert(message, documents);
         if (idempotencyKey) await tx.messages.insertIdempotencyKey(sender.id, idempotencyKey, requestHash, messageId);
         await tx.events.append({

@@ -4,8 +4,10 @@
  * A document is first staged: streamed into `tmp/` while it is hashed (SHA-256) and
  * counted, then fsynced. Committing renames it into `objects/` and fsyncs the directory,
  * so once `commit` returns the bytes survive a crash. Nothing is ever read into memory
- * whole. `sweep` removes what a crash can leave behind: temp files and objects that no
- * document row refers to.
+ * whole. A temp file's name says which process writes it (a tag of its host and its pid),
+ * so that a sweep removes only temp files no process can still be writing
+ * (`sweepTempFiles`); objects no row names are removed by the blob sweep
+ * (src/services/blobSweep.ts), fenced off from commits in progress (BlobFence.ts).
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -13,6 +15,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { ensurePrivateDirectory } from './FilePermissions.js';
 
 export interface StagedBlob {
@@ -24,6 +27,11 @@ export interface StagedBlob {
   /** set by `commit`: the file has moved to its key, there is nothing left to discard */
   committed?: boolean;
 }
+
+/** This host, as a short tag in temp file names (a hostname may hold any character). */
+const HOST_TAG = createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
+/** Who writes a temp file: this host and process. */
+const OWNER = `${HOST_TAG}-${process.pid}`;
 
 /** Chunks of an upload are gathered up to this many bytes before each write. */
 const WRITE_BUFFER_BYTES = 256 * 1024;
@@ -50,7 +58,7 @@ export class FsBlobStore {
    * `maxBytes` the rest is drained, not written.
    */
   async stage(source: Readable, maxBytes: number): Promise<StagedBlob> {
-    const tempPath = path.join(this.tmpDir, `${randomUUID()}.part`);
+    const tempPath = path.join(this.tmpDir, `${OWNER}.${randomUUID()}.part`);
     const fh = await fsp.open(tempPath, 'wx', 0o600);
     const hash = createHash('sha256');
     let size = 0;
@@ -144,29 +152,22 @@ export class FsBlobStore {
   }
 
   /**
-   * Removes temp files, and objects not in `referenced`, older than `graceMs`.
-   * Returns how many of each it removed.
+   * Removes the temp files no process can still be writing: those of a process of this host
+   * that is gone, and any older than `maxAgeMs` (no upload outlives the server's request
+   * timeout). Returns how many it removed.
    */
-  async sweep(referenced: Set<string>, graceMs: number): Promise<{ tempFiles: number; orphans: number }> {
-    const cutoff = Date.now() - graceMs;
-    let tempFiles = 0;
-    let orphans = 0;
+  async sweepTempFiles(maxAgeMs: number): Promise<number> {
+    const cutoff = Date.now() - maxAgeMs;
+    let removed = 0;
     for (const name of await readdirOrEmpty(this.tmpDir)) {
-      const p = path.join(this.tmpDir, name);
-      if ((await statMtime(p)) <= cutoff) {
-        await fsp.rm(p, { force: true });
-        tempFiles++;
+      const owner = /^([0-9a-f]{8})-(\d+)\./.exec(name);
+      const ownerGone = owner !== null && owner[1] === HOST_TAG && !processAlive(Number(owner[2]));
+      if (ownerGone || (await statMtime(path.join(this.tmpDir, name))) <= cutoff) {
+        await fsp.rm(path.join(this.tmpDir, name), { force: true });
+        removed++;
       }
     }
-    for (const key of await this.keys()) {
-      if (referenced.has(key)) continue;
-      const p = this.pathOf(key);
-      if ((await statMtime(p)) <= cutoff) {
-        await fsp.rm(p, { force: true });
-        orphans++;
-      }
-    }
-    return { tempFiles, orphans };
+    return removed;
   }
 
   private pathOf(key: string): string {
@@ -198,5 +199,16 @@ async function statMtime(p: string): Promise<number> {
     return (await fsp.stat(p)).mtimeMs;
   } catch {
     return Number.POSITIVE_INFINITY;
+  }
+}
+
+/** Whether a process of this host with this pid runs (EPERM: it does, as another user). */
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -86,10 +86,31 @@ export class MessageRepository {
     return rows.map(toDocument);
   }
 
-  /** Every blob key a document row refers to (used to find orphaned blobs). */
-  async allBlobKeys(): Promise<Set<string>> {
-    const rows = await this.db('documents').select('blob_key');
+  /** The blob keys of documents whose bytes are kept (their message not purged): what must be on disk. */
+  async liveBlobKeys(): Promise<Set<string>> {
+    const rows = await this.db('documents').join('messages', 'messages.id', 'documents.message_id').whereNull('messages.documents_purged_at').select('documents.blob_key');
     return new Set(rows.map((r: { blob_key: string }) => r.blob_key));
+  }
+
+  /** Of `keys`, those a document row of a message not purged refers to (the sweep's check at delete time). */
+  async liveAmong(keys: string[]): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (let i = 0; i < keys.length; i += 500) {
+      const rows = await this.db('documents')
+        .join('messages', 'messages.id', 'documents.message_id')
+        .whereNull('messages.documents_purged_at')
+        .whereIn('documents.blob_key', keys.slice(i, i + 500))
+        .select('documents.blob_key', 'documents.message_id');
+      for (const r of rows as Array<{ blob_key: string }>) out.add(r.blob_key);
+    }
+    return out;
+  }
+
+  /** The messages (not purged) whose documents have these blob keys. */
+  async messagesOfBlobs(keys: string[]): Promise<string[]> {
+    if (keys.length === 0) return [];
+    const rows = await this.db('documents').whereIn('blob_key', keys.slice(0, 1000)).distinct('message_id');
+    return rows.map((r: { message_id: string }) => r.message_id);
   }
 
   /** Deposited messages whose expiry has passed without handover. */

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { BLOB_FENCE_LOCK_KEY, LocalFence } from './BlobFence.js';
 import { CommitGroup } from './CommitGroup.js';
 import { CheckpointRepository } from './CheckpointRepository.js';
 import { ContactRepository } from './ContactRepository.js';
@@ -35,6 +36,8 @@ export class Store {
     readonly db: Knex,
     /** the runner of this process that takes jobs directly, shared with every transaction */
     readonly localJobs: LocalJobs = new LocalJobs(),
+    /** SQLite: the blob fence of this process (BlobFence.ts), shared with every transaction */
+    private readonly fence: LocalFence = new LocalFence(),
   ) {
     this.isTransaction = (db as Knex & { isTransaction?: boolean }).isTransaction === true;
     this.commits = !this.isTransaction && db.client.config.client === 'better-sqlite3' ? new CommitGroup(db) : undefined;
@@ -57,7 +60,7 @@ export class Store {
    */
   async transaction<T>(work: (tx: Store) => Promise<T>): Promise<T> {
     let tx: Store | undefined;
-    const unit = (trx: Knex.Transaction) => work((tx = new Store(trx, this.localJobs)));
+    const unit = (trx: Knex.Transaction) => work((tx = new Store(trx, this.localJobs, this.fence)));
     const result = this.commits ? await this.commits.run(unit) : await this.db.transaction(unit);
     const adopted = tx!.adoptedJobs;
     if (adopted.length > 0) {
@@ -65,6 +68,39 @@ export class Store {
       else this.localJobs.adoption?.take(adopted);
     }
     return result;
+  }
+
+  /**
+   * Commits documents: `place` moves their bytes into the blob store, then `work` writes the
+   * rows that name them, in one transaction; no sweep can run in between (BlobFence.ts).
+   */
+  async commitWithBlobs<T>(place: () => Promise<void>, work: (tx: Store) => Promise<T>): Promise<T> {
+    if (this.isPostgres) {
+      return this.transaction(async (tx) => {
+        await tx.db.raw('SELECT pg_advisory_xact_lock_shared(?)', [BLOB_FENCE_LOCK_KEY]);
+        await place();
+        return work(tx);
+      });
+    }
+    return this.fence.shared(async () => {
+      await place();
+      return this.transaction(work);
+    });
+  }
+
+  /** Runs a blob sweep's check-and-delete with no document commit in progress anywhere (BlobFence.ts). */
+  async underBlobSweep<T>(work: (store: Store) => Promise<T>): Promise<T> {
+    if (this.isPostgres) {
+      return this.db.transaction(async (trx) => {
+        await trx.raw('SELECT pg_advisory_xact_lock(?)', [BLOB_FENCE_LOCK_KEY]);
+        return work(new Store(trx, this.localJobs, this.fence));
+      });
+    }
+    return this.fence.exclusive(() => work(this));
+  }
+
+  private get isPostgres(): boolean {
+    return this.db.client.config.client === 'pg';
   }
 
   /** Checks the database answers (health check). */

@@ -27,7 +27,8 @@ export interface RawRequestOptions {
 }
 
 /** Writes `chunks` to host:port, then reads whatever comes back until the server closes or the time is up. */
-export function rawRequest(url: string, chunks: Array<string | Buffer>, options: RawRequestOptions = {}): Promise<RawAnswer> {
+/** Writes `chunks` in order (a promised chunk is awaited: the rest of a body sent later). */
+export function rawRequest(url: string, chunks: Array<string | Buffer | Promise<string | Buffer>>, options: RawRequestOptions = {}): Promise<RawAnswer> {
   const { port, hostname } = new URL(url);
   const after = options.after ?? 'wait';
   return new Promise((resolve) => {
@@ -51,8 +52,9 @@ export function rawRequest(url: string, chunks: Array<string | Buffer>, options:
     socket.on('error', finish);
     socket.on('connect', async () => {
       for (const c of chunks) {
+        const chunk = await c;
         if (socket.destroyed) return;
-        socket.write(c);
+        socket.write(chunk);
         if (options.pauseMs) await new Promise((r) => setTimeout(r, options.pauseMs));
       }
       if (after === 'end') socket.end();

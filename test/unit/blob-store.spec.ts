@@ -37,17 +37,28 @@ describe('filesystem blob store', () => {
     expect(fs.readdirSync(path.join(dir, 'tmp'))).to.deep.equal([]);
   });
 
-  it('sweeps temp files and unreferenced objects, keeps referenced ones', async () => {
-    for (const key of ['keep00000001', 'orphan000001']) await store.commit(await store.stage(Readable.from([Buffer.from(key)]), 100), key);
-    await store.stage(Readable.from([Buffer.from('left over')]), 100);
-    const swept = await store.sweep(new Set(['keep00000001']), 0);
-    expect(swept).to.deep.equal({ tempFiles: 1, orphans: 1 });
-    expect(await store.keys()).to.deep.equal(['keep00000001']);
+  it('names each temp file after the host and process writing it', async () => {
+    const staged = await store.stage(Readable.from([Buffer.from('x')]), 100);
+    expect(path.basename(staged.tempPath)).to.match(new RegExp(`^[0-9a-f]{8}-${process.pid}\\.[0-9a-f-]{36}\\.part$`));
   });
 
-  it('keeps young files within the grace period', async () => {
-    await store.commit(await store.stage(Readable.from([Buffer.from('x')]), 100), 'young0000001');
-    expect(await store.sweep(new Set(), 60_000)).to.deep.equal({ tempFiles: 0, orphans: 0 });
+  it('sweeps only the temp files no process can still be writing: a gone process of this host, or too old', async () => {
+    const mine = await store.stage(Readable.from([Buffer.from('in progress')]), 100);
+    const tag = path.basename(mine.tempPath).slice(0, 8);
+    const tmp = path.join(dir, 'tmp');
+    // a process of this host that is gone: its pid is free (a child that has exited)
+    const { spawnSync } = await import('node:child_process');
+    const gonePid = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
+    fs.writeFileSync(path.join(tmp, `${tag}-${gonePid}.0000.part`), 'dead');
+    // a live process of this host (this one, seen as another writer) and another host's fresh upload
+    fs.writeFileSync(path.join(tmp, `${tag}-${process.ppid}.1111.part`), 'alive');
+    fs.writeFileSync(path.join(tmp, `deadbeef-1.2222.part`), 'other host, fresh');
+    // another host's, older than any upload can last
+    const stale = path.join(tmp, `deadbeef-2.3333.part`);
+    fs.writeFileSync(stale, 'other host, stale');
+    fs.utimesSync(stale, new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000));
+    expect(await store.sweepTempFiles(600_000)).to.equal(2);
+    expect(fs.readdirSync(tmp).sort()).to.deep.equal([path.basename(mine.tempPath), `${tag}-${process.ppid}.1111.part`, 'deadbeef-1.2222.part'].sort());
   });
 
   it('refuses keys that could escape the store', () => {
