@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   if (role === 'worker') rt.startWorker();
   let server: HttpServer | undefined;
   let metricsServer: HttpServer | undefined;
-  const metrics = createMetrics(rt.store);
+  const metrics = createMetrics(rt.store, { missingDocuments: () => rt.blobSweep.missing });
   if (config.metrics.port !== undefined) {
     // /metrics alone, without a token, on a listener of its own (loopback by default)
     const metricsApp = express();

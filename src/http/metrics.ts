@@ -1,11 +1,17 @@
 /**
  * Prometheus metrics (prom-client): job queue by type and status (dead letters
- * included), messages by status, plus the default process metrics.
+ * included), messages by status, documents missing from the blob store, plus the default
+ * process metrics (and the refused credentials, counted by AuthGuard).
  */
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Store } from '../store/Store.js';
 
-export function createMetrics(store: Store): Registry {
+export interface MetricsSources {
+  /** documents whose bytes the last blob sweep found missing (an alarm) */
+  missingDocuments?: () => number;
+}
+
+export function createMetrics(store: Store, sources: MetricsSources = {}): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   new Gauge({
@@ -28,5 +34,16 @@ export function createMetrics(store: Store): Registry {
       for (const c of await store.messages.countByStatus()) this.set({ status: c.status }, c.count);
     },
   });
+  const missing = sources.missingDocuments;
+  if (missing) {
+    new Gauge({
+      name: 'registered_mail_documents_missing',
+      help: 'Documents of messages not purged whose bytes the blob sweep at start did not find (an alarm: restore them)',
+      registers: [registry],
+      collect() {
+        this.set(missing());
+      },
+    });
+  }
   return registry;
 }

@@ -1,0 +1,15 @@
+import { expect } from 'chai';
+import { createMetrics } from '../../src/http/metrics.js';
+import type { Store } from '../../src/store/Store.js';
+
+describe('metrics', () => {
+  const store = { jobs: { counts: async () => [] }, messages: { countByStatus: async () => [] } } as unknown as Store;
+
+  it('report the documents the blob sweep found missing', async () => {
+    let missing = 0;
+    const registry = createMetrics(store, { missingDocuments: () => missing });
+    expect(await registry.metrics()).to.match(/^registered_mail_documents_missing 0$/m);
+    missing = 3;
+    expect(await registry.metrics()).to.match(/^registered_mail_documents_missing 3$/m);
+  });
+});
