@@ -47,6 +47,8 @@ export type ErrorCode =
   | 'NOT_ACCEPTABLE'
   // dependencies
   | 'TSA_UNAVAILABLE'
+  | 'DATABASE_UNAVAILABLE'
+  | 'STORAGE_FULL'
   | 'SEALING_FAILED'
   | 'INTERNAL';
 

@@ -44,9 +44,13 @@ export function createApp(rt: Runtime, log: Logger, options: AppOptions = {}): E
     next();
   });
 
-  app.get('/healthz', async (_req, res) => {
-    await rt.store.ping();
+  // liveness: this process answers (an orchestrator restarts it when not)
+  app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
+  });
+  // readiness: its database answers and its blob store takes writes (503/507 with Retry-After when not)
+  app.get('/readyz', async (_req, res) => {
+    res.json({ status: 'ready', checks: await rt.readiness.check() });
   });
   app.get('/metrics', guard.gate('metrics'), requireToken('metrics', rt.config.metrics.token, 'the metrics token (METRICS_TOKEN)'), metricsHandler(metrics));
   app.get('/openapi.json', (_req, res) => {

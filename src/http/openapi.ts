@@ -223,9 +223,36 @@ export function openApiDocument(config: Config) {
       ...notificationPaths(config),
       '/healthz': {
         get: {
-          summary: 'Liveness and database reachability',
+          summary: 'Liveness: the process answers (it does not look at the database; see /readyz)',
           security: [],
           responses: { 200: { description: 'up', content: { 'application/json': { schema: { type: 'object', required: ['status'], properties: { status: { const: 'ok' } } } } } } },
+        },
+      },
+      '/readyz': {
+        get: {
+          summary: 'Readiness: the database answers and the blob store has room and takes writes',
+          description: '503 DATABASE_UNAVAILABLE or 507 STORAGE_FULL, with Retry-After and the state of each check, while one is out.',
+          security: [],
+          responses: {
+            200: {
+              description: 'ready',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    additionalProperties: false,
+                    required: ['status', 'checks'],
+                    properties: {
+                      status: { const: 'ready' },
+                      checks: { type: 'object', additionalProperties: false, required: ['database', 'storage'], properties: { database: { const: 'ok' }, storage: { const: 'ok' } } },
+                    },
+                  },
+                },
+              },
+            },
+            503: problem,
+            507: problem,
+          },
         },
       },
       '/metrics': {
@@ -308,7 +335,9 @@ export function openApiDocument(config: Config) {
             413: problem,
             415: problem,
             422: problem,
+            429: problem,
             503: problem,
+            507: problem,
           },
         },
       },

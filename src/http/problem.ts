@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { ErrorRequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { ServiceError, type ErrorCode } from '../domain/errors.js';
+import { outageOf } from '../store/outage.js';
 import { realmOf, type AuthFailureReason, type AuthGuard, type AuthRealm } from './AuthGuard.js';
 
 export const PROBLEM_TYPE_BASE = 'https://registered-mail.example/problems/';
@@ -52,6 +53,8 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   NOT_FOUND: 404,
   NOT_ACCEPTABLE: 406,
   TSA_UNAVAILABLE: 503,
+  DATABASE_UNAVAILABLE: 503,
+  STORAGE_FULL: 507,
   SEALING_FAILED: 500,
   INTERNAL: 500,
 };
@@ -60,10 +63,16 @@ const TITLES: Partial<Record<ErrorCode, string>> = {
   UNAUTHENTICATED: 'Authentication required',
   NOT_FOUND: 'Not found',
   TSA_UNAVAILABLE: 'Time-stamping authority unavailable',
+  DATABASE_UNAVAILABLE: 'Database unavailable',
+  STORAGE_FULL: 'Storage full',
 };
 
+/** Outages the client should retry: the detail is shown, with Retry-After; the cause goes to the log. */
+const OUTAGES = new Set<ErrorCode>(['TSA_UNAVAILABLE', 'DATABASE_UNAVAILABLE', 'STORAGE_FULL']);
+
 export function sendProblem(res: Response, err: unknown, log: Logger): void {
-  const se = err instanceof ServiceError ? err : new ServiceError('INTERNAL', 'unexpected error', { cause: err });
+  const known = err instanceof ServiceError && err.code !== 'INTERNAL' ? err : undefined;
+  const se = known ?? outageOf(err) ?? (err instanceof ServiceError ? err : new ServiceError('INTERNAL', 'unexpected error', { cause: err }));
   const status = STATUS_OF[se.code];
   if (res.headersSent) {
     log.error({ err, code: se.code }, 'error after the response started');
@@ -78,10 +87,12 @@ export function sendProblem(res: Response, err: unknown, log: Logger): void {
   };
   if (status >= 500) {
     const correlationId = randomUUID();
-    log.error({ err: se, cause: se.cause, code: se.code, correlationId }, se.message);
-    body.detail = se.code === 'TSA_UNAVAILABLE' ? se.message : 'the service could not complete the request';
+    const outage = OUTAGES.has(se.code);
+    if (outage) log.warn({ cause: se.cause, code: se.code, correlationId }, se.message);
+    else log.error({ err: se, cause: se.cause, code: se.code, correlationId }, se.message);
+    body.detail = outage ? se.message : 'the service could not complete the request';
     body.correlationId = correlationId;
-    if (se.code === 'TSA_UNAVAILABLE') res.setHeader('Retry-After', '30');
+    if (se.code === 'TSA_UNAVAILABLE' && se.retryAfterSeconds === undefined) res.setHeader('Retry-After', '30');
   } else {
     body.detail = se.message;
     Object.assign(body, se.extensions);

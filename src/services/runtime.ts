@@ -32,6 +32,7 @@ import { EvidenceNotifier, EvidenceService } from './evidence.js';
 import { MaintenanceService } from './maintenance.js';
 import { RecipientService } from './recipients.js';
 import { sweepBlobs, type BlobSweepReport } from './blobSweep.js';
+import { ReadinessService } from './readiness.js';
 import { Sealer } from './sealing.js';
 import { SenderService } from './senders.js';
 import { SubmissionService } from './submit.js';
@@ -60,6 +61,8 @@ export interface Runtime {
   /** short-message notifications (GovApp push, SMS) and the contact directory */
   notifications: NotificationService;
   runner: JobRunner;
+  /** Whether the database and the blob store can take work now (GET /readyz). */
+  readiness: ReadinessService;
   /** What the blob sweep at start found (documents missing: an alarm). */
   blobSweep: BlobSweepReport;
   /** The dev PKI files, when in use (its root.pem is the trust anchor of the proofs). */
@@ -111,7 +114,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
     timeStamper = new LocalTimeStamper(tsa);
   }
 
-  const db = openDatabase(config.database);
+  const db = openDatabase(config.database, log);
   try {
     await migrateLatest(db);
   } catch (err) {
@@ -182,6 +185,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
     notifications,
     runner,
     blobSweep,
+    readiness: new ReadinessService(store, blobs, Math.min(config.intake.maxDocumentBytes, 64 * 1024 * 1024)),
     devPki,
     startWorker() {
       if (workerStarted) return;

@@ -55,7 +55,9 @@ export class FsBlobStore {
   /**
    * Streams `source` to a temp file, hashing as it goes; chunks are written in runs of up
    * to 256 KiB (one write for a small document, flat memory for a large one). Past
-   * `maxBytes` the rest is drained, not written.
+   * `maxBytes` the rest is drained, not written. A write that fails (a full disk) stops the
+   * writing too: the rest is drained, so the request is read to its end and can be answered,
+   * then the temp file is removed and the write's error thrown.
    */
   async stage(source: Readable, maxBytes: number): Promise<StagedBlob> {
     const tempPath = path.join(this.tmpDir, `${OWNER}.${randomUUID()}.part`);
@@ -63,6 +65,7 @@ export class FsBlobStore {
     const hash = createHash('sha256');
     let size = 0;
     let tooLarge = false;
+    let writeError: unknown;
     let pending: Buffer[] = [];
     let pendingBytes = 0;
     const flush = async () => {
@@ -70,11 +73,15 @@ export class FsBlobStore {
       const run = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
       pending = [];
       pendingBytes = 0;
-      await fh.write(run);
+      try {
+        await fh.write(run);
+      } catch (err) {
+        writeError ??= err;
+      }
     };
     try {
       for await (const chunk of source as AsyncIterable<Buffer>) {
-        if (tooLarge) continue;
+        if (tooLarge || writeError !== undefined) continue;
         if (size + chunk.length > maxBytes) {
           tooLarge = true;
           await flush();
@@ -87,6 +94,7 @@ export class FsBlobStore {
         if (pendingBytes >= WRITE_BUFFER_BYTES) await flush();
       }
       await flush();
+      if (writeError !== undefined) throw writeError;
       await fh.sync();
     } catch (err) {
       await fh.close().catch(() => undefined);
@@ -117,6 +125,19 @@ export class FsBlobStore {
   private async makeShard(dir: string): Promise<void> {
     await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
     this.shards.add(dir);
+  }
+
+  /** Writes, syncs and removes a small temp file: whether the store takes writes now. */
+  async probeWrite(): Promise<void> {
+    const file = path.join(this.tmpDir, `${OWNER}.probe-${randomUUID()}.part`);
+    const fh = await fsp.open(file, 'wx', 0o600);
+    try {
+      await fh.write(Buffer.alloc(512));
+      await fh.sync();
+    } finally {
+      await fh.close();
+      await fsp.rm(file, { force: true });
+    }
   }
 
   /** Removes a staged file that was not committed. */

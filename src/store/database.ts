@@ -49,9 +49,28 @@ export function cachePreparedStatements(conn: SqliteConnection, size: number): v
   };
 }
 
-export function openDatabase(config: DatabaseConfig): Db {
+/** Where knex's own messages go (a lost connection, a failed acquire): the service's log instead of the console. */
+export interface DatabaseLog {
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+function knexLog(log: DatabaseLog | undefined): Knex.Config['log'] {
+  const drop = () => undefined;
+  if (!log) return { warn: drop, error: drop, deprecate: drop, debug: drop };
+  return {
+    warn: (m: unknown) => log.warn({ database: String(m).slice(0, 500) }, 'database client warning'),
+    error: (m: unknown) => log.error({ database: String(m).slice(0, 500) }, 'database client error'),
+    deprecate: drop,
+    debug: drop,
+  };
+}
+
+export function openDatabase(config: DatabaseConfig, log?: DatabaseLog): Db {
   if (config.client === 'postgres') {
-    return knexFactory({ client: 'pg', connection: config.connectionString, pool: { min: 0, max: 10 } });
+    // a request waits at most this long for a connection: with the database down it gets a
+    // 503 DATABASE_UNAVAILABLE in seconds (src/store/outage.ts), not after knex's 60 s default
+    return knexFactory({ client: 'pg', connection: config.connectionString, pool: { min: 0, max: 10 }, acquireConnectionTimeout: 5000, log: knexLog(log) });
   }
   // folder 0700, file 0600 (and so its -wal and -shm): refused at start when others can read them
   preparePrivateSqliteFile(config.filename);
@@ -59,6 +78,7 @@ export function openDatabase(config: DatabaseConfig): Db {
     client: 'better-sqlite3',
     connection: { filename: config.filename },
     useNullAsDefault: true,
+    log: knexLog(log),
     pool: {
       min: 1,
       max: 1,

@@ -42,6 +42,8 @@ export interface TestServiceOptions {
   /** receives the service's log lines (JSON), at level `logLevel` (default info) */
   log?: string[];
   logLevel?: Config['logLevel'];
+  /** the service reaches its database through this URL instead (a proxy the test can cut) */
+  databaseVia?: (url: string) => string;
 }
 
 export async function startTestService(env: Record<string, string> = {}, options: TestServiceOptions = {}): Promise<TestService> {
@@ -50,7 +52,7 @@ export async function startTestService(env: Record<string, string> = {}, options
   const fullEnv: Record<string, string> = {
     APP_ENV: 'test',
     DATA_DIR: dataDir,
-    DATABASE_URL: db.url,
+    DATABASE_URL: options.databaseVia ? options.databaseVia(db.url) : db.url,
     DEV_CERTS_DIR: TEST_CERTS_DIR,
     PORT: '0',
     ...FAST_WORKER_ENV,
