@@ -4,7 +4,7 @@
  *   --role api     HTTP API only (workers run elsewhere; needs PostgreSQL to share the database)
  *   --role worker  job worker only
  */
-import type { Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.js';
 import { createApp } from '../http/app.js';
@@ -49,9 +49,24 @@ async function main(): Promise<void> {
   const rt = await createRuntime(config, log);
   if (role === 'worker') rt.startWorker();
   let server: Server | undefined;
+  let stopping = false;
+  /** responses under way, told to close their connection when the service stops */
+  const answering = new Set<ServerResponse>();
   if (role !== 'worker') {
     const app = createApp(rt, log);
-    const s = app.listen(config.port, config.host);
+    // server.close() only stops new connections: a client on keep-alive would be served for as
+    // long as it kept sending, and the runtime never closed. Once stopping, every answer closes
+    // its connection, and a connection left idle is closed as soon as its answer is out.
+    const s = createServer((req, res) => {
+      if (stopping) res.setHeader('connection', 'close');
+      answering.add(res);
+      res.once('close', () => answering.delete(res));
+      res.once('finish', () => {
+        if (stopping) setImmediate(() => s.closeIdleConnections());
+      });
+      void app(req, res);
+    });
+    s.listen(config.port, config.host);
     server = s;
     await new Promise<void>((resolve, reject) => {
       s.once('listening', resolve);
@@ -71,20 +86,33 @@ async function main(): Promise<void> {
     log.info({ role, database: config.database.client, ebox: rt.ebox.name, workerId: rt.runner.workerId }, 'registered-mail worker running');
   }
 
-  let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
+    let failed = false;
     const finish = () =>
       void rt
         .close()
-        .catch((err) => log.error({ err }, 'error while closing'))
+        .catch((err) => {
+          failed = true;
+          log.error({ err }, 'error while closing');
+        })
         .then(() => dev?.close())
-        .finally(() => process.exit(0));
-    if (server) server.close(finish);
-    else void finish();
-    setTimeout(() => process.exit(0), 10_000).unref();
+        .finally(() => {
+          if (!failed) log.info({ shutdown: 'complete' }, 'stopped: requests answered, jobs finished or handed back, database closed');
+          process.exit(failed ? 1 : 0);
+        });
+    if (server) {
+      for (const res of answering) if (!res.headersSent) res.setHeader('connection', 'close');
+      server.close(finish); // no new connections; idle ones are closed now
+    } else {
+      finish();
+    }
+    setTimeout(() => {
+      log.error({ shutdown: 'timeout' }, 'did not stop within 10 s: exiting; jobs under way go back to the queue when their lease expires');
+      process.exit(1);
+    }, 10_000).unref();
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

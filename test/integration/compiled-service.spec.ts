@@ -3,21 +3,26 @@
  * runs, built fresh by test/helpers/build.ts) sealing in worker threads (SEAL_THREADS=1 and 2),
  * driven over HTTP: messages through acceptance, deposit and handover, a rejection, every proof
  * checked by OpenSSL and by the compiled auditor CLI; a burst of concurrent submissions all
- * sealed. Every other integration test runs the sources under tsx, where the service seals in
- * the main thread.
+ * sealed; SIGTERM while work is queued stops it cleanly (no job left running), and a restart
+ * finishes the rest. Every other integration test runs the sources under tsx, where the service
+ * seals in the main thread.
  */
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
+import { loadConfig } from '../../src/config.js';
+import { SIMULATOR_DEFAULT_CLIENT, startEboxSimulator, type RunningEboxSimulator } from '../../src/ebox/simulator/EboxSimulator.js';
+import { openDatabase } from '../../src/store/database.js';
 import { COMPILED, ensureBuild } from '../helpers/build.js';
 import { createTestDatabase, onPostgres, type TestDatabase } from '../helpers/database.js';
+import { eventually } from '../helpers/notify.js';
 import { openssl } from '../helpers/openssl.js';
 import { TEST_CERTS_DIR } from '../helpers/paths.js';
 import { kill, startCompiledService, type CompiledServiceProcess } from '../helpers/process.js';
-import { FAST_WORKER_ENV, metadata, pdfBytes, submit, VALID_INSZ, VALID_KBO, waitForMessage } from '../helpers/service.js';
+import { FAST_WORKER_ENV, metadata, pdfBytes, submit, VALID_INSZ, VALID_INSZ_2000, VALID_KBO, waitForMessage } from '../helpers/service.js';
 
 const ADMIN = 'admin-token-for-compiled-tests-01';
 const EVENT = 'http://uri.etsi.org/19522/Event/';
@@ -46,6 +51,7 @@ describe(`the compiled service sealing in worker threads (${onPostgres ? 'Postgr
       let apiKey: string;
       let token: string;
       let rootPem: string;
+      let sim: RunningEboxSimulator | undefined;
 
       const auth = () => ({ authorization: `Bearer ${apiKey}` });
 
@@ -73,6 +79,16 @@ describe(`the compiled service sealing in worker threads (${onPostgres ? 'Postgr
         expect(reports).to.have.length(expected);
         expect(reports.filter((x) => x.indication !== 'TOTAL_PASSED').map((x) => `${x.file}: ${x.indication}/${x.subIndication}`)).to.deep.equal([]);
         expect(r.code, r.stderr).to.equal(0);
+      }
+
+      async function jobsByStatus(): Promise<Record<string, number>> {
+        const knex = openDatabase(loadConfig(env).database);
+        try {
+          const rows: Array<{ status: string; n: number | string }> = await knex('jobs').select('status').count({ n: '*' }).groupBy('status');
+          return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+        } finally {
+          await knex.destroy();
+        }
       }
 
       before(async () => {
@@ -103,6 +119,7 @@ describe(`the compiled service sealing in worker threads (${onPostgres ? 'Postgr
       });
       after(async () => {
         if (proc) await kill(proc);
+        await sim?.close();
         await db?.drop();
         if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
       });
@@ -164,6 +181,83 @@ describe(`the compiled service sealing in worker threads (${onPostgres ? 'Postgr
         const proofs = await downloadProofs(ids, folder);
         expect(proofs.map((p) => p.type).sort()).to.deep.equal([...Array(50).fill('ContentConsignment'), ...Array(50).fill('SubmissionAcceptance')]);
         await verifyFolder(folder, 100);
+      });
+
+      it('stops cleanly on SIGTERM while clients keep submitting on keep-alive connections — every job finished or handed back — and a restart finishes what was accepted', async () => {
+        // idle, it stops at once
+        await kill(proc!, 'SIGTERM');
+        expect(proc!.child.exitCode, proc!.output()).to.equal(0);
+        expect(proc!.logs().some((l) => l.shutdown === 'complete')).to.equal(true);
+
+        // now against a remote e-Box that takes its time, so that deposits are under way when the signal comes
+        sim = await startEboxSimulator({ latencyMs: 200, recipients: [{ eboxType: 'citizen', id: VALID_INSZ_2000, activated: true }] });
+        const remote = {
+          ...env,
+          EBOX_URL: sim.url,
+          EBOX_CLIENT_ID: SIMULATOR_DEFAULT_CLIENT.clientId,
+          EBOX_CLIENT_SECRET: SIMULATOR_DEFAULT_CLIENT.clientSecret,
+          EBOX_SCOPE: 'ebox:publication',
+        };
+        proc = await startCompiledService(remote);
+        const stopping = proc;
+
+        // four clients submit one request after another (fetch keeps their connections alive),
+        // each with an Idempotency-Key, until the service no longer takes their requests
+        const requests: Array<{ key: string; status: number; id?: string }> = [];
+        const send = (url: string, n: number, key: string) =>
+          submit({ url }, apiKey, metadata({ recipient: { type: 'citizen', id: VALID_INSZ_2000 }, senderReference: `K-${n}` }), [{ name: 'main', content: pdfBytes(1000 + n, 500 + n) }], { 'idempotency-key': key }).then(
+            async (r) => ({ status: r.status, replayed: r.headers.get('idempotent-replayed') === 'true', id: (await r.json()).id as string | undefined }),
+            () => ({ status: 0, replayed: false, id: undefined }), // refused, or cut before an answer: not acknowledged
+          );
+        let signalled = false;
+        const client = async () => {
+          while (requests.length < 2000) {
+            const n = requests.length;
+            const request: { key: string; status: number; id?: string } = { key: randomUUID(), status: -1 };
+            requests.push(request);
+            const r = await send(stopping.url, n, request.key);
+            Object.assign(request, { status: r.status, id: r.id });
+            if (r.status === 0 && signalled) return;
+          }
+        };
+        const clients = Array.from({ length: 4 }, () => client());
+        await eventually('ten answered submissions', () => requests.filter((r) => r.status > 0).length >= 10 || undefined);
+        signalled = true;
+        await kill(stopping, 'SIGTERM');
+        await Promise.all(clients);
+        expect(stopping.child.exitCode, stopping.output()).to.equal(0);
+        expect(stopping.logs().some((l) => l.msg === 'shutting down' && l.signal === 'SIGTERM')).to.equal(true);
+        expect(stopping.logs().filter((l) => l.level >= 50), 'no error logged while stopping').to.deep.equal([]);
+        // it closed its runtime (runner, sealing threads, database) rather than being cut off by its own timer
+        expect(stopping.logs().some((l) => l.shutdown === 'complete'), stopping.output().slice(-2000)).to.equal(true);
+        // an answered request was accepted, never a server error
+        expect(requests.map((r) => r.status).filter((s) => ![0, 201, 202].includes(s))).to.deep.equal([]);
+        // the runner finished the jobs it had started and handed back those it had not
+        expect((await jobsByStatus()).running ?? 0).to.equal(0);
+
+        sim.state.faults.update({ latencyMs: 0 });
+        proc = await startCompiledService(remote);
+        expect(proc.logs().find((l) => l.sealing !== undefined)).to.include({ sealing: 'worker-threads', threads });
+        // each client retries its unanswered requests with their keys: nothing acknowledged is lost, nothing duplicated
+        const ids: string[] = [];
+        for (const [n, r] of requests.entries()) {
+          if (r.status === 0) {
+            const retried = await send(proc.url, n, r.key);
+            expect([201, 202]).to.include(retried.status);
+            ids.push(retried.id!);
+          } else {
+            ids.push(r.id!);
+          }
+        }
+        expect(new Set(ids).size).to.equal(requests.length);
+        for (const id of ids) await waitForMessage(proc, apiKey, id, (m) => m.status === 'DEPOSITED', 60_000);
+        const publications = sim.state.snapshot().publications;
+        expect(publications.map((p) => p.idempotencyKey).sort()).to.deep.equal([...ids].sort());
+        expect(publications.every((p) => p.storedCount === 1)).to.equal(true);
+        const folder = path.join(dataDir, 'proofs-restart');
+        const proofs = await downloadProofs(ids, folder);
+        expect(proofs).to.have.length(2 * ids.length);
+        await verifyFolder(folder, 2 * ids.length);
       });
     });
   }
