@@ -3,9 +3,9 @@
  * runs, built fresh by test/helpers/build.ts) sealing in worker threads (SEAL_THREADS=1 and 2),
  * driven over HTTP: messages through acceptance, deposit and handover, a rejection, every proof
  * checked by OpenSSL and by the compiled auditor CLI; a burst of concurrent submissions all
- * sealed; SIGTERM while work is queued stops it cleanly (no job left running), and a restart
- * finishes the rest. Every other integration test runs the sources under tsx, where the service
- * seals in the main thread.
+ * sealed; SIGTERM while clients keep submitting stops it cleanly (no job left running), and a
+ * restart finishes the rest. Most other tests run the sources under tsx, where the service seals
+ * in the main thread.
  */
 import { execFile } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
@@ -55,7 +55,7 @@ describe(`the compiled service sealing in worker threads (${onPostgres ? 'Postgr
 
       const auth = () => ({ authorization: `Bearer ${apiKey}` });
 
-      /** Downloads every proof of the messages into a folder; returns the folder and what is in it. */
+      /** Downloads every proof of the messages into a folder; says what each file is. */
       async function downloadProofs(ids: string[], folder: string): Promise<Array<{ file: string; type: string; messageId: string }>> {
         fs.mkdirSync(folder, { recursive: true });
         const out = [];
@@ -134,10 +134,9 @@ describe(`the compiled service sealing in worker threads (${onPostgres ? 'Postgr
         const ids: string[] = [];
         for (let i = 0; i < 3; i++) {
           const res = await submit(proc!, apiKey, metadata({ senderReference: `C-${i}` }), [{ name: 'main', content: pdfBytes(5000 + i, 20 + i) }]);
-          expect(res.status).to.equal(201);
-          const body = await res.json();
-          expect(body.status).to.equal('ACCEPTED');
-          ids.push(body.id);
+          // 201 with the acceptance sealed, or 202 if sealing took longer than SUBMIT_WAIT_MS on a busy machine
+          expect([201, 202]).to.include(res.status);
+          ids.push((await res.json()).id);
         }
         for (const id of ids) {
           const m = await waitForMessage(proc!, apiKey, id, (x) => x.status === 'DEPOSITED');
@@ -147,9 +146,9 @@ describe(`the compiled service sealing in worker threads (${onPostgres ? 'Postgr
           await waitForMessage(proc!, apiKey, id, (x) => x.status === 'CONSULTED' && x.evidence.some((e: any) => e.type === 'ContentHandover'));
         }
         const rejected = await submit(proc!, apiKey, metadata({ recipient: { type: 'enterprise', id: VALID_KBO } }), [{ name: 'main', content: pdfBytes(700) }]);
-        expect(rejected.status).to.equal(201);
+        expect([201, 202]).to.include(rejected.status);
         const rejectedBody = await rejected.json();
-        expect(rejectedBody.status).to.equal('REJECTED');
+        await waitForMessage(proc!, apiKey, rejectedBody.id, (x) => x.status === 'REJECTED');
 
         const folder = path.join(dataDir, 'proofs-lifecycle');
         const proofs = await downloadProofs([...ids, rejectedBody.id], folder);
