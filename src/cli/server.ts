@@ -4,6 +4,7 @@
  *   --role api     HTTP API only (workers run elsewhere; needs PostgreSQL to share the database)
  *   --role worker  job worker only
  */
+import type { ServerResponse } from 'node:http';
 import { parseArgs } from 'node:util';
 import express from 'express';
 import { ConfigError, loadConfig } from '../config.js';
@@ -52,6 +53,9 @@ async function main(): Promise<void> {
   if (role === 'worker') rt.startWorker();
   let server: HttpServer | undefined;
   let metricsServer: HttpServer | undefined;
+  let stopping = false;
+  /** responses under way, told to close their connection when the service stops */
+  const answering = new Set<ServerResponse>();
   const metrics = createMetrics(rt.store, { missingDocuments: () => rt.blobSweep.missing });
   if (config.metrics.port !== undefined) {
     // /metrics alone, without a token, on a listener of its own (loopback by default)
@@ -64,7 +68,18 @@ async function main(): Promise<void> {
   }
   if (role !== 'worker') {
     const app = createApp(rt, log, { metrics });
-    const s = await createHttpServer(app, config.http);
+    // server.close() only stops new connections: a client on keep-alive would be served for as
+    // long as it kept sending, and the runtime never closed. Once stopping, every answer closes
+    // its connection, and a connection left idle is closed as soon as its answer is out.
+    const s: HttpServer = await createHttpServer((req, res) => {
+      if (stopping) res.setHeader('connection', 'close');
+      answering.add(res);
+      res.once('close', () => answering.delete(res));
+      res.once('finish', () => {
+        if (stopping) setImmediate(() => s.closeIdleConnections());
+      });
+      void app(req, res);
+    }, config.http);
     server = s;
     const port = await listen(s, config.port, config.host);
     const scheme = config.http.tls ? 'https' : 'http';
@@ -80,21 +95,34 @@ async function main(): Promise<void> {
     log.info({ role, database: config.database.client, ebox: rt.ebox.name, workerId: rt.runner.workerId }, 'registered-mail worker running');
   }
 
-  let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
+    let failed = false;
     const finish = () =>
       void rt
         .close()
-        .catch((err) => log.error({ err }, 'error while closing'))
+        .catch((err) => {
+          failed = true;
+          log.error({ err }, 'error while closing');
+        })
         .then(() => dev?.close())
-        .finally(() => process.exit(0));
+        .finally(() => {
+          if (!failed) log.info({ shutdown: 'complete' }, 'stopped: requests answered, jobs finished or handed back, database closed');
+          process.exit(failed ? 1 : 0);
+        });
     metricsServer?.close();
-    if (server) server.close(finish);
-    else void finish();
-    setTimeout(() => process.exit(0), 10_000).unref();
+    if (server) {
+      for (const res of answering) if (!res.headersSent) res.setHeader('connection', 'close');
+      server.close(finish); // no new connections; idle ones are closed now
+    } else {
+      finish();
+    }
+    setTimeout(() => {
+      log.error({ shutdown: 'timeout' }, 'did not stop within 10 s: exiting; jobs under way go back to the queue when their lease expires');
+      process.exit(1);
+    }, 10_000).unref();
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

@@ -1,4 +1,7 @@
-/** Runs the service as a real child process, to kill it (SIGKILL) and start it again. */
+/**
+ * Runs the service as a real child process, to kill it (SIGKILL) and start it again: from the
+ * TypeScript sources (tsx), or compiled (`node dist/src/cli/server.js`, as `npm start` runs it).
+ */
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
@@ -20,6 +23,54 @@ export interface ServiceProcess {
   child: ChildProcess;
   url: string;
   output: () => string;
+}
+
+export interface CompiledServiceProcess extends ServiceProcess {
+  /** the pino JSON lines it has logged so far (stdout) */
+  logs: () => Array<Record<string, any>>;
+}
+
+/**
+ * Starts `node dist/src/cli/server.js` (build it first: test/helpers/build.ts) on an ephemeral
+ * port (PORT=0), logging at info; ready once it logs where it listens and answers /healthz.
+ */
+export async function startCompiledService(env: Record<string, string>, args: string[] = []): Promise<CompiledServiceProcess> {
+  let out = '';
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist/src/cli/server.js'), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  child.stdout!.on('data', (d) => {
+    out += d;
+    stdout += d;
+  });
+  child.stderr!.on('data', (d) => (out += d));
+  const logs = () =>
+    stdout.split('\n').flatMap((line) => {
+      try {
+        return line.startsWith('{') ? [JSON.parse(line) as Record<string, any>] : [];
+      } catch {
+        return []; // a line still being written
+      }
+    });
+  const deadline = Date.now() + 30_000;
+  let url: string | undefined;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`service exited with ${child.exitCode}: ${out}`);
+    url ??= logs().find((l) => typeof l.msg === 'string' && l.msg.startsWith('registered-mail listening on '))?.msg.slice('registered-mail listening on '.length);
+    if (url) {
+      const res = await fetch(`${url}/healthz`).catch(() => undefined);
+      if (res?.ok) break;
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`service did not start: ${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { child, url, output: () => out, logs };
 }
 
 export async function startServiceProcess(env: Record<string, string>, port: number, args: string[] = []): Promise<ServiceProcess> {

@@ -1,0 +1,70 @@
+/**
+ * Bouncy Castle as a second, independent CAdES-T verifier: compiles
+ * test/fixtures/crypto/bouncycastle/VerifyCadesT.java against the Debian jars (libbcpkix-java)
+ * and runs it on proofs. A missing JDK or jar is an error, never a skip: `.ci/run` installs them.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
+const ROOT = path.resolve(import.meta.dirname, '..', '..');
+export const BC_JARS = ['bcprov.jar', 'bcutil.jar', 'bcpkix.jar'].map((j) => path.join('/usr/share/java', j));
+const SOURCE = path.join(ROOT, 'test/fixtures/crypto/bouncycastle/VerifyCadesT.java');
+
+function exec(cmd: string, args: string[]): Promise<{ code: number; out: string }> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      // a command that cannot be run at all (ENOENT) is a missing tool: fail loudly
+      if (err && typeof (err as NodeJS.ErrnoException).code === 'string') return reject(new Error(`${cmd} cannot be run (${(err as NodeJS.ErrnoException).code}): install a JDK (default-jdk-headless)`));
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, out: `${stdout}${stderr}` });
+    });
+  });
+}
+
+export interface BcResult {
+  file: string;
+  ok: boolean;
+  /** the signed content Bouncy Castle read, when it passed */
+  content?: Uint8Array;
+  /** the stable code of the check that failed (VerifyCadesT.java lists them), when it did */
+  code?: string;
+  /** why it failed, for the reader */
+  reason?: string;
+}
+
+export interface BcVerifier {
+  /** Checks each proof file against the root certificate (PEM or DER file), in one JVM. */
+  verify(rootFile: string, files: string[]): Promise<{ code: number; out: string; results: BcResult[] }>;
+  close(): Promise<void>;
+}
+
+/** Compiles the verifier into a temporary folder; throws if javac, java or a jar is missing. */
+export async function compileBouncyCastleVerifier(): Promise<BcVerifier> {
+  const missing = BC_JARS.filter((j) => !existsSync(j));
+  if (missing.length > 0) throw new Error(`Bouncy Castle jars missing (${missing.join(', ')}): apt-get install libbcpkix-java`);
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'rm-bc-'));
+  const compiled = await exec('javac', ['-nowarn', '-cp', BC_JARS.join(':'), '-d', dir, SOURCE]);
+  if (compiled.code !== 0) {
+    await fs.rm(dir, { recursive: true, force: true });
+    throw new Error(`javac failed:\n${compiled.out}`);
+  }
+  const classpath = [...BC_JARS, dir].join(':');
+  return {
+    async verify(rootFile, files) {
+      const r = await exec('java', ['-cp', classpath, 'VerifyCadesT', '--root', rootFile, ...files]);
+      const results: BcResult[] = [];
+      for (const line of r.out.split('\n')) {
+        const ok = /^BC: OK (\S+) content=(\S*)$/.exec(line);
+        if (ok) results.push({ file: ok[1]!, ok: true, content: new Uint8Array(Buffer.from(ok[2]!, 'base64')) });
+        const failed = /^BC: FAILED (\S+) ([A-Z0-9_]+): (.*)$/.exec(line);
+        if (failed) results.push({ file: failed[1]!, ok: false, code: failed[2]!, reason: failed[3]! });
+      }
+      return { ...r, results };
+    },
+    async close() {
+      await fs.rm(dir, { recursive: true, force: true });
+    },
+  };
+}
