@@ -6,8 +6,10 @@
  *
  * When a job runner works in this process (`LocalJobs.adoptFor`), a due job of a type it
  * runs is inserted already claimed by it, under the same lease, and handed to it once the
- * transaction that inserted it has committed: no claim round trip, and if this process
- * dies before finishing it, the lease runs out and any worker takes it, as with a claim.
+ * transaction that inserted it has committed — to the runner it was claimed for, even if
+ * that runner has begun to stop meanwhile (it runs the job or gives it back): no claim
+ * round trip, and if this process dies before finishing it, the lease runs out and any
+ * worker takes it, as with a claim.
  */
 import type { Knex } from 'knex';
 
@@ -55,24 +57,49 @@ export interface JobAdoption {
   take(jobs: JobRecord[]): void;
 }
 
-/** The process-wide adoption setting, shared by a store and its transactions. */
+/**
+ * The process-wide adoption setting, shared by a store and its transactions, and the
+ * count of claimed inserts whose transaction is still open (a runner that stops waits
+ * for them: each either commits and is handed over, or rolls back and never existed).
+ */
 export class LocalJobs {
   adoption: JobAdoption | undefined;
+  private open = 0;
+  private waiting: Array<() => void> = [];
 
   adoptFor(adoption: JobAdoption | undefined): void {
     this.adoption = adoption;
+  }
+
+  /** A job was inserted claimed inside a transaction that has not ended yet. */
+  opened(): void {
+    this.open++;
+  }
+
+  /** `n` such jobs' transactions ended (committed and handed over, or rolled back). */
+  closed(n: number): void {
+    this.open -= n;
+    if (this.open <= 0) {
+      this.open = 0;
+      for (const resolve of this.waiting.splice(0)) resolve();
+    }
+  }
+
+  /** Resolves once no transaction holding a claimed insert is open. */
+  settled(): Promise<void> {
+    return this.open === 0 ? Promise.resolve() : new Promise((resolve) => this.waiting.push(resolve));
   }
 }
 
 export class JobRepository {
   /**
-   * @param adopted receives each job inserted as claimed (the store hands them to the
-   *   runner after the transaction commits)
+   * @param adopted receives each job inserted as claimed, with the adoption it was claimed
+   *   for (the store hands it to that adoption after the transaction commits)
    */
   constructor(
     private readonly db: Knex,
     private readonly local: LocalJobs = new LocalJobs(),
-    private readonly adopted: (job: JobRecord) => void = () => undefined,
+    private readonly adopted: (job: JobRecord, adoption: JobAdoption) => void = () => undefined,
   ) {}
 
   private get isPostgres(): boolean {
@@ -111,7 +138,7 @@ export class JobRepository {
       return;
     }
     const rows: Record<string, unknown>[] = await insert.returning('*');
-    if (rows.length === 1) this.adopted(toJob(rows[0]!));
+    if (rows.length === 1) this.adopted(toJob(rows[0]!), a);
   }
 
   /** Gives back jobs taken but not started by `workerId` (the runner stops): due again at once. */

@@ -7,6 +7,11 @@
  * so that its writes and the job's completion commit together (and a worker that lost
  * its lease rolls back instead of writing twice). Otherwise the job is completed after
  * the handler returns.
+ *
+ * Stop. `stop()` ends the hand-over of new jobs to this runner, lets the running ones
+ * finish, waits for open transactions that inserted jobs claimed for it, and gives back
+ * (pending, attempts as before) what it holds but has not started. A job handed over
+ * after that is given back at once.
  */
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
@@ -51,9 +56,12 @@ export interface RunnerOptions {
 export class JobRunner {
   readonly workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private running = false;
+  /** stop() has given back what it held: jobs handed over from now on are given back at once */
+  private stopped = false;
   private readonly active = new Set<Promise<void>>();
   /** jobs inserted already claimed by this runner (JobRepository adoption), not yet started */
   private readonly adopted: JobRecord[] = [];
+  private readonly releases = new Set<Promise<void>>();
   private wake: (() => void) | undefined;
   /**
    * Whether the next tick should look for due jobs in the table: after a poke, after a
@@ -75,9 +83,19 @@ export class JobRunner {
     return this.options.types ?? Object.keys(this.handlers);
   }
 
+  /**
+   * Makes this runner take the due jobs of its types enqueued in this process: they are
+   * inserted claimed by it and handed over when their transaction commits (no poll, no
+   * claim round trip). `stop()` ends it.
+   */
+  adoptLocalJobs(): void {
+    this.store.localJobs.adoptFor({ workerId: this.workerId, leaseMs: this.options.leaseMs, types: new Set(this.types), take: (jobs) => this.adopt(jobs) });
+  }
+
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.stopped = false;
     this.loop = this.run();
   }
 
@@ -89,18 +107,34 @@ export class JobRunner {
 
   /** Takes jobs that were inserted already claimed by this runner; they run before any claim. */
   adopt(jobs: JobRecord[]): void {
+    if (this.stopped) {
+      this.release(jobs.map((j) => j.id));
+      return;
+    }
     this.adopted.push(...jobs);
     this.wake?.();
   }
 
   async stop(): Promise<void> {
+    // jobs enqueued from now on stay pending, for whichever worker runs next
+    if (this.store.localJobs.adoption?.workerId === this.workerId) this.store.localJobs.adoptFor(undefined);
     this.running = false;
     this.wake?.();
     await this.loop;
     await Promise.all(this.active);
+    // transactions that inserted jobs claimed for this runner commit (handing them over) or roll back
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      this.store.localJobs.settled().then(() => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), this.options.leaseMs))),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) this.log.warn('stopping without waiting longer for transactions that enqueued jobs for this worker; their jobs are given back when they commit');
     // Jobs taken but not started go back to the table for whoever runs next.
+    this.stopped = true;
     const left = this.adopted.splice(0);
-    if (left.length > 0) await this.store.jobs.release(left.map((j) => j.id), this.workerId).catch((err) => this.log.warn({ err }, 'could not release jobs not started'));
+    if (left.length > 0) this.release(left.map((j) => j.id));
+    await Promise.all(this.releases);
   }
 
   /** Runs due jobs until none is left (tests and one-shot use). */
@@ -157,6 +191,17 @@ export class JobRunner {
     if (jobs.length === free) this.claimDue = true;
     for (const job of jobs) this.launch(job);
     return started + jobs.length;
+  }
+
+  private release(ids: number[]): void {
+    const p = this.store.jobs
+      .release(ids, this.workerId)
+      .then(
+        () => undefined,
+        (err) => this.log.warn({ err, jobIds: ids }, 'could not give back jobs not started; they are due again when their lease ends'),
+      )
+      .finally(() => this.releases.delete(p));
+    this.releases.add(p);
   }
 
   private launch(job: JobRecord): void {
