@@ -179,7 +179,8 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
       if (workerStarted) return;
       workerStarted = true;
       // Jobs enqueued in this process are inserted claimed by this runner and handed to it
-      // when their transaction commits: no poll, no claim round trip.
+      // when their transaction commits: no poll, no claim round trip. At start, the runner
+      // takes back the jobs of worker processes that are gone (a crash before this start).
       runner.adoptLocalJobs();
       runner.start();
       const tick = () => {

@@ -8,8 +8,8 @@
  * runs is inserted already claimed by it, under the same lease, and handed to it once the
  * transaction that inserted it has committed — to the runner it was claimed for, even if
  * that runner has begun to stop meanwhile (it runs the job or gives it back): no claim
- * round trip, and if this process dies before finishing it, the lease runs out and any
- * worker takes it, as with a claim.
+ * round trip, and if this process dies before finishing it, the job is taken back as any
+ * claimed job is (at the next start on this host, or when its lease runs out).
  */
 import type { Knex } from 'knex';
 
@@ -106,6 +106,11 @@ export class JobRepository {
     return this.db.client.config.client === 'pg';
   }
 
+  /** SQLite: one process uses the database at a time, so no other process can hold a job. */
+  get singleProcess(): boolean {
+    return this.db.client.config.client === 'better-sqlite3';
+  }
+
   /**
    * Adds a job; with a dedupe key already present, does nothing. A due job of a type the
    * local runner takes is inserted claimed by it (see LocalJobs).
@@ -167,12 +172,33 @@ export class JobRepository {
     return rows.map(toJob).sort((a, b) => a.id - b.id);
   }
 
-  /** Extends the lease of a running job still held by `workerId`. */
-  async heartbeat(id: number, workerId: string, leaseMs: number): Promise<boolean> {
-    const n = await this.db('jobs')
-      .where({ id, locked_by: workerId, status: 'running' })
-      .update({ locked_until: new Date(Date.now() + leaseMs).toISOString() });
-    return n === 1;
+  /** Extends the lease of the running jobs among `ids` still held by `workerId`; returns their ids. */
+  async heartbeat(ids: number[], workerId: string, leaseMs: number): Promise<Set<number>> {
+    if (ids.length === 0) return new Set();
+    const rows: Array<{ id: number | string }> = await this.db('jobs')
+      .whereIn('id', ids)
+      .andWhere({ locked_by: workerId, status: 'running' })
+      .update({ locked_until: new Date(Date.now() + leaseMs).toISOString() }, ['id']);
+    return new Set(rows.map((r) => Number(r.id)));
+  }
+
+  /** The workers that hold running jobs (to find those whose process is gone). */
+  async lockHolders(): Promise<string[]> {
+    const rows: Array<{ locked_by: string }> = await this.db('jobs').distinct('locked_by').where({ status: 'running' }).whereNotNull('locked_by');
+    return rows.map((r) => r.locked_by);
+  }
+
+  /**
+   * Gives back the running jobs of workers that are gone: due again at once. Their
+   * attempts stay counted (the attempt may have been what stopped the process).
+   */
+  async releaseHeldBy(workerIds: string[]): Promise<number> {
+    if (workerIds.length === 0) return 0;
+    const now = new Date().toISOString();
+    return this.db('jobs')
+      .whereIn('locked_by', workerIds)
+      .andWhere({ status: 'running' })
+      .update({ status: 'pending', run_at: now, locked_by: null, locked_until: null, updated_at: now });
   }
 
   /**
