@@ -227,6 +227,17 @@ export class JobRepository {
     return n === 1;
   }
 
+  /**
+   * Finishes a job whose time slot ended without success (periodic work): `done`, with
+   * its last error kept; never a dead letter. False if this worker no longer holds it.
+   */
+  async skip(id: number, workerId: string, error: string): Promise<boolean> {
+    const n = await this.db('jobs')
+      .where({ id, locked_by: workerId, status: 'running' })
+      .update({ status: 'done', locked_until: null, last_error: error.slice(0, 2000), updated_at: new Date().toISOString() });
+    return n === 1;
+  }
+
   /** Deletes finished periodic jobs (dedupe key `periodic:…`) last updated before `before`. */
   async deleteFinishedPeriodic(before: Date): Promise<number> {
     return this.db('jobs').where({ status: 'done' }).andWhere('dedupe_key', 'like', 'periodic:%').andWhere('updated_at', '<', before.toISOString()).delete();

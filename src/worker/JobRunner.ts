@@ -24,10 +24,14 @@
  * (pending, attempts as before) what it holds but has not started. A job handed over
  * after that is given back at once.
  *
- * Outcomes. When the database does not take a job's outcome (done, failed, dead)
+ * Outcomes. When the database does not take a job's outcome (done, failed, dead, skipped)
  * — a full disk, a database that went away — the runner keeps the job, keeps renewing its
  * lease, and writes the outcome again with a short capped backoff until it is written or
  * the lease is lost: the job is due again within moments of the database coming back.
+ *
+ * Time slots. A handler with `slot` (periodic work) retries only within the job's slot,
+ * with backoff capped for it; a slot that ends without success is skipped — the job is
+ * finished with its last error and the warning `periodic slot skipped` — never a dead letter.
  */
 import type { Logger } from 'pino';
 import { LostLeaseError, type JobRecord } from '../store/JobRepository.js';
@@ -46,6 +50,14 @@ export interface JobContext {
   signal: AbortSignal;
 }
 
+/** The time slot a job belongs to (periodic work): see JobHandler.slot. */
+export interface JobSlot {
+  /** when the slot ends (epoch ms): no retry starts after it */
+  endsAt: number;
+  /** the longest wait between two attempts */
+  maxBackoffMs: number;
+}
+
 export interface JobHandler {
   run(job: JobRecord, ctx: JobContext): Promise<void>;
   /**
@@ -54,6 +66,12 @@ export interface JobHandler {
    * evidence), database writes only.
    */
   onDead?(job: JobRecord, error: unknown, tx: Store): Promise<void>;
+  /**
+   * For work bound to a time slot: a failed attempt is retried only if the retry starts
+   * before the slot ends and attempts are left; otherwise the slot is skipped (the job is
+   * finished, `done` with its last error), never a dead letter.
+   */
+  slot?(job: JobRecord): JobSlot;
 }
 
 /** Thrown by a handler for a failure that retrying cannot fix. */
@@ -384,15 +402,30 @@ export class JobRunner {
   private async recordFailure(h: Held, handler: JobHandler | undefined, err: unknown): Promise<void> {
     const { job } = h;
     const permanent = err instanceof PermanentJobError;
-    const spent = permanent || job.attempts >= job.maxAttempts;
-    const retryAt = spent ? null : new Date(Date.now() + backoffDelay(job.attempts, this.options.backoff));
+    const slot = handler?.slot?.(job);
+    let outcome: 'retry' | 'dead' | 'skip';
+    let retryAt: Date | null = null;
+    if (slot) {
+      const backoff = { baseMs: this.options.backoff.baseMs, maxMs: Math.max(1, Math.min(this.options.backoff.maxMs, slot.maxBackoffMs)) };
+      const at = Date.now() + backoffDelay(job.attempts, backoff);
+      if (!permanent && job.attempts < job.maxAttempts && at < slot.endsAt) retryAt = new Date(at);
+      outcome = retryAt ? 'retry' : 'skip';
+    } else if (permanent || job.attempts >= job.maxAttempts) {
+      outcome = 'dead';
+    } else {
+      outcome = 'retry';
+      retryAt = new Date(Date.now() + backoffDelay(job.attempts, this.options.backoff));
+    }
     const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    this.log.warn({ jobId: job.id, type: job.type, attempts: job.attempts, retryAt, err: message }, spent ? 'job dead' : 'job failed; will retry');
+    const what = { retry: 'job failed; will retry', dead: 'job dead', skip: 'periodic slot skipped' }[outcome];
+    this.log.warn({ jobId: job.id, type: job.type, attempts: job.attempts, retryAt, err: message }, what);
     await this.record(h, () =>
-      this.store.transaction(async (tx) => {
-        const stillOurs = await tx.jobs.fail(job.id, this.workerId, message, retryAt);
-        if (stillOurs && spent && handler?.onDead) await handler.onDead(job, err, tx);
-      }),
+      outcome === 'skip'
+        ? this.store.jobs.skip(job.id, this.workerId, message)
+        : this.store.transaction(async (tx) => {
+            const stillOurs = await tx.jobs.fail(job.id, this.workerId, message, retryAt);
+            if (stillOurs && outcome === 'dead' && handler?.onDead) await handler.onDead(job, err, tx);
+          }),
     );
   }
 
