@@ -47,6 +47,7 @@ export interface Config {
   worker: {
     concurrency: number;
     pollMs: number;
+    /** a claimed job's lease; the worker's heartbeat renews it every third of it (README: Processes) */
     leaseMs: number;
     backoffBaseMs: number;
     backoffMaxMs: number;
@@ -455,7 +456,7 @@ export function loadConfig(env: Env = process.env): Config {
     worker: {
       concurrency: int(env, 'WORKER_CONCURRENCY', 32, 1, 256),
       pollMs: int(env, 'WORKER_POLL_MS', 500, 10, 60_000),
-      leaseMs: int(env, 'JOB_LEASE_MS', 120_000, 1000, 3_600_000),
+      leaseMs: int(env, 'JOB_LEASE_MS', 15_000, 1000, 3_600_000),
       backoffBaseMs: int(env, 'JOB_BACKOFF_BASE_MS', 1000, 1, 3_600_000),
       backoffMaxMs: int(env, 'JOB_BACKOFF_MAX_MS', 300_000, 1, 86_400_000),
       sealMaxAttempts: int(env, 'SEAL_MAX_ATTEMPTS', 10_000, 1, 1_000_000),

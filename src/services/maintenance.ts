@@ -6,6 +6,11 @@
  *   ebox-poll    read events of a remote e-Box → seal ContentHandover
  *   retention    purge document bytes past the retention period (evidence and events stay)
  *   checkpoint   time-stamp the event log's head (see src/domain/EventChain.ts)
+ *
+ * A periodic job retries only within its slot (backoff capped at a quarter of the period,
+ * as many attempts as fit): an outage that outlasts the slot skips it — the job is
+ * finished with its last error and a warning `periodic slot skipped` — and the next slot's
+ * job runs as usual. A skipped slot is never a dead letter.
  */
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
@@ -15,7 +20,9 @@ import { FINAL_STATUSES } from '../domain/MessageLifecycle.js';
 import type { EboxAdapter } from '../ebox/EboxAdapter.js';
 import type { FsBlobStore } from '../store/FsBlobStore.js';
 import type { Store } from '../store/Store.js';
-import type { JobHandler } from '../worker/JobRunner.js';
+import { retryBudget } from '../worker/backoff.js';
+import type { JobHandler, JobSlot } from '../worker/JobRunner.js';
+import type { JobRecord } from '../store/JobRepository.js';
 import { enqueueSeal } from './delivery.js';
 import { REASON_BASE } from './evidence.js';
 
@@ -48,19 +55,33 @@ export class MaintenanceService {
   }
 
   handlers(): Record<string, JobHandler> {
+    const slot = (job: JobRecord) => this.slotOf(job);
     return {
-      'expiry-scan': { run: () => this.expiryScan().then(() => undefined) },
-      'ebox-poll': { run: () => this.eboxPoll().then(() => undefined) },
-      retention: { run: () => this.retention().then(() => undefined) },
-      checkpoint: { run: () => this.checkpoint().then(() => undefined) },
+      'expiry-scan': { run: () => this.expiryScan().then(() => undefined), slot },
+      'ebox-poll': { run: () => this.eboxPoll().then(() => undefined), slot },
+      retention: { run: () => this.retention().then(() => undefined), slot },
+      checkpoint: { run: () => this.checkpoint().then(() => undefined), slot },
     };
+  }
+
+  private budget(intervalMs: number): { maxAttempts: number; maxBackoffMs: number } {
+    return retryBudget(intervalMs, { baseMs: this.config.worker.backoffBaseMs, maxMs: this.config.worker.backoffMaxMs });
+  }
+
+  /** The slot a periodic job belongs to: it ends where the next slot's job takes over. */
+  private slotOf(job: JobRecord): JobSlot {
+    // jobs enqueued before the period was in the payload use the current one
+    const intervalMs = Number(job.payload.intervalMs) || this.tasks().find((t) => t.type === job.type)?.intervalMs || this.config.worker.maintenanceIntervalMs;
+    const slot = Number(job.payload.slot);
+    return { endsAt: (slot + 1) * intervalMs, maxBackoffMs: this.budget(intervalMs).maxBackoffMs };
   }
 
   /** Enqueues each periodic task once per time slot (idempotent across workers). */
   async schedule(now = Date.now()): Promise<void> {
     for (const t of this.tasks()) {
       const slot = Math.floor(now / t.intervalMs);
-      await this.store.jobs.enqueue({ type: t.type, dedupeKey: `periodic:${t.type}:${slot}`, maxAttempts: 3, payload: { slot } });
+      const { maxAttempts } = this.budget(t.intervalMs);
+      await this.store.jobs.enqueue({ type: t.type, dedupeKey: `periodic:${t.type}:${slot}`, maxAttempts, payload: { slot, intervalMs: t.intervalMs } });
     }
   }
 

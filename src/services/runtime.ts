@@ -191,8 +191,9 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
       if (workerStarted) return;
       workerStarted = true;
       // Jobs enqueued in this process are inserted claimed by this runner and handed to it
-      // when their transaction commits: no poll, no claim round trip.
-      store.localJobs.adoptFor({ workerId: runner.workerId, leaseMs: config.worker.leaseMs, types: new Set(runner.types), take: (jobs) => runner.adopt(jobs) });
+      // when their transaction commits: no poll, no claim round trip. At start, the runner
+      // takes back the jobs of worker processes that are gone (a crash before this start).
+      runner.adoptLocalJobs();
       runner.start();
       const tick = () => {
         scheduling = maintenance.schedule().catch((err) => log.error({ err }, 'scheduling periodic jobs failed'));
@@ -204,7 +205,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
     async close() {
       if (scheduler) clearInterval(scheduler);
       await scheduling;
-      store.localJobs.adoptFor(undefined);
+      // ends the hand-over of new jobs, lets running ones finish, gives back what it has not started
       await runner.stop();
       await sealer.close();
       await store.close();

@@ -6,8 +6,10 @@
  *
  * When a job runner works in this process (`LocalJobs.adoptFor`), a due job of a type it
  * runs is inserted already claimed by it, under the same lease, and handed to it once the
- * transaction that inserted it has committed: no claim round trip, and if this process
- * dies before finishing it, the lease runs out and any worker takes it, as with a claim.
+ * transaction that inserted it has committed — to the runner it was claimed for, even if
+ * that runner has begun to stop meanwhile (it runs the job or gives it back): no claim
+ * round trip, and if this process dies before finishing it, the job is taken back as any
+ * claimed job is (at the next start on this host, or when its lease runs out).
  */
 import type { Knex } from 'knex';
 
@@ -55,28 +57,58 @@ export interface JobAdoption {
   take(jobs: JobRecord[]): void;
 }
 
-/** The process-wide adoption setting, shared by a store and its transactions. */
+/**
+ * The process-wide adoption setting, shared by a store and its transactions, and the
+ * count of claimed inserts whose transaction is still open (a runner that stops waits
+ * for them: each either commits and is handed over, or rolls back and never existed).
+ */
 export class LocalJobs {
   adoption: JobAdoption | undefined;
+  private open = 0;
+  private waiting: Array<() => void> = [];
 
   adoptFor(adoption: JobAdoption | undefined): void {
     this.adoption = adoption;
+  }
+
+  /** A job was inserted claimed inside a transaction that has not ended yet. */
+  opened(): void {
+    this.open++;
+  }
+
+  /** `n` such jobs' transactions ended (committed and handed over, or rolled back). */
+  closed(n: number): void {
+    this.open -= n;
+    if (this.open <= 0) {
+      this.open = 0;
+      for (const resolve of this.waiting.splice(0)) resolve();
+    }
+  }
+
+  /** Resolves once no transaction holding a claimed insert is open. */
+  settled(): Promise<void> {
+    return this.open === 0 ? Promise.resolve() : new Promise((resolve) => this.waiting.push(resolve));
   }
 }
 
 export class JobRepository {
   /**
-   * @param adopted receives each job inserted as claimed (the store hands them to the
-   *   runner after the transaction commits)
+   * @param adopted receives each job inserted as claimed, with the adoption it was claimed
+   *   for (the store hands it to that adoption after the transaction commits)
    */
   constructor(
     private readonly db: Knex,
     private readonly local: LocalJobs = new LocalJobs(),
-    private readonly adopted: (job: JobRecord) => void = () => undefined,
+    private readonly adopted: (job: JobRecord, adoption: JobAdoption) => void = () => undefined,
   ) {}
 
   private get isPostgres(): boolean {
     return this.db.client.config.client === 'pg';
+  }
+
+  /** SQLite: one process uses the database at a time, so no other process can hold a job. */
+  get singleProcess(): boolean {
+    return this.db.client.config.client === 'better-sqlite3';
   }
 
   /**
@@ -111,7 +143,7 @@ export class JobRepository {
       return;
     }
     const rows: Record<string, unknown>[] = await insert.returning('*');
-    if (rows.length === 1) this.adopted(toJob(rows[0]!));
+    if (rows.length === 1) this.adopted(toJob(rows[0]!), a);
   }
 
   /** Gives back jobs taken but not started by `workerId` (the runner stops): due again at once. */
@@ -140,12 +172,33 @@ export class JobRepository {
     return rows.map(toJob).sort((a, b) => a.id - b.id);
   }
 
-  /** Extends the lease of a running job still held by `workerId`. */
-  async heartbeat(id: number, workerId: string, leaseMs: number): Promise<boolean> {
-    const n = await this.db('jobs')
-      .where({ id, locked_by: workerId, status: 'running' })
-      .update({ locked_until: new Date(Date.now() + leaseMs).toISOString() });
-    return n === 1;
+  /** Extends the lease of the running jobs among `ids` still held by `workerId`; returns their ids. */
+  async heartbeat(ids: number[], workerId: string, leaseMs: number): Promise<Set<number>> {
+    if (ids.length === 0) return new Set();
+    const rows: Array<{ id: number | string }> = await this.db('jobs')
+      .whereIn('id', ids)
+      .andWhere({ locked_by: workerId, status: 'running' })
+      .update({ locked_until: new Date(Date.now() + leaseMs).toISOString() }, ['id']);
+    return new Set(rows.map((r) => Number(r.id)));
+  }
+
+  /** The workers that hold running jobs (to find those whose process is gone). */
+  async lockHolders(): Promise<string[]> {
+    const rows: Array<{ locked_by: string }> = await this.db('jobs').distinct('locked_by').where({ status: 'running' }).whereNotNull('locked_by');
+    return rows.map((r) => r.locked_by);
+  }
+
+  /**
+   * Gives back the running jobs of workers that are gone: due again at once. Their
+   * attempts stay counted (the attempt may have been what stopped the process).
+   */
+  async releaseHeldBy(workerIds: string[]): Promise<number> {
+    if (workerIds.length === 0) return 0;
+    const now = new Date().toISOString();
+    return this.db('jobs')
+      .whereIn('locked_by', workerIds)
+      .andWhere({ status: 'running' })
+      .update({ status: 'pending', run_at: now, locked_by: null, locked_until: null, updated_at: now });
   }
 
   /**
@@ -171,6 +224,17 @@ export class JobRepository {
         last_error: error.slice(0, 2000),
         updated_at: new Date().toISOString(),
       });
+    return n === 1;
+  }
+
+  /**
+   * Finishes a job whose time slot ended without success (periodic work): `done`, with
+   * its last error kept; never a dead letter. False if this worker no longer holds it.
+   */
+  async skip(id: number, workerId: string, error: string): Promise<boolean> {
+    const n = await this.db('jobs')
+      .where({ id, locked_by: workerId, status: 'running' })
+      .update({ status: 'done', locked_until: null, last_error: error.slice(0, 2000), updated_at: new Date().toISOString() });
     return n === 1;
   }
 

@@ -6,7 +6,7 @@ import { ContactRepository } from './ContactRepository.js';
 import { EboxRepository } from './EboxRepository.js';
 import { EventRepository } from './EventRepository.js';
 import { EvidenceRepository } from './EvidenceRepository.js';
-import { JobRepository, LocalJobs, type JobRecord } from './JobRepository.js';
+import { JobRepository, LocalJobs, type JobAdoption, type JobRecord } from './JobRepository.js';
 import { MessageRepository } from './MessageRepository.js';
 import { NotificationRepository } from './NotificationRepository.js';
 import { SenderRepository } from './SenderRepository.js';
@@ -28,8 +28,11 @@ export class Store {
   /** SQLite only, on the root store: transactions share commits (see CommitGroup). */
   readonly commits: CommitGroup | undefined;
 
-  /** Jobs inserted claimed by this process's runner in this transaction, handed over at commit. */
-  private readonly adoptedJobs: JobRecord[] = [];
+  /**
+   * Jobs inserted claimed by this process's runner in this transaction, with the adoption
+   * they were claimed for: handed to it at commit, even if adoption was turned off since.
+   */
+  private readonly adoptedJobs: Array<{ job: JobRecord; adoption: JobAdoption }> = [];
   private readonly isTransaction: boolean;
 
   constructor(
@@ -45,7 +48,11 @@ export class Store {
     this.messages = new MessageRepository(db);
     this.evidence = new EvidenceRepository(db);
     this.events = new EventRepository(db);
-    this.jobs = new JobRepository(db, localJobs, (job) => (this.isTransaction ? this.adoptedJobs.push(job) : localJobs.adoption?.take([job])));
+    this.jobs = new JobRepository(db, localJobs, (job, adoption) => {
+      if (!this.isTransaction) return adoption.take([job]); // committed already
+      localJobs.opened();
+      this.adoptedJobs.push({ job, adoption });
+    });
     this.ebox = new EboxRepository(db);
     this.checkpoints = new CheckpointRepository(db);
     this.contacts = new ContactRepository(db);
@@ -61,11 +68,26 @@ export class Store {
   async transaction<T>(work: (tx: Store) => Promise<T>): Promise<T> {
     let tx: Store | undefined;
     const unit = (trx: Knex.Transaction) => work((tx = new Store(trx, this.localJobs, this.fence)));
-    const result = this.commits ? await this.commits.run(unit) : await this.db.transaction(unit);
-    const adopted = tx!.adoptedJobs;
+    let result: T;
+    try {
+      result = this.commits ? await this.commits.run(unit) : await this.db.transaction(unit);
+    } catch (err) {
+      // rolled back: the jobs it inserted claimed never existed
+      if (tx) this.localJobs.closed(tx.adoptedJobs.splice(0).length);
+      throw err;
+    }
+    const adopted = tx!.adoptedJobs.splice(0);
     if (adopted.length > 0) {
-      if (this.isTransaction) this.adoptedJobs.push(...adopted);
-      else this.localJobs.adoption?.take(adopted);
+      if (this.isTransaction) {
+        // a savepoint: the enclosing transaction decides
+        this.adoptedJobs.push(...adopted);
+      } else {
+        try {
+          for (const [adoption, jobs] of groupByAdoption(adopted)) adoption.take(jobs);
+        } finally {
+          this.localJobs.closed(adopted.length);
+        }
+      }
     }
     return result;
   }
@@ -111,4 +133,14 @@ export class Store {
   async close(): Promise<void> {
     await this.db.destroy();
   }
+}
+
+function groupByAdoption(adopted: Array<{ job: JobRecord; adoption: JobAdoption }>): Map<JobAdoption, JobRecord[]> {
+  const out = new Map<JobAdoption, JobRecord[]>();
+  for (const { job, adoption } of adopted) {
+    const jobs = out.get(adoption);
+    if (jobs) jobs.push(job);
+    else out.set(adoption, [job]);
+  }
+  return out;
 }

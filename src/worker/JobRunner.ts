@@ -7,18 +7,55 @@
  * so that its writes and the job's completion commit together (and a worker that lost
  * its lease rolls back instead of writing twice). Otherwise the job is completed after
  * the handler returns.
+ *
+ * Leases. Every job the runner holds — running, waiting in memory to start, or waiting
+ * for its outcome to be written — has its lease renewed by one heartbeat every
+ * leaseMs/3, for as long as the job takes. A heartbeat that finds a job no longer held by
+ * this worker (its lease ran out and another worker took it) aborts the job's
+ * `ctx.signal` and drops it if it has not started; its completion is refused anyway
+ * (`complete` checks `locked_by`).
+ *
+ * Start. Before its first claim, the runner gives back the running jobs of workers that
+ * are provably gone — a dead process on this host, or on SQLite any earlier run (see
+ * workerId.ts) — so that a restart after a crash does not wait for their leases.
+ *
+ * Stop. `stop()` ends the hand-over of new jobs to this runner, lets the running ones
+ * finish, waits for open transactions that inserted jobs claimed for it, and gives back
+ * (pending, attempts as before) what it holds but has not started. A job handed over
+ * after that is given back at once.
+ *
+ * Outcomes. When the database does not take a job's outcome (done, failed, dead, skipped)
+ * — a full disk, a database that went away — the runner keeps the job, keeps renewing its
+ * lease, and writes the outcome again with a short capped backoff until it is written or
+ * the lease is lost: the job is due again within moments of the database coming back.
+ *
+ * Time slots. A handler with `slot` (periodic work) retries only within the job's slot,
+ * with backoff capped for it; a slot that ends without success is skipped — the job is
+ * finished with its last error and the warning `periodic slot skipped` — never a dead letter.
  */
-import { hostname } from 'node:os';
-import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { LostLeaseError, type JobRecord } from '../store/JobRepository.js';
 import type { Store } from '../store/Store.js';
 import { backoffDelay, type BackoffPolicy } from './backoff.js';
+import { newWorkerId, workerGone } from './workerId.js';
 
 export interface JobContext {
   workerId: string;
   /** Marks the job done inside the caller's transaction (throws LostLeaseError if another worker has it). */
   complete(tx: Store): Promise<void>;
+  /**
+   * Aborted when this worker learns that the job is no longer its own (its lease ran out
+   * and another worker took it): a handler may stop early; completing it is refused anyway.
+   */
+  signal: AbortSignal;
+}
+
+/** The time slot a job belongs to (periodic work): see JobHandler.slot. */
+export interface JobSlot {
+  /** when the slot ends (epoch ms): no retry starts after it */
+  endsAt: number;
+  /** the longest wait between two attempts */
+  maxBackoffMs: number;
 }
 
 export interface JobHandler {
@@ -29,6 +66,12 @@ export interface JobHandler {
    * evidence), database writes only.
    */
   onDead?(job: JobRecord, error: unknown, tx: Store): Promise<void>;
+  /**
+   * For work bound to a time slot: a failed attempt is retried only if the retry starts
+   * before the slot ends and attempts are left; otherwise the slot is skipped (the job is
+   * finished, `done` with its last error), never a dead letter.
+   */
+  slot?(job: JobRecord): JobSlot;
 }
 
 /** Thrown by a handler for a failure that retrying cannot fix. */
@@ -48,12 +91,34 @@ export interface RunnerOptions {
   types?: string[];
 }
 
+/** A job this runner holds. */
+interface Held {
+  job: JobRecord;
+  /** when its lease ends as far as this runner knows (the table's is never earlier) */
+  leaseUntil: number;
+  /** a heartbeat found it held by another worker */
+  lost: boolean;
+  abort: AbortController;
+}
+
+/** The runners of this process that have not stopped: the jobs they hold are not anyone's to take back. */
+const liveRunners = new Set<string>();
+
+/** Outcome writes the database refused are tried again after 50 ms, 100 ms, … at most this. */
+const OUTCOME_RETRY_MAX_MS = 2000;
+
 export class JobRunner {
-  readonly workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  readonly workerId = newWorkerId();
   private running = false;
+  /** stop() has given back what it held: jobs handed over from now on are given back at once */
+  private stopped = false;
   private readonly active = new Set<Promise<void>>();
   /** jobs inserted already claimed by this runner (JobRepository adoption), not yet started */
   private readonly adopted: JobRecord[] = [];
+  private readonly held = new Map<number, Held>();
+  private heartbeat: NodeJS.Timeout | undefined;
+  private renewing: Promise<void> | undefined;
+  private readonly releases = new Set<Promise<void>>();
   private wake: (() => void) | undefined;
   /**
    * Whether the next tick should look for due jobs in the table: after a poke, after a
@@ -68,16 +133,33 @@ export class JobRunner {
     private readonly handlers: Record<string, JobHandler>,
     private readonly options: RunnerOptions,
     private readonly log: Logger,
-  ) {}
+  ) {
+    liveRunners.add(this.workerId);
+  }
 
   /** The job types this runner runs. */
   get types(): string[] {
     return this.options.types ?? Object.keys(this.handlers);
   }
 
+  private get heartbeatMs(): number {
+    return Math.max(100, Math.floor(this.options.leaseMs / 3));
+  }
+
+  /**
+   * Makes this runner take the due jobs of its types enqueued in this process: they are
+   * inserted claimed by it and handed over when their transaction commits (no poll, no
+   * claim round trip). `stop()` ends it.
+   */
+  adoptLocalJobs(): void {
+    this.store.localJobs.adoptFor({ workerId: this.workerId, leaseMs: this.options.leaseMs, types: new Set(this.types), take: (jobs) => this.adopt(jobs) });
+  }
+
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.stopped = false;
+    liveRunners.add(this.workerId);
     this.loop = this.run();
   }
 
@@ -89,18 +171,40 @@ export class JobRunner {
 
   /** Takes jobs that were inserted already claimed by this runner; they run before any claim. */
   adopt(jobs: JobRecord[]): void {
+    if (this.stopped) {
+      this.release(jobs.map((j) => j.id));
+      return;
+    }
+    for (const job of jobs) this.hold(job, job.lockedUntil ? Date.parse(job.lockedUntil) : Date.now() + this.options.leaseMs);
     this.adopted.push(...jobs);
     this.wake?.();
   }
 
   async stop(): Promise<void> {
+    // jobs enqueued from now on stay pending, for whichever worker runs next
+    if (this.store.localJobs.adoption?.workerId === this.workerId) this.store.localJobs.adoptFor(undefined);
     this.running = false;
     this.wake?.();
     await this.loop;
     await Promise.all(this.active);
+    // transactions that inserted jobs claimed for this runner commit (handing them over) or roll back
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      this.store.localJobs.settled().then(() => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), this.options.leaseMs))),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) this.log.warn('stopping without waiting longer for transactions that enqueued jobs for this worker; their jobs are given back when they commit');
     // Jobs taken but not started go back to the table for whoever runs next.
+    this.stopped = true;
     const left = this.adopted.splice(0);
-    if (left.length > 0) await this.store.jobs.release(left.map((j) => j.id), this.workerId).catch((err) => this.log.warn({ err }, 'could not release jobs not started'));
+    for (const job of left) this.held.delete(job.id);
+    if (left.length > 0) this.release(left.map((j) => j.id));
+    await Promise.all(this.releases);
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+    await this.renewing;
+    liveRunners.delete(this.workerId);
   }
 
   /** Runs due jobs until none is left (tests and one-shot use). */
@@ -116,6 +220,7 @@ export class JobRunner {
   }
 
   private async run(): Promise<void> {
+    await this.reclaim();
     while (this.running) {
       try {
         await this.tick();
@@ -139,12 +244,33 @@ export class JobRunner {
     }
   }
 
+  /** Gives back the running jobs of workers that are provably gone (a crash before this start). */
+  private async reclaim(): Promise<void> {
+    try {
+      const holders = await this.store.jobs.lockHolders();
+      const gone = holders.filter((id) => workerGone(id, { liveHere: liveRunners, singleProcess: this.store.jobs.singleProcess }));
+      if (gone.length === 0) return;
+      const n = await this.store.jobs.releaseHeldBy(gone);
+      if (n > 0) this.log.info({ jobs: n, workers: gone }, 'took back the jobs of worker processes that are gone');
+    } catch (err) {
+      this.log.error({ err }, 'could not take back the jobs of workers that are gone; they are due again when their leases end');
+    }
+  }
+
   /** Starts adopted jobs, then claims due ones when a look is due; returns how many started. */
   private async tick(): Promise<number> {
     let free = this.options.concurrency - this.active.size;
     let started = 0;
     while (free > 0 && this.adopted.length > 0) {
-      this.launch(this.adopted.shift()!);
+      const job = this.adopted.shift()!;
+      const h = this.held.get(job.id);
+      if (!h || h.lost || h.leaseUntil <= Date.now()) {
+        // its lease ran out while it waited (no heartbeat got through) or another worker has it
+        this.held.delete(job.id);
+        this.log.warn({ jobId: job.id, type: job.type }, 'job not started: its lease ended while it waited');
+        continue;
+      }
+      this.launch(h);
       free--;
       started++;
     }
@@ -152,57 +278,180 @@ export class JobRunner {
     if (!this.claimDue && Date.now() - this.lastClaimAt < this.options.pollMs) return started;
     this.claimDue = false;
     this.lastClaimAt = Date.now();
+    const claimedAt = Date.now();
     const jobs = await this.store.jobs.claim(this.workerId, free, this.options.leaseMs, this.types);
     // A full claim may have left due jobs behind.
     if (jobs.length === free) this.claimDue = true;
-    for (const job of jobs) this.launch(job);
-    return started + jobs.length;
+    let launched = 0;
+    for (const job of jobs) {
+      const h = this.held.get(job.id);
+      if (h) {
+        // Already ours and in progress: its lease ran out in the table before a heartbeat
+        // got through (a busy database), and this claim renewed it. Not run twice.
+        h.leaseUntil = claimedAt + this.options.leaseMs;
+        continue;
+      }
+      this.launch(this.hold(job, claimedAt + this.options.leaseMs));
+      launched++;
+    }
+    return started + launched;
   }
 
-  private launch(job: JobRecord): void {
-    const p = this.execute(job).finally(() => {
+  private hold(job: JobRecord, leaseUntil: number): Held {
+    const h: Held = { job, leaseUntil, lost: false, abort: new AbortController() };
+    this.held.set(job.id, h);
+    if (!this.heartbeat) {
+      this.heartbeat = setInterval(() => void this.renewLeases(), this.heartbeatMs);
+      this.heartbeat.unref();
+    }
+    return h;
+  }
+
+  /** The heartbeat: renews the lease of every job held, in one statement. */
+  private async renewLeases(): Promise<void> {
+    if (this.held.size === 0) {
+      clearInterval(this.heartbeat);
+      this.heartbeat = undefined;
+      return;
+    }
+    if (this.renewing) return;
+    this.renewing = this.renew();
+    await this.renewing;
+    this.renewing = undefined;
+  }
+
+  private async renew(): Promise<void> {
+    const ids = [...this.held.keys()];
+    const sentAt = Date.now();
+    try {
+      const kept = await this.store.jobs.heartbeat(ids, this.workerId, this.options.leaseMs);
+      for (const id of ids) {
+        const h = this.held.get(id);
+        if (!h) continue; // finished meanwhile
+        if (kept.has(id)) {
+          h.leaseUntil = Math.max(h.leaseUntil, sentAt + this.options.leaseMs);
+        } else if (!h.lost) {
+          h.lost = true;
+          h.abort.abort(new LostLeaseError(id));
+        }
+      }
+    } catch (err) {
+      this.log.warn({ err, jobs: ids.length }, 'could not renew job leases');
+    }
+  }
+
+  private release(ids: number[]): void {
+    const p = this.store.jobs
+      .release(ids, this.workerId)
+      .then(
+        () => undefined,
+        (err) => this.log.warn({ err, jobIds: ids }, 'could not give back jobs not started; they are due again when their lease ends'),
+      )
+      .finally(() => this.releases.delete(p));
+    this.releases.add(p);
+  }
+
+  private launch(h: Held): void {
+    const p = this.execute(h).finally(() => {
+      this.held.delete(h.job.id);
       this.active.delete(p);
       this.wake?.();
     });
     this.active.add(p);
   }
 
-  private async execute(job: JobRecord): Promise<void> {
+  private async execute(h: Held): Promise<void> {
+    const { job } = h;
     const handler = this.handlers[job.type];
     let completed = false;
     const ctx: JobContext = {
       workerId: this.workerId,
+      signal: h.abort.signal,
       complete: async (tx) => {
         await tx.jobs.complete(job.id, this.workerId);
         completed = true;
       },
     };
-    const heartbeat = setInterval(() => {
-      this.store.jobs.heartbeat(job.id, this.workerId, this.options.leaseMs).catch(() => undefined);
-    }, Math.max(1000, this.options.leaseMs / 3));
+    let ok = false;
+    let failure: unknown;
     try {
       if (!handler) throw new PermanentJobError(`no handler for job type ${job.type}`);
       await handler.run(job, ctx);
-      if (!completed) await this.store.jobs.complete(job.id, this.workerId);
-      this.log.debug({ jobId: job.id, type: job.type, attempts: job.attempts }, 'job done');
+      ok = true;
     } catch (err) {
-      if (err instanceof LostLeaseError) {
-        this.log.warn({ jobId: job.id, type: job.type }, 'job lease lost; another worker owns it');
-        return;
+      failure = err;
+    }
+    try {
+      if (ok) {
+        if (!completed) {
+          if (h.lost) throw new LostLeaseError(job.id);
+          await this.record(h, () => this.store.jobs.complete(job.id, this.workerId));
+        }
+        this.log.debug({ jobId: job.id, type: job.type, attempts: job.attempts }, 'job done');
+      } else if (failure instanceof LostLeaseError) {
+        throw failure;
+      } else {
+        await this.recordFailure(h, handler, failure);
       }
-      const permanent = err instanceof PermanentJobError;
-      const spent = permanent || job.attempts >= job.maxAttempts;
-      const retryAt = spent ? null : new Date(Date.now() + backoffDelay(job.attempts, this.options.backoff));
-      const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-      this.log.warn({ jobId: job.id, type: job.type, attempts: job.attempts, retryAt, err: message }, spent ? 'job dead' : 'job failed; will retry');
-      await this.store
-        .transaction(async (tx) => {
-          const stillOurs = await tx.jobs.fail(job.id, this.workerId, message, retryAt);
-          if (stillOurs && spent && handler?.onDead) await handler.onDead(job, err, tx);
-        })
-        .catch((e) => this.log.error({ err: e, jobId: job.id }, 'could not record job failure'));
-    } finally {
-      clearInterval(heartbeat);
+    } catch (err) {
+      if (err instanceof LostLeaseError) this.log.warn({ jobId: job.id, type: job.type }, 'job lease lost; another worker owns it');
+      else this.log.error({ err, jobId: job.id, type: job.type }, 'could not settle job');
+    }
+  }
+
+  private async recordFailure(h: Held, handler: JobHandler | undefined, err: unknown): Promise<void> {
+    const { job } = h;
+    const permanent = err instanceof PermanentJobError;
+    const slot = handler?.slot?.(job);
+    let outcome: 'retry' | 'dead' | 'skip';
+    let retryAt: Date | null = null;
+    if (slot) {
+      const backoff = { baseMs: this.options.backoff.baseMs, maxMs: Math.max(1, Math.min(this.options.backoff.maxMs, slot.maxBackoffMs)) };
+      const at = Date.now() + backoffDelay(job.attempts, backoff);
+      if (!permanent && job.attempts < job.maxAttempts && at < slot.endsAt) retryAt = new Date(at);
+      outcome = retryAt ? 'retry' : 'skip';
+    } else if (permanent || job.attempts >= job.maxAttempts) {
+      outcome = 'dead';
+    } else {
+      outcome = 'retry';
+      retryAt = new Date(Date.now() + backoffDelay(job.attempts, this.options.backoff));
+    }
+    const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    const what = { retry: 'job failed; will retry', dead: 'job dead', skip: 'periodic slot skipped' }[outcome];
+    this.log.warn({ jobId: job.id, type: job.type, attempts: job.attempts, retryAt, err: message }, what);
+    await this.record(h, () =>
+      outcome === 'skip'
+        ? this.store.jobs.skip(job.id, this.workerId, message)
+        : this.store.transaction(async (tx) => {
+            const stillOurs = await tx.jobs.fail(job.id, this.workerId, message, retryAt);
+            if (stillOurs && outcome === 'dead' && handler?.onDead) await handler.onDead(job, err, tx);
+          }),
+    );
+  }
+
+  /**
+   * Writes a job's outcome. If the database does not take it, the job stays held (the
+   * heartbeat renews its lease while it can) and the write is tried again, 50 ms, 100 ms,
+   * … at most 2 s apart, until it is written or the lease is lost: then the job is due
+   * again in the table as soon as its lease there ends.
+   */
+  private async record(h: Held, write: () => Promise<unknown>): Promise<void> {
+    let delay = 50;
+    for (let tries = 1; ; tries++) {
+      try {
+        await write();
+        if (tries > 1) this.log.info({ jobId: h.job.id, type: h.job.type, tries }, 'job outcome recorded once the database took it');
+        return;
+      } catch (err) {
+        if (err instanceof LostLeaseError) throw err;
+        if (h.lost || Date.now() >= h.leaseUntil) {
+          this.log.error({ err, jobId: h.job.id, type: h.job.type }, 'could not record job outcome before its lease ended; the job will run again');
+          return;
+        }
+        this.log.warn({ err, jobId: h.job.id, type: h.job.type, tries, retryInMs: delay }, 'could not record job outcome; will retry');
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        delay = Math.min(delay * 2, OUTCOME_RETRY_MAX_MS, this.heartbeatMs);
+      }
     }
   }
 }

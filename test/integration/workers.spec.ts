@@ -49,7 +49,8 @@ import { FAST_WORKER_ENV, metadata, pdfBytes, submit, VALID_INSZ, VALID_KBO } fr
           // one in ten goes to an enterprise without an activated e-Box: rejected
           const recipient = i % 10 === 0 ? { type: 'enterprise', id: VALID_KBO } : { type: 'citizen', id: VALID_INSZ };
           const res = await submit(api, apiKey, metadata({ recipient, senderReference: `W-${i}` }), [{ name: 'main', content: pdfBytes(1000 + i, i + 1) }]);
-          expect(res.status).to.equal(202);
+          // SUBMIT_WAIT_MS=0: 202, unless a worker sealed the first proof before the API read the status (201)
+          expect(res.status).to.be.oneOf([201, 202]);
           ids.push((await res.json()).id);
         }
       }),
