@@ -1,8 +1,8 @@
 /**
  * Belgian identifiers with their mod-97 check digits.
  *
- * INSZ/NISS (national register / BIS number), 11 digits `YYMMDDSSSCC`:
- *   CC = 97 − (YYMMDDSSS mod 97); for people born from 2000 on, the check is
+ * INSZ/NISS (national register / BIS number), 11 digits `YYMMDDSSSCC`, serial SSS from 001
+ *   to 998: CC = 97 − (YYMMDDSSS mod 97); for people born from 2000 on, the check is
  *   computed over `2YYMMDDSSS`. BIS numbers add 20 (sex unknown) or 40 (sex known)
  *   to the month. Either rule may apply to a given number; the check passes if one does.
  * KBO/BCE (enterprise number), 10 digits starting with 0 or 1:
@@ -35,12 +35,18 @@ export function isValidInsz(raw: string): boolean {
   // month 0 / day 0 are legal for unknown birth dates; BIS adds 20 or 40 to the month.
   const baseMonth = month >= 40 ? month - 40 : month >= 20 ? month - 20 : month;
   if (baseMonth > 12 || day > 31) return false;
+  // the register numbers people born on one day from 001 to 998: 000 and 999 are never given
+  // (so 00000000097, whose check digits are right, is no one's number)
+  const serial = Number(id.slice(6, 9));
+  if (serial === 0 || serial === 999) return false;
   return checkDigits(BigInt(body)) === cc || checkDigits(BigInt('2' + body)) === cc;
 }
 
 export function isValidKbo(raw: string): boolean {
   const id = normaliseIdentifier(raw);
   if (!/^[01]\d{9}$/.test(id)) return false;
+  // 0000000097 passes the check but is no enterprise's number
+  if (/^0{8}/.test(id)) return false;
   return checkDigits(BigInt(id.slice(0, 8))) === Number(id.slice(8));
 }
 

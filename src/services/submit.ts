@@ -15,6 +15,7 @@ import type { Config } from '../config.js';
 import { ServiceError } from '../domain/errors.js';
 import { LANGUAGES, type Subject } from '../domain/EvidenceStatement.js';
 import { isValidRecipientId, normaliseIdentifier, type Recipient } from '../domain/identifiers.js';
+import { unsafeTextReason } from '../domain/text.js';
 import type { FsBlobStore, StagedBlob } from '../store/FsBlobStore.js';
 import type { DocumentRecord, MessageRecord, SenderRecord } from '../store/rows.js';
 import type { Store } from '../store/Store.js';
@@ -252,6 +253,8 @@ export class Intake {
         this.fail(new ServiceError('DOCUMENT_PART_UNDECLARED', 'a document part has no usable name', { extensions: { part: partName } }));
       } else if (seen) {
         this.fail(new ServiceError('DOCUMENT_PART_DUPLICATE', `document part "${partName}" appears more than once`, { extensions: { part: partName } }));
+      } else if (fileName !== undefined && unsafeFileName(fileName)) {
+        this.fail(new ServiceError('DOCUMENT_NAME_INVALID', `the file name of part "${partName}" ${unsafeFileName(fileName)}`, { extensions: { part: partName } }));
       } else if (!limits.allowedMediaTypes.includes(type) && !limits.allowedMediaTypes.includes('*/*')) {
         this.fail(
           new ServiceError('DOCUMENT_MEDIA_TYPE_NOT_ALLOWED', `media type "${type}" is not accepted`, {
@@ -316,6 +319,11 @@ export class Intake {
   }
 }
 
+/** Control characters are dropped from a file name (cleanFileName); what else would misread it is refused. */
+function unsafeFileName(raw: string): string | undefined {
+  return unsafeTextReason(raw.replace(/\p{Cc}/gu, ''));
+}
+
 function cleanFileName(raw: string | undefined, fallback: string): string {
   const base = (raw ?? '').split(/[\\/]/).pop()!.replace(/\p{Cc}/gu, '').trim();
   return (base || fallback).slice(0, 255);
@@ -356,6 +364,8 @@ export function parseMetadata(raw: string | undefined, maxDocuments: number): Su
     if (typeof text !== 'string' || text.trim().length === 0 || text.length > 255) {
       throw new ServiceError('SUBJECT_INVALID', `subject.${lang} must be 1 to 255 characters`);
     }
+    const unsafe = unsafeTextReason(text);
+    if (unsafe) throw new ServiceError('SUBJECT_INVALID', `subject.${lang} ${unsafe}`);
     subject[lang as keyof Subject] = text;
   }
 
@@ -363,6 +373,8 @@ export function parseMetadata(raw: string | undefined, maxDocuments: number): Su
   if (ref !== undefined && ref !== null && (typeof ref !== 'string' || ref.length > 200)) {
     throw new ServiceError('METADATA_INVALID', 'senderReference must be a string of at most 200 characters');
   }
+  const unsafeRef = typeof ref === 'string' ? unsafeTextReason(ref) : undefined;
+  if (unsafeRef) throw new ServiceError('METADATA_INVALID', `senderReference ${unsafeRef}`);
 
   const docs = value.documents;
   if (!Array.isArray(docs) || docs.length === 0) {

@@ -149,6 +149,11 @@ describe(`messages API (${onPostgres ? 'PostgreSQL' : 'SQLite'})`, () => {
       { title: 'KBO with a wrong check digit', status: 422, code: 'RECIPIENT_INVALID', send: () => submit(svc, alice.apiKey, metadata({ recipient: { type: 'enterprise', id: '0403019262' } }), main) },
       { title: 'unknown recipient type', status: 422, code: 'RECIPIENT_INVALID', send: () => submit(svc, alice.apiKey, metadata({ recipient: { type: 'alien', id: '85073003328' } }), main) },
       { title: 'subject missing', status: 422, code: 'SUBJECT_INVALID', send: () => submit(svc, alice.apiKey, metadata({ subject: {} }), main) },
+      { title: 'INSZ 00000000097 (check digits right, serial 000)', status: 422, code: 'RECIPIENT_INVALID', send: () => submit(svc, alice.apiKey, metadata({ recipient: { type: 'citizen', id: '00000000097' } }), main) },
+      { title: 'subject with a right-to-left override', status: 422, code: 'SUBJECT_INVALID', send: () => submit(svc, alice.apiKey, metadata({ subject: { nl: 'Uw beslissing \u202Efdp.exe' } }), main) },
+      { title: 'subject with a lone surrogate', status: 422, code: 'SUBJECT_INVALID', send: () => submit(svc, alice.apiKey, metadata({ subject: { fr: 'Votre d\uD800cision' } }), main) },
+      { title: 'senderReference with a control character', status: 400, code: 'METADATA_INVALID', send: () => submit(svc, alice.apiKey, metadata({ senderReference: 'REF\u0000-1' }), main) },
+      { title: 'file name with a right-to-left override', status: 422, code: 'DOCUMENT_NAME_INVALID', send: () => submit(svc, alice.apiKey, metadata(), [{ name: 'main', content: pdfBytes(100), fileName: 'invoice\u202Efdp.exe' }]) },
       { title: 'subject in an unsupported language', status: 422, code: 'SUBJECT_INVALID', send: () => submit(svc, alice.apiKey, metadata({ subject: { es: 'Hola' } }), main) },
       { title: 'no document declared', status: 422, code: 'DOCUMENT_MISSING', send: () => submit(svc, alice.apiKey, metadata({ documents: [] }), main) },
       { title: 'declared document not sent', status: 422, code: 'DOCUMENT_MISSING', send: () => submit(svc, alice.apiKey, metadata({}, [{ httpPartName: 'main', isMainContent: true }, { httpPartName: 'annex' }]), main) },
@@ -183,6 +188,12 @@ describe(`messages API (${onPostgres ? 'PostgreSQL' : 'SQLite'})`, () => {
         expect(blobFiles(svc.dataDir).temp).to.deep.equal([]);
       });
     }
+  });
+
+  it('keeps a file name in any script', async () => {
+    const res = await submit(svc, alice.apiKey, metadata(), [{ name: 'main', content: pdfBytes(100, 5), fileName: 'قرار résumé 📨.pdf' }]);
+    expect(res.status).to.be.oneOf([201, 202]);
+    expect((await res.json()).documents[0].fileName).to.equal('قرار résumé 📨.pdf');
   });
 
   it('answers /healthz', async () => {

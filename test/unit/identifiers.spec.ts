@@ -37,6 +37,17 @@ describe('Belgian identifiers (mod-97)', () => {
     expect(isValidKbo('403019261')).to.equal(false);
   });
 
+  it('refuses numbers whose check digits are right but that are no one\'s: INSZ serial 000 or 999, KBO 00000000xx', () => {
+    const insz = (body: string) => body + String(97 - Number(BigInt(body) % 97n)).padStart(2, '0');
+    expect(isValidInsz('00000000097')).to.equal(false);
+    expect(isValidInsz(insz('850730000'))).to.equal(false);
+    expect(isValidInsz(insz('850730999'))).to.equal(false);
+    expect(isValidInsz(insz('850730001'))).to.equal(true);
+    expect(isValidInsz(insz('850730998'))).to.equal(true);
+    expect(isValidInsz(insz('000000001')), 'an unknown birth date is allowed').to.equal(true);
+    expect(isValidKbo('0000000097')).to.equal(false);
+  });
+
   it('normalises separators', () => {
     expect(normaliseIdentifier(' 0428.759.497 ')).to.equal('0428759497');
   });
