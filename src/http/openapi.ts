@@ -38,7 +38,7 @@ function document(config: Config) {
       title: 'Registered electronic mail trust service',
       version: '1.0.0',
       description:
-        'Senders submit documents for delivery to a citizen\'s or enterprise\'s e-Box and receive CAdES-T proofs (CMS signature + RFC 3161 time-stamp) of every step. A missing, malformed, unknown, revoked or expired credential, or one of another kind, is answered 401 `UNAUTHENTICATED` with `WWW-Authenticate` (a provider callback: 401 `CALLBACK_SIGNATURE_INVALID`). An address that fails authentication too often is answered 429 `RATE_LIMITED` with `Retry-After` on every authenticated route for a while, whatever it then presents.',
+        'Senders submit documents for delivery to a citizen\'s or enterprise\'s e-Box and receive CAdES-T proofs (CMS signature + RFC 3161 time-stamp) of every step. A missing, malformed, unknown, revoked or expired credential, or one of another kind, is answered 401 `UNAUTHENTICATED` with `WWW-Authenticate` (a provider callback: 401 `CALLBACK_SIGNATURE_INVALID`); `Authorization` is one header line. An address that fails authentication too often is answered 429 `RATE_LIMITED` with `Retry-After` on every authenticated route for a while, whatever it then presents.',
     },
     servers: [{ url: '/' }],
     components: {
