@@ -18,6 +18,23 @@ import { ServiceError } from '../domain/errors.js';
 
 export type AuthRealm = 'sender' | 'recipient' | 'admin' | 'metrics' | 'callback';
 
+/**
+ * Where each realm's routes are mounted behind the guard (src/http/app.ts). The OpenAPI
+ * document lists 429 on every operation under these paths (src/http/openapi.ts).
+ */
+export const GUARDED_PATHS: Readonly<Record<AuthRealm, readonly string[]>> = {
+  sender: ['/v1/messages', '/v1/webhook', '/v1/notifications'],
+  recipient: ['/v1/ebox'],
+  callback: ['/v1/callbacks'],
+  admin: ['/v1/admin'],
+  metrics: ['/metrics'],
+};
+
+/** Whether an OpenAPI path (`/v1/messages/{id}`) lies behind the guard. */
+export function isGuarded(path: string): boolean {
+  return Object.values(GUARDED_PATHS).some((prefixes) => prefixes.some((p) => path === p || path.startsWith(`${p}/`)));
+}
+
 /** Why a credential was refused (for the log and the metric; the client sees only 401). */
 export type AuthFailureReason = 'missing' | 'malformed' | 'unknown' | 'revoked' | 'expired' | 'certificate_untrusted' | 'signature';
 

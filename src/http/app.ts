@@ -14,7 +14,7 @@ import type { Registry } from 'prom-client';
 import { ServiceError } from '../domain/errors.js';
 import type { Runtime } from '../services/runtime.js';
 import { requireToken } from './auth.js';
-import { AuthGuard } from './AuthGuard.js';
+import { AuthGuard, GUARDED_PATHS } from './AuthGuard.js';
 import { createMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { problemHandler } from './problem.js';
@@ -52,17 +52,17 @@ export function createApp(rt: Runtime, log: Logger, options: AppOptions = {}): E
   app.get('/readyz', async (_req, res) => {
     res.json({ status: 'ready', checks: await rt.readiness.check() });
   });
-  app.get('/metrics', guard.gate('metrics'), requireToken('metrics', rt.config.metrics.token, 'the metrics token (METRICS_TOKEN)'), metricsHandler(metrics));
+  app.get([...GUARDED_PATHS.metrics], guard.gate('metrics'), requireToken('metrics', rt.config.metrics.token, 'the metrics token (METRICS_TOKEN)'), metricsHandler(metrics));
   app.get('/openapi.json', (_req, res) => {
     res.setHeader('Cache-Control', 'public, max-age=300');
     res.json(openApiDocument(rt.config));
   });
   if (rt.tsa && rt.config.tsa.serveHttp) serveTsa(app, rt.tsa);
 
-  app.use(['/v1/messages', '/v1/webhook', '/v1/notifications'], guard.gate('sender'));
-  app.use('/v1/ebox', guard.gate('recipient'));
-  app.use('/v1/callbacks', guard.gate('callback'));
-  app.use('/v1/admin', guard.gate('admin'), requireToken('admin', rt.config.adminToken, 'the admin token (ADMIN_TOKEN)'));
+  app.use([...GUARDED_PATHS.sender], guard.gate('sender'));
+  app.use([...GUARDED_PATHS.recipient], guard.gate('recipient'));
+  app.use([...GUARDED_PATHS.callback], guard.gate('callback'));
+  app.use([...GUARDED_PATHS.admin], guard.gate('admin'), requireToken('admin', rt.config.adminToken, 'the admin token (ADMIN_TOKEN)'));
   app.use(
     messagesRouter({
       senders: rt.senders,

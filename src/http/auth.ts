@@ -6,6 +6,11 @@
  * - Operator tokens (ADMIN_TOKEN, METRICS_TOKEN): compared in constant time.
  * A refusal is a 401 whose realm and reason reach the log and the metrics (AuthGuard),
  * never the client.
+ *
+ * `Authorization` must be one header line. Node keeps only the first of several (it drops
+ * duplicates of this header in req.headers), while a proxy in front may pass on or check
+ * another: a request with two lines is refused as malformed rather than authenticated by
+ * whichever came first.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { TLSSocket } from 'node:tls';
@@ -16,15 +21,25 @@ import { unauthenticated, type AuthRealm } from './AuthGuard.js';
 
 const BEARER = /^Bearer\s+(\S+)$/i;
 
+/** The token of a one-line `Authorization: Bearer <token>`, or why there is none. */
+export function bearerToken(req: Request): { token: string } | { refused: 'missing' | 'malformed' } {
+  let lines = 0;
+  for (let i = 0; i < req.rawHeaders.length; i += 2) if (req.rawHeaders[i]!.toLowerCase() === 'authorization') lines++;
+  const header = req.get('authorization');
+  if (lines === 0 || header === undefined) return { refused: 'missing' };
+  const m = lines === 1 ? BEARER.exec(header) : null;
+  return m ? { token: m[1]! } : { refused: 'malformed' };
+}
+
 export function requireSender(senders: SenderService): RequestHandler {
   const detail = 'a valid sender API key (Authorization: Bearer …) or registered client certificate is required';
   return async (req: Request, res: Response, next: NextFunction) => {
-    const header = req.get('authorization');
+    const bearer = bearerToken(req);
     let outcome;
-    if (header !== undefined) {
-      const m = BEARER.exec(header);
-      if (!m) return next(unauthenticated('sender', 'malformed', detail));
-      outcome = await senders.authenticateApiKey(m[1]!);
+    if (!('refused' in bearer)) {
+      outcome = await senders.authenticateApiKey(bearer.token);
+    } else if (bearer.refused === 'malformed') {
+      return next(unauthenticated('sender', 'malformed', detail));
     } else {
       const cert = clientCertificate(req);
       if (!cert) return next(unauthenticated('sender', 'missing', detail));
@@ -50,11 +65,9 @@ export function credentialOf(res: Response): CredentialRecord {
 export function requireToken(realm: AuthRealm, token: string | undefined, what: string): RequestHandler {
   const expected = token === undefined ? undefined : sha256(token);
   return (req: Request, _res: Response, next: NextFunction) => {
-    const header = req.get('authorization');
-    const m = header === undefined ? undefined : BEARER.exec(header);
-    if (header === undefined) return next(unauthenticated(realm, 'missing', `${what} is required`));
-    if (!m) return next(unauthenticated(realm, 'malformed', `${what} is required`));
-    if (!expected || !timingSafeEqual(sha256(m[1]!), expected)) return next(unauthenticated(realm, 'unknown', `${what} is required`));
+    const bearer = bearerToken(req);
+    if ('refused' in bearer) return next(unauthenticated(realm, bearer.refused, `${what} is required`));
+    if (!expected || !timingSafeEqual(sha256(bearer.token), expected)) return next(unauthenticated(realm, 'unknown', `${what} is required`));
     next();
   };
 }

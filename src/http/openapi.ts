@@ -4,12 +4,33 @@
  * serves and that real responses validate against its schemas.
  */
 import type { Config } from '../config.js';
+import { isGuarded } from './AuthGuard.js';
 import { STATUS_OF } from './problem.js';
 import { notificationPaths, notificationSchemas } from './routes/notifications.openapi.js';
 
 const problem = { $ref: '#/components/responses/Problem' };
 
 export function openApiDocument(config: Config) {
+  return withThrottling(document(config));
+}
+
+/**
+ * Every operation behind the AuthGuard (src/http/AuthGuard.ts) can be answered 429
+ * RATE_LIMITED with Retry-After, before its credential is looked at: the address failed
+ * authentication too often.
+ */
+function withThrottling<T extends { paths: Record<string, object> }>(doc: T): T {
+  for (const [path, item] of Object.entries(doc.paths)) {
+    if (!isGuarded(path)) continue;
+    for (const [method, op] of Object.entries(item as Record<string, { responses: Record<string, unknown> }>)) {
+      if (method === 'parameters' || op.responses[429]) continue;
+      op.responses[429] = { ...problem, description: '`RATE_LIMITED`: this address failed authentication too often; try again after `Retry-After` seconds' };
+    }
+  }
+  return doc;
+}
+
+function document(config: Config) {
   const errorCodes = Object.keys(STATUS_OF);
   return {
     openapi: '3.1.0',
@@ -17,7 +38,7 @@ export function openApiDocument(config: Config) {
       title: 'Registered electronic mail trust service',
       version: '1.0.0',
       description:
-        'Senders submit documents for delivery to a citizen\'s or enterprise\'s e-Box and receive CAdES-T proofs (CMS signature + RFC 3161 time-stamp) of every step.',
+        'Senders submit documents for delivery to a citizen\'s or enterprise\'s e-Box and receive CAdES-T proofs (CMS signature + RFC 3161 time-stamp) of every step. A missing, malformed, unknown, revoked or expired credential, or one of another kind, is answered 401 `UNAUTHENTICATED` with `WWW-Authenticate` (a provider callback: 401 `CALLBACK_SIGNATURE_INVALID`); `Authorization` is one header line. An address that fails authentication too often is answered 429 `RATE_LIMITED` with `Retry-After` on every authenticated route for a while, whatever it then presents.',
     },
     servers: [{ url: '/' }],
     components: {

@@ -8,6 +8,7 @@ import { Router, type NextFunction, type Request, type Response } from 'express'
 import { ServiceError } from '../../domain/errors.js';
 import type { RecipientService } from '../../services/recipients.js';
 import type { RecipientRecord } from '../../store/rows.js';
+import { bearerToken } from '../auth.js';
 import { unauthenticated } from '../AuthGuard.js';
 import { mailboxJson } from '../views.js';
 
@@ -15,10 +16,8 @@ export function eboxRouter(recipients: RecipientService): Router {
   const r = Router();
   r.use('/v1/ebox', async (req: Request, res: Response, next: NextFunction) => {
     const detail = 'a valid e-Box access token is required (Authorization: Bearer …)';
-    const header = req.get('authorization');
-    if (header === undefined) return next(unauthenticated('recipient', 'missing', detail));
-    const m = /^Bearer\s+(\S+)$/i.exec(header);
-    const recipient = m ? await recipients.authenticate(m[1]!) : 'malformed';
+    const bearer = bearerToken(req);
+    const recipient = 'refused' in bearer ? bearer.refused : await recipients.authenticate(bearer.token);
     if (typeof recipient === 'string') return next(unauthenticated('recipient', recipient, detail));
     res.locals.recipient = recipient;
     next();
