@@ -55,6 +55,21 @@ for (const algorithm of ALGORITHMS) {
       expect(r.subIndication, lines(r)).to.equal('NO_SIGNING_CERTIFICATE_FOUND');
     });
 
+    // fuzz seed 11, bit flips in the proof's copy of the root: NO_CERTIFICATE_CHAIN_FOUND for a genuine signature
+    it('an altered copy of the trust anchor among the proof\'s certificates is ignored: the path ends at the anchor given, TOTAL_PASSED', async () => {
+      const good = buildProof(pki);
+      const at = Buffer.from(good).indexOf(Buffer.from(pki.root.certificate));
+      const serial = parseCertificate(pki.root.certificate).serialNumberDer;
+      const serialAt = Buffer.from(pki.root.certificate).indexOf(Buffer.from(serial));
+      const subjectAt = Buffer.from(pki.root.certificate).lastIndexOf(Buffer.from(parseCertificate(pki.root.certificate).subject));
+      for (const offset of [serialAt + serial.length - 1, subjectAt + parseCertificate(pki.root.certificate).subject.length - 1, pki.root.certificate.length - 1]) {
+        const proof = new Uint8Array(good);
+        proof[at + offset]! ^= 0x01; // the serial number's, the subject's or the signature's last octet
+        const r = await verifyCadesT(proof, { trustAnchors: [pki.root.certificate] });
+        expect(r.indication, `offset ${offset}\n${lines(r)}`).to.equal('TOTAL_PASSED');
+      }
+    });
+
     it('the same in a stand-alone token (verify-log checkpoints): no exception', async () => {
       const data = new TextEncoder().encode('checkpoint');
       const token = withSubjectTypeTag(buildToken(pki, data), pki.tsa.certificate, 0x46);
