@@ -5,7 +5,9 @@
  * | line | what | failing sub-indication |
  * | --- | --- | --- |
  * | DER_ENCODING | every TLV is DER (X.690 §10–11): re-encoding gives the same octets | FORMAT_FAILURE |
- * | CMS_STRUCTURE | ContentInfo/SignedData with one SignerInfo (RFC 5652 §3, §5); content enveloped | FORMAT_FAILURE, SIGNED_DATA_NOT_FOUND |
+ * | CMS_STRUCTURE | ContentInfo/SignedData with one SignerInfo (RFC 5652 §3, §5); X.509 certificates and CRLs only (§10.2); content enveloped | FORMAT_FAILURE, SIGNED_DATA_NOT_FOUND |
+ * | CMS_VERSION | SignedData.version as §5.1 derives it from the content (1 for a proof), SignerInfo.version fits its sid (§5.3) | FORMAT_FAILURE |
+ * | CMS_ALGORITHMS | SignerInfo.digestAlgorithm SHA-256/384/512, parameters absent or NULL (RFC 5754 §2); digestAlgorithms = exactly that one (RFC 5652 §5.1); signatureAlgorithm fits the signer's key and digest, ECDSA parameters absent (RFC 5758 §3.2), RSA parameters NULL (RFC 3370 §3.2, RFC 4055 §5) | FORMAT_FAILURE |
  * | SIGNED_ATTRIBUTES | content-type = eContentType, message-digest, signing-time, each once (RFC 5652 §11; EN 319 122-1 §5.2.1) | FORMAT_FAILURE |
  * | SIGNING_CERTIFICATE | the certificate the SignerInfo names is in `certificates` (RFC 5652 §5.3) | NO_SIGNING_CERTIFICATE_FOUND |
  * | SIGNING_CERTIFICATE_V2_BINDING | ESS signing-certificate-v2 hash = SHA-256 of that certificate (RFC 5035 §3) | NO_SIGNING_CERTIFICATE_FOUND |
@@ -13,6 +15,8 @@
  * | SIGNATURE | the signature over the DER signed attributes (RFC 5652 §5.4) | SIG_CRYPTO_FAILURE |
  * | CERTIFICATE_CHAIN | path to a trust anchor, valid at `at` or else genTime (RFC 5280 §6) | NO_CERTIFICATE_CHAIN_FOUND, OUT_OF_BOUNDS_NO_POE, CHAIN_CONSTRAINTS_FAILURE |
  * | TIMESTAMP_PRESENT | a signature-time-stamp unsigned attribute (EN 319 122-1 §5.3) | TIMESTAMP_MISSING |
+ * | TIMESTAMP_VERSION | the token's SignedData.version (RFC 5652 §5.1: 3 for id-ct-TSTInfo) and SignerInfo.version (§5.3); TSTInfo.version = 1 (RFC 3161 §2.4.2) | FORMAT_FAILURE |
+ * | TIMESTAMP_ALGORITHMS | the token's digestAlgorithms, digestAlgorithm and signatureAlgorithm against the TSA key, as CMS_ALGORITHMS; messageImprint hashAlgorithm SHA-256/384/512 with parameters absent or NULL and a hashedMessage of its length (RFC 3161 §2.4.2) | FORMAT_FAILURE |
  * | TIMESTAMP_SIGNATURE | the token's content-type, message-digest and signature (RFC 3161 §2.4.2) | SIG_CRYPTO_FAILURE, FORMAT_FAILURE, TSA_CERTIFICATE_INVALID |
  * | TIMESTAMP_ESS_BINDING | the token's ESS signing-certificate(-v2) names the TSA certificate | TSA_CERTIFICATE_INVALID |
  * | TSA_CERTIFICATE_USAGE | extendedKeyUsage timeStamping only, critical (RFC 3161 §2.3) | TSA_CERTIFICATE_INVALID |
@@ -20,11 +24,17 @@
  * | TIMESTAMP_IMPRINT | imprint = hash of the signature OCTET STRING contents | TIMESTAMP_IMPRINT_MISMATCH |
  * | TIMESTAMP_ORDER | genTime ≥ signing-time | TIMESTAMP_ORDER_FAILURE |
  *
+ * The profile lines are CadesProfile.ts (docs/cades-profile.md). What the verifier reads but
+ * does not check: certificates in `certificates` that no path uses (an extra, a second copy of
+ * a trust anchor), the `crls` it does not consult, unsigned attributes other than the
+ * signature-time-stamp, and signature-time-stamp tokens after the first.
+ *
  * See ValidationReport.ts for how the lines make the indication. Never throws: malformed
  * input of any kind (random bytes, truncated DER, PEM, deep nesting) gives TOTAL_FAILED /
  * FORMAT_FAILURE.
  */
 import { digest, hashByOid } from './AlgorithmIdentifier.js';
+import { algorithmName, algorithmProblems, certificateChoiceProblems, versionProblems } from './CadesProfile.js';
 import { findExtension, subjectString, type CertificateView } from './Certificate.js';
 import { readKeyUsage } from './CertificateExtensions.js';
 import { knownCertificates } from './CertificateCache.js';
@@ -92,27 +102,35 @@ async function verify(proof: Uint8Array, options: VerifyOptions, report: ReportB
     return;
   }
   const si = sd.signerInfos[0]!;
-  const sidIsSerial = 'issuer' in si.sid;
-  if ((sidIsSerial && si.version !== 1) || (!sidIsSerial && si.version !== 3)) {
-    report.fail('CMS_STRUCTURE', 'FORMAT_FAILURE', `SignerInfo version ${si.version} does not fit its sid (RFC 5652 §5.3)`);
-    return;
-  }
   if (!si.signedAttrs) {
     report.fail('CMS_STRUCTURE', 'FORMAT_FAILURE', 'the SignerInfo has no signed attributes (CAdES requires them)');
     return;
   }
-  if (!sd.eContent) {
+  const choices = certificateChoiceProblems(sd, 'the proof\'s');
+  if (choices.length) {
+    report.fail('CMS_STRUCTURE', 'FORMAT_FAILURE', choices.join('; '));
+  } else if (!sd.eContent) {
     report.fail('CMS_STRUCTURE', 'SIGNED_DATA_NOT_FOUND', 'the content is detached; a proof envelops it');
   } else {
     report.facts.content = sd.eContent;
     report.pass('CMS_STRUCTURE', `SignedData v${sd.version}, one SignerInfo, ${sd.certificates.length} certificates, ${sd.eContent.length}-octet ${sd.eContentType === OID.data ? 'id-data' : sd.eContentType} content`);
   }
 
+  // CMS_VERSION — RFC 5652 §5.1 (SignedData), §5.3 (SignerInfo).
+  const versions = versionProblems(sd, 'the proof\'s');
+  if (versions.length) report.fail('CMS_VERSION', 'FORMAT_FAILURE', versions.join('; '));
+  else report.pass('CMS_VERSION', `SignedData v${sd.version}, SignerInfo v${si.version} with ${'issuer' in si.sid ? 'issuerAndSerialNumber' : 'subjectKeyIdentifier'} (RFC 5652 §5.1, §5.3)`);
+
   // SIGNED_ATTRIBUTES — RFC 5652 §11.1–11.3, ETSI EN 319 122-1 §5.2.1.
   checkSignedAttributes(sd, si, report);
 
   // SIGNING_CERTIFICATE — RFC 5652 §5.3 sid.
   const signer = findSignerCertificate(sd.certificates, si.sid);
+
+  // CMS_ALGORITHMS — RFC 5652 §5.1, RFC 5754 §2–3, RFC 5758 §3.2, RFC 3370 §3.2, RFC 4055 §5; the key type when the signer is known.
+  const algorithms = algorithmProblems(sd, si, signer?.publicKey, 'the proof\'s');
+  if (algorithms.length) report.fail('CMS_ALGORITHMS', 'FORMAT_FAILURE', algorithms.join('; '));
+  else report.pass('CMS_ALGORITHMS', `digestAlgorithms {${sd.digestAlgorithms.map(algorithmName).join(', ')}}, digest ${algorithmName(si.digestAlgorithm)}, signature ${algorithmName(si.signatureAlgorithm)}${signer ? ` (${signer.publicKey.family} key)` : ''}`);
   if (signer) {
     report.facts.signerSubject = subjectString(signer);
     report.pass('SIGNING_CERTIFICATE', `signer certificate found: ${report.facts.signerSubject}`);
@@ -233,6 +251,12 @@ async function checkTimeStamp(sd: SignedDataView, si: SignerInfoView, options: V
   report.facts.genTime = token.tstInfo.genTime;
   if (token.tsaCertificate) report.facts.tsaSubject = subjectString(token.tsaCertificate);
 
+  // TIMESTAMP_VERSION, TIMESTAMP_ALGORITHMS — the token against the profile (CadesProfile.ts).
+  if (token.versions.ok) report.pass('TIMESTAMP_VERSION', token.versions.detail);
+  else report.fail('TIMESTAMP_VERSION', 'FORMAT_FAILURE', token.versions.detail);
+  if (token.algorithms.ok) report.pass('TIMESTAMP_ALGORITHMS', token.algorithms.detail);
+  else report.fail('TIMESTAMP_ALGORITHMS', 'FORMAT_FAILURE', token.algorithms.detail);
+
   if (!token.tsaCertificate) report.fail('TIMESTAMP_SIGNATURE', 'TSA_CERTIFICATE_INVALID', token.signature.detail);
   else if (token.signature.ok) report.pass('TIMESTAMP_SIGNATURE', `time-stamp token ${token.signature.detail}`);
   else report.fail('TIMESTAMP_SIGNATURE', 'SIG_CRYPTO_FAILURE', `time-stamp token: ${token.signature.detail}`);
@@ -246,7 +270,7 @@ async function checkTimeStamp(sd: SignedDataView, si: SignerInfoView, options: V
   // TIMESTAMP_IMPRINT — the hash of the signature OCTET STRING's contents (trap 9).
   const imprint = token.tstInfo.messageImprint;
   const hash = hashByOid(imprint.hashAlgorithmOid);
-  if (!hash) report.fail('TIMESTAMP_IMPRINT', 'TIMESTAMP_IMPRINT_MISMATCH', `unsupported imprint hash algorithm ${imprint.hashAlgorithmOid}`);
+  if (!hash) report.fail('TIMESTAMP_IMPRINT', 'TIMESTAMP_IMPRINT_MISMATCH', `unsupported imprint hash algorithm ${imprint.hashAlgorithmOid} (see TIMESTAMP_ALGORITHMS)`);
   else if (equalBytes(imprint.hashedMessage, digest(hash, si.signature))) report.pass('TIMESTAMP_IMPRINT', `imprint is the ${hash} of the signature value`);
   else report.fail('TIMESTAMP_IMPRINT', 'TIMESTAMP_IMPRINT_MISMATCH', `the time-stamp imprint is not the ${hash} of this signature value`);
 

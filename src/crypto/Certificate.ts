@@ -24,7 +24,7 @@ import { algorithmSpec, digest, readAlgorithmIdentifier, type AlgorithmIdentifie
 import { readExtension, type Extension } from './CertificateExtensions.js';
 import { DerError, DerSequence, equalBytes, Tag, bitString, contextTag, explicit, integer, readBitString, readDer, readInteger, readSmallInteger, readTime, sequence, time, type DerNode } from './der.js';
 import { defaultCrypto } from './webcrypto.js';
-import { nameToString } from './Name.js';
+import { checkName, nameToString } from './Name.js';
 import { signBytes } from './Signature.js';
 import { readSubjectPublicKeyInfo, type PublicKeyInfo } from './SubjectPublicKeyInfo.js';
 
@@ -70,6 +70,9 @@ export function readCertificate(node: DerNode): CertificateView {
   const notAfter = readTime(validity.any('notAfter'));
   validity.end();
   const subject = tbs.next(Tag.SEQUENCE, 'subject');
+  // Names are read lazily (subjectString) but must be Names now: a report naming the certificate may not throw later.
+  checkName(issuer, 'TBSCertificate.issuer');
+  checkName(subject, 'TBSCertificate.subject');
   const publicKey = readSubjectPublicKeyInfo(tbs.next(Tag.SEQUENCE, 'subjectPublicKeyInfo'));
   tbs.optional(contextTag(1, false));
   tbs.optional(contextTag(2, false));

@@ -6,6 +6,9 @@
  */
 import type * as pkijs from 'pkijs';
 import { certificateNumber, parseCertificateCached } from './CertificateCache.js';
+import { findExtension, type CertificateView } from './Certificate.js';
+import { equalBytes } from './der.js';
+import { OID } from './oids.js';
 import { loadPkijs, pkijsEngine } from './engine.js';
 
 export type PathOutcome =
@@ -48,6 +51,36 @@ function pathKey(leaf: Uint8Array, candidates: readonly Uint8Array[], trustAncho
   return `${certificateNumber(leaf)}|${ids(candidates)}|${ids(trustAnchors)}`;
 }
 
+/**
+ * The candidates that may stand between the leaf and an anchor: certificates (by the strict
+ * reader) other than the leaf, without any that names a trust anchor or carries its key — the
+ * same subject, subjectKeyIdentifier or SubjectPublicKeyInfo. The anchor given takes that
+ * place in a path; a certificate of the proof that claims it (the proof's own copy of the
+ * root, or an altered copy) would be tried as well, and pkijs does not fall back to the anchor
+ * when a path through it fails: a flipped bit in the proof's unsigned copy of the root made a
+ * genuine proof INDETERMINATE (scripts/fuzz-verify.ts).
+ */
+function pathCandidates(leaf: Uint8Array, candidates: readonly Uint8Array[], trustAnchors: readonly Uint8Array[]): Uint8Array[] {
+  const claims = (c: CertificateView) => [c.subject, c.publicKey.der, findExtension(c, OID.subjectKeyIdentifier)?.value];
+  const anchorClaims = trustAnchors.flatMap((a) => {
+    try {
+      return [claims(parseCertificateCached(a))];
+    } catch {
+      return [];
+    }
+  });
+  const same = (x: Uint8Array | undefined, y: Uint8Array | undefined) => x !== undefined && y !== undefined && equalBytes(x, y);
+  return candidates.filter((c) => {
+    if (equalBytes(c, leaf)) return false;
+    try {
+      const mine = claims(parseCertificateCached(c));
+      return !anchorClaims.some((anchor) => anchor.some((claim, i) => same(claim, mine[i])));
+    } catch {
+      return false; // not a certificate: it cannot be in a path
+    }
+  });
+}
+
 export interface PathValidationOptions {
   /** Reuse a path validated before, when `at` is inside its validity window (default true). */
   cache?: boolean;
@@ -82,8 +115,7 @@ export async function validateCertificatePath(
   if (anchors.length === 0) return { valid: false, reason: 'NO_PATH', detail: 'no usable (DER X.509) trust anchor was given' };
   const leafCert = toPkijs(leaf);
   if (!leafCert) return { valid: false, reason: 'NO_PATH', detail: 'the certificate cannot be parsed for path validation' };
-  const others = candidates
-    .filter((c) => c.length !== leaf.length || c.some((b, i) => b !== leaf[i]))
+  const others = pathCandidates(leaf, candidates, trustAnchors)
     .map(toPkijs)
     .filter((c): c is pkijs.Certificate => c !== undefined);
   // pkijs takes the last certificate of `certs` as the one to validate.

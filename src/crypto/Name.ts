@@ -12,7 +12,7 @@
  * SET whose DER order some encoders get wrong, which breaks hash comparisons in stricter
  * verifiers (shared/notes/cades-with-pkijs.md, trap 2).
  */
-import { DerSequence, Tag, oid, printableString, readDer, readOid, readString, sequence, setOf, utf8String, type DerNode } from './der.js';
+import { DerError, DerSequence, Tag, oid, printableString, readDer, readOid, readString, sequence, setOf, utf8String, type DerNode } from './der.js';
 import { OID } from './oids.js';
 
 export type NameAttributeType = 'C' | 'ST' | 'L' | 'O' | 'OU' | 'CN' | 'serialNumber' | 'organizationIdentifier';
@@ -56,6 +56,25 @@ const SHORT_NAMES: Record<string, string> = {
   [OID.organizationIdentifier]: 'organizationIdentifier',
   [OID.emailAddress]: 'emailAddress',
 };
+
+/**
+ * Checks that `node` is a Name as RFC 5280 §4.1.2.4 defines it: a SEQUENCE OF
+ * RelativeDistinguishedName, each a SET SIZE (1..MAX) OF AttributeTypeAndValue { type OBJECT
+ * IDENTIFIER, value ANY }. Throws DerError otherwise: a certificate whose issuer or subject is
+ * not a Name is not a certificate.
+ */
+export function checkName(node: DerNode, what = 'Name'): void {
+  new DerSequence(node, what);
+  for (const rdn of node.children) {
+    if (rdn.tag !== Tag.SET || rdn.children.length === 0) throw new DerError(`${what}: a RelativeDistinguishedName must be a non-empty SET`);
+    for (const atv of rdn.children) {
+      const s = new DerSequence(atv, `${what} AttributeTypeAndValue`);
+      s.next(Tag.OBJECT_IDENTIFIER, 'type');
+      s.any('value');
+      s.end();
+    }
+  }
+}
 
 /** RFC 4514 string form: last RDN first, `+` inside a multi-valued RDN, special characters escaped. */
 export function nameToString(name: Uint8Array | DerNode): string {

@@ -148,7 +148,12 @@ export interface SignedDataView {
   eContentType: string;
   /** Absent when the content is detached. */
   eContent?: Uint8Array;
+  /** The X.509 certificates of `certificates` (the `certificate` choice). */
   certificates: Uint8Array[];
+  /** The identifier octet of every CertificateChoices entry, certificates included (§10.2.2). */
+  certificateChoiceTags: number[];
+  /** The identifier octet of every RevocationInfoChoice entry of `crls` (§10.2.1). */
+  revocationChoiceTags: number[];
   signerInfos: SignerInfoView[];
 }
 
@@ -177,17 +182,20 @@ export function parseSignedData(input: Uint8Array | DerNode): SignedDataView {
   }
   const certsNode = sd.optional(contextTag(0, true));
   const certificates: Uint8Array[] = [];
+  const certificateChoiceTags: number[] = [];
   if (certsNode) {
     assertSorted(certsNode.children, certsNode.offset); // CertificateSet is a SET OF (X.690 §11.6)
     for (const c of certsNode.children) {
-      if (c.tag === Tag.SEQUENCE) certificates.push(c.bytes); // other CertificateChoices are ignored
+      certificateChoiceTags.push(c.tag);
+      if (c.tag === Tag.SEQUENCE) certificates.push(c.bytes); // the other CertificateChoices are not certificates (CadesProfile.ts refuses them)
     }
   }
   const crls = sd.optional(contextTag(1, true));
   if (crls) assertSorted(crls.children, crls.offset);
+  const revocationChoiceTags = crls ? crls.children.map((c) => c.tag) : [];
   const signerInfos = sd.next(Tag.SET, 'signerInfos').children.map(readSignerInfo);
   sd.end();
-  return { contentInfo, node, version, digestAlgorithms, eContentType, ...(eContent ? { eContent } : {}), certificates, signerInfos };
+  return { contentInfo, node, version, digestAlgorithms, eContentType, ...(eContent ? { eContent } : {}), certificates, certificateChoiceTags, revocationChoiceTags, signerInfos };
 }
 
 function readSignerInfo(node: DerNode): SignerInfoView {

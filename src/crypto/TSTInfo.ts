@@ -107,10 +107,14 @@ export interface TSTInfo {
   nonce?: bigint;
 }
 
-export function parseTSTInfo(der: Uint8Array): TSTInfo {
+/**
+ * Reads a DER TSTInfo; throws DerError when malformed, and for a version other than 1 unless
+ * `anyVersion` (the verifier reads it to report the version on its own line, CadesProfile.ts).
+ */
+export function parseTSTInfo(der: Uint8Array, options: { anyVersion?: boolean } = {}): TSTInfo {
   const s = new DerSequence(readDer(der), 'TSTInfo');
   const version = readSmallInteger(s.next(Tag.INTEGER, 'version'));
-  if (version !== 1) throw new DerError(`TSTInfo: version ${version}, expected 1`);
+  if (version !== 1 && !options.anyVersion) throw new DerError(`TSTInfo: version ${version}, expected 1`);
   const policy = readOid(s.next(Tag.OBJECT_IDENTIFIER, 'policy'));
   const messageImprint = readMessageImprint(s.next(Tag.SEQUENCE, 'messageImprint'));
   const serialNumber = readInteger(s.next(Tag.INTEGER, 'serialNumber'));

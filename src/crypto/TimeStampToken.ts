@@ -10,7 +10,8 @@
  * and the ESS signing-certificate-v2 that RFC 3161 §2.4.1 (via RFC 5816) requires; without
  * the last, `openssl ts -verify` fails with "missing signing certificate attribute" (trap 4).
  */
-import { digest } from './AlgorithmIdentifier.js';
+import { digest, hashByOid } from './AlgorithmIdentifier.js';
+import { algorithmName, algorithmProblems, certificateChoiceProblems, messageImprintProblems, profileOutcome, tstInfoVersionProblem, versionProblems } from './CadesProfile.js';
 import { findExtension, parseCertificate, type CertificateView } from './Certificate.js';
 import { readExtendedKeyUsage, readKeyUsage } from './CertificateExtensions.js';
 import { DerError, type DerNode } from './der.js';
@@ -88,7 +89,12 @@ export function checkTsaCertificateUsage(cert: CertificateView): Outcome {
 
 export interface TimeStampTokenInspection {
   signedData: SignedDataView;
+  /** Read whatever its version: `versions` says whether it is 1. */
   tstInfo: TSTInfo;
+  /** SignedData, SignerInfo and TSTInfo versions (RFC 5652 §5.1, §5.3; RFC 3161 §2.4.2; CadesProfile.ts). */
+  versions: Outcome;
+  /** digestAlgorithms, digestAlgorithm, signatureAlgorithm against the TSA key, messageImprint (CadesProfile.ts). */
+  algorithms: Outcome;
   /** The certificate the SignerInfo names, from the token or from `extraCertificates`. */
   tsaCertificate?: CertificateView;
   /** content-type, message-digest over the TSTInfo, and the signature (RFC 5652 §5.6). */
@@ -101,7 +107,8 @@ export interface TimeStampTokenInspection {
 
 /**
  * Parses a TimeStampToken and checks it cryptographically (not its certificate path, which
- * needs trust anchors). Throws DerError when it is not a well-formed DER token.
+ * needs trust anchors) and against the profile (CadesProfile.ts). Throws DerError when it is
+ * not a well-formed DER token.
  */
 export async function inspectTimeStampToken(
   token: Uint8Array | DerNode,
@@ -111,12 +118,20 @@ export async function inspectTimeStampToken(
   if (signedData.eContentType !== OID.tstInfo) throw new DerError('TimeStampToken: eContentType is not id-ct-TSTInfo');
   if (!signedData.eContent) throw new DerError('TimeStampToken: no TSTInfo');
   if (signedData.signerInfos.length !== 1) throw new DerError('TimeStampToken: exactly one SignerInfo required (RFC 3161 §2.4.2)');
-  const tstInfo = parseTSTInfo(signedData.eContent);
+  const choices = certificateChoiceProblems(signedData, 'the token\'s');
+  if (choices.length) throw new DerError(choices.join('; '));
+  const tstInfo = parseTSTInfo(signedData.eContent, { anyVersion: true });
   const signerInfo = signedData.signerInfos[0]!;
   const tsaCertificate = findSignerCertificate([...signedData.certificates, ...(options.extraCertificates ?? [])], signerInfo.sid);
+  const tstVersion = tstInfoVersionProblem(tstInfo);
+  const versions = profileOutcome([...versionProblems(signedData, 'the token\'s'), ...(tstVersion ? [tstVersion] : [])], `SignedData v${signedData.version}, SignerInfo v${signerInfo.version}, TSTInfo v${tstInfo.version}`);
+  const algorithms = profileOutcome(
+    [...algorithmProblems(signedData, signerInfo, tsaCertificate?.publicKey, 'the token\'s'), ...messageImprintProblems(tstInfo.messageImprint)],
+    `digest ${algorithmName(signerInfo.digestAlgorithm)}, signature ${algorithmName(signerInfo.signatureAlgorithm)}${tsaCertificate ? ` (${tsaCertificate.publicKey.family} key)` : ''}, imprint ${hashByOid(tstInfo.messageImprint.hashAlgorithmOid)}`,
+  );
   if (!tsaCertificate) {
     const missing = { ok: false, detail: 'the TSA certificate is neither in the token nor among the certificates given' } as const;
-    return { signedData, tstInfo, signature: missing, essBinding: missing, usage: missing };
+    return { signedData, tstInfo, versions, algorithms, signature: missing, essBinding: missing, usage: missing };
   }
   let signature = checkContentAttributes(signerInfo, OID.tstInfo, signedData.eContent);
   if (signature.ok) signature = await checkSignerSignature(signerInfo, tsaCertificate, options.crypto);
@@ -124,6 +139,8 @@ export async function inspectTimeStampToken(
   return {
     signedData,
     tstInfo,
+    versions,
+    algorithms,
     tsaCertificate,
     signature,
     essBinding: { ok: ess.bound, detail: ess.detail },

@@ -6,7 +6,9 @@
  * | line | what | failing sub-indication |
  * | --- | --- | --- |
  * | DER_ENCODING | the token is DER (X.690 §10–11) | FORMAT_FAILURE |
- * | CMS_STRUCTURE | ContentInfo/SignedData over an id-ct-TSTInfo, one SignerInfo (RFC 3161 §2.4.2) | FORMAT_FAILURE |
+ * | CMS_STRUCTURE | ContentInfo/SignedData over an id-ct-TSTInfo, one SignerInfo (RFC 3161 §2.4.2), X.509 certificates only (RFC 5652 §10.2.2) | FORMAT_FAILURE |
+ * | TIMESTAMP_VERSION | SignedData.version 3 (RFC 5652 §5.1), SignerInfo.version fits its sid (§5.3), TSTInfo.version 1 (RFC 3161 §2.4.2) | FORMAT_FAILURE |
+ * | TIMESTAMP_ALGORITHMS | digestAlgorithms, digestAlgorithm, signatureAlgorithm against the TSA key, messageImprint (CadesProfile.ts: RFC 5652 §5.1, RFC 5754 §2–3, RFC 5758 §3.2, RFC 3370 §3.2, RFC 4055 §5, RFC 3161 §2.4.2) | FORMAT_FAILURE |
  * | TIMESTAMP_SIGNATURE | content-type, message-digest and the signature (RFC 5652 §5.4–5.6) | SIG_CRYPTO_FAILURE, TSA_CERTIFICATE_INVALID |
  * | TIMESTAMP_ESS_BINDING | ESS signing-certificate(-v2) names the TSA certificate (RFC 3161 §2.4.1, RFC 5816) | TSA_CERTIFICATE_INVALID |
  * | TSA_CERTIFICATE_USAGE | extendedKeyUsage id-kp-timeStamping only, critical (RFC 3161 §2.3) | TSA_CERTIFICATE_INVALID |
@@ -72,6 +74,12 @@ async function verify(token: Uint8Array, data: Uint8Array, options: TimeStampVer
   report.pass('CMS_STRUCTURE', `TimeStampToken with one SignerInfo, genTime ${tstInfo.genTime.toISOString()}`);
   report.facts.genTime = tstInfo.genTime;
   if (tsaCertificate) report.facts.tsaSubject = subjectString(tsaCertificate);
+
+  // TIMESTAMP_VERSION, TIMESTAMP_ALGORITHMS — the profile (CadesProfile.ts).
+  if (inspection.versions.ok) report.pass('TIMESTAMP_VERSION', inspection.versions.detail);
+  else report.fail('TIMESTAMP_VERSION', 'FORMAT_FAILURE', inspection.versions.detail);
+  if (inspection.algorithms.ok) report.pass('TIMESTAMP_ALGORITHMS', inspection.algorithms.detail);
+  else report.fail('TIMESTAMP_ALGORITHMS', 'FORMAT_FAILURE', inspection.algorithms.detail);
 
   // TIMESTAMP_SIGNATURE — RFC 3161 §2.4.2, RFC 5652 §5.4–5.6.
   if (!tsaCertificate) report.fail('TIMESTAMP_SIGNATURE', 'TSA_CERTIFICATE_INVALID', inspection.signature.detail);

@@ -39,6 +39,10 @@ export async function checkTokenAnswers(
     if (err instanceof DerError) throw new TimeStampError('TSA_BAD_RESPONSE', `the time-stamp token is malformed: ${err.message}`, { cause: err });
     throw err;
   }
+  // A token outside the profile (CadesProfile.ts) would make a proof the verifier refuses.
+  for (const check of [inspection.versions, inspection.algorithms]) {
+    if (!check.ok) throw new TimeStampError('TSA_BAD_RESPONSE', `the time-stamp token is outside the profile: ${check.detail}`);
+  }
   for (const check of [inspection.signature, inspection.essBinding, inspection.usage]) {
     if (!check.ok) throw new TimeStampError('TSA_BAD_RESPONSE', `the time-stamp token does not verify: ${check.detail}`);
   }

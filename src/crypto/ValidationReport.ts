@@ -11,7 +11,9 @@
  *   certificate, no time-stamp (a CAdES-B is not a B-T), time-stamp before signing-time.
  * - TOTAL_PASSED when every check passed.
  * The sub-indication is that of the first failed line in the order of CHECK_ORDER, among the
- * TOTAL_FAILED ones first.
+ * TOTAL_FAILED ones first. The profile lines (CMS_VERSION, CMS_ALGORITHMS, TIMESTAMP_VERSION,
+ * TIMESTAMP_ALGORITHMS) come before the signature lines, so a field outside the profile is
+ * reported as the FORMAT_FAILURE it is even when it also breaks a signature.
  */
 
 export type Indication = 'TOTAL_PASSED' | 'TOTAL_FAILED' | 'INDETERMINATE';
@@ -32,6 +34,8 @@ export type SubIndication =
 
 export type CheckName =
   | 'CMS_STRUCTURE'
+  | 'CMS_VERSION'
+  | 'CMS_ALGORITHMS'
   | 'DER_ENCODING'
   | 'SIGNED_ATTRIBUTES'
   | 'SIGNING_CERTIFICATE'
@@ -40,6 +44,8 @@ export type CheckName =
   | 'SIGNATURE'
   | 'CERTIFICATE_CHAIN'
   | 'TIMESTAMP_PRESENT'
+  | 'TIMESTAMP_VERSION'
+  | 'TIMESTAMP_ALGORITHMS'
   | 'TIMESTAMP_SIGNATURE'
   | 'TIMESTAMP_ESS_BINDING'
   | 'TSA_CERTIFICATE_USAGE'
@@ -51,6 +57,8 @@ export type CheckName =
 export const CHECK_ORDER: readonly CheckName[] = [
   'DER_ENCODING',
   'CMS_STRUCTURE',
+  'CMS_VERSION',
+  'CMS_ALGORITHMS',
   'SIGNED_ATTRIBUTES',
   'SIGNING_CERTIFICATE',
   'SIGNING_CERTIFICATE_V2_BINDING',
@@ -58,6 +66,8 @@ export const CHECK_ORDER: readonly CheckName[] = [
   'SIGNATURE',
   'CERTIFICATE_CHAIN',
   'TIMESTAMP_PRESENT',
+  'TIMESTAMP_VERSION',
+  'TIMESTAMP_ALGORITHMS',
   'TIMESTAMP_SIGNATURE',
   'TIMESTAMP_ESS_BINDING',
   'TSA_CERTIFICATE_USAGE',

@@ -115,6 +115,8 @@ for (const algorithm of ALGORITHMS) {
       expect(report.checks.map((c) => c.name)).to.deep.equal([
         'DER_ENCODING',
         'CMS_STRUCTURE',
+        'CMS_VERSION',
+        'CMS_ALGORITHMS',
         'SIGNED_ATTRIBUTES',
         'SIGNING_CERTIFICATE',
         'SIGNING_CERTIFICATE_V2_BINDING',
@@ -122,6 +124,8 @@ for (const algorithm of ALGORITHMS) {
         'SIGNATURE',
         'CERTIFICATE_CHAIN',
         'TIMESTAMP_PRESENT',
+        'TIMESTAMP_VERSION',
+        'TIMESTAMP_ALGORITHMS',
         'TIMESTAMP_SIGNATURE',
         'TIMESTAMP_ESS_BINDING',
         'TSA_CERTIFICATE_USAGE',
