@@ -15,6 +15,7 @@ import type { Config } from '../config.js';
 import { ServiceError } from '../domain/errors.js';
 import { LANGUAGES, type Subject } from '../domain/EvidenceStatement.js';
 import { isValidRecipientId, normaliseIdentifier, type Recipient } from '../domain/identifiers.js';
+import { NulInJsonError, refuseNul } from '../domain/text.js';
 import type { FsBlobStore, StagedBlob } from '../store/FsBlobStore.js';
 import type { DocumentRecord, MessageRecord, SenderRecord } from '../store/rows.js';
 import type { Store } from '../store/Store.js';
@@ -327,8 +328,9 @@ export function parseMetadata(raw: string | undefined, maxDocuments: number): Su
   if (raw === undefined) throw new ServiceError('METADATA_MISSING', 'the multipart body needs a "metadata" part holding JSON');
   let value: unknown;
   try {
-    value = JSON.parse(raw);
+    value = JSON.parse(raw, refuseNul);
   } catch (err) {
+    if (err instanceof NulInJsonError) throw new ServiceError('METADATA_INVALID', err.message, { cause: err });
     throw new ServiceError('METADATA_INVALID', 'the metadata part is not valid JSON', { cause: err });
   }
   if (!isObject(value)) throw new ServiceError('METADATA_INVALID', 'the metadata must be a JSON object');

@@ -6,7 +6,7 @@
 import busboy from 'busboy';
 import type { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
-import express, { Router, type Request } from 'express';
+import { Router, type Request } from 'express';
 import type { Logger } from 'pino';
 import { ServiceError } from '../../domain/errors.js';
 import type { ConsultService } from '../../services/consult.js';
@@ -15,6 +15,7 @@ import type { Accepted, Intake, SubmissionService } from '../../services/submit.
 import type { WebhookService } from '../../services/webhooks.js';
 import { requireSender, senderOf } from '../auth.js';
 import { idempotencyKey } from '../idempotency.js';
+import { jsonBody } from '../json.js';
 import { sendProblem } from '../problem.js';
 import { evidenceJson, evidenceSummary, messageJson, messageSummary } from '../views.js';
 
@@ -91,7 +92,7 @@ export function messagesRouter(deps: MessagesDeps): Router {
       .send(Buffer.from(e.der));
   });
 
-  r.put('/v1/webhook', express.json({ limit: '8kb' }), async (req, res) => {
+  r.put('/v1/webhook', jsonBody('8kb'), async (req, res) => {
     const url = (req.body as { url?: unknown } | undefined)?.url;
     if (typeof url !== 'string') throw new ServiceError('WEBHOOK_INVALID', 'send {"url": "https://…"}');
     const out = await deps.webhooks.configure(senderOf(res).id, url);
