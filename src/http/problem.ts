@@ -65,8 +65,10 @@ const TITLES: Partial<Record<ErrorCode, string>> = {
 export function sendProblem(res: Response, err: unknown, log: Logger): void {
   const se = err instanceof ServiceError ? err : new ServiceError('INTERNAL', 'unexpected error', { cause: err });
   const status = STATUS_OF[se.code];
+  // the client went away: nobody reads the answer, and nothing failed on the service's side
+  if (se.code === 'CLIENT_GONE') log.info({ code: se.code, cause: (se.cause as { code?: unknown } | undefined)?.code }, se.message);
   if (res.headersSent) {
-    log.error({ err, code: se.code }, 'error after the response started');
+    if (se.code !== 'CLIENT_GONE') log.error({ err, code: se.code }, 'error after the response started');
     res.destroy();
     return;
   }
