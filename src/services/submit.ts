@@ -151,9 +151,13 @@ export class SubmissionService {
       });
     } catch (err) {
       await Promise.all(committed.map((k) => this.blobs.remove(k).catch(() => undefined)));
-      // A concurrent request with the same key won the race: answer as a replay.
+      // A concurrent request with the same key won the race: answer as a replay of it, or
+      // IDEMPOTENCY_KEY_REUSED when it was another request.
       if (idempotencyKey) {
-        const replay = await this.replay(sender, idempotencyKey, requestHash).catch(() => undefined);
+        const replay = await this.replay(sender, idempotencyKey, requestHash).catch((e: unknown) => {
+          if (e instanceof ServiceError && e.code === 'IDEMPOTENCY_KEY_REUSED') throw e;
+          return undefined;
+        });
         if (replay) return replay;
       }
       throw err;
