@@ -160,10 +160,13 @@ class CaseBuilder {
       return { headers: [['Authorization', `${rng.pick(['Bearer', 'Bearer', 'Bearer', 'bearer', 'BEARER'])} ${valid}`]], valid: true, sender: realm === 'sender' ? 'main' : undefined };
     }
     if (realm === 'none' && rng.chance(0.8)) return { headers: [], valid: true };
+    // another realm's credential (a sender's key is valid for the other sender's realm too)
+    const c = ctx.credentials;
+    const otherRealms = { sender: [c.recipient, c.admin, c.metrics], recipient: [c.sender, c.admin, c.metrics], admin: [c.sender, c.recipient, c.metrics], metrics: [c.sender, c.recipient, c.admin], none: Object.values(c) }[realm];
     const bad = rng.pick<() => Header[]>([
       () => [],
       () => [['Authorization', 'Bearer rmk_0000000000000000000000000000000000000000']],
-      () => [['Authorization', `Bearer ${rng.pick(Object.values(ctx.credentials))}`]],
+      () => [['Authorization', `Bearer ${rng.pick(otherRealms)}`]],
       () => [['Authorization', 'Bearer']],
       () => [['Authorization', 'Bearer ']],
       () => [['Authorization', `Basic ${Buffer.from('admin:admin').toString('base64')}`]],
@@ -765,6 +768,10 @@ class CaseBuilder {
           break;
       }
     }
+
+    // a connection dropped mid-body needs a body that is not complete: Content-Length framing
+    // (chunked coding as encodeRequest writes it always ends, and the server may then accept it)
+    if (cut === 'open' || lengthDelta > 0) framing = 'length';
 
     // serialise
     const metaBody = metaText ?? Buffer.from(toJson(meta), 'utf8');

@@ -11,7 +11,8 @@
  * - the message rows are exactly the messages 2xx answers named (so no row for a refused
  *   request, and none missing for an accepted one), their documents exactly the stored
  *   objects; the sender-submitted notification rows exactly those 2xx answers named;
- * - the service's log has no uncaught exception, unhandled rejection or fatal line.
+ * - the service's log has no error line (a 5xx whose client was gone is one too) and no
+ *   uncaught exception, unhandled rejection or fatal line.
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -77,7 +78,7 @@ export interface FuzzReport {
   documents: { rows: number; objects: number; orphanObjects: string[]; missingObjects: string[] };
   notifications: { answered: number; rows: number; unexpectedRows: string[]; missingRows: string[] };
   logProblems: string[];
-  /** the service's error lines (5xx details), for replay */
+  /** the service's error lines (5xx details, answered or not: a client may be gone), for replay */
   errorLog: string[];
   /** what broke the bar, one line each; empty when the run passed */
   breaches: string[];
@@ -357,6 +358,7 @@ function breaches(r: FuzzReport): string[] {
   if (r.documents.missingObjects.length) out.push(`${r.documents.missingObjects.length} document row(s) without their object`);
   if (r.notifications.unexpectedRows.length) out.push(`${r.notifications.unexpectedRows.length} notification row(s) no 2xx answer named`);
   if (r.notifications.missingRows.length) out.push(`${r.notifications.missingRows.length} notification(s) answered 2xx without a row`);
+  if (r.errorLog.length) out.push(`${r.errorLog.length} error line(s) in the service log (a 5xx, answered or not): ${r.errorLog[0]!.slice(0, 300)}`);
   if (r.logProblems.length) out.push(`${r.logProblems.length} uncaught/fatal line(s) in the service log: ${r.logProblems[0]}`);
   return out;
 }
@@ -371,12 +373,12 @@ export function formatReport(r: FuzzReport): string {
   lines.push(`  stack traces in answers: ${r.stackTraces.length}; complete requests unanswered: ${r.hangs.length}`);
   lines.push(`  temp files left: ${r.tempFiles.length}; descriptors on temp files: ${r.openTempDescriptors.length}`);
   lines.push(`  messages: ${r.messages.rows} rows for ${r.messages.answered} answered 2xx (unexpected ${r.messages.unexpectedRows.length}, missing ${r.messages.missingRows.length}); documents: ${r.documents.rows} rows, ${r.documents.objects} objects`);
-  lines.push(`  notifications: ${r.notifications.rows} rows for ${r.notifications.answered} answered 2xx; uncaught/fatal log lines: ${r.logProblems.length}`);
+  lines.push(`  notifications: ${r.notifications.rows} rows for ${r.notifications.answered} answered 2xx; error lines in the service log: ${r.errorLog.length}; uncaught/fatal: ${r.logProblems.length}`);
   lines.push(`  complete requests closed without an answer: ${r.silentCloses.length}`);
   for (const f of [...r.serverErrors, ...r.stackTraces, ...r.hangs, ...r.silentCloses].slice(0, 50)) {
     lines.push(`  ! ${f.status ?? '---'} case ${f.seed}#${f.index} [${f.family}] ${f.title}\n      ${JSON.stringify(f.excerpt.slice(0, 200))}\n      replay: npm run test:fuzz -- --seed ${f.seed} --case ${f.index}`);
   }
-  if (r.serverErrors.length) for (const l of r.errorLog.slice(0, 20)) lines.push(`  service log: ${l.slice(0, 1200)}`);
+  for (const l of r.errorLog.slice(0, 20)) lines.push(`  service log: ${l.slice(0, 1200)}`);
   lines.push(r.breaches.length ? `  BAR BROKEN:\n${r.breaches.map((b) => `    - ${b}`).join('\n')}` : '  bar: met');
   return lines.join('\n');
 }
