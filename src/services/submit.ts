@@ -48,6 +48,8 @@ function hashRequest(metadata: SubmissionMetadata, staged: StagedDocument[]): st
 }
 
 const PART_NAME = /^[A-Za-z0-9_.-]{1,100}$/;
+/** the length of documents.media_type: with ALLOWED_MEDIA_TYPES=*\/* a longer type would reach it */
+const MAX_MEDIA_TYPE_LENGTH = 255;
 
 export class SubmissionService {
   constructor(
@@ -254,7 +256,7 @@ export class Intake {
         this.fail(new ServiceError('DOCUMENT_PART_UNDECLARED', 'a document part has no usable name', { extensions: { part: partName } }));
       } else if (seen) {
         this.fail(new ServiceError('DOCUMENT_PART_DUPLICATE', `document part "${partName}" appears more than once`, { extensions: { part: partName } }));
-      } else if (!limits.allowedMediaTypes.includes(type) && !limits.allowedMediaTypes.includes('*/*')) {
+      } else if (type.length > MAX_MEDIA_TYPE_LENGTH || (!limits.allowedMediaTypes.includes(type) && !limits.allowedMediaTypes.includes('*/*'))) {
         this.fail(
           new ServiceError('DOCUMENT_MEDIA_TYPE_NOT_ALLOWED', `media type "${type}" is not accepted`, {
             extensions: { part: partName, allowed: limits.allowedMediaTypes },

@@ -118,3 +118,25 @@ describe(`NUL characters and over-long text answer 4xx on both databases (${onPo
     expect(((await second.json()) as { items: unknown[] }).items).to.have.length(1);
   });
 });
+
+describe(`a document media type longer than its column, with every media type allowed (${onPostgres ? 'PostgreSQL' : 'SQLite'})`, function () {
+  this.timeout(60_000);
+  let svc: TestService;
+  let apiKey: string;
+
+  before(async () => {
+    svc = await startTestService({ ALLOWED_MEDIA_TYPES: '*/*', SUBMIT_WAIT_MS: '0' }, { worker: false });
+    apiKey = (await svc.newSender()).apiKey;
+  });
+  after(async () => {
+    await svc?.close();
+  });
+
+  it('is 415 DOCUMENT_MEDIA_TYPE_NOT_ALLOWED (255 characters pass), with no row and no stored document', async () => {
+    const long = await submit(svc, apiKey, metadata(), [{ name: 'main', content: '%PDF-1.7', type: `application/${'x'.repeat(256 - 'application/'.length)}` }]);
+    expect({ status: long.status, code: ((await long.json()) as { code: string }).code }).to.deep.equal({ status: 415, code: 'DOCUMENT_MEDIA_TYPE_NOT_ALLOWED' });
+    expect(Number((await svc.rt.store.db('messages').count({ n: '*' }).first())?.n)).to.equal(0);
+    const limit = await submit(svc, apiKey, metadata(), [{ name: 'main', content: '%PDF-1.7', type: `application/${'x'.repeat(255 - 'application/'.length)}` }]);
+    expect(limit.status).to.be.oneOf([201, 202]);
+  });
+});
