@@ -385,7 +385,7 @@ export function openApiDocument(config: Config) {
           security: [{ adminToken: [] }],
           requestBody: {
             required: true,
-            content: { 'application/json': { schema: { type: 'object', required: ['type', 'id'], properties: { type: { enum: ['citizen', 'enterprise'] }, id: { type: 'string' }, activated: { type: 'boolean', default: true }, name: { type: 'string' } } } } },
+            content: { 'application/json': { schema: { type: 'object', required: ['type', 'id'], properties: { type: { enum: ['citizen', 'enterprise'] }, id: { type: 'string' }, activated: { type: 'boolean', default: true }, name: { type: 'string', minLength: 1, maxLength: 200 } } } } },
           },
           responses: { 201: { description: 'registered', content: { 'application/json': { schema: { type: 'object' } } } }, 401: problem, 409: problem, 422: problem },
         },

@@ -140,3 +140,24 @@ describe(`a document media type longer than its column, with every media type al
     expect(limit.status).to.be.oneOf([201, 202]);
   });
 });
+
+describe(`a recipient name longer than its column (${onPostgres ? 'PostgreSQL' : 'SQLite'})`, function () {
+  this.timeout(60_000);
+  let svc: TestService;
+
+  before(async () => {
+    svc = await startTestService({ ADMIN_TOKEN: ADMIN }, { worker: false });
+  });
+  after(async () => {
+    await svc?.close();
+  });
+
+  it('POST /v1/admin/recipients with a name over 200 characters is 422 RECIPIENT_INVALID, and none is registered', async () => {
+    const register = (name: string) =>
+      fetch(`${svc.url}/v1/admin/recipients`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify({ type: 'citizen', id: VALID_INSZ, name }) });
+    const long = await register('n'.repeat(201));
+    expect({ status: long.status, code: ((await long.json()) as { code: string }).code }).to.deep.equal({ status: 422, code: 'RECIPIENT_INVALID' });
+    expect(Number((await svc.rt.store.db('recipients').count({ n: '*' }).first())?.n)).to.equal(0);
+    expect((await register('n'.repeat(200))).status).to.equal(201);
+  });
+});
