@@ -330,6 +330,20 @@ class CaseBuilder {
     return v;
   }
 
+  /** Strings made longer than the columns they may end in (100, 200, 255, 1,000, 2,000 characters…), one in three. */
+  private longStrings(v: unknown, depth = 0): unknown {
+    const { rng } = this;
+    if (typeof v === 'string') return rng.chance(0.35) && !v.startsWith(RAW_TOKEN) ? rng.pick(['x', 'é', '😀']).repeat(rng.pick([101, 201, 256, 501, 1001, 2001, 65_537])) : v;
+    if (depth > 8) return v;
+    if (Array.isArray(v)) return v.map((x) => this.longStrings(x, depth + 1));
+    if (v && typeof v === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v)) defineKey(out, k, this.longStrings(x, depth + 1));
+      return out;
+    }
+    return v;
+  }
+
   /** Paths to every node of a JSON value. */
   private nodes(v: unknown, path: Array<string | number> = [], out: Array<Array<string | number>> = []): Array<Array<string | number>> {
     out.push(path);
@@ -371,6 +385,7 @@ class CaseBuilder {
       'hostile-string',
       'hostile-string',
       'control-chars',
+      'long-strings',
       'drop-key',
       'extra-key',
       'top-level',
@@ -404,6 +419,8 @@ class CaseBuilder {
         return { value: this.replaceAt(v, this.someNode(v), () => hostileString(rng)), kind };
       case 'control-chars':
         return { value: this.controlChars(v), kind };
+      case 'long-strings':
+        return { value: this.longStrings(v), kind };
       case 'drop-key': {
         const path = this.someNode(v);
         if (path.length === 0) return { value: {}, kind };
@@ -541,8 +558,6 @@ class CaseBuilder {
     let preamble = '';
     let lineEnd = '\r\n';
     const headers: Header[] = [];
-    let after: Exchange['after'] = 'wait';
-    let dropAfterMs: number | undefined;
     let cut: 'none' | 'declared' | 'open' = 'none';
     let framing: RequestSpec['framing'] = 'length';
     let lengthDelta = 0;
@@ -716,16 +731,12 @@ class CaseBuilder {
           break;
         case 'cut-open':
           cut = 'open';
-          after = 'drop';
-          dropAfterMs = rng.between(10, 200);
           break;
         case 'chunked':
           framing = 'chunked';
           break;
         case 'length-more':
           lengthDelta = rng.between(1, 5000);
-          after = 'drop';
-          dropAfterMs = rng.between(10, 200);
           break;
         case 'length-less':
           lengthDelta = -rng.between(1, 200);
@@ -769,9 +780,13 @@ class CaseBuilder {
       }
     }
 
-    // a connection dropped mid-body needs a body that is not complete: Content-Length framing
-    // (chunked coding as encodeRequest writes it always ends, and the server may then accept it)
-    if (cut === 'open' || lengthDelta > 0) framing = 'length';
+    // a body left unfinished (cut, or shorter than its Content-Length) is dropped after a while:
+    // framed by Content-Length (chunked coding as encodeRequest writes it always ends, and
+    // the server could accept it unseen); any other request waits for its answer
+    const unfinished = cut === 'open' || lengthDelta > 0;
+    if (unfinished) framing = 'length';
+    const after: Exchange['after'] = unfinished ? 'drop' : 'wait';
+    const dropAfterMs = unfinished ? rng.between(10, 200) : undefined;
 
     // serialise
     const metaBody = metaText ?? Buffer.from(toJson(meta), 'utf8');

@@ -322,7 +322,17 @@ async function checkAfter(target: Target, report: FuzzReport, messageIds: Set<st
 
   // rows: exactly what 2xx answers named
   const messageRows = new Set((await store.db('messages').select('id')).map((r: { id: string }) => r.id));
-  report.messages = { answered: messageIds.size, rows: messageRows.size, unexpectedRows: [...messageRows].filter((id) => !messageIds.has(id)), missingRows: [...messageIds].filter((id) => !messageRows.has(id)) };
+  const unexpected = [...messageRows].filter((id) => !messageIds.has(id));
+  // named with their senderReference (the generator's FUZZ-… marks the case) for the hunt
+  const references = new Map(
+    (unexpected.length ? await store.db('messages').whereIn('id', unexpected.slice(0, 20)).select('id', 'sender_reference') : []).map((r: { id: string; sender_reference: string | null }) => [r.id, r.sender_reference]),
+  );
+  report.messages = {
+    answered: messageIds.size,
+    rows: messageRows.size,
+    unexpectedRows: unexpected.map((id) => (references.has(id) ? `${id} (senderReference ${JSON.stringify(references.get(id))})` : id)),
+    missingRows: [...messageIds].filter((id) => !messageRows.has(id)),
+  };
   const blobKeys = new Set((await store.db('documents').select('blob_key')).map((r: { blob_key: string }) => r.blob_key));
   const objectsDir = path.join(dataDir, 'blobs', 'objects');
   const objects = new Set<string>();
