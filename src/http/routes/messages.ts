@@ -61,10 +61,10 @@ export function messagesRouter(deps: MessagesDeps): Router {
 
   r.get('/v1/messages', async (req, res) => {
     const page = await deps.consult.list(senderOf(res), {
-      status: typeof req.query.status === 'string' ? req.query.status : undefined,
-      since: typeof req.query.since === 'string' ? req.query.since : undefined,
-      cursor: typeof req.query.cursor === 'string' ? req.query.cursor : undefined,
-      limit: typeof req.query.limit === 'string' ? req.query.limit : undefined,
+      status: singleQueryValue(req, 'status'),
+      since: singleQueryValue(req, 'since'),
+      cursor: singleQueryValue(req, 'cursor'),
+      limit: singleQueryValue(req, 'limit'),
     });
     res.json({ items: page.items.map((m) => messageSummary(m)), next: page.cursor ? `/v1/messages?${new URLSearchParams({ ...stringQuery(req.query), cursor: page.cursor })}` : null });
   });
@@ -105,6 +105,16 @@ export function messagesRouter(deps: MessagesDeps): Router {
   });
 
   return r;
+}
+
+/**
+ * A query parameter given at most once. Given twice (`?status=a&status=b`) it is refused rather
+ * than ignored: an ignored filter answers with every message, which is not what was asked.
+ */
+function singleQueryValue(req: Request, name: string): string | undefined {
+  const v = Object.hasOwn(req.query, name) ? req.query[name] : undefined;
+  if (v === undefined || typeof v === 'string') return v;
+  throw new ServiceError('QUERY_INVALID', `give ${name} once`);
 }
 
 function stringQuery(q: Request['query']): Record<string, string> {
