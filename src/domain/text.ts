@@ -1,5 +1,11 @@
 /**
- * What text a proof may carry. Subjects, references and file names end up in signed
+ * What text the service takes from a client.
+ *
+ * No field of the API can meaningfully hold U+0000 (NUL), and PostgreSQL cannot store it in
+ * a text column (SQLite can): a JSON document holding one is refused where it is parsed
+ * (`refuseNul`), so that both databases answer alike.
+ *
+ * What text a proof may carry (`unsafeTextReason`). Subjects, references and file names end up in signed
  * statements that people read years later, so text that displays as something other than
  * what it is is refused rather than sealed:
  * - lone surrogates (U+D800–U+DFFF outside a pair): not Unicode text at all; JSON can carry
@@ -23,4 +29,17 @@ export function unsafeTextReason(s: string): string | undefined {
   if (DIRECTIONAL_FORMATTING.test(s)) return 'holds a directional formatting character (U+202A–U+202E, U+2066–U+2069) that would change how it reads';
   if (CONTROL.test(s)) return 'holds a control character';
   return undefined;
+}
+
+/** A JSON.parse reviver that throws NulInJsonError at the first key or string holding U+0000. */
+export function refuseNul(key: string, value: unknown): unknown {
+  if (key.includes('\u0000') || (typeof value === 'string' && value.includes('\u0000'))) throw new NulInJsonError();
+  return value;
+}
+
+export class NulInJsonError extends SyntaxError {
+  constructor() {
+    super('a key or string holds the NUL character (\\u0000), which no field accepts');
+    this.name = 'NulInJsonError';
+  }
 }

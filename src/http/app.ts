@@ -25,6 +25,9 @@ import { serveTsa } from './routes/tsa.js';
 import { notificationsRouter } from './routes/notifications.js';
 import { notificationsAdminRouter } from './routes/notificationsAdmin.js';
 
+/** %00–%1F and %7F in a path */
+const CONTROL_IN_PATH = /%(?:[01][0-9a-f]|7f)/i;
+
 export interface AppOptions {
   /** the metrics registry to fill (one per process; created here when absent) */
   metrics?: Registry;
@@ -43,6 +46,10 @@ export function createApp(rt: Runtime, log: Logger, options: AppOptions = {}): E
     res.setHeader('Cache-Control', 'no-store');
     next();
   });
+  // No resource is named with a control character, and PostgreSQL cannot even compare a
+  // NUL: such a path (percent-encoded: Node refuses them raw) is not found, before any route
+  // takes it as an id.
+  app.use((req, _res, next) => next(CONTROL_IN_PATH.test(req.path) ? new ServiceError('NOT_FOUND', 'no such resource') : undefined));
 
   // liveness: this process answers (an orchestrator restarts it when not)
   app.get('/healthz', (_req, res) => {

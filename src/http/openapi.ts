@@ -387,8 +387,8 @@ function document(config: Config) {
         put: {
           summary: 'Set the sender\'s webhook: each status change is POSTed there, signed `Webhook-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, t + "." + body)>`',
           description:
-            'The URL must be http(s) without credentials (`WEBHOOK_INVALID`), and its host a public address or a name that resolves only to public addresses (`WEBHOOK_TARGET_FORBIDDEN`: loopback, private, link-local, CGNAT, unspecified, multicast, reserved, IPv6 unique-local and link-local, IPv4 embedded in IPv6, or a name that does not resolve). Any port. Each delivery checks the address it connects to again, follows no redirect and reads at most a few KiB of the answer.',
-          requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['url'], properties: { url: { type: 'string', format: 'uri' } } } } } },
+            'The URL must be http(s), at most 2,000 characters without control characters, and without credentials (`WEBHOOK_INVALID`), and its host a public address or a name that resolves only to public addresses (`WEBHOOK_TARGET_FORBIDDEN`: loopback, private, link-local, CGNAT, unspecified, multicast, reserved, IPv6 unique-local and link-local, IPv4 embedded in IPv6, or a name that does not resolve). Any port. Each delivery checks the address it connects to again, follows no redirect and reads at most a few KiB of the answer.',
+          requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['url'], properties: { url: { type: 'string', format: 'uri', maxLength: 2000 } } } } } },
           responses: {
             200: {
               description: 'the secret is shown once',
@@ -435,7 +435,7 @@ function document(config: Config) {
           security: [{ adminToken: [] }],
           requestBody: {
             required: true,
-            content: { 'application/json': { schema: { type: 'object', required: ['type', 'id'], properties: { type: { enum: ['citizen', 'enterprise'] }, id: { type: 'string' }, activated: { type: 'boolean', default: true }, name: { type: 'string' } } } } },
+            content: { 'application/json': { schema: { type: 'object', required: ['type', 'id'], properties: { type: { enum: ['citizen', 'enterprise'] }, id: { type: 'string' }, activated: { type: 'boolean', default: true }, name: { type: 'string', minLength: 1, maxLength: 200 } } } } },
           },
           responses: { 201: { description: 'registered', content: { 'application/json': { schema: { type: 'object' } } } }, 401: problem, 409: problem, 422: problem },
         },

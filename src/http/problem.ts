@@ -75,8 +75,10 @@ export function sendProblem(res: Response, err: unknown, log: Logger): void {
   const known = err instanceof ServiceError && err.code !== 'INTERNAL' ? err : undefined;
   const se = known ?? outageOf(err) ?? (err instanceof ServiceError ? err : new ServiceError('INTERNAL', 'unexpected error', { cause: err }));
   const status = STATUS_OF[se.code];
+  // the client went away: nobody reads the answer, and nothing failed on the service's side
+  if (se.code === 'CLIENT_GONE') log.info({ code: se.code, cause: (se.cause as { code?: unknown } | undefined)?.code }, se.message);
   if (res.headersSent) {
-    log.error({ err, code: se.code }, 'error after the response started');
+    if (se.code !== 'CLIENT_GONE') log.error({ err, code: se.code }, 'error after the response started');
     res.destroy();
     return;
   }

@@ -8,6 +8,9 @@ import type { JobRecord } from '../store/JobRepository.js';
 import type { DocumentRecord, EventRecord, EvidenceRecord, MessageRecord, SenderRecord } from '../store/rows.js';
 import type { Store } from '../store/Store.js';
 
+const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const MESSAGE_ID = /^[0-9a-f-]{36}$/i;
+
 export interface MessageView {
   message: MessageRecord;
   documents: DocumentRecord[];
@@ -54,8 +57,9 @@ export class ConsultService {
     let after: { submittedAt: string; id: string } | undefined;
     if (q.cursor !== undefined) {
       try {
-        const [submittedAt, id] = JSON.parse(Buffer.from(q.cursor, 'base64url').toString('utf8')) as [string, string];
-        if (typeof submittedAt !== 'string' || typeof id !== 'string') throw new Error('shape');
+        const [submittedAt, id] = JSON.parse(Buffer.from(q.cursor, 'base64url').toString('utf8')) as [unknown, unknown];
+        // what `list` writes: a submission time as stored and a message id; nothing else reaches the query
+        if (typeof submittedAt !== 'string' || typeof id !== 'string' || !CURSOR_TIME.test(submittedAt) || !MESSAGE_ID.test(id)) throw new Error('shape');
         after = { submittedAt, id };
       } catch {
         throw new ServiceError('QUERY_INVALID', 'cursor is not one this service gave');
@@ -78,7 +82,7 @@ export class ConsultService {
   }
 
   private async ownMessage(sender: SenderRecord, id: string): Promise<MessageRecord> {
-    const m = /^[0-9a-f-]{36}$/i.test(id) ? await this.store.messages.findForSender(sender.id, id) : undefined;
+    const m = MESSAGE_ID.test(id) ? await this.store.messages.findForSender(sender.id, id) : undefined;
     if (!m) throw new ServiceError('NOT_FOUND', 'no such message');
     return m;
   }

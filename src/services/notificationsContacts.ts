@@ -12,6 +12,7 @@ import { isValidRecipientId, normaliseIdentifier, type RecipientType } from '../
 import { DeviceKeyError, validateDevicePublicKey } from '../notify/content/DeviceEncryption.js';
 import { isLanguage } from '../notify/content/Language.js';
 import { checkMobileNumber } from '../notify/PhoneNumber.js';
+import { constraintViolation } from '../store/constraints.js';
 import type { ContactRecord, InstallationRecord } from '../store/ContactRepository.js';
 import type { Store } from '../store/Store.js';
 
@@ -71,13 +72,19 @@ export class ContactService {
     }
     if (b.language !== undefined && !isLanguage(b.language)) throw new ServiceError('CONTACT_INVALID', 'language must be nl, fr, de or en');
     const language = (b.language as ContactRecord['language'] | undefined) ?? this.config.notify.defaultLanguage;
-    const existing = await this.store.contacts.findByRecipient(r.type, r.id);
-    if (existing) {
-      await this.store.contacts.update(existing.id, { phone, language });
-    } else {
+    let existing = await this.store.contacts.findByRecipient(r.type, r.id);
+    if (!existing) {
       const now = new Date().toISOString();
-      await this.store.contacts.insert({ id: randomUUID(), recipientType: r.type, recipientId: r.id, phone, language, createdAt: now, updatedAt: now });
+      try {
+        await this.store.contacts.insert({ id: randomUUID(), recipientType: r.type, recipientId: r.id, phone, language, createdAt: now, updatedAt: now });
+      } catch (err) {
+        // a concurrent request created the entry since the lookup: replace it, as if it had been there
+        if (constraintViolation(err) !== 'unique') throw err;
+        existing = await this.store.contacts.findByRecipient(r.type, r.id);
+        if (!existing) throw err;
+      }
     }
+    if (existing) await this.store.contacts.update(existing.id, { phone, language });
     return { created: !existing, contact: await this.get(r.type, r.id) };
   }
 
@@ -121,7 +128,15 @@ export class ContactService {
       createdAt: now,
       updatedAt: now,
     };
-    await this.store.contacts.insertInstallation(rec);
+    try {
+      await this.store.contacts.insertInstallation(rec);
+    } catch (err) {
+      // what a concurrent request did since the checks above: registered the same id, or removed the contact
+      const violation = constraintViolation(err);
+      if (violation === 'unique') throw new ServiceError('INSTALLATION_EXISTS', `installation ${installationId} is already registered`, { cause: err });
+      if (violation === 'foreign_key') throw new ServiceError('NOT_FOUND', 'no contact entry for this recipient', { cause: err });
+      throw err;
+    }
     return installationView(rec);
   }
 

@@ -9,6 +9,7 @@ import type { Readable } from 'node:stream';
 import type { Config } from '../config.js';
 import { ServiceError } from '../domain/errors.js';
 import { isValidRecipientId, normaliseIdentifier, type RecipientType } from '../domain/identifiers.js';
+import { constraintViolation } from '../store/constraints.js';
 import type { FsBlobStore } from '../store/FsBlobStore.js';
 import type { DocumentRecord, MailboxRecord, RecipientRecord } from '../store/rows.js';
 import type { Store } from '../store/Store.js';
@@ -34,10 +35,18 @@ export class RecipientService {
   async register(type: RecipientType, rawId: string, opts: { activated: boolean; name?: string }): Promise<{ recipient: RecipientRecord; token: string }> {
     const identifier = normaliseIdentifier(rawId);
     if (!isValidRecipientId(type, identifier)) throw new ServiceError('RECIPIENT_INVALID', `"${rawId}" is not a valid ${type === 'citizen' ? 'INSZ/NISS' : 'KBO/BCE'} number`);
+    // recipients.name holds 200 characters
+    if (opts.name !== undefined && (opts.name.trim().length === 0 || opts.name.length > 200)) throw new ServiceError('RECIPIENT_INVALID', 'name must be 1 to 200 characters');
     if (await this.store.ebox.findRecipient(type, identifier)) throw new ServiceError('RECIPIENT_EXISTS', 'this recipient is already registered');
     const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
     const recipient: RecipientRecord = { id: randomUUID(), type, identifier, name: opts.name ?? null, eboxActivated: opts.activated, createdAt: new Date().toISOString() };
-    await this.store.ebox.insertRecipient(recipient, hashToken(token));
+    try {
+      await this.store.ebox.insertRecipient(recipient, hashToken(token));
+    } catch (err) {
+      // registered by a concurrent request since the check above
+      if (constraintViolation(err) === 'unique') throw new ServiceError('RECIPIENT_EXISTS', 'this recipient is already registered', { cause: err });
+      throw err;
+    }
     return { recipient, token };
   }
 

@@ -13,6 +13,7 @@
  */
 import { createHash, randomBytes, randomUUID, X509Certificate } from 'node:crypto';
 import { ServiceError } from '../domain/errors.js';
+import { constraintViolation } from '../store/constraints.js';
 import type { CredentialKind, CredentialRecord, SenderRecord } from '../store/rows.js';
 import type { Store } from '../store/Store.js';
 
@@ -101,7 +102,13 @@ export class SenderService {
       expiresAt: notAfter.toISOString(),
       revokedAt: null,
     };
-    await this.store.senders.insertCredential(record, fingerprint);
+    try {
+      await this.store.senders.insertCredential(record, fingerprint);
+    } catch (err) {
+      // registered by a concurrent request since the check above
+      if (constraintViolation(err) === 'unique') throw new ServiceError('CREDENTIAL_EXISTS', 'this certificate is registered already', { cause: err });
+      throw err;
+    }
     return record;
   }
 

@@ -15,7 +15,7 @@ import type { Config } from '../config.js';
 import { ServiceError } from '../domain/errors.js';
 import { LANGUAGES, type Subject } from '../domain/EvidenceStatement.js';
 import { isValidRecipientId, normaliseIdentifier, type Recipient } from '../domain/identifiers.js';
-import { unsafeTextReason } from '../domain/text.js';
+import { NulInJsonError, refuseNul, unsafeTextReason } from '../domain/text.js';
 import type { FsBlobStore, StagedBlob } from '../store/FsBlobStore.js';
 import type { DocumentRecord, MessageRecord, SenderRecord } from '../store/rows.js';
 import type { Store } from '../store/Store.js';
@@ -48,6 +48,8 @@ function hashRequest(metadata: SubmissionMetadata, staged: StagedDocument[]): st
 }
 
 const PART_NAME = /^[A-Za-z0-9_.-]{1,100}$/;
+/** the length of documents.media_type: with ALLOWED_MEDIA_TYPES=*\/* a longer type would reach it */
+const MAX_MEDIA_TYPE_LENGTH = 255;
 
 export class SubmissionService {
   constructor(
@@ -154,9 +156,13 @@ export class SubmissionService {
       });
     } catch (err) {
       await Promise.all(committed.map((k) => this.blobs.remove(k).catch(() => undefined)));
-      // A concurrent request with the same key won the race: answer as a replay.
+      // A concurrent request with the same key won the race: answer as a replay of it, or
+      // IDEMPOTENCY_KEY_REUSED when it was another request.
       if (idempotencyKey) {
-        const replay = await this.replay(sender, idempotencyKey, requestHash).catch(() => undefined);
+        const replay = await this.replay(sender, idempotencyKey, requestHash).catch((e: unknown) => {
+          if (e instanceof ServiceError && e.code === 'IDEMPOTENCY_KEY_REUSED') throw e;
+          return undefined;
+        });
         if (replay) return replay;
       }
       throw err;
@@ -255,7 +261,7 @@ export class Intake {
         this.fail(new ServiceError('DOCUMENT_PART_DUPLICATE', `document part "${partName}" appears more than once`, { extensions: { part: partName } }));
       } else if (fileName !== undefined && unsafeFileName(fileName)) {
         this.fail(new ServiceError('DOCUMENT_NAME_INVALID', `the file name of part "${partName}" ${unsafeFileName(fileName)}`, { extensions: { part: partName } }));
-      } else if (!limits.allowedMediaTypes.includes(type) && !limits.allowedMediaTypes.includes('*/*')) {
+      } else if (type.length > MAX_MEDIA_TYPE_LENGTH || (!limits.allowedMediaTypes.includes(type) && !limits.allowedMediaTypes.includes('*/*'))) {
         this.fail(
           new ServiceError('DOCUMENT_MEDIA_TYPE_NOT_ALLOWED', `media type "${type}" is not accepted`, {
             extensions: { part: partName, allowed: limits.allowedMediaTypes },
@@ -338,8 +344,9 @@ export function parseMetadata(raw: string | undefined, maxDocuments: number): Su
   if (raw === undefined) throw new ServiceError('METADATA_MISSING', 'the multipart body needs a "metadata" part holding JSON');
   let value: unknown;
   try {
-    value = JSON.parse(raw);
+    value = JSON.parse(raw, refuseNul);
   } catch (err) {
+    if (err instanceof NulInJsonError) throw new ServiceError('METADATA_INVALID', err.message, { cause: err });
     throw new ServiceError('METADATA_INVALID', 'the metadata part is not valid JSON', { cause: err });
   }
   if (!isObject(value)) throw new ServiceError('METADATA_INVALID', 'the metadata must be a JSON object');

@@ -26,6 +26,9 @@ import { PermanentJobError, type JobHandler } from '../worker/JobRunner.js';
 
 export const SIGNATURE_HEADER = 'Webhook-Signature';
 
+/** the length of the senders.webhook_url column */
+export const MAX_WEBHOOK_URL_LENGTH = 2000;
+
 export function signWebhook(secret: string, timestamp: number, body: string): string {
   const mac = createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
   return `t=${timestamp},v1=${mac}`;
@@ -110,6 +113,10 @@ export class WebhookService {
    */
   async configure(senderId: string, url: string | null): Promise<{ url: string | null; secret: string | null }> {
     if (url !== null) {
+      // stored as sent: it must fit its column and hold no control character (PostgreSQL refuses NUL in text)
+      if (url.length > MAX_WEBHOOK_URL_LENGTH || /\p{Cc}/u.test(url)) {
+        throw new ServiceError('WEBHOOK_INVALID', `url must be at most ${MAX_WEBHOOK_URL_LENGTH} characters, without control characters`);
+      }
       let u: URL;
       try {
         u = new URL(url);

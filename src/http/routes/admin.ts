@@ -4,11 +4,12 @@
  * rotate, revoke), the local e-Box's recipient registry and recipients' access tokens, and
  * the job queue with its dead letters.
  */
-import express, { Router } from 'express';
+import { Router } from 'express';
 import { ServiceError } from '../../domain/errors.js';
 import type { RecipientService } from '../../services/recipients.js';
 import type { SenderService } from '../../services/senders.js';
 import type { JobRepository, JobStatus } from '../../store/JobRepository.js';
+import { jsonBody } from '../json.js';
 import { credentialJson } from '../views.js';
 
 export interface AdminDeps {
@@ -24,7 +25,7 @@ function recipientType(raw: string | undefined): 'citizen' | 'enterprise' {
 
 export function adminRouter(deps: AdminDeps): Router {
   const r = Router();
-  const json = express.json({ limit: '64kb' });
+  const json = jsonBody('64kb');
 
   r.post('/v1/admin/senders', json, async (req, res) => {
     const name = (req.body as { name?: unknown } | undefined)?.name;

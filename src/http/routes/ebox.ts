@@ -41,7 +41,13 @@ export function eboxRouter(recipients: RecipientService): Router {
     res.status(200).type(document.mediaType).setHeader('Content-Length', String(document.size));
     res.setHeader('Content-Disposition', `attachment; filename*=UTF-8''${encodeURIComponent(document.fileName)}`);
     res.setHeader('Digest', `sha-256=${Buffer.from(document.sha256, 'hex').toString('base64')}`);
-    await pipeline(stream, res);
+    try {
+      await pipeline(stream, res);
+    } catch (err) {
+      // the client closed the connection (or half-closed it, which Node takes as the same) before the bytes went out
+      if ((err as { code?: unknown }).code === 'ERR_STREAM_PREMATURE_CLOSE') throw new ServiceError('CLIENT_GONE', 'the client closed the connection before the document was sent', { cause: err });
+      throw err;
+    }
   });
   return r;
 }

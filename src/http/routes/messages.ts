@@ -6,7 +6,7 @@
 import busboy from 'busboy';
 import type { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
-import express, { Router, type Request } from 'express';
+import { Router, type Request } from 'express';
 import type { Logger } from 'pino';
 import { ServiceError } from '../../domain/errors.js';
 import type { ConsultService } from '../../services/consult.js';
@@ -15,6 +15,7 @@ import type { Accepted, Intake, SubmissionService } from '../../services/submit.
 import type { WebhookService } from '../../services/webhooks.js';
 import { requireSender, senderOf } from '../auth.js';
 import { idempotencyKey } from '../idempotency.js';
+import { jsonBody } from '../json.js';
 import { sendProblem } from '../problem.js';
 import { evidenceJson, evidenceSummary, messageJson, messageSummary } from '../views.js';
 
@@ -60,10 +61,10 @@ export function messagesRouter(deps: MessagesDeps): Router {
 
   r.get('/v1/messages', async (req, res) => {
     const page = await deps.consult.list(senderOf(res), {
-      status: typeof req.query.status === 'string' ? req.query.status : undefined,
-      since: typeof req.query.since === 'string' ? req.query.since : undefined,
-      cursor: typeof req.query.cursor === 'string' ? req.query.cursor : undefined,
-      limit: typeof req.query.limit === 'string' ? req.query.limit : undefined,
+      status: singleQueryValue(req, 'status'),
+      since: singleQueryValue(req, 'since'),
+      cursor: singleQueryValue(req, 'cursor'),
+      limit: singleQueryValue(req, 'limit'),
     });
     res.json({ items: page.items.map((m) => messageSummary(m)), next: page.cursor ? `/v1/messages?${new URLSearchParams({ ...stringQuery(req.query), cursor: page.cursor })}` : null });
   });
@@ -91,7 +92,7 @@ export function messagesRouter(deps: MessagesDeps): Router {
       .send(Buffer.from(e.der));
   });
 
-  r.put('/v1/webhook', express.json({ limit: '8kb' }), async (req, res) => {
+  r.put('/v1/webhook', jsonBody('8kb'), async (req, res) => {
     const url = (req.body as { url?: unknown } | undefined)?.url;
     if (typeof url !== 'string') throw new ServiceError('WEBHOOK_INVALID', 'send {"url": "https://…"}');
     const out = await deps.webhooks.configure(senderOf(res).id, url);
@@ -104,6 +105,16 @@ export function messagesRouter(deps: MessagesDeps): Router {
   });
 
   return r;
+}
+
+/**
+ * A query parameter given at most once. Given twice (`?status=a&status=b`) it is refused rather
+ * than ignored: an ignored filter answers with every message, which is not what was asked.
+ */
+function singleQueryValue(req: Request, name: string): string | undefined {
+  const v = Object.hasOwn(req.query, name) ? req.query[name] : undefined;
+  if (v === undefined || typeof v === 'string') return v;
+  throw new ServiceError('QUERY_INVALID', `give ${name} once`);
 }
 
 function stringQuery(q: Request['query']): Record<string, string> {

@@ -10,6 +10,7 @@ import { GOVAPP_SIGNATURE_HEADER, isSettled, RateLimitedError, type Notification
 import type { SenderService } from '../../services/senders.js';
 import { requireSender, senderOf } from '../auth.js';
 import { idempotencyKey } from '../idempotency.js';
+import { jsonBody } from '../json.js';
 
 export interface NotificationsDeps {
   senders: SenderService;
@@ -71,7 +72,7 @@ export function notificationsRouter(deps: NotificationsDeps): Router {
     });
   });
 
-  r.put('/v1/notifications/settings', express.json({ limit: '4kb' }), async (req, res) => {
+  r.put('/v1/notifications/settings', jsonBody('4kb'), async (req, res) => {
     const sender = senderOf(res);
     const strategy = await deps.notifications.setDefaultStrategy(sender.id, (req.body as { defaultStrategy?: unknown } | undefined)?.defaultStrategy);
     res.json({ defaultStrategy: strategy, strategies: deps.notifications.strategies.names().map((name) => ({ name, description: deps.notifications.strategies.get(name)!.description })) });
@@ -81,7 +82,7 @@ export function notificationsRouter(deps: NotificationsDeps): Router {
     res.json(await deps.notifications.usage(req.query.month, senderOf(res).id));
   });
 
-  r.post('/v1/notifications', express.json({ limit: '128kb' }), async (req, res) => {
+  r.post('/v1/notifications', jsonBody('128kb'), async (req, res) => {
     if (!req.is('application/json')) throw new ServiceError('UNSUPPORTED_MEDIA_TYPE', 'send the notification as application/json');
     const sender = senderOf(res);
     const key = idempotencyKey(req);

@@ -3,14 +3,15 @@
  * directory (mobile number, language, GovApp installations with their public keys) and
  * reads the usage of every sender. Behind ADMIN_TOKEN, like the rest of /v1/admin.
  */
-import express, { Router } from 'express';
+import { Router } from 'express';
 import type { NotificationService } from '../../services/notifications.js';
 import type { ContactService } from '../../services/notificationsContacts.js';
+import { jsonBody } from '../json.js';
 
 /** Mounted behind the admin authentication of /v1/admin (src/http/app.ts). */
 export function notificationsAdminRouter(deps: { contacts: ContactService; notifications: NotificationService }): Router {
   const r = Router();
-  const json = express.json({ limit: '16kb' });
+  const json = jsonBody('16kb');
 
   r.put('/v1/admin/contacts/:type/:id', json, async (req, res) => {
     const { created, contact } = await deps.contacts.put(req.params.type, req.params.id, req.body);

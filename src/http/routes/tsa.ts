@@ -42,7 +42,8 @@ function readBody(req: Request): Promise<Buffer> {
       if (size <= MAX_REQUEST_OCTETS) chunks.push(chunk);
     });
     req.once('end', () => (size > MAX_REQUEST_OCTETS ? reject(new RequestTooLarge('request entity too large')) : resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks))));
-    req.once('error', reject);
+    // the client went away mid-body (Node reports "aborted"): nobody reads the answer, and it is not the service's fault
+    req.once('error', (err) => reject(new ServiceError('CLIENT_GONE', 'the client closed the connection before the request was complete', { cause: err })));
   });
 }
 
