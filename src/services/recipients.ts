@@ -88,20 +88,26 @@ export class RecipientService {
     return { entry, documents: await this.store.messages.documents(entry.depositId) };
   }
 
-  /** Opens a document; the first opening of the message records its handover. */
-  async download(r: RecipientRecord, id: string, position: number): Promise<{ document: DocumentRecord; stream: Readable }> {
+  /**
+   * Opens a document. The handover is recorded by `delivered`, which the caller calls once
+   * the last byte has gone out: a download the recipient broke off is no handover, and the
+   * first complete download of a message's document records it (event + ContentHandover).
+   */
+  async download(r: RecipientRecord, id: string, position: number): Promise<{ document: DocumentRecord; stream: Readable; delivered: () => Promise<void> }> {
     const { entry, documents } = await this.item(r, id);
     const document = documents.find((d) => d.position === position);
     if (!document) throw new ServiceError('NOT_FOUND', 'no such document in this message');
     const message = await this.store.messages.findById(entry.depositId);
     if (message?.documentsPurgedAt) throw new ServiceError('DOCUMENT_PURGED', 'the document was removed at the end of its retention period');
-    const readAt = new Date().toISOString();
-    await this.store.transaction(async (tx) => {
-      const first = await tx.ebox.markRead(entry.id, readAt);
-      if (!first) return;
-      await tx.events.append({ messageId: entry.depositId, type: 'DocumentOpened', at: readAt, data: { mailboxId: entry.id, position, sha256: document.sha256 } });
-      await enqueueSeal(tx, this.config, { messageId: entry.depositId, type: 'ContentHandover', eventTime: readAt }, `handover:${entry.depositId}`);
-    });
-    return { document, stream: this.blobs.open(document.blobKey) };
+    const delivered = async () => {
+      const readAt = new Date().toISOString();
+      await this.store.transaction(async (tx) => {
+        const first = await tx.ebox.markRead(entry.id, readAt);
+        if (!first) return;
+        await tx.events.append({ messageId: entry.depositId, type: 'DocumentOpened', at: readAt, data: { mailboxId: entry.id, position, sha256: document.sha256 } });
+        await enqueueSeal(tx, this.config, { messageId: entry.depositId, type: 'ContentHandover', eventTime: readAt }, `handover:${entry.depositId}`);
+      });
+    };
+    return { document, stream: this.blobs.open(document.blobKey), delivered };
   }
 }

@@ -37,7 +37,7 @@ export function eboxRouter(recipients: RecipientService): Router {
   r.get('/v1/ebox/messages/:id/documents/:position', async (req, res) => {
     const position = Number(req.params.position);
     if (!Number.isInteger(position) || position < 0) throw new ServiceError('NOT_FOUND', 'no such document');
-    const { document, stream } = await recipients.download(me(res), req.params.id!, position);
+    const { document, stream, delivered } = await recipients.download(me(res), req.params.id!, position);
     res.status(200).type(document.mediaType).setHeader('Content-Length', String(document.size));
     res.setHeader('Content-Disposition', `attachment; filename*=UTF-8''${encodeURIComponent(document.fileName)}`);
     res.setHeader('Digest', `sha-256=${Buffer.from(document.sha256, 'hex').toString('base64')}`);
@@ -45,9 +45,13 @@ export function eboxRouter(recipients: RecipientService): Router {
       await pipeline(stream, res);
     } catch (err) {
       // the client closed the connection (or half-closed it, which Node takes as the same) before the bytes went out
-      if ((err as { code?: unknown }).code === 'ERR_STREAM_PREMATURE_CLOSE') throw new ServiceError('CLIENT_GONE', 'the client closed the connection before the document was sent', { cause: err });
-      throw err;
+      if ((err as { code?: unknown }).code === 'ERR_STREAM_PREMATURE_CLOSE' && !res.writableFinished) {
+        throw new ServiceError('CLIENT_GONE', 'the client closed the connection before the document was sent', { cause: err });
+      }
+      if (!res.writableFinished) throw err;
     }
+    // every byte went out: that is the handover (a broken-off download is none)
+    await delivered();
   });
   return r;
 }
