@@ -424,7 +424,7 @@ function document(config: Config) {
           { name: 'position', in: 'path', required: true, schema: { type: 'integer', minimum: 0 } },
         ],
         get: {
-          summary: 'Download a document; the first download records the handover (ContentHandover proof for the sender)',
+          summary: 'Download a document; the first complete download records the handover (ContentHandover proof for the sender); one broken off records none',
           security: [{ recipientToken: [] }],
           responses: { 200: { description: 'the bytes, with a Digest header (SHA-256)' }, 401: problem, 404: problem, 410: problem },
         },
