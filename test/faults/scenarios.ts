@@ -13,13 +13,14 @@
  *                      adapter's timeout or just under it), failing after it stored
  *   notify-faults      the GovApp backend and the SMS aggregator down and slow while
  *                      registered-mail notices go out
- *   postgres-outage    every connection to PostgreSQL cut (20 s) under the API and workers
+ *   postgres-outage    every connection to PostgreSQL cut (20 s) under the API and workers:
+ *                      as a submission's COMMIT is answered, as a worker's claim is
+ *                      answered, as a proof's COMMIT is answered, at any moment
  *   disk-full          the blob store's file system (a small tmpfs) filled up, then room made
  *
- * The kill and restart scenarios run with a 60 s job lease, so that a recovery within the
- * bar (RECOVERY_BAR_SECONDS) is the start-up reclaim and the hand-over at stop, not a lease
- * running out; postgres-outage runs with the default 15 s lease, so that its 20 s cut
- * outlasts every lease held when it began.
+ * Every campaign runs with a 60 s job lease (CAMPAIGN_LEASE_MS), so that a recovery within
+ * the bar (RECOVERY_BAR_SECONDS) is the service's own doing — the start-up reclaim, the
+ * hand-over at stop, outcomes written again — and never a lease running out.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -324,22 +325,41 @@ async function admin(base: string, method: string, path: string, body: unknown):
 const postgresOutage: Scenario = {
   name: 'postgres-outage',
   databases: 'postgres',
-  size: { full: { submissions: 600, faults: 2 }, slice: { submissions: 80, faults: 2 } },
+  size: { full: { submissions: 800, faults: 4 }, slice: { submissions: 80, faults: 2 } },
   run: async (o, db, faults) => {
     const proxy = await CuttableProxy.forUrl(o.pgAdminUrl).start();
     const cutMs = o.size === 'full' ? 20_000 : 5_000;
     try {
-      return await withCampaign({ scenario: 'postgres-outage', db, run: o, databaseVia: (url) => proxy.rewrite(url), env: { JOB_LEASE_MS: '15000' } }, async (c) => {
+      return await withCampaign({ scenario: 'postgres-outage', db, run: o, databaseVia: (url) => proxy.rewrite(url) }, async (c) => {
         await topology(c, db);
         await c.startAll();
         c.newLoad();
-        await c.campaign(faults, [0, 1000], async () => {
-          proxy.cut();
+        // the cuts in turns: as a submission's COMMIT is answered, as a worker's claim of jobs
+        // is answered, as a proof's COMMIT is answered, at a moment the load decides
+        const kinds = ['submission-commit', 'job-claim', 'proof-commit', 'any-moment'] as const;
+        const traps = {
+          'submission-commit': () => proxy.cutAtAnswer('insert into "messages"', { commit: true }),
+          'job-claim': () => proxy.cutAtAnswer("SET status = 'running', locked_by", { commit: false }),
+          'proof-commit': () => proxy.cutAtAnswer('insert into "evidence"', { commit: true }),
+        };
+        const made: string[] = [];
+        await c.campaign(faults, [0, 1000], async (i) => {
+          const kind = kinds[i % kinds.length]!;
+          if (kind === 'any-moment') {
+            proxy.cut();
+          } else {
+            if ((await Promise.race([traps[kind](), sleep(15_000).then(() => 'late' as const)])) === 'late') {
+              proxy.disarm();
+              proxy.cut();
+              c.problems.push(`fault not exercised: no ${kind} to cut at within 15 s`);
+            }
+          }
+          made.push(kind);
           await sleep(cutMs);
           proxy.restore();
           return Date.now();
         });
-        c.notes.push(`PostgreSQL cut ${proxy.cuts} times for ${cutMs / 1000} s`);
+        c.notes.push(`PostgreSQL cut for ${cutMs / 1000} s: ${made.join(', ')}`);
         return c.finish({ finalStatus: 'DEPOSITED', notices: false });
       });
     } finally {
