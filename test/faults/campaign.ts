@@ -108,6 +108,11 @@ export interface CampaignSpec {
   maxRetryWaitMs?: number;
 }
 
+/** The citizens a campaign's letters go to (INSZ numbers), registered in the built-in e-Box and given to simulators. */
+export function campaignCitizens(n: number): string[] {
+  return Array.from({ length: n }, (_, i) => insz(500 + i));
+}
+
 /** Lease of the campaigns: long, so that a recovery that waited for one would show. */
 export const CAMPAIGN_LEASE_MS = 60_000;
 /** Longest a recovery is waited for before it is written down as failed. */
@@ -163,7 +168,7 @@ export class Campaign {
       await migrateLatest(store.db);
       const { sender, apiKey } = await createSender(store, `Fault campaign ${spec.scenario}`);
       const recipientService = new RecipientService(store, new FsBlobStore(blobDir), loadConfig({ ...env, DATABASE_URL: db.url }));
-      const recipients = Array.from({ length: spec.recipients ?? 4 }, (_, i) => ({ type: 'citizen' as const, id: insz(500 + i) }));
+      const recipients = campaignCitizens(spec.recipients ?? 4).map((id) => ({ type: 'citizen' as const, id }));
       for (const r of recipients) await recipientService.register(r.type, r.id, { activated: true });
       const root = pemToDer(fs.readFileSync(pki.root, 'utf8'));
       return new Campaign(spec, dir, db, env, store, sender.id, apiKey, recipients, root, blobDir);
@@ -226,15 +231,17 @@ export class Campaign {
   /**
    * Runs the load with `faults` faults spread over it: the load is released in steps, and
    * fault i is injected (after a random pause within `pauseMs`) while the letters of step i
-   * are under way; `inject` resolves at the moment the fault ends. Each fault's recovery is
-   * measured before the next one.
+   * are under way; `inject` resolves at the moment the fault ended. Each fault's recovery is
+   * measured before the next fault — or, with `overlap`, beside the faults that follow it
+   * (a fault every few seconds, whether or not the last one has been recovered from).
    */
-  async campaign(faults: number, pauseMs: [number, number], inject: (i: number) => Promise<number>): Promise<void> {
+  async campaign(faults: number, pauseMs: [number, number], inject: (i: number) => Promise<number>, opts: { overlap?: boolean } = {}): Promise<void> {
     const load = this.load;
     const total = this.spec.run.submissions;
     const step = total / (faults + 1);
     load.gate(Math.ceil(step));
     const running = load.run();
+    const recovering: Array<Promise<number>> = [];
     let failure: unknown;
     try {
       for (let i = 0; i < faults; i++) {
@@ -248,12 +255,15 @@ export class Campaign {
         load.gate(Math.ceil((i + 1) * step));
         const ended = await injected;
         this.faults++;
-        await this.recover(ended);
+        const recovery = this.recover(ended, i + 1);
+        if (opts.overlap) recovering.push(recovery);
+        else await recovery;
       }
     } catch (err) {
       failure = err;
     } finally {
       load.gate(total);
+      await Promise.all(recovering);
     }
     if (failure) {
       load.stop();
@@ -264,7 +274,7 @@ export class Campaign {
   }
 
   /** Measures the recovery from a fault that ended at `endedAt` (see the file's comment). */
-  async recover(endedAt: number): Promise<number> {
+  async recover(endedAt: number, fault = this.faults): Promise<number> {
     const deadline = endedAt + RECOVERY_LIMIT_MS;
     const log = this.spec.run.log;
     try {
@@ -283,13 +293,13 @@ export class Campaign {
         await sleep(100);
       }
     } catch (err) {
-      this.problems.push(`recovery: no recovery within ${RECOVERY_LIMIT_MS / 1000} s of fault ${this.faults}: ${(err as Error).message}`);
+      this.problems.push(`recovery: no recovery within ${RECOVERY_LIMIT_MS / 1000} s of fault ${fault}: ${(err as Error).message}`);
       this.recoveries.push(RECOVERY_LIMIT_MS / 1000);
       return RECOVERY_LIMIT_MS / 1000;
     }
     const seconds = (Date.now() - endedAt) / 1000;
     this.recoveries.push(seconds);
-    log(`      fault ${this.faults}: recovered in ${seconds.toFixed(1)} s (${this.load.acknowledged}/${this.load.letters.length} acknowledged)`);
+    log(`      fault ${fault}: recovered in ${seconds.toFixed(1)} s (${this.load.acknowledged}/${this.load.letters.length} acknowledged)`);
     return seconds;
   }
 

@@ -3,8 +3,9 @@
  * does. Each letter has its own Idempotency-Key and is sent again with the same key and the
  * same bytes until the service acknowledges it (201 or 202): after a connection error (the
  * process was killed, the answer was cut), after 503 or 507 (waiting for Retry-After, at most
- * `maxRetryWaitMs` so that a run stays short). Anything else is recorded: another 5xx is a
- * failure of the bar, a 4xx a refusal the letter does not survive.
+ * `maxRetryWaitMs` so that a run stays short). Anything else is recorded: another 5xx, or a
+ * 503 or 507 that does not say when to come back (Retry-After), is a failure of the bar; a
+ * 4xx a refusal the letter does not survive.
  *
  * Documents have realistic sizes (a log-normal around 80 KB, from 2 KB to a few MB; one
  * letter in five carries one or two annexes); a quarter of the uploads are sent slowly, in
@@ -73,7 +74,7 @@ export class Load {
   readonly letters: Letter[] = [];
   /** answers by status (and problem code) */
   readonly answers = new Map<string, number>();
-  /** 5xx other than 503 and 507 */
+  /** 5xx other than 503 and 507, and 503 or 507 without a Retry-After */
   other5xx = 0;
   readonly other5xxSamples: string[] = [];
   /** letters started so far (their first try) */
@@ -184,6 +185,11 @@ export class Load {
       if (a.status === -1) {
         await sleep(between(this.o.jitter, 50, 250));
       } else if (a.status === 503 || a.status === 507) {
+        if (a.retryAfter === undefined || !(a.retryAfter > 0)) {
+          // an outage must say when to come back
+          this.other5xx++;
+          if (this.other5xxSamples.length < 5) this.other5xxSamples.push(`letter ${letter.n}: ${label} without Retry-After`);
+        }
         const wait = a.retryAfter !== undefined ? a.retryAfter * 1000 : 1000;
         await sleep(Math.min(this.maxRetryWaitMs, wait) * between(this.o.jitter, 0.5, 1));
       } else if (a.status >= 500) {

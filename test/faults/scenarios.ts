@@ -4,7 +4,8 @@
  *
  *   kill-sqlite        one process (--role all, SQLite), SIGKILL at random, restarted
  *   kill-postgres      an API process and two workers on PostgreSQL, each killed at random
- *                      (one, two or all three at once) and restarted
+ *                      (one, two or all three at once) and restarted; deposits go to a
+ *                      remote e-Box and notices to the GovApp and SMS providers
  *   graceful-restarts  SIGTERM then a new start, about every 2 s (SQLite: the one process;
  *                      PostgreSQL: the API and the workers in turn) while letters stream in
  *   tsa-faults         the external TSA refuses, hangs, answers 500, garbage, a token for
@@ -25,13 +26,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ensureDevPki, loadSigningIdentity, TimeStampAuthority } from '../../src/crypto/index.js';
-import { SIMULATOR_DEFAULT_CLIENT, SIMULATOR_DEFAULT_SCOPE, startEboxSimulator } from '../../src/ebox/simulator/EboxSimulator.js';
-import { GovAppSimulator } from '../../src/notify/simulator/GovAppSimulator.js';
-import { SmsSimulator } from '../../src/notify/simulator/SmsSimulator.js';
-import { insz, newDevice } from '../helpers/notify.js';
-import { Campaign, skippedResult, type CampaignSpec, type DbKind, type RunOptions, type ScenarioResult } from './campaign.js';
+import { Campaign, campaignCitizens, skippedResult, type CampaignSpec, type DbKind, type RunOptions, type ScenarioResult } from './campaign.js';
 import type { ServiceProcess } from './cluster.js';
 import { smallDisk } from './disk.js';
+import { noticeProviders, remoteEbox } from './providers.js';
 import { CuttableProxy } from './proxy.js';
 import { between, pick, sleep } from './rng.js';
 import { TSA_FAULTS, FaultyTsa, type TsaFault } from './tsa.js';
@@ -86,25 +84,37 @@ const killPostgres: Scenario = {
   name: 'kill-postgres',
   databases: 'postgres',
   size: { full: { submissions: 2000, faults: 40 }, slice: { submissions: 80, faults: 4 } },
-  run: (o, db, faults) =>
-    withCampaign({ scenario: 'kill-postgres', db, run: o }, async (c) => {
-      const processes = await topology(c, db);
-      await c.startAll();
-      c.newLoad();
-      const kills = new Map(processes.map((p) => [p.name, 0]));
-      await c.campaign(faults, [0, 1500], async () => {
-        // each process killed or not, independently; at least one
-        let victims = processes.filter(() => c.faultRandom() < 0.5);
-        if (victims.length === 0) victims = [pick(c.faultRandom, processes)];
-        await Promise.all(victims.map((p) => p.kill()));
-        const at = Date.now();
-        for (const p of victims) kills.set(p.name, kills.get(p.name)! + 1);
-        await Promise.all(victims.map((p) => c.restart(p)));
-        return at;
+  run: async (o, db, faults) => {
+    // deposits to a remote e-Box and notices through the providers, so that kills land on
+    // calls to them too; their records say whether anything went out twice
+    const ebox = await remoteEbox(o.seed, campaignCitizens(4), { latencyMs: 20, jitterMs: 80 });
+    const providers = await noticeProviders(o.seed);
+    try {
+      return await withCampaign({ scenario: 'kill-postgres', db, run: o, recipients: 4, env: { ...ebox.env, ...providers.env } }, async (c) => {
+        const processes = await topology(c, db);
+        c.env.NOTIFY_CALLBACK_BASE_URL = processes[0]!.url;
+        await c.startAll();
+        await providers.contacts(processes[0]!.url, c.recipients.map((r) => r.id));
+        c.newLoad();
+        const kills = new Map(processes.map((p) => [p.name, 0]));
+        await c.campaign(faults, [0, 1500], async () => {
+          // each process killed or not, independently; at least one
+          let victims = processes.filter(() => c.faultRandom() < 0.5);
+          if (victims.length === 0) victims = [pick(c.faultRandom, processes)];
+          await Promise.all(victims.map((p) => p.kill()));
+          const at = Date.now();
+          for (const p of victims) kills.set(p.name, kills.get(p.name)! + 1);
+          await Promise.all(victims.map((p) => c.restart(p)));
+          return at;
+        });
+        c.notes.push(`kills: ${[...kills].map(([n, k]) => `${n} ${k}`).join(', ')}`);
+        return c.finish({ finalStatus: 'DEPOSITED', notices: true, external: async () => ({ remoteEbox: ebox.sim.state.snapshot(), providers: providers.records() }) });
       });
-      c.notes.push(`kills: ${[...kills].map(([n, k]) => `${n} ${k}`).join(', ')}`);
-      return c.finish({ finalStatus: 'DEPOSITED', notices: false });
-    }),
+    } finally {
+      await providers.close();
+      await ebox.close();
+    }
+  },
 };
 
 const gracefulRestarts: Scenario = {
@@ -116,14 +126,19 @@ const gracefulRestarts: Scenario = {
       const processes = await topology(c, db);
       await c.startAll();
       c.newLoad();
-      await c.campaign(faults, [1500, 2500], async (i) => {
-        // the API and the workers in turn (on SQLite, the one process)
-        const p = processes[i % processes.length]!;
-        const at = Date.now();
-        await p.stop();
-        await c.restart(p);
-        return at;
-      });
+      // about every 2 s, the API and the workers in turn (on SQLite, the one process)
+      await c.campaign(
+        faults,
+        [1500, 2500],
+        async (i) => {
+          const p = processes[i % processes.length]!;
+          const at = Date.now();
+          await p.stop();
+          await c.restart(p);
+          return at;
+        },
+        { overlap: true },
+      );
       return c.finish({ finalStatus: 'DEPOSITED', notices: false });
     }),
 };
@@ -179,148 +194,95 @@ const eboxFaults: Scenario = {
   databases: 'each',
   size: { full: { submissions: 300, faults: 9 }, slice: { submissions: 60, faults: 3 } },
   run: async (o, db, faults) => {
-    const recipients = Array.from({ length: 4 }, (_, i) => i);
-    const sim = await startEboxSimulator({ seed: o.seed, recipients: recipients.map((i) => ({ eboxType: 'citizen', id: insz(500 + i), activated: true })) });
-    const proxy = await CuttableProxy.forUrl(sim.url).start();
+    const ebox = await remoteEbox(o.seed, campaignCitizens(4));
+    const { sim, proxy } = ebox;
     try {
-      return await withCampaign(
-        {
-          scenario: 'ebox-faults',
-          db,
-          run: o,
-          recipients: recipients.length,
-          env: {
-            EBOX_URL: proxy.rewrite(sim.url),
-            EBOX_CLIENT_ID: SIMULATOR_DEFAULT_CLIENT.clientId,
-            EBOX_CLIENT_SECRET: SIMULATOR_DEFAULT_CLIENT.clientSecret,
-            EBOX_SCOPE: SIMULATOR_DEFAULT_SCOPE,
-            EBOX_TIMEOUT_MS: '2000',
-          },
-        },
-        async (c) => {
-          await topology(c, db, 1);
-          await c.startAll();
-          c.newLoad();
-          const injected = { down: 0, slow: 0, 'fail-after-store': 0 };
-          await c.campaign(faults, [0, 1000], async (i) => {
-            const kind = EBOX_FAULTS[i % EBOX_FAULTS.length]!;
-            injected[kind]++;
-            if (kind === 'down') {
-              proxy.cut();
-              await sleep(between(c.faultRandom, 2000, 4000));
-              proxy.restore();
-            } else if (kind === 'slow') {
-              // some calls beyond the adapter's 2 s, some just under
-              sim.state.faults.update({ latencyMs: 1500, jitterMs: 1500 });
-              await sleep(between(c.faultRandom, 3000, 5000));
-              sim.state.faults.update({ latencyMs: 0, jitterMs: 0 });
-            } else {
-              // the next publications are stored, then their answer is cut off
-              const before = sim.state.faults.injected['destroy-after-store'];
-              const count = 3;
-              sim.state.faults.failNext('destroy-after-store', count);
-              const until = Date.now() + 30_000;
-              while (sim.state.faults.injected['destroy-after-store'] - before < count && Date.now() < until) await sleep(50);
-              if (sim.state.faults.injected['destroy-after-store'] - before < count) c.problems.push('fault not exercised: fewer publications than queued failures after store');
-            }
-            return Date.now();
-          });
-          c.notes.push(`e-Box faults: ${Object.entries(injected).map(([k, n]) => `${k} ${n}`).join(', ')}; publications stored after the answer was cut: ${sim.state.faults.injected['destroy-after-store']}`);
-          return c.finish({ finalStatus: 'DEPOSITED', notices: false, external: async () => ({ remoteEbox: sim.state.snapshot() }) });
-        },
-      );
+      return await withCampaign({ scenario: 'ebox-faults', db, run: o, recipients: 4, env: ebox.env }, async (c) => {
+        await topology(c, db, 1);
+        await c.startAll();
+        c.newLoad();
+        const injected = { down: 0, slow: 0, 'fail-after-store': 0 };
+        await c.campaign(faults, [0, 1000], async (i) => {
+          const kind = EBOX_FAULTS[i % EBOX_FAULTS.length]!;
+          injected[kind]++;
+          if (kind === 'down') {
+            proxy.cut();
+            await sleep(between(c.faultRandom, 2000, 4000));
+            proxy.restore();
+          } else if (kind === 'slow') {
+            // some calls beyond the adapter's 2 s, some just under
+            sim.state.faults.update({ latencyMs: 1500, jitterMs: 1500 });
+            await sleep(between(c.faultRandom, 3000, 5000));
+            sim.state.faults.update({ latencyMs: 0, jitterMs: 0 });
+          } else {
+            // the next publications are stored, then their answer is cut off
+            const before = sim.state.faults.injected['destroy-after-store'];
+            const count = 3;
+            sim.state.faults.failNext('destroy-after-store', count);
+            const until = Date.now() + 30_000;
+            while (sim.state.faults.injected['destroy-after-store'] - before < count && Date.now() < until) await sleep(50);
+            if (sim.state.faults.injected['destroy-after-store'] - before < count) c.problems.push('fault not exercised: fewer publications than queued failures after store');
+          }
+          return Date.now();
+        });
+        c.notes.push(`e-Box faults: ${Object.entries(injected).map(([k, n]) => `${k} ${n}`).join(', ')}; publications stored after the answer was cut: ${sim.state.faults.injected['destroy-after-store']}`);
+        return c.finish({ finalStatus: 'DEPOSITED', notices: false, external: async () => ({ remoteEbox: sim.state.snapshot() }) });
+      });
     } finally {
-      await proxy.close();
-      await sim.close();
+      await ebox.close();
     }
   },
 };
 
 const NOTIFY_FAULTS = ['govapp-down', 'sms-down', 'govapp-slow', 'sms-slow'] as const;
-const ADMIN_TOKEN = 'fault-campaign-admin-token-0123456789';
 
 const notifyFaults: Scenario = {
   name: 'notify-faults',
   databases: 'each',
   size: { full: { submissions: 200, faults: 8 }, slice: { submissions: 60, faults: 2 } },
   run: async (o, db, faults) => {
-    const govappSecret = 'fault-campaign-govapp-callback-secret';
-    const smsSecret = 'fault-campaign-sms-callback-secret';
-    const govapp = new GovAppSimulator({ callbackSecret: govappSecret, deliveryDelayMs: 20 });
-    const sms = new SmsSimulator({ callbackSecret: smsSecret, deliveryDelayMs: 20, seed: o.seed });
-    const govappProxy = CuttableProxy.forUrl(await govapp.start());
-    const smsProxy = CuttableProxy.forUrl(await sms.start());
-    await govappProxy.start();
-    await smsProxy.start();
-    let apiUrl = '';
+    const providers = await noticeProviders(o.seed);
+    const { govapp, sms, govappProxy, smsProxy } = providers;
     try {
-      return await withCampaign(
-        {
-          scenario: 'notify-faults',
-          db,
-          run: o,
-          env: {
-            ADMIN_TOKEN,
-            GOVAPP_PUSH_URL: govappProxy.rewrite(govapp.url),
-            GOVAPP_CALLBACK_SECRET: govappSecret,
-            GOVAPP_TIMEOUT_MS: '2000',
-            NOTIFY_SMS_PROVIDER: 'http',
-            SMS_HTTP_URL: `${smsProxy.rewrite(sms.url)}/v1/sms`,
-            SMS_HTTP_CALLBACK_SECRET: smsSecret,
-            NOTIFY_SMS_TIMEOUT_MS: '2000',
-          },
-        },
-        async (c) => {
-          const processes = await topology(c, db, 1);
-          apiUrl = processes[0]!.url;
-          // every process names the API as the place providers report to
-          c.env.NOTIFY_CALLBACK_BASE_URL = apiUrl;
-          await c.startAll();
-          // half the recipients have the GovApp (a push), the others a phone number only (an SMS)
-          for (const [i, r] of c.recipients.entries()) {
-            await admin(apiUrl, 'PUT', `/v1/admin/contacts/citizen/${r.id}`, { phoneNumber: `+3247000${String(1000 + i)}`, language: 'nl' });
-            if (i % 2 === 0) {
-              const d = await newDevice(`phone-${i}`);
-              await admin(apiUrl, 'POST', `/v1/admin/contacts/citizen/${r.id}/installations`, { id: d.id, pushToken: `token-${d.id}`, publicKey: d.publicJwk, deviceName: d.id, notificationsEnabled: true });
-            }
+      return await withCampaign({ scenario: 'notify-faults', db, run: o, env: providers.env }, async (c) => {
+        const processes = await topology(c, db, 1);
+        // every process names the API as the place providers report to
+        c.env.NOTIFY_CALLBACK_BASE_URL = processes[0]!.url;
+        await c.startAll();
+        await providers.contacts(processes[0]!.url, c.recipients.map((r) => r.id));
+        c.newLoad();
+        const injected = Object.fromEntries(NOTIFY_FAULTS.map((k) => [k, 0]));
+        await c.campaign(faults, [0, 1000], async (i) => {
+          // a full run takes the providers one at a time; the slice both at once
+          const kinds = faults >= NOTIFY_FAULTS.length ? [NOTIFY_FAULTS[i % NOTIFY_FAULTS.length]!] : i % 2 === 0 ? (['govapp-down', 'sms-down'] as const) : (['govapp-slow', 'sms-slow'] as const);
+          for (const k of kinds) {
+            injected[k]!++;
+            if (k === 'govapp-down') govappProxy.cut();
+            if (k === 'sms-down') smsProxy.cut();
+            if (k === 'govapp-slow') govapp.setOptions({ latencyMs: 3000 });
+            if (k === 'sms-slow') sms.setOptions({ latencyMs: 1500, jitterMs: 1500 });
           }
-          c.newLoad();
-          const injected = Object.fromEntries(NOTIFY_FAULTS.map((k) => [k, 0]));
-          await c.campaign(faults, [0, 1000], async (i) => {
-            // a full run takes the providers one at a time; the slice both at once
-            const kinds = faults >= NOTIFY_FAULTS.length ? [NOTIFY_FAULTS[i % NOTIFY_FAULTS.length]!] : i % 2 === 0 ? (['govapp-down', 'sms-down'] as const) : (['govapp-slow', 'sms-slow'] as const);
-            for (const k of kinds) {
-              injected[k]!++;
-              if (k === 'govapp-down') govappProxy.cut();
-              if (k === 'sms-down') smsProxy.cut();
-              if (k === 'govapp-slow') govapp.setOptions({ latencyMs: 3000 });
-              if (k === 'sms-slow') sms.setOptions({ latencyMs: 1500, jitterMs: 1500 });
-            }
-            await sleep(between(c.faultRandom, 3000, 5000));
-            govappProxy.restore();
-            smsProxy.restore();
-            govapp.setOptions({ latencyMs: 0 });
-            sms.setOptions({ latencyMs: 0, jitterMs: 0 });
-            return Date.now();
-          });
-          c.notes.push(`provider faults: ${Object.entries(injected).map(([k, n]) => `${k} ${n}`).join(', ')}; pushes ${govapp.pushes.size} (${govapp.calls} calls), SMS ${sms.messages.length}`);
-          return c.finish({ finalStatus: 'DEPOSITED', notices: true, external: async () => ({ providers: { pushes: [...govapp.pushes.values()], sms: [...sms.messages] } }) });
-        },
-      );
+          await sleep(between(c.faultRandom, 3000, 5000));
+          govappProxy.restore();
+          smsProxy.restore();
+          govapp.setOptions({ latencyMs: 0 });
+          sms.setOptions({ latencyMs: 0, jitterMs: 0 });
+          return Date.now();
+        });
+        return c.finish({
+          finalStatus: 'DEPOSITED',
+          notices: true,
+          external: async () => {
+            c.notes.push(`provider faults: ${Object.entries(injected).map(([k, n]) => `${k} ${n}`).join(', ')}; pushes ${govapp.pushes.size} (${govapp.calls} calls), SMS ${sms.messages.length}`);
+            return { providers: providers.records() };
+          },
+        });
+      });
     } finally {
-      await govappProxy.close();
-      await smsProxy.close();
-      await govapp.stop();
-      await sms.stop();
+      await providers.close();
     }
   },
 };
-
-async function admin(base: string, method: string, path: string, body: unknown): Promise<void> {
-  const res = await fetch(base + path, { method, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-}
 
 const postgresOutage: Scenario = {
   name: 'postgres-outage',
