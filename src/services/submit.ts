@@ -5,7 +5,8 @@
  * and message, documents, idempotency key, first event and the `accept` job are written
  * in one transaction. Only then is the message accepted; sealing its proof is that job's
  * work (src/services/delivery.ts). Any failure removes what was staged or committed, so a
- * refused request leaves nothing behind.
+ * refused request leaves nothing behind — committed bytes once the database confirms
+ * that their transaction did not commit after all.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import canonicalize from 'canonicalize';
@@ -50,6 +51,8 @@ function hashRequest(metadata: SubmissionMetadata, staged: StagedDocument[]): st
 const PART_NAME = /^[A-Za-z0-9_.-]{1,100}$/;
 /** the length of documents.media_type: with ALLOWED_MEDIA_TYPES=*\/* a longer type would reach it */
 const MAX_MEDIA_TYPE_LENGTH = 255;
+/** Objects whose transaction's outcome is unknown are looked at again at most this far apart. */
+const UNCOMMITTED_RETRY_MAX_MS = 10_000;
 
 export class SubmissionService {
   constructor(
@@ -155,7 +158,10 @@ export class SubmissionService {
         await tx.jobs.enqueue({ type: 'accept', messageId, dedupeKey: `accept:${messageId}`, maxAttempts: this.config.worker.sealMaxAttempts, payload: { messageId } });
       });
     } catch (err) {
-      await Promise.all(committed.map((k) => this.blobs.remove(k).catch(() => undefined)));
+      // A transaction that reports a failure may have committed all the same (its COMMIT
+      // reached the database, the answer was lost with the connection): its bytes go only
+      // once the database says that no row names them.
+      await this.removeUncommitted(committed);
       // A concurrent request with the same key won the race: answer as a replay of it, or
       // IDEMPOTENCY_KEY_REUSED when it was another request.
       if (idempotencyKey) {
@@ -168,6 +174,27 @@ export class SubmissionService {
       throw err;
     }
     return { message, documents, replayed: false };
+  }
+
+  /**
+   * Removes the objects among `keys` that no document row names, looked up with the blob
+   * fence held exclusively (BlobFence.ts): no intake transaction is then in progress
+   * anywhere — one the database is still finishing included — so what it finds is final.
+   * While the database cannot answer, the objects stay and are looked at again in the
+   * background, less and less often (and by the blob sweep of the next start, should this
+   * process stop first).
+   */
+  private async removeUncommitted(keys: string[], retryMs = 0): Promise<void> {
+    if (keys.length === 0) return;
+    try {
+      await this.store.underBlobSweep(async (tx) => {
+        const named = await tx.messages.liveAmong(keys);
+        for (const k of keys) if (!named.has(k)) await this.blobs.remove(k);
+      });
+    } catch {
+      const next = Math.min(Math.max(retryMs * 2, 250), UNCOMMITTED_RETRY_MAX_MS);
+      setTimeout(() => void this.removeUncommitted(keys, next), next).unref();
+    }
   }
 
   private async replay(sender: SenderRecord, key: string, requestHash: string): Promise<Accepted | undefined> {

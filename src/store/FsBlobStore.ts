@@ -74,7 +74,7 @@ export class FsBlobStore {
       pending = [];
       pendingBytes = 0;
       try {
-        await fh.write(run);
+        await writeAll(fh, run);
       } catch (err) {
         writeError ??= err;
       }
@@ -132,7 +132,7 @@ export class FsBlobStore {
     const file = path.join(this.tmpDir, `${OWNER}.probe-${randomUUID()}.part`);
     const fh = await fsp.open(file, 'wx', 0o600);
     try {
-      await fh.write(Buffer.alloc(512));
+      await writeAll(fh, Buffer.alloc(512));
       await fh.sync();
     } finally {
       await fh.close();
@@ -194,6 +194,20 @@ export class FsBlobStore {
   private pathOf(key: string): string {
     if (!/^[A-Za-z0-9_-]{8,100}$/.test(key)) throw new Error(`invalid blob key: ${key}`);
     return path.join(this.objectsDir, key.slice(0, 2), key);
+  }
+}
+
+/**
+ * Writes all of `data`. A write(2) on a file system that fills up writes what fits and
+ * returns the count without an error (ENOSPC comes with the next write), so one `write` may
+ * leave a file short of what was hashed: write the rest until it is all there or refused.
+ */
+async function writeAll(fh: fsp.FileHandle, data: Uint8Array): Promise<void> {
+  for (let offset = 0; offset < data.byteLength; ) {
+    const { bytesWritten } = await fh.write(data, offset, data.byteLength - offset);
+    // write(2) on a regular file writes something or fails; never loop on nothing
+    if (bytesWritten <= 0) throw Object.assign(new Error('write made no progress'), { code: 'EIO' });
+    offset += bytesWritten;
   }
 }
 

@@ -55,6 +55,12 @@ export interface JobAdoption {
   types: ReadonlySet<string>;
   /** called with jobs inserted as claimed by `workerId`, after their insert committed */
   take(jobs: JobRecord[]): void;
+  /**
+   * called with jobs inserted as claimed by `workerId` whose transaction reported a failure:
+   * it may have committed all the same (its COMMIT carried out, the answer lost with the
+   * connection), so the runner looks for them once the database answers (heldBy)
+   */
+  unanswered?(jobs: JobRecord[]): void;
 }
 
 /**
@@ -155,9 +161,12 @@ export class JobRepository {
       .update({ status: 'pending', attempts: this.db.raw('attempts - 1'), locked_by: null, locked_until: null, updated_at: new Date().toISOString() });
   }
 
-  /** Claims up to `limit` due jobs (optionally of the given types) for `workerId`. */
-  async claim(workerId: string, limit: number, leaseMs: number, types?: string[]): Promise<JobRecord[]> {
-    const now = new Date();
+  /**
+   * Claims up to `limit` due jobs (optionally of the given types) for `workerId`. The claimed
+   * rows' `updated_at` is `now`, the claim's time: a claim whose answer was lost is found
+   * with `heldBy`.
+   */
+  async claim(workerId: string, limit: number, leaseMs: number, types?: string[], now: Date = new Date()): Promise<JobRecord[]> {
     const nowIso = now.toISOString();
     const until = new Date(now.getTime() + leaseMs).toISOString();
     const typeFilter = types && types.length > 0 ? `AND type IN (${types.map(() => '?').join(', ')})` : '';
@@ -180,6 +189,25 @@ export class JobRepository {
       .andWhere({ locked_by: workerId, status: 'running' })
       .update({ locked_until: new Date(Date.now() + leaseMs).toISOString() }, ['id']);
     return new Set(rows.map((r) => Number(r.id)));
+  }
+
+  /**
+   * The running jobs `workerId` holds among `ids`, or that it claimed at one of the times
+   * `claimedAt`: the jobs of an insert or a claim the database carried out but whose answer
+   * was lost with the connection.
+   */
+  async heldBy(workerId: string, where: { ids?: number[]; claimedAt?: Date[] }): Promise<JobRecord[]> {
+    const ids = where.ids ?? [];
+    const times = (where.claimedAt ?? []).map((d) => d.toISOString());
+    if (ids.length === 0 && times.length === 0) return [];
+    const rows = await this.db('jobs')
+      .where({ locked_by: workerId, status: 'running' })
+      .andWhere((q) => {
+        if (ids.length > 0) q.orWhereIn('id', ids);
+        if (times.length > 0) q.orWhereIn('updated_at', times);
+      })
+      .orderBy('id');
+    return rows.map(toJob);
   }
 
   /** The workers that hold running jobs (to find those whose process is gone). */

@@ -72,8 +72,14 @@ export class Store {
     try {
       result = this.commits ? await this.commits.run(unit) : await this.db.transaction(unit);
     } catch (err) {
-      // rolled back: the jobs it inserted claimed never existed
-      if (tx) this.localJobs.closed(tx.adoptedJobs.splice(0).length);
+      if (tx) {
+        const adopted = tx.adoptedJobs.splice(0);
+        this.localJobs.closed(adopted.length);
+        // Rolled back, or — the root transaction — committed with its answer lost: the
+        // runner looks for the jobs it inserted claimed once the database answers. (A
+        // savepoint that failed was rolled back: its jobs never existed.)
+        if (!this.isTransaction) for (const [adoption, jobs] of groupByAdoption(adopted)) adoption.unanswered?.(jobs);
+      }
       throw err;
     }
     const adopted = tx!.adoptedJobs.splice(0);

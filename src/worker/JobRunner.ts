@@ -24,6 +24,12 @@
  * (pending, attempts as before) what it holds but has not started. A job handed over
  * after that is given back at once.
  *
+ * Answers lost. A claim, or the commit of a transaction that inserted jobs claimed by this
+ * runner, may be carried out by the database while its answer is lost with the connection:
+ * the jobs are then the runner's in the table without its knowing. It notes what it could
+ * not confirm and, at each tick, looks for those jobs (JobRepository.heldBy) and runs them,
+ * rather than leaving them to their lease.
+ *
  * Outcomes. When the database does not take a job's outcome (done, failed, dead, skipped)
  * — a full disk, a database that went away — the runner keeps the job, keeps renewing its
  * lease, and writes the outcome again with a short capped backoff until it is written or
@@ -127,6 +133,10 @@ export class JobRunner {
   private claimDue = true;
   private lastClaimAt = 0;
   private loop: Promise<void> | undefined;
+  /** claims that failed (their time), until their lease would end: they may have gone through */
+  private unansweredClaims: Array<{ at: Date; until: number }> = [];
+  /** jobs inserted claimed for this runner whose transaction failed, until their lease would end */
+  private readonly unansweredJobs = new Map<number, number>();
 
   constructor(
     private readonly store: Store,
@@ -152,7 +162,16 @@ export class JobRunner {
    * claim round trip). `stop()` ends it.
    */
   adoptLocalJobs(): void {
-    this.store.localJobs.adoptFor({ workerId: this.workerId, leaseMs: this.options.leaseMs, types: new Set(this.types), take: (jobs) => this.adopt(jobs) });
+    this.store.localJobs.adoptFor({
+      workerId: this.workerId,
+      leaseMs: this.options.leaseMs,
+      types: new Set(this.types),
+      take: (jobs) => this.adopt(jobs),
+      unanswered: (jobs) => {
+        for (const job of jobs) this.unansweredJobs.set(job.id, job.lockedUntil ? Date.parse(job.lockedUntil) : Date.now() + this.options.leaseMs);
+        this.poke();
+      },
+    });
   }
 
   start(): void {
@@ -171,6 +190,9 @@ export class JobRunner {
 
   /** Takes jobs that were inserted already claimed by this runner; they run before any claim. */
   adopt(jobs: JobRecord[]): void {
+    // a job found after a lost answer may be handed over by its transaction as well
+    jobs = jobs.filter((j) => !this.held.has(j.id));
+    if (jobs.length === 0) return;
     if (this.stopped) {
       this.release(jobs.map((j) => j.id));
       return;
@@ -200,6 +222,8 @@ export class JobRunner {
     const left = this.adopted.splice(0);
     for (const job of left) this.held.delete(job.id);
     if (left.length > 0) this.release(left.map((j) => j.id));
+    // jobs of a claim or an insert whose answer was lost: given back too, if the database says
+    await this.takeUnanswered();
     await Promise.all(this.releases);
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.heartbeat = undefined;
@@ -257,8 +281,37 @@ export class JobRunner {
     }
   }
 
+  /**
+   * Looks for the jobs of claims and inserts whose answer was lost (see the file's comment)
+   * and takes them as adopted; once their lease would have ended, any claim takes them and
+   * they are no longer looked for. While the database does not answer, they are kept.
+   */
+  private async takeUnanswered(): Promise<void> {
+    const now = Date.now();
+    this.unansweredClaims = this.unansweredClaims.filter((c) => c.until > now);
+    for (const [id, until] of this.unansweredJobs) if (until <= now) this.unansweredJobs.delete(id);
+    if (this.unansweredClaims.length === 0 && this.unansweredJobs.size === 0) return;
+    const claims = [...this.unansweredClaims];
+    const ids = [...this.unansweredJobs.keys()];
+    let found: JobRecord[];
+    try {
+      found = await this.store.jobs.heldBy(this.workerId, { ids, claimedAt: claims.map((c) => c.at) });
+    } catch (err) {
+      this.log.warn({ err }, 'could not look for jobs claimed without an answer; will look again');
+      return;
+    }
+    this.unansweredClaims = this.unansweredClaims.filter((c) => !claims.includes(c));
+    for (const id of ids) this.unansweredJobs.delete(id);
+    const mine = found.filter((j) => !this.held.has(j.id));
+    if (mine.length > 0) {
+      this.log.info({ jobs: mine.length }, 'took up jobs claimed for this worker whose answer was lost');
+      this.adopt(mine);
+    }
+  }
+
   /** Starts adopted jobs, then claims due ones when a look is due; returns how many started. */
   private async tick(): Promise<number> {
+    await this.takeUnanswered();
     let free = this.options.concurrency - this.active.size;
     let started = 0;
     while (free > 0 && this.adopted.length > 0) {
@@ -278,8 +331,16 @@ export class JobRunner {
     if (!this.claimDue && Date.now() - this.lastClaimAt < this.options.pollMs) return started;
     this.claimDue = false;
     this.lastClaimAt = Date.now();
-    const claimedAt = Date.now();
-    const jobs = await this.store.jobs.claim(this.workerId, free, this.options.leaseMs, this.types);
+    const claimTime = new Date();
+    const claimedAt = claimTime.getTime();
+    let jobs: JobRecord[];
+    try {
+      jobs = await this.store.jobs.claim(this.workerId, free, this.options.leaseMs, this.types, claimTime);
+    } catch (err) {
+      // the database may have made the claim and lost its answer: look for it at the next tick
+      this.unansweredClaims.push({ at: claimTime, until: claimedAt + this.options.leaseMs });
+      throw err;
+    }
     // A full claim may have left due jobs behind.
     if (jobs.length === free) this.claimDue = true;
     let launched = 0;

@@ -15,9 +15,12 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-export async function createTestDatabase(dir: string): Promise<TestDatabase> {
-  const admin = process.env.TEST_DATABASE_URL;
-  if (!admin || !onPostgres) {
+/**
+ * `admin`: the PostgreSQL server to create the database on (default TEST_DATABASE_URL);
+ * anything but a postgres:// URL (e.g. '') makes a SQLite file in `dir`.
+ */
+export async function createTestDatabase(dir: string, admin: string | undefined = process.env.TEST_DATABASE_URL): Promise<TestDatabase> {
+  if (!admin || !/^postgres(ql)?:/.test(admin)) {
     return { url: `sqlite:${path.join(dir, 'test.sqlite')}`, drop: async () => undefined };
   }
   const name = `rm_test_${randomBytes(6).toString('hex')}`;

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import fsp, { type FileHandle } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -59,6 +60,46 @@ describe('filesystem blob store', () => {
     fs.utimesSync(stale, new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000));
     expect(await store.sweepTempFiles(600_000)).to.equal(2);
     expect(fs.readdirSync(tmp).sort()).to.deep.equal([path.basename(mine.tempPath), `${tag}-${process.ppid}.1111.part`, 'deadbeef-1.2222.part'].sort());
+  });
+
+  // A file system that fills up during a write(2) writes what fits and returns the count
+  // without an error (ENOSPC comes only with the next write): found by the disk-full fault
+  // campaign (test/faults), where acknowledged documents were kept truncated.
+  describe('short writes (a disk that fills up during a write)', () => {
+    const open = fsp.open;
+    /** Makes every write of the files opened from now on write at most `limit` bytes at a time, as write(2) may. */
+    function shortWrites(limit: number, failAfter?: number): void {
+      let written = 0;
+      (fsp as { open: typeof fsp.open }).open = async (...args: Parameters<typeof fsp.open>) => {
+        const fh: FileHandle = await open(...args);
+        const write = fh.write.bind(fh) as (b: Uint8Array, o?: number, l?: number) => Promise<{ bytesWritten: number; buffer: Uint8Array }>;
+        (fh as { write: unknown }).write = async (buffer: Uint8Array, offset = 0, length = buffer.byteLength - offset) => {
+          if (failAfter !== undefined && written >= failAfter) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+          const n = Math.min(length, limit, failAfter === undefined ? Infinity : failAfter - written);
+          written += n;
+          return write(buffer, offset, n);
+        };
+        return fh;
+      };
+    }
+    afterEach(() => ((fsp as { open: typeof fsp.open }).open = open));
+
+    it('writes the rest of a run the file system took only in part', async () => {
+      shortWrites(1000);
+      const body = Buffer.from(Array.from({ length: 70_000 }, (_, i) => i % 251));
+      const staged = await store.stage(Readable.from([body.subarray(0, 30_000), body.subarray(30_000)]), 1_000_000);
+      expect(staged).to.include({ size: body.length, sha256: createHash('sha256').update(body).digest('hex') });
+      expect(fs.readFileSync(staged.tempPath).equals(body), 'the file holds every byte that was hashed').to.equal(true);
+    });
+
+    it('refuses the document (ENOSPC) when the rest does not fit, and leaves no temp file', async () => {
+      shortWrites(1_000_000, 50_000);
+      const body = Buffer.alloc(70_000, 7);
+      let failure: unknown;
+      await store.stage(Readable.from([body]), 1_000_000).catch((err) => (failure = err));
+      expect((failure as { code?: string } | undefined)?.code).to.equal('ENOSPC');
+      expect(fs.readdirSync(path.join(dir, 'tmp'))).to.deep.equal([]);
+    });
   });
 
   it('refuses keys that could escape the store', () => {
