@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { DEFAULT_EVIDENCE_POLICY_OID, DEFAULT_TSA_POLICY_OID } from '../src/config.js';
 import { createDevPki, derToPem, extractTimeStamp, LocalTimeStamper, TimeStampAuthority } from '../src/crypto/index.js';
 import { buildStatement } from '../src/domain/EvidenceStatement.js';
-import { Sealer } from '../src/services/sealing.js';
+import { Sealer } from '../src/registered-mail/sealing.js';
 
 const { values } = parseArgs({
   options: {

@@ -14,9 +14,9 @@ import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { ServiceError } from '../src/domain/errors.js';
-import { ContactService } from '../src/services/notificationsContacts.js';
+import { ContactService } from '../src/notifications/contacts.js';
 import { migrateLatest, openDatabase } from '../src/store/database.js';
-import { Store } from '../src/store/Store.js';
+import { Repositories } from '../src/store/Repositories.js';
 
 const USAGE = 'usage: contacts set|show|remove|add-installation|set-installation|remove-installation --type citizen|enterprise --id NUMBER [options] (see the header of scripts/contacts.ts)';
 
@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   const db = openDatabase(config.database);
   try {
     await migrateLatest(db);
-    const contacts = new ContactService(new Store(db), config);
+    const contacts = new ContactService(new Repositories(db), config);
     const { type, id } = values;
     let out: unknown;
     switch (command) {

@@ -5,10 +5,10 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { ServiceError } from '../src/domain/errors.js';
-import { RecipientService } from '../src/services/recipients.js';
+import { RecipientService } from '../src/registered-mail/recipients.js';
 import { migrateLatest, openDatabase } from '../src/store/database.js';
 import { FsBlobStore } from '../src/store/FsBlobStore.js';
-import { Store } from '../src/store/Store.js';
+import { Repositories } from '../src/store/Repositories.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   const db = openDatabase(config.database);
   try {
     await migrateLatest(db);
-    const service = new RecipientService(new Store(db), new FsBlobStore(config.blobDir), config);
+    const service = new RecipientService(new Repositories(db), new FsBlobStore(config.blobDir), config);
     const { recipient, token } = await service.register(values.type, values.id, { activated: !values.inactive, name: values.name });
     if (values.json) console.log(JSON.stringify({ type: recipient.type, id: recipient.identifier, activated: recipient.eboxActivated, token }));
     else console.log(`${recipient.type} ${recipient.identifier} (e-Box ${recipient.eboxActivated ? 'activated' : 'not activated'})\ne-Box token (shown once, keep it secret):\n${token}`);

@@ -4,9 +4,9 @@
  */
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../src/config.js';
-import { createSender } from '../src/services/senders.js';
+import { createSender } from '../src/access/senders.js';
 import { migrateLatest, openDatabase } from '../src/store/database.js';
-import { Store } from '../src/store/Store.js';
+import { Repositories } from '../src/store/Repositories.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { name: { type: 'string' }, json: { type: 'boolean', default: false } } });
@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   const db = openDatabase(config.database);
   try {
     await migrateLatest(db);
-    const { sender, apiKey } = await createSender(new Store(db), values.name);
+    const { sender, apiKey } = await createSender(new Repositories(db), values.name);
     if (values.json) console.log(JSON.stringify({ id: sender.id, name: sender.name, apiKey }));
     else console.log(`sender ${sender.id} (${sender.name})\nAPI key (shown once, keep it secret):\n${apiKey}`);
   } finally {

@@ -18,11 +18,11 @@ import { Command } from 'commander';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { ServiceError } from '../src/domain/errors.js';
 import { credentialJson } from '../src/http/views.js';
-import { RecipientService } from '../src/services/recipients.js';
-import { SenderService } from '../src/services/senders.js';
+import { RecipientService } from '../src/registered-mail/recipients.js';
+import { SenderService } from '../src/access/senders.js';
 import { migrateLatest, openDatabase } from '../src/store/database.js';
 import { FsBlobStore } from '../src/store/FsBlobStore.js';
-import { Store } from '../src/store/Store.js';
+import { Repositories } from '../src/store/Repositories.js';
 
 type Out = { json: boolean };
 
@@ -31,7 +31,7 @@ async function withServices<T>(work: (s: { senders: SenderService; recipients: R
   const db = openDatabase(config.database);
   try {
     await migrateLatest(db);
-    const store = new Store(db);
+    const store = new Repositories(db);
     return await work({ senders: new SenderService(store), recipients: new RecipientService(store, new FsBlobStore(config.blobDir), config) });
   } finally {
     await db.destroy();

@@ -51,8 +51,8 @@ import { createDevPki, derToPem, extractTimeStamp, LocalTimeStamper, TimeStampAu
 import { OID } from '../src/crypto/oids.js';
 import { parseSignedData } from '../src/crypto/SignedData.js';
 import { buildStatement } from '../src/domain/EvidenceStatement.js';
-import { seededRandom, type Random } from '../src/ebox/simulator/Prng.js';
-import { Sealer } from '../src/services/sealing.js';
+import { seededRandom, type Random } from '../dev/ebox-simulator/Prng.js';
+import { Sealer } from '../src/registered-mail/sealing.js';
 
 const HERE = fileURLToPath(import.meta.url);
 const COMPILED = HERE.endsWith('.js');

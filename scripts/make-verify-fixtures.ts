@@ -1,6 +1,6 @@
 /**
  * Makes the test vectors of the auditor CLI under test/fixtures/verify/ (see its README.md):
- * proofs sealed by the service's own sealing code (src/services/sealing.ts over statements
+ * proofs sealed by the service's own sealing code (src/registered-mail/sealing.ts over statements
  * from src/domain/EvidenceStatement.ts, time-stamped by the built-in TSA), tampered copies of
  * them, and a few made by the OpenSSL command line, each named after what made it. Writes
  * expected.json, which the tests iterate: file, extra CLI arguments, indication, sub-indication.
@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_EVIDENCE_POLICY_OID, DEFAULT_TSA_POLICY_OID } from '../src/config.js';
 import { addSignatureTimeStamp, createDevPki, derToPem, extractTimeStamp, LocalTimeStamper, sealCadesT, TimeStampAuthority, type DevPki, type KeyAlgorithm } from '../src/crypto/index.js';
 import { buildStatement, canonicalStatementBytes, type EvidenceType } from '../src/domain/EvidenceStatement.js';
-import { Sealer } from '../src/services/sealing.js';
+import { Sealer } from '../src/registered-mail/sealing.js';
 
 const { values } = parseArgs({ options: { out: { type: 'string', default: 'test/fixtures/verify' } } });
 const OUT = path.resolve(values.out!);

@@ -86,7 +86,7 @@ export interface Config {
   /**
    * Development only: when no SMS provider and no GovApp backend are configured, the server
    * runs the SMS aggregator and GovApp simulators in-process and uses them
-   * (src/notify/simulator/devProviders.ts). Always false outside development.
+   * (dev/notification-simulators/devProviders.ts). Always false outside development.
    */
   devSimulators: boolean;
   /** Sender webhooks (docs/webhooks.md). */

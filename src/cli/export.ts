@@ -15,13 +15,13 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config.js';
-import { AuditError } from '../services/auditErrors.js';
-import { exportAuditBundle } from '../services/auditExport.js';
-import { loadTrustAnchors } from '../services/auditVerify.js';
-import { devPkiDir } from '../services/runtime.js';
+import { AuditError } from '../audit/errors.js';
+import { exportAuditBundle } from '../audit/export.js';
+import { loadTrustAnchors } from '../audit/verify.js';
+import { devPkiDir } from '../app/runtime.js';
 import { openDatabase } from '../store/database.js';
 import { FsBlobStore } from '../store/FsBlobStore.js';
-import { Store } from '../store/Store.js';
+import { Repositories } from '../store/Repositories.js';
 import { EXIT, parseTime, runCli, UsageError } from './report/exit.js';
 
 interface Options {
@@ -74,7 +74,7 @@ async function main(argv: string[]): Promise<number> {
   const pem = await trustAnchorsPem(opts.trust, config);
   const db = openDatabase(config.database);
   try {
-    const store = new Store(db);
+    const store = new Repositories(db);
     const result = await exportAuditBundle(store, {
       senderId: opts.sender,
       from,

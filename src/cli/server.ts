@@ -12,8 +12,8 @@ import { createApp, metricsHandler } from '../http/app.js';
 import { createMetrics } from '../http/metrics.js';
 import { createHttpServer, listen, type HttpServer } from '../http/server.js';
 import { createLogger } from '../logger.js';
-import { startDevProviders, wantsDevProviders, type DevProviders } from '../notify/simulator/devProviders.js';
-import { createRuntime } from '../services/runtime.js';
+import { startDevProviders, wantsDevProviders, type DevProviders } from '../../dev/notification-simulators/devProviders.js';
+import { createRuntime } from '../app/runtime.js';
 
 type Role = 'all' | 'api' | 'worker';
 

@@ -13,9 +13,9 @@
  */
 import cliProgress from 'cli-progress';
 import { Command } from 'commander';
-import { locateLog, verifyExportedLog } from '../services/auditLog.js';
-import { insideBundle } from '../services/auditBatch.js';
-import { loadTrustAnchors, type TrustAnchors } from '../services/auditVerify.js';
+import { locateLog, verifyExportedLog } from '../audit/log.js';
+import { insideBundle } from '../audit/batch.js';
+import { loadTrustAnchors, type TrustAnchors } from '../audit/verify.js';
 import { exitCodeFor, parseTime, runCli, UsageError } from './report/exit.js';
 import { colors, renderLogReport, wantColor } from './report/render.js';
 

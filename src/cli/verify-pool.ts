@@ -15,7 +15,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { ProofInput, ProofReport } from '../services/auditVerify.js';
+import type { ProofInput, ProofReport } from '../audit/verify.js';
 import { UsageError } from './report/exit.js';
 import type { FromWorker, ToWorker } from './verify-worker.js';
 

@@ -5,7 +5,7 @@
  * Node 20 tsx cannot load TypeScript inside worker_threads). See verify-pool.ts.
  */
 import { parentPort } from 'node:worker_threads';
-import { verifyForBatch, type ProofInput, type ProofReport } from '../services/auditVerify.js';
+import { verifyForBatch, type ProofInput, type ProofReport } from '../audit/verify.js';
 
 /** Proofs a worker has in progress at once. */
 const CONCURRENT_PROOFS = 4;

@@ -12,18 +12,18 @@ import helmet from 'helmet';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { ServiceError } from '../domain/errors.js';
-import type { Runtime } from '../services/runtime.js';
+import type { Runtime } from '../app/runtime.js';
 import { requireToken } from './auth.js';
 import { AuthGuard, GUARDED_PATHS } from './AuthGuard.js';
 import { createMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { problemHandler } from './problem.js';
-import { adminRouter } from './routes/admin.js';
-import { eboxRouter } from './routes/ebox.js';
-import { messagesRouter } from './routes/messages.js';
-import { serveTsa } from './routes/tsa.js';
-import { notificationsRouter } from './routes/notifications.js';
-import { notificationsAdminRouter } from './routes/notificationsAdmin.js';
+import { adminRouter } from './admin.js';
+import { eboxRouter } from './registered-mail/ebox.js';
+import { messagesRouter } from './registered-mail/messages.js';
+import { serveTsa } from './tsa.js';
+import { notificationsRouter } from './notifications/notifications.js';
+import { notificationsAdminRouter } from './notifications/admin.js';
 
 /** %00–%1F and %7F in a path */
 const CONTROL_IN_PATH = /%(?:[01][0-9a-f]|7f)/i;

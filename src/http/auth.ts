@@ -15,8 +15,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { TLSSocket } from 'node:tls';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { SenderService } from '../services/senders.js';
-import type { CredentialRecord, SenderRecord } from '../store/rows.js';
+import type { SenderService } from '../access/senders.js';
+import type { CredentialRecord, SenderRecord } from '../domain/records.js';
 import { unauthenticated, type AuthRealm } from './AuthGuard.js';
 
 const BEARER = /^Bearer\s+(\S+)$/i;

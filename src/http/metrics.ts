@@ -4,14 +4,14 @@
  * process metrics (and the refused credentials, counted by AuthGuard).
  */
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Store } from '../store/Store.js';
+import type { Repositories } from '../store/Repositories.js';
 
 export interface MetricsSources {
   /** documents whose bytes the last blob sweep found missing (an alarm) */
   missingDocuments?: () => number;
 }
 
-export function createMetrics(store: Store, sources: MetricsSources = {}): Registry {
+export function createMetrics(store: Repositories, sources: MetricsSources = {}): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   new Gauge({

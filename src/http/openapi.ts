@@ -6,7 +6,7 @@
 import type { Config } from '../config.js';
 import { isGuarded } from './AuthGuard.js';
 import { STATUS_OF } from './problem.js';
-import { notificationPaths, notificationSchemas } from './routes/notifications.openapi.js';
+import { notificationPaths, notificationSchemas } from './notifications/openapi.js';
 
 const problem = { $ref: '#/components/responses/Problem' };
 

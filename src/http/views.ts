@@ -1,8 +1,8 @@
 /** JSON shapes of the API's resources (kept in step with the OpenAPI document). */
-import type { MessageView } from '../services/consult.js';
-import { webhookFailureClass } from '../services/webhooks.js';
+import type { MessageView } from '../registered-mail/consult.js';
+import { webhookFailureClass } from '../registered-mail/webhooks.js';
 import type { JobRecord } from '../store/JobRepository.js';
-import type { CredentialRecord, DocumentRecord, EvidenceRecord, MailboxRecord, MessageRecord } from '../store/rows.js';
+import type { CredentialRecord, DocumentRecord, EvidenceRecord, MailboxRecord, MessageRecord } from '../domain/records.js';
 
 export function evidenceSummary(e: EvidenceRecord) {
   return {

@@ -1,6 +1,6 @@
 /** Time-stamped checkpoints of the event log's head, and small worker cursors. */
 import type { Knex } from 'knex';
-import type { CheckpointRecord } from './rows.js';
+import type { CheckpointRecord } from '../domain/records.js';
 
 export class CheckpointRepository {
   constructor(private readonly db: Knex) {}

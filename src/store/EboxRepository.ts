@@ -5,7 +5,7 @@
  */
 import type { Knex } from 'knex';
 import type { RecipientType } from '../domain/identifiers.js';
-import type { MailboxRecord, RecipientRecord } from './rows.js';
+import type { MailboxRecord, RecipientRecord } from '../domain/records.js';
 
 export class EboxRepository {
   constructor(private readonly db: Knex) {}

@@ -7,7 +7,7 @@
  */
 import type { Knex } from 'knex';
 import { eventHash, GENESIS_HASH, type ChainedEvent } from '../domain/EventChain.js';
-import type { EventRecord } from './rows.js';
+import type { EventRecord } from '../domain/records.js';
 
 /** Arbitrary constant naming the event log's advisory lock on PostgreSQL. */
 const EVENT_LOG_LOCK = 7_319_522;

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { EvidenceRecord } from './rows.js';
+import type { EvidenceRecord } from '../domain/records.js';
 
 /** Sealed evidence (proofs), in the order they were issued for a message. */
 export class EvidenceRepository {

@@ -7,7 +7,7 @@
  * whole. A temp file's name says which process writes it (a tag of its host and its pid),
  * so that a sweep removes only temp files no process can still be writing
  * (`sweepTempFiles`); objects no row names are removed by the blob sweep
- * (src/services/blobSweep.ts), fenced off from commits in progress (BlobFence.ts).
+ * (src/store/BlobSweep.ts), fenced off from commits in progress (BlobFence.ts).
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { MessageStatus } from '../domain/status.js';
-import type { DocumentRecord, MessageRecord } from './rows.js';
+import type { DocumentRecord, MessageRecord } from '../domain/records.js';
 
 export interface MessagePage {
   items: MessageRecord[];

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { CredentialKind, CredentialRecord, SenderRecord } from './rows.js';
+import type { CredentialKind, CredentialRecord, SenderRecord } from '../domain/records.js';
 
 /** Senders and their credentials; of an API key only its SHA-256 is ever stored, of a client certificate its fingerprint. */
 export class SenderRepository {

@@ -41,14 +41,14 @@
  */
 import type { Logger } from 'pino';
 import { LostLeaseError, type JobRecord } from '../store/JobRepository.js';
-import type { Store } from '../store/Store.js';
+import type { Repositories } from '../store/Repositories.js';
 import { backoffDelay, type BackoffPolicy } from './backoff.js';
 import { newWorkerId, workerGone } from './workerId.js';
 
 export interface JobContext {
   workerId: string;
   /** Marks the job done inside the caller's transaction (throws LostLeaseError if another worker has it). */
-  complete(tx: Store): Promise<void>;
+  complete(tx: Repositories): Promise<void>;
   /**
    * Aborted when this worker learns that the job is no longer its own (its lease ran out
    * and another worker took it): a handler may stop early; completing it is refused anyway.
@@ -71,7 +71,7 @@ export interface JobHandler {
    * transaction that marks it dead: enqueue follow-up work here (e.g. sealing a failure
    * evidence), database writes only.
    */
-  onDead?(job: JobRecord, error: unknown, tx: Store): Promise<void>;
+  onDead?(job: JobRecord, error: unknown, tx: Repositories): Promise<void>;
   /**
    * For work bound to a time slot: a failed attempt is retried only if the retry starts
    * before the slot ends and attempts are left; otherwise the slot is skipped (the job is
@@ -139,7 +139,7 @@ export class JobRunner {
   private readonly unansweredJobs = new Map<number, number>();
 
   constructor(
-    private readonly store: Store,
+    private readonly store: Repositories,
     private readonly handlers: Record<string, JobHandler>,
     private readonly options: RunnerOptions,
     private readonly log: Logger,

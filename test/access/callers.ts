@@ -13,7 +13,7 @@
  *    callback, CALLBACK_SIGNATURE_INVALID.
  */
 import { randomBytes } from 'node:crypto';
-import { signBody } from '../../src/notify/CallbackSignature.js';
+import { signBody } from '../../src/notifications/CallbackSignature.js';
 import type { TlsIdentity } from './client.js';
 import type { Operation, Realm } from './document.js';
 import { ADMIN_TOKEN, METRICS_TOKEN, type World } from './world.js';

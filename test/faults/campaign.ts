@@ -15,11 +15,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import { ensureDevPki, pemToDer } from '../../src/crypto/index.js';
-import { RecipientService } from '../../src/services/recipients.js';
-import { createSender } from '../../src/services/senders.js';
+import { RecipientService } from '../../src/registered-mail/recipients.js';
+import { createSender } from '../../src/access/senders.js';
 import { migrateLatest, openDatabase } from '../../src/store/database.js';
 import { FsBlobStore } from '../../src/store/FsBlobStore.js';
-import { Store } from '../../src/store/Store.js';
+import { Repositories } from '../../src/store/Repositories.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { insz } from '../helpers/notify.js';
 import { checkCampaign, checkJobs, type CheckOptions } from './checker.js';
@@ -135,7 +135,7 @@ export class Campaign {
     readonly dir: string,
     readonly db: TestDatabase,
     readonly env: Record<string, string>,
-    readonly store: Store,
+    readonly store: Repositories,
     readonly senderId: string,
     readonly apiKey: string,
     readonly recipients: Array<{ type: 'citizen'; id: string }>,
@@ -164,7 +164,7 @@ export class Campaign {
         ...spec.env,
       };
       // the harness's own connection goes straight to the database, never through a proxy
-      const store = new Store(openDatabase(loadConfig({ ...env, DATABASE_URL: db.url }).database));
+      const store = new Repositories(openDatabase(loadConfig({ ...env, DATABASE_URL: db.url }).database));
       await migrateLatest(store.db);
       const { sender, apiKey } = await createSender(store, `Fault campaign ${spec.scenario}`);
       const recipientService = new RecipientService(store, new FsBlobStore(blobDir), loadConfig({ ...env, DATABASE_URL: db.url }));

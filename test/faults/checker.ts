@@ -27,14 +27,14 @@ import path from 'node:path';
 import { verifyCadesT } from '../../src/crypto/index.js';
 import { verifyEventChain, type ChainedEvent } from '../../src/domain/EventChain.js';
 import { ETSI_EVENT_BASE, type EvidenceStatement, type EvidenceType } from '../../src/domain/EvidenceStatement.js';
-import type { SimulatorSnapshot } from '../../src/ebox/simulator/SimulatorState.js';
-import type { SimulatedPush } from '../../src/notify/simulator/GovAppSimulator.js';
-import type { SimulatedSms } from '../../src/notify/simulator/SmsSimulator.js';
-import type { Store } from '../../src/store/Store.js';
+import type { SimulatorSnapshot } from '../../dev/ebox-simulator/SimulatorState.js';
+import type { SimulatedPush } from '../../dev/notification-simulators/GovAppSimulator.js';
+import type { SimulatedSms } from '../../dev/notification-simulators/SmsSimulator.js';
+import type { Repositories } from '../../src/store/Repositories.js';
 import type { Letter } from './load.js';
 
 export interface CheckOptions {
-  store: Store;
+  store: Repositories;
   blobDir: string;
   senderId: string;
   /** every letter the clients sent; those with an id were acknowledged */
@@ -277,7 +277,7 @@ export interface JobCheck {
  * ride out), and again once every process was stopped gracefully (`stopped: true`: nothing
  * `running` at all, a stop hands back what it holds).
  */
-export async function checkJobs(store: Store, o: { stopped: boolean; workerAlive: (workerId: string) => boolean; overdueMs?: number }): Promise<JobCheck> {
+export async function checkJobs(store: Repositories, o: { stopped: boolean; workerAlive: (workerId: string) => boolean; overdueMs?: number }): Promise<JobCheck> {
   const problems = new Problems();
   let stuck = 0;
   const jobs: Array<{ id: number; type: string; message_id: string | null; status: string; run_at: string; locked_by: string | null; last_error: string | null; attempts: number }> = await store
@@ -305,7 +305,7 @@ export async function checkJobs(store: Store, o: { stopped: boolean; workerAlive
 }
 
 /** How many mailbox rows (deposits into the built-in e-Box) each message has. */
-async function mailboxCounts(store: Store): Promise<Map<string, number>> {
+async function mailboxCounts(store: Repositories): Promise<Map<string, number>> {
   const rows: Array<{ deposit_id: string; n: number | string }> = await store.db('mailbox').select('deposit_id').count({ n: '*' }).groupBy('deposit_id');
   return new Map(rows.map((r) => [r.deposit_id, Number(r.n)]));
 }

@@ -3,15 +3,15 @@
  * every kill of the service and keep their own records for the checker), each behind a
  * cuttable proxy (down = connection refused):
  *
- *   - the remote e-Box simulator (src/ebox/simulator): OAuth2, Idempotency-Key, latency and
+ *   - the remote e-Box simulator (dev/ebox-simulator): OAuth2, Idempotency-Key, latency and
  *     failures on demand; its publications are what the checker counts deposits by;
- *   - the GovApp backend and SMS aggregator simulators (src/notify/simulator): what they
+ *   - the GovApp backend and SMS aggregator simulators (dev/notification-simulators): what they
  *     received is what the checker counts notices by. Half the recipients have the GovApp
  *     (a push), the others a phone number only (an SMS).
  */
-import { SIMULATOR_DEFAULT_CLIENT, SIMULATOR_DEFAULT_SCOPE, startEboxSimulator, type RunningEboxSimulator } from '../../src/ebox/simulator/EboxSimulator.js';
-import { GovAppSimulator } from '../../src/notify/simulator/GovAppSimulator.js';
-import { SmsSimulator } from '../../src/notify/simulator/SmsSimulator.js';
+import { SIMULATOR_DEFAULT_CLIENT, SIMULATOR_DEFAULT_SCOPE, startEboxSimulator, type RunningEboxSimulator } from '../../dev/ebox-simulator/EboxSimulator.js';
+import { GovAppSimulator } from '../../dev/notification-simulators/GovAppSimulator.js';
+import { SmsSimulator } from '../../dev/notification-simulators/SmsSimulator.js';
 import { newDevice } from '../helpers/notify.js';
 import type { CheckOptions } from './checker.js';
 import { CuttableProxy } from './proxy.js';

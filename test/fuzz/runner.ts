@@ -20,7 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import { openDatabase } from '../../src/store/database.js';
-import { Store } from '../../src/store/Store.js';
+import { Repositories } from '../../src/store/Repositories.js';
 import { createTestDatabase, onPostgres, type TestDatabase } from '../helpers/database.js';
 import { freePort, kill, startServiceProcess, type ServiceProcess } from '../helpers/process.js';
 import { FAST_WORKER_ENV, VALID_INSZ, VALID_INSZ_2000 } from '../helpers/service.js';
@@ -90,7 +90,7 @@ interface Target {
   proc: ServiceProcess;
   ctx: FuzzContext;
   dataDir: string;
-  store: Store;
+  store: Repositories;
   db: TestDatabase;
   port: number;
   /** ids of messages and notifications the setup created */
@@ -125,7 +125,7 @@ async function startTarget(certsDir: string): Promise<Target> {
   const port = await freePort();
   const proc = await startServiceProcess(env, port);
   const url = proc.url;
-  const store = new Store(openDatabase(loadConfig(env).database));
+  const store = new Repositories(openDatabase(loadConfig(env).database));
   try {
     const auth = (t: string) => ({ authorization: `Bearer ${t}` });
     const admin = async (p: string, body: unknown) => {

@@ -5,8 +5,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
-import { signBody } from '../../src/notify/CallbackSignature.js';
-import { GovAppSimulator, type GovAppSimulatorOptions } from '../../src/notify/simulator/GovAppSimulator.js';
+import { signBody } from '../../src/notifications/CallbackSignature.js';
+import { GovAppSimulator, type GovAppSimulatorOptions } from '../../dev/notification-simulators/GovAppSimulator.js';
 import { startTestService, type TestService } from './service.js';
 
 export const ADMIN_TOKEN = 'admin-token-for-notify-tests-0123';

@@ -10,8 +10,8 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { createApp } from '../../src/http/app.js';
 import { createHttpServer, listen, type HttpServer } from '../../src/http/server.js';
 import { createLogger } from '../../src/logger.js';
-import { createRuntime, devPkiDir, type Runtime } from '../../src/services/runtime.js';
-import { createSender } from '../../src/services/senders.js';
+import { createRuntime, devPkiDir, type Runtime } from '../../src/app/runtime.js';
+import { createSender } from '../../src/access/senders.js';
 import { createTestDatabase } from './database.js';
 
 import { TEST_CERTS_DIR } from './paths.js';

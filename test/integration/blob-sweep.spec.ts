@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { sweepBlobs } from '../../src/services/blobSweep.js';
+import { sweepBlobs } from '../../src/store/BlobSweep.js';
 import { createLogger } from '../../src/logger.js';
 import type { StagedBlob } from '../../src/store/FsBlobStore.js';
 import { createTestDatabase, onPostgres, type TestDatabase } from '../helpers/database.js';

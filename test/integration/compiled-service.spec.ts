@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { loadConfig } from '../../src/config.js';
-import { SIMULATOR_DEFAULT_CLIENT, startEboxSimulator, type RunningEboxSimulator } from '../../src/ebox/simulator/EboxSimulator.js';
+import { SIMULATOR_DEFAULT_CLIENT, startEboxSimulator, type RunningEboxSimulator } from '../../dev/ebox-simulator/EboxSimulator.js';
 import { openDatabase } from '../../src/store/database.js';
 import { COMPILED, ensureBuild } from '../helpers/build.js';
 import { createTestDatabase, onPostgres, type TestDatabase } from '../helpers/database.js';

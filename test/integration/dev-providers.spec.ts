@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { loadConfig } from '../../src/config.js';
-import { startDevProviders, wantsDevProviders } from '../../src/notify/simulator/devProviders.js';
+import { startDevProviders, wantsDevProviders } from '../../dev/notification-simulators/devProviders.js';
 import { createTestDatabase, onPostgres, type TestDatabase } from '../helpers/database.js';
 import { ADMIN_TOKEN, addContact, insz, newDevice, postNotification, SMS_TEXT, waitForNotification } from '../helpers/notify.js';
 import { TEST_CERTS_DIR } from '../helpers/paths.js';

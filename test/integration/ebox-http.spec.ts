@@ -6,15 +6,15 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { expect } from 'chai';
-import { EboxError, type DepositReceipt, type EboxDeposit, type EboxDocument, type EboxErrorCode } from '../../src/ebox/EboxAdapter.js';
-import { DocumentIntegrityError, HttpEboxAdapter, type HttpEboxAdapterOptions } from '../../src/ebox/HttpEboxAdapter.js';
+import { EboxError, type DepositReceipt, type EboxDeposit, type EboxDocument, type EboxErrorCode } from '../../src/registered-mail/ebox/EboxAdapter.js';
+import { DocumentIntegrityError, HttpEboxAdapter, type HttpEboxAdapterOptions } from '../../src/registered-mail/ebox/HttpEboxAdapter.js';
 import {
   SIMULATOR_DEFAULT_CLIENT,
   startEboxSimulator,
   type EboxSimulatorOptions,
   type RunningEboxSimulator,
-} from '../../src/ebox/simulator/EboxSimulator.js';
-import type { SimulatorSnapshot } from '../../src/ebox/simulator/SimulatorState.js';
+} from '../../dev/ebox-simulator/EboxSimulator.js';
+import type { SimulatorSnapshot } from '../../dev/ebox-simulator/SimulatorState.js';
 
 const ACTIVE_CITIZEN = '85073003328';
 const INACTIVE_CITIZEN = '17073003384';

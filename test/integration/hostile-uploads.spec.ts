@@ -11,7 +11,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { loadConfig } from '../../src/config.js';
 import { openDatabase } from '../../src/store/database.js';
-import { Store } from '../../src/store/Store.js';
+import { Repositories } from '../../src/store/Repositories.js';
 import { createTestDatabase, onPostgres, type TestDatabase } from '../helpers/database.js';
 import { TEST_CERTS_DIR } from '../helpers/paths.js';
 import { freePort, kill, runScript, startServiceProcess, type ServiceProcess } from '../helpers/process.js';
@@ -23,7 +23,7 @@ describe(`hostile uploads against the service process (${onPostgres ? 'PostgreSQ
   let dataDir: string;
   let db: TestDatabase;
   let proc: ServiceProcess;
-  let store: Store;
+  let store: Repositories;
   let apiKey: string;
   let env: Record<string, string>;
 
@@ -34,7 +34,7 @@ describe(`hostile uploads against the service process (${onPostgres ? 'PostgreSQ
     apiKey = JSON.parse(await runScript('scripts/create-sender.ts', ['--name', 'Hostile sender', '--json'], env)).apiKey;
     await runScript('scripts/create-recipient.ts', ['--type', 'citizen', '--id', VALID_INSZ, '--json'], env);
     proc = await startServiceProcess(env, await freePort());
-    store = new Store(openDatabase(loadConfig(env).database));
+    store = new Repositories(openDatabase(loadConfig(env).database));
   });
   // one test that stops the process must not take the others with it
   beforeEach(async () => {

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { GENESIS_HASH, verifyEventChain, checkpointImprintData } from '../../src/domain/EventChain.js';
 import { parseTimeStampToken } from '../../src/crypto/index.js';
-import { verifyWebhookSignature } from '../../src/services/webhooks.js';
+import { verifyWebhookSignature } from '../../src/registered-mail/webhooks.js';
 import { onPostgres } from '../helpers/database.js';
 import { nodeRequest } from '../helpers/node-request.js';
 import { metadata, pdfBytes, startTestService, submit, VALID_INSZ, waitForMessage, type TestService } from '../helpers/service.js';

@@ -10,14 +10,14 @@ import pino from 'pino';
 import { loadConfig } from '../../src/config.js';
 import { migrateLatest, openDatabase } from '../../src/store/database.js';
 import type { JobRecord } from '../../src/store/JobRepository.js';
-import { Store } from '../../src/store/Store.js';
+import { Repositories } from '../../src/store/Repositories.js';
 import { JobRunner } from '../../src/worker/JobRunner.js';
 import { createTestDatabase, onPostgres, type TestDatabase } from '../helpers/database.js';
 
 describe(`job adoption by the local runner (${onPostgres ? 'PostgreSQL' : 'SQLite'})`, () => {
   let dir: string;
   let db: TestDatabase;
-  let store: Store;
+  let store: Repositories;
   let taken: JobRecord[];
 
   beforeEach(async () => {
@@ -25,7 +25,7 @@ describe(`job adoption by the local runner (${onPostgres ? 'PostgreSQL' : 'SQLit
     db = await createTestDatabase(dir);
     const knex = openDatabase(loadConfig({ DATA_DIR: dir, DATABASE_URL: db.url }).database);
     await migrateLatest(knex);
-    store = new Store(knex);
+    store = new Repositories(knex);
     taken = [];
     store.localJobs.adoptFor({ workerId: 'w-local', leaseMs: 60_000, types: new Set(['a']), take: (jobs) => taken.push(...jobs) });
   });

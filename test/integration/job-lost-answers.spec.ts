@@ -14,7 +14,7 @@ import { expect } from 'chai';
 import pino from 'pino';
 import { loadConfig } from '../../src/config.js';
 import { migrateLatest, openDatabase } from '../../src/store/database.js';
-import { Store } from '../../src/store/Store.js';
+import { Repositories } from '../../src/store/Repositories.js';
 import { JobRunner } from '../../src/worker/JobRunner.js';
 import { createTestDatabase, onPostgres, type TestDatabase } from '../helpers/database.js';
 
@@ -33,7 +33,7 @@ async function until(what: string, check: () => boolean | Promise<boolean>, ms =
 describe(`job runner: answers lost with the connection (${onPostgres ? 'PostgreSQL' : 'SQLite'})`, () => {
   let dir: string;
   let db: TestDatabase;
-  let store: Store;
+  let store: Repositories;
   let runner: JobRunner | undefined;
   const ran: number[] = [];
   let loseNextCommit = false;
@@ -56,7 +56,7 @@ describe(`job runner: answers lost with the connection (${onPostgres ? 'PostgreS
         };
       },
     });
-    store = new Store(lossy);
+    store = new Repositories(lossy);
     loseNextCommit = false;
     ran.length = 0;
   });

@@ -16,7 +16,7 @@ import pino from 'pino';
 import { loadConfig } from '../../src/config.js';
 import { migrateLatest, openDatabase } from '../../src/store/database.js';
 import { JobRepository, LostLeaseError } from '../../src/store/JobRepository.js';
-import { Store } from '../../src/store/Store.js';
+import { Repositories } from '../../src/store/Repositories.js';
 import { JobRunner, type JobHandler } from '../../src/worker/JobRunner.js';
 import { formatWorkerId, LOCAL } from '../../src/worker/workerId.js';
 import { createTestDatabase, onPostgres, type TestDatabase } from '../helpers/database.js';
@@ -58,7 +58,7 @@ describe(`job runner recovery (${onPostgres ? 'PostgreSQL' : 'SQLite'})`, () => 
   let dir: string;
   let db: TestDatabase;
   let knex: Knex;
-  let store: Store;
+  let store: Repositories;
   const runners: JobRunner[] = [];
 
   beforeEach(async () => {
@@ -66,7 +66,7 @@ describe(`job runner recovery (${onPostgres ? 'PostgreSQL' : 'SQLite'})`, () => 
     db = await createTestDatabase(dir);
     knex = openDatabase(loadConfig({ DATA_DIR: dir, DATABASE_URL: db.url }).database);
     await migrateLatest(knex);
-    store = new Store(knex);
+    store = new Repositories(knex);
   });
 
   afterEach(async () => {

@@ -11,7 +11,7 @@
 import { expect } from 'chai';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { kannelDlrToken } from '../../src/notify/providers/KannelSmsGateway.js';
+import { kannelDlrToken } from '../../src/notifications/providers/KannelSmsGateway.js';
 import { smscText, startKannel, type KannelHarness, type SmscMessage } from '../helpers/kannel.js';
 import { addContact, eventually, getNotification, insz, KANNEL_SECRET, postNotification, startNotifyService, type NotifyService } from '../helpers/notify.js';
 

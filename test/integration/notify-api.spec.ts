@@ -7,7 +7,7 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { expect } from 'chai';
 import { generalDecrypt } from 'jose';
-import { signBody } from '../../src/notify/CallbackSignature.js';
+import { signBody } from '../../src/notifications/CallbackSignature.js';
 import { runScript } from '../helpers/process.js';
 import {
   addContact,

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import * as migration from '../../migrations/20261202000200_notification_idempotency.js';
 import { loadConfig } from '../../src/config.js';
-import { SmsSimulator } from '../../src/notify/simulator/SmsSimulator.js';
+import { SmsSimulator } from '../../dev/notification-simulators/SmsSimulator.js';
 import { migrateLatest, openDatabase } from '../../src/store/database.js';
 import { createTestDatabase, onPostgres } from '../helpers/database.js';
 import { postNotification, SMS_HTTP_SECRET, SMS_TEXT, startNotifyService, waitForNotification, type NotifyService } from '../helpers/notify.js';

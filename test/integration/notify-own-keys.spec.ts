@@ -7,8 +7,8 @@
  * found to name nothing), never a 500, never a text taken from Object.prototype.
  */
 import { expect } from 'chai';
-import { signBody } from '../../src/notify/CallbackSignature.js';
-import { kannelDlrToken } from '../../src/notify/providers/KannelSmsGateway.js';
+import { signBody } from '../../src/notifications/CallbackSignature.js';
+import { kannelDlrToken } from '../../src/notifications/providers/KannelSmsGateway.js';
 import { onPostgres } from '../helpers/database.js';
 import { runScript } from '../helpers/process.js';
 import { addContact, admin, GOVAPP_SECRET, insz, KANNEL_SECRET, newDevice, postNotification, SMS_HTTP_SECRET, SMS_TEXT, startNotifyService, type NotifyService } from '../helpers/notify.js';

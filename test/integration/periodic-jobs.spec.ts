@@ -1,5 +1,5 @@
 /**
- * Periodic jobs (src/services/maintenance.ts) retry within their own time slot; a slot
+ * Periodic jobs (src/registered-mail/maintenance.ts) retry within their own time slot; a slot
  * that ends without success is skipped, never a dead letter, and the next slot runs as
  * usual: here the TSA is down for several one-second checkpoint slots, then comes back.
  */

@@ -5,7 +5,7 @@
  * ContentConsignmentFailure with the job visible as a dead letter.
  */
 import { expect } from 'chai';
-import { SIMULATOR_DEFAULT_CLIENT, startEboxSimulator, type RunningEboxSimulator } from '../../src/ebox/simulator/EboxSimulator.js';
+import { SIMULATOR_DEFAULT_CLIENT, startEboxSimulator, type RunningEboxSimulator } from '../../dev/ebox-simulator/EboxSimulator.js';
 import { onPostgres } from '../helpers/database.js';
 import { metadata, pdfBytes, startTestService, submit, VALID_INSZ, VALID_INSZ_2000, VALID_KBO, waitForMessage, type TestService } from '../helpers/service.js';
 

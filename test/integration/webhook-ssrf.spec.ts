@@ -10,7 +10,7 @@ import net, { type AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { createLogger } from '../../src/logger.js';
 import { OutboundPolicy, type Resolver } from '../../src/net/OutboundPolicy.js';
-import { webhookFailureClass, WebhookService } from '../../src/services/webhooks.js';
+import { webhookFailureClass, WebhookService } from '../../src/registered-mail/webhooks.js';
 import { JobRunner } from '../../src/worker/JobRunner.js';
 import { onPostgres } from '../helpers/database.js';
 import { metadata, pdfBytes, startTestService, submit, VALID_INSZ, waitForMessage, type TestService } from '../helpers/service.js';

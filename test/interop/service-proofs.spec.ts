@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { EVIDENCE_TYPES } from '../../src/domain/EvidenceStatement.js';
-import { SIMULATOR_DEFAULT_CLIENT, startEboxSimulator, type RunningEboxSimulator } from '../../src/ebox/simulator/EboxSimulator.js';
+import { SIMULATOR_DEFAULT_CLIENT, startEboxSimulator, type RunningEboxSimulator } from '../../dev/ebox-simulator/EboxSimulator.js';
 import { compileBouncyCastleVerifier, type BcVerifier } from '../helpers/bouncycastle.js';
 import { addContact, insz, newDevice, startNotifyService, type NotifyService } from '../helpers/notify.js';
 import { openssl, signatureTimeStampByOpenssl } from '../helpers/openssl.js';

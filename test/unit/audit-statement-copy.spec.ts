@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { loadTrustAnchors, verifyProofFile } from '../../src/services/auditVerify.js';
+import { loadTrustAnchors, verifyProofFile } from '../../src/audit/verify.js';
 import { VERIFY_FIXTURES } from '../helpers/cli.js';
 
 describe('audit: STATEMENT_COPY with members named after inherited ones', () => {

@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { EXIT, exitCodeFor, parseTime, UsageError, worst } from '../../src/cli/report/exit.js';
 import { colors, renderSummary } from '../../src/cli/report/render.js';
-import { indicationOf } from '../../src/services/auditVerify.js';
+import { indicationOf } from '../../src/audit/verify.js';
 
 describe('cli/report', () => {
   it('parses RFC 3339 times and dates as UTC, and refuses anything else as a usage error', () => {

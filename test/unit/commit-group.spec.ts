@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import type { Knex } from 'knex';
 import { CommitGroup } from '../../src/store/CommitGroup.js';
 import { cachePreparedStatements, openDatabase } from '../../src/store/database.js';
-import { Store } from '../../src/store/Store.js';
+import { Repositories } from '../../src/store/Repositories.js';
 
 interface Statement {
   get(...params: unknown[]): unknown;
@@ -21,7 +21,7 @@ const Database = createRequire(import.meta.url)('better-sqlite3') as new (file: 
 describe('CommitGroup (SQLite group commit)', () => {
   let dir: string;
   let db: Knex;
-  let store: Store;
+  let store: Repositories;
 
   beforeEach(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'commit-group-'));
@@ -30,7 +30,7 @@ describe('CommitGroup (SQLite group commit)', () => {
       t.integer('id').primary();
       t.string('v').notNullable();
     });
-    store = new Store(db);
+    store = new Repositories(db);
   });
 
   afterEach(async () => {

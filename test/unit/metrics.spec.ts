@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { createMetrics } from '../../src/http/metrics.js';
-import type { Store } from '../../src/store/Store.js';
+import type { Repositories } from '../../src/store/Repositories.js';
 
 describe('metrics', () => {
-  const store = { jobs: { counts: async () => [] }, messages: { countByStatus: async () => [] } } as unknown as Store;
+  const store = { jobs: { counts: async () => [] }, messages: { countByStatus: async () => [] } } as unknown as Repositories;
 
   it('report the documents the blob sweep found missing', async () => {
     let missing = 0;

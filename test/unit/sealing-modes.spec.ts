@@ -1,5 +1,5 @@
 /**
- * The Sealer's choice of path (src/services/sealing.ts): fast path in worker threads when the
+ * The Sealer's choice of path (src/registered-mail/sealing.ts): fast path in worker threads when the
  * compiled worker exists, in the main thread otherwise (as here, under tsx) — said in the log —
  * and the object path for a key that is not a node key; each seals proofs that verify. The
  * worker-thread pool itself runs the compiled worker, built for the test (test/helpers/build.ts).
@@ -18,7 +18,7 @@ import {
 } from '../../src/crypto/index.js';
 import { ServiceError } from '../../src/domain/errors.js';
 import { buildStatement } from '../../src/domain/EvidenceStatement.js';
-import { Sealer } from '../../src/services/sealing.js';
+import { Sealer } from '../../src/registered-mail/sealing.js';
 import { COMPILED, ensureBuild } from '../helpers/build.js';
 import { devPki } from './crypto/helpers.js';
 

@@ -9,9 +9,9 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { createDevPki, LocalTimeStamper, TimeStampAuthority, type DevPki } from '../../src/crypto/index.js';
 import { checkpointImprintData, eventHash, GENESIS_HASH } from '../../src/domain/EventChain.js';
-import { verifyExportedLog } from '../../src/services/auditLog.js';
+import { verifyExportedLog } from '../../src/audit/log.js';
 
-describe('services/auditLog: verifyExportedLog', function () {
+describe('audit/log: verifyExportedLog', function () {
   this.timeout(60_000);
   let pki: DevPki;
   let stamper: LocalTimeStamper;

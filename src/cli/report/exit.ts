@@ -7,7 +7,7 @@
  */
 import { CommanderError } from 'commander';
 import type { Indication } from '../../crypto/index.js';
-import { AuditError } from '../../services/auditErrors.js';
+import { AuditError } from '../../audit/errors.js';
 
 export const EXIT = { PASSED: 0, FAILED: 1, INDETERMINATE: 2, USAGE: 3, INTERNAL: 4 } as const;
 

@@ -5,9 +5,9 @@
  */
 import pc from 'picocolors';
 import type { Indication } from '../../crypto/index.js';
-import type { ProofReport } from '../../services/auditVerify.js';
-import type { TrustAnchors } from '../../services/auditVerify.js';
-import type { LogReport } from '../../services/auditLog.js';
+import type { ProofReport } from '../../audit/verify.js';
+import type { TrustAnchors } from '../../audit/verify.js';
+import type { LogReport } from '../../audit/log.js';
 
 export type Colors = ReturnType<typeof pc.createColors>;
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { EboxError } from '../../../src/ebox/EboxAdapter.js';
-import { readEventsPage } from '../../../src/ebox/HttpEboxAdapter.js';
+import { EboxError } from '../../../src/registered-mail/ebox/EboxAdapter.js';
+import { readEventsPage } from '../../../src/registered-mail/ebox/HttpEboxAdapter.js';
 
 const read = (publicationId: string, idempotencyKey: string | undefined, occurredAt = '2026-03-01T10:00:00.000Z') => ({
   eventId: `e-${publicationId}`,

@@ -9,8 +9,8 @@ import {
   MultipartBody,
   sfString,
   type MultipartFile,
-} from '../../../src/ebox/HttpEboxAdapter.js';
-import { percentDecode } from '../../../src/ebox/simulator/PublicationIntake.js';
+} from '../../../src/registered-mail/ebox/HttpEboxAdapter.js';
+import { percentDecode } from '../../../dev/ebox-simulator/PublicationIntake.js';
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
-import { parseIdempotencyKey } from '../../../src/ebox/simulator/EboxSimulator.js';
-import { Faults, type PublicationFault } from '../../../src/ebox/simulator/Faults.js';
-import { seededRandom } from '../../../src/ebox/simulator/Prng.js';
-import { readPublicationMetadata } from '../../../src/ebox/simulator/PublicationMetadata.js';
-import { decodeEventCursor, encodeEventCursor } from '../../../src/ebox/simulator/SimulatorState.js';
+import { parseIdempotencyKey } from '../../../dev/ebox-simulator/EboxSimulator.js';
+import { Faults, type PublicationFault } from '../../../dev/ebox-simulator/Faults.js';
+import { seededRandom } from '../../../dev/ebox-simulator/Prng.js';
+import { readPublicationMetadata } from '../../../dev/ebox-simulator/PublicationMetadata.js';
+import { decodeEventCursor, encodeEventCursor } from '../../../dev/ebox-simulator/SimulatorState.js';
 
 const NOW = Date.parse('2026-03-01T00:00:00Z');
 

@@ -1,0 +1,71 @@
+/**
+ * Readiness (GET /readyz): whether this process can take work now — its database answers
+ * and its blob store has room and takes writes. Liveness (GET /healthz) asks less: only that
+ * the process answers, so that an orchestrator restarts a stuck process but not a healthy
+ * one waiting for its database.
+ */
+import fsp from 'node:fs/promises';
+import { ServiceError } from '../domain/errors.js';
+import type { FsBlobStore } from '../store/FsBlobStore.js';
+import { outageOf, RETRY_AFTER_SECONDS } from '../store/outage.js';
+import type { Repositories } from '../store/Repositories.js';
+
+export type CheckState = 'ok' | 'unavailable' | 'full';
+
+export interface Readiness {
+  database: CheckState;
+  storage: CheckState;
+}
+
+/** A check that has not answered within this long counts as failed. */
+const CHECK_TIMEOUT_MS = 2000;
+
+export class ReadinessService {
+  constructor(
+    private readonly store: Repositories,
+    private readonly blobs: FsBlobStore,
+    /** free bytes the blob store must keep: room for at least one more document */
+    private readonly minFreeBytes: number,
+  ) {}
+
+  /** The state of each dependency; throws DATABASE_UNAVAILABLE or STORAGE_FULL (with the checks) when one is out. */
+  async check(): Promise<Readiness> {
+    const [database, storage] = await Promise.all([this.database(), this.storage()]);
+    const checks: Readiness = { database, storage };
+    if (database !== 'ok') {
+      throw new ServiceError('DATABASE_UNAVAILABLE', 'the database does not answer', { extensions: { checks }, retryAfterSeconds: RETRY_AFTER_SECONDS.DATABASE_UNAVAILABLE });
+    }
+    if (storage !== 'ok') {
+      throw new ServiceError('STORAGE_FULL', storage === 'full' ? 'the blob store has no room left' : 'the blob store takes no writes', {
+        extensions: { checks },
+        retryAfterSeconds: RETRY_AFTER_SECONDS.STORAGE_FULL,
+      });
+    }
+    return checks;
+  }
+
+  private async database(): Promise<CheckState> {
+    try {
+      await withTimeout(this.store.ping());
+      return 'ok';
+    } catch {
+      return 'unavailable';
+    }
+  }
+
+  private async storage(): Promise<CheckState> {
+    try {
+      const fs = await withTimeout(fsp.statfs(this.blobs.root));
+      if (fs.bavail * fs.bsize < this.minFreeBytes) return 'full';
+      await withTimeout(this.blobs.probeWrite());
+      return 'ok';
+    } catch (err) {
+      return outageOf(err)?.code === 'STORAGE_FULL' ? 'full' : 'unavailable';
+    }
+  }
+}
+
+function withTimeout<T>(p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([p, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error('check timed out')), CHECK_TIMEOUT_MS)))]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,214 @@
+/**
+ * Wires the service together from its configuration: database (migrated), blob store
+ * (swept of what a crash left behind), sealing identity, time-stamping authority, e-Box
+ * adapter, the use-case services, and the job runner with its handlers. The HTTP app,
+ * the worker and the CLIs start from here.
+ */
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { insecureDefaults, type Config, type KeySource } from '../config.js';
+import {
+  ensureDevPki,
+  HttpTimeStamper,
+  loadSigningIdentity,
+  LocalTimeStamper,
+  TimeStampAuthority,
+  type DevPkiPaths,
+  type KeyAlgorithm,
+  type SigningIdentity,
+  type TimeStamper,
+} from '../crypto/index.js';
+import type { EboxAdapter } from '../registered-mail/ebox/EboxAdapter.js';
+import { HttpEboxAdapter } from '../registered-mail/ebox/HttpEboxAdapter.js';
+import { LocalEbox } from '../registered-mail/ebox/LocalEbox.js';
+import { OutboundPolicy } from '../net/OutboundPolicy.js';
+import { migrateLatest, openDatabase } from '../store/database.js';
+import { FsBlobStore } from '../store/FsBlobStore.js';
+import { Repositories } from '../store/Repositories.js';
+import { JobRunner } from '../worker/JobRunner.js';
+import { ConsultService } from '../registered-mail/consult.js';
+import { DeliveryService, JOB } from '../registered-mail/delivery.js';
+import { EvidenceNotifier, EvidenceService } from '../registered-mail/evidence.js';
+import { MaintenanceService } from '../registered-mail/maintenance.js';
+import { RecipientService } from '../registered-mail/recipients.js';
+import { sweepBlobs, type BlobSweepReport } from '../store/BlobSweep.js';
+import { ReadinessService } from './readiness.js';
+import { Sealer } from '../registered-mail/sealing.js';
+import { SenderService } from '../access/senders.js';
+import { SubmissionService } from '../registered-mail/intake.js';
+import { WebhookService } from '../registered-mail/webhooks.js';
+import { createNotificationService, type NotificationService } from '../notifications/service.js';
+
+export interface Runtime {
+  config: Config;
+  log: Logger;
+  store: Repositories;
+  blobs: FsBlobStore;
+  sealer: Sealer;
+  timeStamper: TimeStamper;
+  /** The built-in TSA, when no external TSA_URL is configured. */
+  tsa?: TimeStampAuthority;
+  ebox: EboxAdapter;
+  notifier: EvidenceNotifier;
+  submissions: SubmissionService;
+  consult: ConsultService;
+  delivery: DeliveryService;
+  maintenance: MaintenanceService;
+  webhooks: WebhookService;
+  recipients: RecipientService;
+  /** senders and their credentials */
+  senders: SenderService;
+  /** short-message notifications (GovApp push, SMS) and the contact directory */
+  notifications: NotificationService;
+  runner: JobRunner;
+  /** Whether the database and the blob store can take work now (GET /readyz). */
+  readiness: ReadinessService;
+  /** What the blob sweep at start found (documents missing: an alarm). */
+  blobSweep: BlobSweepReport;
+  /** The dev PKI files, when in use (its root.pem is the trust anchor of the proofs). */
+  devPki?: DevPkiPaths;
+  /** Starts the job runner and the periodic scheduler in this process. */
+  startWorker(): void;
+  close(): Promise<void>;
+}
+
+const DEV_DIR_NAMES: Record<KeyAlgorithm, string> = {
+  'ECDSA-P256': 'p256',
+  'ECDSA-P384': 'p384',
+  'RSA-2048': 'rsa2048',
+  'RSA-3072': 'rsa3072',
+};
+
+export function devPkiDir(config: Config): string {
+  return path.join(config.devCertsDir, DEV_DIR_NAMES[config.keyAlgorithm]);
+}
+
+async function identityFrom(source: KeySource, dev: () => Promise<DevPkiPaths>, which: 'seal' | 'tsa'): Promise<SigningIdentity> {
+  if (source.kind === 'pem') return loadSigningIdentity({ keyFile: source.keyFile, certFile: source.certFile, chainFile: source.chainFile });
+  if (source.kind === 'pkcs12') return loadSigningIdentity({ p12File: source.p12File, password: source.password });
+  const paths = await dev();
+  return which === 'seal'
+    ? loadSigningIdentity({ keyFile: paths.sealKey, certFile: paths.sealCert, chainFile: paths.root })
+    : loadSigningIdentity({ keyFile: paths.tsaKey, certFile: paths.tsaCert, chainFile: paths.root });
+}
+
+/** A temp file older than this cannot belong to an upload in progress: twice the longest a request may take. */
+export function tempFileMaxAgeMs(config: Config): number {
+  return 2 * config.http.requestTimeoutMs;
+}
+
+export async function createRuntime(config: Config, log: Logger): Promise<Runtime> {
+  if (config.env !== 'development') {
+    for (const w of insecureDefaults(config)) log.warn(`INSECURE DEFAULT IN ${config.env.toUpperCase()}: ${w}`);
+  }
+  let devPki: DevPkiPaths | undefined;
+  const dev = async () => (devPki ??= await ensureDevPki(devPkiDir(config), config.keyAlgorithm));
+
+  const identity = await identityFrom(config.sealing, dev, 'seal');
+  let tsa: TimeStampAuthority | undefined;
+  let timeStamper: TimeStamper;
+  if (config.tsa.url) {
+    timeStamper = new HttpTimeStamper(config.tsa.url, { timeoutMs: config.tsa.timeoutMs });
+  } else {
+    tsa = new TimeStampAuthority(await identityFrom(config.tsa.key, dev, 'tsa'), { policyOid: config.tsa.policyOid, accuracyMs: 1 });
+    timeStamper = new LocalTimeStamper(tsa);
+  }
+
+  const db = openDatabase(config.database, log);
+  try {
+    await migrateLatest(db);
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+  const store = new Repositories(db);
+  const blobs = new FsBlobStore(config.blobDir);
+  await blobs.init();
+  const blobSweep = await sweepBlobs(store, blobs, { tempMaxAgeMs: tempFileMaxAgeMs(config), log });
+
+  const ebox: EboxAdapter =
+    config.ebox.kind === 'http'
+      ? new HttpEboxAdapter({
+          baseUrl: config.ebox.url,
+          clientId: config.ebox.clientId,
+          clientSecret: config.ebox.clientSecret,
+          scope: config.ebox.scope,
+          messageTypeId: config.ebox.messageTypeId,
+          senderApplicationId: config.ebox.senderApplicationId,
+          timeoutMs: config.ebox.timeoutMs,
+        })
+      : new LocalEbox(store);
+
+  const sealer = new Sealer(identity, timeStamper, { threads: config.worker.sealThreads, log });
+  const notifier = new EvidenceNotifier();
+  notifier.setMaxListeners(0);
+  const evidence = new EvidenceService(store, sealer, config, notifier);
+  const delivery = new DeliveryService(store, blobs, ebox, evidence, config);
+  const maintenance = new MaintenanceService(store, blobs, ebox, timeStamper, config, log);
+  const webhooks = new WebhookService(store, { log, policy: new OutboundPolicy({ allow: config.webhook.allowPrivateTargets }), timeoutMs: config.webhook.timeoutMs });
+  if (config.webhook.allowPrivateTargets.length > 0) log.warn({ allow: config.webhook.allowPrivateTargets }, 'WEBHOOK_ALLOW_PRIVATE_TARGETS: sender webhooks may reach these private ranges');
+  const notifications = createNotificationService(config, store, evidence, log);
+  const runner = new JobRunner(
+    store,
+    { ...delivery.handlers(), ...maintenance.handlers(), [JOB.webhook]: webhooks.handler(), ...notifications.handlers() },
+    {
+      concurrency: config.worker.concurrency,
+      pollMs: config.worker.pollMs,
+      leaseMs: config.worker.leaseMs,
+      backoff: { baseMs: config.worker.backoffBaseMs, maxMs: config.worker.backoffMaxMs },
+    },
+    log,
+  );
+  const submissions = new SubmissionService(store, blobs, config);
+  const recipients = new RecipientService(store, blobs, config);
+
+  let scheduler: NodeJS.Timeout | undefined;
+  let scheduling: Promise<void> = Promise.resolve();
+  let workerStarted = false;
+  return {
+    config,
+    log,
+    store,
+    blobs,
+    sealer,
+    timeStamper,
+    tsa,
+    ebox,
+    notifier,
+    submissions,
+    consult: new ConsultService(store),
+    delivery,
+    maintenance,
+    webhooks,
+    recipients,
+    senders: new SenderService(store),
+    notifications,
+    runner,
+    blobSweep,
+    readiness: new ReadinessService(store, blobs, Math.min(config.intake.maxDocumentBytes, 64 * 1024 * 1024)),
+    devPki,
+    startWorker() {
+      if (workerStarted) return;
+      workerStarted = true;
+      // Jobs enqueued in this process are inserted claimed by this runner and handed to it
+      // when their transaction commits: no poll, no claim round trip. At start, the runner
+      // takes back the jobs of worker processes that are gone (a crash before this start).
+      runner.adoptLocalJobs();
+      runner.start();
+      const tick = () => {
+        scheduling = maintenance.schedule().catch((err) => log.error({ err }, 'scheduling periodic jobs failed'));
+      };
+      tick();
+      scheduler = setInterval(tick, Math.max(50, Math.min(config.worker.maintenanceIntervalMs, config.worker.checkpointIntervalMs) / 2));
+      scheduler.unref();
+    },
+    async close() {
+      if (scheduler) clearInterval(scheduler);
+      await scheduling;
+      // ends the hand-over of new jobs, lets running ones finish, gives back what it has not started
+      await runner.stop();
+      await sealer.close();
+      await store.close();
+    },
+  };
+}

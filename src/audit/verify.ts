@@ -1,0 +1,363 @@
+/**
+ * The auditor's check of one proof, offline: the CAdES-T validation of the crypto layer
+ * (`verifyCadesT`, one named line per check) completed with what only the service's own
+ * vocabulary can say:
+ *
+ * | line | what | failing sub-indication |
+ * | --- | --- | --- |
+ * | STATEMENT_SCHEMA | the enveloped content is a version-1 evidence statement (statementProblems) | FORMAT_FAILURE |
+ * | STATEMENT_COPY | the bundle's decoded statement is the signed one (RFC 8785 canonical form) | HASH_FAILURE |
+ * | DOCUMENT_DIGEST | a document's SHA-256 equals the statement's digest for it (one line per document) | HASH_FAILURE, SIGNED_DATA_NOT_FOUND |
+ *
+ * Indication as EU DSS derives it (see src/crypto/ValidationReport.ts): TOTAL_FAILED when a
+ * line fails with FORMAT_FAILURE, HASH_FAILURE, SIG_CRYPTO_FAILURE or
+ * TIMESTAMP_IMPRINT_MISMATCH; else INDETERMINATE when any line fails; else TOTAL_PASSED. The
+ * sub-indication is the first failing line's, fatal ones first.
+ *
+ * File I/O is here too (the CLI and its workers share it): a proof is read whole but only
+ * up to MAX_PROOF_BYTES (a larger file is a FORMAT_FAILURE, not an out-of-memory); documents
+ * are hashed as streams, whatever their size.
+ */
+import { createHash } from 'node:crypto';
+import fsSync, { createReadStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import canonicalize from 'canonicalize';
+import { certificateInfo, DerError, pemToDer, verifyCadesT, type CertificateInfo, type CheckName, type Indication, type SubIndication, type VerificationReport } from '../crypto/index.js';
+import { evidenceTypeOf, statementProblems } from '../domain/EvidenceStatement.js';
+import { AuditError } from './errors.js';
+
+/** A proof is a few kilobytes; 16 MiB leaves room for any statement while refusing a stray video. */
+export const MAX_PROOF_BYTES = 16 * 1024 * 1024;
+
+export type AuditCheckName = CheckName | 'STATEMENT_SCHEMA' | 'STATEMENT_COPY' | 'DOCUMENT_DIGEST';
+
+export interface AuditCheck {
+  name: AuditCheckName;
+  passed: boolean;
+  subIndication?: SubIndication;
+  detail: string;
+}
+
+export interface StatementSummary {
+  evidenceId?: string;
+  type?: string;
+  messageId?: string;
+  eventTime?: string;
+  sender?: string;
+  documents?: Array<{ fileName: string; sha256: string }>;
+}
+
+/** What the CLI prints for one proof (and `--json` serialises). */
+export interface ProofReport {
+  file: string;
+  indication: Indication;
+  subIndication?: SubIndication;
+  checks: AuditCheck[];
+  /** SHA-256 of the proof file (hex). */
+  sha256?: string;
+  signingTime?: string;
+  genTime?: string;
+  signerSubject?: string;
+  tsaSubject?: string;
+  statement?: StatementSummary;
+}
+
+export interface DocumentInput {
+  /** Where the bytes are. */
+  path: string;
+  /** The name to look the document up by in the statement (default: the path's base name). */
+  fileName?: string;
+}
+
+export interface ProofInput {
+  /** The proof file. */
+  path: string;
+  /** How the report names it (default: the path). */
+  display?: string;
+  documents?: DocumentInput[];
+  /** A decoded copy of the statement to compare with the signed one (an export's statements/…json). */
+  statementCopy?: string;
+  /**
+   * A folder to look in for the statement's documents by their FileName (when no manifest
+   * says where they are); the documents found there are checked, the others are not.
+   */
+  documentsByName?: string;
+}
+
+export interface VerifyProofOptions {
+  trustAnchors: Uint8Array[];
+  at?: Date;
+  crypto?: Crypto;
+}
+
+const FATAL: ReadonlySet<SubIndication> = new Set(['FORMAT_FAILURE', 'HASH_FAILURE', 'SIG_CRYPTO_FAILURE', 'TIMESTAMP_IMPRINT_MISMATCH']);
+
+/** Indication and sub-indication of a list of lines in report order (DSS convention, as in ValidationReport.ts). */
+export function indicationOf(checks: readonly AuditCheck[]): { indication: Indication; subIndication?: SubIndication } {
+  const failed = checks.filter((c) => !c.passed);
+  const fatal = failed.find((c) => c.subIndication && FATAL.has(c.subIndication));
+  const first = fatal ?? failed[0];
+  const indication: Indication = fatal ? 'TOTAL_FAILED' : first ? 'INDETERMINATE' : 'TOTAL_PASSED';
+  return first?.subIndication ? { indication, subIndication: first.subIndication } : { indication };
+}
+
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** SHA-256 of a file, streamed (documents may be tens of megabytes). */
+export async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+function errnoCode(err: unknown): string | undefined {
+  return typeof (err as NodeJS.ErrnoException)?.code === 'string' ? (err as NodeJS.ErrnoException).code : undefined;
+}
+
+export type ProofBytes = { ok: true; bytes: Uint8Array } | { ok: false; detail: string };
+
+/**
+ * Reads a proof file, refusing more than `max` octets without reading them. A missing file is
+ * the caller's mistake (AuditError FILE_NOT_FOUND); anything else unreadable is reported.
+ * Synchronous: a proof is a few kilobytes, read by the auditor's CLI (and its batch workers)
+ * in far less time than the round trips of asynchronous reads would take.
+ */
+export async function readProofFile(file: string, max = MAX_PROOF_BYTES): Promise<ProofBytes> {
+  let fd: number;
+  try {
+    fd = fsSync.openSync(file, 'r');
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') throw new AuditError('FILE_NOT_FOUND', `${file}: no such file`, { cause: err });
+    throw new AuditError('FILE_UNREADABLE', `${file}: cannot be read (${errnoCode(err) ?? (err as Error).message})`, { cause: err });
+  }
+  try {
+    const stat = fsSync.fstatSync(fd);
+    if (!stat.isFile()) throw new AuditError('FILE_UNREADABLE', `${file}: not a regular file`);
+    if (stat.size > max) return { ok: false, detail: `the file is ${formatBytes(stat.size)}; a proof is at most ${formatBytes(max)}, so this is not one` };
+    const bytes = fsSync.readFileSync(fd);
+    return { ok: true, bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
+  } catch (err) {
+    if (err instanceof AuditError) throw err;
+    // EISDIR and the like, after the open succeeded
+    throw new AuditError('FILE_UNREADABLE', `${file}: cannot be read (${errnoCode(err) ?? (err as Error).message})`, { cause: err });
+  } finally {
+    fsSync.closeSync(fd);
+  }
+}
+
+function formatBytes(n: number): string {
+  if (n >= 1024 * 1024) return `${(n / (1024 * 1024)).toFixed(1)} MiB`;
+  if (n >= 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${n} octets`;
+}
+
+export interface TrustAnchors {
+  der: Uint8Array[];
+  /** One per certificate, for the report: file, subject, fingerprint. */
+  certificates: Array<CertificateInfo & { file: string }>;
+}
+
+/**
+ * Reads trust anchors from PEM files (any number of CERTIFICATE blocks) or DER files. Anything
+ * that is not a certificate is an AuditError TRUST_ANCHORS_INVALID naming the file.
+ */
+export async function loadTrustAnchors(files: readonly string[]): Promise<TrustAnchors> {
+  if (files.length === 0) throw new AuditError('TRUST_ANCHORS_MISSING', 'no trust anchor given (--trust ROOT.pem)');
+  const out: TrustAnchors = { der: [], certificates: [] };
+  for (const file of files) {
+    let raw: Buffer;
+    try {
+      raw = await fs.readFile(file);
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') throw new AuditError('FILE_NOT_FOUND', `trust anchor ${file}: no such file`, { cause: err });
+      throw new AuditError('FILE_UNREADABLE', `trust anchor ${file}: cannot be read (${errnoCode(err) ?? (err as Error).message})`, { cause: err });
+    }
+    if (raw.length > MAX_PROOF_BYTES) throw new AuditError('TRUST_ANCHORS_INVALID', `trust anchor ${file}: ${formatBytes(raw.length)} is too large for certificates`);
+    let ders: Uint8Array[];
+    const text = raw.subarray(0, 64).toString('latin1');
+    if (text.includes('-----BEGIN')) {
+      try {
+        ders = pemToDer(raw.toString('utf8'), 'CERTIFICATE');
+      } catch (err) {
+        throw new AuditError('TRUST_ANCHORS_INVALID', `trust anchor ${file}: ${(err as Error).message}`, { cause: err });
+      }
+      if (ders.length === 0) throw new AuditError('TRUST_ANCHORS_INVALID', `trust anchor ${file}: no "BEGIN CERTIFICATE" block`);
+    } else {
+      ders = [new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength)];
+    }
+    for (const der of ders) {
+      try {
+        out.certificates.push({ ...certificateInfo(der), file });
+      } catch (err) {
+        throw new AuditError('TRUST_ANCHORS_INVALID', `trust anchor ${file}: not an X.509 certificate (${err instanceof DerError ? err.message : String(err)})`, { cause: err });
+      }
+      out.der.push(der);
+    }
+  }
+  return out;
+}
+
+function summarise(statement: Record<string, unknown>): StatementSummary {
+  const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  const sender = statement.SenderDetails as Record<string, unknown> | undefined;
+  const docs = Array.isArray(statement.Documents) ? (statement.Documents as Array<Record<string, unknown>>) : undefined;
+  const type = typeof statement.ERDSEventId === 'string' ? (evidenceTypeOf(statement.ERDSEventId) ?? statement.ERDSEventId) : undefined;
+  const summary: StatementSummary = {};
+  const set = <K extends keyof StatementSummary>(k: K, v: StatementSummary[K] | undefined) => {
+    if (v !== undefined) summary[k] = v;
+  };
+  set('evidenceId', str(statement.EvidenceIdentifier));
+  set('type', type);
+  set('messageId', str(statement.MessageIdentifier));
+  set('eventTime', str(statement.EventTime));
+  set('sender', sender ? [str(sender.Identifier), str(sender.Name) && `(${str(sender.Name)})`].filter(Boolean).join(' ') : undefined);
+  set('documents', docs?.map((d) => ({ fileName: String(d?.FileName ?? ''), sha256: String(d?.DigestValue ?? '') })));
+  return summary;
+}
+
+/** Reads the enveloped content as a statement: STATEMENT_SCHEMA line and the parsed object. */
+function checkStatement(report: VerificationReport, checks: AuditCheck[]): Record<string, unknown> | undefined {
+  if (!report.content) {
+    checks.push({ name: 'STATEMENT_SCHEMA', passed: false, subIndication: report.subIndication === 'SIGNED_DATA_NOT_FOUND' ? 'SIGNED_DATA_NOT_FOUND' : 'FORMAT_FAILURE', detail: 'not evaluated: no enveloped statement' });
+    return undefined;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(report.content));
+  } catch {
+    checks.push({ name: 'STATEMENT_SCHEMA', passed: false, subIndication: 'FORMAT_FAILURE', detail: 'the enveloped content is not UTF-8 JSON, so not an evidence statement' });
+    return undefined;
+  }
+  const problems = statementProblems(parsed);
+  if (problems.length > 0) {
+    checks.push({ name: 'STATEMENT_SCHEMA', passed: false, subIndication: 'FORMAT_FAILURE', detail: `not a version-1 evidence statement: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? `; and ${problems.length - 5} more` : ''}` });
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+  }
+  const s = parsed as Record<string, unknown>;
+  checks.push({ name: 'STATEMENT_SCHEMA', passed: true, detail: `evidence statement v${String(s.Version)}: ${evidenceTypeOf(String(s.ERDSEventId))} of message ${String(s.MessageIdentifier)}` });
+  // A statement canonicalised otherwise than RFC 8785 was not made by the sealer.
+  const canonical = canonicalize(parsed);
+  if (canonical !== undefined && canonical !== new TextDecoder().decode(report.content)) {
+    checks[checks.length - 1] = { name: 'STATEMENT_SCHEMA', passed: false, subIndication: 'FORMAT_FAILURE', detail: 'the statement is not in RFC 8785 (JCS) canonical form' };
+  }
+  return s;
+}
+
+async function checkStatementCopy(copyFile: string, signed: Record<string, unknown> | undefined, checks: AuditCheck[]): Promise<void> {
+  if (!signed) {
+    checks.push({ name: 'STATEMENT_COPY', passed: false, subIndication: 'FORMAT_FAILURE', detail: 'not evaluated: the signed statement is not readable' });
+    return;
+  }
+  let copy: unknown;
+  try {
+    copy = JSON.parse(await fs.readFile(copyFile, 'utf8'));
+  } catch (err) {
+    const missing = errnoCode(err) === 'ENOENT';
+    checks.push({ name: 'STATEMENT_COPY', passed: false, subIndication: missing ? 'SIGNED_DATA_NOT_FOUND' : 'HASH_FAILURE', detail: missing ? `${copyFile} is missing` : `${copyFile} is not JSON, so not the signed statement` });
+    return;
+  }
+  if (canonicalize(copy) === canonicalize(signed)) {
+    checks.push({ name: 'STATEMENT_COPY', passed: true, detail: `${path.basename(copyFile)} is the signed statement` });
+    return;
+  }
+  const c = (typeof copy === 'object' && copy !== null ? copy : {}) as Record<string, unknown>;
+  // own members only: a copy's "__proto__" or "constructor" is compared with nothing, not with what every object inherits
+  const member = (o: Record<string, unknown>, k: string) => (Object.hasOwn(o, k) ? o[k] : undefined);
+  const keys = [...new Set([...Object.keys(c), ...Object.keys(signed)])].filter((k) => canonicalize(member(c, k)) !== canonicalize(member(signed, k)));
+  checks.push({ name: 'STATEMENT_COPY', passed: false, subIndication: 'HASH_FAILURE', detail: `${path.basename(copyFile)} differs from the signed statement in ${keys.slice(0, 5).join(', ') || 'its form'}` });
+}
+
+async function checkDocument(doc: DocumentInput, statement: Record<string, unknown> | undefined, checks: AuditCheck[]): Promise<void> {
+  const fileName = doc.fileName ?? path.basename(doc.path);
+  let sha: string;
+  try {
+    sha = await sha256File(doc.path);
+  } catch (err) {
+    const missing = errnoCode(err) === 'ENOENT';
+    checks.push({ name: 'DOCUMENT_DIGEST', passed: false, subIndication: 'SIGNED_DATA_NOT_FOUND', detail: `${doc.path}: ${missing ? 'no such file' : `cannot be read (${errnoCode(err) ?? (err as Error).message})`}` });
+    return;
+  }
+  const docs = statement && Array.isArray(statement.Documents) ? (statement.Documents as Array<Record<string, unknown>>) : undefined;
+  if (!docs) {
+    checks.push({ name: 'DOCUMENT_DIGEST', passed: false, subIndication: 'FORMAT_FAILURE', detail: `${fileName}: not evaluated: the statement lists no documents` });
+    return;
+  }
+  const named = docs.map((d, i) => ({ d, i })).filter(({ d }) => d?.FileName === fileName);
+  const sameDigest = docs.map((d, i) => ({ d, i })).filter(({ d }) => d?.DigestValue === sha);
+  if (named.length > 0) {
+    const match = named.find(({ d }) => d.DigestValue === sha);
+    if (match) checks.push({ name: 'DOCUMENT_DIGEST', passed: true, detail: `${fileName}: SHA-256 ${sha} equals Documents[${match.i}]` });
+    else checks.push({ name: 'DOCUMENT_DIGEST', passed: false, subIndication: 'HASH_FAILURE', detail: `${fileName}: SHA-256 ${sha}, but the statement's Documents[${named[0]!.i}] says ${String(named[0]!.d.DigestValue)}` });
+    return;
+  }
+  const m = sameDigest[0];
+  if (m) checks.push({ name: 'DOCUMENT_DIGEST', passed: true, detail: `${fileName}: SHA-256 ${sha} equals Documents[${m.i}] (named ${String(m.d.FileName)})` });
+  else checks.push({ name: 'DOCUMENT_DIGEST', passed: false, subIndication: 'HASH_FAILURE', detail: `${fileName}: SHA-256 ${sha} is the digest of no document in the statement` });
+}
+
+/** The statement's documents present in `dir` under their FileName (plain names only: no path may escape `dir`). */
+async function documentsNamedIn(statement: Record<string, unknown>, dir: string): Promise<DocumentInput[]> {
+  const docs = Array.isArray(statement.Documents) ? (statement.Documents as Array<Record<string, unknown>>) : [];
+  const found: DocumentInput[] = [];
+  const seen = new Set<string>();
+  for (const d of docs) {
+    const name = d?.FileName;
+    if (typeof name !== 'string' || name === '' || name !== path.basename(name) || name === '.' || name === '..' || seen.has(name)) continue;
+    seen.add(name);
+    const file = path.join(dir, name);
+    if (fsSync.statSync(file, { throwIfNoEntry: false })?.isFile()) found.push({ path: file, fileName: name });
+  }
+  return found;
+}
+
+/** Validates one proof already in memory, with the statement and document lines. Never throws for bad input. */
+export async function verifyProofBytes(bytes: Uint8Array, input: Omit<ProofInput, 'path'> & { display: string }, options: VerifyProofOptions): Promise<ProofReport> {
+  const report = await verifyCadesT(bytes, { trustAnchors: options.trustAnchors, ...(options.at ? { at: options.at } : {}), ...(options.crypto ? { crypto: options.crypto } : {}) });
+  const checks: AuditCheck[] = report.checks.map((c) => ({ ...c }));
+  const structural = report.checks.some((c) => !c.passed && (c.name === 'DER_ENCODING' || c.name === 'CMS_STRUCTURE') && c.subIndication === 'FORMAT_FAILURE');
+  let statement: Record<string, unknown> | undefined;
+  if (!structural) statement = checkStatement(report, checks);
+  if (input.statementCopy) await checkStatementCopy(input.statementCopy, statement, checks);
+  for (const doc of input.documents ?? []) await checkDocument(doc, statement, checks);
+  if (input.documentsByName && statement) {
+    for (const doc of await documentsNamedIn(statement, input.documentsByName)) await checkDocument(doc, statement, checks);
+  }
+  const out: ProofReport = { file: input.display, ...indicationOf(checks), checks, sha256: sha256Hex(bytes) };
+  if (report.signingTime) out.signingTime = report.signingTime.toISOString();
+  if (report.genTime) out.genTime = report.genTime.toISOString();
+  if (report.signerSubject) out.signerSubject = report.signerSubject;
+  if (report.tsaSubject) out.tsaSubject = report.tsaSubject;
+  if (statement) out.statement = summarise(statement);
+  return out;
+}
+
+/**
+ * Reads and validates one proof file. A missing proof file throws AuditError FILE_NOT_FOUND
+ * (a usage error); an oversized or unreadable one is a FORMAT_FAILURE report.
+ */
+export async function verifyProofFile(input: ProofInput, options: VerifyProofOptions): Promise<ProofReport> {
+  const display = input.display ?? input.path;
+  const read = await readProofFile(input.path);
+  if (!read.ok) {
+    const checks: AuditCheck[] = [{ name: 'DER_ENCODING', passed: false, subIndication: 'FORMAT_FAILURE', detail: read.detail }];
+    return { file: display, ...indicationOf(checks), checks };
+  }
+  return verifyProofBytes(read.bytes, { ...input, display }, options);
+}
+
+/**
+ * As verifyProofFile, for a batch: never throws, whatever goes wrong with one proof (even a
+ * file that vanished since the folder was listed) becomes that proof's report.
+ */
+export async function verifyForBatch(input: ProofInput, options: VerifyProofOptions): Promise<ProofReport> {
+  try {
+    return await verifyProofFile(input, options);
+  } catch (err) {
+    const detail = err instanceof AuditError ? err.message : `validation stopped: ${err instanceof Error ? err.message : String(err)}`;
+    const checks: AuditCheck[] = [{ name: 'DER_ENCODING', passed: false, subIndication: 'FORMAT_FAILURE', detail }];
+    return { file: input.display ?? input.path, ...indicationOf(checks), checks };
+  }
+}

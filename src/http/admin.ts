@@ -1,0 +1,109 @@
+/**
+ * /v1/admin: operator endpoints, mounted behind ADMIN_TOKEN (src/http/app.ts; closed when
+ * it is not set): senders and their credentials (API keys and client certificates: issue,
+ * rotate, revoke), the local e-Box's recipient registry and recipients' access tokens, and
+ * the job queue with its dead letters.
+ */
+import { Router } from 'express';
+import { ServiceError } from '../domain/errors.js';
+import type { RecipientService } from '../registered-mail/recipients.js';
+import type { SenderService } from '../access/senders.js';
+import type { JobRepository, JobStatus } from '../store/JobRepository.js';
+import { jsonBody } from './json.js';
+import { credentialJson } from './views.js';
+
+export interface AdminDeps {
+  recipients: RecipientService;
+  senders: SenderService;
+  jobs: JobRepository;
+}
+
+function recipientType(raw: string | undefined): 'citizen' | 'enterprise' {
+  if (raw !== 'citizen' && raw !== 'enterprise') throw new ServiceError('NOT_FOUND', 'no such recipient');
+  return raw;
+}
+
+export function adminRouter(deps: AdminDeps): Router {
+  const r = Router();
+  const json = jsonBody('64kb');
+
+  r.post('/v1/admin/senders', json, async (req, res) => {
+    const name = (req.body as { name?: unknown } | undefined)?.name;
+    if (typeof name !== 'string') throw new ServiceError('SENDER_INVALID', 'send {"name": "…"}');
+    const { sender, credential, apiKey } = await deps.senders.create(name);
+    res.status(201).json({ id: sender.id, name: sender.name, createdAt: sender.createdAt, credential: credentialJson(credential), apiKey });
+  });
+
+  r.get('/v1/admin/senders', async (_req, res) => {
+    const senders = await deps.senders.list();
+    res.json({ items: senders.map((s) => ({ id: s.id, name: s.name, createdAt: s.createdAt })) });
+  });
+
+  r.get('/v1/admin/senders/:id/credentials', async (req, res) => {
+    res.json({ items: (await deps.senders.credentials(req.params.id!)).map(credentialJson) });
+  });
+
+  r.post('/v1/admin/senders/:id/credentials', json, async (req, res) => {
+    const b = (req.body ?? {}) as { kind?: unknown; name?: unknown; expiresAt?: unknown; certificate?: unknown };
+    if (b.kind === 'api_key' || b.kind === undefined) {
+      const { credential, apiKey } = await deps.senders.issueApiKey(req.params.id!, b.name, b.expiresAt);
+      return void res.status(201).json({ credential: credentialJson(credential), apiKey });
+    }
+    if (b.kind === 'tls_client_certificate') {
+      const credential = await deps.senders.registerCertificate(req.params.id!, b.name, b.certificate);
+      return void res.status(201).json({ credential: credentialJson(credential) });
+    }
+    throw new ServiceError('CREDENTIAL_INVALID', 'kind must be "api_key" or "tls_client_certificate"');
+  });
+
+  r.post('/v1/admin/senders/:id/credentials/:credentialId/rotate', json, async (req, res) => {
+    const grace = (req.body as { graceSeconds?: unknown } | undefined)?.graceSeconds;
+    const { credential, apiKey, previous } = await deps.senders.rotateApiKey(req.params.id!, req.params.credentialId!, grace ?? 0);
+    res.status(201).json({ credential: credentialJson(credential), apiKey, previous: credentialJson(previous) });
+  });
+
+  r.delete('/v1/admin/senders/:id/credentials/:credentialId', async (req, res) => {
+    await deps.senders.revoke(req.params.id!, req.params.credentialId!);
+    res.status(204).end();
+  });
+
+  r.post('/v1/admin/recipients', json, async (req, res) => {
+    const b = (req.body ?? {}) as { type?: unknown; id?: unknown; activated?: unknown; name?: unknown };
+    if ((b.type !== 'citizen' && b.type !== 'enterprise') || typeof b.id !== 'string') throw new ServiceError('RECIPIENT_INVALID', 'send {"type": "citizen"|"enterprise", "id": "…", "activated": true}');
+    const { recipient, token } = await deps.recipients.register(b.type, b.id, { activated: b.activated !== false, name: typeof b.name === 'string' ? b.name : undefined });
+    res.status(201).json({ type: recipient.type, id: recipient.identifier, activated: recipient.eboxActivated, token });
+  });
+
+  r.patch('/v1/admin/recipients/:type/:id', json, async (req, res) => {
+    const type = recipientType(req.params.type);
+    const activated = (req.body as { activated?: unknown } | undefined)?.activated;
+    if (typeof activated !== 'boolean') throw new ServiceError('RECIPIENT_INVALID', 'send {"activated": true|false}');
+    await deps.recipients.setActivated(type, req.params.id!, activated);
+    res.status(204).end();
+  });
+
+  r.post('/v1/admin/recipients/:type/:id/token', async (req, res) => {
+    const token = await deps.recipients.issueToken(recipientType(req.params.type), req.params.id!);
+    res.status(201).json({ token });
+  });
+
+  r.delete('/v1/admin/recipients/:type/:id/token', async (req, res) => {
+    await deps.recipients.revokeToken(recipientType(req.params.type), req.params.id!);
+    res.status(204).end();
+  });
+
+  r.get('/v1/admin/jobs', async (req, res) => {
+    const status = req.query.status;
+    if (status !== undefined && !['pending', 'running', 'done', 'dead'].includes(String(status))) throw new ServiceError('QUERY_INVALID', 'status must be pending, running, done or dead');
+    const jobs = await deps.jobs.list({ status: status as JobStatus | undefined, limit: 500 });
+    res.json({ items: jobs.map((j) => ({ id: j.id, type: j.type, messageId: j.messageId, status: j.status, attempts: j.attempts, maxAttempts: j.maxAttempts, runAt: j.runAt, lastError: j.lastError })) });
+  });
+
+  r.post('/v1/admin/jobs/:id/retry', async (req, res) => {
+    const id = Number(req.params.id);
+    const ok = Number.isSafeInteger(id) && (await deps.jobs.retryDead(id));
+    if (!ok) throw new ServiceError('NOT_FOUND', 'no such dead job');
+    res.status(204).end();
+  });
+  return r;
+}

@@ -1,0 +1,129 @@
+/**
+ * /v1/notifications: a sender's short messages (GovApp push / SMS by strategy), their
+ * status, the sender's default strategy and usage. /v1/callbacks/*: the providers'
+ * delivery reports and receipts, authenticated by their URL token or body signature (no
+ * sender key).
+ */
+import express, { Router, type Request } from 'express';
+import { ServiceError } from '../../domain/errors.js';
+import { GOVAPP_SIGNATURE_HEADER, isSettled, RateLimitedError, type NotificationDetails, type NotificationService, type Submitted } from '../../notifications/service.js';
+import type { SenderService } from '../../access/senders.js';
+import { requireSender, senderOf } from '../auth.js';
+import { idempotencyKey } from '../idempotency.js';
+import { jsonBody } from '../json.js';
+
+export interface NotificationsDeps {
+  senders: SenderService;
+  notifications: NotificationService;
+  syncWaitMs: number;
+}
+
+export function notificationJson(d: NotificationDetails) {
+  const n = d.notification;
+  const fellBack = d.attempts.find((a) => a.status === 'FALLBACK');
+  const to = fellBack ? d.attempts.find((a) => a.channel !== fellBack.channel && a.status !== 'FALLBACK') : undefined;
+  return {
+    id: n.id,
+    href: `/v1/notifications/${n.id}`,
+    status: n.status,
+    reason: n.reason,
+    strategy: n.strategy,
+    language: n.language,
+    channel: d.attempts.find((a) => a.status === n.status)?.channel ?? null,
+    fallback: fellBack ? { from: fellBack.channel, to: to?.channel ?? null, reason: fellBack.reason } : null,
+    recipient: n.recipientType && n.recipientId ? { type: n.recipientType, id: n.recipientId } : null,
+    phoneNumber: n.phone,
+    messageId: n.messageId,
+    reference: n.reference,
+    template: n.template,
+    sms: n.sms !== null ? { encoding: n.smsEncoding, parts: n.smsParts } : null,
+    attempts: d.attempts.map((a) => ({
+      id: a.id,
+      channel: a.channel,
+      status: a.status,
+      reason: a.reason,
+      provider: a.provider,
+      units: a.units,
+      sentAt: a.sentAt,
+      deliveredAt: a.deliveredAt,
+      readAt: a.readAt,
+    })),
+    history: d.events
+      .filter((e) => e.kind !== 'RECEIPT')
+      .map((e) => ({ at: e.at, scope: e.kind === 'STATUS' ? 'notification' : 'attempt', status: e.status, channel: e.channel, reason: typeof e.detail.reason === 'string' ? e.detail.reason : null })),
+    createdAt: n.createdAt,
+    updatedAt: n.updatedAt,
+  };
+}
+
+function rawBody(req: Request): Buffer {
+  return Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+}
+
+export function notificationsRouter(deps: NotificationsDeps): Router {
+  const r = Router();
+  r.use('/v1/notifications', requireSender(deps.senders));
+
+  r.get('/v1/notifications/settings', async (_req, res) => {
+    const sender = senderOf(res);
+    res.json({
+      defaultStrategy: await deps.notifications.defaultStrategy(sender.id),
+      strategies: deps.notifications.strategies.names().map((name) => ({ name, description: deps.notifications.strategies.get(name)!.description })),
+    });
+  });
+
+  r.put('/v1/notifications/settings', jsonBody('4kb'), async (req, res) => {
+    const sender = senderOf(res);
+    const strategy = await deps.notifications.setDefaultStrategy(sender.id, (req.body as { defaultStrategy?: unknown } | undefined)?.defaultStrategy);
+    res.json({ defaultStrategy: strategy, strategies: deps.notifications.strategies.names().map((name) => ({ name, description: deps.notifications.strategies.get(name)!.description })) });
+  });
+
+  r.get('/v1/notifications/usage', async (req, res) => {
+    res.json(await deps.notifications.usage(req.query.month, senderOf(res).id));
+  });
+
+  r.post('/v1/notifications', jsonBody('128kb'), async (req, res) => {
+    if (!req.is('application/json')) throw new ServiceError('UNSUPPORTED_MEDIA_TYPE', 'send the notification as application/json');
+    const sender = senderOf(res);
+    const key = idempotencyKey(req);
+    let submitted: Submitted;
+    try {
+      submitted = await deps.notifications.submit(sender, req.body, key);
+    } catch (err) {
+      if (err instanceof RateLimitedError) res.setHeader('Retry-After', String(err.retryAfterSeconds));
+      throw err;
+    }
+    // a replay answers as the first request would now: the notification as it is, 201 once its send status is known
+    const id = submitted.id;
+    if (submitted.replayed) res.setHeader('Idempotent-Replayed', 'true');
+    const respondAsync = /(^|[\s,;])respond-async\b/i.test(req.get('prefer') ?? '');
+    if (respondAsync) res.setHeader('Preference-Applied', 'respond-async');
+    else await deps.notifications.waitForOutcome(id, deps.syncWaitMs);
+    const details = await deps.notifications.details(sender, id);
+    res
+      .status(!respondAsync && isSettled(details.notification.status) ? 201 : 202)
+      .location(`/v1/notifications/${id}`)
+      .json(notificationJson(details));
+  });
+
+  r.get('/v1/notifications/:id', async (req, res) => {
+    res.json(notificationJson(await deps.notifications.details(senderOf(res), req.params.id!)));
+  });
+
+  r.get('/v1/callbacks/kannel', async (req, res) => {
+    await deps.notifications.kannelReport(req.query as Record<string, unknown>);
+    res.status(204).end();
+  });
+
+  r.post('/v1/callbacks/govapp', express.raw({ type: () => true, limit: '16kb' }), async (req, res) => {
+    await deps.notifications.govappReceipt(rawBody(req), req.get(GOVAPP_SIGNATURE_HEADER));
+    res.status(204).end();
+  });
+
+  r.post('/v1/callbacks/sms-http', express.raw({ type: () => true, limit: '16kb' }), async (req, res) => {
+    await deps.notifications.httpSmsReport(rawBody(req), req.get('signature'));
+    res.status(204).end();
+  });
+
+  return r;
+}

@@ -1,0 +1,293 @@
+/**
+ * The OpenAPI 3.1 description of the notification routes (notifications.ts and
+ * admin.ts), merged into the service's document by http/openapi.ts.
+ */
+import type { Config } from '../../config.js';
+import { ATTEMPT_STATUSES, BUILTIN_STRATEGY_NAMES, BUILTIN_TEMPLATES, NOTIFICATION_STATUSES } from '../../notifications/service.js';
+
+const problem = { $ref: '#/components/responses/Problem' };
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const jsonBody = (schema: unknown) => ({ required: true, content: { 'application/json': { schema } } });
+const jsonResponse = (description: string, schema: unknown) => ({ description, content: { 'application/json': { schema } } });
+const nullable = (type: string, extra: Record<string, unknown> = {}) => ({ type: [type, 'null'], ...extra });
+const recipientPath = [
+  { name: 'type', in: 'path', required: true, schema: { enum: ['citizen', 'enterprise'] } },
+  { name: 'id', in: 'path', required: true, schema: { type: 'string' }, description: 'INSZ/NISS or KBO/BCE' },
+];
+const monthParam = { name: 'month', in: 'query', schema: { type: 'string', pattern: '^\\d{4}-(0[1-9]|1[0-2])$' }, description: 'UTC month, default the current one' };
+
+export function notificationSchemas() {
+  const contentParts = {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      title: { type: 'string', maxLength: 500, description: 'GovApp title: plain text, travels in clear (at most 100 characters once rendered)' },
+      html: { type: 'string', maxLength: 65536, description: 'GovApp body: sanitised (allow-list), then end-to-end encrypted to each device' },
+      sms: { type: 'string', maxLength: 2000, description: 'SMS text: GSM-7 (160/153 per part) or UCS-2 (70/67 per part); more parts than allowed is 422 SMS_TOO_LONG' },
+    },
+  };
+  return {
+    NotificationRequest: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Exactly one of recipient / phoneNumber, and exactly one of template / content. Placeholders `{name}` are filled from `values` (`{sender}` is your name).',
+      properties: {
+        recipient: ref('Recipient'),
+        phoneNumber: { type: 'string', description: 'E.164 mobile number, e.g. +32470123456' },
+        strategy: { enum: [...BUILTIN_STRATEGY_NAMES], description: 'default: your default strategy (GET /v1/notifications/settings)' },
+        language: { enum: ['nl', 'fr', 'de', 'en'], description: "default: the recipient's preferred language from the directory" },
+        template: { enum: [...BUILTIN_TEMPLATES.keys()] },
+        content: { type: 'object', additionalProperties: false, minProperties: 1, properties: Object.fromEntries(['nl', 'fr', 'de', 'en'].map((l) => [l, contentParts])) },
+        values: { type: 'object', additionalProperties: { type: ['string', 'number'] } },
+        reference: { type: 'string', maxLength: 200 },
+        smsTransliterate: { type: 'boolean', description: 'apply the documented GSM-7 transliteration rule (ë→e, ç→c, curly quotes→straight) when it makes the text GSM-7' },
+      },
+    },
+    Notification: {
+      type: 'object',
+      required: ['id', 'href', 'status', 'strategy', 'language', 'attempts', 'history', 'createdAt', 'updatedAt'],
+      properties: {
+        id: { type: 'string', format: 'uuid' },
+        href: { type: 'string' },
+        status: { enum: [...NOTIFICATION_STATUSES] },
+        reason: nullable('string', { description: 'for FAILED/FALLBACK: CHANNEL:REASON_CODE, comma-separated' }),
+        strategy: { type: 'string' },
+        language: { enum: ['nl', 'fr', 'de', 'en'] },
+        channel: nullable('string', { description: 'the channel that carries the current status' }),
+        fallback: {
+          type: ['object', 'null'],
+          properties: { from: { type: 'string' }, to: nullable('string'), reason: nullable('string') },
+        },
+        recipient: { oneOf: [ref('Recipient'), { type: 'null' }] },
+        phoneNumber: nullable('string'),
+        messageId: nullable('string', { description: 'the registered message this notice is about' }),
+        reference: nullable('string'),
+        template: nullable('string'),
+        sms: { type: ['object', 'null'], properties: { encoding: { enum: ['GSM-7', 'UCS-2', null] }, parts: nullable('integer') } },
+        attempts: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['id', 'channel', 'status'],
+            properties: {
+              id: { type: 'string' },
+              channel: { enum: ['GOVAPP', 'SMS'] },
+              status: { enum: [...ATTEMPT_STATUSES] },
+              reason: nullable('string'),
+              provider: nullable('string'),
+              units: { type: 'integer', description: 'SMS parts or pushes' },
+              sentAt: nullable('string'),
+              deliveredAt: nullable('string'),
+              readAt: nullable('string'),
+            },
+          },
+        },
+        history: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['at', 'scope'],
+            properties: { at: { type: 'string', format: 'date-time' }, scope: { enum: ['notification', 'attempt'] }, status: nullable('string'), channel: nullable('string'), reason: nullable('string') },
+          },
+        },
+        createdAt: { type: 'string', format: 'date-time' },
+        updatedAt: { type: 'string', format: 'date-time' },
+      },
+    },
+    NotificationSettings: {
+      type: 'object',
+      required: ['defaultStrategy', 'strategies'],
+      properties: {
+        defaultStrategy: { type: 'string' },
+        strategies: { type: 'array', items: { type: 'object', required: ['name', 'description'], properties: { name: { type: 'string' }, description: { type: 'string' } } } },
+      },
+    },
+    NotificationUsage: {
+      type: 'object',
+      required: ['month', 'currency', 'senders', 'amount'],
+      properties: {
+        month: { type: 'string' },
+        currency: { type: 'string' },
+        amount: { type: 'string', description: 'decimal' },
+        senders: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['senderId', 'senderName', 'lines', 'amount'],
+            properties: {
+              senderId: { type: 'string' },
+              senderName: { type: 'string' },
+              amount: { type: 'string' },
+              lines: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  required: ['channel', 'messages', 'units', 'unitPrice', 'amount'],
+                  properties: { channel: { enum: ['GOVAPP', 'SMS'] }, messages: { type: 'integer' }, units: { type: 'integer' }, unitPrice: { type: 'string' }, amount: { type: 'string' } },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+    Contact: {
+      type: 'object',
+      required: ['recipient', 'phoneNumber', 'language', 'installations'],
+      properties: {
+        recipient: ref('Recipient'),
+        phoneNumber: nullable('string'),
+        language: { enum: ['nl', 'fr', 'de', 'en'] },
+        installations: { type: 'array', items: ref('Installation') },
+        createdAt: { type: 'string' },
+        updatedAt: { type: 'string' },
+      },
+    },
+    Installation: {
+      type: 'object',
+      required: ['id', 'notificationsEnabled', 'pushToken', 'publicKey', 'keyThumbprint'],
+      properties: {
+        id: { type: 'string' },
+        deviceName: nullable('string'),
+        notificationsEnabled: { type: 'boolean' },
+        pushToken: { type: 'string' },
+        publicKey: ref('DevicePublicKey'),
+        keyThumbprint: { type: 'string', description: 'RFC 7638 JWK thumbprint (SHA-256)' },
+        createdAt: { type: 'string' },
+        updatedAt: { type: 'string' },
+      },
+    },
+    DevicePublicKey: {
+      type: 'object',
+      required: ['kty', 'crv', 'x', 'y'],
+      description: "the device's public encryption key, JWK EC P-256 (ECDH-ES+A256KW)",
+      properties: { kty: { const: 'EC' }, crv: { const: 'P-256' }, x: { type: 'string' }, y: { type: 'string' } },
+    },
+  };
+}
+
+export function notificationPaths(config: Config) {
+  const replayed = { schema: { const: 'true' }, description: 'present when an Idempotency-Key matched an earlier identical request: this is that notification' };
+  const signed = 'Body signed `t=<unix>,v1=<hex HMAC-SHA256(secret, t + "." + body)>`; refused (401) when the signature is wrong or older than 5 minutes, 404 for an unknown id.';
+  return {
+    '/v1/notifications': {
+      post: {
+        summary: 'Send a short message by GovApp push and/or SMS, per strategy',
+        description: `Synchronous by default: waits up to ${config.notify.syncWaitMs} ms for the send status and answers 201 (SENT, DELIVERED, READ or FAILED), else 202. With \`Prefer: respond-async\` answers 202 at once. At most ${config.notify.rateLimitPerMinute || 'unlimited'} per minute per sender (429 with Retry-After). With \`Idempotency-Key\`, a retry of the same request (same members after normalisation, in any order) is answered with the first notification as it is now (same rule for 201/202, header \`Idempotent-Replayed: true\`) and is neither sent nor billed again, even when the retries race; the same key with another request is 409 IDEMPOTENCY_KEY_REUSED naming the first notification (\`notificationId\`). Keys are per sender and separate from those of /v1/messages; a request refused for its content does not use its key.`,
+        parameters: [
+          { name: 'Prefer', in: 'header', schema: { type: 'string' }, description: 'respond-async' },
+          { name: 'Idempotency-Key', in: 'header', schema: { type: 'string', maxLength: 202 }, description: 'RFC 8941 string or bare token, 1–200 printable ASCII characters (a UUID is recommended); one header line only (two lines are 400 IDEMPOTENCY_KEY_INVALID)' },
+        ],
+        requestBody: jsonBody(ref('NotificationRequest')),
+        responses: {
+          201: { ...jsonResponse('the send status is known', ref('Notification')), headers: { Location: { schema: { type: 'string' } }, 'Idempotent-Replayed': replayed } },
+          202: { ...jsonResponse('queued; poll the Location', ref('Notification')), headers: { Location: { schema: { type: 'string' } }, 'Idempotent-Replayed': replayed } },
+          400: problem,
+          401: problem,
+          409: problem,
+          415: problem,
+          422: problem,
+          429: problem,
+        },
+      },
+    },
+    '/v1/notifications/{id}': {
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+      get: { summary: "One of the sender's notifications: status, attempts per channel, history", responses: { 200: jsonResponse('the notification', ref('Notification')), 401: problem, 404: problem } },
+    },
+    '/v1/notifications/settings': {
+      get: { summary: "The sender's default strategy and the strategies offered", responses: { 200: jsonResponse('settings', ref('NotificationSettings')), 401: problem } },
+      put: {
+        summary: "Set the sender's default strategy",
+        requestBody: jsonBody({ type: 'object', required: ['defaultStrategy'], properties: { defaultStrategy: { type: 'string' } } }),
+        responses: { 200: jsonResponse('settings', ref('NotificationSettings')), 401: problem, 422: problem },
+      },
+    },
+    '/v1/notifications/usage': {
+      get: { summary: "The sender's usage of a month (SMS parts, pushes) and its price", parameters: [monthParam], responses: { 200: jsonResponse('usage', ref('NotificationUsage')), 400: problem, 401: problem } },
+    },
+    '/v1/callbacks/kannel': {
+      get: {
+        summary: "Kannel's delivery reports (dlr-url)",
+        description: 'Called by Kannel with the URL the service gave it: our attempt id, a token (HMAC of the id) and the DLR status (1 delivered, 2 undelivered, 4 buffered, 8 accepted by the SMSC, 16 rejected). Reports may come in any order.',
+        security: [],
+        parameters: [
+          { name: 'attempt', in: 'query', required: true, schema: { type: 'string' } },
+          { name: 'token', in: 'query', required: true, schema: { type: 'string' } },
+          { name: 'status', in: 'query', required: true, schema: { type: 'integer' } },
+          { name: 'at', in: 'query', schema: { type: 'string' } },
+          { name: 'reply', in: 'query', schema: { type: 'string' } },
+        ],
+        responses: { 204: { description: 'recorded' }, 400: problem, 401: problem, 404: problem },
+      },
+    },
+    '/v1/callbacks/govapp': {
+      post: {
+        summary: 'GovApp receipts (DELIVERED, READ)',
+        description: `Header GovApp-Signature. ${signed}`,
+        security: [],
+        requestBody: jsonBody({
+          type: 'object',
+          required: ['pushId', 'installationId', 'event'],
+          properties: { pushId: { type: 'string' }, installationId: { type: 'string' }, event: { enum: ['DELIVERED', 'READ'] }, at: { type: 'string', format: 'date-time' } },
+        }),
+        responses: { 204: { description: 'recorded' }, 400: problem, 401: problem, 404: problem },
+      },
+    },
+    '/v1/callbacks/sms-http': {
+      post: {
+        summary: 'Delivery reports of the generic HTTP SMS aggregator',
+        description: `Header Signature. ${signed}`,
+        security: [],
+        requestBody: jsonBody({
+          type: 'object',
+          required: ['reference', 'status'],
+          properties: { reference: { type: 'string' }, status: { enum: ['ACCEPTED', 'DELIVERED', 'FAILED'] }, reason: { type: 'string' } },
+        }),
+        responses: { 204: { description: 'recorded' }, 400: problem, 401: problem, 404: problem },
+      },
+    },
+    '/v1/admin/contacts/{type}/{id}': {
+      parameters: recipientPath,
+      put: {
+        summary: "Create or replace a recipient's contact entry (mobile number, language)",
+        security: [{ adminToken: [] }],
+        requestBody: jsonBody({ type: 'object', properties: { phoneNumber: nullable('string', { description: 'E.164 mobile' }), language: { enum: ['nl', 'fr', 'de', 'en'] } } }),
+        responses: { 200: jsonResponse('replaced', ref('Contact')), 201: jsonResponse('created', ref('Contact')), 401: problem, 422: problem },
+      },
+      get: { summary: 'A contact entry with its GovApp installations', security: [{ adminToken: [] }], responses: { 200: jsonResponse('contact', ref('Contact')), 401: problem, 404: problem, 422: problem } },
+      delete: { summary: 'Remove a contact entry and its installations', security: [{ adminToken: [] }], responses: { 204: { description: 'removed' }, 401: problem, 404: problem } },
+    },
+    '/v1/admin/contacts/{type}/{id}/installations': {
+      parameters: recipientPath,
+      post: {
+        summary: 'Register a GovApp installation (push token, public encryption key)',
+        security: [{ adminToken: [] }],
+        requestBody: jsonBody({
+          type: 'object',
+          required: ['pushToken', 'publicKey'],
+          properties: { id: { type: 'string', description: "the app's installation id (default: generated)" }, pushToken: { type: 'string' }, publicKey: ref('DevicePublicKey'), deviceName: { type: 'string' }, notificationsEnabled: { type: 'boolean', default: true } },
+        }),
+        responses: { 201: jsonResponse('registered', ref('Installation')), 401: problem, 404: problem, 409: problem, 422: problem },
+      },
+    },
+    '/v1/admin/contacts/{type}/{id}/installations/{installationId}': {
+      parameters: [...recipientPath, { name: 'installationId', in: 'path', required: true, schema: { type: 'string' } }],
+      patch: {
+        summary: 'Change an installation: notifications on/off, push token, key, name',
+        security: [{ adminToken: [] }],
+        requestBody: jsonBody({ type: 'object', properties: { notificationsEnabled: { type: 'boolean' }, pushToken: { type: 'string' }, publicKey: ref('DevicePublicKey'), deviceName: { type: 'string' } } }),
+        responses: { 200: jsonResponse('changed', ref('Installation')), 401: problem, 404: problem, 422: problem },
+      },
+      delete: { summary: 'Remove an installation', security: [{ adminToken: [] }], responses: { 204: { description: 'removed' }, 401: problem, 404: problem } },
+    },
+    '/v1/admin/notifications/usage': {
+      get: {
+        summary: `Usage of every sender in a month, priced (${config.notify.pricing.currency} ${config.notify.pricing.smsPart} per SMS part, ${config.notify.pricing.push} per push)`,
+        security: [{ adminToken: [] }],
+        parameters: [monthParam],
+        responses: { 200: jsonResponse('usage', ref('NotificationUsage')), 400: problem, 401: problem },
+      },
+    },
+  };
+}

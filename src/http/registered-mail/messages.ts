@@ -1,0 +1,198 @@
+/**
+ * /v1/messages: submit a registered message (multipart, streamed; Idempotency-Key),
+ * list the sender's messages, read one's status, events and callbacks, list and download
+ * its evidence. /v1/webhook: the sender's callback URL.
+ */
+import busboy from 'busboy';
+import type { EventEmitter } from 'node:events';
+import type { Readable } from 'node:stream';
+import { Router, type Request } from 'express';
+import type { Logger } from 'pino';
+import { ServiceError } from '../../domain/errors.js';
+import type { ConsultService } from '../../registered-mail/consult.js';
+import type { SenderService } from '../../access/senders.js';
+import type { Accepted, Intake, SubmissionService } from '../../registered-mail/intake.js';
+import type { WebhookService } from '../../registered-mail/webhooks.js';
+import { requireSender, senderOf } from '../auth.js';
+import { idempotencyKey } from '../idempotency.js';
+import { jsonBody } from '../json.js';
+import { sendProblem } from '../problem.js';
+import { evidenceJson, evidenceSummary, messageJson, messageSummary } from '../views.js';
+
+export interface MessagesDeps {
+  senders: SenderService;
+  submissions: SubmissionService;
+  consult: ConsultService;
+  webhooks: WebhookService;
+  notifier: EventEmitter;
+  submitWaitMs: number;
+  log: Logger;
+}
+
+export function messagesRouter(deps: MessagesDeps): Router {
+  const r = Router();
+  r.use(['/v1/messages', '/v1/webhook'], requireSender(deps.senders));
+
+  r.post('/v1/messages', async (req, res) => {
+    const sender = senderOf(res);
+    if (!req.is('multipart/form-data')) {
+      throw new ServiceError('UNSUPPORTED_MEDIA_TYPE', 'send the message as multipart/form-data: a "metadata" JSON part and the document parts');
+    }
+    const intake = deps.submissions.begin(sender, idempotencyKey(req));
+    let accepted: Accepted;
+    try {
+      await readMultipart(req, intake, deps.submissions.limits.maxMetadataBytes);
+      accepted = await intake.finish();
+    } catch (err) {
+      await intake.abort();
+      // The client may still be sending: answer, then close the connection.
+      res.setHeader('Connection', 'close');
+      return sendProblem(res, err, deps.log);
+    }
+    // 201 once the proof of dispatch (or of rejection) is sealed; 202 if it is still on its way.
+    const current = await deps.submissions.waitForDecision(accepted.message.id, deps.submitWaitMs, deps.notifier);
+    const view = await deps.consult.message(sender, accepted.message.id, { events: false });
+    if (accepted.replayed) res.setHeader('Idempotent-Replayed', 'true');
+    res
+      .status(current && current.status !== 'RECEIVED' ? 201 : 202)
+      .location(`/v1/messages/${accepted.message.id}`)
+      .json(messageJson(view, { includeEvents: false }));
+  });
+
+  r.get('/v1/messages', async (req, res) => {
+    const page = await deps.consult.list(senderOf(res), {
+      status: singleQueryValue(req, 'status'),
+      since: singleQueryValue(req, 'since'),
+      cursor: singleQueryValue(req, 'cursor'),
+      limit: singleQueryValue(req, 'limit'),
+    });
+    res.json({ items: page.items.map((m) => messageSummary(m)), next: page.cursor ? `/v1/messages?${new URLSearchParams({ ...stringQuery(req.query), cursor: page.cursor })}` : null });
+  });
+
+  r.get('/v1/messages/:id', async (req, res) => {
+    const view = await deps.consult.message(senderOf(res), req.params.id!);
+    res.json(messageJson(view, { includeEvents: true }));
+  });
+
+  r.get('/v1/messages/:id/evidence', async (req, res) => {
+    const list = await deps.consult.evidenceList(senderOf(res), req.params.id!);
+    res.json({ items: list.map((e) => evidenceSummary(e)) });
+  });
+
+  r.get('/v1/messages/:id/evidence/:evidenceId', async (req, res) => {
+    const e = await deps.consult.evidence(senderOf(res), req.params.id!, req.params.evidenceId!);
+    const kind = req.accepts(['application/pkcs7-mime', 'application/json']);
+    if (kind === false) throw new ServiceError('NOT_ACCEPTABLE', 'this resource is served as application/pkcs7-mime (DER) or application/json');
+    res.setHeader('Vary', 'Accept');
+    if (kind === 'application/json') return void res.json(evidenceJson(e));
+    res
+      .status(200)
+      .type('application/pkcs7-mime; smime-type=signed-data')
+      .setHeader('Content-Disposition', `attachment; filename="${e.type}-${e.id}.p7s"`)
+      .send(Buffer.from(e.der));
+  });
+
+  r.put('/v1/webhook', jsonBody('8kb'), async (req, res) => {
+    const url = (req.body as { url?: unknown } | undefined)?.url;
+    if (typeof url !== 'string') throw new ServiceError('WEBHOOK_INVALID', 'send {"url": "https://…"}');
+    const out = await deps.webhooks.configure(senderOf(res).id, url);
+    res.json({ url: out.url, secret: out.secret, signatureHeader: 'Webhook-Signature' });
+  });
+
+  r.delete('/v1/webhook', async (_req, res) => {
+    await deps.webhooks.configure(senderOf(res).id, null);
+    res.status(204).end();
+  });
+
+  return r;
+}
+
+/**
+ * A query parameter given at most once. Given twice (`?status=a&status=b`) it is refused rather
+ * than ignored: an ignored filter answers with every message, which is not what was asked.
+ */
+function singleQueryValue(req: Request, name: string): string | undefined {
+  const v = Object.hasOwn(req.query, name) ? req.query[name] : undefined;
+  if (v === undefined || typeof v === 'string') return v;
+  throw new ServiceError('QUERY_INVALID', `give ${name} once`);
+}
+
+function stringQuery(q: Request['query']): Record<string, string> {
+  // no prototype: a parameter named "__proto__" is kept as a parameter, not taken for the setter
+  const out: Record<string, string> = Object.create(null);
+  for (const [k, v] of Object.entries(q)) if (typeof v === 'string' && k !== 'cursor') out[k] = v;
+  return out;
+}
+
+/**
+ * Feeds the multipart body to the intake, streaming each file part. Resolves when the body
+ * has been read; rejects with MULTIPART_INVALID when it cannot be (a body that ends inside a
+ * part, a broken boundary) and with CLIENT_GONE when the client disconnects first. Every
+ * stream that can fail has its error listener before any of its data moves, and on any
+ * failure every part still streaming is destroyed, so its staging ends (temp file removed,
+ * descriptor closed) at once rather than when the request object is collected.
+ */
+function readMultipart(req: Request, intake: Intake, maxMetadataBytes: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let bb: busboy.Busboy;
+    try {
+      bb = busboy({
+        headers: req.headers,
+        defParamCharset: 'utf8',
+        limits: { fieldSize: maxMetadataBytes, fields: 10, parts: 50, headerPairs: 50 },
+      });
+    } catch (err) {
+      return reject(new ServiceError('MULTIPART_INVALID', 'the multipart body cannot be read (missing boundary?)', { cause: err }));
+    }
+    const streaming = new Set<Readable>();
+    let settled = false;
+    const stop = (error: ServiceError) => {
+      intake.fail(error);
+      if (settled) return;
+      settled = true;
+      req.unpipe(bb);
+      for (const s of streaming) s.destroy(error);
+      streaming.clear();
+      bb.removeAllListeners('close');
+      bb.on('error', () => undefined);
+      bb.destroy();
+      reject(error);
+    };
+    bb.on('field', (name, value, info) => {
+      if (name === 'metadata') intake.setMetadata(value, info.valueTruncated);
+      else intake.fail(new ServiceError('METADATA_INVALID', `unexpected form field "${name}": documents must be sent as file parts`, { extensions: { part: name } }));
+    });
+    bb.on('file', (name, stream, info) => {
+      // busboy fails a part's stream when the body ends inside it: listened to before anything else
+      streaming.add(stream);
+      stream.on('error', (err) => stop(multipartInvalid(err)));
+      stream.once('close', () => streaming.delete(stream));
+      if (name === 'metadata') {
+        // metadata sent as a file part (curl -F metadata=@meta.json;type=application/json)
+        intake.readMetadata(stream);
+        return;
+      }
+      intake.addDocument(name, info.filename, info.mimeType, stream);
+    });
+    bb.on('partsLimit', () => intake.fail(new ServiceError('TOO_MANY_DOCUMENTS', 'too many parts in the request')));
+    bb.on('fieldsLimit', () => intake.fail(new ServiceError('METADATA_INVALID', 'too many form fields')));
+    bb.on('error', (err) => stop(multipartInvalid(err)));
+    bb.on('close', () => {
+      settled = true;
+      resolve();
+    });
+    req.on('error', () => stop(clientGone()));
+    req.on('close', () => {
+      if (!req.complete) stop(clientGone());
+    });
+    req.pipe(bb);
+  });
+}
+
+function multipartInvalid(cause: unknown): ServiceError {
+  return new ServiceError('MULTIPART_INVALID', 'the multipart body is malformed or ends inside a part (each part, and the body, must end with its boundary)', { cause });
+}
+
+function clientGone(): ServiceError {
+  return new ServiceError('CLIENT_GONE', 'the client closed the connection before the upload was complete');
+}

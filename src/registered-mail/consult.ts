@@ -1,0 +1,89 @@
+/**
+ * What a sender may read: its own messages, their events, evidence and callback
+ * deliveries. Another sender's message is reported exactly like a missing one.
+ */
+import { ServiceError } from '../domain/errors.js';
+import { MESSAGE_STATUSES, type MessageStatus } from '../domain/status.js';
+import type { JobRecord } from '../store/JobRepository.js';
+import type { DocumentRecord, EventRecord, EvidenceRecord, MessageRecord, SenderRecord } from '../domain/records.js';
+import type { Repositories } from '../store/Repositories.js';
+
+const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const MESSAGE_ID = /^[0-9a-f-]{36}$/i;
+
+export interface MessageView {
+  message: MessageRecord;
+  documents: DocumentRecord[];
+  events: EventRecord[];
+  evidence: EvidenceRecord[];
+  /** webhook deliveries (jobs of type webhook) */
+  callbacks: JobRecord[];
+}
+
+export interface ListQuery {
+  status?: string;
+  since?: string;
+  cursor?: string;
+  limit?: string;
+}
+
+export class ConsultService {
+  constructor(private readonly store: Repositories) {}
+
+  /** The sender's message with what is known of it; `events: false` leaves its events out. */
+  async message(sender: SenderRecord, id: string, opts: { events?: boolean } = {}): Promise<MessageView> {
+    const message = await this.ownMessage(sender, id);
+    const [documents, events, evidence, jobs] = await Promise.all([
+      this.store.messages.documents(id),
+      opts.events === false ? [] : this.store.events.listForMessage(id),
+      this.store.evidence.listForMessage(id),
+      this.store.jobs.listForMessage(id),
+    ]);
+    return { message, documents, events, evidence, callbacks: jobs.filter((j) => j.type === 'webhook') };
+  }
+
+  async list(sender: SenderRecord, q: ListQuery): Promise<{ items: MessageRecord[]; cursor?: string }> {
+    if (q.status !== undefined && !(MESSAGE_STATUSES as readonly string[]).includes(q.status)) {
+      throw new ServiceError('QUERY_INVALID', `status must be one of ${MESSAGE_STATUSES.join(', ')}`);
+    }
+    let since: string | undefined;
+    if (q.since !== undefined) {
+      const t = Date.parse(q.since);
+      if (Number.isNaN(t)) throw new ServiceError('QUERY_INVALID', 'since must be an RFC 3339 date-time');
+      since = new Date(t).toISOString();
+    }
+    const limit = q.limit === undefined ? 50 : Number(q.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new ServiceError('QUERY_INVALID', 'limit must be 1 to 500');
+    let after: { submittedAt: string; id: string } | undefined;
+    if (q.cursor !== undefined) {
+      try {
+        const [submittedAt, id] = JSON.parse(Buffer.from(q.cursor, 'base64url').toString('utf8')) as [unknown, unknown];
+        // what `list` writes: a submission time as stored and a message id; nothing else reaches the query
+        if (typeof submittedAt !== 'string' || typeof id !== 'string' || !CURSOR_TIME.test(submittedAt) || !MESSAGE_ID.test(id)) throw new Error('shape');
+        after = { submittedAt, id };
+      } catch {
+        throw new ServiceError('QUERY_INVALID', 'cursor is not one this service gave');
+      }
+    }
+    const page = await this.store.messages.listForSender(sender.id, { status: q.status as MessageStatus | undefined, since, after, limit });
+    return { items: page.items, cursor: page.next && Buffer.from(JSON.stringify([page.next.submittedAt, page.next.id])).toString('base64url') };
+  }
+
+  async evidenceList(sender: SenderRecord, id: string): Promise<EvidenceRecord[]> {
+    await this.ownMessage(sender, id);
+    return this.store.evidence.listForMessage(id);
+  }
+
+  async evidence(sender: SenderRecord, id: string, evidenceId: string): Promise<EvidenceRecord> {
+    await this.ownMessage(sender, id);
+    const e = await this.store.evidence.find(id, evidenceId);
+    if (!e) throw new ServiceError('NOT_FOUND', 'no such evidence for this message');
+    return e;
+  }
+
+  private async ownMessage(sender: SenderRecord, id: string): Promise<MessageRecord> {
+    const m = MESSAGE_ID.test(id) ? await this.store.messages.findForSender(sender.id, id) : undefined;
+    if (!m) throw new ServiceError('NOT_FOUND', 'no such message');
+    return m;
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * The jobs that take an accepted message to the recipient's e-Box, each issuing its
+ * evidence (ETSI EN 319 522-1):
+ *
+ *   accept   recipient reachable? → SubmissionAcceptance (+ deposit job) | SubmissionRejection
+ *   deposit  e-Box deposit → ContentConsignment; when the retry budget is spent → seal job
+ *            for ContentConsignmentFailure
+ *   seal     one evidence of a given type (handover, handover failure, consignment failure)
+ *
+ * Every handler re-reads the message and does nothing if it has moved on, so running a job
+ * again after a crash is harmless; its writes commit with the job's completion.
+ */
+import type { Config } from '../config.js';
+import { EVIDENCE_TYPES, type EventReason, type EvidenceType } from '../domain/EvidenceStatement.js';
+import { canIssue } from '../domain/MessageLifecycle.js';
+import { EboxError, type EboxAdapter } from './ebox/EboxAdapter.js';
+import type { FsBlobStore } from '../store/FsBlobStore.js';
+import type { JobRecord } from '../store/JobRepository.js';
+import type { MessageRecord } from '../domain/records.js';
+import type { Repositories } from '../store/Repositories.js';
+import { PermanentJobError, type JobContext, type JobHandler } from '../worker/JobRunner.js';
+import { REASON_BASE, type EvidenceService } from './evidence.js';
+import { enqueueRegisteredMailNotice } from '../notifications/service.js';
+
+export const JOB = {
+  accept: 'accept',
+  deposit: 'deposit',
+  seal: 'seal',
+  webhook: 'webhook',
+} as const;
+
+export interface SealJobPayload {
+  messageId: string;
+  type: EvidenceType;
+  eventTime: string;
+  reasons?: EventReason[];
+}
+
+export async function enqueueSeal(tx: Repositories, config: Config, payload: SealJobPayload, dedupeKey: string): Promise<void> {
+  await tx.jobs.enqueue({ type: JOB.seal, messageId: payload.messageId, dedupeKey, maxAttempts: config.worker.sealMaxAttempts, payload: { ...payload } });
+}
+
+export class DeliveryService {
+  constructor(
+    private readonly store: Repositories,
+    private readonly blobs: FsBlobStore,
+    private readonly ebox: EboxAdapter,
+    private readonly evidence: EvidenceService,
+    private readonly config: Config,
+  ) {}
+
+  handlers(): Record<string, JobHandler> {
+    return {
+      [JOB.accept]: { run: (job, ctx) => this.accept(job, ctx) },
+      [JOB.deposit]: { run: (job, ctx) => this.deposit(job, ctx), onDead: (job, err, tx) => this.depositDead(job, err, tx) },
+      [JOB.seal]: { run: (job, ctx) => this.seal(job, ctx) },
+    };
+  }
+
+  private async message(job: JobRecord): Promise<MessageRecord> {
+    const id = String(job.payload.messageId);
+    const m = await this.store.messages.findById(id);
+    if (!m) throw new PermanentJobError(`message ${id} not found`);
+    return m;
+  }
+
+  private async accept(job: JobRecord, ctx: JobContext): Promise<void> {
+    const message = await this.message(job);
+    if (message.status !== 'RECEIVED') return; // already decided
+    const status = await this.ebox.recipientStatus({ type: message.recipientType, id: message.recipientId }).catch((err) => {
+      throw err instanceof EboxError && err.permanent ? new PermanentJobError(err.message, { cause: err }) : err;
+    });
+    const type: EvidenceType = status.reachable ? 'SubmissionAcceptance' : 'SubmissionRejection';
+    const reasons = status.reachable ? undefined : [{ Code: REASON_BASE + status.reason, Details: status.reason === 'RECIPIENT_UNKNOWN' ? 'the recipient is not known to the e-Box' : "the recipient's e-Box is not activated" }];
+    const prepared = await this.evidence.prepare(message, type, { eventTime: new Date(message.submittedAt), reasons });
+    await this.store.transaction(async (tx) => {
+      await this.evidence.record(tx, message, prepared);
+      if (status.reachable) {
+        await tx.jobs.enqueue({ type: JOB.deposit, messageId: message.id, dedupeKey: `deposit:${message.id}`, maxAttempts: this.config.worker.depositMaxAttempts, payload: { messageId: message.id } });
+      }
+      await ctx.complete(tx);
+    });
+    this.evidence.notifier.notify(message.id);
+  }
+
+  private async deposit(job: JobRecord, ctx: JobContext): Promise<void> {
+    const message = await this.message(job);
+    if (message.status !== 'ACCEPTED') return;
+    const [documents, sender] = await Promise.all([this.store.messages.documents(message.id), this.store.senders.findById(message.senderId)]);
+    const expiresAt = message.expiresAt ? new Date(message.expiresAt) : new Date(Date.now() + this.config.delivery.messageExpiryMs);
+    let receipt;
+    try {
+      receipt = await this.ebox.deposit({
+        depositId: message.id,
+        recipient: { type: message.recipientType, id: message.recipientId },
+        subject: message.subject,
+        sender: { id: message.senderId, name: sender?.name ?? message.senderId },
+        registered: true,
+        expiresAt,
+        documents: documents.map((d) => ({ partName: d.partName, fileName: d.fileName, mediaType: d.mediaType, size: d.size, sha256: d.sha256, isMain: d.isMain, open: () => this.blobs.open(d.blobKey) })),
+      });
+    } catch (err) {
+      throw err instanceof EboxError && err.permanent ? new PermanentJobError(`${err.code}: ${err.message}`, { cause: err }) : err;
+    }
+    const prepared = await this.evidence.prepare(message, 'ContentConsignment', { eventTime: receipt.depositedAt, sender, documents });
+    await this.store.transaction(async (tx) => {
+      await this.evidence.record(tx, message, prepared, { eboxMessageId: receipt.eboxMessageId, eventData: { ebox: this.ebox.name, eboxMessageId: receipt.eboxMessageId } });
+      await enqueueRegisteredMailNotice(tx, this.config, message);
+      await ctx.complete(tx);
+    });
+    this.evidence.notifier.notify(message.id);
+  }
+
+  /** The deposit's retry budget is spent (or the e-Box refused for good): seal the failure. */
+  private async depositDead(job: JobRecord, err: unknown, tx: Repositories): Promise<void> {
+    const code = err instanceof PermanentJobError && err.cause instanceof EboxError ? err.cause.code : err instanceof EboxError ? err.code : 'DEPOSIT_FAILED';
+    const details = err instanceof Error ? err.message.slice(0, 500) : String(err);
+    await enqueueSeal(
+      tx,
+      this.config,
+      { messageId: String(job.payload.messageId), type: 'ContentConsignmentFailure', eventTime: new Date().toISOString(), reasons: [{ Code: REASON_BASE + code, Details: `after ${job.attempts} attempts: ${details}` }] },
+      `consignment-failure:${job.payload.messageId}`,
+    );
+  }
+
+  private async seal(job: JobRecord, ctx: JobContext): Promise<void> {
+    const p = job.payload as unknown as SealJobPayload;
+    if (!(EVIDENCE_TYPES as readonly string[]).includes(p.type)) throw new PermanentJobError(`unknown evidence type ${p.type}`);
+    const message = await this.message(job);
+    if (!canIssue(message.status, p.type)) return; // e.g. handover arrived after expiry was sealed: the first fact stands
+    const prepared = await this.evidence.prepare(message, p.type, { eventTime: new Date(p.eventTime), reasons: p.reasons });
+    await this.store.transaction(async (tx) => {
+      await this.evidence.record(tx, message, prepared);
+      await ctx.complete(tx);
+    });
+    this.evidence.notifier.notify(message.id);
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * Issuing evidence for a message: build the statement (chained to the previous proof of
+ * the same message by its SHA-256), seal it (outside any transaction: the TSA may be
+ * slow), then record it inside the caller's transaction together with the status change
+ * the state machine allows, the event, and the sender's webhook job.
+ */
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { Config } from '../config.js';
+import { buildStatement, type EventReason, type EvidenceType } from '../domain/EvidenceStatement.js';
+import { nextStatus } from '../domain/MessageLifecycle.js';
+import type { MessageStatus } from '../domain/status.js';
+import type { DocumentRecord, EvidenceRecord, MessageRecord, SenderRecord } from '../domain/records.js';
+import type { Repositories } from '../store/Repositories.js';
+import type { SealedEvidence, Sealer } from './sealing.js';
+
+export interface PreparedEvidence {
+  id: string;
+  type: EvidenceType;
+  seq: number;
+  eventTime: Date;
+  sealed: SealedEvidence;
+  /** the status the message was in when the evidence was prepared */
+  from: MessageStatus;
+  /** the sender as read for the statement (its webhook is called for the new status) */
+  sender: SenderRecord;
+}
+
+/** The state changed under us (another worker issued evidence first): the job retries and re-reads. */
+export class StaleStateError extends Error {
+  constructor(messageId: string) {
+    super(`message ${messageId} changed while its evidence was being sealed`);
+    this.name = 'StaleStateError';
+  }
+}
+
+export const REASON_BASE = 'urn:registered-mail:reason:';
+
+/** Tells in-process listeners that a message has new evidence (POST /v1/messages waits on it). */
+export class EvidenceNotifier extends EventEmitter {
+  notify(messageId: string): void {
+    this.emit(messageId);
+  }
+}
+
+export class EvidenceService {
+  constructor(
+    private readonly store: Repositories,
+    private readonly sealer: Sealer,
+    private readonly config: Config,
+    readonly notifier: EvidenceNotifier,
+  ) {}
+
+  /**
+   * Seals the next evidence of `type`; throws IllegalTransitionError if the message cannot
+   * receive it. The message's sender and documents are read unless the caller has them.
+   */
+  async prepare(
+    message: MessageRecord,
+    type: EvidenceType,
+    opts: { eventTime?: Date; reasons?: EventReason[]; sender?: SenderRecord; documents?: DocumentRecord[] } = {},
+  ): Promise<PreparedEvidence> {
+    nextStatus(message.status, type);
+    const [sender, documents, previous] = await Promise.all([
+      opts.sender ?? this.store.senders.findById(message.senderId),
+      opts.documents ?? this.store.messages.documents(message.id),
+      this.store.evidence.latest(message.id),
+    ]);
+    if (!sender) throw new Error(`sender ${message.senderId} of message ${message.id} not found`);
+    const id = randomUUID();
+    const eventTime = opts.eventTime ?? new Date();
+    const statement = buildStatement({
+      evidenceId: id,
+      type,
+      eventTime,
+      policyOid: this.config.evidence.policyOid,
+      issuerName: this.config.evidence.issuerName,
+      sender: { id: sender.id, name: sender.name, reference: message.senderReference },
+      recipient: { type: message.recipientType, id: message.recipientId },
+      submissionTime: new Date(message.submittedAt),
+      messageId: message.id,
+      subject: message.subject,
+      documents,
+      previousEvidenceSha256: previous?.sha256 ?? null,
+      reasons: opts.reasons,
+    });
+    const sealed = await this.sealer.seal(statement, new Date());
+    return { id, type, seq: (previous?.seq ?? 0) + 1, eventTime, sealed, from: message.status, sender };
+  }
+
+  /** Records prepared evidence in `tx`; returns the message's new status. */
+  async record(tx: Repositories, message: MessageRecord, e: PreparedEvidence, extra: { eboxMessageId?: string; eventData?: Record<string, unknown> } = {}): Promise<MessageStatus> {
+    const to = nextStatus(e.from, e.type);
+    if (to !== e.from || extra.eboxMessageId) {
+      const moved = await tx.messages.transition(message.id, e.from, to, { eboxMessageId: extra.eboxMessageId });
+      if (!moved) throw new StaleStateError(message.id);
+    }
+    const record: EvidenceRecord = {
+      id: e.id,
+      messageId: message.id,
+      seq: e.seq,
+      type: e.type,
+      statement: e.sealed.statementText,
+      der: e.sealed.der,
+      sha256: e.sealed.sha256,
+      createdAt: new Date().toISOString(),
+    };
+    await tx.evidence.insert(record);
+    const at = new Date().toISOString();
+    await tx.events.append({
+      messageId: message.id,
+      type: e.type,
+      at,
+      data: { evidenceId: e.id, evidenceSha256: e.sealed.sha256, status: to, eventTime: e.eventTime.toISOString(), ...(extra.eventData ?? {}) },
+    });
+    if (e.sender.webhookUrl) await enqueueWebhook(tx, this.config, e.sender, message.id, { status: to, evidenceId: e.id, evidenceType: e.type, at });
+    return to;
+  }
+}
+
+export async function enqueueWebhook(tx: Repositories, config: Config, sender: SenderRecord, messageId: string, body: { status: MessageStatus; evidenceId: string; evidenceType: EvidenceType; at: string }): Promise<void> {
+  await tx.jobs.enqueue({
+    type: 'webhook',
+    messageId,
+    dedupeKey: `webhook:${body.evidenceId}`,
+    maxAttempts: config.worker.webhookMaxAttempts,
+    payload: { senderId: sender.id, messageId, ...body },
+  });
+}

@@ -1,0 +1,431 @@
+/**
+ * Intake of a registered message: the sender's metadata and document parts arrive as a
+ * stream; each document is staged to disk while hashed; when the request is complete the
+ * whole is validated, the documents are committed (fsynced, renamed) to the blob store,
+ * and message, documents, idempotency key, first event and the `accept` job are written
+ * in one transaction. Only then is the message accepted; sealing its proof is that job's
+ * work (src/registered-mail/delivery.ts). Any failure removes what was staged or committed, so a
+ * refused request leaves nothing behind — committed bytes once the database confirms
+ * that their transaction did not commit after all.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import canonicalize from 'canonicalize';
+import type { EventEmitter } from 'node:events';
+import type { Readable } from 'node:stream';
+import type { Config } from '../config.js';
+import { ServiceError } from '../domain/errors.js';
+import { LANGUAGES, type Subject } from '../domain/EvidenceStatement.js';
+import { isValidRecipientId, normaliseIdentifier, type Recipient } from '../domain/identifiers.js';
+import { NulInJsonError, refuseNul, unsafeTextReason } from '../domain/text.js';
+import type { FsBlobStore, StagedBlob } from '../store/FsBlobStore.js';
+import type { DocumentRecord, MessageRecord, SenderRecord } from '../domain/records.js';
+import type { Repositories } from '../store/Repositories.js';
+
+export interface SubmissionMetadata {
+  recipient: Recipient;
+  subject: Subject;
+  senderReference: string | null;
+  documents: Array<{ httpPartName: string; isMainContent: boolean }>;
+}
+
+interface StagedDocument {
+  partName: string;
+  fileName: string;
+  mediaType: string;
+  blob: StagedBlob;
+}
+
+export interface Accepted {
+  message: MessageRecord;
+  documents: DocumentRecord[];
+  /** true when an Idempotency-Key matched an earlier identical request */
+  replayed: boolean;
+}
+
+/** SHA-256 over the canonical form of what was asked: metadata and each document's name, type and digest. */
+function hashRequest(metadata: SubmissionMetadata, staged: StagedDocument[]): string {
+  const docs = [...staged].sort((a, b) => a.partName.localeCompare(b.partName)).map((s) => ({ part: s.partName, fileName: s.fileName, mediaType: s.mediaType, sha256: s.blob.sha256 }));
+  return createHash('sha256').update(canonicalize({ metadata, docs })!).digest('hex');
+}
+
+const PART_NAME = /^[A-Za-z0-9_.-]{1,100}$/;
+/** the length of documents.media_type: with ALLOWED_MEDIA_TYPES=*\/* a longer type would reach it */
+const MAX_MEDIA_TYPE_LENGTH = 255;
+/** Objects whose transaction's outcome is unknown are looked at again at most this far apart. */
+const UNCOMMITTED_RETRY_MAX_MS = 10_000;
+
+export class SubmissionService {
+  constructor(
+    private readonly store: Repositories,
+    private readonly blobs: FsBlobStore,
+    private readonly config: Config,
+  ) {}
+
+  /** Starts the intake of one request for this sender. */
+  begin(sender: SenderRecord, idempotencyKey?: string): Intake {
+    return new Intake(this, sender, idempotencyKey);
+  }
+
+  /**
+   * Waits up to `ms` for the message to leave RECEIVED (its first evidence sealed);
+   * returns the message as it then is.
+   */
+  async waitForDecision(messageId: string, ms: number, notifier: EventEmitter): Promise<MessageRecord | undefined> {
+    const deadline = Date.now() + ms;
+    // Listening before each read: a notification that comes while the status is being read
+    // (the job can seal within milliseconds) is not missed, so the wait ends at once.
+    let notified = false;
+    let wake: (() => void) | undefined;
+    const listener = () => {
+      notified = true;
+      wake?.();
+    };
+    notifier.on(messageId, listener);
+    try {
+      for (;;) {
+        notified = false;
+        const m = await this.store.messages.findById(messageId);
+        if (!m || m.status !== 'RECEIVED' || Date.now() >= deadline) return m;
+        if (notified) continue;
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(() => wake?.(), Math.min(250, Math.max(0, deadline - Date.now())));
+          wake = () => {
+            clearTimeout(t);
+            wake = undefined;
+            resolve();
+          };
+        });
+      }
+    } finally {
+      notifier.off(messageId, listener);
+    }
+  }
+
+  /**
+   * Called by Intake.finish once everything is staged and validated: commits the
+   * documents, then in one transaction the message, its documents, its idempotency key,
+   * the first event and the `accept` job. With a known Idempotency-Key the first message
+   * is returned instead (same request) or IDEMPOTENCY_KEY_REUSED thrown (another request).
+   */
+  async accept(sender: SenderRecord, metadata: SubmissionMetadata, staged: StagedDocument[], idempotencyKey: string | undefined): Promise<Accepted> {
+    const byPart = new Map(staged.map((s) => [s.partName, s]));
+    const requestHash = hashRequest(metadata, staged);
+    if (idempotencyKey) {
+      const replay = await this.replay(sender, idempotencyKey, requestHash);
+      if (replay) return replay;
+    }
+    const now = new Date();
+    const messageId = randomUUID();
+    const documents: DocumentRecord[] = metadata.documents.map((d, position) => {
+      const s = byPart.get(d.httpPartName)!;
+      const id = randomUUID();
+      return { id, messageId, position, partName: d.httpPartName, fileName: s.fileName, mediaType: s.mediaType, size: s.blob.size, sha256: s.blob.sha256, isMain: d.isMainContent, blobKey: id };
+    });
+    const at = now.toISOString();
+    const message: MessageRecord = {
+      id: messageId,
+      senderId: sender.id,
+      recipientType: metadata.recipient.type,
+      recipientId: metadata.recipient.id,
+      subject: metadata.subject,
+      senderReference: metadata.senderReference,
+      status: 'RECEIVED',
+      submittedAt: at,
+      updatedAt: at,
+      expiresAt: new Date(now.getTime() + this.config.delivery.messageExpiryMs).toISOString(),
+      eboxMessageId: null,
+      documentsPurgedAt: null,
+    };
+
+    const committed: string[] = [];
+    const place = async () => {
+      for (const d of documents) {
+        await this.blobs.commit(byPart.get(d.partName)!.blob, d.blobKey);
+        committed.push(d.blobKey);
+      }
+    };
+    try {
+      // the bytes move into place and the rows that name them commit with no sweep in between
+      await this.store.commitWithBlobs(place, async (tx) => {
+        await tx.messages.insert(message, documents);
+        if (idempotencyKey) await tx.messages.insertIdempotencyKey(sender.id, idempotencyKey, requestHash, messageId);
+        await tx.events.append({
+          messageId,
+          type: 'MessageReceived',
+          at,
+          data: { senderId: sender.id, documents: documents.map((d) => ({ partName: d.partName, sha256: d.sha256, size: d.size })) },
+        });
+        await tx.jobs.enqueue({ type: 'accept', messageId, dedupeKey: `accept:${messageId}`, maxAttempts: this.config.worker.sealMaxAttempts, payload: { messageId } });
+      });
+    } catch (err) {
+      // A transaction that reports a failure may have committed all the same (its COMMIT
+      // reached the database, the answer was lost with the connection): its bytes go only
+      // once the database says that no row names them.
+      await this.removeUncommitted(committed);
+      // A concurrent request with the same key won the race: answer as a replay of it, or
+      // IDEMPOTENCY_KEY_REUSED when it was another request.
+      if (idempotencyKey) {
+        const replay = await this.replay(sender, idempotencyKey, requestHash).catch((e: unknown) => {
+          if (e instanceof ServiceError && e.code === 'IDEMPOTENCY_KEY_REUSED') throw e;
+          return undefined;
+        });
+        if (replay) return replay;
+      }
+      throw err;
+    }
+    return { message, documents, replayed: false };
+  }
+
+  /**
+   * Removes the objects among `keys` that no document row names, looked up with the blob
+   * fence held exclusively (BlobFence.ts): no intake transaction is then in progress
+   * anywhere — one the database is still finishing included — so what it finds is final.
+   * While the database cannot answer, the objects stay and are looked at again in the
+   * background, less and less often (and by the blob sweep of the next start, should this
+   * process stop first).
+   */
+  private async removeUncommitted(keys: string[], retryMs = 0): Promise<void> {
+    if (keys.length === 0) return;
+    try {
+      await this.store.underBlobSweep(async (tx) => {
+        const named = await tx.messages.liveAmong(keys);
+        for (const k of keys) if (!named.has(k)) await this.blobs.remove(k);
+      });
+    } catch {
+      const next = Math.min(Math.max(retryMs * 2, 250), UNCOMMITTED_RETRY_MAX_MS);
+      setTimeout(() => void this.removeUncommitted(keys, next), next).unref();
+    }
+  }
+
+  private async replay(sender: SenderRecord, key: string, requestHash: string): Promise<Accepted | undefined> {
+    const seen = await this.store.messages.findIdempotencyKey(sender.id, key);
+    if (!seen) return undefined;
+    if (seen.requestHash !== requestHash) {
+      throw new ServiceError('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for a different request', { extensions: { messageId: seen.messageId } });
+    }
+    const message = await this.store.messages.findById(seen.messageId);
+    if (!message) throw new ServiceError('INTERNAL', 'idempotency key refers to a missing message');
+    return { message, documents: await this.store.messages.documents(message.id), replayed: true };
+  }
+
+  stage(source: Readable): Promise<StagedBlob> {
+    return this.blobs.stage(source, this.config.intake.maxDocumentBytes);
+  }
+
+  discard(blob: StagedBlob): Promise<void> {
+    return this.blobs.discard(blob);
+  }
+
+  get limits(): Config['intake'] {
+    return this.config.intake;
+  }
+}
+
+/**
+ * One request's intake. Parts may come in any order; the first error is kept and every
+ * later part is drained without being stored. `finish` or `abort` must be called once.
+ */
+export class Intake {
+  private metadataRaw: string | undefined;
+  private metadataSeen = false;
+  private readonly staged: StagedDocument[] = [];
+  private readonly pending: Array<Promise<void>> = [];
+  private fileParts = 0;
+  /** every document part name seen so far, staged or still streaming */
+  private readonly partNames = new Set<string>();
+  private error: ServiceError | undefined;
+
+  constructor(
+    private readonly service: SubmissionService,
+    private readonly sender: SenderRecord,
+    private readonly idempotencyKey: string | undefined,
+  ) {}
+
+  get failed(): ServiceError | undefined {
+    return this.error;
+  }
+
+  fail(error: ServiceError): void {
+    this.error ??= error;
+  }
+
+  setMetadata(raw: string, truncated: boolean): void {
+    if (this.metadataSeen) return this.fail(new ServiceError('METADATA_INVALID', 'the metadata part appears more than once'));
+    this.metadataSeen = true;
+    if (truncated) return this.fail(new ServiceError('METADATA_INVALID', `the metadata part is larger than ${this.service.limits.maxMetadataBytes} bytes`));
+    this.metadataRaw = raw;
+  }
+
+  /** Reads the metadata from a file part; at most maxMetadataBytes are kept. */
+  readMetadata(stream: Readable): void {
+    const max = this.service.limits.maxMetadataBytes;
+    this.pending.push(
+      (async () => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        for await (const c of stream as AsyncIterable<Buffer>) {
+          size += c.length;
+          if (size <= max) chunks.push(c);
+        }
+        this.setMetadata(Buffer.concat(chunks).toString('utf8'), size > max);
+      })(),
+    );
+  }
+
+  /** Stages one document part; always consumes `stream`. */
+  addDocument(partName: string, fileName: string | undefined, mediaType: string, stream: Readable): void {
+    this.fileParts++;
+    const seen = this.partNames.has(partName);
+    this.partNames.add(partName);
+    const limits = this.service.limits;
+    const type = mediaType.split(';')[0]!.trim().toLowerCase();
+    if (!this.error) {
+      if (this.fileParts > limits.maxDocuments) {
+        this.fail(new ServiceError('TOO_MANY_DOCUMENTS', `at most ${limits.maxDocuments} documents per message`));
+      } else if (!PART_NAME.test(partName)) {
+        this.fail(new ServiceError('DOCUMENT_PART_UNDECLARED', 'a document part has no usable name', { extensions: { part: partName } }));
+      } else if (seen) {
+        this.fail(new ServiceError('DOCUMENT_PART_DUPLICATE', `document part "${partName}" appears more than once`, { extensions: { part: partName } }));
+      } else if (fileName !== undefined && unsafeFileName(fileName)) {
+        this.fail(new ServiceError('DOCUMENT_NAME_INVALID', `the file name of part "${partName}" ${unsafeFileName(fileName)}`, { extensions: { part: partName } }));
+      } else if (type.length > MAX_MEDIA_TYPE_LENGTH || (!limits.allowedMediaTypes.includes(type) && !limits.allowedMediaTypes.includes('*/*'))) {
+        this.fail(
+          new ServiceError('DOCUMENT_MEDIA_TYPE_NOT_ALLOWED', `media type "${type}" is not accepted`, {
+            extensions: { part: partName, allowed: limits.allowedMediaTypes },
+          }),
+        );
+      }
+    }
+    if (this.error) {
+      stream.resume();
+      return;
+    }
+    const job = this.service.stage(stream).then(
+      async (blob) => {
+        const doc: StagedDocument = { partName, fileName: cleanFileName(fileName, partName), mediaType: type, blob };
+        this.staged.push(doc);
+        if (blob.tooLarge) {
+          this.fail(
+            new ServiceError('DOCUMENT_TOO_LARGE', `document "${partName}" is larger than ${limits.maxDocumentBytes} bytes`, {
+              extensions: { part: partName, limit: limits.maxDocumentBytes },
+            }),
+          );
+        } else if (blob.size === 0) {
+          this.fail(new ServiceError('DOCUMENT_EMPTY', `document "${partName}" is empty`, { extensions: { part: partName } }));
+        }
+      },
+      (err) => {
+        stream.resume();
+        this.fail(new ServiceError('INTERNAL', 'a document could not be stored', { cause: err }));
+      },
+    );
+    this.pending.push(job);
+  }
+
+  /** Waits for every part, validates the whole and accepts it. */
+  async finish(): Promise<Accepted> {
+    await Promise.all(this.pending);
+    try {
+      if (this.error) throw this.error;
+      const metadata = parseMetadata(this.metadataRaw, this.service.limits.maxDocuments);
+      const declared = new Set(metadata.documents.map((d) => d.httpPartName));
+      for (const s of this.staged) {
+        if (!declared.has(s.partName)) {
+          throw new ServiceError('DOCUMENT_PART_UNDECLARED', `part "${s.partName}" is not listed in metadata.documents`, { extensions: { part: s.partName } });
+        }
+      }
+      for (const name of declared) {
+        if (!this.staged.some((s) => s.partName === name)) {
+          throw new ServiceError('DOCUMENT_MISSING', `document part "${name}" is listed in metadata.documents but was not sent`, { extensions: { part: name } });
+        }
+      }
+      return await this.service.accept(this.sender, metadata, this.staged, this.idempotencyKey);
+    } finally {
+      await this.abort();
+    }
+  }
+
+  /** Removes whatever is still staged (committed blobs have been moved already). */
+  async abort(): Promise<void> {
+    await Promise.all(this.pending.map((p) => p.catch(() => undefined)));
+    await Promise.all(this.staged.map((s) => this.service.discard(s.blob).catch(() => undefined)));
+  }
+}
+
+/** Control characters are dropped from a file name (cleanFileName); what else would misread it is refused. */
+function unsafeFileName(raw: string): string | undefined {
+  return unsafeTextReason(raw.replace(/\p{Cc}/gu, ''));
+}
+
+function cleanFileName(raw: string | undefined, fallback: string): string {
+  const base = (raw ?? '').split(/[\\/]/).pop()!.replace(/\p{Cc}/gu, '').trim();
+  return (base || fallback).slice(0, 255);
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Validates the metadata JSON; every problem is a ServiceError with its own code. */
+export function parseMetadata(raw: string | undefined, maxDocuments: number): SubmissionMetadata {
+  if (raw === undefined) throw new ServiceError('METADATA_MISSING', 'the multipart body needs a "metadata" part holding JSON');
+  let value: unknown;
+  try {
+    value = JSON.parse(raw, refuseNul);
+  } catch (err) {
+    if (err instanceof NulInJsonError) throw new ServiceError('METADATA_INVALID', err.message, { cause: err });
+    throw new ServiceError('METADATA_INVALID', 'the metadata part is not valid JSON', { cause: err });
+  }
+  if (!isObject(value)) throw new ServiceError('METADATA_INVALID', 'the metadata must be a JSON object');
+
+  const r = value.recipient;
+  if (!isObject(r) || (r.type !== 'citizen' && r.type !== 'enterprise') || typeof r.id !== 'string') {
+    throw new ServiceError('RECIPIENT_INVALID', 'recipient must be {"type": "citizen"|"enterprise", "id": "…"}');
+  }
+  const id = normaliseIdentifier(r.id);
+  if (!isValidRecipientId(r.type, id)) {
+    throw new ServiceError(
+      'RECIPIENT_INVALID',
+      r.type === 'citizen' ? `"${r.id}" is not a valid INSZ/NISS number (11 digits, mod-97 check)` : `"${r.id}" is not a valid KBO/BCE number (10 digits, mod-97 check)`,
+    );
+  }
+
+  const s = value.subject;
+  if (!isObject(s) || Object.keys(s).length === 0) throw new ServiceError('SUBJECT_INVALID', 'subject must give the text in at least one of nl, fr, de, en');
+  const subject: Subject = {};
+  for (const [lang, text] of Object.entries(s)) {
+    if (!(LANGUAGES as readonly string[]).includes(lang)) throw new ServiceError('SUBJECT_INVALID', `subject language "${lang}" is not one of nl, fr, de, en`);
+    if (typeof text !== 'string' || text.trim().length === 0 || text.length > 255) {
+      throw new ServiceError('SUBJECT_INVALID', `subject.${lang} must be 1 to 255 characters`);
+    }
+    const unsafe = unsafeTextReason(text);
+    if (unsafe) throw new ServiceError('SUBJECT_INVALID', `subject.${lang} ${unsafe}`);
+    subject[lang as keyof Subject] = text;
+  }
+
+  const ref = value.senderReference;
+  if (ref !== undefined && ref !== null && (typeof ref !== 'string' || ref.length > 200)) {
+    throw new ServiceError('METADATA_INVALID', 'senderReference must be a string of at most 200 characters');
+  }
+  const unsafeRef = typeof ref === 'string' ? unsafeTextReason(ref) : undefined;
+  if (unsafeRef) throw new ServiceError('METADATA_INVALID', `senderReference ${unsafeRef}`);
+
+  const docs = value.documents;
+  if (!Array.isArray(docs) || docs.length === 0) {
+    throw new ServiceError('DOCUMENT_MISSING', 'metadata.documents must list the document parts, e.g. [{"httpPartName": "main", "isMainContent": true}]');
+  }
+  if (docs.length > maxDocuments) throw new ServiceError('TOO_MANY_DOCUMENTS', `at most ${maxDocuments} documents per message`);
+  const documents: SubmissionMetadata['documents'] = [];
+  for (const d of docs) {
+    if (!isObject(d) || typeof d.httpPartName !== 'string' || !PART_NAME.test(d.httpPartName)) {
+      throw new ServiceError('METADATA_INVALID', 'each entry of metadata.documents needs an httpPartName of letters, digits, "_", "-" or "."');
+    }
+    if (d.isMainContent !== undefined && typeof d.isMainContent !== 'boolean') throw new ServiceError('METADATA_INVALID', 'isMainContent must be a boolean');
+    if (documents.some((x) => x.httpPartName === d.httpPartName)) throw new ServiceError('METADATA_INVALID', `httpPartName "${d.httpPartName}" is listed twice`);
+    documents.push({ httpPartName: d.httpPartName, isMainContent: d.isMainContent === true });
+  }
+  const mains = documents.filter((d) => d.isMainContent).length;
+  if (mains !== 1) throw new ServiceError('MAIN_DOCUMENT_INVALID', `exactly one document must be marked isMainContent (found ${mains})`);
+
+  return { recipient: { type: r.type, id }, subject, senderReference: (ref as string | null | undefined) ?? null, documents };
+}

@@ -1,0 +1,153 @@
+/**
+ * Notification content: templates with named placeholders in four languages, HTML
+ * sanitising (allow-list), end-to-end encryption of the body to each device (JWE General
+ * JSON, ECDH-ES+A256KW / A256GCM, message id in the protected header).
+ */
+import { expect } from 'chai';
+import { decodeProtectedHeader, exportJWK, generalDecrypt, generateKeyPair } from 'jose';
+import { encryptForDevices, validateDevicePublicKey } from '../../../src/notifications/content/DeviceEncryption.js';
+import { LANGUAGES } from '../../../src/notifications/content/Language.js';
+import { sanitizeNotificationHtml } from '../../../src/notifications/content/SanitizeHtml.js';
+import { BUILTIN_TEMPLATES, builtinTemplate, pickLanguage, placeholdersOf, renderContent, renderText, TemplateError } from '../../../src/notifications/content/Templates.js';
+import { analyseSms } from '../../../src/notifications/sms/Gsm0338.js';
+
+describe('notification templates', () => {
+  it('fills named placeholders; {{ and }} are literal braces', () => {
+    expect(renderText('Hello {name}, {{not}} {name}!', { name: 'Ann' })).to.equal('Hello Ann, {not} Ann!');
+    expect(placeholdersOf('{a} {b} {a} {{c}}')).to.deep.equal(['a', 'b']);
+  });
+
+  it('refuses a missing value and a stray brace instead of sending a hole', () => {
+    expect(() => renderText('Hello {name}', {})).to.throw(TemplateError).with.property('placeholder', 'name');
+    expect(() => renderText('Hello { name', { name: 'x' })).to.throw(TemplateError).with.property('kind', 'PLACEHOLDER_SYNTAX');
+  });
+
+  it('looks placeholders and template ids up among own names only, never among what every object inherits', () => {
+    for (const name of ['toString', 'constructor', 'hasOwnProperty', 'valueOf', 'isPrototypeOf', 'toLocaleString']) {
+      for (const parts of [{ sms: `Hi {${name}}` }, { title: `Hi {${name}}` }, { html: `<p>{${name}}</p>` }]) {
+        expect(() => renderContent(parts, { sender: 'X' }), JSON.stringify(parts)).to.throw(TemplateError).with.property('placeholder', name);
+      }
+      expect(renderContent({ sms: `Hi {${name}}`, html: `<p>{${name}}</p>` }, { [name]: 'A&B' })).to.deep.equal({ title: undefined, sms: 'Hi A&B', html: '<p>A&amp;B</p>' });
+    }
+    for (const id of ['toString', 'constructor', '__proto__', 'hasOwnProperty', 'valueOf', '']) expect(builtinTemplate(id), id).to.equal(undefined);
+    expect(builtinTemplate('appointment-reminder')?.id).to.equal('appointment-reminder');
+  });
+
+  it('escapes values in the HTML body only', () => {
+    const out = renderContent({ title: 'For {who}', html: '<p>{who}</p>', sms: 'Hi {who}' }, { who: '<b>Ann & Bob</b>' });
+    expect(out).to.deep.equal({ title: 'For <b>Ann & Bob</b>', html: '<p>&lt;b&gt;Ann &amp; Bob&lt;/b&gt;</p>', sms: 'Hi <b>Ann & Bob</b>' });
+  });
+
+  it('has every built-in template in nl, fr, de and en with the same placeholders, and GSM-7 SMS texts', () => {
+    for (const t of BUILTIN_TEMPLATES.values()) {
+      for (const lang of LANGUAGES) {
+        const parts = t.languages[lang];
+        expect(placeholdersOf(parts.sms).sort(), `${t.id}/${lang}`).to.deep.equal([...t.placeholders].sort());
+        const values = Object.fromEntries(t.placeholders.map((p) => [p, 'X']));
+        expect(analyseSms(renderText(parts.sms, values)).encoding, `${t.id}/${lang} SMS`).to.equal('GSM-7');
+        expect(renderText(parts.title, values)).to.not.match(/X/, 'titles travel in clear: no values in them');
+      }
+    }
+  });
+
+  it('picks the wanted language, else the first of nl, fr, de, en present', () => {
+    expect(pickLanguage({ fr: {}, de: {} }, 'de')).to.equal('de');
+    expect(pickLanguage({ fr: {}, de: {} }, 'en')).to.equal('fr');
+    expect(pickLanguage({}, 'nl')).to.equal(undefined);
+  });
+});
+
+describe('HTML sanitising (allow-list)', () => {
+  it('keeps formatting, lists, tables and https/mailto/tel links', () => {
+    const html = '<h2>Title</h2><p>Text <b>bold</b> <em>em</em></p><ul><li>one</li></ul><table><tr><td colspan="2">c</td></tr></table><a href="https://www.socialsecurity.be/x">link</a> <a href="mailto:a@b.be">m</a> <a href="tel:+3221234567">t</a>';
+    expect(sanitizeNotificationHtml(html)).to.equal(html);
+  });
+
+  it('strips scripts, event handlers, styles and their content', () => {
+    const out = sanitizeNotificationHtml('<p onclick="steal()" onmouseover="x()">Hi<script>alert(1)</script><style>p{color:red}</style><noscript>n</noscript></p><svg onload="x()"><circle/></svg>');
+    expect(out).to.equal('<p>Hi</p>');
+  });
+
+  it('strips remote resources and dangerous links', () => {
+    const out = sanitizeNotificationHtml(
+      '<p style="background:url(https://t.example/p.png)">a</p><img src="https://t.example/p.png"><iframe src="https://e.example"></iframe><video src="https://v"></video><link rel="stylesheet" href="https://c"><a href="javascript:alert(1)">j</a><a href="//evil.example/x">p</a><a href="http://plain.example">h</a><a href="data:text/html,x">d</a><form action="https://f"><input></form>',
+    );
+    expect(out).to.equal('<p>a</p><a>j</a><a>p</a><a>h</a><a>d</a>');
+    expect(out).to.not.match(/https?:|src=|style=|javascript|data:/);
+  });
+});
+
+describe('end-to-end encryption of the GovApp body', () => {
+  async function device() {
+    const { publicKey, privateKey } = await generateKeyPair('ECDH-ES+A256KW', { crv: 'P-256', extractable: true });
+    return { publicJwk: await exportJWK(publicKey), privateKey };
+  }
+
+  it('each device decrypts the sanitised HTML with its own private key; a wrong key fails', async () => {
+    const devices = [await device(), await device(), await device()];
+    const html = sanitizeNotificationHtml('<p onclick="x()">Your <b>decision</b> is ready.<script>alert(1)</script></p>');
+    const jwe = await encryptForDevices(html, 'notification-123', devices.map((d, i) => ({ kid: `device-${i}`, jwk: d.publicJwk })));
+    expect(jwe.recipients).to.have.length(3);
+    expect(decodeProtectedHeader(jwe as never)).to.deep.equal({ enc: 'A256GCM', cty: 'text/html', messageId: 'notification-123' });
+    for (const [i, d] of devices.entries()) {
+      const { plaintext, protectedHeader, unprotectedHeader } = await generalDecrypt(jwe, d.privateKey);
+      expect(new TextDecoder().decode(plaintext)).to.equal('<p>Your <b>decision</b> is ready.</p>');
+      expect(protectedHeader?.messageId).to.equal('notification-123');
+      expect(unprotectedHeader).to.include({ alg: 'ECDH-ES+A256KW', kid: `device-${i}` });
+    }
+    const stranger = await device();
+    let failed: unknown;
+    try {
+      await generalDecrypt(jwe, stranger.privateKey);
+    } catch (err) {
+      failed = err;
+    }
+    expect(failed).to.have.property('code', 'ERR_JWE_DECRYPTION_FAILED');
+  });
+
+  it('the title is not in the JWE, and the body is not readable in it', async () => {
+    const d = await device();
+    const jwe = await encryptForDevices('<p>secret body 1234</p>', 'n-1', [{ kid: 'k', jwk: d.publicJwk }]);
+    expect(JSON.stringify(jwe)).to.not.include('secret body');
+  });
+
+  it('binds the message id: a tampered protected header does not decrypt', async () => {
+    const d = await device();
+    const jwe = await encryptForDevices('<p>x</p>', 'n-1', [{ kid: 'k', jwk: d.publicJwk }]);
+    const forged = { ...jwe, protected: Buffer.from(JSON.stringify({ enc: 'A256GCM', cty: 'text/html', messageId: 'n-2' })).toString('base64url') };
+    let failed: unknown;
+    try {
+      await generalDecrypt(forged, d.privateKey);
+    } catch (err) {
+      failed = err;
+    }
+    expect(failed).to.be.instanceOf(Error);
+  });
+
+  it('accepts only public EC P-256 keys that are points on the curve', async () => {
+    const d = await device();
+    const ok = await validateDevicePublicKey({ ...d.publicJwk, kid: 'ignored', use: 'enc' });
+    expect(ok.jwk).to.deep.equal({ kty: 'EC', crv: 'P-256', x: d.publicJwk.x, y: d.publicJwk.y });
+    expect(ok.thumbprint).to.match(/^[A-Za-z0-9_-]{43}$/);
+    const { privateKey } = await generateKeyPair('ECDH-ES+A256KW', { crv: 'P-256', extractable: true });
+    const p384 = await generateKeyPair('ECDH-ES+A256KW', { crv: 'P-384', extractable: true });
+    const bad: unknown[] = [
+      null,
+      'key',
+      { kty: 'RSA', n: 'x', e: 'AQAB' },
+      await exportJWK(p384.publicKey),
+      await exportJWK(privateKey), // has "d"
+      { ...d.publicJwk, y: d.publicJwk.x }, // not on the curve
+      { ...d.publicJwk, use: 'sig' },
+    ];
+    for (const k of bad) {
+      let failed = false;
+      try {
+        await validateDevicePublicKey(k);
+      } catch {
+        failed = true;
+      }
+      expect(failed, JSON.stringify(k)).to.equal(true);
+    }
+  });
+});
