@@ -22,9 +22,8 @@ import type { EboxAdapter } from '../registered-mail/ebox/EboxAdapter.js';
 import { HttpEboxAdapter } from '../registered-mail/ebox/HttpEboxAdapter.js';
 import { LocalEbox } from '../registered-mail/ebox/LocalEbox.js';
 import { OutboundPolicy } from '../net/OutboundPolicy.js';
-import { migrateLatest, openDatabase } from '../store/database.js';
-import { FsBlobStore } from '../store/FsBlobStore.js';
-import { Repositories } from '../store/Repositories.js';
+import type { FsBlobStore } from '../store/FsBlobStore.js';
+import type { Repositories } from '../store/Repositories.js';
 import { JobRunner } from '../worker/JobRunner.js';
 import { ConsultService } from '../registered-mail/consult.js';
 import { DeliveryService, JOB } from '../registered-mail/delivery.js';
@@ -33,11 +32,13 @@ import { MaintenanceService } from '../registered-mail/maintenance.js';
 import { RecipientService } from '../registered-mail/recipients.js';
 import { sweepBlobs, type BlobSweepReport } from '../store/BlobSweep.js';
 import { ReadinessService } from './readiness.js';
+import { openStore } from './store.js';
 import { Sealer } from '../registered-mail/sealing.js';
 import { SenderService } from '../access/senders.js';
 import { SubmissionService } from '../registered-mail/intake.js';
 import { WebhookService } from '../registered-mail/webhooks.js';
-import { createNotificationService, type NotificationService } from '../notifications/service.js';
+import type { NotificationService } from '../notifications/service.js';
+import { buildNotifications } from './notifications.js';
 
 export interface Runtime {
   config: Config;
@@ -114,15 +115,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
     timeStamper = new LocalTimeStamper(tsa);
   }
 
-  const db = openDatabase(config.database, log);
-  try {
-    await migrateLatest(db);
-  } catch (err) {
-    await db.destroy();
-    throw err;
-  }
-  const store = new Repositories(db);
-  const blobs = new FsBlobStore(config.blobDir);
+  const { repositories: store, blobs } = await openStore(config, { log });
   await blobs.init();
   const blobSweep = await sweepBlobs(store, blobs, { tempMaxAgeMs: tempFileMaxAgeMs(config), log });
 
@@ -147,7 +140,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
   const maintenance = new MaintenanceService(store, blobs, ebox, timeStamper, config, log);
   const webhooks = new WebhookService(store, { log, policy: new OutboundPolicy({ allow: config.webhook.allowPrivateTargets }), timeoutMs: config.webhook.timeoutMs });
   if (config.webhook.allowPrivateTargets.length > 0) log.warn({ allow: config.webhook.allowPrivateTargets }, 'WEBHOOK_ALLOW_PRIVATE_TARGETS: sender webhooks may reach these private ranges');
-  const notifications = createNotificationService(config, store, evidence, log);
+  const notifications = buildNotifications(config, store, evidence, log);
   const runner = new JobRunner(
     store,
     { ...delivery.handlers(), ...maintenance.handlers(), [JOB.webhook]: webhooks.handler(), ...notifications.handlers() },

@@ -19,9 +19,7 @@ import { AuditError } from '../audit/errors.js';
 import { exportAuditBundle } from '../audit/export.js';
 import { loadTrustAnchors } from '../audit/verify.js';
 import { devPkiDir } from '../app/runtime.js';
-import { openDatabase } from '../store/database.js';
-import { FsBlobStore } from '../store/FsBlobStore.js';
-import { Repositories } from '../store/Repositories.js';
+import { openStore } from '../app/store.js';
 import { EXIT, parseTime, runCli, UsageError } from './report/exit.js';
 
 interface Options {
@@ -72,16 +70,15 @@ async function main(argv: string[]): Promise<number> {
     throw err;
   }
   const pem = await trustAnchorsPem(opts.trust, config);
-  const db = openDatabase(config.database);
+  const store = await openStore(config, { migrate: false });
   try {
-    const store = new Repositories(db);
-    const result = await exportAuditBundle(store, {
+    const result = await exportAuditBundle(store.repositories, {
       senderId: opts.sender,
       from,
       to,
       outDir: opts.out,
       trustAnchorsPem: pem,
-      ...(opts.documents ? { documents: new FsBlobStore(config.blobDir) } : {}),
+      ...(opts.documents ? { documents: store.blobs } : {}),
     });
     if (opts.json) process.stdout.write(JSON.stringify(result) + '\n');
     else {
@@ -97,7 +94,7 @@ async function main(argv: string[]): Promise<number> {
     if (/no such table|relation .* does not exist/i.test((err as Error).message ?? '')) throw new UsageError(`the database has no service tables (${(err as Error).message}); check DATABASE_URL`);
     throw err;
   } finally {
-    await db.destroy();
+    await store.close();
   }
 }
 

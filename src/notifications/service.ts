@@ -3,7 +3,7 @@
  * and used by the registered-mail hook: submission (validation, rate limit, content
  * checked for every channel the strategy may use), status queries, the senders' default
  * strategy, usage and its price, and the providers' reports. The jobs and state changes
- * are in notificationsEngine.ts; the providers are built from the configuration here.
+ * are in engine.ts; the providers are built from the configuration in src/app/notifications.ts.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import canonicalize from 'canonicalize';
@@ -13,24 +13,19 @@ import { ServiceError } from '../domain/errors.js';
 import { isValidRecipientId, normaliseIdentifier, type RecipientType } from '../domain/identifiers.js';
 import { verifyBodySignature } from './CallbackSignature.js';
 import type { ChannelName, NotificationChannel, NotificationContent } from './channels/Channel.js';
-import { GovAppChannel } from './channels/GovAppChannel.js';
-import { SmsChannel } from './channels/SmsChannel.js';
 import { isLanguage, type Language } from './content/Language.js';
 import { BUILTIN_TEMPLATES, builtinTemplate, pickLanguage, renderContent, TemplateError, type ContentParts, type ContentSet } from './content/Templates.js';
 import { isSettled } from './NotificationStatus.js';
 import { checkMobileNumber } from './PhoneNumber.js';
-import { HttpPushGateway } from './providers/HttpPushGateway.js';
-import { httpSmsReportEvent, HttpSmsGateway } from './providers/HttpSmsGateway.js';
-import { kannelReportEvent, KannelSmsGateway, verifyKannelDlrToken } from './providers/KannelSmsGateway.js';
-import type { PushGateway, SmsGateway } from './providers/Provider.js';
-import { builtinStrategies, type StrategyRegistry } from './Strategies.js';
+import { httpSmsReportEvent } from './providers/HttpSmsGateway.js';
+import { kannelReportEvent, verifyKannelDlrToken } from './providers/KannelSmsGateway.js';
+import type { StrategyRegistry } from './Strategies.js';
 import type { AttemptRecord, NotificationEventRecord, NotificationRecord } from '../store/NotificationRepository.js';
 import type { SenderRecord } from '../domain/records.js';
 import type { Repositories } from '../store/Repositories.js';
 import type { JobHandler } from '../worker/JobRunner.js';
-import type { EvidenceService } from '../registered-mail/evidence.js';
 import { ContactService } from './contacts.js';
-import { NotificationEngine } from './engine.js';
+import type { NotificationEngine } from './engine.js';
 
 export { enqueueRegisteredMailNotice } from './engine.js';
 // what the HTTP layer needs of src/notifications, so that it depends on this service only
@@ -432,25 +427,3 @@ function formatMicro(v: bigint): string {
 }
 
 /** Builds the notification service and its providers from the configuration. */
-export function createNotificationService(config: Config, store: Repositories, evidence: EvidenceService, log: Logger): NotificationService {
-  const late: { service?: NotificationService } = {};
-  const callbackBase = () => late.service?.callbackBase;
-  const smsProvider = config.notify.sms.provider;
-  let sms: SmsGateway | undefined;
-  if (smsProvider.kind === 'kannel') {
-    sms = new KannelSmsGateway({ ...smsProvider, callbackBase });
-  } else if (smsProvider.kind === 'http') {
-    sms = new HttpSmsGateway({ url: smsProvider.url, token: smsProvider.token, from: smsProvider.from, timeoutMs: smsProvider.timeoutMs, callbackBase });
-  }
-  const push: PushGateway | undefined = config.notify.govapp.kind === 'http' ? new HttpPushGateway({ url: config.notify.govapp.url, token: config.notify.govapp.token, timeoutMs: config.notify.govapp.timeoutMs, callbackBase }) : undefined;
-  const channels = new Map<ChannelName, NotificationChannel>([
-    ['GOVAPP', new GovAppChannel(push)],
-    ['SMS', new SmsChannel(sms, { maxParts: config.notify.sms.maxParts })],
-  ]);
-  const strategies = builtinStrategies();
-  const engine = new NotificationEngine({ store, config, channels, strategies, evidence, log });
-  const service = new NotificationService(store, config, engine, strategies, channels, log);
-  late.service = service;
-  if ((sms || push) && !config.notify.callbackBaseUrl) log.warn('NOTIFY_CALLBACK_BASE_URL is not set: providers cannot send delivery reports until the service knows its public URL');
-  return service;
-}

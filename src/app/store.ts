@@ -1,0 +1,63 @@
+/**
+ * Opens the database and the blob store named by the configuration: one place for every
+ * entry point (server roles, CLIs, operator scripts) to get repositories from.
+ */
+import type { Knex } from 'knex';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import { SenderService } from '../access/senders.js';
+import { ContactService } from '../notifications/contacts.js';
+import { RecipientService } from '../registered-mail/recipients.js';
+import { migrateLatest, openDatabase } from '../store/database.js';
+import { FsBlobStore } from '../store/FsBlobStore.js';
+import { Repositories } from '../store/Repositories.js';
+
+export interface OpenedStore {
+  repositories: Repositories;
+  blobs: FsBlobStore;
+  /** the database connection, for migrations and tests */
+  db: Knex;
+  close(): Promise<void>;
+}
+
+export interface OpenStoreOptions {
+  log?: Logger;
+  /** bring the schema to the latest migration first (default true); a read-only tool passes false */
+  migrate?: boolean;
+}
+
+export async function openStore(config: Config, options: OpenStoreOptions = {}): Promise<OpenedStore> {
+  const db = openDatabase(config.database, options.log);
+  try {
+    if (options.migrate !== false) await migrateLatest(db);
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+  const repositories = new Repositories(db);
+  return { repositories, blobs: new FsBlobStore(config.blobDir), db, close: () => repositories.close() };
+}
+
+/** The use cases an operator's command-line tools work with. */
+export interface OperatorServices {
+  repositories: Repositories;
+  senders: SenderService;
+  recipients: RecipientService;
+  contacts: ContactService;
+}
+
+/** Opens the store (migrated), runs `work` with the operator's use cases, and closes it. */
+export async function withOperatorServices<T>(config: Config, work: (services: OperatorServices) => Promise<T>): Promise<T> {
+  const store = await openStore(config);
+  try {
+    const { repositories, blobs } = store;
+    return await work({
+      repositories,
+      senders: new SenderService(repositories),
+      recipients: new RecipientService(repositories, blobs, config),
+      contacts: new ContactService(repositories, config),
+    });
+  } finally {
+    await store.close();
+  }
+}
