@@ -13,6 +13,7 @@
  * HOST:PORT, or — with PORT=0 — the address it learns once listening).
  */
 import { randomBytes } from 'node:crypto';
+import { wantsDevProviders } from '../../src/app/devProviders.js';
 import type { Config, NotifyConfig } from '../../src/config.js';
 import { GovAppSimulator, type GovAppSimulatorOptions } from './GovAppSimulator.js';
 import { SmsSimulator, type SmsSimulatorOptions } from './SmsSimulator.js';
@@ -35,12 +36,6 @@ export interface DevProvidersOptions {
 
 /** Provider timeouts of the simulated providers (the defaults of NOTIFY_SMS_TIMEOUT_MS and GOVAPP_TIMEOUT_MS). */
 const TIMEOUT_MS = 10_000;
-
-/** Whether the configuration asks for the in-process simulators. */
-export function wantsDevProviders(config: Config): boolean {
-  // devSimulators is false outside development (src/config.ts)
-  return config.devSimulators && config.notify.sms.provider.kind === 'none' && config.notify.govapp.kind === 'none';
-}
 
 /**
  * Starts both simulators when the configuration asks for them (see wantsDevProviders) and

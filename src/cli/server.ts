@@ -12,7 +12,7 @@ import { createApp, metricsHandler } from '../http/app.js';
 import { createMetrics } from '../http/metrics.js';
 import { createHttpServer, listen, type HttpServer } from '../http/server.js';
 import { createLogger } from '../logger.js';
-import { startDevProviders, wantsDevProviders, type DevProviders } from '../../dev/notification-simulators/devProviders.js';
+import { startDevProviders, wantsDevProviders, type DevProviders } from '../app/devProviders.js';
 import { createRuntime } from '../app/runtime.js';
 
 type Role = 'all' | 'api' | 'worker';
@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   // development defaults: simulated SMS aggregator and GovApp backend, in this process
   let dev: DevProviders | undefined;
   if (role === 'all') {
-    dev = await startDevProviders(config);
+    dev = await startDevProviders(config, log);
     if (dev) {
       config = dev.config;
       log.info(

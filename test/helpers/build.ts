@@ -1,7 +1,7 @@
 /**
  * The compiled service, as `npm start` runs it: builds dist/ from the sources once per test
- * process (`tsc -p tsconfig.build.json`, incremental: an unchanged tree rebuilds in seconds),
- * so a spec that runs dist/ never runs a stale build and never skips for the want of one.
+ * process (`tsc -p tsconfig.dev.json`, the development build `npm start` makes; incremental:
+ * an unchanged tree rebuilds in seconds), so a spec that runs dist/ never runs a stale build and never skips for the want of one.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
@@ -31,11 +31,11 @@ async function build(): Promise<void> {
   if (existsSync(BUILD_INFO) && !Object.values(COMPILED).every((f) => existsSync(f))) rmSync(BUILD_INFO);
   const tsc = path.join(ROOT, 'node_modules/typescript/bin/tsc');
   const result = await new Promise<{ code: number; out: string }>((resolve) => {
-    execFile(process.execPath, [tsc, '-p', path.join(ROOT, 'tsconfig.build.json'), '--incremental', '--tsBuildInfoFile', BUILD_INFO], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [tsc, '-p', path.join(ROOT, 'tsconfig.dev.json'), '--incremental', '--tsBuildInfoFile', BUILD_INFO], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, out: `${stdout}${stderr}` });
     });
   });
-  if (result.code !== 0) throw new Error(`the build (tsc -p tsconfig.build.json) failed:\n${result.out}`);
+  if (result.code !== 0) throw new Error(`the build (tsc -p tsconfig.dev.json) failed:\n${result.out}`);
   const missing = Object.values(COMPILED).filter((f) => !existsSync(f));
   if (missing.length > 0) throw new Error(`the build did not produce ${missing.join(', ')}`);
 }
