@@ -7,7 +7,7 @@
 import fsp from 'node:fs/promises';
 import { ServiceError } from '../domain/errors.js';
 import type { FsBlobStore } from '../store/FsBlobStore.js';
-import { outageOf, RETRY_AFTER_SECONDS } from '../store/outage.js';
+import { outageOf, RETRY_AFTER_SECONDS } from '../domain/outage.js';
 import type { Repositories } from '../store/Repositories.js';
 
 export type CheckState = 'ok' | 'unavailable' | 'full';

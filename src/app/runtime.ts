@@ -24,6 +24,7 @@ import { LocalEbox } from '../registered-mail/ebox/LocalEbox.js';
 import { OutboundPolicy } from '../net/OutboundPolicy.js';
 import type { FsBlobStore } from '../store/FsBlobStore.js';
 import type { Repositories } from '../store/Repositories.js';
+import { JobAdmin } from '../worker/JobAdmin.js';
 import { JobRunner } from '../worker/JobRunner.js';
 import { ConsultService } from '../registered-mail/consult.js';
 import { DeliveryService, JOB } from '../registered-mail/delivery.js';
@@ -62,6 +63,8 @@ export interface Runtime {
   /** short-message notifications (GovApp push, SMS) and the contact directory */
   notifications: NotificationService;
   runner: JobRunner;
+  /** the job queue as the operator sees it */
+  jobs: JobAdmin;
   /** Whether the database and the blob store can take work now (GET /readyz). */
   readiness: ReadinessService;
   /** What the blob sweep at start found (documents missing: an alarm). */
@@ -177,6 +180,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
     senders: new SenderService(store),
     notifications,
     runner,
+    jobs: new JobAdmin(store),
     blobSweep,
     readiness: new ReadinessService(store, blobs, Math.min(config.intake.maxDocumentBytes, 64 * 1024 * 1024)),
     devPki,

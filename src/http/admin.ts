@@ -8,14 +8,14 @@ import { Router } from 'express';
 import { ServiceError } from '../domain/errors.js';
 import type { RecipientService } from '../registered-mail/recipients.js';
 import type { SenderService } from '../access/senders.js';
-import type { JobRepository, JobStatus } from '../store/JobRepository.js';
+import type { JobAdmin } from '../worker/JobAdmin.js';
 import { jsonBody } from './json.js';
 import { credentialJson } from './views.js';
 
 export interface AdminDeps {
   recipients: RecipientService;
   senders: SenderService;
-  jobs: JobRepository;
+  jobs: JobAdmin;
 }
 
 function recipientType(raw: string | undefined): 'citizen' | 'enterprise' {
@@ -94,15 +94,11 @@ export function adminRouter(deps: AdminDeps): Router {
 
   r.get('/v1/admin/jobs', async (req, res) => {
     const status = req.query.status;
-    if (status !== undefined && !['pending', 'running', 'done', 'dead'].includes(String(status))) throw new ServiceError('QUERY_INVALID', 'status must be pending, running, done or dead');
-    const jobs = await deps.jobs.list({ status: status as JobStatus | undefined, limit: 500 });
-    res.json({ items: jobs.map((j) => ({ id: j.id, type: j.type, messageId: j.messageId, status: j.status, attempts: j.attempts, maxAttempts: j.maxAttempts, runAt: j.runAt, lastError: j.lastError })) });
+    res.json({ items: await deps.jobs.list(status === undefined ? undefined : String(status)) });
   });
 
   r.post('/v1/admin/jobs/:id/retry', async (req, res) => {
-    const id = Number(req.params.id);
-    const ok = Number.isSafeInteger(id) && (await deps.jobs.retryDead(id));
-    if (!ok) throw new ServiceError('NOT_FOUND', 'no such dead job');
+    await deps.jobs.retry(req.params.id!);
     res.status(204).end();
   });
   return r;

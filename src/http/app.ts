@@ -82,7 +82,7 @@ export function createApp(rt: Runtime, log: Logger, options: AppOptions = {}): E
     }),
   );
   app.use(eboxRouter(rt.recipients));
-  app.use(adminRouter({ recipients: rt.recipients, senders: rt.senders, jobs: rt.store.jobs }));
+  app.use(adminRouter({ recipients: rt.recipients, senders: rt.senders, jobs: rt.jobs }));
   app.use(notificationsRouter({ senders: rt.senders, notifications: rt.notifications, syncWaitMs: rt.config.notify.syncWaitMs }));
   app.use(notificationsAdminRouter({ contacts: rt.notifications.contacts, notifications: rt.notifications }));
 

@@ -4,14 +4,19 @@
  * process metrics (and the refused credentials, counted by AuthGuard).
  */
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Repositories } from '../store/Repositories.js';
+
+/** What the gauges count, read when /metrics is scraped (the repositories have this shape). */
+export interface MetricsCounts {
+  jobs: { counts(): Promise<Array<{ type: string; status: string; count: number }>> };
+  messages: { countByStatus(): Promise<Array<{ status: string; count: number }>> };
+}
 
 export interface MetricsSources {
   /** documents whose bytes the last blob sweep found missing (an alarm) */
   missingDocuments?: () => number;
 }
 
-export function createMetrics(store: Repositories, sources: MetricsSources = {}): Registry {
+export function createMetrics(store: MetricsCounts, sources: MetricsSources = {}): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   new Gauge({

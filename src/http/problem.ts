@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { ErrorRequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { ServiceError, type ErrorCode } from '../domain/errors.js';
-import { outageOf } from '../store/outage.js';
+import { outageOf } from '../domain/outage.js';
 import { realmOf, type AuthFailureReason, type AuthGuard, type AuthRealm } from './AuthGuard.js';
 
 export const PROBLEM_TYPE_BASE = 'https://registered-mail.example/problems/';

@@ -36,7 +36,7 @@ import type { AttemptRecord, NotificationRecord } from '../store/NotificationRep
 import type { MessageRecord } from '../domain/records.js';
 import type { Repositories } from '../store/Repositories.js';
 import { PermanentJobError, type JobContext, type JobHandler } from '../worker/JobRunner.js';
-import type { EvidenceService } from '../registered-mail/evidence.js';
+import type { EvidenceService } from '../registered-mail/index.js';
 
 export const NOTIFY_JOB = {
   dispatch: 'notify.dispatch',

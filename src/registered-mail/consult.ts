@@ -5,11 +5,27 @@
 import { ServiceError } from '../domain/errors.js';
 import { MESSAGE_STATUSES, type MessageStatus } from '../domain/status.js';
 import type { JobRecord } from '../store/JobRepository.js';
+import { webhookFailureClass, type WebhookFailureClass } from './webhooks.js';
 import type { DocumentRecord, EventRecord, EvidenceRecord, MessageRecord, SenderRecord } from '../domain/records.js';
 import type { Repositories } from '../store/Repositories.js';
 
 const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const MESSAGE_ID = /^[0-9a-f-]{36}$/i;
+
+/** One webhook delivery of a message's status, as the sender sees it. */
+export interface CallbackView {
+  evidenceId: string;
+  status: string;
+  /** the job's state: pending, running, done or dead */
+  delivery: JobRecord['status'];
+  attempts: number;
+  lastError: WebhookFailureClass | null;
+  nextAttemptAt: string | null;
+}
+
+function callbackView(j: JobRecord): CallbackView {
+  return { evidenceId: String(j.payload.evidenceId), status: String(j.payload.status), delivery: j.status, attempts: j.attempts, lastError: webhookFailureClass(j.lastError), nextAttemptAt: j.status === 'pending' ? j.runAt : null };
+}
 
 export interface MessageView {
   message: MessageRecord;
@@ -17,7 +33,8 @@ export interface MessageView {
   events: EventRecord[];
   evidence: EvidenceRecord[];
   /** webhook deliveries (jobs of type webhook) */
-  callbacks: JobRecord[];
+  /** the sender's webhook deliveries for this message */
+  callbacks: CallbackView[];
 }
 
 export interface ListQuery {
@@ -39,7 +56,7 @@ export class ConsultService {
       this.store.evidence.listForMessage(id),
       this.store.jobs.listForMessage(id),
     ]);
-    return { message, documents, events, evidence, callbacks: jobs.filter((j) => j.type === 'webhook') };
+    return { message, documents, events, evidence, callbacks: jobs.filter((j) => j.type === 'webhook').map(callbackView) };
   }
 
   async list(sender: SenderRecord, q: ListQuery): Promise<{ items: MessageRecord[]; cursor?: string }> {

@@ -20,7 +20,7 @@ import type { MessageRecord } from '../domain/records.js';
 import type { Repositories } from '../store/Repositories.js';
 import { PermanentJobError, type JobContext, type JobHandler } from '../worker/JobRunner.js';
 import { REASON_BASE, type EvidenceService } from './evidence.js';
-import { enqueueRegisteredMailNotice } from '../notifications/service.js';
+import { enqueueRegisteredMailNotice } from '../notifications/index.js';
 
 export const JOB = {
   accept: 'accept',

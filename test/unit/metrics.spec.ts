@@ -1,9 +1,8 @@
 import { expect } from 'chai';
-import { createMetrics } from '../../src/http/metrics.js';
-import type { Repositories } from '../../src/store/Repositories.js';
+import { createMetrics, type MetricsCounts } from '../../src/http/metrics.js';
 
 describe('metrics', () => {
-  const store = { jobs: { counts: async () => [] }, messages: { countByStatus: async () => [] } } as unknown as Repositories;
+  const store: MetricsCounts = { jobs: { counts: async () => [] }, messages: { countByStatus: async () => [] } };
 
   it('report the documents the blob sweep found missing', async () => {
     let missing = 0;

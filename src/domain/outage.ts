@@ -10,7 +10,7 @@
  *   53 (insufficient resources: too many connections, out of memory), 57P01–57P03 (shutting
  *   down, cannot connect now), SQLite busy, locked, I/O error or read-only file.
  */
-import { ServiceError } from '../domain/errors.js';
+import { ServiceError } from './errors.js';
 
 export const RETRY_AFTER_SECONDS = { STORAGE_FULL: 60, DATABASE_UNAVAILABLE: 5 } as const;
 
