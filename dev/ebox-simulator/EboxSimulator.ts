@@ -1,6 +1,6 @@
 /**
  * A simulated remote e-Box, as a real HTTP server (node:http), shaped after the Belgian
- * e-Box publication API (see /work/shared/notes/ebox-api-facts.md). For tests, started
+ * e-Box publication API (docs/ebox-api.md). For tests, started
  * in-process with `startEboxSimulator`, and for development, as its own process
  * (`tsx dev/ebox-simulator.ts --port 8090`).
  *
@@ -23,8 +23,8 @@
  * Idempotency (after draft-ietf-httpapi-idempotency-key-header): the key is scoped to the
  * client and the sender application; the same key with the same content (metadata and
  * attachment digests) answers the first publication again with 200, a different content
- * 409. The real e-Box answers 409 to every repeat; the notes call that out as the thing
- * to do better.
+ * 409. The real e-Box answers 409 to every repeat (docs/ebox-api.md); answering the first
+ * publication again serves a client that retries after a lost answer.
  */
 import { createHash } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';

@@ -1,6 +1,6 @@
 /**
  * The `metadata` part of a publication, as the simulated e-Box reads it. Shaped after the
- * e-Box publication API (see /work/shared/notes/ebox-api-facts.md), plus a digest per
+ * e-Box publication API (docs/ebox-api.md), plus a digest per
  * attachment so that a corrupted upload is refused:
  *
  *   {

@@ -4,7 +4,7 @@
  * packages `kannel` and `kannel-extras` (.ci/run installs them); when they are missing,
  * startKannel throws — the Kannel tests fail, they are never skipped.
  *
- * Start order (see ../shared/notes/kannel.md): bearerbox; once its smsbox port and fake-SMSC
+ * Start order (docs/kannel.md): bearerbox; once its smsbox port and fake-SMSC
  * port accept connections, smsbox and fakesmsc (both exit at once if bearerbox is not
  * listening yet); ready when the admin status page shows the SMSC online and the smsbox
  * connected.

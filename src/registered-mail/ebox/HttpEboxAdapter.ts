@@ -1,6 +1,6 @@
 /**
  * The e-Box adapter for a remote e-Box shaped after the Belgian e-Box publication API
- * (see /work/shared/notes/ebox-api-facts.md; dev/ebox-simulator is a server of that shape).
+ * (docs/ebox-api.md; dev/ebox-simulator is a server of that shape).
  *
  *   token        POST {baseUrl}/oauth2/token          OAuth2 client credentials, RFC 6749 §4.4
  *                                                     (client_secret_post); cached, refreshed
