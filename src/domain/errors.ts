@@ -75,3 +75,18 @@ export class ServiceError extends Error {
     this.logFields = options.logFields ?? {};
   }
 }
+
+/**
+ * A failure of a service this one depends on (the e-Box, an SMS or push provider): a stable
+ * code, and whether trying again can help (`permanent` false: retry with backoff).
+ */
+export class DependencyError<C extends string = string> extends Error {
+  constructor(
+    readonly code: C,
+    message: string,
+    readonly permanent: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

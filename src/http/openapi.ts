@@ -4,6 +4,7 @@
  * serves and that real responses validate against its schemas.
  */
 import type { Config } from '../config.js';
+import { EVIDENCE_TYPES } from '../domain/EvidenceStatement.js';
 import { isGuarded } from './AuthGuard.js';
 import { STATUS_OF } from './problem.js';
 import { notificationPaths, notificationSchemas } from './notifications/openapi.js';
@@ -143,17 +144,7 @@ function document(config: Config) {
           required: ['id', 'type', 'sequence', 'sha256', 'createdAt', 'href'],
           properties: {
             id: { type: 'string', format: 'uuid' },
-            type: {
-              enum: [
-                'SubmissionAcceptance',
-                'SubmissionRejection',
-                'ContentConsignment',
-                'ContentConsignmentFailure',
-                'ContentHandover',
-                'ContentHandoverFailure',
-                'NotificationForAcceptance',
-              ],
-            },
+            type: { enum: [...EVIDENCE_TYPES] },
             sequence: { type: 'integer', minimum: 1 },
             sha256: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'SHA-256 of the proof (DER)' },
             createdAt: { type: 'string', format: 'date-time' },

@@ -7,18 +7,11 @@
  */
 import type { GeneralJWE } from 'jose';
 import type { SmsEncoding } from '../sms/Gsm0338.js';
+import { DependencyError } from '../../domain/errors.js';
 
-export class ProviderError extends Error {
-  constructor(
-    /** stable reason code (see REASONS in NotificationStatus.ts) or the provider's own code */
-    readonly code: string,
-    message: string,
-    readonly permanent: boolean,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'ProviderError';
-  }
+/** `code`: a stable reason code (see REASONS in NotificationStatus.ts) or the provider's own code. */
+export class ProviderError extends DependencyError {
+  override readonly name = 'ProviderError';
 }
 
 /** Where providers send their reports: the service's public base URL (may be learnt after start). */

@@ -6,15 +6,11 @@
 import type { Readable } from 'node:stream';
 import type { Subject } from '../../domain/EvidenceStatement.js';
 import type { Recipient } from '../../domain/identifiers.js';
+import type { DocumentRecord } from '../../domain/records.js';
+import { DependencyError } from '../../domain/errors.js';
 
-export interface EboxDocument {
-  partName: string;
-  fileName: string;
-  mediaType: string;
-  size: number;
-  /** lower-case hex SHA-256 of the bytes */
-  sha256: string;
-  isMain: boolean;
+/** A document as deposited: its record's name, type, size, SHA-256 (lower-case hex) and role, and its bytes. */
+export interface EboxDocument extends Pick<DocumentRecord, 'partName' | 'fileName' | 'mediaType' | 'size' | 'sha256' | 'isMain'> {
   /** opens the bytes (called at most once per deposit attempt) */
   open(): Readable;
 }
@@ -59,16 +55,8 @@ export type EboxErrorCode =
   /** the recipient cannot receive */
   | 'RECIPIENT_UNREACHABLE';
 
-export class EboxError extends Error {
-  constructor(
-    readonly code: EboxErrorCode,
-    message: string,
-    readonly permanent: boolean,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'EboxError';
-  }
+export class EboxError extends DependencyError<EboxErrorCode> {
+  override readonly name = 'EboxError';
 }
 
 export interface EboxAdapter {
