@@ -1,7 +1,7 @@
 /** JSON shapes of the API's resources (kept in step with the OpenAPI document). */
 import type { MessageView } from '../registered-mail/consult.js';
 import { webhookFailureClass } from '../registered-mail/webhooks.js';
-import type { JobRecord } from '../store/JobRepository.js';
+import type { JobRecord } from '../worker/jobs.js';
 import type { CredentialRecord, DocumentRecord, EvidenceRecord, MailboxRecord, MessageRecord } from '../domain/records.js';
 
 export function evidenceSummary(e: EvidenceRecord) {
@@ -37,8 +37,8 @@ export function documentJson(d: DocumentRecord) {
   return { httpPartName: d.partName, fileName: d.fileName, mediaType: d.mediaType, size: d.size, sha256: d.sha256, isMainContent: d.isMain };
 }
 
-function callbackJson(j: JobRecord) {
-  return { evidenceId: String(j.payload.evidenceId), status: String(j.payload.status), delivery: j.status, attempts: j.attempts, lastError: webhookFailureClass(j.lastError), nextAttemptAt: j.status === 'pending' ? j.runAt : null };
+function callbackJson(j: JobRecord<'webhook'>) {
+  return { evidenceId: j.payload.evidenceId, status: j.payload.status, delivery: j.status, attempts: j.attempts, lastError: webhookFailureClass(j.lastError), nextAttemptAt: j.status === 'pending' ? j.runAt : null };
 }
 
 export function messageJson(view: MessageView, opts: { includeEvents: boolean }) {

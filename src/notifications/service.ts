@@ -27,7 +27,8 @@ import { builtinStrategies, type StrategyRegistry } from './Strategies.js';
 import type { AttemptRecord, NotificationEventRecord, NotificationRecord } from '../store/NotificationRepository.js';
 import type { SenderRecord } from '../domain/records.js';
 import type { Repositories } from '../store/Repositories.js';
-import type { JobHandler } from '../worker/JobRunner.js';
+import type { JobHandlers } from '../worker/JobRunner.js';
+import type { NotifyJobType } from './engine.js';
 import type { EvidenceService } from '../registered-mail/evidence.js';
 import { ContactService } from './contacts.js';
 import { NotificationEngine } from './engine.js';
@@ -94,7 +95,7 @@ export class NotificationService {
     this.contacts = new ContactService(store, config);
   }
 
-  handlers(): Record<string, JobHandler> {
+  handlers(): Pick<JobHandlers, NotifyJobType> {
     return this.engine.handlers();
   }
 

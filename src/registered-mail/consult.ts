@@ -4,9 +4,11 @@
  */
 import { ServiceError } from '../domain/errors.js';
 import { MESSAGE_STATUSES, type MessageStatus } from '../domain/status.js';
-import type { JobRecord } from '../store/JobRepository.js';
 import type { DocumentRecord, EventRecord, EvidenceRecord, MessageRecord, SenderRecord } from '../domain/records.js';
 import type { Repositories } from '../store/Repositories.js';
+import type { StoredJob } from '../store/JobRepository.js';
+import { JOB_PAYLOADS, type JobRecord } from '../worker/jobs.js';
+import { PayloadError } from '../worker/payload.js';
 
 const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const MESSAGE_ID = /^[0-9a-f-]{36}$/i;
@@ -17,7 +19,7 @@ export interface MessageView {
   events: EventRecord[];
   evidence: EvidenceRecord[];
   /** webhook deliveries (jobs of type webhook) */
-  callbacks: JobRecord[];
+  callbacks: Array<JobRecord<'webhook'>>;
 }
 
 export interface ListQuery {
@@ -39,7 +41,7 @@ export class ConsultService {
       this.store.evidence.listForMessage(id),
       this.store.jobs.listForMessage(id),
     ]);
-    return { message, documents, events, evidence, callbacks: jobs.filter((j) => j.type === 'webhook') };
+    return { message, documents, events, evidence, callbacks: jobs.flatMap(webhookDelivery) };
   }
 
   async list(sender: SenderRecord, q: ListQuery): Promise<{ items: MessageRecord[]; cursor?: string }> {
@@ -85,5 +87,16 @@ export class ConsultService {
     const m = MESSAGE_ID.test(id) ? await this.store.messages.findForSender(sender.id, id) : undefined;
     if (!m) throw new ServiceError('NOT_FOUND', 'no such message');
     return m;
+  }
+}
+
+/** A webhook job, its payload read (one that does not fit is a dead letter, and not shown). */
+function webhookDelivery(j: StoredJob): Array<JobRecord<'webhook'>> {
+  if (j.type !== 'webhook') return [];
+  try {
+    return [{ ...j, type: 'webhook', payload: JOB_PAYLOADS.webhook(j.payload, 'payload') }];
+  } catch (err) {
+    if (err instanceof PayloadError) return [];
+    throw err;
   }
 }
