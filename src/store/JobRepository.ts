@@ -9,7 +9,12 @@
  * transaction that inserted it has committed — to the runner it was claimed for, even if
  * that runner has begun to stop meanwhile (it runs the job or gives it back): no claim
  * round trip, and if this process dies before finishing it, the job is taken back as any
- * claimed job is (at the next start on this host, or when its lease runs out).
+ * claimed job is (at the next start on this host, or when its lease runs out). The
+ * repository learns how its transaction ended through TransactionHooks.ts.
+ *
+ * The table stores any job map's types; `enqueue` takes the pairs of the map `M` the
+ * repository is typed with (the service's own, src/worker/jobs.ts, by default). Rows are
+ * read back with their payload unread (`StoredJob`): the runner reads it for its type.
  */
 import type { Knex } from 'knex';
 import type { Jobs } from '../worker/jobs.js';
