@@ -25,7 +25,8 @@ import { OutboundPolicy } from '../net/OutboundPolicy.js';
 import type { FsBlobStore } from '../store/FsBlobStore.js';
 import type { Repositories } from '../store/Repositories.js';
 import { JobAdmin } from '../worker/JobAdmin.js';
-import { JobRunner } from '../worker/JobRunner.js';
+import { JobRunner, type JobHandlers } from '../worker/JobRunner.js';
+import { JOB_PAYLOADS } from '../store/jobs.js';
 import { ConsultService } from '../registered-mail/consult.js';
 import { DeliveryService, JOB } from '../registered-mail/delivery.js';
 import { EvidenceNotifier, EvidenceService } from '../registered-mail/evidence.js';
@@ -146,7 +147,8 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
   const notifications = buildNotifications(config, store, evidence, log);
   const runner = new JobRunner(
     store,
-    { ...delivery.handlers(), ...maintenance.handlers(), [JOB.webhook]: webhooks.handler(), ...notifications.handlers() },
+    JOB_PAYLOADS,
+    { ...delivery.handlers(), ...maintenance.handlers(), [JOB.webhook]: webhooks.handler(), ...notifications.handlers() } satisfies JobHandlers,
     {
       concurrency: config.worker.concurrency,
       pollMs: config.worker.pollMs,

@@ -31,11 +31,11 @@ import { REGISTERED_MAIL_TEMPLATE, renderContent } from './content/Templates.js'
 import { advanceAttempt, hasBeenSent, isFinalAttempt, overallStatus, type AttemptEvent, type NotificationStatus } from './NotificationStatus.js';
 import { ProviderError } from './providers/Provider.js';
 import type { StrategyContext, StrategyDecision, StrategyRegistry, NotificationStrategy } from './Strategies.js';
-import type { JobRecord } from '../store/JobRepository.js';
 import type { AttemptRecord, NotificationRecord } from '../store/NotificationRepository.js';
 import type { MessageRecord } from '../domain/records.js';
 import type { Repositories } from '../store/Repositories.js';
-import { PermanentJobError, type JobContext, type JobHandler } from '../worker/JobRunner.js';
+import { PermanentJobError, type JobContext, type JobHandlers } from '../worker/JobRunner.js';
+import type { JobRecord, JobType } from '../store/jobs.js';
 import type { EvidenceService } from '../registered-mail/index.js';
 
 export const NOTIFY_JOB = {
@@ -43,7 +43,10 @@ export const NOTIFY_JOB = {
   send: 'notify.send',
   evidence: 'notify.evidence',
   registered: 'notify.registered',
-} as const;
+} as const satisfies Record<string, JobType>;
+
+/** The notification job types. */
+export type NotifyJobType = (typeof NOTIFY_JOB)[keyof typeof NOTIFY_JOB];
 
 /** Event types on a registered message's log, per notification status. */
 export const MESSAGE_EVENT: Record<NotificationStatus, string> = {
@@ -98,7 +101,7 @@ export class NotificationEngine {
     this.changes.setMaxListeners(0);
   }
 
-  handlers(): Record<string, JobHandler> {
+  handlers(): Pick<JobHandlers, NotifyJobType> {
     return {
       [NOTIFY_JOB.dispatch]: { run: (job, ctx) => this.dispatch(job, ctx) },
       [NOTIFY_JOB.send]: { run: (job, ctx) => this.send(job, ctx), onDead: (job, err, tx) => this.sendDead(job, err, tx) },
@@ -171,8 +174,8 @@ export class NotificationEngine {
 
   // ---------------------------------------------------------------- jobs
 
-  private async dispatch(job: JobRecord, ctx: JobContext): Promise<void> {
-    const id = String(job.payload.notificationId);
+  private async dispatch(job: JobRecord<'notify.dispatch'>, ctx: JobContext): Promise<void> {
+    const id = job.payload.notificationId;
     const n = await this.store.notifications.find(id);
     if (!n) throw new PermanentJobError(`notification ${id} not found`);
     if ((await this.store.notifications.attempts(id)).length > 0 || n.status !== 'QUEUED') return;
@@ -198,8 +201,8 @@ export class NotificationEngine {
     if (changed) this.changes.emit('changed', id);
   }
 
-  private async send(job: JobRecord, ctx: JobContext): Promise<void> {
-    const attemptId = String(job.payload.attemptId);
+  private async send(job: JobRecord<'notify.send'>, ctx: JobContext): Promise<void> {
+    const { attemptId } = job.payload;
     const attempt = await this.store.notifications.findAttempt(attemptId);
     if (!attempt) throw new PermanentJobError(`attempt ${attemptId} not found`);
     if (isFinalAttempt(attempt.status) || attempt.provider !== null) return;
@@ -244,8 +247,8 @@ export class NotificationEngine {
   }
 
   /** The send failed for good (or its retries are spent): FAILED, and let the strategy react. */
-  private async sendDead(job: JobRecord, err: unknown, tx: Repositories): Promise<void> {
-    const attempt = await tx.notifications.findAttempt(String(job.payload.attemptId));
+  private async sendDead(job: JobRecord<'notify.send'>, err: unknown, tx: Repositories): Promise<void> {
+    const attempt = await tx.notifications.findAttempt(job.payload.attemptId);
     if (!attempt) return;
     const n = (await tx.notifications.lock(attempt.notificationId))!;
     const cause = err instanceof PermanentJobError ? err.cause : err;
@@ -255,8 +258,8 @@ export class NotificationEngine {
     await this.settle(tx, n);
   }
 
-  private async sealEvidence(job: JobRecord, ctx: JobContext): Promise<void> {
-    const id = String(job.payload.notificationId);
+  private async sealEvidence(job: JobRecord<'notify.evidence'>, ctx: JobContext): Promise<void> {
+    const id = job.payload.notificationId;
     const n = await this.store.notifications.find(id);
     if (!n?.messageId) throw new PermanentJobError(`notification ${id} has no registered message`);
     const message = await this.store.messages.findById(n.messageId);
@@ -273,8 +276,8 @@ export class NotificationEngine {
   }
 
   /** After ContentConsignment: tell the recipient, in the recipient's language. */
-  private async registeredMail(job: JobRecord, ctx: JobContext): Promise<void> {
-    const messageId = String(job.payload.messageId);
+  private async registeredMail(job: JobRecord<'notify.registered'>, ctx: JobContext): Promise<void> {
+    const { messageId } = job.payload;
     const message = await this.store.messages.findById(messageId);
     if (!message) throw new PermanentJobError(`message ${messageId} not found`);
     if (!canIssue(message.status, 'NotificationForAcceptance')) return;

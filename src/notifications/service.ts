@@ -23,7 +23,8 @@ import type { StrategyRegistry } from './Strategies.js';
 import type { AttemptRecord, NotificationEventRecord, NotificationRecord } from '../store/NotificationRepository.js';
 import type { SenderRecord } from '../domain/records.js';
 import type { Repositories } from '../store/Repositories.js';
-import type { JobHandler } from '../worker/JobRunner.js';
+import type { JobHandlers } from '../worker/JobRunner.js';
+import type { NotifyJobType } from './engine.js';
 import { ContactService } from './contacts.js';
 import type { NotificationEngine } from './engine.js';
 
@@ -89,7 +90,7 @@ export class NotificationService {
     this.contacts = new ContactService(store, config);
   }
 
-  handlers(): Record<string, JobHandler> {
+  handlers(): Pick<JobHandlers, NotifyJobType> {
     return this.engine.handlers();
   }
 

@@ -4,10 +4,12 @@
  */
 import { ServiceError } from '../domain/errors.js';
 import { MESSAGE_STATUSES, type MessageStatus } from '../domain/status.js';
-import type { JobRecord } from '../store/JobRepository.js';
-import { webhookFailureClass, type WebhookFailureClass } from './webhooks.js';
 import type { DocumentRecord, EventRecord, EvidenceRecord, MessageRecord, SenderRecord } from '../domain/records.js';
 import type { Repositories } from '../store/Repositories.js';
+import type { StoredJob } from '../store/JobRepository.js';
+import { JOB_PAYLOADS, type JobRecord } from '../store/jobs.js';
+import { PayloadError } from '../store/payload.js';
+import { webhookFailureClass, type WebhookFailureClass } from './webhooks.js';
 
 const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const MESSAGE_ID = /^[0-9a-f-]{36}$/i;
@@ -23,8 +25,8 @@ export interface CallbackView {
   nextAttemptAt: string | null;
 }
 
-function callbackView(j: JobRecord): CallbackView {
-  return { evidenceId: String(j.payload.evidenceId), status: String(j.payload.status), delivery: j.status, attempts: j.attempts, lastError: webhookFailureClass(j.lastError), nextAttemptAt: j.status === 'pending' ? j.runAt : null };
+function callbackView(j: JobRecord<'webhook'>): CallbackView {
+  return { evidenceId: j.payload.evidenceId, status: j.payload.status, delivery: j.status, attempts: j.attempts, lastError: webhookFailureClass(j.lastError), nextAttemptAt: j.status === 'pending' ? j.runAt : null };
 }
 
 export interface MessageView {
@@ -32,8 +34,7 @@ export interface MessageView {
   documents: DocumentRecord[];
   events: EventRecord[];
   evidence: EvidenceRecord[];
-  /** webhook deliveries (jobs of type webhook) */
-  /** the sender's webhook deliveries for this message */
+  /** the sender's webhook deliveries for this message (jobs of type webhook) */
   callbacks: CallbackView[];
 }
 
@@ -56,7 +57,7 @@ export class ConsultService {
       this.store.evidence.listForMessage(id),
       this.store.jobs.listForMessage(id),
     ]);
-    return { message, documents, events, evidence, callbacks: jobs.filter((j) => j.type === 'webhook').map(callbackView) };
+    return { message, documents, events, evidence, callbacks: jobs.flatMap(webhookDelivery).map(callbackView) };
   }
 
   async list(sender: SenderRecord, q: ListQuery): Promise<{ items: MessageRecord[]; cursor?: string }> {
@@ -102,5 +103,16 @@ export class ConsultService {
     const m = MESSAGE_ID.test(id) ? await this.store.messages.findForSender(sender.id, id) : undefined;
     if (!m) throw new ServiceError('NOT_FOUND', 'no such message');
     return m;
+  }
+}
+
+/** A webhook job, its payload read (one that does not fit is a dead letter, and not shown). */
+function webhookDelivery(j: StoredJob): Array<JobRecord<'webhook'>> {
+  if (j.type !== 'webhook') return [];
+  try {
+    return [{ ...j, type: 'webhook', payload: JOB_PAYLOADS.webhook(j.payload, 'payload') }];
+  } catch (err) {
+    if (err instanceof PayloadError) return [];
+    throw err;
   }
 }

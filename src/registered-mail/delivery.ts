@@ -11,14 +11,14 @@
  * again after a crash is harmless; its writes commit with the job's completion.
  */
 import type { Config } from '../config.js';
-import { EVIDENCE_TYPES, type EventReason, type EvidenceType } from '../domain/EvidenceStatement.js';
+import type { EvidenceType } from '../domain/EvidenceStatement.js';
 import { canIssue } from '../domain/MessageLifecycle.js';
 import { EboxError, type EboxAdapter } from './ebox/EboxAdapter.js';
 import type { FsBlobStore } from '../store/FsBlobStore.js';
-import type { JobRecord } from '../store/JobRepository.js';
 import type { MessageRecord } from '../domain/records.js';
 import type { Repositories } from '../store/Repositories.js';
-import { PermanentJobError, type JobContext, type JobHandler } from '../worker/JobRunner.js';
+import { PermanentJobError, type JobContext, type JobHandlers } from '../worker/JobRunner.js';
+import type { JobRecord, JobType, SealJobPayload } from '../store/jobs.js';
 import { REASON_BASE, type EvidenceService } from './evidence.js';
 import { enqueueRegisteredMailNotice } from '../notifications/index.js';
 
@@ -27,17 +27,12 @@ export const JOB = {
   deposit: 'deposit',
   seal: 'seal',
   webhook: 'webhook',
-} as const;
+} as const satisfies Record<string, JobType>;
 
-export interface SealJobPayload {
-  messageId: string;
-  type: EvidenceType;
-  eventTime: string;
-  reasons?: EventReason[];
-}
+export type { SealJobPayload };
 
 export async function enqueueSeal(tx: Repositories, config: Config, payload: SealJobPayload, dedupeKey: string): Promise<void> {
-  await tx.jobs.enqueue({ type: JOB.seal, messageId: payload.messageId, dedupeKey, maxAttempts: config.worker.sealMaxAttempts, payload: { ...payload } });
+  await tx.jobs.enqueue({ type: JOB.seal, messageId: payload.messageId, dedupeKey, maxAttempts: config.worker.sealMaxAttempts, payload });
 }
 
 export class DeliveryService {
@@ -49,7 +44,7 @@ export class DeliveryService {
     private readonly config: Config,
   ) {}
 
-  handlers(): Record<string, JobHandler> {
+  handlers(): Pick<JobHandlers, typeof JOB.accept | typeof JOB.deposit | typeof JOB.seal> {
     return {
       [JOB.accept]: { run: (job, ctx) => this.accept(job, ctx) },
       [JOB.deposit]: { run: (job, ctx) => this.deposit(job, ctx), onDead: (job, err, tx) => this.depositDead(job, err, tx) },
@@ -57,14 +52,14 @@ export class DeliveryService {
     };
   }
 
-  private async message(job: JobRecord): Promise<MessageRecord> {
-    const id = String(job.payload.messageId);
+  private async message(job: JobRecord<'accept' | 'deposit' | 'seal'>): Promise<MessageRecord> {
+    const id = job.payload.messageId;
     const m = await this.store.messages.findById(id);
     if (!m) throw new PermanentJobError(`message ${id} not found`);
     return m;
   }
 
-  private async accept(job: JobRecord, ctx: JobContext): Promise<void> {
+  private async accept(job: JobRecord<'accept'>, ctx: JobContext): Promise<void> {
     const message = await this.message(job);
     if (message.status !== 'RECEIVED') return; // already decided
     const status = await this.ebox.recipientStatus({ type: message.recipientType, id: message.recipientId }).catch((err) => {
@@ -83,7 +78,7 @@ export class DeliveryService {
     this.evidence.notifier.notify(message.id);
   }
 
-  private async deposit(job: JobRecord, ctx: JobContext): Promise<void> {
+  private async deposit(job: JobRecord<'deposit'>, ctx: JobContext): Promise<void> {
     const message = await this.message(job);
     if (message.status !== 'ACCEPTED') return;
     const [documents, sender] = await Promise.all([this.store.messages.documents(message.id), this.store.senders.findById(message.senderId)]);
@@ -112,20 +107,19 @@ export class DeliveryService {
   }
 
   /** The deposit's retry budget is spent (or the e-Box refused for good): seal the failure. */
-  private async depositDead(job: JobRecord, err: unknown, tx: Repositories): Promise<void> {
+  private async depositDead(job: JobRecord<'deposit'>, err: unknown, tx: Repositories): Promise<void> {
     const code = err instanceof PermanentJobError && err.cause instanceof EboxError ? err.cause.code : err instanceof EboxError ? err.code : 'DEPOSIT_FAILED';
     const details = err instanceof Error ? err.message.slice(0, 500) : String(err);
     await enqueueSeal(
       tx,
       this.config,
-      { messageId: String(job.payload.messageId), type: 'ContentConsignmentFailure', eventTime: new Date().toISOString(), reasons: [{ Code: REASON_BASE + code, Details: `after ${job.attempts} attempts: ${details}` }] },
+      { messageId: job.payload.messageId, type: 'ContentConsignmentFailure', eventTime: new Date().toISOString(), reasons: [{ Code: REASON_BASE + code, Details: `after ${job.attempts} attempts: ${details}` }] },
       `consignment-failure:${job.payload.messageId}`,
     );
   }
 
-  private async seal(job: JobRecord, ctx: JobContext): Promise<void> {
-    const p = job.payload as unknown as SealJobPayload;
-    if (!(EVIDENCE_TYPES as readonly string[]).includes(p.type)) throw new PermanentJobError(`unknown evidence type ${p.type}`);
+  private async seal(job: JobRecord<'seal'>, ctx: JobContext): Promise<void> {
+    const p = job.payload;
     const message = await this.message(job);
     if (!canIssue(message.status, p.type)) return; // e.g. handover arrived after expiry was sealed: the first fact stands
     const prepared = await this.evidence.prepare(message, p.type, { eventTime: new Date(p.eventTime), reasons: p.reasons });

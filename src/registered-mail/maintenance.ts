@@ -21,16 +21,19 @@ import type { EboxAdapter } from './ebox/EboxAdapter.js';
 import type { FsBlobStore } from '../store/FsBlobStore.js';
 import type { Repositories } from '../store/Repositories.js';
 import { retryBudget } from '../worker/backoff.js';
-import type { JobHandler, JobSlot } from '../worker/JobRunner.js';
-import type { JobRecord } from '../store/JobRepository.js';
+import type { JobHandlers, JobSlot } from '../worker/JobRunner.js';
+import type { JobRecord } from '../store/jobs.js';
 import { enqueueSeal } from './delivery.js';
 import { REASON_BASE } from './evidence.js';
 
 const BATCH = 500;
 const EBOX_CURSOR_KEY = 'ebox-handover-cursor';
 
+/** The periodic job types. */
+export type PeriodicJobType = 'expiry-scan' | 'ebox-poll' | 'retention' | 'checkpoint';
+
 export interface PeriodicTask {
-  type: string;
+  type: PeriodicJobType;
   intervalMs: number;
 }
 
@@ -54,8 +57,8 @@ export class MaintenanceService {
     ];
   }
 
-  handlers(): Record<string, JobHandler> {
-    const slot = (job: JobRecord) => this.slotOf(job);
+  handlers(): Pick<JobHandlers, PeriodicJobType> {
+    const slot = (job: JobRecord<PeriodicJobType>) => this.slotOf(job);
     return {
       'expiry-scan': { run: () => this.expiryScan().then(() => undefined), slot },
       'ebox-poll': { run: () => this.eboxPoll().then(() => undefined), slot },
@@ -69,10 +72,10 @@ export class MaintenanceService {
   }
 
   /** The slot a periodic job belongs to: it ends where the next slot's job takes over. */
-  private slotOf(job: JobRecord): JobSlot {
+  private slotOf(job: JobRecord<PeriodicJobType>): JobSlot {
     // jobs enqueued before the period was in the payload use the current one
-    const intervalMs = Number(job.payload.intervalMs) || this.tasks().find((t) => t.type === job.type)?.intervalMs || this.config.worker.maintenanceIntervalMs;
-    const slot = Number(job.payload.slot);
+    const intervalMs = job.payload.intervalMs || this.tasks().find((t) => t.type === job.type)?.intervalMs || this.config.worker.maintenanceIntervalMs;
+    const { slot } = job.payload;
     return { endsAt: (slot + 1) * intervalMs, maxBackoffMs: this.budget(intervalMs).maxBackoffMs };
   }
 

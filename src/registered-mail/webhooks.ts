@@ -20,9 +20,9 @@ import type { Logger } from 'pino';
 import { ServiceError } from '../domain/errors.js';
 import { OutboundPolicy, TargetForbiddenError, UnresolvedHostError } from '../net/OutboundPolicy.js';
 import { OutboundRequestError, postWithinPolicy } from '../net/OutboundRequest.js';
-import type { JobRecord } from '../store/JobRepository.js';
 import type { Repositories } from '../store/Repositories.js';
 import { PermanentJobError, type JobHandler } from '../worker/JobRunner.js';
+import type { JobRecord } from '../store/jobs.js';
 
 export const SIGNATURE_HEADER = 'Webhook-Signature';
 
@@ -141,21 +141,15 @@ export class WebhookService {
     return { url, secret };
   }
 
-  handler(): JobHandler {
+  handler(): JobHandler<'webhook'> {
     return { run: (job) => this.deliver(job) };
   }
 
-  private async deliver(job: JobRecord): Promise<void> {
-    const sender = await this.store.senders.findById(String(job.payload.senderId));
+  private async deliver(job: JobRecord<'webhook'>): Promise<void> {
+    const { senderId, messageId, status: messageStatus, evidenceId, evidenceType, at } = job.payload;
+    const sender = await this.store.senders.findById(senderId);
     if (!sender?.webhookUrl || !sender.webhookSecret) throw new PermanentWebhookDeliveryError('WEBHOOK_REMOVED');
-    const body = JSON.stringify({
-      messageId: job.payload.messageId,
-      status: job.payload.status,
-      evidenceId: job.payload.evidenceId,
-      evidenceType: job.payload.evidenceType,
-      at: job.payload.at,
-      deliveryAttempt: job.attempts,
-    });
+    const body = JSON.stringify({ messageId, status: messageStatus, evidenceId, evidenceType, at, deliveryAttempt: job.attempts });
     const url = new URL(sender.webhookUrl);
     // the log names the target by its origin only: a path or query may carry the receiver's own token
     const where = { jobId: job.id, senderId: sender.id, target: url.origin, attempt: job.attempts };

@@ -9,16 +9,28 @@
  * transaction that inserted it has committed — to the runner it was claimed for, even if
  * that runner has begun to stop meanwhile (it runs the job or gives it back): no claim
  * round trip, and if this process dies before finishing it, the job is taken back as any
- * claimed job is (at the next start on this host, or when its lease runs out).
+ * claimed job is (at the next start on this host, or when its lease runs out). The
+ * repository learns how its transaction ended through TransactionHooks.ts.
+ *
+ * The table stores any job map's types; `enqueue` takes the pairs of the map `M` the
+ * repository is typed with (the service's own, ./jobs.ts, by default). Rows are
+ * read back with their payload unread (`StoredJob`): the runner reads it for its type.
  */
 import type { Knex } from 'knex';
+import type { Jobs } from './jobs.js';
+import { AUTOCOMMIT, type TransactionScope } from './TransactionHooks.js';
 
 export type JobStatus = 'pending' | 'running' | 'done' | 'dead';
 
-export interface JobRecord {
+/**
+ * A job map names the job types and the payload each carries: `{ accept: { messageId: string }, … }`.
+ * The service's own is `Jobs` (src/store/jobs.ts); the table itself is indifferent to it.
+ */
+export type JobType<M> = keyof M & string;
+
+/** The columns of a job other than its type and payload. */
+export interface JobState {
   id: number;
-  type: string;
-  payload: Record<string, unknown>;
   messageId: string | null;
   dedupeKey: string | null;
   status: JobStatus;
@@ -32,14 +44,37 @@ export interface JobRecord {
   updatedAt: string;
 }
 
-export interface NewJob {
+/**
+ * A row of the job table as stored: its payload is the column's JSON, not yet read for its
+ * type (the runner does that before the handler sees it), or an UnreadablePayload.
+ */
+export interface StoredJob extends JobState {
   type: string;
-  payload: Record<string, unknown>;
+  payload: unknown;
+}
+
+/** A job of type `T` of map `M` whose payload was read for its type. */
+export type JobOf<M, T extends JobType<M>> = JobState & { type: T; payload: M[T] };
+
+/** A payload column that is not JSON: kept as found, so that the job can fail on its own. */
+export class UnreadablePayload {
+  constructor(
+    readonly text: unknown,
+    readonly reason: string,
+  ) {}
+}
+
+export interface EnqueueOptions {
   messageId?: string;
+  /** with a key already in the table, the enqueue does nothing */
   dedupeKey?: string;
   maxAttempts: number;
+  /** not before (default: now) */
   runAt?: Date;
 }
+
+/** A job to add: one of the map's types, with that type's payload. */
+export type NewJob<M> = { [T in JobType<M>]: EnqueueOptions & { type: T; payload: M[T] } }[JobType<M>];
 
 export class LostLeaseError extends Error {
   constructor(jobId: number) {
@@ -54,13 +89,13 @@ export interface JobAdoption {
   leaseMs: number;
   types: ReadonlySet<string>;
   /** called with jobs inserted as claimed by `workerId`, after their insert committed */
-  take(jobs: JobRecord[]): void;
+  take(jobs: StoredJob[]): void;
   /**
    * called with jobs inserted as claimed by `workerId` whose transaction reported a failure:
    * it may have committed all the same (its COMMIT carried out, the answer lost with the
    * connection), so the runner looks for them once the database answers (heldBy)
    */
-  unanswered?(jobs: JobRecord[]): void;
+  unanswered?(jobs: StoredJob[]): void;
 }
 
 /**
@@ -97,15 +132,22 @@ export class LocalJobs {
   }
 }
 
-export class JobRepository {
+/** Jobs inserted claimed in one transaction, each with the adoption it was claimed for. */
+type Adopted = Array<{ job: StoredJob; adoption: JobAdoption }>;
+
+export class JobRepository<M = Jobs> {
+  /** the claimed inserts of the transaction this repository writes in, until it ends */
+  private adopted: Adopted | undefined;
+
   /**
-   * @param adopted receives each job inserted as claimed, with the adoption it was claimed
-   *   for (the store hands it to that adoption after the transaction commits)
+   * @param scope the transaction this repository writes in: a job inserted claimed is
+   *   handed to the adoption it was claimed for when that transaction commits — even if
+   *   adoption was turned off since — and looked for again if its outcome is unknown
    */
   constructor(
     private readonly db: Knex,
     private readonly local: LocalJobs = new LocalJobs(),
-    private readonly adopted: (job: JobRecord, adoption: JobAdoption) => void = () => undefined,
+    private readonly scope: TransactionScope = AUTOCOMMIT,
   ) {}
 
   private get isPostgres(): boolean {
@@ -121,7 +163,7 @@ export class JobRepository {
    * Adds a job; with a dedupe key already present, does nothing. A due job of a type the
    * local runner takes is inserted claimed by it (see LocalJobs).
    */
-  async enqueue(job: NewJob): Promise<void> {
+  async enqueue(job: NewJob<M>): Promise<void> {
     const at = new Date();
     const now = at.toISOString();
     const runAt = job.runAt ?? at;
@@ -149,7 +191,36 @@ export class JobRepository {
       return;
     }
     const rows: Record<string, unknown>[] = await insert.returning('*');
-    if (rows.length === 1) this.adopted(toJob(rows[0]!), a);
+    if (rows.length === 1) this.handOverAtEnd(toJob(rows[0]!), a);
+  }
+
+  /** Hands a job inserted claimed to its adoption once its transaction commits (see TransactionHooks). */
+  private handOverAtEnd(job: StoredJob, adoption: JobAdoption): void {
+    this.local.opened();
+    if (this.adopted) {
+      this.adopted.push({ job, adoption });
+      return;
+    }
+    const adopted: Adopted = [{ job, adoption }];
+    this.adopted = adopted;
+    this.scope.afterTransaction({
+      committed: () => {
+        this.adopted = undefined;
+        try {
+          for (const [a, jobs] of byAdoption(adopted)) a.take(jobs);
+        } finally {
+          this.local.closed(adopted.length);
+        }
+      },
+      failed: (maybeCommitted) => {
+        this.adopted = undefined;
+        this.local.closed(adopted.length);
+        // Rolled back, or committed with its answer lost: the runner looks for the jobs it
+        // inserted claimed once the database answers. (A savepoint that failed was rolled
+        // back: its jobs never existed.)
+        if (maybeCommitted) for (const [a, jobs] of byAdoption(adopted)) a.unanswered?.(jobs);
+      },
+    });
   }
 
   /** Gives back jobs taken but not started by `workerId` (the runner stops): due again at once. */
@@ -166,7 +237,7 @@ export class JobRepository {
    * rows' `updated_at` is `now`, the claim's time: a claim whose answer was lost is found
    * with `heldBy`.
    */
-  async claim(workerId: string, limit: number, leaseMs: number, types?: string[], now: Date = new Date()): Promise<JobRecord[]> {
+  async claim(workerId: string, limit: number, leaseMs: number, types?: string[], now: Date = new Date()): Promise<StoredJob[]> {
     const nowIso = now.toISOString();
     const until = new Date(now.getTime() + leaseMs).toISOString();
     const typeFilter = types && types.length > 0 ? `AND type IN (${types.map(() => '?').join(', ')})` : '';
@@ -196,7 +267,7 @@ export class JobRepository {
    * `claimedAt`: the jobs of an insert or a claim the database carried out but whose answer
    * was lost with the connection.
    */
-  async heldBy(workerId: string, where: { ids?: number[]; claimedAt?: Date[] }): Promise<JobRecord[]> {
+  async heldBy(workerId: string, where: { ids?: number[]; claimedAt?: Date[] }): Promise<StoredJob[]> {
     const ids = where.ids ?? [];
     const times = (where.claimedAt ?? []).map((d) => d.toISOString());
     if (ids.length === 0 && times.length === 0) return [];
@@ -277,16 +348,16 @@ export class JobRepository {
     return n === 1;
   }
 
-  async find(id: number): Promise<JobRecord | undefined> {
+  async find(id: number): Promise<StoredJob | undefined> {
     const row = await this.db('jobs').where({ id }).first();
     return row && toJob(row);
   }
 
-  async listForMessage(messageId: string): Promise<JobRecord[]> {
+  async listForMessage(messageId: string): Promise<StoredJob[]> {
     return (await this.db('jobs').where({ message_id: messageId }).orderBy('id')).map(toJob);
   }
 
-  async list(filter: { status?: JobStatus; limit?: number }): Promise<JobRecord[]> {
+  async list(filter: { status?: JobStatus; limit?: number }): Promise<StoredJob[]> {
     const q = this.db('jobs').orderBy('id').limit(filter.limit ?? 100);
     if (filter.status) q.where({ status: filter.status });
     return (await q).map(toJob);
@@ -305,11 +376,31 @@ export class JobRepository {
   }
 }
 
-function toJob(r: Record<string, unknown>): JobRecord {
+function byAdoption(adopted: Adopted): Map<JobAdoption, StoredJob[]> {
+  const out = new Map<JobAdoption, StoredJob[]>();
+  for (const { job, adoption } of adopted) {
+    const jobs = out.get(adoption);
+    if (jobs) jobs.push(job);
+    else out.set(adoption, [job]);
+  }
+  return out;
+}
+
+/** The payload column's JSON (PostgreSQL's driver may hand over a json column parsed already). */
+function readPayload(column: unknown): unknown {
+  if (typeof column !== 'string') return column;
+  try {
+    return JSON.parse(column);
+  } catch (err) {
+    return new UnreadablePayload(column, err instanceof Error ? err.message : String(err));
+  }
+}
+
+function toJob(r: Record<string, unknown>): StoredJob {
   return {
     id: Number(r.id),
     type: r.type as string,
-    payload: JSON.parse(r.payload as string),
+    payload: readPayload(r.payload),
     messageId: (r.message_id as string | null) ?? null,
     dedupeKey: (r.dedupe_key as string | null) ?? null,
     status: r.status as JobStatus,

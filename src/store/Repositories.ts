@@ -6,19 +6,24 @@ import { ContactRepository } from './ContactRepository.js';
 import { EboxRepository } from './EboxRepository.js';
 import { EventRepository } from './EventRepository.js';
 import { EvidenceRepository } from './EvidenceRepository.js';
-import { JobRepository, LocalJobs, type JobAdoption, type JobRecord } from './JobRepository.js';
+import { JobRepository, LocalJobs } from './JobRepository.js';
 import { MessageRepository } from './MessageRepository.js';
 import { NotificationRepository } from './NotificationRepository.js';
 import { SenderRepository } from './SenderRepository.js';
 import { UsageRepository } from './UsageRepository.js';
+import type { TransactionHooks, TransactionScope } from './TransactionHooks.js';
+import type { Jobs } from './jobs.js';
 
-/** The repositories, bound to the database or to one transaction. */
-export class Repositories {
+/**
+ * The repositories, bound to the database or to one transaction. `M` is the job map the
+ * job table is written with (the service's own by default; tests use their own).
+ */
+export class Repositories<M = Jobs> implements TransactionScope {
   readonly senders: SenderRepository;
   readonly messages: MessageRepository;
   readonly evidence: EvidenceRepository;
   readonly events: EventRepository;
-  readonly jobs: JobRepository;
+  readonly jobs: JobRepository<M>;
   readonly ebox: EboxRepository;
   readonly checkpoints: CheckpointRepository;
   readonly contacts: ContactRepository;
@@ -28,11 +33,8 @@ export class Repositories {
   /** SQLite only, on the root store: transactions share commits (see CommitGroup). */
   readonly commits: CommitGroup | undefined;
 
-  /**
-   * Jobs inserted claimed by this process's runner in this transaction, with the adoption
-   * they were claimed for: handed to it at commit, even if adoption was turned off since.
-   */
-  private readonly adoptedJobs: Array<{ job: JobRecord; adoption: JobAdoption }> = [];
+  /** what the repositories of this transaction asked to be told of its outcome (TransactionHooks) */
+  private readonly hooks: TransactionHooks[] = [];
   private readonly isTransaction: boolean;
 
   constructor(
@@ -48,11 +50,7 @@ export class Repositories {
     this.messages = new MessageRepository(db);
     this.evidence = new EvidenceRepository(db);
     this.events = new EventRepository(db);
-    this.jobs = new JobRepository(db, localJobs, (job, adoption) => {
-      if (!this.isTransaction) return adoption.take([job]); // committed already
-      localJobs.opened();
-      this.adoptedJobs.push({ job, adoption });
-    });
+    this.jobs = new JobRepository<M>(db, localJobs, this);
     this.ebox = new EboxRepository(db);
     this.checkpoints = new CheckpointRepository(db);
     this.contacts = new ContactRepository(db);
@@ -63,46 +61,53 @@ export class Repositories {
   /**
    * Runs `work` in one transaction: all its writes commit together or not at all, and
    * are on disk when the promise resolves. On SQLite, transactions that arrive together
-   * share one commit, each in its own savepoint.
+   * share one commit, each in its own savepoint. Nested in a transaction, a savepoint.
    */
-  async transaction<T>(work: (tx: Repositories) => Promise<T>): Promise<T> {
-    let tx: Repositories | undefined;
-    const unit = (trx: Knex.Transaction) => work((tx = new Repositories(trx, this.localJobs, this.fence)));
+  async transaction<T>(work: (tx: Repositories<M>) => Promise<T>): Promise<T> {
+    let tx: Repositories<M> | undefined;
+    const unit = (trx: Knex.Transaction) => work((tx = new Repositories<M>(trx, this.localJobs, this.fence)));
     let result: T;
     try {
       result = this.commits ? await this.commits.run(unit) : await this.db.transaction(unit);
     } catch (err) {
-      if (tx) {
-        const adopted = tx.adoptedJobs.splice(0);
-        this.localJobs.closed(adopted.length);
-        // Rolled back, or — the root transaction — committed with its answer lost: the
-        // runner looks for the jobs it inserted claimed once the database answers. (A
-        // savepoint that failed was rolled back: its jobs never existed.)
-        if (!this.isTransaction) for (const [adoption, jobs] of groupByAdoption(adopted)) adoption.unanswered?.(jobs);
-      }
+      // a savepoint that failed was rolled back; the root transaction may have committed
+      // with its answer lost
+      tx?.ended({ committed: false, maybeCommitted: !this.isTransaction });
       throw err;
     }
-    const adopted = tx!.adoptedJobs.splice(0);
-    if (adopted.length > 0) {
-      if (this.isTransaction) {
-        // a savepoint: the enclosing transaction decides
-        this.adoptedJobs.push(...adopted);
-      } else {
-        try {
-          for (const [adoption, jobs] of groupByAdoption(adopted)) adoption.take(jobs);
-        } finally {
-          this.localJobs.closed(adopted.length);
-        }
+    if (this.isTransaction) this.hooks.push(...tx!.hooks.splice(0)); // a savepoint: the enclosing transaction decides
+    else tx!.ended({ committed: true });
+    return result;
+  }
+
+  /**
+   * Has `hooks` told how the transaction these repositories write in ends (TransactionHooks);
+   * outside a transaction, `committed` runs at once.
+   */
+  afterTransaction(hooks: TransactionHooks): void {
+    if (this.isTransaction) this.hooks.push(hooks);
+    else hooks.committed?.();
+  }
+
+  /** Runs the hooks of this transaction, all of them, then throws the first error one threw. */
+  private ended(outcome: { committed: true } | { committed: false; maybeCommitted: boolean }): void {
+    let first: { error: unknown } | undefined;
+    for (const h of this.hooks.splice(0)) {
+      try {
+        if (outcome.committed) h.committed?.();
+        else h.failed?.(outcome.maybeCommitted);
+      } catch (error) {
+        first ??= { error };
       }
     }
-    return result;
+    if (first) throw first.error;
   }
 
   /**
    * Commits documents: `place` moves their bytes into the blob store, then `work` writes the
    * rows that name them, in one transaction; no sweep can run in between (BlobFence.ts).
    */
-  async commitWithBlobs<T>(place: () => Promise<void>, work: (tx: Repositories) => Promise<T>): Promise<T> {
+  async commitWithBlobs<T>(place: () => Promise<void>, work: (tx: Repositories<M>) => Promise<T>): Promise<T> {
     if (this.isPostgres) {
       return this.transaction(async (tx) => {
         await tx.db.raw('SELECT pg_advisory_xact_lock_shared(?)', [BLOB_FENCE_LOCK_KEY]);
@@ -117,11 +122,11 @@ export class Repositories {
   }
 
   /** Runs a blob sweep's check-and-delete with no document commit in progress anywhere (BlobFence.ts). */
-  async underBlobSweep<T>(work: (store: Repositories) => Promise<T>): Promise<T> {
+  async underBlobSweep<T>(work: (store: Repositories<M>) => Promise<T>): Promise<T> {
     if (this.isPostgres) {
-      return this.db.transaction(async (trx) => {
-        await trx.raw('SELECT pg_advisory_xact_lock(?)', [BLOB_FENCE_LOCK_KEY]);
-        return work(new Repositories(trx, this.localJobs, this.fence));
+      return this.transaction(async (tx) => {
+        await tx.db.raw('SELECT pg_advisory_xact_lock(?)', [BLOB_FENCE_LOCK_KEY]);
+        return work(tx);
       });
     }
     return this.fence.exclusive(() => work(this));
@@ -139,14 +144,4 @@ export class Repositories {
   async close(): Promise<void> {
     await this.db.destroy();
   }
-}
-
-function groupByAdoption(adopted: Array<{ job: JobRecord; adoption: JobAdoption }>): Map<JobAdoption, JobRecord[]> {
-  const out = new Map<JobAdoption, JobRecord[]>();
-  for (const { job, adoption } of adopted) {
-    const jobs = out.get(adoption);
-    if (jobs) jobs.push(job);
-    else out.set(adoption, [job]);
-  }
-  return out;
 }

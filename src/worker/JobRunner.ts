@@ -35,20 +35,27 @@
  * lease, and writes the outcome again with a short capped backoff until it is written or
  * the lease is lost: the job is due again within moments of the database coming back.
  *
+ * Payloads. Each job type's payload is read with its reader (the job map's catalogue, e.g.
+ * src/store/jobs.ts) before its handler sees it, once per attempt: a payload that does
+ * not fit — not JSON, a field missing or of another kind — is a permanent failure, the
+ * job a dead letter whose last error names the field; the runner goes on with the others.
+ *
  * Time slots. A handler with `slot` (periodic work) retries only within the job's slot,
  * with backoff capped for it; a slot that ends without success is skipped — the job is
  * finished with its last error and the warning `periodic slot skipped` — never a dead letter.
  */
 import type { Logger } from 'pino';
-import { LostLeaseError, type JobRecord } from '../store/JobRepository.js';
+import { LostLeaseError, UnreadablePayload, type JobOf, type JobType, type StoredJob } from '../store/JobRepository.js';
 import type { Repositories } from '../store/Repositories.js';
 import { backoffDelay, type BackoffPolicy } from './backoff.js';
+import type { Jobs } from '../store/jobs.js';
+import { PayloadError, type PayloadReader } from '../store/payload.js';
 import { newWorkerId, workerGone } from './workerId.js';
 
-export interface JobContext {
+export interface JobContext<M = Jobs> {
   workerId: string;
   /** Marks the job done inside the caller's transaction (throws LostLeaseError if another worker has it). */
-  complete(tx: Repositories): Promise<void>;
+  complete(tx: Repositories<M>): Promise<void>;
   /**
    * Aborted when this worker learns that the job is no longer its own (its lease ran out
    * and another worker took it): a handler may stop early; completing it is refused anyway.
@@ -64,20 +71,34 @@ export interface JobSlot {
   maxBackoffMs: number;
 }
 
-export interface JobHandler {
-  run(job: JobRecord, ctx: JobContext): Promise<void>;
+/** The handler of job type `T` of job map `M` (the service's own by default). */
+export interface JobHandler<T extends JobType<M>, M = Jobs> {
+  run: (job: JobOf<M, T>, ctx: JobContext<M>) => Promise<void>;
   /**
    * Called when the job dies (attempts spent or a permanent failure), inside the
    * transaction that marks it dead: enqueue follow-up work here (e.g. sealing a failure
    * evidence), database writes only.
    */
-  onDead?(job: JobRecord, error: unknown, tx: Repositories): Promise<void>;
+  onDead?: (job: JobOf<M, T>, error: unknown, tx: Repositories<M>) => Promise<void>;
   /**
    * For work bound to a time slot: a failed attempt is retried only if the retry starts
    * before the slot ends and attempts are left; otherwise the slot is skipped (the job is
    * finished, `done` with its last error), never a dead letter.
    */
-  slot?(job: JobRecord): JobSlot;
+  slot?: (job: JobOf<M, T>) => JobSlot;
+}
+
+/** A handler for every type of job map `M`, keyed by type. */
+export type JobHandlers<M = Jobs> = { [T in JobType<M>]: JobHandler<T, M> };
+
+/** The reader of every type's payload of job map `M` (see payload.ts). */
+export type JobCatalog<M> = { readonly [T in JobType<M>]: PayloadReader<M[T]> };
+
+/** A job bound to its handler, its payload read. */
+interface Bound<M> {
+  run(ctx: JobContext<M>): Promise<void>;
+  onDead?(error: unknown, tx: Repositories<M>): Promise<void>;
+  slot?(): JobSlot;
 }
 
 /** Thrown by a handler for a failure that retrying cannot fix. */
@@ -88,18 +109,18 @@ export class PermanentJobError extends Error {
   }
 }
 
-export interface RunnerOptions {
+export interface RunnerOptions<M = Jobs> {
   concurrency: number;
   pollMs: number;
   leaseMs: number;
   backoff: BackoffPolicy;
   /** only these job types (default: every type with a handler) */
-  types?: string[];
+  types?: Array<JobType<M>>;
 }
 
 /** A job this runner holds. */
 interface Held {
-  job: JobRecord;
+  job: StoredJob;
   /** when its lease ends as far as this runner knows (the table's is never earlier) */
   leaseUntil: number;
   /** a heartbeat found it held by another worker */
@@ -113,14 +134,14 @@ const liveRunners = new Set<string>();
 /** Outcome writes the database refused are tried again after 50 ms, 100 ms, … at most this. */
 const OUTCOME_RETRY_MAX_MS = 2000;
 
-export class JobRunner {
+export class JobRunner<M = Jobs> {
   readonly workerId = newWorkerId();
   private running = false;
   /** stop() has given back what it held: jobs handed over from now on are given back at once */
   private stopped = false;
   private readonly active = new Set<Promise<void>>();
   /** jobs inserted already claimed by this runner (JobRepository adoption), not yet started */
-  private readonly adopted: JobRecord[] = [];
+  private readonly adopted: StoredJob[] = [];
   private readonly held = new Map<number, Held>();
   private heartbeat: NodeJS.Timeout | undefined;
   private renewing: Promise<void> | undefined;
@@ -138,10 +159,15 @@ export class JobRunner {
   /** jobs inserted claimed for this runner whose transaction failed, until their lease would end */
   private readonly unansweredJobs = new Map<number, number>();
 
+  /**
+   * @param payloads the reader of each type's payload
+   * @param handlers the handlers of the types this runner runs
+   */
   constructor(
-    private readonly store: Repositories,
-    private readonly handlers: Record<string, JobHandler>,
-    private readonly options: RunnerOptions,
+    private readonly store: Repositories<M>,
+    private readonly payloads: JobCatalog<M>,
+    private readonly handlers: Partial<JobHandlers<M>>,
+    private readonly options: RunnerOptions<M>,
     private readonly log: Logger,
   ) {
     liveRunners.add(this.workerId);
@@ -189,7 +215,7 @@ export class JobRunner {
   }
 
   /** Takes jobs that were inserted already claimed by this runner; they run before any claim. */
-  adopt(jobs: JobRecord[]): void {
+  adopt(jobs: StoredJob[]): void {
     // a job found after a lost answer may be handed over by its transaction as well
     jobs = jobs.filter((j) => !this.held.has(j.id));
     if (jobs.length === 0) return;
@@ -293,7 +319,7 @@ export class JobRunner {
     if (this.unansweredClaims.length === 0 && this.unansweredJobs.size === 0) return;
     const claims = [...this.unansweredClaims];
     const ids = [...this.unansweredJobs.keys()];
-    let found: JobRecord[];
+    let found: StoredJob[];
     try {
       found = await this.store.jobs.heldBy(this.workerId, { ids, claimedAt: claims.map((c) => c.at) });
     } catch (err) {
@@ -333,7 +359,7 @@ export class JobRunner {
     this.lastClaimAt = Date.now();
     const claimTime = new Date();
     const claimedAt = claimTime.getTime();
-    let jobs: JobRecord[];
+    let jobs: StoredJob[];
     try {
       jobs = await this.store.jobs.claim(this.workerId, free, this.options.leaseMs, this.types, claimTime);
     } catch (err) {
@@ -358,7 +384,7 @@ export class JobRunner {
     return started + launched;
   }
 
-  private hold(job: JobRecord, leaseUntil: number): Held {
+  private hold(job: StoredJob, leaseUntil: number): Held {
     const h: Held = { job, leaseUntil, lost: false, abort: new AbortController() };
     this.held.set(job.id, h);
     if (!this.heartbeat) {
@@ -423,9 +449,8 @@ export class JobRunner {
 
   private async execute(h: Held): Promise<void> {
     const { job } = h;
-    const handler = this.handlers[job.type];
     let completed = false;
-    const ctx: JobContext = {
+    const ctx: JobContext<M> = {
       workerId: this.workerId,
       signal: h.abort.signal,
       complete: async (tx) => {
@@ -433,11 +458,12 @@ export class JobRunner {
         completed = true;
       },
     };
+    let bound: Bound<M> | undefined;
     let ok = false;
     let failure: unknown;
     try {
-      if (!handler) throw new PermanentJobError(`no handler for job type ${job.type}`);
-      await handler.run(job, ctx);
+      bound = this.bind(job);
+      await bound.run(ctx);
       ok = true;
     } catch (err) {
       failure = err;
@@ -452,7 +478,7 @@ export class JobRunner {
       } else if (failure instanceof LostLeaseError) {
         throw failure;
       } else {
-        await this.recordFailure(h, handler, failure);
+        await this.recordFailure(h, bound, failure);
       }
     } catch (err) {
       if (err instanceof LostLeaseError) this.log.warn({ jobId: job.id, type: job.type }, 'job lease lost; another worker owns it');
@@ -460,10 +486,40 @@ export class JobRunner {
     }
   }
 
-  private async recordFailure(h: Held, handler: JobHandler | undefined, err: unknown): Promise<void> {
+  /** The job with its payload read for its type, bound to its handler; a PermanentJobError if it cannot be. */
+  private bind(job: StoredJob): Bound<M> {
+    if (!this.runs(job.type)) throw new PermanentJobError(`no handler for job type ${job.type}`);
+    return this.bindTyped(job.type, job);
+  }
+
+  private runs(type: string): type is JobType<M> {
+    return Object.hasOwn(this.handlers, type) && Object.hasOwn(this.payloads, type);
+  }
+
+  private bindTyped<T extends JobType<M>>(type: T, stored: StoredJob): Bound<M> {
+    const handler = this.handlers[type];
+    if (!handler) throw new PermanentJobError(`no handler for job type ${type}`);
+    if (stored.payload instanceof UnreadablePayload) throw new PermanentJobError(`malformed payload for job type ${type}: not JSON (${stored.payload.reason})`);
+    let payload: M[T];
+    try {
+      payload = this.payloads[type](stored.payload, 'payload');
+    } catch (err) {
+      if (err instanceof PayloadError) throw new PermanentJobError(`malformed payload for job type ${type}: ${err.message}`, { cause: err });
+      throw err;
+    }
+    const job: JobOf<M, T> = { ...stored, type, payload };
+    const { onDead, slot } = handler;
+    return {
+      run: (ctx) => handler.run(job, ctx),
+      onDead: onDead && ((error, tx) => onDead(job, error, tx)),
+      slot: slot && (() => slot(job)),
+    };
+  }
+
+  private async recordFailure(h: Held, bound: Bound<M> | undefined, err: unknown): Promise<void> {
     const { job } = h;
     const permanent = err instanceof PermanentJobError;
-    const slot = handler?.slot?.(job);
+    const slot = bound?.slot?.();
     let outcome: 'retry' | 'dead' | 'skip';
     let retryAt: Date | null = null;
     if (slot) {
@@ -485,7 +541,7 @@ export class JobRunner {
         ? this.store.jobs.skip(job.id, this.workerId, message)
         : this.store.transaction(async (tx) => {
             const stillOurs = await tx.jobs.fail(job.id, this.workerId, message, retryAt);
-            if (stillOurs && outcome === 'dead' && handler?.onDead) await handler.onDead(job, err, tx);
+            if (stillOurs && outcome === 'dead' && bound?.onDead) await bound.onDead(err, tx);
           }),
     );
   }

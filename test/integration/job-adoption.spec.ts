@@ -9,23 +9,24 @@ import { expect } from 'chai';
 import pino from 'pino';
 import { loadConfig } from '../../src/config.js';
 import { migrateLatest, openDatabase } from '../../src/store/database.js';
-import type { JobRecord } from '../../src/store/JobRepository.js';
+import type { StoredJob } from '../../src/store/JobRepository.js';
 import { Repositories } from '../../src/store/Repositories.js';
 import { JobRunner } from '../../src/worker/JobRunner.js';
 import { createTestDatabase, onPostgres, type TestDatabase } from '../helpers/database.js';
+import { TEST_JOBS, type TestJobs } from '../helpers/jobs.js';
 
 describe(`job adoption by the local runner (${onPostgres ? 'PostgreSQL' : 'SQLite'})`, () => {
   let dir: string;
   let db: TestDatabase;
-  let store: Repositories;
-  let taken: JobRecord[];
+  let store: Repositories<TestJobs>;
+  let taken: StoredJob[];
 
   beforeEach(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rm-adopt-'));
     db = await createTestDatabase(dir);
     const knex = openDatabase(loadConfig({ DATA_DIR: dir, DATABASE_URL: db.url }).database);
     await migrateLatest(knex);
-    store = new Repositories(knex);
+    store = new Repositories<TestJobs>(knex);
     taken = [];
     store.localJobs.adoptFor({ workerId: 'w-local', leaseMs: 60_000, types: new Set(['a']), take: (jobs) => taken.push(...jobs) });
   });
@@ -79,6 +80,7 @@ describe(`job adoption by the local runner (${onPostgres ? 'PostgreSQL' : 'SQLit
     const log = pino({ level: 'silent' });
     const runner = new JobRunner(
       store,
+      TEST_JOBS,
       {
         a: {
           run: async (job) => {
@@ -110,7 +112,7 @@ describe(`job adoption by the local runner (${onPostgres ? 'PostgreSQL' : 'SQLit
 
   it('gives back adopted jobs it never started when it stops', async () => {
     const log = pino({ level: 'silent' });
-    const runner = new JobRunner(store, { a: { run: async () => undefined } }, { concurrency: 1, pollMs: 60_000, leaseMs: 60_000, backoff: { baseMs: 10, maxMs: 100 } }, log);
+    const runner = new JobRunner(store, TEST_JOBS, { a: { run: async () => undefined } }, { concurrency: 1, pollMs: 60_000, leaseMs: 60_000, backoff: { baseMs: 10, maxMs: 100 } }, log);
     store.localJobs.adoptFor({ workerId: runner.workerId, leaseMs: 60_000, types: new Set(runner.types), take: (jobs) => runner.adopt(jobs) });
     // not started: adopted jobs wait in memory
     await store.transaction(async (tx) => tx.jobs.enqueue({ type: 'a', dedupeKey: 'a:left', maxAttempts: 3, payload: {} }));

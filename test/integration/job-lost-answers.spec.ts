@@ -17,6 +17,7 @@ import { migrateLatest, openDatabase } from '../../src/store/database.js';
 import { Repositories } from '../../src/store/Repositories.js';
 import { JobRunner } from '../../src/worker/JobRunner.js';
 import { createTestDatabase, onPostgres, type TestDatabase } from '../helpers/database.js';
+import { TEST_JOBS, type TestJobs } from '../helpers/jobs.js';
 
 const LEASE_MS = 120_000;
 const silent = pino({ level: 'silent' });
@@ -33,8 +34,8 @@ async function until(what: string, check: () => boolean | Promise<boolean>, ms =
 describe(`job runner: answers lost with the connection (${onPostgres ? 'PostgreSQL' : 'SQLite'})`, () => {
   let dir: string;
   let db: TestDatabase;
-  let store: Repositories;
-  let runner: JobRunner | undefined;
+  let store: Repositories<TestJobs>;
+  let runner: JobRunner<TestJobs> | undefined;
   const ran: number[] = [];
   let loseNextCommit = false;
 
@@ -56,7 +57,7 @@ describe(`job runner: answers lost with the connection (${onPostgres ? 'PostgreS
         };
       },
     });
-    store = new Repositories(lossy);
+    store = new Repositories<TestJobs>(lossy);
     loseNextCommit = false;
     ran.length = 0;
   });
@@ -68,9 +69,10 @@ describe(`job runner: answers lost with the connection (${onPostgres ? 'PostgreS
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  function newRunner(): JobRunner {
+  function newRunner(): JobRunner<TestJobs> {
     runner = new JobRunner(
       store,
+      TEST_JOBS,
       {
         a: {
           run: async (job) => {

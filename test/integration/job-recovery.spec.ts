@@ -17,9 +17,10 @@ import { loadConfig } from '../../src/config.js';
 import { migrateLatest, openDatabase } from '../../src/store/database.js';
 import { JobRepository, LostLeaseError } from '../../src/store/JobRepository.js';
 import { Repositories } from '../../src/store/Repositories.js';
-import { JobRunner, type JobHandler } from '../../src/worker/JobRunner.js';
+import { JobRunner, type JobHandlers } from '../../src/worker/JobRunner.js';
 import { formatWorkerId, LOCAL } from '../../src/worker/workerId.js';
 import { createTestDatabase, onPostgres, type TestDatabase } from '../helpers/database.js';
+import { TEST_JOBS, type TestJobs } from '../helpers/jobs.js';
 
 const LEASE_MS = 120_000;
 const silent = pino({ level: 'silent' });
@@ -58,15 +59,15 @@ describe(`job runner recovery (${onPostgres ? 'PostgreSQL' : 'SQLite'})`, () => 
   let dir: string;
   let db: TestDatabase;
   let knex: Knex;
-  let store: Repositories;
-  const runners: JobRunner[] = [];
+  let store: Repositories<TestJobs>;
+  const runners: Array<JobRunner<TestJobs>> = [];
 
   beforeEach(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rm-recovery-'));
     db = await createTestDatabase(dir);
     knex = openDatabase(loadConfig({ DATA_DIR: dir, DATABASE_URL: db.url }).database);
     await migrateLatest(knex);
-    store = new Repositories(knex);
+    store = new Repositories<TestJobs>(knex);
   });
 
   afterEach(async () => {
@@ -76,20 +77,20 @@ describe(`job runner recovery (${onPostgres ? 'PostgreSQL' : 'SQLite'})`, () => 
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  function runner(handlers: Record<string, JobHandler>, leaseMs = LEASE_MS): JobRunner {
-    const r = new JobRunner(store, handlers, { concurrency: 4, pollMs: 20, leaseMs, backoff: { baseMs: 10, maxMs: 50 } }, silent);
+  function runner(handlers: Partial<JobHandlers<TestJobs>>, leaseMs = LEASE_MS): JobRunner<TestJobs> {
+    const r = new JobRunner(store, TEST_JOBS, handlers, { concurrency: 4, pollMs: 20, leaseMs, backoff: { baseMs: 10, maxMs: 50 } }, silent);
     runners.push(r);
     return r;
   }
 
   /** Starts `r` the way the runtime's startWorker does: it takes the jobs enqueued in this process. */
-  function startLocal(r: JobRunner): void {
+  function startLocal(r: JobRunner<TestJobs>): void {
     r.adoptLocalJobs();
     r.start();
   }
 
   /** Stops `r` the way the runtime's close() does, calling `whileStopping` once stop() has begun. */
-  async function stopLocal(r: JobRunner, whileStopping: () => void): Promise<void> {
+  async function stopLocal(r: JobRunner<TestJobs>, whileStopping: () => void): Promise<void> {
     const stopped = r.stop();
     whileStopping();
     await stopped;

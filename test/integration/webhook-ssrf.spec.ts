@@ -12,6 +12,7 @@ import { createLogger } from '../../src/logger.js';
 import { OutboundPolicy, type Resolver } from '../../src/net/OutboundPolicy.js';
 import { webhookFailureClass, WebhookService } from '../../src/registered-mail/webhooks.js';
 import { JobRunner } from '../../src/worker/JobRunner.js';
+import { JOB_PAYLOADS } from '../../src/store/jobs.js';
 import { onPostgres } from '../helpers/database.js';
 import { metadata, pdfBytes, startTestService, submit, VALID_INSZ, waitForMessage, type TestService } from '../helpers/service.js';
 
@@ -266,9 +267,9 @@ describe(`Webhooks reach inside: targets in the operator's network are refused (
           maxAttempts: 10,
           payload: { senderId: sender.id, messageId: 'm-1', status: 'ACCEPTED', evidenceId: 'e-1', evidenceType: 'SubmissionAcceptance', at: new Date().toISOString() },
         });
-        const runner = new JobRunner(svc.rt.store, { webhook: webhooks.handler() }, { concurrency: 1, pollMs: 50, leaseMs: 60_000, backoff: { baseMs: 10, maxMs: 20 } }, log);
+        const runner = new JobRunner(svc.rt.store, JOB_PAYLOADS, { webhook: webhooks.handler() }, { concurrency: 1, pollMs: 50, leaseMs: 60_000, backoff: { baseMs: 10, maxMs: 20 } }, log);
         await runner.drain();
-        const job = (await svc.rt.store.jobs.list({ status: 'dead' })).find((j) => j.payload.senderId === sender.id);
+        const job = (await svc.rt.store.jobs.list({ status: 'dead' })).find((j) => j.dedupeKey === `webhook:rebinding-${sender.id}`);
         expect(job).to.include({ attempts: 1, maxAttempts: 10 });
         expect(webhookFailureClass(job!.lastError)).to.equal('TARGET_FORBIDDEN');
         expect(lookups).to.deep.equal(['hooks.rebinding.test', 'hooks.rebinding.test']);
