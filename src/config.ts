@@ -413,16 +413,7 @@ function httpConfig(env: Env): HttpConfig {
 export function loadConfig(env: Env = process.env): Config {
   const appEnv = oneOf(env, 'APP_ENV', ['development', 'test', 'production'] as const, 'development');
   const dataDir = path.resolve(str(env, 'DATA_DIR') ?? './data');
-  const tsaUrl = str(env, 'TSA_URL');
-  if (tsaUrl !== undefined) {
-    let u: URL;
-    try {
-      u = new URL(tsaUrl);
-    } catch {
-      throw new ConfigError('TSA_URL', 'not a valid URL');
-    }
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ConfigError('TSA_URL', 'must be http(s)');
-  }
+  const tsaUrl = str(env, 'TSA_URL') === undefined ? undefined : httpUrl(env, 'TSA_URL', '');
   const mediaTypes = str(env, 'ALLOWED_MEDIA_TYPES');
   const config: Config = {
     env: appEnv,
