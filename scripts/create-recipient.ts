@@ -2,7 +2,7 @@
  * Registers a recipient of the built-in e-Box and prints its access token, once.
  *   npm run recipient:create -- --type citizen --id 85073003328 [--inactive] [--name N] [--json]
  */
-import { parseArgs } from 'node:util';
+import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { ServiceError } from '../src/domain/errors.js';
 import { RecipientService } from '../src/registered-mail/recipients.js';
@@ -10,14 +10,19 @@ import { migrateLatest, openDatabase } from '../src/store/database.js';
 import { FsBlobStore } from '../src/store/FsBlobStore.js';
 import { Repositories } from '../src/store/Repositories.js';
 
+const program = new Command('create-recipient')
+  .description('register a recipient of the built-in e-Box and print its access token, once')
+  .addOption(new Option('--type <type>', 'recipient type').choices(['citizen', 'enterprise']).makeOptionMandatory())
+  .requiredOption('--id <number>', 'INSZ/NISS (citizen) or KBO/BCE number (enterprise)')
+  .option('--inactive', 'register the e-Box as not activated (submissions to it are rejected)', false)
+  .option('--name <name>', "the recipient's name")
+  .option('--json', 'machine-readable output', false)
+  .exitOverride()
+  .showHelpAfterError();
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: { type: { type: 'string' }, id: { type: 'string' }, inactive: { type: 'boolean', default: false }, name: { type: 'string' }, json: { type: 'boolean', default: false } },
-  });
-  if ((values.type !== 'citizen' && values.type !== 'enterprise') || !values.id) {
-    console.error('usage: create-recipient --type citizen|enterprise --id NUMBER [--inactive] [--name NAME] [--json]');
-    process.exit(3);
-  }
+  program.parse();
+  const values = program.opts<{ type: 'citizen' | 'enterprise'; id: string; inactive: boolean; name?: string; json: boolean }>();
   const config = loadConfig();
   const db = openDatabase(config.database);
   try {
@@ -32,6 +37,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
+  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 3);
   console.error(err instanceof ConfigError ? `configuration error: ${err.message}` : err instanceof ServiceError ? `${err.code}: ${err.message}` : `error: ${err instanceof Error ? err.message : err}`);
   process.exit(1);
 });

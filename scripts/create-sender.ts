@@ -2,18 +2,22 @@
  * Creates a sender and prints its API key, once (only its hash is stored).
  *   npm run sender:create -- --name "Social Security Office"
  */
-import { parseArgs } from 'node:util';
+import { Command, CommanderError } from 'commander';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { createSender } from '../src/access/senders.js';
 import { migrateLatest, openDatabase } from '../src/store/database.js';
 import { Repositories } from '../src/store/Repositories.js';
 
+const program = new Command('create-sender')
+  .description('create a sender and print its API key, once (only its SHA-256 is stored)')
+  .requiredOption('--name <name>', "the sender's name")
+  .option('--json', 'machine-readable output', false)
+  .exitOverride()
+  .showHelpAfterError();
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { name: { type: 'string' }, json: { type: 'boolean', default: false } } });
-  if (!values.name) {
-    console.error('usage: create-sender --name NAME [--json]');
-    process.exit(3);
-  }
+  program.parse();
+  const values = program.opts<{ name: string; json: boolean }>();
   const config = loadConfig();
   const db = openDatabase(config.database);
   try {
@@ -27,6 +31,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
+  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 3);
   console.error(err instanceof ConfigError ? `configuration error: ${err.message}` : `error: ${err instanceof Error ? err.message : err}`);
   process.exit(1);
 });

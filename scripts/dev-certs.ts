@@ -11,10 +11,28 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { KEY_ALGORITHMS, devPkiDirName, ensureDevPki, generateDevPki, type KeyAlgorithm } from '../src/crypto/index.js';
 
-function usage(message?: string): never {
-  if (message) console.error(`dev-certs: ${message}`);
-  console.error('usage: tsx scripts/dev-certs.ts [--dir certs-dev] [--algorithm ECDSA-P256|ECDSA-P384|RSA-2048|RSA-3072|all] [--force]');
+const USAGE = 'usage: npm run dev-certs -- [--dir certs-dev] [--algorithm ECDSA-P256|ECDSA-P384|RSA-2048|RSA-3072|all]... [--force]';
+
+/** A usage error: to stderr, exit 2. */
+function usage(message: string): never {
+  console.error(`dev-certs: ${message}`);
+  console.error(USAGE);
   process.exit(2);
+}
+
+/** --help: to stdout, exit 0. */
+function help(): never {
+  console.log(`${USAGE}
+
+Creates the development PKI (root, sealing and TSA certificates with their keys) per key
+algorithm in <dir>/<p256|p384|rsa2048|rsa3072>/. Never for production.
+
+  --dir DIR          where to write (default certs-dev)
+  --algorithm ALG    ECDSA-P256, ECDSA-P384, RSA-2048, RSA-3072 or all; repeatable
+                     (default ECDSA-P256 and RSA-2048)
+  --force            replace existing sets (default: complete sets are kept)
+  -h, --help         this help`);
+  process.exit(0);
 }
 
 async function main(): Promise<void> {
@@ -33,7 +51,7 @@ async function main(): Promise<void> {
   } catch (err) {
     usage((err as Error).message);
   }
-  if (values.help) usage();
+  if (values.help) help();
   const requested = values.algorithm ?? ['ECDSA-P256', 'RSA-2048'];
   const algorithms: KeyAlgorithm[] = requested.includes('all') ? [...KEY_ALGORITHMS] : [];
   if (!requested.includes('all')) {

@@ -4,6 +4,7 @@
  *
  * Exit codes: 0 TOTAL_PASSED, 1 TOTAL_FAILED, 2 INDETERMINATE, 3 usage error (bad option,
  * missing file, unusable trust anchor), 4 the tool itself failed (a defect; say so in a bug).
+ * Standard output closed by its reader (`| head`): exit 0 at once, nothing printed.
  */
 import { CommanderError } from 'commander';
 import type { Indication } from '../../crypto/index.js';
@@ -48,10 +49,26 @@ export function parseTime(value: string, option: string): Date {
 }
 
 /**
+ * A standard output closed by its reader (`verify --dir D --json | head -1`: head has what it
+ * wanted and exits) ends the tool at once, quietly, with exit 0 — as a head pipeline expects,
+ * rather than an EPIPE stack trace and exit 1. The verdict of what was not written is then not
+ * reported: a script that needs it reads the whole output or the exit code without a pipe.
+ * Any other failure to write the output is an internal error (exit 4), said on stderr.
+ */
+export function endQuietlyWhenStdoutCloses(name: string, stdout: NodeJS.WriteStream = process.stdout): void {
+  stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(EXIT.PASSED);
+    process.stderr.write(`${name}: cannot write the output: ${err.message}\n`);
+    process.exit(EXIT.INTERNAL);
+  });
+}
+
+/**
  * Runs a CLI's main function and sets the exit code. Commander's own errors (unknown option,
  * missing argument) were already printed by commander; ours are printed here.
  */
 export async function runCli(name: string, main: () => Promise<number>): Promise<void> {
+  endQuietlyWhenStdoutCloses(name);
   try {
     process.exitCode = await main();
   } catch (err) {

@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { decodeProtectedHeader, exportJWK, generalDecrypt, generateKeyPair } from 'jose';
 import { encryptForDevices, validateDevicePublicKey } from '../../../src/notifications/content/DeviceEncryption.js';
 import { LANGUAGES } from '../../../src/notifications/content/Language.js';
-import { sanitizeNotificationHtml } from '../../../src/notifications/content/SanitizeHtml.js';
+import { ALLOWED_TAGS, sanitizeNotificationHtml } from '../../../src/notifications/content/SanitizeHtml.js';
 import { BUILTIN_TEMPLATES, builtinTemplate, pickLanguage, placeholdersOf, renderContent, renderText, TemplateError } from '../../../src/notifications/content/Templates.js';
 import { analyseSms } from '../../../src/notifications/sms/Gsm0338.js';
 
@@ -74,6 +74,20 @@ describe('HTML sanitising (allow-list)', () => {
     );
     expect(out).to.equal('<p>a</p><a>j</a><a>p</a><a>h</a><a>d</a>');
     expect(out).to.not.match(/https?:|src=|style=|javascript|data:/);
+  });
+
+  // The vectors sanitize-html fixed after 2.17.5 (textarea/xmp re-parsed as markup, SVG
+  // animations retargeting href) need textarea, xmp or SVG in the allow-list; ours has none.
+  it('leaves no markup from textarea, xmp or SVG animation content', () => {
+    const out = sanitizeNotificationHtml(
+      '<p>a</p><textarea></textarea/><img src=x onerror=alert(1)></textarea><xmp><img src=x onerror=alert(2)></xmp>' +
+        '<svg><textarea><img src=x onerror=alert(3)></textarea></svg>' +
+        '<svg><a href="#safe"><animate attributeName="href" values="#safe;javascript:alert(4)"/>x</a></svg>' +
+        '<math><mtext><table><mglyph><style><img src=x onerror=alert(5)>',
+    );
+    for (const tag of out.matchAll(/<\/?([^\s/>]+)/g)) expect(ALLOWED_TAGS).to.include(tag[1]);
+    expect(out).to.not.match(/javascript|<img|<animate|<svg|<textarea|<xmp/);
+    expect(out).to.equal('<p>a</p>&lt;img src=x onerror=alert(2)&gt;<a href="#safe">x</a><table></table>');
   });
 });
 
