@@ -14,23 +14,17 @@ import fs from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { ServiceError } from '../src/domain/errors.js';
-import { ContactService } from '../src/notifications/contacts.js';
-import { migrateLatest, openDatabase } from '../src/store/database.js';
-import { Repositories } from '../src/store/Repositories.js';
+import { withOperatorServices } from '../src/app/store.js';
+import type { ContactService } from '../src/notifications/contacts.js';
 
 /** A usage error (unknown command or option, a required one missing) exits 3, as the other tools. */
 const USAGE_EXIT = 3;
 
 async function withContacts(work: (contacts: ContactService) => Promise<unknown>): Promise<void> {
-  const config = loadConfig();
-  const db = openDatabase(config.database);
-  try {
-    await migrateLatest(db);
-    const out = await work(new ContactService(new Repositories(db), config));
+  await withOperatorServices(loadConfig(), async ({ contacts }) => {
+    const out = await work(contacts);
     console.log(JSON.stringify(out, null, 2));
-  } finally {
-    await db.destroy();
-  }
+  });
 }
 
 /** A subcommand about one entry of the directory: --type and --id. */

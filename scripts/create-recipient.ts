@@ -5,10 +5,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { ServiceError } from '../src/domain/errors.js';
-import { RecipientService } from '../src/registered-mail/recipients.js';
-import { migrateLatest, openDatabase } from '../src/store/database.js';
-import { FsBlobStore } from '../src/store/FsBlobStore.js';
-import { Repositories } from '../src/store/Repositories.js';
+import { withOperatorServices } from '../src/app/store.js';
 
 const program = new Command('create-recipient')
   .description('register a recipient of the built-in e-Box and print its access token, once')
@@ -24,16 +21,11 @@ async function main(): Promise<void> {
   program.parse();
   const values = program.opts<{ type: 'citizen' | 'enterprise'; id: string; inactive: boolean; name?: string; json: boolean }>();
   const config = loadConfig();
-  const db = openDatabase(config.database);
-  try {
-    await migrateLatest(db);
-    const service = new RecipientService(new Repositories(db), new FsBlobStore(config.blobDir), config);
-    const { recipient, token } = await service.register(values.type, values.id, { activated: !values.inactive, name: values.name });
+  await withOperatorServices(config, async ({ recipients }) => {
+    const { recipient, token } = await recipients.register(values.type, values.id, { activated: !values.inactive, name: values.name });
     if (values.json) console.log(JSON.stringify({ type: recipient.type, id: recipient.identifier, activated: recipient.eboxActivated, token }));
     else console.log(`${recipient.type} ${recipient.identifier} (e-Box ${recipient.eboxActivated ? 'activated' : 'not activated'})\ne-Box token (shown once, keep it secret):\n${token}`);
-  } finally {
-    await db.destroy();
-  }
+  });
 }
 
 main().catch((err) => {

@@ -5,8 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { createSender } from '../src/access/senders.js';
-import { migrateLatest, openDatabase } from '../src/store/database.js';
-import { Repositories } from '../src/store/Repositories.js';
+import { withOperatorServices } from '../src/app/store.js';
 
 const program = new Command('create-sender')
   .description('create a sender and print its API key, once (only its SHA-256 is stored)')
@@ -19,15 +18,11 @@ async function main(): Promise<void> {
   program.parse();
   const values = program.opts<{ name: string; json: boolean }>();
   const config = loadConfig();
-  const db = openDatabase(config.database);
-  try {
-    await migrateLatest(db);
-    const { sender, apiKey } = await createSender(new Repositories(db), values.name);
+  await withOperatorServices(config, async ({ repositories }) => {
+    const { sender, apiKey } = await createSender(repositories, values.name);
     if (values.json) console.log(JSON.stringify({ id: sender.id, name: sender.name, apiKey }));
     else console.log(`sender ${sender.id} (${sender.name})\nAPI key (shown once, keep it secret):\n${apiKey}`);
-  } finally {
-    await db.destroy();
-  }
+  });
 }
 
 main().catch((err) => {

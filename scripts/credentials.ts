@@ -18,24 +18,12 @@ import { Command } from 'commander';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { ServiceError } from '../src/domain/errors.js';
 import { credentialJson } from '../src/http/views.js';
-import { RecipientService } from '../src/registered-mail/recipients.js';
-import { SenderService } from '../src/access/senders.js';
-import { migrateLatest, openDatabase } from '../src/store/database.js';
-import { FsBlobStore } from '../src/store/FsBlobStore.js';
-import { Repositories } from '../src/store/Repositories.js';
+import { withOperatorServices, type OperatorServices } from '../src/app/store.js';
 
 type Out = { json: boolean };
 
-async function withServices<T>(work: (s: { senders: SenderService; recipients: RecipientService }) => Promise<T>): Promise<T> {
-  const config = loadConfig();
-  const db = openDatabase(config.database);
-  try {
-    await migrateLatest(db);
-    const store = new Repositories(db);
-    return await work({ senders: new SenderService(store), recipients: new RecipientService(store, new FsBlobStore(config.blobDir), config) });
-  } finally {
-    await db.destroy();
-  }
+function withServices<T>(work: (s: OperatorServices) => Promise<T>): Promise<T> {
+  return withOperatorServices(loadConfig(), work);
 }
 
 function print(out: Out, value: unknown, text: string): void {
