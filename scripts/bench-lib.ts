@@ -1,7 +1,7 @@
 /**
  * Shared by the benchmarks (scripts/bench-*.ts): timed loops, a development PKI written out
  * for the OpenSSL CLI, and printing. Benchmarks print their figures beside the baseline
- * measured in the same run (shared/CONVENTIONS.md: speed is measured, not assumed).
+ * measured in the same run: speed is measured, not assumed.
  */
 import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs/promises';

@@ -267,7 +267,8 @@ async function checkTimeStamp(sd: SignedDataView, si: SignerInfoView, options: V
   if (token.usage.ok) report.pass('TSA_CERTIFICATE_USAGE', token.usage.detail);
   else report.fail('TSA_CERTIFICATE_USAGE', 'TSA_CERTIFICATE_INVALID', token.usage.detail);
 
-  // TIMESTAMP_IMPRINT — the hash of the signature OCTET STRING's contents (trap 9).
+  // TIMESTAMP_IMPRINT — the hash of the signature OCTET STRING's contents, not of its TLV
+  // (docs/cades-profile.md).
   const imprint = token.tstInfo.messageImprint;
   const hash = hashByOid(imprint.hashAlgorithmOid);
   if (!hash) report.fail('TIMESTAMP_IMPRINT', 'TIMESTAMP_IMPRINT_MISMATCH', `unsupported imprint hash algorithm ${imprint.hashAlgorithmOid} (see TIMESTAMP_ALGORITHMS)`);
