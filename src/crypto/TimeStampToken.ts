@@ -21,6 +21,7 @@ import { OID } from './oids.js';
 import { checkContentAttributes, checkSignerSignature, findSignerCertificate, parseSignedData, type Outcome, type SignedDataView } from './SignedData.js';
 import { checkSigningCertificateBinding } from './SigningCertificateV2.js';
 import { parseTSTInfo, type TSTInfo } from './TSTInfo.js';
+import type { ReportBuilder } from './ValidationReport.js';
 
 /**
  * RFC 3161 §2.3: the TSA certificate has exactly one extendedKeyUsage extension, critical,
@@ -114,6 +115,29 @@ export async function inspectTimeStampToken(
     essBinding: { ok: ess.bound, detail: ess.detail },
     usage: checkTsaCertificateUsage(tsaCertificate),
   };
+}
+
+/**
+ * The report lines an inspection decides, in the report's order: TIMESTAMP_VERSION and
+ * TIMESTAMP_ALGORITHMS (the profile, CadesProfile.ts), TIMESTAMP_SIGNATURE (RFC 3161 §2.4.2,
+ * RFC 5652 §5.4–5.6), TIMESTAMP_ESS_BINDING (RFC 3161 §2.4.1, RFC 5816) and
+ * TSA_CERTIFICATE_USAGE (RFC 3161 §2.3). For a proof's token and a stand-alone one alike.
+ */
+export function reportTokenInspection(report: ReportBuilder, token: TimeStampTokenInspection): void {
+  if (token.versions.ok) report.pass('TIMESTAMP_VERSION', token.versions.detail);
+  else report.fail('TIMESTAMP_VERSION', 'FORMAT_FAILURE', token.versions.detail);
+  if (token.algorithms.ok) report.pass('TIMESTAMP_ALGORITHMS', token.algorithms.detail);
+  else report.fail('TIMESTAMP_ALGORITHMS', 'FORMAT_FAILURE', token.algorithms.detail);
+
+  if (!token.tsaCertificate) report.fail('TIMESTAMP_SIGNATURE', 'TSA_CERTIFICATE_INVALID', token.signature.detail);
+  else if (token.signature.ok) report.pass('TIMESTAMP_SIGNATURE', `time-stamp token ${token.signature.detail}`);
+  else report.fail('TIMESTAMP_SIGNATURE', 'SIG_CRYPTO_FAILURE', `time-stamp token: ${token.signature.detail}`);
+
+  if (token.essBinding.ok) report.pass('TIMESTAMP_ESS_BINDING', token.essBinding.detail);
+  else report.fail('TIMESTAMP_ESS_BINDING', 'TSA_CERTIFICATE_INVALID', token.essBinding.detail);
+
+  if (token.usage.ok) report.pass('TSA_CERTIFICATE_USAGE', token.usage.detail);
+  else report.fail('TSA_CERTIFICATE_USAGE', 'TSA_CERTIFICATE_INVALID', token.usage.detail);
 }
 
 export interface TimeStampTokenInfo extends TSTInfo {
