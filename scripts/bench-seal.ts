@@ -1,17 +1,15 @@
 /**
  * bench:seal — CAdES-T proofs sealed per second per core, for ECDSA P-256 and RSA-2048 and a
  * 100 KB document, all measured in this run:
- *   - fast path: FastSealer with the built-in TSA's native token writer, one thread;
- *   - object path (the baseline): sealCadesT (WebCrypto signatures, structures built one by
- *     one) with the TSA on its object engine, the token checked as LocalTimeStamper checks it,
- *     through WebCrypto — the sealing path as it was before the fast path;
- *   - an OpenSSL CLI loop, one proof = `openssl cms -sign -cades` + `openssl ts -query` +
- *     `openssl ts -reply`, one process after the other;
- *   - the hashing + signing limit: only what a proof cannot do without (SHA-256 of the
- *     document, two native signatures over attribute-sized inputs, the three small hashes),
- *     measured in turns with the fast path, best turn of each (the machine is shared);
+ *   - the proof writer (CadesTWriter, src/crypto/CadesT.ts) with the built-in TSA's token
+ *     writer, keys held in this process, one thread;
+ *   - baseline: an OpenSSL CLI loop, one proof = `openssl cms -sign -cades` + `openssl ts
+ *     -query` + `openssl ts -reply`, one process after the other;
+ *   - baseline: the hashing + signing limit, only what a proof cannot do without (SHA-256 of
+ *     the document, two native signatures over attribute-sized inputs, the three small
+ *     hashes), measured in turns with the writer, best turn of each (the machine is shared);
  *   - the worker-thread pool (SealingPool, both cores), when the compiled worker exists;
- *   - and for a 2 KB statement (what the service seals), the fast path and the pool.
+ *   - and for a 2 KB statement (what the service seals), the writer and the pool.
  *
  *   npm run bench:seal            (builds, then runs dist/scripts/bench-seal.js)
  *   BENCH_SECONDS=5 OPENSSL_PROOFS=50 npm run bench:seal
@@ -19,9 +17,7 @@
 import { KeyObject, createHash, randomBytes, sign } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { checkTokenAnswers, sha256Imprint } from '../src/crypto/TimeStamper.js';
-import { randomPositiveInteger } from '../src/crypto/random.js';
-import { FastSealer, SealingPool, TimeStampAuthority, nativeSigningIdentity, sealCadesT, verifyCadesT, type KeyAlgorithm, type TimeStamper } from '../src/crypto/index.js';
+import { CadesTWriter, KeyObjectSigner, SealingPool, TimeStampAuthority, signerFor, verifyCadesT, type KeyAlgorithm } from '../src/crypto/index.js';
 import { bestOfInterleaved, fmt, machine, pkiFiles, POLICY, procCpuSeconds, rateAsync, run, seconds, showRate, table, type Rate } from './bench-lib.js';
 
 const DOCUMENT_BYTES = 100 * 1024;
@@ -49,25 +45,12 @@ async function bench(algorithm: KeyAlgorithm): Promise<Array<string | number>> {
   const { pki } = files;
   const document = new Uint8Array(randomBytes(DOCUMENT_BYTES));
 
-  const nativeTsa = new TimeStampAuthority(pki.tsa, { policyOid: POLICY, accuracyMs: 1 });
-  const native = nativeSigningIdentity(pki.seal)!;
-  const fast = new FastSealer(native, nativeTsa.tokenTemplate);
-  const check = await verifyCadesT(fast.sealSync(document), { trustAnchors: [pki.root.certificate] });
-  if (check.indication !== 'TOTAL_PASSED') throw new Error(`fast proof does not verify: ${JSON.stringify(check.checks)}`);
-
-  // The object path as it was: every structure built, every signature made and checked
-  // through WebCrypto (LocalTimeStamper's answer check, given WebCrypto explicitly).
-  const objectTsa = new TimeStampAuthority(pki.tsa, { policyOid: POLICY, accuracyMs: 1, engine: 'object' });
-  const objectStamper: TimeStamper = {
-    async timestamp(data) {
-      const imprint = sha256Imprint(data);
-      const nonce = randomPositiveInteger(8);
-      const token = await objectTsa.issueToken(imprint, { nonce, certReq: true });
-      await checkTokenAnswers(token, { ...imprint, nonce, policy: objectTsa.policyOid }, globalThis.crypto);
-      return token;
-    },
-  };
-  const objectRate = await rateAsync(() => sealCadesT(document, pki.seal, objectStamper), T, 5);
+  const tsa = new TimeStampAuthority(pki.tsa, { policyOid: POLICY, accuracyMs: 1 });
+  const signer = signerFor(pki.seal);
+  if (!(signer instanceof KeyObjectSigner)) throw new Error('the development PKI key is not a node:crypto key');
+  const writer = new CadesTWriter(signer, tsa.tokenTemplate);
+  const check = await verifyCadesT(writer.sealSync(document), { trustAnchors: [pki.root.certificate] });
+  if (check.indication !== 'TOTAL_PASSED') throw new Error(`the proof does not verify: ${JSON.stringify(check.checks)}`);
 
   // The limit: hash the document, sign the signed attributes, hash the signature (imprint),
   // hash the TSTInfo, sign the token's signed attributes — nothing else.
@@ -77,9 +60,9 @@ async function bench(algorithm: KeyAlgorithm): Promise<Array<string | number>> {
   const tokenAttrs = randomBytes(230);
   const tstInfo = randomBytes(100);
   const ecdsa = algorithm.startsWith('ECDSA');
-  const { fast: fastRate, limit: limitRate } = bestOfInterleaved(
+  const { writer: writerRate, limit: limitRate } = bestOfInterleaved(
     {
-      fast: () => fast.sealSync(document),
+      writer: () => writer.sealSync(document),
       limit: () => {
         createHash('sha256').update(document).digest();
         const s = sign('sha256', attrs, ecdsa ? { key: sealKey, dsaEncoding: 'der' } : sealKey);
@@ -93,13 +76,13 @@ async function bench(algorithm: KeyAlgorithm): Promise<Array<string | number>> {
 
   // What the service seals: a statement of ~2 KB, in one thread and in the pool.
   const statement = new Uint8Array(randomBytes(2048));
-  const { fast: fastStatement } = bestOfInterleaved({ fast: () => fast.sealSync(statement) }, T, 3);
+  const { writer: writerStatement } = bestOfInterleaved({ writer: () => writer.sealSync(statement) }, T, 3);
   let poolRate: Rate | undefined;
   let poolStatement: Rate | undefined;
   const workerFile = SealingPool.workerFile() ?? path.resolve(import.meta.dirname, '../src/crypto/workers/sealWorker.js');
-  const tsaConfig = nativeTsa.nativeConfig();
+  const tsaConfig = tsa.nativeConfig();
   if (tsaConfig && (await fs.stat(workerFile).catch(() => undefined))) {
-    const pool = new SealingPool(2, { seal: native, tsa: tsaConfig }, workerFile);
+    const pool = new SealingPool(2, { seal: signer.identity, tsa: tsaConfig }, workerFile);
     poolRate = await rateAsync(() => pool.seal(document, new Date()), T, 50, 16);
     poolStatement = await rateAsync(() => pool.seal(statement, new Date()), T, 50, 16);
     await pool.close();
@@ -109,14 +92,13 @@ async function bench(algorithm: KeyAlgorithm): Promise<Array<string | number>> {
   await fs.rm(files.dir, { recursive: true, force: true });
   return [
     algorithm,
-    showRate(fastRate),
-    showRate(objectRate),
+    showRate(writerRate),
     showRate(opensslRate),
     showRate(limitRate),
-    `${fmt(fastRate.cpu / objectRate.cpu, 1)}×`,
-    `${fmt((100 * fastRate.cpu) / limitRate.cpu)}%`,
+    `${fmt(writerRate.cpu / opensslRate.cpu, 0)}×`,
+    `${fmt((100 * writerRate.cpu) / limitRate.cpu)}%`,
     poolRate === undefined ? 'n/a (no dist/)' : showRate(poolRate),
-    showRate(fastStatement),
+    showRate(writerStatement),
     poolStatement === undefined ? 'n/a (no dist/)' : showRate(poolStatement),
   ];
 }
@@ -125,7 +107,7 @@ async function main(): Promise<void> {
   console.log(`bench:seal — CAdES-T proofs/s, ${DOCUMENT_BYTES / 1024} KB document, ${T} s per figure; ${machine()}`);
   console.log('each figure: proofs per second of wall-clock time (proofs per CPU-second: the per-core figure, steady on a shared machine); ratios from CPU-seconds');
   const rows: Array<Array<string | number>> = [
-    ['algorithm', 'fast path (1 thread)', 'object path (baseline)', `OpenSSL CLI loop (${OPENSSL_PROOFS})`, 'hash+sign limit', 'fast/object', 'fast/limit', 'pool, 2 threads', '2 KB: fast, 1 thread', '2 KB: pool, 2 threads'],
+    ['algorithm', 'writer (1 thread)', `OpenSSL CLI loop (${OPENSSL_PROOFS}, baseline)`, 'hash+sign limit (baseline)', 'writer/OpenSSL', 'writer/limit', 'pool, 2 threads', '2 KB: writer, 1 thread', '2 KB: pool, 2 threads'],
   ];
   for (const algorithm of ['ECDSA-P256', 'RSA-2048'] as const) rows.push(await bench(algorithm));
   table(rows);

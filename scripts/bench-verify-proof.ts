@@ -12,7 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { FastSealer, TimeStampAuthority, extractTimeStamp, nativeSigningIdentity, verifyCadesT, type KeyAlgorithm } from '../src/crypto/index.js';
+import { CadesTWriter, TimeStampAuthority, extractTimeStamp, signerFor, verifyCadesT, type KeyAlgorithm } from '../src/crypto/index.js';
 import { fmt, machine, pkiFiles, POLICY, procCpuSeconds, rateAsync, run, seconds, showRate, table } from './bench-lib.js';
 
 const T = seconds(3);
@@ -22,7 +22,7 @@ async function bench(algorithm: KeyAlgorithm, size: number): Promise<Array<strin
   const files = await pkiFiles(algorithm);
   const { pki } = files;
   const tsa = new TimeStampAuthority(pki.tsa, { policyOid: POLICY, accuracyMs: 1 });
-  const sealer = new FastSealer(nativeSigningIdentity(pki.seal)!, tsa.tokenTemplate);
+  const sealer = new CadesTWriter(signerFor(pki.seal), tsa.tokenTemplate);
   const proofs = Array.from({ length: 100 }, () => sealer.sealSync(new Uint8Array(randomBytes(size)), new Date(Date.now() - 1000)));
   const anchors = [pki.root.certificate];
   let i = 0;

@@ -47,12 +47,13 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_EVIDENCE_POLICY_OID, DEFAULT_TSA_POLICY_OID } from '../src/config.js';
 import { parseCertificate, subjectString } from '../src/crypto/Certificate.js';
 import { concat, implicit, readDer, setOf, tlv, type DerNode } from '../src/crypto/der.js';
-import { createDevPki, derToPem, extractTimeStamp, LocalTimeStamper, TimeStampAuthority, verifyCadesT, addSignatureTimeStamp, type DevPki, type KeyAlgorithm } from '../src/crypto/index.js';
+import { createDevPki, derToPem, extractTimeStamp, LocalTimeStamper, TimeStampAuthority, verifyCadesT, type DevPki, type KeyAlgorithm } from '../src/crypto/index.js';
 import { OID } from '../src/crypto/oids.js';
 import { parseSignedData } from '../src/crypto/SignedData.js';
 import { buildStatement } from '../src/domain/EvidenceStatement.js';
 import { seededRandom, type Random } from '../dev/ebox-simulator/Prng.js';
 import { Sealer } from '../src/registered-mail/sealing.js';
+import { withSignatureTimeStamp } from './proof-surgery.js';
 
 const HERE = fileURLToPath(import.meta.url);
 const COMPILED = HERE.endsWith('.js');
@@ -195,7 +196,7 @@ export function withCertificates(contentInfo: Uint8Array, certificatesField: Uin
 
 /** The proof with its token's `certificates` replaced. */
 function withTokenCertificates(proof: Uint8Array, certificatesField: Uint8Array | undefined): Uint8Array {
-  return addSignatureTimeStamp(proof, withCertificates(extractTimeStamp(proof).token, certificatesField));
+  return withSignatureTimeStamp(proof, withCertificates(extractTimeStamp(proof).token, certificatesField));
 }
 
 /** `[0] IMPLICIT CertificateSet` of `certs`, DER-sorted; undefined for none (the field is then left out). */
@@ -471,7 +472,7 @@ function mutate(kind: MutationKind, g: Genuine, pools: Pools, rnd: Random): Made
       const own = extractTimeStamp(der).token;
       const candidates = pools.tokens.filter((t) => Buffer.compare(Buffer.from(t), Buffer.from(own)) !== 0);
       const other = pick(rnd, candidates);
-      return { der: addSignatureTimeStamp(der, other), detail: `time-stamp token of another proof (${describeCertificate(parseSignedData(other).certificates[0] ?? new Uint8Array(0))})`, ranges: [] };
+      return { der: withSignatureTimeStamp(der, other), detail: `time-stamp token of another proof (${describeCertificate(parseSignedData(other).certificates[0] ?? new Uint8Array(0))})`, ranges: [] };
     }
   }
 }

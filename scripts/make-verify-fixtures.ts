@@ -19,9 +19,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_EVIDENCE_POLICY_OID, DEFAULT_TSA_POLICY_OID } from '../src/config.js';
-import { addSignatureTimeStamp, createDevPki, derToPem, extractTimeStamp, LocalTimeStamper, sealCadesT, TimeStampAuthority, type DevPki, type KeyAlgorithm } from '../src/crypto/index.js';
+import { CadesTWriter, createDevPki, derToPem, extractTimeStamp, LocalTimeStamper, signerFor, TimeStampAuthority, type DevPki, type KeyAlgorithm } from '../src/crypto/index.js';
 import { buildStatement, canonicalStatementBytes, type EvidenceType } from '../src/domain/EvidenceStatement.js';
 import { Sealer } from '../src/registered-mail/sealing.js';
+import { withSignatureTimeStamp } from './proof-surgery.js';
 
 const { values } = parseArgs({ options: { out: { type: 'string', default: 'test/fixtures/verify' } } });
 const OUT = path.resolve(values.out!);
@@ -154,15 +155,15 @@ async function main(): Promise<void> {
   expect({ file: 'service-tampered-signing-time.p7s', args: ['--trust', 'root.pem'], indication: 'TOTAL_FAILED', subIndication: 'SIG_CRYPTO_FAILURE', check: 'SIGNATURE', madeBy: 'service-passed.p7s with its signed signing-time one second earlier' });
 
   // TOTAL_FAILED / TIMESTAMP_IMPRINT_MISMATCH — another proof's signature time-stamp.
-  const swapped = addSignatureTimeStamp(accepted.der, extractTimeStamp(consigned.der).token);
+  const swapped = withSignatureTimeStamp(accepted.der, extractTimeStamp(consigned.der).token);
   write('service-swapped-timestamp.p7s', swapped);
   expect({ file: 'service-swapped-timestamp.p7s', args: ['--trust', 'root.pem'], indication: 'TOTAL_FAILED', subIndication: 'TIMESTAMP_IMPRINT_MISMATCH', check: 'TIMESTAMP_IMPRINT', madeBy: "service-passed.p7s carrying service-passed-consignment.p7s's time-stamp token" });
 
   // TOTAL_FAILED / FORMAT_FAILURE — a well-signed proof of something that is not an evidence statement.
   const notStatement = { ...statement('SubmissionAcceptance'), Version: '2', Documents: 'none' };
-  const badStatement = await sealCadesT(new TextEncoder().encode(JSON.stringify(notStatement)), pki.seal, new LocalTimeStamper(new TimeStampAuthority(pki.tsa, { policyOid: DEFAULT_TSA_POLICY_OID })), { signingTime: new Date(now) });
+  const badStatement = await new CadesTWriter(signerFor(pki.seal)).seal(new TextEncoder().encode(JSON.stringify(notStatement)), new LocalTimeStamper(new TimeStampAuthority(pki.tsa, { policyOid: DEFAULT_TSA_POLICY_OID })), new Date(now));
   write('service-not-a-statement.p7s', badStatement);
-  expect({ file: 'service-not-a-statement.p7s', args: ['--trust', 'root.pem'], indication: 'TOTAL_FAILED', subIndication: 'FORMAT_FAILURE', check: 'STATEMENT_SCHEMA', madeBy: 'sealCadesT over JSON with Version "2" and no Documents array' });
+  expect({ file: 'service-not-a-statement.p7s', args: ['--trust', 'root.pem'], indication: 'TOTAL_FAILED', subIndication: 'FORMAT_FAILURE', check: 'STATEMENT_SCHEMA', madeBy: 'the proof writer (CadesTWriter) over JSON with Version "2" and no Documents array' });
 
   // TOTAL_FAILED / FORMAT_FAILURE — malformed files.
   write('service-truncated.p7s', accepted.der.subarray(0, Math.floor(accepted.der.length / 2)));

@@ -9,7 +9,8 @@
  *
  * Encoding rules followed when this layer writes one:
  * - SHA-2 digest algorithms: parameters absent (RFC 5754 §2).
- * - sha256WithRSAEncryption: parameters NULL (RFC 4055 §5; pkijs omits them, trap 6).
+ * - sha256WithRSAEncryption: parameters NULL (RFC 4055 §5; pkijs omits them:
+ *   docs/cades-profile.md).
  * - ecdsa-with-SHA256: parameters absent (RFC 5758 §3.2).
  *
  * Every key algorithm signs with SHA-256, so one proof has one digest algorithm throughout

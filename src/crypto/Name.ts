@@ -10,7 +10,7 @@
  *
  * Names written here have exactly one AttributeTypeAndValue per RDN: a multi-valued RDN is a
  * SET whose DER order some encoders get wrong, which breaks hash comparisons in stricter
- * verifiers (shared/notes/cades-with-pkijs.md, trap 2).
+ * verifiers (docs/cades-profile.md, "Pitfalls a strict verifier catches").
  */
 import { DerError, DerSequence, Tag, oid, printableString, readDer, readOid, readString, sequence, setOf, utf8String, type DerNode } from './der.js';
 import { OID } from './oids.js';

@@ -1,6 +1,7 @@
 /**
- * CMS attributes (RFC 5652 §5.3, §11) and the three signed attributes every signature here
- * carries besides the ESS one.
+ * CMS attributes (RFC 5652 §5.3, §11) and the signed attributes every signature here carries
+ * besides the ESS one (the writers fill message-digest and signing-time in place:
+ * SignerTemplate.ts).
  *
  * ```asn1
  * Attribute ::= SEQUENCE { attrType OBJECT IDENTIFIER, attrValues SET OF AttributeValue }
@@ -10,13 +11,12 @@
  * SigningTime ::= Time                                        -- §11.3: UTCTime 1950–2049, else GeneralizedTime
  * ```
  *
- * asn1js writes a SET OF in insertion order (pkijs issue #402, trap 1 of
- * shared/notes/cades-with-pkijs.md); `setOf` here sorts, so the bytes signed are the DER a
- * re-encoding verifier computes.
+ * The signed attributes are a SET OF, so DER sorts them (X.690 §11.6); a writer that keeps
+ * insertion order signs bytes a re-encoding verifier does not compute (docs/cades-profile.md,
+ * "Pitfalls a strict verifier catches"). `setOf` here sorts.
  */
-import { DerError, DerSequence, Tag, assertSorted, octetString, oid, readOid, sequence, setOf, time, type DerNode } from './der.js';
+import { DerError, DerSequence, Tag, assertSorted, oid, readOid, sequence, setOf, type DerNode } from './der.js';
 import { OID } from './oids.js';
-import { truncateToSeconds } from './Certificate.js';
 
 export function encodeAttribute(type: string, values: readonly Uint8Array[]): Uint8Array {
   return sequence(oid(type), setOf(values));
@@ -24,15 +24,6 @@ export function encodeAttribute(type: string, values: readonly Uint8Array[]): Ui
 
 export function contentTypeAttribute(contentType: string): Uint8Array {
   return encodeAttribute(OID.contentType, [oid(contentType)]);
-}
-
-export function messageDigestAttribute(digestValue: Uint8Array): Uint8Array {
-  return encodeAttribute(OID.messageDigest, [octetString(digestValue)]);
-}
-
-/** Whole seconds: the time a signer claims, not a measurement. */
-export function signingTimeAttribute(signingTime: Date): Uint8Array {
-  return encodeAttribute(OID.signingTime, [time(truncateToSeconds(signingTime))]);
 }
 
 export interface AttributeView {

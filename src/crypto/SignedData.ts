@@ -1,6 +1,6 @@
 /**
- * CMS SignedData (RFC 5652 §5) inside its ContentInfo (§3): writing (DER by construction)
- * and reading (DER only).
+ * CMS SignedData (RFC 5652 §5) inside its ContentInfo (§3): reading (DER only) and checking
+ * one SignerInfo. The writer is SignerTemplate.ts.
  *
  * ```asn1
  * ContentInfo ::= SEQUENCE {
@@ -15,7 +15,7 @@
  *   signerInfos       SET OF SignerInfo }
  * EncapsulatedContentInfo ::= SEQUENCE {
  *   eContentType  ContentType,
- *   eContent      [0] EXPLICIT OCTET STRING OPTIONAL }          -- primitive (trap 5)
+ *   eContent      [0] EXPLICIT OCTET STRING OPTIONAL }          -- one primitive OCTET STRING (docs/cades-profile.md)
  * SignerInfo ::= SEQUENCE {
  *   version             CMSVersion,                             -- 1 with issuerAndSerialNumber
  *   sid                 SignerIdentifier,
@@ -33,7 +33,7 @@
  * The signature covers the DER of the signed attributes with the SET OF tag (§5.4), not the
  * `[0]` tag they are carried with.
  */
-import { digest, digestAlgorithmIdentifier, hashByOid, readAlgorithmIdentifier, type AlgorithmIdentifierValue, type HashName } from './AlgorithmIdentifier.js';
+import { digest, hashByOid, readAlgorithmIdentifier, type AlgorithmIdentifierValue, type HashName } from './AlgorithmIdentifier.js';
 import { findExtension, type CertificateView } from './Certificate.js';
 import { readSubjectKeyIdentifier } from './CertificateExtensions.js';
 import { parseCertificateCached } from './CertificateCache.js';
@@ -42,79 +42,18 @@ import {
   DerSequence,
   Tag,
   assertSorted,
-  concat,
   contextTag,
   equalBytes,
-  explicit,
-  implicit,
-  integer,
-  octetString,
-  oid,
   readDer,
   readOctetString,
   readOid,
   readSmallInteger,
   retag,
-  sequence,
-  setOf,
-  tlv,
   type DerNode,
 } from './der.js';
 import { OID } from './oids.js';
 import { readAttributes, singleAttributeValue, type AttributeView } from './SignedAttributes.js';
 import { verifyBytes } from './Signature.js';
-
-// ---------------------------------------------------------------------------------------------
-// Writing
-// ---------------------------------------------------------------------------------------------
-
-export interface SignerInfoInput {
-  signer: CertificateView;
-  /** Encoded Attributes; sorted here. */
-  signedAttributes: readonly Uint8Array[];
-  signatureAlgorithm: Uint8Array;
-  signature: Uint8Array;
-  unsignedAttributes?: readonly Uint8Array[];
-}
-
-/** The bytes a signer signs: the signed attributes as a DER SET OF (RFC 5652 §5.4). */
-export function signedAttributesForSignature(signedAttributes: readonly Uint8Array[]): Uint8Array {
-  return setOf(signedAttributes);
-}
-
-export function encodeSignerInfo(input: SignerInfoInput): Uint8Array {
-  const parts = [
-    integer(1),
-    sequence(input.signer.issuer, input.signer.serialNumberDer),
-    digestAlgorithmIdentifier('SHA-256'),
-    implicit(0, setOf(input.signedAttributes)),
-    input.signatureAlgorithm,
-    octetString(input.signature),
-  ];
-  if (input.unsignedAttributes?.length) parts.push(implicit(1, setOf(input.unsignedAttributes)));
-  return sequence(...parts);
-}
-
-export interface SignedDataInput {
-  eContentType: string;
-  eContent: Uint8Array;
-  certificates: readonly Uint8Array[];
-  signerInfo: Uint8Array;
-}
-
-/** ContentInfo { id-signedData, SignedData } with one SHA-256 signer and enveloped content. */
-export function encodeSignedData(input: SignedDataInput): Uint8Array {
-  const version = input.eContentType === OID.data ? 1 : 3;
-  const parts = [
-    integer(version),
-    setOf([digestAlgorithmIdentifier('SHA-256')]),
-    // eContent appended after construction, as one primitive OCTET STRING: never BER chunks.
-    sequence(oid(input.eContentType), explicit(0, octetString(input.eContent))),
-  ];
-  if (input.certificates.length) parts.push(implicit(0, setOf(input.certificates)));
-  parts.push(setOf([input.signerInfo]));
-  return sequence(oid(OID.signedData), explicit(0, sequence(...parts)));
-}
 
 // ---------------------------------------------------------------------------------------------
 // Reading
@@ -253,21 +192,6 @@ export function findSignerCertificate(certificates: readonly Uint8Array[], sid: 
     }
   }
   return undefined;
-}
-
-/**
- * Returns the ContentInfo with the unsigned attributes of its (only) SignerInfo replaced by
- * `unsignedAttributes`. Every other octet is copied as it is, so the signature stays valid.
- */
-export function replaceUnsignedAttributes(contentInfoDer: Uint8Array, unsignedAttributes: readonly Uint8Array[]): Uint8Array {
-  const view = parseSignedData(contentInfoDer);
-  if (view.signerInfos.length !== 1) throw new DerError('SignedData: exactly one SignerInfo expected');
-  const signerInfo = view.signerInfos[0]!;
-  const kept = signerInfo.node.children.filter((c) => c.tag !== contextTag(1, true)).map((c) => c.bytes);
-  if (unsignedAttributes.length) kept.push(implicit(1, setOf(unsignedAttributes)));
-  const newSignerInfo = sequence(...kept);
-  const sdParts = view.node.children.map((c, i) => (i === view.node.children.length - 1 ? setOf([newSignerInfo]) : c.bytes));
-  return sequence(oid(OID.signedData), explicit(0, tlv(Tag.SEQUENCE, concat(sdParts))));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 /**
- * A one-signer CMS SignedData (RFC 5652 §5) prepared once per signing key, for the fast
- * sealing path (FastSealer.ts) and the built-in TSA (TimeStampTokenTemplate.ts).
+ * A one-signer CMS SignedData (RFC 5652 §5) prepared once per signer: the only writer of
+ * SignedData, for the proofs (CadesT.ts) and the built-in TSA's tokens
+ * (TimeStampTokenTemplate.ts).
  *
  * Prepared once: the SignerInfo's version, sid (issuerAndSerialNumber), digestAlgorithm and
  * signatureAlgorithm; the DER-sorted `[0] IMPLICIT` CertificateSet; and the signed attributes
@@ -9,52 +10,22 @@
  * fixed once (X.690 §11.6) after checking that it is decided before any placeholder octet,
  * so filling the placeholders can never make it unsorted.
  *
- * Per signature: copy the attribute template, write the digest (and time) into it, sign those
- * octets with node's native crypto (`crypto.sign` with a KeyObject: synchronous, no
- * WebCrypto promise, no P1363 → DER conversion — OpenSSL writes the Ecdsa-Sig-Value DER
- * itself), and write the whole ContentInfo in one allocation (DerWriter.ts).
+ * Per signature: copy the attribute template, write the digest (and time) into it, have the
+ * `Signer` sign those octets (Signer.ts: synchronously when the key is in this process), and
+ * write the whole ContentInfo in one allocation (DerWriter.ts).
  *
- * The bytes are the ones `encodeSignedData`/`encodeSignerInfo` (SignedData.ts) produce for the
- * same inputs; test/unit/crypto/differential-fast.spec.ts compares the two on random inputs.
+ * What the bytes must be, and what a strict verifier would catch otherwise, is in
+ * docs/cades-profile.md; OpenSSL and Bouncy Castle check the output in test/interop/.
  */
-import { KeyObject, createHash, sign as nativeSign } from 'node:crypto';
-import { algorithmSpec, digestAlgorithmIdentifier, type KeyAlgorithm } from './AlgorithmIdentifier.js';
+import { createHash } from 'node:crypto';
+import { digestAlgorithmIdentifier } from './AlgorithmIdentifier.js';
 import { parseCertificate, type CertificateView } from './Certificate.js';
 import { Tag, compareDer, contextTag, integer, oid, sequence, setOf } from './der.js';
 import { encodeTree, node, type DerPiece } from './DerWriter.js';
 import { OID } from './oids.js';
 import { encodeAttribute } from './SignedAttributes.js';
-import type { SigningIdentity } from './SigningIdentity.js';
+import type { Signer } from './Signer.js';
 import { signingCertificateV2Attribute } from './SigningCertificateV2.js';
-
-/**
- * The native (node:crypto) private key behind a WebCrypto key, or undefined when there is
- * none (a key from another engine, e.g. an HSM or @peculiar/webcrypto): then the object
- * path, which goes through the injected `Crypto`, is the only one.
- */
-export function nativePrivateKey(key: CryptoKey | KeyObject): KeyObject | undefined {
-  if (key instanceof KeyObject) return key;
-  try {
-    const k = KeyObject.from(key);
-    return k.type === 'private' ? k : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** What a worker thread needs to sign as `identity` (KeyObjects can be posted to workers). */
-export interface NativeSigningIdentity {
-  algorithm: KeyAlgorithm;
-  key: KeyObject;
-  certificate: Uint8Array;
-  chain: Uint8Array[];
-}
-
-export function nativeSigningIdentity(identity: SigningIdentity | NativeSigningIdentity): NativeSigningIdentity | undefined {
-  if ('key' in identity) return identity;
-  const key = nativePrivateKey(identity.privateKey);
-  return key ? { algorithm: identity.algorithm, key, certificate: identity.certificate, chain: identity.chain } : undefined;
-}
 
 /** An attribute with a placeholder at the end of its encoding, filled per signature. */
 export interface AttributeSlot {
@@ -117,29 +88,20 @@ export function fixedAttribute(attribute: Uint8Array): AttributeSlot {
   return { attribute, slotLength: 0 };
 }
 
-const NODE_HASH = 'sha256';
-
 /**
- * Signs as one identity with node's native crypto and writes SignedData around the result.
- * One instance per key; immutable, so one per worker thread as well.
+ * Signs as one signer and writes SignedData around the result. One instance per key;
+ * immutable, so one per worker thread as well.
  */
 export class SignerTemplate {
   readonly certificate: CertificateView;
-  readonly family: 'ECDSA' | 'RSA';
-  private readonly key: KeyObject;
   /** version, sid, digestAlgorithm: the SignerInfo's first three components. */
   private readonly signerInfoPrefix: Uint8Array;
-  private readonly signatureAlgorithm: Uint8Array;
   private readonly digestAlgorithms: Uint8Array;
   private readonly signingCertificateV2: Uint8Array;
   private readonly certificateSets = new Map<string, Uint8Array>();
 
-  constructor(identity: NativeSigningIdentity) {
-    this.key = identity.key;
-    this.certificate = parseCertificate(identity.certificate);
-    const spec = algorithmSpec(identity.algorithm);
-    this.family = spec.family;
-    this.signatureAlgorithm = spec.signatureAlgorithm;
+  constructor(readonly signer: Signer) {
+    this.certificate = parseCertificate(signer.certificate);
     this.signerInfoPrefix = Buffer.concat([integer(1), sequence(this.certificate.issuer, this.certificate.serialNumberDer), digestAlgorithmIdentifier('SHA-256')]);
     this.digestAlgorithms = setOf([digestAlgorithmIdentifier('SHA-256')]);
     this.signingCertificateV2 = signingCertificateV2Attribute(this.certificate);
@@ -161,17 +123,27 @@ export class SignerTemplate {
     return set;
   }
 
+  /** Whether `signSync` can be used: the key is in this process. */
+  get synchronous(): boolean {
+    return this.signer.signSync !== undefined;
+  }
+
   /**
    * Signs the DER SET OF signed attributes (RFC 5652 §5.4) with SHA-256: for ECDSA the
    * Ecdsa-Sig-Value DER (RFC 3279 §2.2.3), for RSA the PKCS #1 v1.5 signature.
    */
-  sign(signedAttributes: Uint8Array): Buffer {
-    return this.family === 'ECDSA' ? nativeSign(NODE_HASH, signedAttributes, { key: this.key, dsaEncoding: 'der' }) : nativeSign(NODE_HASH, signedAttributes, this.key);
+  sign(signedAttributes: Uint8Array): Promise<Uint8Array> {
+    return this.signer.sign(signedAttributes);
+  }
+
+  /** As `sign`, without waiting; throws when the key is not in this process (see `synchronous`). */
+  signSync(signedAttributes: Uint8Array): Uint8Array {
+    if (!this.signer.signSync) throw new Error('this signer signs asynchronously only');
+    return this.signer.signSync(signedAttributes);
   }
 
   /**
-   * ContentInfo { id-signedData, SignedData } — the same layout as `encodeSignedData`:
-   * version 1 for id-data (else 3), digestAlgorithms {sha256}, the content enveloped as one
+   * ContentInfo { id-signedData, SignedData }: version 1 for id-data (else 3, RFC 5652 §5.1), digestAlgorithms {sha256}, the content enveloped as one
    * primitive OCTET STRING, `certificateSet` (or none), one SignerInfo. `signedAttributes`
    * is the SET OF that was signed; it is re-tagged `[0] IMPLICIT` in place.
    */
@@ -186,7 +158,7 @@ export class SignerTemplate {
     unsignedAttributes?: readonly Uint8Array[];
   }): Uint8Array {
     input.signedAttributes[0] = contextTag(0, true);
-    const signerInfo = node(Tag.SEQUENCE, this.signerInfoPrefix, input.signedAttributes, this.signatureAlgorithm, node(Tag.OCTET_STRING, input.signature));
+    const signerInfo = node(Tag.SEQUENCE, this.signerInfoPrefix, input.signedAttributes, this.signer.signatureAlgorithm, node(Tag.OCTET_STRING, input.signature));
     if (input.unsignedAttributes?.length) signerInfo.parts.push(node(contextTag(1, true), ...input.unsignedAttributes));
     const signedDataParts: DerPiece[] = [
       input.dataContent ? VERSION_1 : VERSION_3,
@@ -206,5 +178,5 @@ export const OID_DATA_DER = oid(OID.data);
 export const OID_TST_INFO_DER = oid(OID.tstInfo);
 
 export function sha256(data: Uint8Array): Buffer {
-  return createHash(NODE_HASH).update(data).digest();
+  return createHash('sha256').update(data).digest();
 }

@@ -26,11 +26,9 @@ import {
   DerSequence,
   Tag,
   contextTag,
-  generalizedTime,
   implicit,
   integer,
   octetString,
-  oid,
   readBoolean,
   readDer,
   readInteger,
@@ -68,30 +66,6 @@ export function encodeAccuracy(accuracyMs: number): Uint8Array {
   const parts: Uint8Array[] = [];
   if (seconds > 0) parts.push(integer(seconds));
   if (millis > 0) parts.push(implicit(0, integer(millis)));
-  return sequence(...parts);
-}
-
-export interface TSTInfoInput {
-  policy: string;
-  messageImprint: MessageImprint;
-  serialNumber: bigint;
-  genTime: Date;
-  accuracyMs?: number;
-  nonce?: bigint;
-}
-
-export function encodeTSTInfo(input: TSTInfoInput): Uint8Array {
-  const parts = [
-    integer(1),
-    oid(input.policy),
-    encodeMessageImprint(input.messageImprint),
-    integer(input.serialNumber),
-    // With an accuracy the time carries milliseconds; without, whole seconds.
-    generalizedTime(input.genTime, input.accuracyMs !== undefined),
-  ];
-  if (input.accuracyMs !== undefined) parts.push(encodeAccuracy(input.accuracyMs));
-  // ordering FALSE is the DEFAULT: not encoded (X.690 §11.5).
-  if (input.nonce !== undefined) parts.push(integer(input.nonce));
   return sequence(...parts);
 }
 

@@ -3,24 +3,24 @@
  *
  * `respond` answers a DER TimeStampReq (§2.4.1) with a DER TimeStampResp (§2.4.2) and never
  * throws for bad input: a request it cannot honour gets status rejection with a failInfo.
- * Tokens (see TimeStampToken.ts) have TSTInfo version 1, our policy, the request's
- * messageImprint as sent, a positive random serial, genTime (with milliseconds when an
- * accuracy is configured), the request's nonce, no `ordering` (DEFAULT FALSE) and no `tsa`
- * name; the TSA certificate is included only when the request sets certReq.
+ * Tokens are written by TimeStampTokenTemplate.ts (the only token writer): TSTInfo version 1,
+ * our policy, the request's messageImprint as sent, a positive random serial, genTime (with
+ * milliseconds when an accuracy is configured), the request's nonce, no `ordering` (DEFAULT
+ * FALSE) and no `tsa` name; the TSA certificate is included only when the request sets
+ * certReq. With a key in this process every answer is written without waiting
+ * (`respondSync`); a `Signer` whose key is elsewhere answers through `respond`.
  */
 import { hashByOid, hashLength, hasNoOrNullParameters, readAlgorithmIdentifier } from './AlgorithmIdentifier.js';
 import { parseCertificate } from './Certificate.js';
-import { bytesToBigInt, integer, isOid, oid, readDer, sequence } from './der.js';
-import { defaultCrypto } from './webcrypto.js';
-import { randomPositiveInteger } from './random.js';
+import { integer, isOid, oid, readDer, sequence } from './der.js';
+import { KeyObjectSigner, signerFor, type NativeSigningIdentity, type Signer } from './Signer.js';
 import type { SigningIdentity } from './SigningIdentity.js';
 import { TimeStampError } from './TimeStampError.js';
 import { parseTimeStampReq, type TimeStampReq } from './TimeStampReq.js';
 import { encodeTimeStampResp, type PKIFailureInfo } from './TimeStampResp.js';
-import { checkTsaCertificateUsage, signTimeStampToken } from './TimeStampToken.js';
-import { encodeMessageImprint, encodeTSTInfo, type MessageImprint } from './TSTInfo.js';
-import { nativeSigningIdentity, type NativeSigningIdentity } from './SignerTemplate.js';
+import { checkTsaCertificateUsage } from './TimeStampToken.js';
 import { TimeStampTokenTemplate } from './TimeStampTokenTemplate.js';
+import { encodeMessageImprint, type MessageImprint } from './TSTInfo.js';
 
 export interface TimeStampAuthorityOptions {
   /** The TSA policy OID put in every TSTInfo (RFC 3161 §2.4.2). */
@@ -30,19 +30,13 @@ export interface TimeStampAuthorityOptions {
   clock?: () => Date;
   /** Serial numbers: positive, unique for this TSA. Default: 127 random bits. */
   serialSource?: () => bigint | Uint8Array;
+  /** The WebCrypto engine of the key, when it is not node's own (see `signerFor`). */
   crypto?: Crypto;
   /**
    * Run with a certificate RFC 3161 §2.3 does not allow (no critical timeStamping-only
    * extendedKeyUsage). Only for testing that verifiers refuse such tokens.
    */
   allowUnsuitableCertificate?: boolean;
-  /**
-   * 'native' (the default when no `crypto` is injected and the key is a node key): tokens are
-   * written around prepared DER and signed with node:crypto (TimeStampTokenTemplate.ts).
-   * 'object': every token built through the structures and signed with the WebCrypto `crypto`
-   * (the reference the fast path is tested against).
-   */
-  engine?: 'native' | 'object';
 }
 
 /** What a worker thread needs to issue this TSA's tokens itself (default clock and serials only). */
@@ -59,18 +53,13 @@ interface Refusal {
 
 export class TimeStampAuthority {
   readonly policyOid: string;
+  /** The token writer: also used directly by the sealer in the same thread. */
+  readonly tokenTemplate: TimeStampTokenTemplate;
+  private readonly signer: Signer;
   private readonly accuracyMs: number | undefined;
-  private readonly clock: () => Date;
-  private readonly serialSource: () => bigint | Uint8Array;
-  private readonly crypto: Crypto;
-  private readonly native: TimeStampTokenTemplate | undefined;
-  private readonly nativeIdentity: NativeSigningIdentity | undefined;
   private readonly defaultSources: boolean;
 
-  constructor(
-    private readonly identity: SigningIdentity,
-    options: TimeStampAuthorityOptions,
-  ) {
+  constructor(identity: SigningIdentity | Signer, options: TimeStampAuthorityOptions) {
     if (!isOid(options.policyOid)) throw new RangeError(`policyOid is not an OBJECT IDENTIFIER: ${options.policyOid}`);
     if (options.accuracyMs !== undefined && !(Number.isInteger(options.accuracyMs) && options.accuracyMs > 0)) {
       throw new RangeError('accuracyMs must be a positive integer');
@@ -79,67 +68,65 @@ export class TimeStampAuthority {
     if (!usage.ok && !options.allowUnsuitableCertificate) throw new TimeStampError('TSA_CERTIFICATE_UNSUITABLE', usage.detail);
     this.policyOid = options.policyOid;
     this.accuracyMs = options.accuracyMs;
-    this.clock = options.clock ?? (() => new Date());
-    this.serialSource = options.serialSource ?? (() => randomPositiveInteger(16));
-    this.crypto = options.crypto ?? defaultCrypto();
     this.defaultSources = !options.clock && !options.serialSource;
-    this.nativeIdentity = options.crypto || options.engine === 'object' ? undefined : nativeSigningIdentity(identity);
-    this.native = this.nativeIdentity
-      ? new TimeStampTokenTemplate(this.nativeIdentity, {
-          policyOid: this.policyOid,
-          ...(this.accuracyMs !== undefined ? { accuracyMs: this.accuracyMs } : {}),
-          clock: this.clock,
-          ...(options.serialSource ? { serialSource: options.serialSource } : {}),
-        })
-      : undefined;
+    this.signer = signerFor(identity, options.crypto);
+    this.tokenTemplate = new TimeStampTokenTemplate(this.signer, {
+      policyOid: this.policyOid,
+      ...(this.accuracyMs !== undefined ? { accuracyMs: this.accuracyMs } : {}),
+      ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.serialSource ? { serialSource: options.serialSource } : {}),
+    });
   }
 
-  /** The fast token writer, when this TSA signs natively (see `engine`). */
-  get tokenTemplate(): TimeStampTokenTemplate | undefined {
-    return this.native;
+  /** Whether `respondSync` answers: the key is in this process. */
+  get synchronous(): boolean {
+    return this.tokenTemplate.signer.synchronous;
   }
 
-  /** The configuration a worker thread can rebuild this TSA's token writer from, when it can. */
+  /**
+   * The configuration a worker thread can rebuild this TSA's token writer from: a key in this
+   * process, the default clock and serial numbers. Undefined otherwise.
+   */
   nativeConfig(): NativeTsaConfig | undefined {
-    if (!this.nativeIdentity || !this.defaultSources) return undefined;
-    return { identity: this.nativeIdentity, policyOid: this.policyOid, ...(this.accuracyMs !== undefined ? { accuracyMs: this.accuracyMs } : {}) };
+    if (!(this.signer instanceof KeyObjectSigner) || !this.defaultSources) return undefined;
+    return { identity: this.signer.identity, policyOid: this.policyOid, ...(this.accuracyMs !== undefined ? { accuracyMs: this.accuracyMs } : {}) };
   }
 
   /** The TSA certificate, DER. */
   get certificate(): Uint8Array {
-    return this.identity.certificate;
+    return this.signer.certificate;
   }
 
   /** Answers a DER TimeStampReq with a DER TimeStampResp; never throws. */
   async respond(request: Uint8Array): Promise<Uint8Array> {
-    const native = this.respondSync(request);
-    if (native) return native;
+    if (this.synchronous) return this.respondSync(request)!;
     const checked = this.check(request);
     if ('refusal' in checked) return reject(checked.refusal);
-    const req = checked.req;
     try {
-      const token = await this.sign(req.messageImprint, req.nonce, req.certReq);
-      return encodeTimeStampResp({ status: 'granted', failInfo: [], token });
+      const token = await this.tokenTemplate.token(this.tstInfo(checked.req.messageImprint, checked.req.nonce), checked.req.certReq);
+      return grant(token);
     } catch {
-      return reject({ failInfo: 'systemFailure', text: 'the time-stamp could not be produced' });
+      return reject(SYSTEM_FAILURE);
     }
   }
 
   /**
-   * As `respond`, without a promise, when this TSA signs natively (see `engine`); undefined
-   * when it signs through WebCrypto (then use `respond`). Never throws.
+   * As `respond`, without a promise, when the key is in this process (`synchronous`);
+   * undefined otherwise (then use `respond`). Never throws.
    */
   respondSync(request: Uint8Array): Uint8Array | undefined {
-    if (!this.native) return undefined;
+    if (!this.synchronous) return undefined;
     const checked = this.check(request);
     if ('refusal' in checked) return reject(checked.refusal);
-    const req = checked.req;
     try {
-      const token = this.native.token(this.native.tstInfo(encodeMessageImprint(req.messageImprint), req.nonce !== undefined ? integer(req.nonce) : undefined), req.certReq);
-      return encodeTimeStampResp({ status: 'granted', failInfo: [], token });
+      return grant(this.tokenTemplate.tokenSync(this.tstInfo(checked.req.messageImprint, checked.req.nonce), checked.req.certReq));
     } catch {
-      return reject({ failInfo: 'systemFailure', text: 'the time-stamp could not be produced' });
+      return reject(SYSTEM_FAILURE);
     }
+  }
+
+  private tstInfo(messageImprint: MessageImprint, nonce: bigint | undefined): Uint8Array {
+    return this.tokenTemplate.tstInfo(encodeMessageImprint(messageImprint), nonce !== undefined ? integer(nonce) : undefined);
   }
 
   private check(request: Uint8Array): { req: TimeStampReq } | { refusal: Refusal } {
@@ -158,7 +145,7 @@ export class TimeStampAuthority {
     const messageImprint: MessageImprint = { ...imprint, hashAlgorithmDer: sequence(oid(imprint.hashAlgorithmOid)) };
     const refusal = this.imprintRefusal(messageImprint);
     if (refusal) throw new TimeStampError('TSA_REJECTED', refusal.text, { status: 'rejection', statusText: refusal.text, failInfo: [refusal.failInfo] });
-    return this.sign(messageImprint, options.nonce, options.certReq ?? true);
+    return this.tokenTemplate.token(this.tstInfo(messageImprint, options.nonce), options.certReq ?? true);
   }
 
   private refusalFor(req: TimeStampReq): Refusal | undefined {
@@ -183,31 +170,14 @@ export class TimeStampAuthority {
     }
     return undefined;
   }
-
-  private nextSerial(): bigint {
-    const s = this.serialSource();
-    const serial = s instanceof Uint8Array ? bytesToBigInt(s) : s;
-    if (serial <= 0n) throw new RangeError('the serial source gave a serial number that is not positive');
-    return serial;
-  }
-
-  private async sign(messageImprint: MessageImprint, nonce: bigint | undefined, certReq: boolean): Promise<Uint8Array> {
-    if (this.native) {
-      const tstInfo = this.native.tstInfo(encodeMessageImprint(messageImprint), nonce !== undefined ? integer(nonce) : undefined);
-      return this.native.token(tstInfo, certReq);
-    }
-    const tstInfo = encodeTSTInfo({
-      policy: this.policyOid,
-      messageImprint,
-      serialNumber: this.nextSerial(),
-      genTime: this.clock(),
-      ...(this.accuracyMs !== undefined ? { accuracyMs: this.accuracyMs } : {}),
-      ...(nonce !== undefined ? { nonce } : {}),
-    });
-    return signTimeStampToken(tstInfo, this.identity, { includeCertificate: certReq, crypto: this.crypto });
-  }
 }
 
 function reject(refusal: Refusal): Uint8Array {
   return encodeTimeStampResp({ status: 'rejection', statusString: refusal.text, failInfo: [refusal.failInfo] });
+}
+
+const SYSTEM_FAILURE: Refusal = { failInfo: 'systemFailure', text: 'the time-stamp could not be produced' };
+
+function grant(token: Uint8Array): Uint8Array {
+  return encodeTimeStampResp({ status: 'granted', failInfo: [], token });
 }

@@ -8,51 +8,20 @@
  *
  * Its SignerInfo carries the signed attributes content-type (id-ct-TSTInfo), message-digest
  * and the ESS signing-certificate-v2 that RFC 3161 §2.4.1 (via RFC 5816) requires; without
- * the last, `openssl ts -verify` fails with "missing signing certificate attribute" (trap 4).
+ * the last, `openssl ts -verify` fails with "missing signing certificate attribute"
+ * (docs/cades-profile.md, "Pitfalls a strict verifier catches"). The tokens are written by
+ * TimeStampTokenTemplate.ts; this file reads and checks them.
  */
-import { digest, hashByOid } from './AlgorithmIdentifier.js';
+import { hashByOid } from './AlgorithmIdentifier.js';
 import { algorithmName, algorithmProblems, certificateChoiceProblems, messageImprintProblems, profileOutcome, tstInfoVersionProblem, versionProblems } from './CadesProfile.js';
-import { findExtension, parseCertificate, type CertificateView } from './Certificate.js';
+import { findExtension, type CertificateView } from './Certificate.js';
 import { readExtendedKeyUsage, readKeyUsage } from './CertificateExtensions.js';
 import { DerError, type DerNode } from './der.js';
-import { defaultCrypto } from './webcrypto.js';
 import { OID } from './oids.js';
-import { contentTypeAttribute, messageDigestAttribute } from './SignedAttributes.js';
-import {
-  checkContentAttributes,
-  checkSignerSignature,
-  encodeSignedData,
-  encodeSignerInfo,
-  findSignerCertificate,
-  parseSignedData,
-  signedAttributesForSignature,
-  type Outcome,
-  type SignedDataView,
-} from './SignedData.js';
-import { algorithmSpec } from './AlgorithmIdentifier.js';
-import { signBytes } from './Signature.js';
-import type { SigningIdentity } from './SigningIdentity.js';
-import { checkSigningCertificateBinding, signingCertificateV2Attribute } from './SigningCertificateV2.js';
+import { checkContentAttributes, checkSignerSignature, findSignerCertificate, parseSignedData, type Outcome, type SignedDataView } from './SignedData.js';
+import { checkSigningCertificateBinding } from './SigningCertificateV2.js';
 import { parseTSTInfo, type TSTInfo } from './TSTInfo.js';
-
-/** Signs a DER TSTInfo into a TimeStampToken; the TSA certificate is included when asked (certReq). */
-export async function signTimeStampToken(
-  tstInfo: Uint8Array,
-  identity: SigningIdentity,
-  options: { includeCertificate: boolean; crypto?: Crypto },
-): Promise<Uint8Array> {
-  const crypto = options.crypto ?? defaultCrypto();
-  const cert = parseCertificate(identity.certificate);
-  const signedAttributes = [contentTypeAttribute(OID.tstInfo), messageDigestAttribute(digest('SHA-256', tstInfo)), signingCertificateV2Attribute(cert)];
-  const signature = await signBytes(identity.privateKey, identity.algorithm, signedAttributesForSignature(signedAttributes), crypto);
-  const signerInfo = encodeSignerInfo({ signer: cert, signedAttributes, signatureAlgorithm: algorithmSpec(identity.algorithm).signatureAlgorithm, signature });
-  return encodeSignedData({
-    eContentType: OID.tstInfo,
-    eContent: tstInfo,
-    certificates: options.includeCertificate ? [identity.certificate] : [],
-    signerInfo,
-  });
-}
+import type { ReportBuilder } from './ValidationReport.js';
 
 /**
  * RFC 3161 §2.3: the TSA certificate has exactly one extendedKeyUsage extension, critical,
@@ -146,6 +115,29 @@ export async function inspectTimeStampToken(
     essBinding: { ok: ess.bound, detail: ess.detail },
     usage: checkTsaCertificateUsage(tsaCertificate),
   };
+}
+
+/**
+ * The report lines an inspection decides, in the report's order: TIMESTAMP_VERSION and
+ * TIMESTAMP_ALGORITHMS (the profile, CadesProfile.ts), TIMESTAMP_SIGNATURE (RFC 3161 §2.4.2,
+ * RFC 5652 §5.4–5.6), TIMESTAMP_ESS_BINDING (RFC 3161 §2.4.1, RFC 5816) and
+ * TSA_CERTIFICATE_USAGE (RFC 3161 §2.3). For a proof's token and a stand-alone one alike.
+ */
+export function reportTokenInspection(report: ReportBuilder, token: TimeStampTokenInspection): void {
+  if (token.versions.ok) report.pass('TIMESTAMP_VERSION', token.versions.detail);
+  else report.fail('TIMESTAMP_VERSION', 'FORMAT_FAILURE', token.versions.detail);
+  if (token.algorithms.ok) report.pass('TIMESTAMP_ALGORITHMS', token.algorithms.detail);
+  else report.fail('TIMESTAMP_ALGORITHMS', 'FORMAT_FAILURE', token.algorithms.detail);
+
+  if (!token.tsaCertificate) report.fail('TIMESTAMP_SIGNATURE', 'TSA_CERTIFICATE_INVALID', token.signature.detail);
+  else if (token.signature.ok) report.pass('TIMESTAMP_SIGNATURE', `time-stamp token ${token.signature.detail}`);
+  else report.fail('TIMESTAMP_SIGNATURE', 'SIG_CRYPTO_FAILURE', `time-stamp token: ${token.signature.detail}`);
+
+  if (token.essBinding.ok) report.pass('TIMESTAMP_ESS_BINDING', token.essBinding.detail);
+  else report.fail('TIMESTAMP_ESS_BINDING', 'TSA_CERTIFICATE_INVALID', token.essBinding.detail);
+
+  if (token.usage.ok) report.pass('TSA_CERTIFICATE_USAGE', token.usage.detail);
+  else report.fail('TSA_CERTIFICATE_USAGE', 'TSA_CERTIFICATE_INVALID', token.usage.detail);
 }
 
 export interface TimeStampTokenInfo extends TSTInfo {

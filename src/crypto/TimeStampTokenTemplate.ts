@@ -1,7 +1,7 @@
 /**
- * The built-in TSA's tokens (RFC 3161 §2.4.2) on the fast path: the TSTInfo written per
- * request around prepared octets, signed with node's native crypto through a SignerTemplate.
- * Same layout as TimeStampAuthority's object path (`encodeTSTInfo` + `signTimeStampToken`):
+ * The built-in TSA's tokens (RFC 3161 §2.4.2): the one writer of time-stamp tokens. The
+ * TSTInfo is written per request around prepared octets and signed by the TSA's `Signer`
+ * through a SignerTemplate:
  *
  * ```asn1
  * TSTInfo ::= SEQUENCE { version 1, policy, messageImprint (as requested), serialNumber,
@@ -9,17 +9,20 @@
  *                        nonce (when requested) }            -- ordering FALSE omitted, no tsa
  * ```
  * signed attributes content-type id-ct-TSTInfo, message-digest, ESS signing-certificate-v2
- * (trap 4 of shared/notes/cades-with-pkijs.md), the TSA certificate included on certReq.
+ * (without it `openssl ts -verify` refuses the token: docs/cades-profile.md, "Pitfalls a
+ * strict verifier catches"), the TSA certificate included on certReq.
  *
- * Synchronous and free of any I/O, so it runs in the HTTP handler, in the sealer and in a
- * worker thread alike.
+ * With a key in this process (`tokenSync`) it is synchronous and free of any I/O, so it runs
+ * in the HTTP handler, in the sealer and in a worker thread alike; `token` waits for a
+ * signer that cannot answer at once.
  */
 import { randomFillSync } from 'node:crypto';
 import { Tag, integer, oid, sequence } from './der.js';
 import { asciiBytes, encodeTree, generalizedTimeText, node, positiveInteger, type DerPiece } from './DerWriter.js';
 import { OID } from './oids.js';
 import { contentTypeAttribute } from './SignedAttributes.js';
-import { OID_TST_INFO_DER, SignedAttributesTemplate, SignerTemplate, fixedAttribute, messageDigestSlot, sha256, type NativeSigningIdentity } from './SignerTemplate.js';
+import type { Signer } from './Signer.js';
+import { OID_TST_INFO_DER, SignedAttributesTemplate, SignerTemplate, fixedAttribute, messageDigestSlot, sha256 } from './SignerTemplate.js';
 import { encodeAccuracy } from './TSTInfo.js';
 
 export interface TokenTemplateOptions {
@@ -60,15 +63,15 @@ export class TimeStampTokenTemplate {
   private readonly certificateSet: Uint8Array;
   private readonly random = new RandomPool();
 
-  constructor(identity: NativeSigningIdentity, options: TokenTemplateOptions) {
-    this.signer = new SignerTemplate(identity);
+  constructor(signer: Signer, options: TokenTemplateOptions) {
+    this.signer = new SignerTemplate(signer);
     this.policyOid = options.policyOid;
     this.policy = oid(options.policyOid);
     this.accuracy = options.accuracyMs !== undefined ? encodeAccuracy(options.accuracyMs) : undefined;
     this.clock = options.clock ?? (() => new Date());
     this.serialSource = options.serialSource;
     this.attributes = new SignedAttributesTemplate([fixedAttribute(contentTypeAttribute(OID.tstInfo)), messageDigestSlot(), fixedAttribute(this.signer.signingCertificateAttribute)]);
-    this.certificateSet = this.signer.certificateSet([identity.certificate], 'tsa');
+    this.certificateSet = this.signer.certificateSet([signer.certificate], 'tsa');
   }
 
   private serial(): Uint8Array {
@@ -98,24 +101,44 @@ export class TimeStampTokenTemplate {
     return encodeTree(node(Tag.SEQUENCE, ...parts));
   }
 
-  /** Signs a DER TSTInfo into a TimeStampToken (ContentInfo). */
-  token(tstInfo: Uint8Array, includeCertificate: boolean): Uint8Array {
+  /** The signed attributes over a DER TSTInfo, to be signed. */
+  private signedAttributes(tstInfo: Uint8Array): Buffer {
     const attrs = this.attributes.instance();
     attrs.set(sha256(tstInfo), this.attributes.slotOffsets[1]!);
-    const signature = this.signer.sign(attrs);
+    return attrs;
+  }
+
+  private assemble(tstInfo: Uint8Array, includeCertificate: boolean, signedAttributes: Buffer, signature: Uint8Array): Uint8Array {
     return this.signer.signedData({
       eContentType: OID_TST_INFO_DER,
       dataContent: false,
       eContent: tstInfo,
       ...(includeCertificate ? { certificateSet: this.certificateSet } : {}),
-      signedAttributes: attrs,
+      signedAttributes,
       signature,
     });
   }
 
+  /** Signs a DER TSTInfo into a TimeStampToken (ContentInfo). */
+  async token(tstInfo: Uint8Array, includeCertificate: boolean): Promise<Uint8Array> {
+    const attrs = this.signedAttributes(tstInfo);
+    return this.assemble(tstInfo, includeCertificate, attrs, await this.signer.sign(attrs));
+  }
+
+  /** As `token`, without waiting (a key in this process: `signer.synchronous`). */
+  tokenSync(tstInfo: Uint8Array, includeCertificate: boolean): Uint8Array {
+    const attrs = this.signedAttributes(tstInfo);
+    return this.assemble(tstInfo, includeCertificate, attrs, this.signer.signSync(attrs));
+  }
+
   /** A token over SHA-256 `hashedMessage` (32 octets), with a random nonce and the certificate: what the sealer asks for. */
-  sha256Token(hashedMessage: Uint8Array): Uint8Array {
+  sha256Token(hashedMessage: Uint8Array): Promise<Uint8Array> {
     return this.token(this.tstInfo(sha256MessageImprint(hashedMessage), this.randomNonce()), true);
+  }
+
+  /** As `sha256Token`, without waiting. */
+  sha256TokenSync(hashedMessage: Uint8Array): Uint8Array {
+    return this.tokenSync(this.tstInfo(sha256MessageImprint(hashedMessage), this.randomNonce()), true);
   }
 }
 

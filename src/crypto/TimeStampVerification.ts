@@ -22,7 +22,7 @@ import { digest, hashByOid } from './AlgorithmIdentifier.js';
 import { subjectString } from './Certificate.js';
 import { validateCertificatePath } from './CertificatePath.js';
 import { equalBytes, readDer } from './der.js';
-import { inspectTimeStampToken, type TimeStampTokenInspection } from './TimeStampToken.js';
+import { inspectTimeStampToken, reportTokenInspection, type TimeStampTokenInspection } from './TimeStampToken.js';
 import { ReportBuilder, type SubIndication, type VerificationReport } from './ValidationReport.js';
 
 export interface TimeStampVerifyOptions {
@@ -75,24 +75,8 @@ async function verify(token: Uint8Array, data: Uint8Array, options: TimeStampVer
   report.facts.genTime = tstInfo.genTime;
   if (tsaCertificate) report.facts.tsaSubject = subjectString(tsaCertificate);
 
-  // TIMESTAMP_VERSION, TIMESTAMP_ALGORITHMS — the profile (CadesProfile.ts).
-  if (inspection.versions.ok) report.pass('TIMESTAMP_VERSION', inspection.versions.detail);
-  else report.fail('TIMESTAMP_VERSION', 'FORMAT_FAILURE', inspection.versions.detail);
-  if (inspection.algorithms.ok) report.pass('TIMESTAMP_ALGORITHMS', inspection.algorithms.detail);
-  else report.fail('TIMESTAMP_ALGORITHMS', 'FORMAT_FAILURE', inspection.algorithms.detail);
-
-  // TIMESTAMP_SIGNATURE — RFC 3161 §2.4.2, RFC 5652 §5.4–5.6.
-  if (!tsaCertificate) report.fail('TIMESTAMP_SIGNATURE', 'TSA_CERTIFICATE_INVALID', inspection.signature.detail);
-  else if (inspection.signature.ok) report.pass('TIMESTAMP_SIGNATURE', `time-stamp token ${inspection.signature.detail}`);
-  else report.fail('TIMESTAMP_SIGNATURE', 'SIG_CRYPTO_FAILURE', `time-stamp token: ${inspection.signature.detail}`);
-
-  // TIMESTAMP_ESS_BINDING — RFC 3161 §2.4.1 (RFC 5816).
-  if (inspection.essBinding.ok) report.pass('TIMESTAMP_ESS_BINDING', inspection.essBinding.detail);
-  else report.fail('TIMESTAMP_ESS_BINDING', 'TSA_CERTIFICATE_INVALID', inspection.essBinding.detail);
-
-  // TSA_CERTIFICATE_USAGE — RFC 3161 §2.3.
-  if (inspection.usage.ok) report.pass('TSA_CERTIFICATE_USAGE', inspection.usage.detail);
-  else report.fail('TSA_CERTIFICATE_USAGE', 'TSA_CERTIFICATE_INVALID', inspection.usage.detail);
+  // TIMESTAMP_VERSION, TIMESTAMP_ALGORITHMS, TIMESTAMP_SIGNATURE, TIMESTAMP_ESS_BINDING, TSA_CERTIFICATE_USAGE
+  reportTokenInspection(report, inspection);
 
   // TSA_CERTIFICATE_CHAIN — RFC 5280 §6 at `at`, or genTime.
   if (tsaCertificate) {

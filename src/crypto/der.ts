@@ -4,7 +4,7 @@
  *
  * Why not asn1js for writing: asn1js encodes a SET OF in insertion order and splits long
  * OCTET STRINGs into constructed (BER) chunks when used through pkijs (see
- * shared/notes/cades-with-pkijs.md, traps 1 and 5). Here `setOf` always sorts, strings are
+ * docs/cades-profile.md, "Pitfalls a strict verifier catches"). Here `setOf` always sorts, strings are
  * always primitive and lengths always minimal, so every structure this layer builds is DER by
  * construction. The reader is the mirror: it rejects anything a re-encoder would change
  * (indefinite or non-minimal lengths, constructed strings, unsorted SET OF, non-minimal

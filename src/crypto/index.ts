@@ -1,6 +1,7 @@
 /**
  * The crypto layer: keys and certificates, RFC 3161 time-stamping (authority and clients),
- * CAdES-T sealing and verification. The rest of the project imports from here only.
+ * CAdES-T sealing (one writer, CadesT.ts, behind a `Signer`) and verification. The rest of
+ * the project imports from here only.
  */
 export { KEY_ALGORITHMS, type KeyAlgorithm } from './AlgorithmIdentifier.js';
 export { certificateInfo, type CertificateInfo } from './CertificateInfo.js';
@@ -18,12 +19,11 @@ export type { TimeStamper } from './TimeStamper.js';
 export type { PKIFailureInfo, PKIStatus } from './TimeStampResp.js';
 export { parseTimeStampToken, type TimeStampTokenInfo } from './TimeStampToken.js';
 export type { MessageImprint, TSTInfo } from './TSTInfo.js';
-export { addSignatureTimeStamp, extractTimeStamp, sealCadesT, signCadesB, type SealOptions } from './CadesT.js';
+export { CadesTWriter, extractTimeStamp, type PreparedSignature } from './CadesT.js';
 export { verifyCadesT, type VerifyOptions } from './CadesVerification.js';
 export { verifyTimeStampToken, type TimeStampVerificationReport, type TimeStampVerifyOptions } from './TimeStampVerification.js';
 export type { Check, CheckName, Indication, SubIndication, VerificationReport } from './ValidationReport.js';
-export { FastSealer, type PreparedSignature } from './FastSealer.js';
-export { nativeSigningIdentity, type NativeSigningIdentity } from './SignerTemplate.js';
+export { KeyObjectSigner, WebCryptoSigner, signerFor, type NativeSigningIdentity, type Signer } from './Signer.js';
 export { TimeStampTokenTemplate } from './TimeStampTokenTemplate.js';
 export type { NativeTsaConfig } from './TimeStampAuthority.js';
 export { SealingPool } from './workers/SealingPool.js';

@@ -1,7 +1,7 @@
 /**
  * The default WebCrypto `Crypto` and a BufferSource helper, apart from engine.ts so that code
- * which only signs or hashes (the fast sealing path, its worker threads) does not load pkijs:
- * each worker thread would pay ~9 MB of heap for it.
+ * which only signs or hashes (the proof and token writers, the sealing worker threads) does not
+ * load pkijs: each worker thread would pay ~9 MB of heap for it.
  */
 export function defaultCrypto(): Crypto {
   return globalThis.crypto;

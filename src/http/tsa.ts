@@ -3,12 +3,12 @@
  * POST application/timestamp-query → application/timestamp-reply.
  *
  * Kept lean, as a TSA answers many small requests: the body (at most 16 KB) is read straight
- * from the request stream, the reply is signed synchronously on the native engine
- * (`respondSync`, TimeStampTokenTemplate.ts) and written with one `end`, without a body-parser
+ * from the request stream, the reply is signed synchronously when the TSA's key is in this
+ * process (`respondSync`, TimeStampTokenTemplate.ts) and written with one `end`, without a body-parser
  * middleware or `res.send`'s content negotiation.
  *
  * `serveTsa` goes further for the common case (POST /tsa, the right content type, a declared
- * length within the limit, a natively signing TSA): it answers before Express sees the request.
+ * length within the limit, a TSA whose key is in this process): it answers before Express sees the request.
  * Express changes the prototype of every request and response object (`app.handle`:
  * Object.setPrototypeOf), which alone took about half of the CPU time of a reply (bench:tsa,
  * README "Performance"). Every other case — wrong type, no length, errors — goes on to the
@@ -66,7 +66,7 @@ export function tsaRouter(tsa: TimeStampAuthority): Router {
 /** Mounts the TSA: the Express route, and the lean path in front of Express (see above). */
 export function serveTsa(app: Express, tsa: TimeStampAuthority): void {
   app.use(tsaRouter(tsa));
-  if (!tsa.tokenTemplate) return; // the WebCrypto engine answers asynchronously: Express route only
+  if (!tsa.synchronous) return; // a key elsewhere answers asynchronously: Express route only
   const express = app as unknown as { handle(req: IncomingMessage, res: ServerResponse, next?: unknown): void };
   const handle = express.handle.bind(app);
   express.handle = (req, res, next) => {

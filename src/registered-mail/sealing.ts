@@ -1,24 +1,24 @@
 /**
- * Seals evidence statements as CAdES-T proofs with the service's key and time-stamper.
- *
- * Three ways, chosen once at start (and logged):
- * - worker threads (`threads` ≥ 1, the default: one per core): the fast path
- *   (src/crypto/FastSealer.ts) with the built-in TSA, in a pool of compiled workers
- *   (src/crypto/workers/). Needs the compiled JavaScript (dist/), native keys and the
- *   built-in TSA with its default clock and serials;
- * - the fast path in this thread: when the worker is absent (running under tsx), or with an
- *   external TSA (the HTTP round trip, not the signing, is then what takes time);
- * - the object path (`sealCadesT`): when a key is not a node key (another WebCrypto engine).
+ * Seals evidence statements as CAdES-T proofs with the service's key and time-stamper, with
+ * the one proof writer (src/crypto/CadesT.ts). Two ways, chosen once at start (and logged):
+ * - worker threads (`threads` ≥ 1, the default: SEAL_THREADS, cores − 1): a pool of
+ *   compiled workers (src/crypto/workers/), each writing whole proofs with the built-in
+ *   TSA's token writer. Needs the compiled JavaScript (dist/), a key held in this process and
+ *   the built-in TSA with its default clock and serials;
+ * - in this thread: with `threads` 0, or when one of those is missing (running under tsx, an
+ *   external TSA — whose HTTP round trip, not the signing, then takes the time — or a key
+ *   elsewhere).
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
-  FastSealer,
+  CadesTWriter,
+  KeyObjectSigner,
   LocalTimeStamper,
-  nativeSigningIdentity,
   SealingPool,
-  sealCadesT,
+  signerFor,
   TimeStampError,
+  type Signer,
   type SigningIdentity,
   type TimeStamper,
 } from '../crypto/index.js';
@@ -37,34 +37,37 @@ export interface SealerOptions {
   log?: Logger;
 }
 
-export type SealingMode = 'worker-threads' | 'fast-in-thread' | 'object';
+export type SealingMode = 'worker-threads' | 'in-thread';
 
 export class Sealer {
   readonly mode: SealingMode;
-  private readonly fast: FastSealer | undefined;
+  private readonly writer: CadesTWriter;
+  /** The time-stamper to ask, unless the built-in TSA's writer runs in this thread. */
+  private readonly stamper: TimeStamper | undefined;
   private readonly pool: SealingPool | undefined;
 
   constructor(
-    readonly identity: SigningIdentity,
+    identity: SigningIdentity | Signer,
     readonly timeStamper: TimeStamper,
     options: SealerOptions = {},
   ) {
-    const native = nativeSigningIdentity(identity);
+    const signer = signerFor(identity);
     const tsa = timeStamper instanceof LocalTimeStamper ? timeStamper.tsa : undefined;
-    if (native) this.fast = new FastSealer(native, tsa?.tokenTemplate);
+    this.writer = new CadesTWriter(signer, tsa?.tokenTemplate);
+    this.stamper = this.writer.synchronous ? undefined : timeStamper;
     const threads = options.threads ?? 0;
     const tsaConfig = tsa?.nativeConfig();
     const workerFile = SealingPool.workerFile();
     let why: string;
-    if (!native) why = 'object path (sealCadesT): the sealing key is not a node:crypto key';
-    else if (threads === 0) why = 'fast path in the main thread (SEAL_THREADS=0)';
-    else if (!tsaConfig) why = 'fast path in the main thread: worker threads need the built-in TSA with its default clock and serial numbers';
-    else if (!workerFile) why = 'fast path in the main thread: the compiled sealing worker (dist/src/crypto/workers/sealWorker.js) is absent — running from the TypeScript sources';
+    if (threads === 0) why = 'in the main thread (SEAL_THREADS=0)';
+    else if (!(signer instanceof KeyObjectSigner)) why = 'in the main thread: worker threads need a sealing key held in this process';
+    else if (!tsaConfig) why = 'in the main thread: worker threads need the built-in TSA with its default clock and serial numbers';
+    else if (!workerFile) why = 'in the main thread: the compiled sealing worker (dist/src/crypto/workers/sealWorker.js) is absent — running from the TypeScript sources';
     else {
-      this.pool = new SealingPool(threads, { seal: native, tsa: tsaConfig }, workerFile);
-      why = `fast path in ${threads} worker thread${threads > 1 ? 's' : ''} (${workerFile})`;
+      this.pool = new SealingPool(threads, { seal: signer.identity, tsa: tsaConfig }, workerFile);
+      why = `in ${threads} worker thread${threads > 1 ? 's' : ''} (${workerFile})`;
     }
-    this.mode = this.pool ? 'worker-threads' : this.fast ? 'fast-in-thread' : 'object';
+    this.mode = this.pool ? 'worker-threads' : 'in-thread';
     options.log?.info({ sealing: this.mode, threads: this.pool ? threads : 0 }, `sealing: ${why}`);
   }
 
@@ -73,9 +76,8 @@ export class Sealer {
     let der: Uint8Array;
     try {
       if (this.pool) der = await this.pool.seal(content, signingTime);
-      else if (this.fast?.synchronous) der = this.fast.sealSync(content, signingTime);
-      else if (this.fast) der = await this.fast.seal(content, this.timeStamper, signingTime);
-      else der = await sealCadesT(content, this.identity, this.timeStamper, { signingTime });
+      else if (!this.stamper) der = this.writer.sealSync(content, signingTime);
+      else der = await this.writer.seal(content, this.stamper, signingTime);
     } catch (err) {
       if (err instanceof TimeStampError && ['TSA_TIMEOUT', 'TSA_UNAVAILABLE', 'TSA_HTTP_ERROR'].includes(err.code)) {
         throw new ServiceError('TSA_UNAVAILABLE', 'the time-stamping authority did not answer; try again later', { cause: err });

@@ -7,11 +7,10 @@ import { expect } from 'chai';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { digest } from '../../src/crypto/AlgorithmIdentifier.js';
-import { LocalTimeStamper, TimeStampAuthority, addSignatureTimeStamp, derToPem, sealCadesT, signCadesB } from '../../src/crypto/index.js';
+import { LocalTimeStamper, TimeStampAuthority, derToPem } from '../../src/crypto/index.js';
 import { OID } from '../../src/crypto/oids.js';
-import { parseSignedData } from '../../src/crypto/SignedData.js';
 import { compileBouncyCastleVerifier, type BcVerifier } from '../helpers/bouncycastle.js';
-import { ALGORITHMS, devPki, tempDir } from '../unit/crypto/helpers.js';
+import { ALGORITHMS, devPki, seal, signB, tempDir } from '../unit/crypto/helpers.js';
 
 const POLICY = '1.3.6.1.4.1.99999.1.3161';
 
@@ -41,7 +40,7 @@ describe('crypto interop with Bouncy Castle', function () {
       const pki = await devPki(algorithm);
       const tsa = new TimeStampAuthority(pki.tsa, { policyOid: POLICY, accuracyMs: 1 });
       const content = `{"bc":"${algorithm}"}`;
-      const proof = await sealCadesT(new TextEncoder().encode(content), pki.seal, new LocalTimeStamper(tsa));
+      const proof = await seal(new TextEncoder().encode(content), pki.seal, new LocalTimeStamper(tsa));
       const result = await verify(proof, pki.root.certificate, `${algorithm}.der`);
       expect(result.code, result.out).to.equal(0);
       expect(result.results).to.have.length(1);
@@ -53,7 +52,7 @@ describe('crypto interop with Bouncy Castle', function () {
   it('refuses a proof whose certificates chain to another root', async () => {
     const pki = await devPki('ECDSA-P256');
     const other = await devPki('ECDSA-P384');
-    const proof = await sealCadesT(new TextEncoder().encode('{}'), pki.seal, new LocalTimeStamper(new TimeStampAuthority(pki.tsa, { policyOid: POLICY })));
+    const proof = await seal(new TextEncoder().encode('{}'), pki.seal, new LocalTimeStamper(new TimeStampAuthority(pki.tsa, { policyOid: POLICY })));
     const result = await verify(proof, other.root.certificate, 'other-root.der');
     expect(result.code).to.equal(1);
     expect(result.results[0]!.ok).to.equal(false);
@@ -63,9 +62,8 @@ describe('crypto interop with Bouncy Castle', function () {
   it('refuses a token whose TSA certificate has a non-critical timeStamping usage', async () => {
     const bad = await devPki('ECDSA-P256', { tsaExtendedKeyUsage: 'non-critical' });
     const tsa = new TimeStampAuthority(bad.tsa, { policyOid: POLICY, allowUnsuitableCertificate: true });
-    const cadesB = await signCadesB(new TextEncoder().encode('{}'), bad.seal);
-    const signature = parseSignedData(cadesB).signerInfos[0]!.signature;
-    const proof = addSignatureTimeStamp(cadesB, await tsa.issueToken({ hashAlgorithmOid: OID.sha256, hashedMessage: digest('SHA-256', signature) }));
+    const cadesB = await signB(new TextEncoder().encode('{}'), bad.seal);
+    const proof = cadesB.stamped(await tsa.issueToken({ hashAlgorithmOid: OID.sha256, hashedMessage: digest('SHA-256', cadesB.signature) }));
     const result = await verify(proof, bad.root.certificate, 'bad-tsa.der');
     expect(result.code).to.not.equal(0);
     expect(result.results[0]!.ok).to.equal(false);
@@ -75,8 +73,8 @@ describe('crypto interop with Bouncy Castle', function () {
   it('refuses a time-stamp over other data than the signature value', async () => {
     const pki = await devPki('RSA-2048');
     const tsa = new TimeStampAuthority(pki.tsa, { policyOid: POLICY });
-    const cadesB = await signCadesB(new TextEncoder().encode('{}'), pki.seal);
-    const proof = addSignatureTimeStamp(cadesB, await tsa.issueToken({ hashAlgorithmOid: OID.sha256, hashedMessage: digest('SHA-256', new TextEncoder().encode('other data')) }));
+    const cadesB = await signB(new TextEncoder().encode('{}'), pki.seal);
+    const proof = cadesB.stamped(await tsa.issueToken({ hashAlgorithmOid: OID.sha256, hashedMessage: digest('SHA-256', new TextEncoder().encode('other data')) }));
     const result = await verify(proof, pki.root.certificate, 'other-imprint.der');
     expect(result.code).to.equal(1);
     expect(result.results[0]!.code).to.equal('TIMESTAMP_IMPRINT');

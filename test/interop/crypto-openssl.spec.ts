@@ -7,19 +7,9 @@ import { expect } from 'chai';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { digest } from '../../src/crypto/AlgorithmIdentifier.js';
-import {
-  LocalTimeStamper,
-  TimeStampAuthority,
-  addSignatureTimeStamp,
-  derToPem,
-  extractTimeStamp,
-  sealCadesT,
-  signCadesB,
-  verifyCadesT,
-} from '../../src/crypto/index.js';
+import { LocalTimeStamper, TimeStampAuthority, derToPem, extractTimeStamp, verifyCadesT } from '../../src/crypto/index.js';
 import { OID } from '../../src/crypto/oids.js';
-import { parseSignedData } from '../../src/crypto/SignedData.js';
-import { ALGORITHMS, bytes, devPki, openssl, opensslOk, tempDir } from '../unit/crypto/helpers.js';
+import { ALGORITHMS, bytes, devPki, openssl, opensslOk, seal, signB, tempDir } from '../unit/crypto/helpers.js';
 
 const POLICY = '1.3.6.1.4.1.99999.1.3161';
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -36,7 +26,7 @@ for (const algorithm of ALGORITHMS) {
       dir = await tempDir('crypto-openssl-');
       const pki = await devPki(algorithm);
       tsa = new TimeStampAuthority(pki.tsa, { policyOid: POLICY, accuracyMs: 1 });
-      proof = await sealCadesT(content, pki.seal, new LocalTimeStamper(tsa));
+      proof = await seal(content, pki.seal, new LocalTimeStamper(tsa));
       await fs.writeFile(file('proof.der'), proof);
       await fs.writeFile(file('root.pem'), derToPem(pki.root.certificate, 'CERTIFICATE'));
       await fs.writeFile(file('tsa.pem'), derToPem(pki.tsa.certificate, 'CERTIFICATE'));
@@ -102,9 +92,8 @@ for (const algorithm of ALGORITHMS) {
 
       const bad = await devPki(algorithm, { tsaExtendedKeyUsage: 'non-critical' });
       const badTsa = new TimeStampAuthority(bad.tsa, { policyOid: POLICY, allowUnsuitableCertificate: true });
-      const cadesB = await signCadesB(content, bad.seal);
-      const signature = parseSignedData(cadesB).signerInfos[0]!.signature;
-      const badProof = addSignatureTimeStamp(cadesB, await badTsa.issueToken({ hashAlgorithmOid: OID.sha256, hashedMessage: digest('SHA-256', signature) }));
+      const cadesB = await signB(content, bad.seal);
+      const badProof = cadesB.stamped(await badTsa.issueToken({ hashAlgorithmOid: OID.sha256, hashedMessage: digest('SHA-256', cadesB.signature) }));
       const { token, signatureValue } = extractTimeStamp(badProof);
       await fs.writeFile(file('bad-token.der'), token);
       await fs.writeFile(file('bad-sig.bin'), signatureValue);

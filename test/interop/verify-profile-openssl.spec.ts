@@ -15,7 +15,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { oid, sequence } from '../../src/crypto/der.js';
 import { parseSignedData } from '../../src/crypto/SignedData.js';
-import { addSignatureTimeStamp, derToPem, extractTimeStamp, LocalTimeStamper, TimeStampAuthority, verifyCadesT, type DevPki, type VerificationReport } from '../../src/crypto/index.js';
+import { derToPem, extractTimeStamp, LocalTimeStamper, TimeStampAuthority, verifyCadesT, type DevPki, type VerificationReport } from '../../src/crypto/index.js';
+import { withSignatureTimeStamp } from '../../scripts/proof-surgery.js';
 import { devPki, openssl, tempDir } from '../unit/crypto/helpers.js';
 import { buildProof, buildToken, hashAlgorithmId, type BuildOptions } from '../unit/crypto/proof-builder.js';
 
@@ -89,7 +90,7 @@ for (const algorithm of ['ECDSA-P256', 'RSA-2048'] as const) {
       // a CAdES-B has no token yet: its signature value is the SignerInfo's signature OCTET STRING contents
       const signatureValue = parseSignedData(cadesB).signerInfos[0]!.signature;
       const token = await new LocalTimeStamper(new TimeStampAuthority(pki.tsa, { policyOid: '1.3.6.1.4.1.99999.1.3161' })).timestamp(signatureValue);
-      const r = await verifyCadesT(addSignatureTimeStamp(cadesB, token), { trustAnchors: [pki.root.certificate] });
+      const r = await verifyCadesT(withSignatureTimeStamp(cadesB, token), { trustAnchors: [pki.root.certificate] });
       expect(r.indication, lines(r)).to.equal('TOTAL_PASSED');
     });
 
@@ -122,7 +123,7 @@ for (const algorithm of ['ECDSA-P256', 'RSA-2048'] as const) {
       const reply = await openssl(['ts', '-reply', '-config', file('ts.cnf'), '-queryfile', file('q.tsq'), '-token_out', '-out', file('openssl-token.der')]);
       expect(reply.code, reply.stderr).to.equal(0);
       const token = new Uint8Array(await fs.readFile(file('openssl-token.der')));
-      const r = await verifyCadesT(addSignatureTimeStamp(proof, token), { trustAnchors: [pki.root.certificate] });
+      const r = await verifyCadesT(withSignatureTimeStamp(proof, token), { trustAnchors: [pki.root.certificate] });
       expect(r.indication, lines(r)).to.equal('TOTAL_PASSED');
     });
 

@@ -1,7 +1,7 @@
 /**
- * Sealing on every core: a small pool of worker threads, each with its own FastSealer and
- * built-in TSA token writer (keys passed as KeyObjects, which worker threads can receive).
- * The main thread keeps HTTP, the database and the job runner; a proof costs it one message
+ * Sealing on every core: a small pool of worker threads, each with its own proof writer
+ * (CadesTWriter) and built-in TSA token writer (keys passed as KeyObjects, which worker
+ * threads can receive). The main thread keeps HTTP, the database and the job runner; a proof costs it one message
  * each way.
  *
  * The worker is compiled JavaScript (`sealWorker.js` beside this module under dist/). Run from
@@ -11,7 +11,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { NativeSigningIdentity } from '../SignerTemplate.js';
+import type { NativeSigningIdentity } from '../Signer.js';
 import type { NativeTsaConfig } from '../TimeStampAuthority.js';
 
 export interface SealWorkerData {

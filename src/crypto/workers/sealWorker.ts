@@ -1,19 +1,20 @@
 /**
- * A sealing worker thread (see SealingPool.ts): builds the fast sealer and the built-in TSA's
- * token writer once from `workerData`, then seals each content it is sent, synchronously,
- * and posts the proof back (its ArrayBuffer transferred, not copied).
+ * A sealing worker thread (see SealingPool.ts): builds the proof writer and the built-in
+ * TSA's token writer once from `workerData`, then seals each content it is sent,
+ * synchronously, and posts the proof back (its ArrayBuffer transferred, not copied).
  *
- * Runs as compiled JavaScript only (dist/): tsx cannot load TypeScript inside worker threads
- * on Node 20 (shared/notes/cades-with-pkijs.md).
+ * Runs as compiled JavaScript only (dist/): on Node 20, tsx does not load TypeScript inside
+ * worker threads (docs/cades-profile.md, "Pitfalls a strict verifier catches").
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { FastSealer } from '../FastSealer.js';
+import { CadesTWriter } from '../CadesT.js';
+import { KeyObjectSigner } from '../Signer.js';
 import { TimeStampTokenTemplate } from '../TimeStampTokenTemplate.js';
 import type { SealRequest, SealResponse, SealWorkerData } from './SealingPool.js';
 
 const data = workerData as SealWorkerData;
-const tokens = new TimeStampTokenTemplate(data.tsa.identity, { policyOid: data.tsa.policyOid, ...(data.tsa.accuracyMs !== undefined ? { accuracyMs: data.tsa.accuracyMs } : {}) });
-const sealer = new FastSealer(data.seal, tokens);
+const tokens = new TimeStampTokenTemplate(new KeyObjectSigner(data.tsa.identity), { policyOid: data.tsa.policyOid, ...(data.tsa.accuracyMs !== undefined ? { accuracyMs: data.tsa.accuracyMs } : {}) });
+const sealer = new CadesTWriter(new KeyObjectSigner(data.seal), tokens);
 const port = parentPort!;
 
 port.on('message', (request: SealRequest) => {

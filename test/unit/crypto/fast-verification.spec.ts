@@ -10,7 +10,7 @@ import { parseCertificate } from '../../../src/crypto/Certificate.js';
 import { knownCertificates, parseCertificateCached } from '../../../src/crypto/CertificateCache.js';
 import { validateCertificatePath } from '../../../src/crypto/CertificatePath.js';
 import { DerError, Tag, concat, readDer, sequence, tlv } from '../../../src/crypto/der.js';
-import { FastSealer, TimeStampAuthority, nativeSigningIdentity, verifyCadesT } from '../../../src/crypto/index.js';
+import { CadesTWriter, TimeStampAuthority, signerFor, verifyCadesT } from '../../../src/crypto/index.js';
 import { parseSignedData } from '../../../src/crypto/SignedData.js';
 import { verifyBytes } from '../../../src/crypto/Signature.js';
 import { ALGORITHMS, devPki } from './helpers.js';
@@ -23,7 +23,7 @@ for (const algorithm of ALGORITHMS) {
   describe(`crypto/fast verification (${algorithm})`, () => {
     it('gives the same report with native signature checks as with WebCrypto, passing and failing', async () => {
       const pki = await devPki(algorithm);
-      const sealer = new FastSealer(nativeSigningIdentity(pki.seal)!, new TimeStampAuthority(pki.tsa, { policyOid: POLICY }).tokenTemplate);
+      const sealer = new CadesTWriter(signerFor(pki.seal), new TimeStampAuthority(pki.tsa, { policyOid: POLICY }).tokenTemplate);
       const proof = sealer.sealSync(new TextEncoder().encode('{"fast":"verification"}'), new Date(Date.now() - 1000));
       const si = parseSignedData(proof).signerInfos[0]!;
       const sig = si.node.children.find((c) => c.tag === Tag.OCTET_STRING)!;
@@ -40,8 +40,8 @@ for (const algorithm of ALGORITHMS) {
     if (algorithm.startsWith('ECDSA')) {
       it('refuses a valid signature whose Ecdsa-Sig-Value is not DER (a padded INTEGER), natively and through WebCrypto', async () => {
         const pki = await devPki(algorithm);
-        const sealer = new FastSealer(nativeSigningIdentity(pki.seal)!);
-        const si = parseSignedData(sealer.assemble(sealer.prepare(new Uint8Array(10)))).signerInfos[0]!;
+        const sealer = new CadesTWriter(signerFor(pki.seal));
+        const si = parseSignedData(sealer.assemble(sealer.prepareSync(new Uint8Array(10)))).signerInfos[0]!;
         const [r, s] = readDer(si.signature).children;
         const padded = sequence(tlv(Tag.INTEGER, concat([Uint8Array.of(0), r!.content])), s!.bytes); // BER would accept it
         const cert = parseCertificate(pki.seal.certificate);
