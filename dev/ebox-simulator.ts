@@ -6,7 +6,7 @@
  *       [--failure-rate 0.1] [--seed N] [--max-rps 20] [--token-ttl 300]
  *       [--client-id ID --client-secret SECRET] [--recipient citizen:85073003328[:inactive]]...
  *
- * Without --recipient it registers the example identifiers of the notes: citizen
+ * Without --recipient it registers the example identifiers of docs/ebox-api.md: citizen
  * 85073003328 and enterprise 0403019261 with an activated e-Box, citizen 17073003384 and
  * enterprise 0428759497 without. More can be added at run time with POST /__admin/recipients.
  * Request lines go to stdout as JSON (pino); no header or body is logged.
