@@ -70,7 +70,27 @@ const mailboxProperties = {
 const senderListItem = closed({ id: uuid, name: { type: 'string' }, createdAt: dateTime });
 
 export function openApiDocument(config: Config) {
-  return withThrottling(document(config));
+  return withOutages(withThrottling(document(config)));
+}
+
+/** The operations that answer without the database: liveness, this document, the built-in TSA. */
+const WITHOUT_DATABASE = new Set(['/healthz', '/openapi.json', '/tsa']);
+
+/**
+ * Every other operation reaches the database (a credential is looked up and its last use
+ * written, at the least): while the database does not answer it is 503 DATABASE_UNAVAILABLE,
+ * while the database's disk is full 507 STORAGE_FULL, both with Retry-After (src/store/outage.ts).
+ */
+function withOutages<T extends { paths: Record<string, object> }>(doc: T): T {
+  for (const [path, item] of Object.entries(doc.paths)) {
+    if (WITHOUT_DATABASE.has(path)) continue;
+    for (const [method, op] of Object.entries(item as Record<string, { responses: Record<string, unknown> }>)) {
+      if (method === 'parameters') continue;
+      op.responses[503] ??= { ...problem, description: '`DATABASE_UNAVAILABLE`: the database does not answer; try again after `Retry-After` seconds' };
+      op.responses[507] ??= { ...problem, description: '`STORAGE_FULL`: no room left to write; try again after `Retry-After` seconds' };
+    }
+  }
+  return doc;
 }
 
 /**
