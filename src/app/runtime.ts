@@ -102,6 +102,16 @@ export function tempFileMaxAgeMs(config: Config): number {
   return 2 * config.http.requestTimeoutMs;
 }
 
+/**
+ * The time-stamping the configuration names: the TSA at TSA_URL, or the built-in TSA with
+ * its key (the development PKI's when none is configured).
+ */
+export async function createTimeStamping(config: Config, dev = () => ensureDevPki(devPkiDir(config), config.keyAlgorithm)): Promise<{ timeStamper: TimeStamper; tsa?: TimeStampAuthority }> {
+  if (config.tsa.url) return { timeStamper: new HttpTimeStamper(config.tsa.url, { timeoutMs: config.tsa.timeoutMs }) };
+  const tsa = new TimeStampAuthority(await identityFrom(config.tsa.key, dev, 'tsa'), { policyOid: config.tsa.policyOid, accuracyMs: 1 });
+  return { timeStamper: new LocalTimeStamper(tsa), tsa };
+}
+
 export async function createRuntime(config: Config, log: Logger): Promise<Runtime> {
   if (config.env !== 'development') {
     for (const w of insecureDefaults(config)) log.warn(`INSECURE DEFAULT IN ${config.env.toUpperCase()}: ${w}`);
@@ -110,14 +120,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
   const dev = async () => (devPki ??= await ensureDevPki(devPkiDir(config), config.keyAlgorithm));
 
   const identity = await identityFrom(config.sealing, dev, 'seal');
-  let tsa: TimeStampAuthority | undefined;
-  let timeStamper: TimeStamper;
-  if (config.tsa.url) {
-    timeStamper = new HttpTimeStamper(config.tsa.url, { timeoutMs: config.tsa.timeoutMs });
-  } else {
-    tsa = new TimeStampAuthority(await identityFrom(config.tsa.key, dev, 'tsa'), { policyOid: config.tsa.policyOid, accuracyMs: 1 });
-    timeStamper = new LocalTimeStamper(tsa);
-  }
+  const { timeStamper, tsa } = await createTimeStamping(config, dev);
 
   const { repositories: store, blobs } = await openStore(config, { log });
   await blobs.init();

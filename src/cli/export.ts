@@ -9,16 +9,21 @@
  *
  * Reads the database the service's configuration names (DATABASE_URL, DATA_DIR, …, as the
  * server does). The trust anchors are the --trust files, or with the development PKI its
- * root.pem. Exit: 0 written, 3 usage or configuration error, 4 internal error.
+ * root.pem. Before reading, it time-stamps the event log's head with the service's TSA (TSA_URL
+ * or the built-in TSA's key), as the periodic checkpoint does, so that the slice's tail is
+ * pinned even for an export made minutes after the last message; --no-checkpoint (a read-only
+ * database) or a TSA that does not answer leave the tail unpinned until the next periodic
+ * checkpoint, and say so. Exit: 0 written, 3 usage or configuration error, 4 internal error.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Command } from 'commander';
-import { ConfigError, loadConfig } from '../config.js';
+import { ConfigError, loadConfig, type Config } from '../config.js';
+import { checkpointHead } from '../registered-mail/maintenance.js';
 import { AuditError } from '../audit/errors.js';
 import { exportAuditBundle } from '../audit/export.js';
 import { loadTrustAnchors } from '../audit/verify.js';
-import { devPkiDir } from '../app/runtime.js';
+import { createTimeStamping, devPkiDir } from '../app/runtime.js';
 import { openStore } from '../app/store.js';
 import { EXIT, parseTime, runCli, UsageError } from './report/exit.js';
 
@@ -30,9 +35,10 @@ interface Options {
   trust: string[];
   documents: boolean;
   json: boolean;
+  checkpoint: boolean;
 }
 
-async function trustAnchorsPem(files: string[], config: ReturnType<typeof loadConfig>): Promise<string> {
+async function trustAnchorsPem(files: string[], config: Config): Promise<string> {
   if (files.length === 0) {
     if (config.sealing.kind !== 'dev') throw new UsageError('--trust CA.pem is required: the sealing key is not the development PKI, so name the CA certificate(s) its proofs chain to');
     files = [path.join(devPkiDir(config), 'root.pem')];
@@ -46,6 +52,7 @@ async function trustAnchorsPem(files: string[], config: ReturnType<typeof loadCo
   return texts.join('\n') + '\n';
 }
 
+/** The TSA the service time-stamps with: TSA_URL, else the built-in TSA's key (the development PKI's by default). */
 async function main(argv: string[]): Promise<number> {
   const cmd = new Command('export')
     .description("Write an auditor's bundle of one sender's proofs and the event log covering them.")
@@ -56,6 +63,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--trust <file>', 'trust anchor certificates to ship (default: the development root)', (v: string, p: string[]) => [...p, v], [])
     .option('--documents', 'copy the documents too (those retention has not purged)', false)
     .option('--json', 'print the result as JSON', false)
+    .option('--no-checkpoint', "do not time-stamp the event log's head first (the tail stays unpinned until the next periodic checkpoint)")
     .exitOverride()
     .showHelpAfterError('(export --help lists the options)');
   cmd.parse(argv);
@@ -72,6 +80,14 @@ async function main(argv: string[]): Promise<number> {
   const pem = await trustAnchorsPem(opts.trust, config);
   const store = await openStore(config, { migrate: false });
   try {
+    if (opts.checkpoint) {
+      try {
+        await checkpointHead(store.repositories, (await createTimeStamping(config)).timeStamper);
+      } catch (err) {
+        if (/no such table|relation .* does not exist/i.test((err as Error).message ?? '')) throw err;
+        process.stderr.write(`export: warning: the event log's head could not be time-stamped (${(err as Error).message}); exporting without a checkpoint at its end\n`);
+      }
+    }
     const result = await exportAuditBundle(store.repositories, {
       senderId: opts.sender,
       from,

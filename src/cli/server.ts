@@ -5,6 +5,7 @@
  *   --role worker  job worker only
  */
 import type { ServerResponse } from 'node:http';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import express from 'express';
 import { ConfigError, loadConfig } from '../config.js';
@@ -14,6 +15,7 @@ import { createHttpServer, listen, type HttpServer } from '../http/server.js';
 import { createLogger } from '../logger.js';
 import { startDevProviders, wantsDevProviders, type DevProviders } from '../app/devProviders.js';
 import { createRuntime } from '../app/runtime.js';
+import { devAdminToken } from '../access/devAdminToken.js';
 
 type Role = 'all' | 'api' | 'worker';
 
@@ -35,6 +37,13 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger(config.logLevel);
+  // development without ADMIN_TOKEN: a token kept in the data folder, so the admin API answers
+  const admin = role === 'worker' ? undefined : devAdminToken(config);
+  if (admin) {
+    config = admin.config;
+    const shown = path.relative(process.cwd(), admin.file).startsWith('..') ? admin.file : path.relative(process.cwd(), admin.file);
+    log.info({ adminTokenFile: admin.file, created: admin.created }, `development admin token (ADMIN_TOKEN is not set) in ${shown}: ADMIN_TOKEN=$(cat ${shown})`);
+  }
   // development defaults: simulated SMS aggregator and GovApp backend, in this process
   let dev: DevProviders | undefined;
   if (role === 'all') {

@@ -1,7 +1,10 @@
 /**
  * The OpenAPI 3.1 description of the HTTP API, served at /openapi.json.
  * test/integration/openapi.spec.ts checks that it lists exactly the routes the app
- * serves and that real responses validate against its schemas.
+ * serves and that a real response of every operation and status it documents validates
+ * against it, formats included. Every object of an answer is closed (`additionalProperties:
+ * false`): a member the document does not name is a defect of the service or of the document.
+ * Request schemas stay open where the service ignores members it does not know.
  */
 import type { Config } from '../config.js';
 import { EVIDENCE_TYPES } from '../domain/EvidenceStatement.js';
@@ -10,9 +13,84 @@ import { STATUS_OF } from './problem.js';
 import { notificationPaths, notificationSchemas } from './notifications/openapi.js';
 
 const problem = { $ref: '#/components/responses/Problem' };
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const dateTime = { type: 'string', format: 'date-time' };
+const nullableDateTime = { type: ['string', 'null'], format: 'date-time' };
+const uuid = { type: 'string', format: 'uuid' };
+const sha256 = { type: 'string', pattern: '^[0-9a-f]{64}$' };
+
+/** An object of an answer: exactly these members (`required` of them always present). */
+function closed(properties: Record<string, unknown>, required: string[] = Object.keys(properties), extra: Record<string, unknown> = {}) {
+  return { type: 'object', additionalProperties: false, required, properties, ...extra };
+}
+
+/** `{"items": [...]}` */
+const itemsOf = (items: unknown) => closed({ items: { type: 'array', items } });
+
+const MESSAGE_STATUSES = ['RECEIVED', 'ACCEPTED', 'REJECTED', 'DEPOSITED', 'FAILED', 'CONSULTED', 'EXPIRED'];
+
+const documentProperties = {
+  httpPartName: { type: 'string' },
+  fileName: { type: 'string' },
+  mediaType: { type: 'string' },
+  size: { type: 'integer', minimum: 1 },
+  sha256,
+  isMainContent: { type: 'boolean' },
+};
+const evidenceProperties = {
+  id: uuid,
+  type: { enum: [...EVIDENCE_TYPES] },
+  sequence: { type: 'integer', minimum: 1 },
+  sha256: { ...sha256, description: 'SHA-256 of the proof (DER)' },
+  createdAt: dateTime,
+  href: { type: 'string' },
+};
+const messageSummaryProperties = {
+  id: uuid,
+  status: { enum: MESSAGE_STATUSES },
+  recipient: ref('RecipientIdentifier'),
+  subject: ref('Subject'),
+  senderReference: { type: ['string', 'null'] },
+  submittedAt: dateTime,
+  updatedAt: dateTime,
+  expiresAt: { ...nullableDateTime, description: 'not opened by then: ContentHandoverFailure' },
+  href: { type: 'string' },
+};
+const mailboxProperties = {
+  id: uuid,
+  sender: { type: 'string' },
+  subject: ref('Subject'),
+  registered: { type: 'boolean' },
+  depositedAt: dateTime,
+  expiresAt: dateTime,
+  read: { type: 'boolean' },
+  firstReadAt: nullableDateTime,
+  href: { type: 'string' },
+};
+const senderListItem = closed({ id: uuid, name: { type: 'string' }, createdAt: dateTime });
 
 export function openApiDocument(config: Config) {
-  return withThrottling(document(config));
+  return withOutages(withThrottling(document(config)));
+}
+
+/** The operations that answer without the database: liveness, this document, the built-in TSA. */
+const WITHOUT_DATABASE = new Set(['/healthz', '/openapi.json', '/tsa']);
+
+/**
+ * Every other operation reaches the database (a credential is looked up and its last use
+ * written, at the least): while the database does not answer it is 503 DATABASE_UNAVAILABLE,
+ * while the database's disk is full 507 STORAGE_FULL, both with Retry-After (src/store/outage.ts).
+ */
+function withOutages<T extends { paths: Record<string, object> }>(doc: T): T {
+  for (const [path, item] of Object.entries(doc.paths)) {
+    if (WITHOUT_DATABASE.has(path)) continue;
+    for (const [method, op] of Object.entries(item as Record<string, { responses: Record<string, unknown> }>)) {
+      if (method === 'parameters') continue;
+      op.responses[503] ??= { ...problem, description: '`DATABASE_UNAVAILABLE`: the database does not answer; try again after `Retry-After` seconds' };
+      op.responses[507] ??= { ...problem, description: '`STORAGE_FULL`: no room left to write; try again after `Retry-After` seconds' };
+    }
+  }
+  return doc;
 }
 
 /**
@@ -78,27 +156,42 @@ function document(config: Config) {
           },
         },
         ...notificationSchemas(),
-        Problem: {
-          type: 'object',
-          required: ['type', 'title', 'status', 'code'],
-          properties: {
+        Problem: closed(
+          {
             type: { type: 'string', format: 'uri' },
             title: { type: 'string' },
-            status: { type: 'integer' },
+            status: { type: 'integer', minimum: 400, maximum: 599 },
             code: { type: 'string', enum: errorCodes },
             detail: { type: 'string' },
-            correlationId: { type: 'string', description: 'for 5xx: quote it to the operator' },
+            correlationId: { ...uuid, description: 'for 5xx: quote it to the operator' },
             part: { type: 'string', description: 'the multipart part concerned, where one is' },
+            allowed: { type: 'array', items: { type: 'string' }, description: '`DOCUMENT_MEDIA_TYPE_NOT_ALLOWED`: the media types allowed' },
+            limit: { type: 'integer', description: '`DOCUMENT_TOO_LARGE`: the largest document, in bytes' },
+            messageId: { ...uuid, description: '`IDEMPOTENCY_KEY_REUSED` on /v1/messages: the message the key was first used for' },
+            notificationId: { ...uuid, description: '`IDEMPOTENCY_KEY_REUSED` on /v1/notifications: the notification the key was first used for' },
+            retryAfter: { type: 'integer', description: '`RATE_LIMITED` on /v1/notifications: seconds, as Retry-After' },
+            placeholder: { type: 'string', description: '`NOTIFICATION_INVALID`: the placeholder without a value' },
+            encoding: { enum: ['GSM-7', 'UCS-2'], description: '`SMS_TOO_LONG`: the encoding the text needs' },
+            parts: { type: 'integer', description: '`SMS_TOO_LONG`: the parts it would take' },
+            maxParts: { type: 'integer', description: '`SMS_TOO_LONG`: the parts allowed' },
+            units: { type: 'integer', description: '`SMS_TOO_LONG`: its length in encoding units' },
+            nonGsmCharacters: { type: 'array', items: { type: 'string' }, description: '`SMS_TOO_LONG`: characters that make it UCS-2 (at most 20)' },
           },
-        },
+          ['type', 'title', 'status', 'code'],
+        ),
         Recipient: {
           type: 'object',
           required: ['type', 'id'],
+          description: 'in a request; members other than these are ignored',
           properties: {
             type: { enum: ['citizen', 'enterprise'] },
             id: { type: 'string', description: 'INSZ/NISS (11 digits) for a citizen, KBO/BCE (10 digits) for an enterprise; mod-97 checked' },
           },
         },
+        RecipientIdentifier: closed({
+          type: { enum: ['citizen', 'enterprise'] },
+          id: { type: 'string', pattern: '^[0-9]{10,11}$', description: 'INSZ/NISS (11 digits) or KBO/BCE (10 digits), digits only' },
+        }),
         Subject: {
           type: 'object',
           minProperties: 1,
@@ -127,107 +220,62 @@ function document(config: Config) {
             },
           },
         },
-        Document: {
-          type: 'object',
-          required: ['httpPartName', 'fileName', 'mediaType', 'size', 'sha256', 'isMainContent'],
-          properties: {
-            httpPartName: { type: 'string' },
-            fileName: { type: 'string' },
-            mediaType: { type: 'string' },
-            size: { type: 'integer', minimum: 1 },
-            sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
-            isMainContent: { type: 'boolean' },
+        Document: closed(documentProperties),
+        EvidenceSummary: closed(evidenceProperties),
+        EvidenceWithStatement: closed({
+          ...evidenceProperties,
+          statement: { type: 'object', description: 'the evidence statement the proof envelops (ETSI EN 319 522-2 field names)' },
+        }),
+        MessageSummary: closed(messageSummaryProperties),
+        MailboxEntry: closed(
+          {
+            ...mailboxProperties,
+            documents: { type: 'array', items: closed({ ...documentProperties, href: { type: 'string' } }), description: 'in GET /v1/ebox/messages/{id} only' },
           },
-        },
-        EvidenceSummary: {
-          type: 'object',
-          required: ['id', 'type', 'sequence', 'sha256', 'createdAt', 'href'],
-          properties: {
-            id: { type: 'string', format: 'uuid' },
-            type: { enum: [...EVIDENCE_TYPES] },
-            sequence: { type: 'integer', minimum: 1 },
-            sha256: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'SHA-256 of the proof (DER)' },
-            createdAt: { type: 'string', format: 'date-time' },
-            href: { type: 'string' },
-          },
-        },
-        EvidenceWithStatement: {
-          allOf: [
-            { $ref: '#/components/schemas/EvidenceSummary' },
-            { type: 'object', required: ['statement'], properties: { statement: { type: 'object', description: 'the evidence statement the proof envelops (ETSI EN 319 522-2 field names)' } } },
-          ],
-        },
-        MessageSummary: {
-          type: 'object',
-          required: ['id', 'status', 'recipient', 'subject', 'submittedAt', 'updatedAt', 'href'],
-          properties: {
-            id: { type: 'string', format: 'uuid' },
-            status: { enum: ['RECEIVED', 'ACCEPTED', 'REJECTED', 'DEPOSITED', 'FAILED', 'CONSULTED', 'EXPIRED'] },
-            recipient: { $ref: '#/components/schemas/Recipient' },
-            subject: { $ref: '#/components/schemas/Subject' },
-            senderReference: { type: ['string', 'null'] },
-            submittedAt: { type: 'string', format: 'date-time' },
-            updatedAt: { type: 'string', format: 'date-time' },
-            expiresAt: { type: ['string', 'null'], format: 'date-time', description: 'not opened by then: ContentHandoverFailure' },
-            href: { type: 'string' },
-          },
-        },
-        MailboxEntry: {
-          type: 'object',
-          required: ['id', 'sender', 'subject', 'registered', 'depositedAt', 'expiresAt', 'read', 'href'],
-          properties: {
-            id: { type: 'string' },
-            sender: { type: 'string' },
-            subject: { $ref: '#/components/schemas/Subject' },
-            registered: { type: 'boolean' },
-            depositedAt: { type: 'string', format: 'date-time' },
-            expiresAt: { type: 'string', format: 'date-time' },
-            read: { type: 'boolean' },
-            firstReadAt: { type: ['string', 'null'] },
-            href: { type: 'string' },
-            documents: { type: 'array', items: { allOf: [{ $ref: '#/components/schemas/Document' }, { type: 'object', required: ['href'], properties: { href: { type: 'string' } } }] } },
-          },
-        },
-        Message: {
-          allOf: [{ $ref: '#/components/schemas/MessageSummary' }],
-          type: 'object',
-          required: ['documents', 'evidence'],
-          properties: {
-            documents: { type: 'array', items: { $ref: '#/components/schemas/Document' } },
-            evidence: { type: 'array', items: { $ref: '#/components/schemas/EvidenceSummary' } },
+          Object.keys(mailboxProperties),
+        ),
+        Job: closed({
+          id: { type: 'integer' },
+          type: { type: 'string' },
+          messageId: { type: ['string', 'null'], format: 'uuid' },
+          status: { enum: ['pending', 'running', 'done', 'dead'] },
+          attempts: { type: 'integer', minimum: 0 },
+          maxAttempts: { type: 'integer', minimum: 1 },
+          runAt: dateTime,
+          lastError: { type: ['string', 'null'] },
+        }),
+        Message: closed(
+          {
+            ...messageSummaryProperties,
             eboxMessageId: { type: ['string', 'null'] },
-            documentsPurgedAt: { type: ['string', 'null'], format: 'date-time', description: 'document bytes removed at the end of retention; evidence stays' },
+            documentsPurgedAt: { ...nullableDateTime, description: 'document bytes removed at the end of retention; evidence stays' },
+            documents: { type: 'array', items: ref('Document') },
+            evidence: { type: 'array', items: ref('EvidenceSummary') },
             callbacks: {
               type: 'array',
               description: 'webhook deliveries of status changes',
-              items: {
-                type: 'object',
-                required: ['evidenceId', 'status', 'delivery', 'attempts'],
-                properties: {
-                  evidenceId: { type: 'string' },
-                  status: { type: 'string' },
-                  delivery: { enum: ['pending', 'running', 'done', 'dead'] },
-                  attempts: { type: 'integer' },
-                  lastError: {
-                    type: ['string', 'null'],
-                    pattern: '^(TIMEOUT|TARGET_FORBIDDEN|CONNECTION_FAILED|HTTP_[0-9]{3}|WEBHOOK_REMOVED|INTERNAL)$',
-                    description:
-                      'the class of the last failed attempt, never more: `TIMEOUT` (no answer in time), `TARGET_FORBIDDEN` (the target is or resolved to a refused address: not retried), `CONNECTION_FAILED` (refused, reset, DNS or TLS failure), `HTTP_<status>` (a non-2xx answer), `WEBHOOK_REMOVED`, `INTERNAL`',
-                  },
-                  nextAttemptAt: { type: ['string', 'null'] },
+              items: closed({
+                evidenceId: uuid,
+                status: { enum: MESSAGE_STATUSES },
+                delivery: { enum: ['pending', 'running', 'done', 'dead'] },
+                attempts: { type: 'integer', minimum: 0 },
+                lastError: {
+                  type: ['string', 'null'],
+                  pattern: '^(TIMEOUT|TARGET_FORBIDDEN|CONNECTION_FAILED|HTTP_[0-9]{3}|WEBHOOK_REMOVED|INTERNAL)$',
+                  description:
+                    'the class of the last failed attempt, never more: `TIMEOUT` (no answer in time), `TARGET_FORBIDDEN` (the target is or resolved to a refused address: not retried), `CONNECTION_FAILED` (refused, reset, DNS or TLS failure), `HTTP_<status>` (a non-2xx answer), `WEBHOOK_REMOVED`, `INTERNAL`',
                 },
-              },
+                nextAttemptAt: nullableDateTime,
+              }),
             },
             events: {
               type: 'array',
-              items: {
-                type: 'object',
-                required: ['sequence', 'type', 'at'],
-                properties: { sequence: { type: 'integer' }, type: { type: 'string' }, at: { type: 'string', format: 'date-time' }, data: { type: 'object' } },
-              },
+              description: 'in GET /v1/messages/{id}; not in the answer to a submission',
+              items: closed({ sequence: { type: 'integer', minimum: 1 }, type: { type: 'string' }, at: dateTime, data: { type: 'object', description: 'what the event records; its members depend on its type' } }),
             },
           },
-        },
+          [...Object.keys(messageSummaryProperties), 'eboxMessageId', 'documentsPurgedAt', 'documents', 'evidence', 'callbacks'],
+        ),
       },
     },
     security: [{ senderKey: [] }, { senderCertificate: [] }],
@@ -237,7 +285,7 @@ function document(config: Config) {
         get: {
           summary: 'Liveness: the process answers (it does not look at the database; see /readyz)',
           security: [],
-          responses: { 200: { description: 'up', content: { 'application/json': { schema: { type: 'object', required: ['status'], properties: { status: { const: 'ok' } } } } } } },
+          responses: { 200: { description: 'up', content: { 'application/json': { schema: closed({ status: { const: 'ok' } }) } } } },
         },
       },
       '/readyz': {
@@ -276,7 +324,11 @@ function document(config: Config) {
         },
       },
       '/openapi.json': {
-        get: { summary: 'This document', security: [], responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': {} } } } },
+        get: {
+          summary: 'This document',
+          security: [],
+          responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object', required: ['openapi', 'info', 'paths', 'components'], properties: { openapi: { const: '3.1.0' } } } } } } },
+        },
       },
       '/tsa': {
         post: {
@@ -304,7 +356,7 @@ function document(config: Config) {
               description: 'a page',
               content: {
                 'application/json': {
-                  schema: { type: 'object', required: ['items', 'next'], properties: { items: { type: 'array', items: { $ref: '#/components/schemas/MessageSummary' } }, next: { type: ['string', 'null'] } } },
+                  schema: closed({ items: { type: 'array', items: ref('MessageSummary') }, next: { type: ['string', 'null'], description: 'the next page, with the same filters' } }),
                 },
               },
             },
@@ -367,7 +419,7 @@ function document(config: Config) {
           responses: {
             200: {
               description: 'list',
-              content: { 'application/json': { schema: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: { $ref: '#/components/schemas/EvidenceSummary' } } } } } },
+              content: { 'application/json': { schema: itemsOf(ref('EvidenceSummary')) } },
             },
             401: problem,
             404: problem,
@@ -383,7 +435,7 @@ function document(config: Config) {
           responses: {
             200: {
               description: 'the secret is shown once',
-              content: { 'application/json': { schema: { type: 'object', required: ['url', 'secret'], properties: { url: { type: 'string' }, secret: { type: 'string' }, signatureHeader: { type: 'string' } } } } },
+              content: { 'application/json': { schema: closed({ url: { type: 'string', format: 'uri' }, secret: { type: 'string' }, signatureHeader: { const: 'Webhook-Signature' } }) } },
             },
             401: problem,
             422: { ...problem, description: '`WEBHOOK_INVALID` or `WEBHOOK_TARGET_FORBIDDEN`' },
@@ -396,7 +448,7 @@ function document(config: Config) {
           summary: 'The recipient\'s e-Box (built-in e-Box)',
           security: [{ recipientToken: [] }],
           responses: {
-            200: { description: 'mailbox', content: { 'application/json': { schema: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: { $ref: '#/components/schemas/MailboxEntry' } } } } } } },
+            200: { description: 'mailbox', content: { 'application/json': { schema: itemsOf(ref('MailboxEntry')) } } },
             401: problem,
           },
         },
@@ -417,7 +469,16 @@ function document(config: Config) {
         get: {
           summary: 'Download a document; the first complete download records the handover (ContentHandover proof for the sender); one broken off records none',
           security: [{ recipientToken: [] }],
-          responses: { 200: { description: 'the bytes, with a Digest header (SHA-256)' }, 401: problem, 404: problem, 410: problem },
+          responses: {
+            200: {
+              description: 'the bytes, with the media type the sender gave the document and a Digest header (SHA-256)',
+              headers: { Digest: { schema: { type: 'string', pattern: '^sha-256=' } }, 'Content-Disposition': { schema: { type: 'string' } } },
+              content: { '*/*': { schema: { description: 'the document' } } },
+            },
+            401: problem,
+            404: problem,
+            410: { ...problem, description: '`DOCUMENT_PURGED`: removed at the end of its retention period' },
+          },
         },
       },
       '/v1/admin/recipients': {
@@ -428,7 +489,15 @@ function document(config: Config) {
             required: true,
             content: { 'application/json': { schema: { type: 'object', required: ['type', 'id'], properties: { type: { enum: ['citizen', 'enterprise'] }, id: { type: 'string' }, activated: { type: 'boolean', default: true }, name: { type: 'string', minLength: 1, maxLength: 200 } } } } },
           },
-          responses: { 201: { description: 'registered', content: { 'application/json': { schema: { type: 'object' } } } }, 401: problem, 409: problem, 422: problem },
+          responses: {
+            201: {
+              description: 'registered',
+              content: { 'application/json': { schema: closed({ type: { enum: ['citizen', 'enterprise'] }, id: { type: 'string' }, activated: { type: 'boolean' }, token: { type: 'string', description: 'shown once' } }) } },
+            },
+            401: problem,
+            409: problem,
+            422: problem,
+          },
         },
       },
       '/v1/admin/recipients/{type}/{id}': {
@@ -474,16 +543,7 @@ function document(config: Config) {
               description: 'senders',
               content: {
                 'application/json': {
-                  schema: {
-                    type: 'object',
-                    required: ['items'],
-                    properties: {
-                      items: {
-                        type: 'array',
-                        items: { type: 'object', additionalProperties: false, required: ['id', 'name', 'createdAt'], properties: { id: { type: 'string', format: 'uuid' }, name: { type: 'string' }, createdAt: { type: 'string', format: 'date-time' } } },
-                      },
-                    },
-                  },
+                  schema: itemsOf(senderListItem),
                 },
               },
             },
@@ -497,7 +557,7 @@ function document(config: Config) {
           summary: 'A sender\'s credentials (API keys and client certificates), revoked and expired ones included',
           security: [{ adminToken: [] }],
           responses: {
-            200: { description: 'credentials', content: { 'application/json': { schema: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: { $ref: '#/components/schemas/Credential' } } } } } } },
+            200: { description: 'credentials', content: { 'application/json': { schema: itemsOf(ref('Credential')) } } },
             401: problem,
             404: problem,
           },
@@ -590,7 +650,7 @@ function document(config: Config) {
           summary: 'The job queue (status=dead lists the dead letters)',
           security: [{ adminToken: [] }],
           parameters: [{ name: 'status', in: 'query', schema: { enum: ['pending', 'running', 'done', 'dead'] } }],
-          responses: { 200: { description: 'jobs', content: { 'application/json': { schema: { type: 'object', required: ['items'], properties: { items: { type: 'array' } } } } } }, 401: problem },
+          responses: { 200: { description: 'jobs', content: { 'application/json': { schema: itemsOf(ref('Job')) } } }, 401: problem },
         },
       },
       '/v1/admin/jobs/{id}/retry': {

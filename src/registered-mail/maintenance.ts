@@ -141,11 +141,19 @@ export class MaintenanceService {
 
   /** Time-stamps the log's head if it moved since the last checkpoint. */
   async checkpoint(): Promise<boolean> {
-    const [head, last] = await Promise.all([this.store.events.head(), this.store.checkpoints.latest()]);
-    if (!head || (last && last.eventSeq === head.seq)) return false;
-    const token = await this.timeStamper.timestamp(checkpointImprintData(head.seq, head.hash));
-    const genTime = parseTimeStampToken(token).genTime;
-    await this.store.checkpoints.insert({ eventSeq: head.seq, headHash: head.hash, token, genTime: genTime.toISOString(), createdAt: new Date().toISOString() });
-    return true;
+    return checkpointHead(this.store, this.timeStamper);
   }
+}
+
+/**
+ * Time-stamps the event log's head if it moved since the last checkpoint (false when it did
+ * not): the periodic checkpoint job, and the export that pins the tail of its slice.
+ */
+export async function checkpointHead(store: Repositories, timeStamper: TimeStamper): Promise<boolean> {
+  const [head, last] = await Promise.all([store.events.head(), store.checkpoints.latest()]);
+  if (!head || (last && last.eventSeq === head.seq)) return false;
+  const token = await timeStamper.timestamp(checkpointImprintData(head.seq, head.hash));
+  const genTime = parseTimeStampToken(token).genTime;
+  await store.checkpoints.insert({ eventSeq: head.seq, headHash: head.hash, token, genTime: genTime.toISOString(), createdAt: new Date().toISOString() });
+  return true;
 }

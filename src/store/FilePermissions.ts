@@ -45,6 +45,11 @@ export function preparePrivateSqliteFile(filename: string): void {
   }
 }
 
+/** Refuses a file or folder that group or others can enter (DATA_PERMISSIONS), saying how to fix it. */
+export function checkPrivateFile(file: string, fix: string): void {
+  checkPrivate(file, fix);
+}
+
 function checkPrivate(file: string, fix: string): void {
   if (!enforced) return;
   const mode = fs.statSync(file).mode;

@@ -1,10 +1,13 @@
 /**
  * What the access suite reads from the OpenAPI document: every operation with its security
  * requirement (the realm of credential it wants), and whether an answer is one the document
- * promises — its status listed for the operation, its media type listed for that status, its
- * JSON body valid against the schema (Ajv, as test/integration/openapi.spec.ts does).
+ * promises — its status listed for the operation, its media type listed for that status (or a
+ * media range that holds it), its JSON body valid against the schema with its formats
+ * (Ajv with ajv-formats; the document closes the objects of its answers itself), and no body
+ * where it declares none. test/integration/openapi.spec.ts uses the same validator.
  */
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormatsPlugin from 'ajv-formats';
 import type { Answer } from './client.js';
 
 export type Realm = 'public' | 'sender' | 'recipient' | 'admin' | 'metrics' | 'callback';
@@ -55,8 +58,12 @@ function realmOf(path: string, op: any, security: Array<Record<string, unknown>>
   throw new Error(`${path}: a callback whose authentication the document does not say`);
 }
 
+// ajv-formats is CommonJS: its default export is the plugin function
+const addFormats = addFormatsPlugin as unknown as (ajv: Ajv2020) => Ajv2020;
+
 export class AnswerValidator {
-  private readonly ajv = new Ajv2020({ strict: false, validateFormats: false, allErrors: true });
+  // strict: false lets the OpenAPI-only keywords (example, description of parameters…) through
+  private readonly ajv = addFormats(new Ajv2020({ strict: false, validateFormats: true, allErrors: true }));
   private readonly compiled = new Map<unknown, ValidateFunction>();
 
   constructor(private readonly doc: any) {
@@ -69,9 +76,9 @@ export class AnswerValidator {
     if (!documented) return [`status ${answer.status} is not documented (documented: ${Object.keys(op.responses).join(', ')})`];
     const response = documented.$ref ? this.resolve(documented.$ref) : documented;
     if (answer.status === 204) return answer.body.length === 0 ? [] : ['a 204 with a body'];
-    if (!response.content) return [];
+    if (!response.content) return answer.body.length === 0 ? [] : [`a ${answer.status} with a body (${answer.headers['content-type']}) where the document declares none`];
     const type = String(answer.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-    const media = response.content[type];
+    const media = response.content[type] ?? response.content[`${type.split('/')[0]}/*`] ?? response.content['*/*'];
     if (!media) return [`content-type "${type}" is not documented for ${answer.status} (documented: ${Object.keys(response.content).join(', ')})`];
     if (!media.schema || !/[/+]json$/.test(type)) return [];
     let value: unknown;

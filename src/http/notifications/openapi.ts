@@ -10,6 +10,14 @@ const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const jsonBody = (schema: unknown) => ({ required: true, content: { 'application/json': { schema } } });
 const jsonResponse = (description: string, schema: unknown) => ({ description, content: { 'application/json': { schema } } });
 const nullable = (type: string, extra: Record<string, unknown> = {}) => ({ type: [type, 'null'], ...extra });
+const dateTime = { type: 'string', format: 'date-time' };
+const nullableDateTime = { type: ['string', 'null'], format: 'date-time' };
+const CHANNELS = ['GOVAPP', 'SMS'];
+const LANGUAGES = ['nl', 'fr', 'de', 'en'];
+/** An object of an answer: exactly these members (`required` of them always present; all by default). */
+function closed(properties: Record<string, unknown>, required: string[] = Object.keys(properties), extra: Record<string, unknown> = {}) {
+  return { type: 'object', additionalProperties: false, required, properties, ...extra };
+}
 const recipientPath = [
   { name: 'type', in: 'path', required: true, schema: { enum: ['citizen', 'enterprise'] } },
   { name: 'id', in: 'path', required: true, schema: { type: 'string' }, description: 'INSZ/NISS or KBO/BCE' },
@@ -43,124 +51,85 @@ export function notificationSchemas() {
         smsTransliterate: { type: 'boolean', description: 'apply the documented GSM-7 transliteration rule (ë→e, ç→c, curly quotes→straight) when it makes the text GSM-7' },
       },
     },
-    Notification: {
-      type: 'object',
-      required: ['id', 'href', 'status', 'strategy', 'language', 'attempts', 'history', 'createdAt', 'updatedAt'],
-      properties: {
-        id: { type: 'string', format: 'uuid' },
-        href: { type: 'string' },
-        status: { enum: [...NOTIFICATION_STATUSES] },
-        reason: nullable('string', { description: 'for FAILED/FALLBACK: CHANNEL:REASON_CODE, comma-separated' }),
-        strategy: { type: 'string' },
-        language: { enum: ['nl', 'fr', 'de', 'en'] },
-        channel: nullable('string', { description: 'the channel that carries the current status' }),
-        fallback: {
-          type: ['object', 'null'],
-          properties: { from: { type: 'string' }, to: nullable('string'), reason: nullable('string') },
-        },
-        recipient: { oneOf: [ref('Recipient'), { type: 'null' }] },
-        phoneNumber: nullable('string'),
-        messageId: nullable('string', { description: 'the registered message this notice is about' }),
-        reference: nullable('string'),
-        template: nullable('string'),
-        sms: { type: ['object', 'null'], properties: { encoding: { enum: ['GSM-7', 'UCS-2', null] }, parts: nullable('integer') } },
-        attempts: {
-          type: 'array',
-          items: {
-            type: 'object',
-            required: ['id', 'channel', 'status'],
-            properties: {
-              id: { type: 'string' },
-              channel: { enum: ['GOVAPP', 'SMS'] },
-              status: { enum: [...ATTEMPT_STATUSES] },
-              reason: nullable('string'),
-              provider: nullable('string'),
-              units: { type: 'integer', description: 'SMS parts or pushes' },
-              sentAt: nullable('string'),
-              deliveredAt: nullable('string'),
-              readAt: nullable('string'),
-            },
+    Notification: closed({
+      id: { type: 'string', format: 'uuid' },
+      href: { type: 'string' },
+      status: { enum: [...NOTIFICATION_STATUSES] },
+      reason: nullable('string', { description: 'for FAILED/FALLBACK: CHANNEL:REASON_CODE, comma-separated' }),
+      strategy: { type: 'string' },
+      language: { enum: LANGUAGES },
+      channel: { enum: [...CHANNELS, null], description: 'the channel that carries the current status' },
+      fallback: { oneOf: [closed({ from: { enum: CHANNELS }, to: { enum: [...CHANNELS, null] }, reason: nullable('string') }), { type: 'null' }] },
+      recipient: { oneOf: [ref('RecipientIdentifier'), { type: 'null' }] },
+      phoneNumber: nullable('string', { pattern: '^\\+[1-9][0-9]{6,14}$' }),
+      messageId: nullable('string', { format: 'uuid', description: 'the registered message this notice is about' }),
+      reference: nullable('string'),
+      template: nullable('string'),
+      sms: { oneOf: [closed({ encoding: { enum: ['GSM-7', 'UCS-2', null] }, parts: nullable('integer') }), { type: 'null' }] },
+      attempts: {
+        type: 'array',
+        items: closed({
+          id: { type: 'string', format: 'uuid' },
+          channel: { enum: CHANNELS },
+          status: { enum: [...ATTEMPT_STATUSES] },
+          reason: nullable('string'),
+          provider: nullable('string'),
+          units: { type: 'integer', minimum: 0, description: 'SMS parts or pushes' },
+          sentAt: nullableDateTime,
+          deliveredAt: nullableDateTime,
+          readAt: nullableDateTime,
+        }),
+      },
+      history: {
+        type: 'array',
+        items: closed({ at: dateTime, scope: { enum: ['notification', 'attempt'] }, status: nullable('string'), channel: { enum: [...CHANNELS, null] }, reason: nullable('string') }),
+      },
+      createdAt: dateTime,
+      updatedAt: dateTime,
+    }),
+    NotificationSettings: closed({
+      defaultStrategy: { type: 'string' },
+      strategies: { type: 'array', items: closed({ name: { type: 'string' }, description: { type: 'string' } }) },
+    }),
+    NotificationUsage: closed({
+      month: { type: 'string', pattern: '^\\d{4}-(0[1-9]|1[0-2])$' },
+      currency: { type: 'string' },
+      amount: { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)?$', description: 'decimal' },
+      senders: {
+        type: 'array',
+        items: closed({
+          senderId: { type: 'string', format: 'uuid' },
+          senderName: { type: 'string' },
+          amount: { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)?$' },
+          lines: {
+            type: 'array',
+            items: closed({ channel: { enum: CHANNELS }, messages: { type: 'integer', minimum: 0 }, units: { type: 'integer', minimum: 0 }, unitPrice: { type: 'string' }, amount: { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)?$' } }),
           },
-        },
-        history: {
-          type: 'array',
-          items: {
-            type: 'object',
-            required: ['at', 'scope'],
-            properties: { at: { type: 'string', format: 'date-time' }, scope: { enum: ['notification', 'attempt'] }, status: nullable('string'), channel: nullable('string'), reason: nullable('string') },
-          },
-        },
-        createdAt: { type: 'string', format: 'date-time' },
-        updatedAt: { type: 'string', format: 'date-time' },
+        }),
       },
-    },
-    NotificationSettings: {
-      type: 'object',
-      required: ['defaultStrategy', 'strategies'],
-      properties: {
-        defaultStrategy: { type: 'string' },
-        strategies: { type: 'array', items: { type: 'object', required: ['name', 'description'], properties: { name: { type: 'string' }, description: { type: 'string' } } } },
-      },
-    },
-    NotificationUsage: {
-      type: 'object',
-      required: ['month', 'currency', 'senders', 'amount'],
-      properties: {
-        month: { type: 'string' },
-        currency: { type: 'string' },
-        amount: { type: 'string', description: 'decimal' },
-        senders: {
-          type: 'array',
-          items: {
-            type: 'object',
-            required: ['senderId', 'senderName', 'lines', 'amount'],
-            properties: {
-              senderId: { type: 'string' },
-              senderName: { type: 'string' },
-              amount: { type: 'string' },
-              lines: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  required: ['channel', 'messages', 'units', 'unitPrice', 'amount'],
-                  properties: { channel: { enum: ['GOVAPP', 'SMS'] }, messages: { type: 'integer' }, units: { type: 'integer' }, unitPrice: { type: 'string' }, amount: { type: 'string' } },
-                },
-              },
-            },
-          },
-        },
-      },
-    },
-    Contact: {
-      type: 'object',
-      required: ['recipient', 'phoneNumber', 'language', 'installations'],
-      properties: {
-        recipient: ref('Recipient'),
-        phoneNumber: nullable('string'),
-        language: { enum: ['nl', 'fr', 'de', 'en'] },
-        installations: { type: 'array', items: ref('Installation') },
-        createdAt: { type: 'string' },
-        updatedAt: { type: 'string' },
-      },
-    },
-    Installation: {
-      type: 'object',
-      required: ['id', 'notificationsEnabled', 'pushToken', 'publicKey', 'keyThumbprint'],
-      properties: {
-        id: { type: 'string' },
-        deviceName: nullable('string'),
-        notificationsEnabled: { type: 'boolean' },
-        pushToken: { type: 'string' },
-        publicKey: ref('DevicePublicKey'),
-        keyThumbprint: { type: 'string', description: 'RFC 7638 JWK thumbprint (SHA-256)' },
-        createdAt: { type: 'string' },
-        updatedAt: { type: 'string' },
-      },
-    },
+    }),
+    Contact: closed({
+      recipient: ref('RecipientIdentifier'),
+      phoneNumber: nullable('string', { pattern: '^\\+[1-9][0-9]{6,14}$' }),
+      language: { enum: LANGUAGES },
+      installations: { type: 'array', items: ref('Installation') },
+      createdAt: dateTime,
+      updatedAt: dateTime,
+    }),
+    Installation: closed({
+      id: { type: 'string' },
+      deviceName: nullable('string'),
+      notificationsEnabled: { type: 'boolean' },
+      pushToken: { type: 'string' },
+      publicKey: closed({ kty: { const: 'EC' }, crv: { const: 'P-256' }, x: { type: 'string' }, y: { type: 'string' } }, ['kty', 'crv', 'x', 'y'], { description: "the device's public encryption key as stored: JWK EC P-256" }),
+      keyThumbprint: { type: 'string', description: 'RFC 7638 JWK thumbprint (SHA-256)' },
+      createdAt: dateTime,
+      updatedAt: dateTime,
+    }),
     DevicePublicKey: {
       type: 'object',
       required: ['kty', 'crv', 'x', 'y'],
-      description: "the device's public encryption key, JWK EC P-256 (ECDH-ES+A256KW)",
+      description: "the device's public encryption key, JWK EC P-256 (ECDH-ES+A256KW); in a request, other JWK members are dropped",
       properties: { kty: { const: 'EC' }, crv: { const: 'P-256' }, x: { type: 'string' }, y: { type: 'string' } },
     },
   };

@@ -3,7 +3,7 @@
  * own token and sees only its own mailbox; downloading a document of a registered
  * message records the handover (ContentHandover evidence for the sender).
  */
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { ServiceError } from '../../domain/errors.js';
 import type { RecipientService } from '../../registered-mail/recipients.js';
@@ -41,17 +41,50 @@ export function eboxRouter(recipients: RecipientService): Router {
     res.status(200).type(document.mediaType).setHeader('Content-Length', String(document.size));
     res.setHeader('Content-Disposition', `attachment; filename*=UTF-8''${encodeURIComponent(document.fileName)}`);
     res.setHeader('Digest', `sha-256=${Buffer.from(document.sha256, 'hex').toString('base64')}`);
-    try {
-      await pipeline(stream, res);
-    } catch (err) {
-      // the client closed the connection (or half-closed it, which Node takes as the same) before the bytes went out
-      if ((err as { code?: unknown }).code === 'ERR_STREAM_PREMATURE_CLOSE' && !res.writableFinished) {
-        throw new ServiceError('CLIENT_GONE', 'the client closed the connection before the document was sent', { cause: err });
-      }
-      if (!res.writableFinished) throw err;
+    if (!(await sendAll(stream, res, document.size))) {
+      throw new ServiceError('CLIENT_GONE', 'the client closed the connection before the document was sent');
     }
     // every byte went out: that is the handover (a broken-off download is none)
     await delivered();
   });
   return r;
+}
+
+/**
+ * Streams a document into the response; true once every byte of it has been handed to the
+ * connection (each write's callback came back without an error), false if the connection
+ * closed before that. A client that stops reading once it has Content-Length bytes (curl
+ * does) may close the connection before the file's end of stream is even read: the bytes went
+ * out, so that is a complete download, where `pipeline` would report a premature close.
+ */
+async function sendAll(source: Readable, res: Response, size: number): Promise<boolean> {
+  let handedOver = 0;
+  /** the event, or the connection closing, whichever comes first */
+  const until = (event: 'drain' | 'finish') =>
+    new Promise<void>((resolve) => {
+      if (res.destroyed) return resolve();
+      const done = () => {
+        res.off(event, done);
+        res.off('close', done);
+        resolve();
+      };
+      res.on(event, done);
+      res.on('close', done);
+    });
+  try {
+    for await (const chunk of source as AsyncIterable<Buffer>) {
+      if (res.destroyed) break;
+      if (!res.write(chunk, (err) => void (err ? undefined : (handedOver += chunk.length)))) await until('drain');
+    }
+  } finally {
+    source.destroy();
+  }
+  if (!res.destroyed) {
+    res.end();
+    await until('finish');
+  }
+  if (res.writableFinished) return true;
+  // the connection closed: let the callbacks of the writes it had completed run first
+  await new Promise((resolve) => setImmediate(resolve));
+  return handedOver === size;
 }
