@@ -14,13 +14,10 @@ export interface CliRun {
   stderr: string;
 }
 
-export function runCli(cli: 'verify' | 'verify-log' | 'export', args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): Promise<CliRun> {
+/** Runs `command args` to its end: exit code, stdout, stderr. */
+export function runProcess(command: string, args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'cli', `${cli}.ts`), ...args], {
-      cwd: options.cwd ?? ROOT,
-      env: { ...process.env, NO_COLOR: '1', ...(options.env ?? {}) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(command, args, { cwd: options.cwd ?? ROOT, env: { ...process.env, NO_COLOR: '1', ...(options.env ?? {}) }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -28,6 +25,10 @@ export function runCli(cli: 'verify' | 'verify-log' | 'export', args: string[], 
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
   });
+}
+
+export function runCli(cli: 'verify' | 'verify-log' | 'export', args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): Promise<CliRun> {
+  return runProcess(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'cli', `${cli}.ts`), ...args], options);
 }
 
 /** `--json` output: one object (or, with --dir, one per line). */

@@ -3,25 +3,16 @@
  * and quietly with exit 0 — no EPIPE stack trace, no exit 1 — as a real process in a real
  * shell pipeline.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { ROOT, VERIFY_FIXTURES } from '../helpers/cli.js';
+import { runProcess, VERIFY_FIXTURES, type CliRun } from '../helpers/cli.js';
 
 const COPIES = 300;
 
-function run(command: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-c', command], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+function run(command: string): Promise<CliRun> {
+  return runProcess('bash', ['-c', command]);
 }
 
 describe('auditor CLIs with a closed standard output', function () {

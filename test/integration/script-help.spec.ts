@@ -2,27 +2,14 @@
  * The operator scripts as a newcomer first runs them: `--help` prints the usage on stdout and
  * exits 0 without opening a database; a wrong option is a usage error (non-zero, on stderr).
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { ROOT, type CliRun } from '../helpers/cli.js';
+import { ROOT, runProcess, type CliRun } from '../helpers/cli.js';
 
 function runScript(script: string, args: string[], env: Record<string, string>): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', script), ...args], {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+  return runProcess(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', script), ...args], { env });
 }
 
 describe('operator scripts: --help and usage errors', function () {
