@@ -72,6 +72,40 @@ async function generateKeyPair(algorithm: KeyAlgorithm, crypto: Crypto): Promise
 
 /** Creates a development PKI in memory. */
 export async function createDevPki(algorithm: KeyAlgorithm, options: DevPkiOptions = {}, crypto: Crypto = defaultCrypto()): Promise<DevPki> {
+  const sealKeys = await generateKeyPair(algorithm, crypto);
+  const tsaKeys = await generateKeyPair(algorithm, crypto);
+  const certs = await issueDevCertificates(algorithm, { seal: sealKeys.spki, tsa: tsaKeys.spki }, options, crypto);
+  return {
+    algorithm,
+    root: certs.root,
+    seal: { algorithm, privateKey: sealKeys.privateKey, certificate: certs.seal, chain: [certs.root.certificate] },
+    tsa: { algorithm, privateKey: tsaKeys.privateKey, certificate: certs.tsa, chain: [certs.root.certificate] },
+    sealKeyPkcs8: sealKeys.pkcs8,
+    tsaKeyPkcs8: tsaKeys.pkcs8,
+  };
+}
+
+/**
+ * The development certificates for sealing and TSA keys held elsewhere (a PKCS#11 token): a
+ * new root, and the two leaf certificates for the given SubjectPublicKeyInfos. The root's
+ * private key is returned, never written.
+ */
+export async function createDevCertificates(
+  algorithm: KeyAlgorithm,
+  publicKeys: { seal: Uint8Array; tsa: Uint8Array },
+  options: DevPkiOptions = {},
+  crypto: Crypto = defaultCrypto(),
+): Promise<{ root: Uint8Array; seal: Uint8Array; tsa: Uint8Array }> {
+  const certs = await issueDevCertificates(algorithm, publicKeys, options, crypto);
+  return { root: certs.root.certificate, seal: certs.seal, tsa: certs.tsa };
+}
+
+async function issueDevCertificates(
+  algorithm: KeyAlgorithm,
+  publicKeys: { seal: Uint8Array; tsa: Uint8Array },
+  options: DevPkiOptions,
+  crypto: Crypto,
+): Promise<{ root: { certificate: Uint8Array; privateKey: CryptoKey }; seal: Uint8Array; tsa: Uint8Array }> {
   const spec = algorithmSpec(algorithm);
   const now = options.now ?? new Date();
   const notBefore = new Date(now.getTime() - 3600_000);
@@ -103,44 +137,33 @@ export async function createDevPki(algorithm: KeyAlgorithm, options: DevPkiOptio
   );
   const issuer = { name: rootName, privateKey: rootKeys.privateKey, algorithm };
 
-  const leaf = async (cn: string, usage: Uint8Array[]) => {
-    const keys = await generateKeyPair(algorithm, crypto);
-    const certificate = await issueCertificate(
+  const leaf = (cn: string, spki: Uint8Array, usage: Uint8Array[]) =>
+    issueCertificate(
       {
         serialNumber: randomPositiveInteger(16),
         subject: name(cn),
-        subjectPublicKeyInfo: keys.spki,
+        subjectPublicKeyInfo: spki,
         notBefore,
         notAfter: addYears(now, 10),
         extensions: [
           basicConstraints(false),
           ...usage,
-          subjectKeyIdentifier(keyIdentifierFor(readSubjectPublicKeyInfo(keys.spki))),
+          subjectKeyIdentifier(keyIdentifierFor(readSubjectPublicKeyInfo(spki))),
           authorityKeyIdentifier(rootKeyId),
         ],
       },
       issuer,
       crypto,
     );
-    return { keys, certificate };
-  };
 
-  const seal = await leaf('Registered Mail DEV Sealing', [keyUsage(['digitalSignature', 'nonRepudiation'])]);
+  const seal = await leaf('Registered Mail DEV Sealing', publicKeys.seal, [keyUsage(['digitalSignature', 'nonRepudiation'])]);
   const tsaEku = options.tsaExtendedKeyUsage ?? 'critical';
   const tsaUsage = [keyUsage(['digitalSignature'])];
   if (tsaEku === 'critical') tsaUsage.push(extendedKeyUsage([OID.kpTimeStamping], true));
   if (tsaEku === 'non-critical') tsaUsage.push(extendedKeyUsage([OID.kpTimeStamping], false));
   if (tsaEku === 'extra-purpose') tsaUsage.push(extendedKeyUsage([OID.kpTimeStamping, OID.kpEmailProtection], true));
-  const tsa = await leaf('Registered Mail DEV Time-Stamping Authority', tsaUsage);
-
-  return {
-    algorithm,
-    root: { certificate: root, privateKey: rootKeys.privateKey },
-    seal: { algorithm, privateKey: seal.keys.privateKey, certificate: seal.certificate, chain: [root] },
-    tsa: { algorithm, privateKey: tsa.keys.privateKey, certificate: tsa.certificate, chain: [root] },
-    sealKeyPkcs8: seal.keys.pkcs8,
-    tsaKeyPkcs8: tsa.keys.pkcs8,
-  };
+  const tsa = await leaf('Registered Mail DEV Time-Stamping Authority', publicKeys.tsa, tsaUsage);
+  return { root: { certificate: root, privateKey: rootKeys.privateKey }, seal, tsa };
 }
 
 /** The directory name for an algorithm's dev PKI: p256, p384, rsa2048, rsa3072. */

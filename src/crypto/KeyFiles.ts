@@ -70,6 +70,11 @@ async function readPublicFile(file: string): Promise<Buffer> {
   }
 }
 
+/** The certificates (DER) in a file of PEM CERTIFICATE blocks or a single DER certificate, in file order. */
+export async function readCertificateFile(file: string): Promise<Uint8Array[]> {
+  return certificatesFrom(await readPublicFile(file), file);
+}
+
 /** PKCS#8 DER from a PEM key file. */
 function privateKeyFromPem(text: string, file: string): Uint8Array {
   let blocks;

@@ -27,3 +27,18 @@ export { KeyObjectSigner, WebCryptoSigner, signerFor, type NativeSigningIdentity
 export { TimeStampTokenTemplate } from './TimeStampTokenTemplate.js';
 export type { NativeTsaConfig } from './TimeStampAuthority.js';
 export { SealingPool } from './workers/SealingPool.js';
+export { createDevCertificates } from './DevPki.js';
+export { devTokenKeyLabels, generateDevPkiOnToken, type DevTokenPki } from './DevPkiToken.js';
+export { readCertificateFile } from './KeyFiles.js';
+export {
+  Pkcs11SetupError,
+  Pkcs11Signer,
+  Pkcs11UnavailableError,
+  generateTokenKeyPair,
+  storeTokenCertificate,
+  tokenKeyProtection,
+  type Pkcs11KeyConfig,
+  type Pkcs11Setting,
+  type Pkcs11State,
+  type TokenLogin,
+} from './Pkcs11.js';
