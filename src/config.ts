@@ -18,7 +18,39 @@ export type DatabaseConfig =
 export type KeySource =
   | { kind: 'dev' }
   | { kind: 'pem'; keyFile: string; certFile: string; chainFile?: string }
-  | { kind: 'pkcs12'; p12File: string; password: string };
+  | { kind: 'pkcs12'; p12File: string; password: string }
+  | Pkcs11KeySource;
+
+/**
+ * A key in a PKCS#11 token (an HSM): the module, the token (label or slot ID), the key (label
+ * and/or id, hex), the file holding the user PIN; the certificate from `certFile` or, when
+ * absent, from the token; `sessions` signatures at once.
+ */
+export interface Pkcs11KeySource {
+  kind: 'pkcs11';
+  module: string;
+  tokenLabel?: string;
+  slot?: number;
+  keyLabel?: string;
+  keyId?: string;
+  pinFile: string;
+  certFile?: string;
+  chainFile?: string;
+  sessions: number;
+}
+
+/** The variable behind each PKCS#11 setting, for start-up errors (`SEAL_` or `TSA_` before it). */
+export const PKCS11_VARIABLES = {
+  module: 'PKCS11_MODULE',
+  token: 'PKCS11_TOKEN_LABEL',
+  slot: 'PKCS11_SLOT',
+  keyLabel: 'PKCS11_KEY_LABEL',
+  keyId: 'PKCS11_KEY_ID',
+  pinFile: 'PKCS11_PIN_FILE',
+  certFile: 'CERT_FILE',
+  chainFile: 'CHAIN_FILE',
+  sessions: 'PKCS11_SESSIONS',
+} as const;
 
 export interface Config {
   env: AppEnv;
@@ -225,7 +257,40 @@ function database(env: Env, dataDir: string): DatabaseConfig {
   throw new ConfigError('DATABASE_URL', 'expected postgres://… or sqlite:PATH');
 }
 
+function pkcs11KeySource(env: Env, prefix: 'SEAL' | 'TSA', module: string): Pkcs11KeySource {
+  const v = (k: keyof typeof PKCS11_VARIABLES) => `${prefix}_${PKCS11_VARIABLES[k]}`;
+  for (const other of [`${prefix}_KEY_FILE`, `${prefix}_P12_FILE`]) {
+    if (str(env, other) !== undefined) throw new ConfigError(other, `give either ${v('module')} or ${other}, not both: the key is in the token`);
+  }
+  const tokenLabel = str(env, v('token'));
+  const slotRaw = str(env, v('slot'));
+  if ((tokenLabel === undefined) === (slotRaw === undefined)) throw new ConfigError(v('token'), `give the token by ${v('token')} or by ${v('slot')} (one of them) with ${v('module')}`);
+  const slot = slotRaw === undefined ? undefined : int(env, v('slot'), 0, 0, Number.MAX_SAFE_INTEGER);
+  const keyLabel = str(env, v('keyLabel'));
+  const keyId = str(env, v('keyId'));
+  if (keyLabel === undefined && keyId === undefined) throw new ConfigError(v('keyLabel'), `required with ${v('module')} (or ${v('keyId')})`);
+  if (keyId !== undefined && !/^([0-9a-fA-F]{2})+$/.test(keyId)) throw new ConfigError(v('keyId'), `expected the CKA_ID in hexadecimal, got "${keyId}"`);
+  const pinFile = str(env, v('pinFile'));
+  if (pinFile === undefined) throw new ConfigError(v('pinFile'), `required with ${v('module')}: a file holding the user PIN, mode 0600`);
+  const certFile = str(env, `${prefix}_CERT_FILE`);
+  const chainFile = str(env, `${prefix}_CHAIN_FILE`);
+  return {
+    kind: 'pkcs11',
+    module: path.resolve(module),
+    ...(tokenLabel !== undefined ? { tokenLabel } : {}),
+    ...(slot !== undefined ? { slot } : {}),
+    ...(keyLabel !== undefined ? { keyLabel } : {}),
+    ...(keyId !== undefined ? { keyId: keyId.toLowerCase() } : {}),
+    pinFile: path.resolve(pinFile),
+    ...(certFile !== undefined ? { certFile: path.resolve(certFile) } : {}),
+    ...(chainFile !== undefined ? { chainFile: path.resolve(chainFile) } : {}),
+    sessions: int(env, v('sessions'), 4, 1, 256),
+  };
+}
+
 function keySource(env: Env, prefix: 'SEAL' | 'TSA'): KeySource {
+  const pkcs11Module = str(env, `${prefix}_${PKCS11_VARIABLES.module}`);
+  if (pkcs11Module !== undefined) return pkcs11KeySource(env, prefix, pkcs11Module);
   const keyFile = str(env, `${prefix}_KEY_FILE`);
   const certFile = str(env, `${prefix}_CERT_FILE`);
   const p12File = str(env, `${prefix}_P12_FILE`);

@@ -1,6 +1,6 @@
 /**
- * Readiness (GET /readyz): whether this process can take work now — its database answers
- * and its blob store has room and takes writes. Liveness (GET /healthz) asks less: only that
+ * Readiness (GET /readyz): whether this process can take work now — its database answers,
+ * its blob store has room and takes writes, and a signing key kept in a PKCS#11 token signs. Liveness (GET /healthz) asks less: only that
  * the process answers, so that an orchestrator restarts a stuck process but not a healthy
  * one waiting for its database.
  */
@@ -15,6 +15,13 @@ export type CheckState = 'ok' | 'unavailable' | 'full';
 export interface Readiness {
   database: CheckState;
   storage: CheckState;
+  /** present when a signing key is in a PKCS#11 token: whether each such key signs a probe */
+  signingKeys?: CheckState;
+}
+
+/** A signing key outside this process (a PKCS#11 token): `check` signs a probe. */
+export interface KeyCheck {
+  check(): Promise<'ok' | 'unavailable'>;
 }
 
 /** A check that has not answered within this long counts as failed. */
@@ -26,12 +33,16 @@ export class ReadinessService {
     private readonly blobs: FsBlobStore,
     /** free bytes the blob store must keep: room for at least one more document */
     private readonly minFreeBytes: number,
+    private readonly keys: readonly KeyCheck[] = [],
   ) {}
 
-  /** The state of each dependency; throws DATABASE_UNAVAILABLE or STORAGE_FULL (with the checks) when one is out. */
+  /**
+   * The state of each dependency; throws DATABASE_UNAVAILABLE, STORAGE_FULL or
+   * SIGNING_KEY_UNAVAILABLE (with the checks) when one is out.
+   */
   async check(): Promise<Readiness> {
-    const [database, storage] = await Promise.all([this.database(), this.storage()]);
-    const checks: Readiness = { database, storage };
+    const [database, storage, signingKeys] = await Promise.all([this.database(), this.storage(), this.signingKeys()]);
+    const checks: Readiness = { database, storage, ...(signingKeys ? { signingKeys } : {}) };
     if (database !== 'ok') {
       throw new ServiceError('DATABASE_UNAVAILABLE', 'the database does not answer', { extensions: { checks }, retryAfterSeconds: RETRY_AFTER_SECONDS.DATABASE_UNAVAILABLE });
     }
@@ -41,7 +52,20 @@ export class ReadinessService {
         retryAfterSeconds: RETRY_AFTER_SECONDS.STORAGE_FULL,
       });
     }
+    if (signingKeys && signingKeys !== 'ok') {
+      throw new ServiceError('SIGNING_KEY_UNAVAILABLE', 'a signing key in the PKCS#11 token does not sign', { extensions: { checks }, retryAfterSeconds: RETRY_AFTER_SECONDS.SIGNING_KEY_UNAVAILABLE });
+    }
     return checks;
+  }
+
+  private async signingKeys(): Promise<CheckState | undefined> {
+    if (this.keys.length === 0) return undefined;
+    try {
+      const states = await withTimeout(Promise.all(this.keys.map((k) => k.check())));
+      return states.every((s) => s === 'ok') ? 'ok' : 'unavailable';
+    } catch {
+      return 'unavailable';
+    }
   }
 
   private async database(): Promise<CheckState> {

@@ -15,6 +15,8 @@ import {
   TimeStampAuthority,
   type DevPkiPaths,
   type KeyAlgorithm,
+  type Pkcs11Signer,
+  type Signer,
   type SigningIdentity,
   type TimeStamper,
 } from '../crypto/index.js';
@@ -41,6 +43,7 @@ import { SubmissionService } from '../registered-mail/intake.js';
 import { WebhookService } from '../registered-mail/webhooks.js';
 import type { NotificationService } from '../notifications/service.js';
 import { buildNotifications } from './notifications.js';
+import { openTokenKey } from './tokenKeys.js';
 
 export interface Runtime {
   config: Config;
@@ -88,7 +91,12 @@ export function devPkiDir(config: Config): string {
   return path.join(config.devCertsDir, DEV_DIR_NAMES[config.keyAlgorithm]);
 }
 
-async function identityFrom(source: KeySource, dev: () => Promise<DevPkiPaths>, which: 'seal' | 'tsa'): Promise<SigningIdentity> {
+async function identityFrom(source: KeySource, dev: () => Promise<DevPkiPaths>, which: 'seal' | 'tsa', tokenKeys: Pkcs11Signer[], log: Logger): Promise<SigningIdentity | Signer> {
+  if (source.kind === 'pkcs11') {
+    const signer = await openTokenKey(source, which === 'seal' ? 'SEAL' : 'TSA', log);
+    tokenKeys.push(signer);
+    return signer;
+  }
   if (source.kind === 'pem') return loadSigningIdentity({ keyFile: source.keyFile, certFile: source.certFile, chainFile: source.chainFile });
   if (source.kind === 'pkcs12') return loadSigningIdentity({ p12File: source.p12File, password: source.password });
   const paths = await dev();
@@ -104,12 +112,22 @@ export function tempFileMaxAgeMs(config: Config): number {
 
 /**
  * The time-stamping the configuration names: the TSA at TSA_URL, or the built-in TSA with
- * its key (the development PKI's when none is configured).
+ * its key (in a PKCS#11 token, in a file, or the development PKI's when none is configured).
+ * `close` closes a token key it opened (those it puts in `tokenKeys`, when given, are the
+ * caller's to close).
  */
-export async function createTimeStamping(config: Config, dev = () => ensureDevPki(devPkiDir(config), config.keyAlgorithm)): Promise<{ timeStamper: TimeStamper; tsa?: TimeStampAuthority }> {
-  if (config.tsa.url) return { timeStamper: new HttpTimeStamper(config.tsa.url, { timeoutMs: config.tsa.timeoutMs }) };
-  const tsa = new TimeStampAuthority(await identityFrom(config.tsa.key, dev, 'tsa'), { policyOid: config.tsa.policyOid, accuracyMs: 1 });
-  return { timeStamper: new LocalTimeStamper(tsa), tsa };
+export async function createTimeStamping(
+  config: Config,
+  options: { log: Logger; dev?: () => Promise<DevPkiPaths>; tokenKeys?: Pkcs11Signer[] },
+): Promise<{ timeStamper: TimeStamper; tsa?: TimeStampAuthority; close(): Promise<void> }> {
+  const tokenKeys = options.tokenKeys ?? [];
+  const close = async () => {
+    if (!options.tokenKeys) await Promise.all(tokenKeys.map((k) => k.close()));
+  };
+  if (config.tsa.url) return { timeStamper: new HttpTimeStamper(config.tsa.url, { timeoutMs: config.tsa.timeoutMs }), close };
+  const dev = options.dev ?? (() => ensureDevPki(devPkiDir(config), config.keyAlgorithm));
+  const tsa = new TimeStampAuthority(await identityFrom(config.tsa.key, dev, 'tsa', tokenKeys, options.log), { policyOid: config.tsa.policyOid, accuracyMs: 1 });
+  return { timeStamper: new LocalTimeStamper(tsa), tsa, close };
 }
 
 export async function createRuntime(config: Config, log: Logger): Promise<Runtime> {
@@ -119,8 +137,18 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
   let devPki: DevPkiPaths | undefined;
   const dev = async () => (devPki ??= await ensureDevPki(devPkiDir(config), config.keyAlgorithm));
 
-  const identity = await identityFrom(config.sealing, dev, 'seal');
-  const { timeStamper, tsa } = await createTimeStamping(config, dev);
+  const tokenKeys: Pkcs11Signer[] = [];
+  const closeTokenKeys = () => Promise.all(tokenKeys.map((k) => k.close()));
+  let identity: SigningIdentity | Signer;
+  let tsa: TimeStampAuthority | undefined;
+  let timeStamper: TimeStamper;
+  try {
+    identity = await identityFrom(config.sealing, dev, 'seal', tokenKeys, log);
+    ({ timeStamper, tsa } = await createTimeStamping(config, { log, dev, tokenKeys }));
+  } catch (err) {
+    await closeTokenKeys();
+    throw err;
+  }
 
   const { repositories: store, blobs } = await openStore(config, { log });
   await blobs.init();
@@ -187,7 +215,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
     runner,
     jobs: new JobAdmin(store),
     blobSweep,
-    readiness: new ReadinessService(store, blobs, Math.min(config.intake.maxDocumentBytes, 64 * 1024 * 1024)),
+    readiness: new ReadinessService(store, blobs, Math.min(config.intake.maxDocumentBytes, 64 * 1024 * 1024), tokenKeys),
     devPki,
     startWorker() {
       if (workerStarted) return;
@@ -210,6 +238,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
       // ends the hand-over of new jobs, lets running ones finish, gives back what it has not started
       await runner.stop();
       await sealer.close();
+      await closeTokenKeys();
       await store.close();
     },
   };

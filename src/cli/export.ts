@@ -25,6 +25,7 @@ import { exportAuditBundle } from '../audit/export.js';
 import { loadTrustAnchors } from '../audit/verify.js';
 import { createTimeStamping, devPkiDir } from '../app/runtime.js';
 import { openStore } from '../app/store.js';
+import { createLogger } from '../logger.js';
 import { EXIT, parseTime, runCli, UsageError } from './report/exit.js';
 
 interface Options {
@@ -82,7 +83,12 @@ async function main(argv: string[]): Promise<number> {
   try {
     if (opts.checkpoint) {
       try {
-        await checkpointHead(store.repositories, (await createTimeStamping(config)).timeStamper);
+        const stamping = await createTimeStamping(config, { log: createLogger(config.logLevel) });
+        try {
+          await checkpointHead(store.repositories, stamping.timeStamper);
+        } finally {
+          await stamping.close();
+        }
       } catch (err) {
         if (/no such table|relation .* does not exist/i.test((err as Error).message ?? '')) throw err;
         process.stderr.write(`export: warning: the event log's head could not be time-stamped (${(err as Error).message}); exporting without a checkpoint at its end\n`);

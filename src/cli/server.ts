@@ -145,6 +145,11 @@ function urlHost(host: string): string {
 }
 
 main().catch((err) => {
+  // a setting found wrong only when used (a PKCS#11 token refusing the PIN…)
+  if (err instanceof ConfigError) {
+    console.error(`configuration error: ${err.message}`);
+    process.exit(1);
+  }
   const errCode = err instanceof Error ? (err as Error & { code?: unknown }).code : undefined;
   const code = typeof errCode === 'string' ? `${errCode}: ` : '';
   console.error(err instanceof Error ? `fatal: ${code}${err.message}` : err);

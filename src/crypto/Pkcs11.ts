@@ -159,7 +159,12 @@ function findSlot(lib: PKCS11, where: Pick<Pkcs11KeyConfig, 'tokenLabel' | 'slot
   const slots = lib.C_GetSlotList(true);
   const seen: string[] = [];
   for (const slot of slots) {
-    const label = padded(lib.C_GetTokenInfo(slot).label);
+    let label: string;
+    try {
+      label = padded(lib.C_GetTokenInfo(slot).label);
+    } catch {
+      continue; // a token going away while listed
+    }
     seen.push(`"${label}" (slot ${slotNumber(slot)})`);
     if (where.tokenLabel !== undefined && label !== where.tokenLabel) continue;
     if (where.slot !== undefined && slotNumber(slot) !== where.slot) continue;

@@ -291,7 +291,7 @@ function document(config: Config) {
       '/readyz': {
         get: {
           summary: 'Readiness: the database answers and the blob store has room and takes writes',
-          description: '503 DATABASE_UNAVAILABLE or 507 STORAGE_FULL, with Retry-After and the state of each check, while one is out.',
+          description: '503 DATABASE_UNAVAILABLE, 507 STORAGE_FULL or 503 SIGNING_KEY_UNAVAILABLE (a key in a PKCS#11 token that does not sign), with Retry-After and the state of each check, while one is out.',
           security: [],
           responses: {
             200: {

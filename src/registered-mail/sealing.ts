@@ -7,7 +7,10 @@
  *   the built-in TSA with its default clock and serials;
  * - in this thread: with `threads` 0, or when one of those is missing (running under tsx, an
  *   external TSA — whose HTTP round trip, not the signing, then takes the time — or a key
- *   elsewhere).
+ *   elsewhere). A key in a PKCS#11 token (Pkcs11.ts) is such a key: the token signs, on
+ *   libuv's thread pool through a pool of sessions, so this thread only hashes and writes
+ *   DER; worker threads would each need the token's sessions, and PKCS#11 state
+ *   (C_Initialize, the login) is one per process, not per thread.
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -15,6 +18,7 @@ import {
   CadesTWriter,
   KeyObjectSigner,
   LocalTimeStamper,
+  Pkcs11UnavailableError,
   SealingPool,
   signerFor,
   TimeStampError,
@@ -60,7 +64,7 @@ export class Sealer {
     const workerFile = SealingPool.workerFile();
     let why: string;
     if (threads === 0) why = 'in the main thread (SEAL_THREADS=0)';
-    else if (!(signer instanceof KeyObjectSigner)) why = 'in the main thread: worker threads need a sealing key held in this process';
+    else if (!(signer instanceof KeyObjectSigner)) why = 'in the main thread: worker threads need a sealing key held in this process (a key in a PKCS#11 token signs through its own sessions, off the event loop)';
     else if (!tsaConfig) why = 'in the main thread: worker threads need the built-in TSA with its default clock and serial numbers';
     else if (!workerFile) why = 'in the main thread: the compiled sealing worker (dist/src/crypto/workers/sealWorker.js) is absent — running from the TypeScript sources';
     else {
@@ -81,6 +85,9 @@ export class Sealer {
     } catch (err) {
       if (err instanceof TimeStampError && ['TSA_TIMEOUT', 'TSA_UNAVAILABLE', 'TSA_HTTP_ERROR'].includes(err.code)) {
         throw new ServiceError('TSA_UNAVAILABLE', 'the time-stamping authority did not answer; try again later', { cause: err });
+      }
+      if (err instanceof Pkcs11UnavailableError) {
+        throw new ServiceError('SIGNING_KEY_UNAVAILABLE', 'the signing key in the HSM does not answer; try again later', { cause: err, retryAfterSeconds: 10 });
       }
       throw new ServiceError('SEALING_FAILED', 'the evidence could not be sealed', { cause: err });
     }

@@ -22,6 +22,41 @@ describe('config', () => {
     expect(c.tsa.key.kind).to.equal('pkcs12');
   });
 
+  it('reads keys in a PKCS#11 token: module, token label or slot, key label and/or id, PIN file, certificate optional', () => {
+    const c = loadConfig({
+      SEAL_PKCS11_MODULE: '/usr/lib/softhsm/libsofthsm2.so',
+      SEAL_PKCS11_TOKEN_LABEL: 'rm',
+      SEAL_PKCS11_KEY_LABEL: 'rm-seal-p256',
+      SEAL_PKCS11_PIN_FILE: 'pin',
+      TSA_PKCS11_MODULE: '/usr/lib/softhsm/libsofthsm2.so',
+      TSA_PKCS11_SLOT: '7',
+      TSA_PKCS11_KEY_ID: '0A0B',
+      TSA_PKCS11_PIN_FILE: '/run/pin',
+      TSA_CERT_FILE: 'tsa.pem',
+      TSA_PKCS11_SESSIONS: '8',
+    });
+    expect(c.sealing).to.deep.equal({ kind: 'pkcs11', module: '/usr/lib/softhsm/libsofthsm2.so', tokenLabel: 'rm', keyLabel: 'rm-seal-p256', pinFile: path.resolve('pin'), sessions: 4 });
+    expect(c.tsa.key).to.deep.equal({ kind: 'pkcs11', module: '/usr/lib/softhsm/libsofthsm2.so', slot: 7, keyId: '0a0b', pinFile: '/run/pin', certFile: path.resolve('tsa.pem'), sessions: 8 });
+  });
+
+  const module = { SEAL_PKCS11_MODULE: '/m.so' };
+  const token = { ...module, SEAL_PKCS11_TOKEN_LABEL: 't' };
+  const key = { ...token, SEAL_PKCS11_KEY_LABEL: 'k' };
+  for (const [env, variable] of [
+    [module, 'SEAL_PKCS11_TOKEN_LABEL'],
+    [{ ...token, SEAL_PKCS11_SLOT: '1' }, 'SEAL_PKCS11_TOKEN_LABEL'],
+    [{ ...module, SEAL_PKCS11_SLOT: 'one' }, 'SEAL_PKCS11_SLOT'],
+    [token, 'SEAL_PKCS11_KEY_LABEL'],
+    [{ ...token, SEAL_PKCS11_KEY_ID: 'xyz' }, 'SEAL_PKCS11_KEY_ID'],
+    [key, 'SEAL_PKCS11_PIN_FILE'],
+    [{ ...key, SEAL_PKCS11_PIN_FILE: 'p', SEAL_KEY_FILE: 'k.pem' }, 'SEAL_KEY_FILE'],
+    [{ ...key, SEAL_PKCS11_PIN_FILE: 'p', SEAL_PKCS11_SESSIONS: '0' }, 'SEAL_PKCS11_SESSIONS'],
+  ] as Array<[Record<string, string>, string]>) {
+    it(`refuses a PKCS#11 key source with ${variable} missing or wrong (${Object.keys(env).join(', ')})`, () => {
+      expect(() => loadConfig(env)).to.throw(ConfigError, new RegExp(`^${variable}:`));
+    });
+  }
+
   const bad: Array<[Record<string, string>, string]> = [
     [{ PORT: 'eighty' }, 'PORT'],
     [{ PORT: '70000' }, 'PORT'],
