@@ -9,7 +9,11 @@
  *     the document, two native signatures over attribute-sized inputs, the three small
  *     hashes), measured in turns with the writer, best turn of each (the machine is shared);
  *   - the worker-thread pool (SealingPool, both cores), when the compiled worker exists;
- *   - and for a 2 KB statement (what the service seals), the writer and the pool.
+ *   - and for a 2 KB statement (what the service seals), the writer and the pool;
+ *   - PKCS#11: the same writer with both keys in a SoftHSM2 token (Pkcs11.ts; the sealer seals
+ *     so in the main thread, 16 proofs in flight), for the 100 KB document and the 2 KB
+ *     statement; and where its time goes: the token's signatures alone (16 in flight, and the
+ *     latency of one at a time) beside the same signature with the key in the process.
  *
  *   npm run bench:seal            (builds, then runs dist/scripts/bench-seal.js)
  *   BENCH_SECONDS=5 OPENSSL_PROOFS=50 npm run bench:seal
@@ -17,8 +21,37 @@
 import { KeyObject, createHash, randomBytes, sign } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { CadesTWriter, KeyObjectSigner, SealingPool, TimeStampAuthority, signerFor, verifyCadesT, type KeyAlgorithm } from '../src/crypto/index.js';
-import { bestOfInterleaved, fmt, machine, pkiFiles, POLICY, procCpuSeconds, rateAsync, run, seconds, showRate, table, type Rate } from './bench-lib.js';
+import { CadesTWriter, KeyObjectSigner, Pkcs11Signer, SealingPool, TimeStampAuthority, readCertificateFile, signerFor, verifyCadesT, type KeyAlgorithm } from '../src/crypto/index.js';
+import { bestOfInterleaved, fmt, machine, pkiFiles, POLICY, procCpuSeconds, rateAsync, rateSync, run, seconds, showRate, table, type Rate } from './bench-lib.js';
+import { benchToken } from './bench-pkcs11.js';
+
+const IN_FLIGHT = 16;
+
+/** The writer with both keys in a SoftHSM2 token, and the token's signatures alone. */
+async function pkcs11(algorithm: KeyAlgorithm, document: Uint8Array, statement: Uint8Array, inProcess: KeyObjectSigner) {
+  const token = await benchToken(algorithm);
+  const where = { module: token.module, tokenLabel: token.tokenLabel, pinFile: token.pinFile };
+  const seal = await Pkcs11Signer.open({ ...where, keyLabel: token.pki.sealKeyLabel, sessions: IN_FLIGHT });
+  const tsaSigner = await Pkcs11Signer.open({ ...where, keyLabel: token.pki.tsaKeyLabel, sessions: IN_FLIGHT });
+  try {
+    const tsa = new TimeStampAuthority(tsaSigner, { policyOid: POLICY, accuracyMs: 1 });
+    const writer = new CadesTWriter(seal, tsa.tokenTemplate);
+    const [root] = await readCertificateFile(token.pki.root);
+    const check = await verifyCadesT(await writer.seal(document), { trustAnchors: [root!] });
+    if (check.indication !== 'TOTAL_PASSED') throw new Error(`the PKCS#11 proof does not verify: ${JSON.stringify(check.checks)}`);
+    const attrs = randomBytes(280);
+    return {
+      document: await rateAsync(() => writer.seal(document), T, 20, IN_FLIGHT),
+      statement: await rateAsync(() => writer.seal(statement), T, 20, IN_FLIGHT),
+      signatures: await rateAsync(() => seal.sign(attrs), T, 20, IN_FLIGHT),
+      oneAtATime: await rateAsync(() => seal.sign(attrs), T, 20, 1),
+      inProcess: rateSync(() => inProcess.signSync(attrs), T),
+    };
+  } finally {
+    await seal.close();
+    await tsaSigner.close();
+  }
+}
 
 const DOCUMENT_BYTES = 100 * 1024;
 const T = seconds(3);
@@ -90,6 +123,16 @@ async function bench(algorithm: KeyAlgorithm): Promise<Array<string | number>> {
 
   const opensslRate = await opensslLoop(files, document);
   await fs.rm(files.dir, { recursive: true, force: true });
+  const p11 = await pkcs11(algorithm, document, statement, signer);
+  pkcs11Rows.push([
+    algorithm,
+    showRate(p11.document),
+    showRate(p11.statement),
+    showRate(p11.signatures),
+    `${fmt(1e6 / p11.oneAtATime.wall)} µs`,
+    showRate(p11.inProcess),
+    `${fmt((100 * p11.statement.wall) / (writerStatement.wall), 0)}%`,
+  ]);
   return [
     algorithm,
     showRate(writerRate),
@@ -103,6 +146,10 @@ async function bench(algorithm: KeyAlgorithm): Promise<Array<string | number>> {
   ];
 }
 
+const pkcs11Rows: Array<Array<string | number>> = [
+  ['algorithm', `PKCS#11 writer, ${IN_FLIGHT} in flight`, '2 KB: PKCS#11 writer', `token signatures/s (${IN_FLIGHT} in flight)`, 'one token signature', 'in-process signatures/s', '2 KB: PKCS#11 / in-process writer'],
+];
+
 async function main(): Promise<void> {
   console.log(`bench:seal — CAdES-T proofs/s, ${DOCUMENT_BYTES / 1024} KB document, ${T} s per figure; ${machine()}`);
   console.log('each figure: proofs per second of wall-clock time (proofs per CPU-second: the per-core figure, steady on a shared machine); ratios from CPU-seconds');
@@ -111,6 +158,9 @@ async function main(): Promise<void> {
   ];
   for (const algorithm of ['ECDSA-P256', 'RSA-2048'] as const) rows.push(await bench(algorithm));
   table(rows);
+  console.log('');
+  console.log('PKCS#11 column: both keys in a SoftHSM2 token (two token signatures per proof), same run; in-process signatures: the same key size held by node:crypto, one thread');
+  table(pkcs11Rows);
 }
 
 main().catch((err) => {

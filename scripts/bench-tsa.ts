@@ -4,7 +4,9 @@
  * (scripts/bench-load.ts), for ECDSA P-256 and RSA-2048; beside `openssl ts -reply` run once
  * per request (a process per reply) and beside node:http alone answering a fixed reply of the
  * same size (the ceiling of Node's HTTP stack here), measured in the same run. The service runs as
- * `npm start` runs it (compiled), on a fresh data directory and development PKI.
+ * `npm start` runs it (compiled), on a fresh data directory and development PKI. The PKCS#11
+ * column: the same service, same run, with the TSA key in a SoftHSM2 token (TSA_PKCS11_*; the
+ * TSA then answers through `respond`, its signature made on libuv's thread pool).
  *
  *   npm run bench:tsa
  *   BENCH_SECONDS=10 npm run bench:tsa
@@ -13,6 +15,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fmt, freePort, load, machine, pkiFiles, procCpuSeconds, run, seconds, start, startServer, table } from './bench-lib.js';
+import { benchToken } from './bench-pkcs11.js';
 
 const T = seconds(5);
 
@@ -50,40 +53,48 @@ async function bench(algorithm: 'ECDSA-P256' | 'RSA-2048'): Promise<Array<Array<
   await fs.writeFile(f('data.txt'), 'data to time-stamp\n');
   await run('openssl', ['ts', '-query', '-data', f('data.txt'), '-sha256', '-cert', '-out', f('q.tsq')]);
 
-  // The service's TSA key is the dev PKI's (certs-dev under the data directory).
-  const server = await startServer({ DATA_DIR: dir, DEV_CERTS_DIR: f('certs'), KEY_ALGORITHM: algorithm, LOG_LEVEL: 'warn', APP_ENV: 'development', DEV_SIMULATORS: 'false' });
+  // The service's TSA key is the dev PKI's (certs-dev under the data directory); then, in a
+  // second service, a key generated in a SoftHSM2 token.
+  const token = await benchToken(algorithm);
   const rows: Array<Array<string | number>> = [];
-  try {
-    // One reply checked by OpenSSL before the load: the figures are for valid tokens.
-    const res = await fetch(`${server.url}/tsa`, { method: 'POST', headers: { 'content-type': 'application/timestamp-query' }, body: await fs.readFile(f('q.tsq')) });
-    await fs.writeFile(f('r.tsr'), new Uint8Array(await res.arrayBuffer()));
-    const certDir = path.join(f('certs'), algorithm === 'ECDSA-P256' ? 'p256' : 'rsa2048');
-    await run('openssl', ['ts', '-verify', '-queryfile', f('q.tsq'), '-in', f('r.tsr'), '-CAfile', path.join(certDir, 'root.pem'), '-untrusted', path.join(certDir, 'tsa.pem')]);
+  for (const where of ['in process', 'in SoftHSM2'] as const) {
+    const inToken = where === 'in SoftHSM2';
+    const env = { DATA_DIR: f(`data-${inToken}`), DEV_CERTS_DIR: f('certs'), KEY_ALGORITHM: algorithm, LOG_LEVEL: 'warn', APP_ENV: 'development', DEV_SIMULATORS: 'false' };
+    await fs.mkdir(env.DATA_DIR, { mode: 0o700 });
+    const server = await startServer(inToken ? { ...env, ...token.env('TSA'), TSA_PKCS11_SESSIONS: '16' } : env);
+    try {
+      // One reply checked by OpenSSL before the load: the figures are for valid tokens.
+      const res = await fetch(`${server.url}/tsa`, { method: 'POST', headers: { 'content-type': 'application/timestamp-query' }, body: await fs.readFile(f('q.tsq')) });
+      await fs.writeFile(f('r.tsr'), new Uint8Array(await res.arrayBuffer()));
+      const certDir = path.join(f('certs'), algorithm === 'ECDSA-P256' ? 'p256' : 'rsa2048');
+      const [rootPem, tsaPem] = inToken ? [token.pki.root, token.pki.tsaCert] : [path.join(certDir, 'root.pem'), path.join(certDir, 'tsa.pem')];
+      await run('openssl', ['ts', '-verify', '-queryfile', f('q.tsq'), '-in', f('r.tsr'), '-CAfile', rootPem, '-untrusted', tsaPem]);
 
-    for (const connections of [1, 8, 64]) {
-      const cpu0 = await procCpuSeconds(server.pid);
-      const r = await load({
-        url: `${server.url}/tsa`,
-        method: 'POST',
-        headers: { 'content-type': 'application/timestamp-query' },
-        bodyFile: f('q.tsq'),
-        connections,
-        duration: T,
-      });
-      const serverCpu = (await procCpuSeconds(server.pid)) - cpu0;
-      const bad = r.errors + r.timeouts + r.non2xx;
-      rows.push([
-        algorithm,
-        `POST /tsa, ${connections} connection${connections > 1 ? 's' : ''}`,
-        r.requests.average,
-        r.requests.total / serverCpu,
-        `${fmt(r.latency.p50, 1)} ms`,
-        `${fmt(r.latency.p99, 1)} ms`,
-        bad ? `${bad} failed` : 'all 200',
-      ]);
+      for (const connections of [1, 8, 64]) {
+        const cpu0 = await procCpuSeconds(server.pid);
+        const r = await load({
+          url: `${server.url}/tsa`,
+          method: 'POST',
+          headers: { 'content-type': 'application/timestamp-query' },
+          bodyFile: f('q.tsq'),
+          connections,
+          duration: T,
+        });
+        const serverCpu = (await procCpuSeconds(server.pid)) - cpu0;
+        const bad = r.errors + r.timeouts + r.non2xx;
+        rows.push([
+          algorithm,
+          `POST /tsa, key ${where}, ${connections} connection${connections > 1 ? 's' : ''}`,
+          r.requests.average,
+          r.requests.total / serverCpu,
+          `${fmt(r.latency.p50, 1)} ms`,
+          `${fmt(r.latency.p99, 1)} ms`,
+          bad ? `${bad} failed` : 'all 200',
+        ]);
+      }
+    } finally {
+      await server.stop();
     }
-  } finally {
-    await server.stop();
   }
 
   // The ceiling of node:http itself on this machine: a server that reads the same request and

@@ -8,7 +8,8 @@
  * middleware or `res.send`'s content negotiation.
  *
  * `serveTsa` goes further for the common case (POST /tsa, the right content type, a declared
- * length within the limit, a TSA whose key is in this process): it answers before Express sees the request.
+ * length within the limit): it answers before Express sees the request — synchronously when
+ * the key is in this process, else (a key in a PKCS#11 token) once the token has signed.
  * Express changes the prototype of every request and response object (`app.handle`:
  * Object.setPrototypeOf), which alone took about half of the CPU time of a reply (bench:tsa,
  * README "Performance"). Every other case — wrong type, no length, errors — goes on to the
@@ -66,7 +67,6 @@ export function tsaRouter(tsa: TimeStampAuthority): Router {
 /** Mounts the TSA: the Express route, and the lean path in front of Express (see above). */
 export function serveTsa(app: Express, tsa: TimeStampAuthority): void {
   app.use(tsaRouter(tsa));
-  if (!tsa.synchronous) return; // a key elsewhere answers asynchronously: Express route only
   const express = app as unknown as { handle(req: IncomingMessage, res: ServerResponse, next?: unknown): void };
   const handle = express.handle.bind(app);
   express.handle = (req, res, next) => {
@@ -84,10 +84,15 @@ function answerLean(req: IncomingMessage, res: ServerResponse, tsa: TimeStampAut
   req.on('data', (chunk: Buffer) => chunks.push(chunk));
   req.once('end', () => {
     const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-    const reply = tsa.respondSync(new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
-    if (!reply) return void res.writeHead(500).end();
-    res.writeHead(200, { 'Content-Type': 'application/timestamp-reply', 'Content-Length': reply.byteLength });
-    res.end(reply);
+    const request = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+    const send = (reply: Uint8Array) => {
+      res.writeHead(200, { 'Content-Type': 'application/timestamp-reply', 'Content-Length': reply.byteLength });
+      res.end(reply);
+    };
+    const reply = tsa.respondSync(request);
+    if (reply) return send(reply);
+    // a key outside this process: `respond` never throws (a failure is a systemFailure reply)
+    tsa.respond(request).then(send, () => res.writeHead(500).end());
   });
   req.once('error', () => res.destroy());
   return true;

@@ -87,6 +87,21 @@ describe(`the service with its keys in a PKCS#11 token (${onPostgres ? 'PostgreS
     expect(files.filter((f) => f.endsWith('.key'))).to.deep.equal([]);
   });
 
+  it("POST /tsa answers with the token's TSA key: openssl ts -verify accepts the reply", async () => {
+    const data = path.join(devCerts, 'data.txt');
+    fs.writeFileSync(data, 'data to time-stamp\n');
+    const tsq = path.join(devCerts, 'q.tsq');
+    expect((await openssl(['ts', '-query', '-data', data, '-sha256', '-cert', '-out', tsq])).code).to.equal(0);
+    const res = await fetch(`${svc.url}/tsa`, { method: 'POST', headers: { 'content-type': 'application/timestamp-query' }, body: fs.readFileSync(tsq) });
+    expect(res.status).to.equal(200);
+    expect(res.headers.get('content-type')).to.equal('application/timestamp-reply');
+    const tsr = path.join(devCerts, 'r.tsr');
+    fs.writeFileSync(tsr, new Uint8Array(await res.arrayBuffer()));
+    const verified = await openssl(['ts', '-verify', '-queryfile', tsq, '-in', tsr, '-CAfile', pki.root, '-untrusted', pki.tsaCert]);
+    expect(verified.code, verified.stderr).to.equal(0);
+    expect(verified.stdout.toString()).to.contain('Verification: OK');
+  });
+
   it('a lost session: the sealing job fails once, is retried and seals; the log says the key was unavailable and signs again', async () => {
     const lib = new pkcs11js.PKCS11();
     lib.load(token.module);
