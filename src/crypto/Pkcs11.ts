@@ -284,6 +284,11 @@ interface Connection {
 
 export type Pkcs11State = 'ok' | 'unavailable';
 
+interface Lease {
+  connection: Connection;
+  session: Handle;
+}
+
 export class Pkcs11Signer implements Signer {
   readonly algorithm: KeyAlgorithm;
   readonly certificate: Uint8Array;
@@ -295,7 +300,8 @@ export class Pkcs11Signer implements Signer {
   private readonly size: number;
   private connection: Connection | undefined;
   private connecting: Promise<Connection> | undefined;
-  private readonly waiting: ((session: Handle) => void)[] = [];
+  /** signatures waiting for a session: every one is in use */
+  private readonly waiting: { resolve: (lease: Lease) => void; reject: (err: unknown) => void }[] = [];
   private closed = false;
   /** told when the token goes away and when it is back */
   onStateChange?: (state: Pkcs11State, reason?: string) => void;
@@ -400,14 +406,17 @@ export class Pkcs11Signer implements Signer {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const w of this.waiting.splice(0)) w.reject(new Error('the PKCS#11 signer is closed'));
     if (this.connection) closeSessions(this.lib, this.connection);
     this.connection = undefined;
     releaseModule(this.config.module);
   }
 
-  private async acquire(): Promise<{ connection: Connection; session: Handle }> {
+  private async acquire(): Promise<Lease> {
     if (this.closed) throw new Error('the PKCS#11 signer is closed');
-    const connection = this.connection ?? (await this.reconnect());
+    let connection = this.connection ?? (await this.reconnect());
+    // dropped again while connecting: connect anew (a failure to connect throws)
+    while (connection !== this.connection) connection = this.connection ?? (await this.reconnect());
     const idle = connection.idle.pop();
     if (idle) return { connection, session: idle };
     if (connection.open < this.size) {
@@ -420,7 +429,7 @@ export class Pkcs11Signer implements Signer {
         throw new Pkcs11UnavailableError(`the PKCS#11 token is unavailable: ${ckr(err) ?? describe(err)}`, { cause: err });
       }
     }
-    return { connection, session: await new Promise<Handle>((resolve) => this.waiting.push(resolve)) };
+    return new Promise<Lease>((resolve, reject) => this.waiting.push({ resolve, reject }));
   }
 
   private release(connection: Connection, session: Handle): void {
@@ -434,7 +443,7 @@ export class Pkcs11Signer implements Signer {
       return;
     }
     const next = this.waiting.shift();
-    if (next) next(session);
+    if (next) next.resolve({ connection, session });
     else connection.idle.push(session);
   }
 
@@ -448,33 +457,41 @@ export class Pkcs11Signer implements Signer {
       this.onStateChange?.('unavailable', reason);
     }
     // signatures waiting for a session of the lost connection start again on a new one
-    for (const w of this.waiting.splice(0)) void this.acquire().then(({ session }) => w(session), () => undefined);
+    for (const w of this.waiting.splice(0)) this.acquire().then(w.resolve, w.reject);
   }
 
+  /** One connection attempt at a time; every caller waits for the same one. */
   private reconnect(): Promise<Connection> {
-    this.connecting ??= (async () => {
-      try {
-        const connection = connect(this.lib, this.config, this.pin);
-        const algorithm = keyAlgorithmOf(this.lib, connection.idle[0]!, connection.key);
-        if (algorithm !== this.algorithm) {
-          closeSessions(this.lib, connection);
-          throw new Error(`the key with ${keyName(this.config)} is now ${algorithm}`);
-        }
-        // back only when a signature succeeds on it (see `sign`): a token may list objects it cannot use
-        this.connection = connection;
-        return connection;
-      } catch (err) {
-        const reason = err instanceof Error ? err.message : String(err);
-        if (this.lost === undefined) {
-          this.lost = reason;
-          this.onStateChange?.('unavailable', reason);
-        }
-        throw new Pkcs11UnavailableError(`the PKCS#11 token is unavailable: ${reason}`, { cause: err });
-      } finally {
-        this.connecting = undefined;
-      }
-    })();
+    if (!this.connecting) {
+      const attempt = this.connectAgain();
+      this.connecting = attempt;
+      attempt.then(
+        () => this.connecting === attempt && (this.connecting = undefined),
+        () => this.connecting === attempt && (this.connecting = undefined),
+      );
+    }
     return this.connecting;
+  }
+
+  private async connectAgain(): Promise<Connection> {
+    try {
+      const connection = connect(this.lib, this.config, this.pin);
+      const algorithm = keyAlgorithmOf(this.lib, connection.idle[0]!, connection.key);
+      if (algorithm !== this.algorithm) {
+        closeSessions(this.lib, connection);
+        throw new Error(`the key with ${keyName(this.config)} is now ${algorithm}`);
+      }
+      // back only when a signature succeeds on it (see `sign`): a token may list objects it cannot use
+      this.connection = connection;
+      return connection;
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      if (this.lost === undefined) {
+        this.lost = reason;
+        this.onStateChange?.('unavailable', reason);
+      }
+      throw new Pkcs11UnavailableError(`the PKCS#11 token is unavailable: ${reason}`, { cause: err });
+    }
   }
 }
 

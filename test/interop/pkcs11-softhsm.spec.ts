@@ -240,6 +240,18 @@ describe('keys in a PKCS#11 token (SoftHSM2): proofs and time-stamps verified by
         expect(states).to.deep.equal(['unavailable', 'ok']);
         expect(signer.lost).to.equal(undefined);
         expect(await signer.check()).to.equal('ok');
+
+        // lost again with more signatures asked for than there are sessions: those holding a
+        // session fail as unavailable, those waiting for one are served on the new sessions; none hangs
+        lib.C_CloseAllSessions(slot);
+        const outcomes = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => signer.sign(Uint8Array.of(i))));
+        const failures = outcomes.filter((o) => o.status === 'rejected');
+        for (const f of failures) expect((f as PromiseRejectedResult).reason).to.be.instanceOf(Pkcs11UnavailableError);
+        expect(failures.length, 'at most the signatures that held a session fail').to.be.within(1, 2);
+        for (const [i, o] of outcomes.entries()) {
+          if (o.status === 'fulfilled') expect(verify('sha256', Uint8Array.of(i), { key, dsaEncoding: 'der' }, o.value)).to.equal(true);
+        }
+        expect(signer.lost).to.equal(undefined);
       } finally {
         await signer.close();
         await fs.rm(dir, { recursive: true, force: true });
