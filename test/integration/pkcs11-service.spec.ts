@@ -7,6 +7,7 @@
  *
  * Fails, never skips, without SoftHSM2 (test/helpers/softhsm.ts).
  */
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,6 +21,8 @@ import { onPostgres } from '../helpers/database.js';
 import { openssl } from '../helpers/openssl.js';
 import { metadata, pdfBytes, startTestService, submit, VALID_INSZ, waitForMessage, type TestService } from '../helpers/service.js';
 import { softHsm, type SoftHsm, type Token } from '../helpers/softhsm.js';
+
+const ROOT = path.resolve(import.meta.dirname, '..', '..');
 
 function tokenEnv(token: Token, pki: DevTokenPki): Record<string, string> {
   return {
@@ -134,6 +137,18 @@ describe(`the service with its keys in a PKCS#11 token (${onPostgres ? 'PostgreS
     expect(failed).to.be.instanceOf(ConfigError);
     expect((failed as ConfigError).variable).to.equal('SEAL_PKCS11_PIN_FILE');
     expect((failed as Error).message).to.match(/^SEAL_PKCS11_PIN_FILE: the token refuses the PIN/);
+  });
+
+  it('the server refuses to start with a key the token does not hold: configuration error naming SEAL_PKCS11_KEY_LABEL, exit 1', async () => {
+    const env = { ...process.env, ...tokenEnv(other, otherPki), SEAL_PKCS11_KEY_LABEL: 'no-such-key', APP_ENV: 'test', PORT: '0', DATA_DIR: path.join(devCerts, 'cli-data'), DEV_CERTS_DIR: devCerts };
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/server.ts')], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    clearTimeout(timer);
+    expect(code, stderr).to.equal(1);
+    expect(stderr).to.contain('configuration error: SEAL_PKCS11_KEY_LABEL: no private key with label "no-such-key" on the token');
   });
 
   it('a token whose keys are gone: /readyz answers 503 SIGNING_KEY_UNAVAILABLE', async () => {
