@@ -291,7 +291,7 @@ function document(config: Config) {
       '/readyz': {
         get: {
           summary: 'Readiness: the database answers and the blob store has room and takes writes',
-          description: '503 DATABASE_UNAVAILABLE, 507 STORAGE_FULL or 503 SIGNING_KEY_UNAVAILABLE (a key in a PKCS#11 token that does not sign), with Retry-After and the state of each check, while one is out.',
+          description: '503 DATABASE_UNAVAILABLE, 507 STORAGE_FULL or 503 SIGNING_KEY_UNAVAILABLE (a key in a PKCS#11 token that does not sign), with Retry-After while one is out; the problem\'s detail says which.',
           security: [],
           responses: {
             200: {
@@ -304,7 +304,7 @@ function document(config: Config) {
                     required: ['status', 'checks'],
                     properties: {
                       status: { const: 'ready' },
-                      checks: { type: 'object', additionalProperties: false, required: ['database', 'storage'], properties: { database: { const: 'ok' }, storage: { const: 'ok' } } },
+                      checks: { type: 'object', additionalProperties: false, required: ['database', 'storage'], properties: { database: { const: 'ok' }, storage: { const: 'ok' }, signingKeys: { const: 'ok', description: 'present when a key is in a PKCS#11 token' } } },
                     },
                   },
                 },
