@@ -13,6 +13,7 @@ import { existsSync, rmSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import pkcs11js from 'pkcs11js';
 import type { TokenLogin } from '../../src/crypto/index.js';
 
 export const SOFTHSM_INSTALL_HINT = 'SoftHSM2 is not installed: apt-get install softhsm2 opensc (.ci/run installs them)';
@@ -76,4 +77,21 @@ export function softHsm(): Promise<SoftHsm> {
     return hsm;
   })();
   return shared;
+}
+
+/**
+ * Closes every session on the token `tokenLabel`, as a token reset does, through a second
+ * user of the module in this process (the module may already be initialised here).
+ */
+export function closeAllSessions(module: string, tokenLabel: string): void {
+  const lib = new pkcs11js.PKCS11();
+  lib.load(module);
+  try {
+    lib.C_Initialize();
+  } catch (err) {
+    if ((err as Error).message !== 'CKR_CRYPTOKI_ALREADY_INITIALIZED') throw err;
+  }
+  const slot = lib.C_GetSlotList(true).find((s) => lib.C_GetTokenInfo(s).label.trim() === tokenLabel);
+  if (!slot) throw new Error(`no token labelled ${tokenLabel}`);
+  lib.C_CloseAllSessions(slot);
 }

@@ -12,7 +12,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import pkcs11js from 'pkcs11js';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { createRuntime } from '../../src/app/runtime.js';
 import { createLogger } from '../../src/logger.js';
@@ -20,7 +19,7 @@ import { generateDevPkiOnToken, type DevTokenPki } from '../../src/crypto/index.
 import { onPostgres } from '../helpers/database.js';
 import { openssl } from '../helpers/openssl.js';
 import { metadata, pdfBytes, startTestService, submit, VALID_INSZ, waitForMessage, type TestService } from '../helpers/service.js';
-import { softHsm, type SoftHsm, type Token } from '../helpers/softhsm.js';
+import { closeAllSessions, softHsm, type SoftHsm, type Token } from '../helpers/softhsm.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 
@@ -106,15 +105,7 @@ describe(`the service with its keys in a PKCS#11 token (${onPostgres ? 'PostgreS
   });
 
   it('a lost session: the sealing job fails once, is retried and seals; the log says the key was unavailable and signs again', async () => {
-    const lib = new pkcs11js.PKCS11();
-    lib.load(token.module);
-    try {
-      lib.C_Initialize();
-    } catch (err) {
-      expect((err as Error).message).to.equal('CKR_CRYPTOKI_ALREADY_INITIALIZED');
-    }
-    const slot = lib.C_GetSlotList(true).find((s) => lib.C_GetTokenInfo(s).label.trim() === token.tokenLabel)!;
-    lib.C_CloseAllSessions(slot);
+    closeAllSessions(token.module, token.tokenLabel);
     const { apiKey } = await svc.newSender('HSM sender 2');
     const res = await submit(svc, apiKey, metadata({ senderReference: 'HSM-2' }), [{ name: 'main', content: pdfBytes(3000, 8) }]);
     const { id } = await res.json();

@@ -13,7 +13,6 @@ import { expect } from 'chai';
 import { createPublicKey, verify } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import pkcs11js from 'pkcs11js';
 import {
   CadesTWriter,
   Pkcs11SetupError,
@@ -31,7 +30,7 @@ import {
 } from '../../src/crypto/index.js';
 import { parseCertificate } from '../../src/crypto/Certificate.js';
 import { compileBouncyCastleVerifier, type BcVerifier } from '../helpers/bouncycastle.js';
-import { softHsm, type SoftHsm, type Token } from '../helpers/softhsm.js';
+import { closeAllSessions, softHsm, type SoftHsm, type Token } from '../helpers/softhsm.js';
 import { ALGORITHMS, bytes, opensslOk, tempDir } from '../unit/crypto/helpers.js';
 
 const POLICY = '1.3.6.1.4.1.99999.1.3161';
@@ -217,15 +216,7 @@ describe('keys in a PKCS#11 token (SoftHSM2): proofs and time-stamps verified by
       try {
         expect(await signer.check()).to.equal('ok');
         // another user of the module in this process closes every session on the token (as a token reset does)
-        const lib = new pkcs11js.PKCS11();
-        lib.load(hsm.module);
-        try {
-          lib.C_Initialize();
-        } catch (err) {
-          expect((err as Error).message).to.equal('CKR_CRYPTOKI_ALREADY_INITIALIZED');
-        }
-        const slot = lib.C_GetSlotList(true).find((s) => lib.C_GetTokenInfo(s).label.trim() === token.tokenLabel)!;
-        lib.C_CloseAllSessions(slot);
+        closeAllSessions(hsm.module, token.tokenLabel);
         let failed: unknown;
         await signer.sign(Uint8Array.of(1)).catch((err: unknown) => (failed = err));
         expect(failed).to.be.instanceOf(Pkcs11UnavailableError);
@@ -243,7 +234,7 @@ describe('keys in a PKCS#11 token (SoftHSM2): proofs and time-stamps verified by
 
         // lost again with more signatures asked for than there are sessions: those holding a
         // session fail as unavailable, those waiting for one are served on the new sessions; none hangs
-        lib.C_CloseAllSessions(slot);
+        closeAllSessions(hsm.module, token.tokenLabel);
         const outcomes = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => signer.sign(Uint8Array.of(i))));
         const failures = outcomes.filter((o) => o.status === 'rejected');
         for (const f of failures) expect((f as PromiseRejectedResult).reason).to.be.instanceOf(Pkcs11UnavailableError);
