@@ -105,7 +105,8 @@ for (const algorithm of ALGORITHMS) {
       it(`loads a PKCS#12 file made by openssl pkcs12 -export: ${variant}`, async function () {
         const p12 = path.join(dir, `identity-${flags.length}.p12`);
         const made = await openssl(['pkcs12', '-export', '-inkey', paths.sealKey, '-in', paths.sealCert, '-certfile', paths.root, '-passout', 'pass:s3cret', '-out', p12, ...flags]);
-        if (made.code !== 0 && flags.includes('-legacy')) return this.skip(); // no legacy provider in this OpenSSL
+        // no legacy provider in this OpenSSL: skipped outside CI only; in CI the expectation below fails
+        if (made.code !== 0 && flags.includes('-legacy') && !process.env.CI) return this.skip();
         expect(made.code, made.stderr).to.equal(0);
         await fs.chmod(p12, 0o600);
         const identity = await loadSigningIdentity({ p12File: p12, password: 's3cret' });
