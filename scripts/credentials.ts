@@ -14,7 +14,7 @@
  * Add --json for machine-readable output. A secret (key, token) is printed once.
  */
 import fs from 'node:fs';
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { ServiceError } from '../src/domain/errors.js';
 import { credentialJson } from '../src/http/views.js';
@@ -140,7 +140,13 @@ function recipientType(t: string): 'citizen' | 'enterprise' {
   return t;
 }
 
+/** A usage error (unknown command or option, a required one missing) exits 3, as the other tools. */
+const USAGE_EXIT = 3;
+program.exitOverride();
+for (const command of program.commands) command.exitOverride().showHelpAfterError();
+
 program.parseAsync().catch((err) => {
+  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : USAGE_EXIT);
   if (err instanceof ConfigError) console.error(`configuration error: ${err.message}`);
   else if (err instanceof ServiceError) console.error(`error: ${err.code}: ${err.message}`);
   else console.error(`error: ${err instanceof Error ? err.message : err}`);

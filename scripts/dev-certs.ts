@@ -25,11 +25,11 @@ const USAGE =
 /** Where Debian and others put SoftHSM2's module. */
 const SOFTHSM_MODULES = ['/usr/lib/softhsm/libsofthsm2.so', '/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so', '/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so', '/usr/lib64/softhsm/libsofthsm2.so'];
 
-/** A usage error: to stderr, exit 2. */
+/** A usage error: to stderr, exit 3, as the other tools. */
 function usage(message: string): never {
   console.error(`dev-certs: ${message}`);
   console.error(USAGE);
-  process.exit(2);
+  process.exit(3);
 }
 
 /** --help: to stdout, exit 0. */

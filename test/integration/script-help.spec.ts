@@ -28,9 +28,9 @@ describe('operator scripts: --help and usage errors', function () {
     { script: 'contacts.ts', args: ['add-installation', '--help'], says: /--installation-id/, usageExit: 3, wrong: ['frobnicate'] },
     { script: 'create-sender.ts', args: ['--help'], says: /--name/, usageExit: 3, wrong: ['--nmae', 'x'] },
     { script: 'create-recipient.ts', args: ['--help'], says: /--type/, usageExit: 3, wrong: ['--type', 'person', '--id', '85073003328'] },
-    { script: 'credentials.ts', args: ['--help'], says: /recipient-token:issue/, usageExit: 1, wrong: ['frobnicate'] },
+    { script: 'credentials.ts', args: ['--help'], says: /recipient-token:issue/, usageExit: 3, wrong: ['frobnicate'] },
     { script: 'migrate.ts', args: ['--help'], says: /down/, usageExit: 3, wrong: ['sideways'] },
-    { script: 'dev-certs.ts', args: ['--help'], says: /--algorithm/, usageExit: 2, wrong: ['--bogus'] },
+    { script: 'dev-certs.ts', args: ['--help'], says: /--algorithm/, usageExit: 3, wrong: ['--bogus'] },
   ];
 
   for (const c of cases) {
