@@ -20,7 +20,8 @@ import type { Knex } from 'knex';
 import type { Jobs } from './jobs.js';
 import { AUTOCOMMIT, type TransactionScope } from './TransactionHooks.js';
 
-export type JobStatus = 'pending' | 'running' | 'done' | 'dead';
+export const JOB_STATUSES = ['pending', 'running', 'done', 'dead'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
 
 /**
  * A job map names the job types and the payload each carries: `{ accept: { messageId: string }, … }`.

@@ -3,21 +3,11 @@
  * jobs by status, and a dead letter put back in the queue.
  */
 import { ServiceError } from '../domain/errors.js';
+import { JOB_STATUSES, type JobState, type JobStatus } from '../store/JobRepository.js';
 import type { Repositories } from '../store/Repositories.js';
 
-export const JOB_STATUSES = ['pending', 'running', 'done', 'dead'] as const;
-export type JobStatusName = (typeof JOB_STATUSES)[number];
-
-export interface JobSummary {
-  id: number;
-  type: string;
-  messageId: string | null;
-  status: JobStatusName;
-  attempts: number;
-  maxAttempts: number;
-  runAt: string;
-  lastError: string | null;
-}
+/** A job as the operator lists it. */
+export type JobSummary = Pick<JobState, 'id' | 'messageId' | 'status' | 'attempts' | 'maxAttempts' | 'runAt' | 'lastError'> & { type: string };
 
 export class JobAdmin {
   constructor(private readonly store: Repositories) {}
@@ -25,7 +15,7 @@ export class JobAdmin {
   /** The first 500 jobs, oldest first, of one status or of all. */
   async list(status?: string): Promise<JobSummary[]> {
     if (status !== undefined && !(JOB_STATUSES as readonly string[]).includes(status)) throw new ServiceError('QUERY_INVALID', 'status must be pending, running, done or dead');
-    const jobs = await this.store.jobs.list({ status: status as JobStatusName | undefined, limit: 500 });
+    const jobs = await this.store.jobs.list({ status: status as JobStatus | undefined, limit: 500 });
     return jobs.map((j) => ({ id: j.id, type: j.type, messageId: j.messageId, status: j.status, attempts: j.attempts, maxAttempts: j.maxAttempts, runAt: j.runAt, lastError: j.lastError }));
   }
 
