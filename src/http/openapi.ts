@@ -8,6 +8,7 @@
  */
 import type { Config } from '../config.js';
 import { EVIDENCE_TYPES } from '../domain/EvidenceStatement.js';
+import { JOB_STATUSES } from '../worker/JobAdmin.js';
 import { isGuarded } from './AuthGuard.js';
 import { STATUS_OF } from './problem.js';
 import { notificationPaths, notificationSchemas } from './notifications/openapi.js';
@@ -238,7 +239,7 @@ function document(config: Config) {
           id: { type: 'integer' },
           type: { type: 'string' },
           messageId: { type: ['string', 'null'], format: 'uuid' },
-          status: { enum: ['pending', 'running', 'done', 'dead'] },
+          status: { enum: [...JOB_STATUSES] },
           attempts: { type: 'integer', minimum: 0 },
           maxAttempts: { type: 'integer', minimum: 1 },
           runAt: dateTime,
@@ -257,7 +258,7 @@ function document(config: Config) {
               items: closed({
                 evidenceId: uuid,
                 status: { enum: MESSAGE_STATUSES },
-                delivery: { enum: ['pending', 'running', 'done', 'dead'] },
+                delivery: { enum: [...JOB_STATUSES] },
                 attempts: { type: 'integer', minimum: 0 },
                 lastError: {
                   type: ['string', 'null'],
@@ -649,7 +650,7 @@ function document(config: Config) {
         get: {
           summary: 'The job queue (status=dead lists the dead letters)',
           security: [{ adminToken: [] }],
-          parameters: [{ name: 'status', in: 'query', schema: { enum: ['pending', 'running', 'done', 'dead'] } }],
+          parameters: [{ name: 'status', in: 'query', schema: { enum: [...JOB_STATUSES] } }],
           responses: { 200: { description: 'jobs', content: { 'application/json': { schema: itemsOf(ref('Job')) } } }, 401: problem },
         },
       },

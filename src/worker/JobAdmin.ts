@@ -4,6 +4,8 @@
  */
 import { ServiceError } from '../domain/errors.js';
 import { JOB_STATUSES, type JobState, type JobStatus } from '../store/JobRepository.js';
+
+export { JOB_STATUSES };
 import type { Repositories } from '../store/Repositories.js';
 
 /** A job as the operator lists it. */
