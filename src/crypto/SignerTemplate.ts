@@ -144,13 +144,15 @@ export class SignerTemplate {
 
   /**
    * ContentInfo { id-signedData, SignedData }: version 1 for id-data (else 3, RFC 5652 §5.1), digestAlgorithms {sha256}, the content enveloped as one
-   * primitive OCTET STRING, `certificateSet` (or none), one SignerInfo. `signedAttributes`
+   * primitive OCTET STRING (or, without `eContent`, detached: EncapsulatedContentInfo holds the
+   * content type only), `certificateSet` (or none), one SignerInfo. `signedAttributes`
    * is the SET OF that was signed; it is re-tagged `[0] IMPLICIT` in place.
    */
   signedData(input: {
     eContentType: Uint8Array;
     dataContent: boolean;
-    eContent: Uint8Array;
+    /** The content, enveloped; absent for a detached signature (PAdES: the PDF's byte range). */
+    eContent?: Uint8Array;
     certificateSet?: Uint8Array;
     signedAttributes: Uint8Array;
     signature: Uint8Array;
@@ -163,7 +165,7 @@ export class SignerTemplate {
     const signedDataParts: DerPiece[] = [
       input.dataContent ? VERSION_1 : VERSION_3,
       this.digestAlgorithms,
-      node(Tag.SEQUENCE, input.eContentType, node(contextTag(0, true), node(Tag.OCTET_STRING, input.eContent))),
+      input.eContent ? node(Tag.SEQUENCE, input.eContentType, node(contextTag(0, true), node(Tag.OCTET_STRING, input.eContent))) : node(Tag.SEQUENCE, input.eContentType),
     ];
     if (input.certificateSet) signedDataParts.push(input.certificateSet);
     signedDataParts.push(node(Tag.SET, signerInfo));

@@ -20,6 +20,7 @@ export type { PKIFailureInfo, PKIStatus } from './TimeStampResp.js';
 export { parseTimeStampToken, type TimeStampTokenInfo } from './TimeStampToken.js';
 export type { MessageImprint, TSTInfo } from './TSTInfo.js';
 export { CadesTWriter, extractTimeStamp, type PreparedSignature } from './CadesT.js';
+export { PadesWriter } from './Pades.js';
 export { verifyCadesT, type VerifyOptions } from './CadesVerification.js';
 export { verifyTimeStampToken, type TimeStampVerificationReport, type TimeStampVerifyOptions } from './TimeStampVerification.js';
 export type { Check, CheckName, Indication, SubIndication, VerificationReport } from './ValidationReport.js';
