@@ -9,14 +9,13 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { loadConfig } from '../../src/config.js';
-import { ensureDevPki, loadSigningIdentity, TimeStampAuthority } from '../../src/crypto/index.js';
 import { openDatabase } from '../../src/store/database.js';
 import { createTestDatabase, onPostgres, type TestDatabase } from '../helpers/database.js';
+import { startHttpTsa, type HttpTsa } from '../helpers/http-tsa.js';
 import { TEST_CERTS_DIR } from '../helpers/paths.js';
 import { freePort, kill, runScript, startServiceProcess, type ServiceProcess } from '../helpers/process.js';
 import { FAST_WORKER_ENV, metadata, pdfBytes, submit, VALID_INSZ } from '../helpers/service.js';
@@ -25,7 +24,7 @@ describe(`crash recovery: jobs of a killed service are taken back at start (${on
   this.timeout(180_000);
   let dataDir: string;
   let db: TestDatabase;
-  let tsaServer: http.Server;
+  let tsaServer: HttpTsa;
   let proc: ServiceProcess | undefined;
   /** 'hold': the TSA takes requests and never answers (a TSA that hangs); 'serve': it answers */
   let mode: 'hold' | 'serve' = 'hold';
@@ -34,27 +33,16 @@ describe(`crash recovery: jobs of a killed service are taken back at start (${on
   before(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rm-crash-recovery-'));
     db = await createTestDatabase(dataDir);
-    const pki = await ensureDevPki(path.join(TEST_CERTS_DIR, 'p256'), 'ECDSA-P256');
-    const tsa = new TimeStampAuthority(await loadSigningIdentity({ keyFile: pki.tsaKey, certFile: pki.tsaCert, chainFile: pki.root }), { policyOid: '2.25.1' });
-    tsaServer = http.createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c) => chunks.push(c));
-      req.on('end', async () => {
-        if (mode === 'hold') {
-          held.push(res);
-          return;
-        }
-        const reply = await tsa.respond(new Uint8Array(Buffer.concat(chunks)));
-        res.writeHead(200, { 'content-type': 'application/timestamp-reply' }).end(Buffer.from(reply));
-      });
+    tsaServer = await startHttpTsa((res) => {
+      if (mode !== 'hold') return false;
+      held.push(res);
+      return true;
     });
-    await new Promise<void>((r) => tsaServer.listen(0, '127.0.0.1', r));
   });
   after(async () => {
     if (proc) await kill(proc);
     for (const res of held) res.destroy();
-    tsaServer.closeAllConnections();
-    await new Promise<void>((r) => tsaServer.close(() => r()));
+    await tsaServer?.close();
     await db?.drop();
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
@@ -66,7 +54,7 @@ describe(`crash recovery: jobs of a killed service are taken back at start (${on
       DATABASE_URL: db.url,
       DEV_CERTS_DIR: TEST_CERTS_DIR,
       ...FAST_WORKER_ENV,
-      TSA_URL: `http://127.0.0.1:${(tsaServer.address() as AddressInfo).port}/tsr`,
+      TSA_URL: tsaServer.url,
       TSA_TIMEOUT_MS: '120000',
       JOB_LEASE_MS: '120000',
       CHECKPOINT_INTERVAL_MS: '3600000',

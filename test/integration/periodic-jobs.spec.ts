@@ -3,39 +3,24 @@
  * that ends without success is skipped, never a dead letter, and the next slot runs as
  * usual: here the TSA is down for several one-second checkpoint slots, then comes back.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { expect } from 'chai';
-import { ensureDevPki, loadSigningIdentity, TimeStampAuthority } from '../../src/crypto/index.js';
 import { onPostgres } from '../helpers/database.js';
-import { TEST_CERTS_DIR } from '../helpers/paths.js';
+import { startHttpTsa, type HttpTsa } from '../helpers/http-tsa.js';
 import { metadata, pdfBytes, startTestService, submit, VALID_INSZ, type TestService } from '../helpers/service.js';
 
 describe(`periodic jobs in an outage (${onPostgres ? 'PostgreSQL' : 'SQLite'})`, () => {
   let svc: TestService;
-  let tsaServer: http.Server;
+  let tsaServer: HttpTsa;
   let down = true;
 
   before(async () => {
-    const pki = await ensureDevPki(path.join(TEST_CERTS_DIR, 'p256'), 'ECDSA-P256');
-    const tsa = new TimeStampAuthority(await loadSigningIdentity({ keyFile: pki.tsaKey, certFile: pki.tsaCert, chainFile: pki.root }), { policyOid: '2.25.1' });
-    tsaServer = http.createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c) => chunks.push(c));
-      req.on('end', async () => {
-        if (down) return void res.writeHead(503).end('down');
-        const reply = await tsa.respond(new Uint8Array(Buffer.concat(chunks)));
-        res.writeHead(200, { 'content-type': 'application/timestamp-reply' }).end(Buffer.from(reply));
-      });
-    });
-    await new Promise<void>((r) => tsaServer.listen(0, '127.0.0.1', r));
-    svc = await startTestService({ TSA_URL: `http://127.0.0.1:${(tsaServer.address() as AddressInfo).port}/tsr`, SUBMIT_WAIT_MS: '0', CHECKPOINT_INTERVAL_MS: '1000' });
+    tsaServer = await startHttpTsa((res) => down && Boolean(res.writeHead(503).end('down')));
+    svc = await startTestService({ TSA_URL: tsaServer.url, SUBMIT_WAIT_MS: '0', CHECKPOINT_INTERVAL_MS: '1000' });
     await svc.newRecipient('citizen', VALID_INSZ);
   });
   after(async () => {
     await svc?.close();
-    await new Promise<void>((r) => tsaServer.close(() => r()));
+    await tsaServer?.close();
   });
 
   it('skips the checkpoint slots the TSA outage spans, with no dead letter, and checkpoints again once it is back', async () => {

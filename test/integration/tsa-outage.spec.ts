@@ -2,44 +2,30 @@
  * The TSA goes down (answers 503) for a while: submissions keep being accepted (202,
  * durable), and every proof appears once it is back.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { expect } from 'chai';
-import { ensureDevPki, loadSigningIdentity, TimeStampAuthority } from '../../src/crypto/index.js';
 import { onPostgres } from '../helpers/database.js';
-import { TEST_CERTS_DIR } from '../helpers/paths.js';
+import { startHttpTsa, type HttpTsa } from '../helpers/http-tsa.js';
 import { metadata, pdfBytes, startTestService, submit, VALID_INSZ, waitForMessage, type TestService } from '../helpers/service.js';
 
 describe(`TSA outage (${onPostgres ? 'PostgreSQL' : 'SQLite'})`, () => {
   let svc: TestService;
-  let tsaServer: http.Server;
+  let tsaServer: HttpTsa;
   let down = true;
   let refused = 0;
 
   before(async () => {
-    const pki = await ensureDevPki(path.join(TEST_CERTS_DIR, 'p256'), 'ECDSA-P256');
-    const tsa = new TimeStampAuthority(await loadSigningIdentity({ keyFile: pki.tsaKey, certFile: pki.tsaCert, chainFile: pki.root }), { policyOid: '2.25.1' });
-    tsaServer = http.createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c) => chunks.push(c));
-      req.on('end', async () => {
-        if (down) {
-          refused++;
-          res.writeHead(503, { 'retry-after': '1' }).end('down for maintenance');
-          return;
-        }
-        const reply = await tsa.respond(new Uint8Array(Buffer.concat(chunks)));
-        res.writeHead(200, { 'content-type': 'application/timestamp-reply' }).end(Buffer.from(reply));
-      });
+    tsaServer = await startHttpTsa((res) => {
+      if (!down) return false;
+      refused++;
+      res.writeHead(503, { 'retry-after': '1' }).end('down for maintenance');
+      return true;
     });
-    await new Promise<void>((r) => tsaServer.listen(0, '127.0.0.1', r));
-    svc = await startTestService({ TSA_URL: `http://127.0.0.1:${(tsaServer.address() as AddressInfo).port}/tsr`, SUBMIT_WAIT_MS: '300', CHECKPOINT_INTERVAL_MS: '3600000' });
+    svc = await startTestService({ TSA_URL: tsaServer.url, SUBMIT_WAIT_MS: '300', CHECKPOINT_INTERVAL_MS: '3600000' });
     await svc.newRecipient('citizen', VALID_INSZ);
   });
   after(async () => {
     await svc?.close();
-    await new Promise<void>((r) => tsaServer.close(() => r()));
+    await tsaServer?.close();
   });
 
   it('accepts during the outage and produces every proof after it', async () => {
