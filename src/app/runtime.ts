@@ -33,6 +33,7 @@ import { ConsultService } from '../registered-mail/consult.js';
 import { DeliveryService, JOB } from '../registered-mail/delivery.js';
 import { EvidenceNotifier, EvidenceService } from '../registered-mail/evidence.js';
 import { MaintenanceService } from '../registered-mail/maintenance.js';
+import { ReceiptService } from '../registered-mail/receipts.js';
 import { RecipientService } from '../registered-mail/recipients.js';
 import { sweepBlobs, type BlobSweepReport } from '../store/BlobSweep.js';
 import { ReadinessService } from './readiness.js';
@@ -62,6 +63,8 @@ export interface Runtime {
   maintenance: MaintenanceService;
   webhooks: WebhookService;
   recipients: RecipientService;
+  /** PDF receipts of the proofs, signed on request */
+  receipts: ReceiptService;
   /** senders and their credentials */
   senders: SenderService;
   /** short-message notifications (GovApp push, SMS) and the contact directory */
@@ -128,6 +131,25 @@ export async function createTimeStamping(
   const dev = options.dev ?? (() => ensureDevPki(devPkiDir(config), config.keyAlgorithm));
   const tsa = new TimeStampAuthority(await identityFrom(config.tsa.key, dev, 'tsa', tokenKeys, options.log), { policyOid: config.tsa.policyOid, accuracyMs: 1 });
   return { timeStamper: new LocalTimeStamper(tsa), tsa, close };
+}
+
+/**
+ * Receipts signed as the service signs them (the sealing key, the configured TSA), for a
+ * process that does not run the service: the export CLI. `close` closes token keys it opened.
+ */
+export async function createReceipts(config: Config, options: { log: Logger }): Promise<{ receipts: ReceiptService; close(): Promise<void> }> {
+  const dev = () => ensureDevPki(devPkiDir(config), config.keyAlgorithm);
+  const tokenKeys: Pkcs11Signer[] = [];
+  const close = async () => void (await Promise.all(tokenKeys.map((k) => k.close())));
+  try {
+    const identity = await identityFrom(config.sealing, dev, 'seal', tokenKeys, options.log);
+    const { timeStamper } = await createTimeStamping(config, { log: options.log, dev, tokenKeys });
+    const sealer = new Sealer(identity, timeStamper, { threads: 0 });
+    return { receipts: new ReceiptService(sealer), close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
 }
 
 export async function createRuntime(config: Config, log: Logger): Promise<Runtime> {
@@ -210,6 +232,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
     maintenance,
     webhooks,
     recipients,
+    receipts: new ReceiptService(sealer),
     senders: new SenderService(store),
     notifications,
     runner,

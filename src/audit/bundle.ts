@@ -9,6 +9,7 @@
  * proofs/<messageId>/<seq>-<type>.p7s    each proof (CAdES-T, DER) exactly as sealed
  * statements/<messageId>/<seq>-<type>.json  the statement each proof envelops (decoded copy)
  * documents/<messageId>/<position>-<FileName>  the documents, when exported with --documents
+ * receipts/<messageId>/<seq>-<type>.<lang>.pdf  each proof's signed PDF receipt, when exported with --receipts
  * log/events.jsonl                       the event-log slice, one row per line (see LogRow)
  * log/checkpoints.json                   the time-stamped checkpoints of that slice
  * log/checkpoints/<eventSeq>.tst         each checkpoint's RFC 3161 token (DER)
@@ -48,6 +49,8 @@ export interface ManifestProof {
   /** SHA-256 (hex) of the proof file, as the event log records it. */
   sha256: string;
   documents: ManifestDocument[];
+  /** The proof's PDF receipts by language, when exported with --receipts: paths inside the bundle. */
+  receipts?: Record<string, string>;
 }
 
 export interface ManifestCheckpoint {
@@ -98,6 +101,10 @@ export function safeSegment(name: string): string {
 
 export function proofPath(messageId: string, seq: number, type: string): string {
   return `proofs/${safeSegment(messageId)}/${seq}-${safeSegment(type)}.p7s`;
+}
+
+export function receiptPath(messageId: string, seq: number, type: string, language: string): string {
+  return `receipts/${safeSegment(messageId)}/${seq}-${safeSegment(type)}.${safeSegment(language)}.pdf`;
 }
 
 export function statementPath(messageId: string, seq: number, type: string): string {

@@ -22,7 +22,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { CheckpointRecord, MessageRecord } from '../domain/records.js';
+import type { Language } from '../domain/EvidenceStatement.js';
+import type { CheckpointRecord, EvidenceRecord, MessageRecord } from '../domain/records.js';
 import type { Repositories } from '../store/Repositories.js';
 import { AuditError } from './errors.js';
 import {
@@ -33,6 +34,7 @@ import {
   EVENTS_FILE,
   MANIFEST_FILE,
   proofPath,
+  receiptPath,
   statementPath,
   TRUST_FILE,
   type AuditManifest,
@@ -57,7 +59,15 @@ export interface ExportOptions {
   trustAnchorsPem: string;
   /** Copy the documents too (those not yet purged by retention). */
   documents?: DocumentSource;
+  /** Write each proof's PDF receipt in these languages too. */
+  receipts?: ReceiptSource;
   now?: Date;
+}
+
+/** Where receipts come from (the registered-mail receipts, signed as the service signs them). */
+export interface ReceiptSource {
+  languages: readonly Language[];
+  render(evidence: EvidenceRecord, language: Language): Promise<Uint8Array>;
 }
 
 export interface ExportResult {
@@ -65,6 +75,7 @@ export interface ExportResult {
   messages: number;
   proofs: number;
   documents: number;
+  receipts: number;
   /** Documents whose bytes were already purged (listed in the manifest without a file). */
   documentsPurged: number;
   rows: number;
@@ -182,6 +193,7 @@ async function writeBundle(
   let maxSeq = 0;
   let copied = 0;
   let purged = 0;
+  let receipts = 0;
 
   for (const m of messages) {
     const [evidence, documents, events] = await Promise.all([store.evidence.listForMessage(m.id), store.messages.documents(m.id), store.events.listForMessage(m.id)]);
@@ -206,7 +218,17 @@ async function writeBundle(
       const statement = statementPath(m.id, e.seq, e.type);
       await writeFile(work, file, e.der);
       await writeFile(work, statement, JSON.stringify(JSON.parse(e.statement), null, 2) + '\n');
-      proofs.push({ file, statement, messageId: m.id, evidenceId: e.id, seq: e.seq, type: e.type, sha256: e.sha256, documents: docs });
+      const proof: ManifestProof = { file, statement, messageId: m.id, evidenceId: e.id, seq: e.seq, type: e.type, sha256: e.sha256, documents: docs };
+      if (options.receipts) {
+        proof.receipts = {};
+        for (const language of options.receipts.languages) {
+          const rel = receiptPath(m.id, e.seq, e.type, language);
+          await writeFile(work, rel, await options.receipts.render(e, language));
+          proof.receipts[language] = rel;
+          receipts++;
+        }
+      }
+      proofs.push(proof);
     }
   }
 
@@ -273,6 +295,7 @@ async function writeBundle(
     messages: messages.length,
     proofs: proofs.length,
     documents: copied,
+    receipts,
     documentsPurged: purged,
     rows,
     redactedRows: redacted,
@@ -300,5 +323,14 @@ or with OpenSSL alone, one proof at a time:
   openssl cms -verify -cades -inform DER -in ${first?.file ?? 'proofs/<message>/<seq>-<type>.p7s'} -CAfile trust/anchors.pem
   (prints the statement; the signature time-stamp is checked by openssl ts -verify on the
   token and the signature value, see the project's README)
-`;
+${
+    first?.receipts
+      ? `
+Each proof's PDF receipt (the proof in words, the proof attached) is under receipts/, in
+${Object.keys(first.receipts).join(', ')}. Its PAdES signature is checked by any PDF reader, or:
+
+  pdfsig ${Object.values(first.receipts)[0]}
+`
+      : ''
+  }`;
 }

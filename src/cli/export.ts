@@ -5,7 +5,7 @@
  * senders' rows redacted), the trust anchors and optionally the documents — for an auditor
  * to check offline with `verify --dir` and `verify-log`.
  *
- *   export --sender ID --from TIME --to TIME --out DIR [--trust CA.pem]… [--documents] [--json]
+ *   export --sender ID --from TIME --to TIME --out DIR [--trust CA.pem]… [--documents] [--receipts LANGS] [--json]
  *
  * Reads the database the service's configuration names (DATABASE_URL, DATA_DIR, …, as the
  * server does). The trust anchors are the --trust files, or with the development PKI its
@@ -13,7 +13,8 @@
  * or the built-in TSA's key), as the periodic checkpoint does, so that the slice's tail is
  * pinned even for an export made minutes after the last message; --no-checkpoint (a read-only
  * database) or a TSA that does not answer leave the tail unpinned until the next periodic
- * checkpoint, and say so. Exit: 0 written, 3 usage or configuration error, 4 internal error.
+ * checkpoint, and say so. With --receipts each proof's PDF receipt is written too, signed
+ * with the sealing key and the TSA as the service signs them. Exit: 0 written, 3 usage or configuration error, 4 internal error.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -23,7 +24,8 @@ import { checkpointHead } from '../registered-mail/maintenance.js';
 import { AuditError } from '../audit/errors.js';
 import { exportAuditBundle } from '../audit/export.js';
 import { loadTrustAnchors } from '../audit/verify.js';
-import { createTimeStamping, devPkiDir } from '../app/runtime.js';
+import { createReceipts, createTimeStamping, devPkiDir } from '../app/runtime.js';
+import { LANGUAGES, type Language } from '../domain/EvidenceStatement.js';
 import { openStore } from '../app/store.js';
 import { createLogger } from '../logger.js';
 import { EXIT, parseTime, runCli, UsageError } from './report/exit.js';
@@ -35,6 +37,7 @@ interface Options {
   out: string;
   trust: string[];
   documents: boolean;
+  receipts?: string;
   json: boolean;
   checkpoint: boolean;
 }
@@ -63,12 +66,14 @@ async function main(argv: string[]): Promise<number> {
     .requiredOption('--out <dir>', 'a new (or empty) folder for the bundle')
     .option('--trust <file>', 'trust anchor certificates to ship (default: the development root)', (v: string, p: string[]) => [...p, v], [])
     .option('--documents', 'copy the documents too (those retention has not purged)', false)
+    .option('--receipts <langs>', `write each proof's PDF receipt too, in these languages (comma-separated: ${LANGUAGES.join(',')}, or all)`)
     .option('--json', 'print the result as JSON', false)
     .option('--no-checkpoint', "do not time-stamp the event log's head first (the tail stays unpinned until the next periodic checkpoint)")
     .exitOverride()
     .showHelpAfterError('(export --help lists the options)');
   cmd.parse(argv);
   const opts = cmd.opts<Options>();
+  const languages = opts.receipts === undefined ? undefined : receiptLanguages(opts.receipts);
   const from = parseTime(opts.from, '--from');
   const to = parseTime(opts.to, '--to');
   let config;
@@ -80,6 +85,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const pem = await trustAnchorsPem(opts.trust, config);
   const store = await openStore(config, { migrate: false });
+  let receipts: Awaited<ReturnType<typeof createReceipts>> | undefined;
   try {
     if (opts.checkpoint) {
       try {
@@ -94,6 +100,8 @@ async function main(argv: string[]): Promise<number> {
         process.stderr.write(`export: warning: the event log's head could not be time-stamped (${(err as Error).message}); exporting without a checkpoint at its end\n`);
       }
     }
+    if (languages) receipts = await createReceipts(config, { log: createLogger(config.logLevel) });
+    const service = receipts?.receipts;
     const result = await exportAuditBundle(store.repositories, {
       senderId: opts.sender,
       from,
@@ -101,11 +109,12 @@ async function main(argv: string[]): Promise<number> {
       outDir: opts.out,
       trustAnchorsPem: pem,
       ...(opts.documents ? { documents: store.blobs } : {}),
+      ...(service && languages ? { receipts: { languages, render: async (e, language) => (await service.receipt(e, language)).pdf } } : {}),
     });
     if (opts.json) process.stdout.write(JSON.stringify(result) + '\n');
     else {
       process.stdout.write(
-        `exported ${result.messages} messages, ${result.proofs} proofs${opts.documents ? `, ${result.documents} documents (${result.documentsPurged} purged)` : ''}, ` +
+        `exported ${result.messages} messages, ${result.proofs} proofs${languages ? `, ${result.receipts} receipts` : ''}${opts.documents ? `, ${result.documents} documents (${result.documentsPurged} purged)` : ''}, ` +
           `event-log rows ${result.fromSeq}..${result.toSeq} (${result.redactedRows} redacted) with ${result.checkpoints} checkpoints to ${result.outDir}\n`,
       );
     }
@@ -116,8 +125,17 @@ async function main(argv: string[]): Promise<number> {
     if (/no such table|relation .* does not exist/i.test((err as Error).message ?? '')) throw new UsageError(`the database has no service tables (${(err as Error).message}); check DATABASE_URL`);
     throw err;
   } finally {
+    await receipts?.close();
     await store.close();
   }
+}
+
+function receiptLanguages(list: string): Language[] {
+  if (list === 'all') return [...LANGUAGES];
+  const asked = list.split(',').map((l) => l.trim());
+  const unknown = asked.filter((l) => !(LANGUAGES as readonly string[]).includes(l));
+  if (asked.length === 0 || unknown.length > 0) throw new UsageError(`--receipts: give languages among ${LANGUAGES.join(', ')} (comma-separated) or all; not ${unknown.join(', ') || 'nothing'}`);
+  return [...new Set(asked)] as Language[];
 }
 
 await runCli('export', () => main(process.argv));

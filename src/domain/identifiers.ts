@@ -53,3 +53,23 @@ export function isValidKbo(raw: string): boolean {
 export function isValidRecipientId(type: RecipientType, raw: string): boolean {
   return type === 'citizen' ? isValidInsz(raw) : isValidKbo(raw);
 }
+
+/**
+ * A national number as printed on a document people read: `YY.MM.DD-SSS.CC` with all but the
+ * last four digits masked (`••.••.••-•SS.CC`), as a bank card shows its last four: enough to
+ * tell two recipients apart on paper, not enough to be the number. The full number stays in
+ * the signed proof.
+ */
+export function maskedInsz(id: string): string {
+  const digits = normaliseIdentifier(id);
+  if (!/^\d{11}$/.test(digits)) return '•'.repeat(Math.max(digits.length - 4, 0)) + digits.slice(-4);
+  const shown = '•'.repeat(7) + digits.slice(7);
+  return `${shown.slice(0, 2)}.${shown.slice(2, 4)}.${shown.slice(4, 6)}-${shown.slice(6, 9)}.${shown.slice(9)}`;
+}
+
+/** An enterprise number in its printed form `0123.456.789` (public: not masked). */
+export function formattedKbo(id: string): string {
+  const digits = normaliseIdentifier(id);
+  if (!/^\d{10}$/.test(digits)) return digits;
+  return `${digits.slice(0, 4)}.${digits.slice(4, 7)}.${digits.slice(7)}`;
+}

@@ -7,7 +7,7 @@
  * Request schemas stay open where the service ignores members it does not know.
  */
 import type { Config } from '../config.js';
-import { EVIDENCE_TYPES } from '../domain/EvidenceStatement.js';
+import { EVIDENCE_TYPES, LANGUAGES } from '../domain/EvidenceStatement.js';
 import { JOB_STATUSES } from '../worker/JobAdmin.js';
 import { isGuarded } from './AuthGuard.js';
 import { STATUS_OF } from './problem.js';
@@ -44,8 +44,37 @@ const evidenceProperties = {
   sequence: { type: 'integer', minimum: 1 },
   sha256: { ...sha256, description: 'SHA-256 of the proof (DER)' },
   createdAt: dateTime,
-  href: { type: 'string' },
+  href: { type: 'string', description: 'the proof (DER)' },
+  receipt: { type: 'string', description: 'its PDF receipt' },
 };
+const RECEIPT_DESCRIPTION =
+  'A one- or two-page PDF in nl, fr, de or en: the event in words, issuer, sender, recipient (national number masked but for its last four digits), subject, event time in Brussels time and UTC, each document\'s name, size and SHA-256, the evidence identifier, the proof\'s digest and time-stamp, the previous proof\'s digest, and how to verify. The proof (.p7s) is attached to the PDF; the PDF is signed by the sealing key as PAdES B-T (SubFilter ETSI.CAdES.detached, signature time-stamp from the service\'s TSA). Made on request: the same proof and language give the same bytes but for the signature (/M and /Contents).';
+/** A proof's receipt: the path item, for the sender's route and the e-Box's. */
+function receiptPath(summary: string, security?: unknown[]) {
+  return {
+    parameters: [
+      { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
+      { name: 'evidenceId', in: 'path', required: true, schema: { type: 'string' } },
+    ],
+    get: {
+      summary,
+      description: RECEIPT_DESCRIPTION,
+      ...(security ? { security } : {}),
+      parameters: [{ name: 'lang', in: 'query', required: false, schema: { enum: [...LANGUAGES] }, description: "the receipt's language; without it, Accept-Language, else the first language of the message's subject, else en" }],
+      responses: {
+        200: {
+          description: 'the signed PDF',
+          headers: { 'Content-Language': { schema: { enum: [...LANGUAGES] } }, 'Content-Disposition': { schema: { type: 'string' } } },
+          content: { 'application/pdf': { schema: { type: 'string', contentMediaType: 'application/pdf' } } },
+        },
+        400: { ...problem, description: '`QUERY_INVALID`: `lang` is not nl, fr, de or en, or is given twice' },
+        401: problem,
+        404: problem,
+        503: { ...problem, description: '`TSA_UNAVAILABLE` or `SIGNING_KEY_UNAVAILABLE`: the receipt cannot be signed now; try again after `Retry-After` seconds' },
+      },
+    },
+  };
+}
 const messageSummaryProperties = {
   id: uuid,
   status: { enum: MESSAGE_STATUSES },
@@ -462,6 +491,26 @@ function document(config: Config) {
           responses: { 200: { description: 'entry', content: { 'application/json': { schema: { $ref: '#/components/schemas/MailboxEntry' } } } }, 401: problem, 404: problem },
         },
       },
+      '/v1/ebox/messages/{id}/evidence': {
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        get: {
+          summary: 'The proofs of a message in the recipient\'s e-Box, in order (every proof of the message concerns its recipient)',
+          security: [{ recipientToken: [] }],
+          responses: { 200: { description: 'list', content: { 'application/json': { schema: itemsOf(ref('EvidenceSummary')) } } }, 401: problem, 404: problem },
+        },
+      },
+      '/v1/ebox/messages/{id}/evidence/{evidenceId}': {
+        parameters: [
+          { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
+          { name: 'evidenceId', in: 'path', required: true, schema: { type: 'string' } },
+        ],
+        get: {
+          summary: 'One proof of the message: the CAdES-T signature (DER .p7s)',
+          security: [{ recipientToken: [] }],
+          responses: { 200: { description: 'the proof', content: { 'application/pkcs7-mime': { schema: { type: 'string', contentMediaType: 'application/pkcs7-mime' } } } }, 401: problem, 404: problem },
+        },
+      },
+      '/v1/ebox/messages/{id}/evidence/{evidenceId}/receipt.pdf': receiptPath('One proof of the message as a PDF receipt (as /v1/messages/{id}/evidence/{evidenceId}/receipt.pdf)', [{ recipientToken: [] }]),
       '/v1/ebox/messages/{id}/documents/{position}': {
         parameters: [
           { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
@@ -679,6 +728,7 @@ function document(config: Config) {
           },
         },
       },
+      '/v1/messages/{id}/evidence/{evidenceId}/receipt.pdf': receiptPath('One proof as a PDF receipt a person can read: the proof in words, the proof attached, sealed PAdES B-T'),
     },
   };
 }

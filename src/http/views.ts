@@ -2,14 +2,17 @@
 import type { MessageView } from '../registered-mail/consult.js';
 import type { CredentialRecord, DocumentRecord, EvidenceRecord, MailboxRecord, MessageRecord } from '../domain/records.js';
 
-export function evidenceSummary(e: EvidenceRecord) {
+/** A proof in a list; `message` is the path of its message as the caller sees it (sender or e-Box). */
+export function evidenceSummary(e: EvidenceRecord, message = `/v1/messages/${e.messageId}`) {
+  const href = `${message}/evidence/${e.id}`;
   return {
     id: e.id,
     type: e.type,
     sequence: e.seq,
     sha256: e.sha256,
     createdAt: e.createdAt,
-    href: `/v1/messages/${e.messageId}/evidence/${e.id}`,
+    href,
+    receipt: `${href}/receipt.pdf`,
   };
 }
 
@@ -42,7 +45,7 @@ export function messageJson(view: MessageView, opts: { includeEvents: boolean })
     eboxMessageId: m.eboxMessageId,
     documentsPurgedAt: m.documentsPurgedAt,
     documents: view.documents.map(documentJson),
-    evidence: view.evidence.map(evidenceSummary),
+    evidence: view.evidence.map((e) => evidenceSummary(e)),
     callbacks: view.callbacks,
   };
   if (opts.includeEvents) out.events = view.events.map((e) => ({ sequence: e.seq, type: e.type, at: e.at, data: e.data }));

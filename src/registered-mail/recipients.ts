@@ -11,7 +11,7 @@ import { ServiceError } from '../domain/errors.js';
 import { isValidRecipientId, normaliseIdentifier, type RecipientType } from '../domain/identifiers.js';
 import { constraintViolation } from '../store/constraints.js';
 import type { FsBlobStore } from '../store/FsBlobStore.js';
-import type { DocumentRecord, MailboxRecord, RecipientRecord } from '../domain/records.js';
+import type { DocumentRecord, EvidenceRecord, MailboxRecord, RecipientRecord } from '../domain/records.js';
 import type { Repositories } from '../store/Repositories.js';
 import { enqueueSeal } from './delivery.js';
 
@@ -86,6 +86,23 @@ export class RecipientService {
     const entry = /^[0-9a-f-]{36}$/i.test(id) ? await this.store.ebox.findInMailbox(r.type, r.identifier, id) : undefined;
     if (!entry) throw new ServiceError('NOT_FOUND', 'no such message in your e-Box');
     return { entry, documents: await this.store.messages.documents(entry.depositId) };
+  }
+
+  /**
+   * The proofs of a message in the recipient's e-Box, oldest first: every proof of a message
+   * concerns its recipient (dispatch, deposit, notification, handover or its failure).
+   */
+  async evidenceList(r: RecipientRecord, id: string): Promise<EvidenceRecord[]> {
+    const { entry } = await this.item(r, id);
+    return this.store.evidence.listForMessage(entry.depositId);
+  }
+
+  /** One proof of a message in the recipient's e-Box. */
+  async evidence(r: RecipientRecord, id: string, evidenceId: string): Promise<EvidenceRecord> {
+    const { entry } = await this.item(r, id);
+    const e = /^[0-9a-f-]{36}$/i.test(evidenceId) ? await this.store.evidence.find(entry.depositId, evidenceId) : undefined;
+    if (!e) throw new ServiceError('NOT_FOUND', 'no such evidence for this message');
+    return e;
   }
 
   /**

@@ -18,6 +18,7 @@ import {
   CadesTWriter,
   KeyObjectSigner,
   LocalTimeStamper,
+  PadesWriter,
   Pkcs11UnavailableError,
   SealingPool,
   signerFor,
@@ -49,6 +50,9 @@ export class Sealer {
   /** The time-stamper to ask, unless the built-in TSA's writer runs in this thread. */
   private readonly stamper: TimeStamper | undefined;
   private readonly pool: SealingPool | undefined;
+  /** The PDF signature writer (receipts), made on first use. */
+  private pades: PadesWriter | undefined;
+  private readonly signer: Signer;
 
   constructor(
     identity: SigningIdentity | Signer,
@@ -56,6 +60,7 @@ export class Sealer {
     options: SealerOptions = {},
   ) {
     const signer = signerFor(identity);
+    this.signer = signer;
     const tsa = timeStamper instanceof LocalTimeStamper ? timeStamper.tsa : undefined;
     this.writer = new CadesTWriter(signer, tsa?.tokenTemplate);
     this.stamper = this.writer.synchronous ? undefined : timeStamper;
@@ -83,18 +88,46 @@ export class Sealer {
       else if (!this.stamper) der = this.writer.sealSync(content, signingTime);
       else der = await this.writer.seal(content, this.stamper, signingTime);
     } catch (err) {
-      if (err instanceof TimeStampError && ['TSA_TIMEOUT', 'TSA_UNAVAILABLE', 'TSA_HTTP_ERROR'].includes(err.code)) {
-        throw new ServiceError('TSA_UNAVAILABLE', 'the time-stamping authority did not answer; try again later', { cause: err });
-      }
-      if (err instanceof Pkcs11UnavailableError) {
-        throw new ServiceError('SIGNING_KEY_UNAVAILABLE', 'the signing key in the HSM does not answer; try again later', { cause: err, retryAfterSeconds: 10 });
-      }
-      throw new ServiceError('SEALING_FAILED', 'the evidence could not be sealed', { cause: err });
+      throw sealingError(err, 'the evidence could not be sealed');
     }
     return { der, sha256: createHash('sha256').update(der).digest('hex'), statementText: new TextDecoder().decode(content) };
+  }
+
+  /** The largest PDF signature (DER) `signPdf` can return: what a placeholder must hold. */
+  get pdfSignatureMaxLength(): number {
+    // a time-stamp token with its TSA's certificate: 1–3 KB; 8 KiB leaves room for a chain (a
+    // larger token makes the receipt be written again with room for it)
+    return this.padesWriter().maxLength(8 * 1024);
+  }
+
+  /**
+   * The PAdES B-T signature (CMS, DER) over a PDF's signed byte range, with the sealing key
+   * and the service's time-stamper, in this thread (receipts are made on demand).
+   */
+  async signPdf(signedBytes: Uint8Array): Promise<Uint8Array> {
+    try {
+      return await this.padesWriter().sign(signedBytes, this.timeStamper);
+    } catch (err) {
+      throw sealingError(err, 'the receipt could not be signed');
+    }
+  }
+
+  private padesWriter(): PadesWriter {
+    return (this.pades ??= new PadesWriter(this.signer));
   }
 
   async close(): Promise<void> {
     await this.pool?.close();
   }
+}
+
+/** A signing failure as the API reports it: the TSA or the HSM away is 503, anything else 500. */
+function sealingError(err: unknown, what: string): ServiceError {
+  if (err instanceof TimeStampError && ['TSA_TIMEOUT', 'TSA_UNAVAILABLE', 'TSA_HTTP_ERROR'].includes(err.code)) {
+    return new ServiceError('TSA_UNAVAILABLE', 'the time-stamping authority did not answer; try again later', { cause: err });
+  }
+  if (err instanceof Pkcs11UnavailableError) {
+    return new ServiceError('SIGNING_KEY_UNAVAILABLE', 'the signing key in the HSM does not answer; try again later', { cause: err, retryAfterSeconds: 10 });
+  }
+  return new ServiceError('SEALING_FAILED', what, { cause: err });
 }

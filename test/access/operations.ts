@@ -64,6 +64,7 @@ export const SPECS: Record<string, OpSpec> = {
   'GET /v1/messages/{id}': { scope: 'owned', success: [200], params: (w) => ({ id: m(w).M1.id }) },
   'GET /v1/messages/{id}/evidence': { scope: 'owned', success: [200], params: (w) => ({ id: m(w).M1.id }) },
   'GET /v1/messages/{id}/evidence/{evidenceId}': { scope: 'owned', success: [200], params: (w) => ({ id: m(w).M1.id, evidenceId: m(w).M1.handover }) },
+  'GET /v1/messages/{id}/evidence/{evidenceId}/receipt.pdf': { scope: 'owned', success: [200], params: (w) => ({ id: m(w).M1.id, evidenceId: m(w).M1.handover }) },
   'PUT /v1/webhook': {
     scope: 'self',
     success: [200],
@@ -85,6 +86,9 @@ export const SPECS: Record<string, OpSpec> = {
   // ---------------------------------------------------------------- recipient
   'GET /v1/ebox/messages': { scope: 'self', success: [200] },
   'GET /v1/ebox/messages/{id}': { scope: 'owned', success: [200], params: (w) => ({ id: m(w).M1.entry }) },
+  'GET /v1/ebox/messages/{id}/evidence': { scope: 'owned', success: [200], params: (w) => ({ id: m(w).M1.entry }) },
+  'GET /v1/ebox/messages/{id}/evidence/{evidenceId}': { scope: 'owned', success: [200], params: (w) => ({ id: m(w).M1.entry, evidenceId: m(w).M1.handover }) },
+  'GET /v1/ebox/messages/{id}/evidence/{evidenceId}/receipt.pdf': { scope: 'owned', success: [200], params: (w) => ({ id: m(w).M1.entry, evidenceId: m(w).M1.handover }) },
   'GET /v1/ebox/messages/{id}/documents/{position}': {
     scope: 'owned',
     success: [200],

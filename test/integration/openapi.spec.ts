@@ -213,6 +213,11 @@ describe('OpenAPI document', function () {
     await hit(T.main, 'GET /v1/messages/{id}/evidence/{evidenceId}', 406, proof, { ...A, headers: [['accept', 'text/html']] });
     await hit(T.main, 'GET /v1/messages/{id}/evidence/{evidenceId}', 404, `/v1/messages/${M1.id}/evidence/${unknownId()}`, A);
     await hit(T.main, 'GET /v1/messages/{id}/evidence/{evidenceId}', 401, proof);
+    const receipt = `${proof}/receipt.pdf`;
+    await hit(T.main, 'GET /v1/messages/{id}/evidence/{evidenceId}/receipt.pdf', 200, `${receipt}?lang=fr`, A);
+    await hit(T.main, 'GET /v1/messages/{id}/evidence/{evidenceId}/receipt.pdf', 400, `${receipt}?lang=xx`, A);
+    await hit(T.main, 'GET /v1/messages/{id}/evidence/{evidenceId}/receipt.pdf', 404, `/v1/messages/${M1.id}/evidence/${unknownId()}/receipt.pdf`, A);
+    await hit(T.main, 'GET /v1/messages/{id}/evidence/{evidenceId}/receipt.pdf', 401, receipt);
 
     await hit(T.main, 'PUT /v1/webhook', 200, '/v1/webhook', { ...A, json: { url: `${main.receiverUrl}/hook-openapi` } });
     await hit(T.main, 'PUT /v1/webhook', 422, '/v1/webhook', { ...A, json: { url: 'ftp://example.org/x' } });
@@ -236,6 +241,18 @@ describe('OpenAPI document', function () {
     await hit(T.main, 'GET /v1/ebox/messages/{id}/documents/{position}', 200, download, R1);
     await hit(T.main, 'GET /v1/ebox/messages/{id}/documents/{position}', 404, `/v1/ebox/messages/${M2.entry}/documents/7`, R1);
     await hit(T.main, 'GET /v1/ebox/messages/{id}/documents/{position}', 401, download);
+    const proofs = `/v1/ebox/messages/${M1.entry}/evidence`;
+    await hit(T.main, 'GET /v1/ebox/messages/{id}/evidence', 200, proofs, R1);
+    await hit(T.main, 'GET /v1/ebox/messages/{id}/evidence', 404, `/v1/ebox/messages/${unknownId()}/evidence`, R1);
+    await hit(T.main, 'GET /v1/ebox/messages/{id}/evidence', 401, proofs);
+    const eboxProof = `${proofs}/${M1.handover}`;
+    await hit(T.main, 'GET /v1/ebox/messages/{id}/evidence/{evidenceId}', 200, eboxProof, R1);
+    await hit(T.main, 'GET /v1/ebox/messages/{id}/evidence/{evidenceId}', 404, `${proofs}/${unknownId()}`, R1);
+    await hit(T.main, 'GET /v1/ebox/messages/{id}/evidence/{evidenceId}', 401, eboxProof);
+    await hit(T.main, 'GET /v1/ebox/messages/{id}/evidence/{evidenceId}/receipt.pdf', 200, `${eboxProof}/receipt.pdf`, { ...R1, headers: [['accept-language', 'de']] });
+    await hit(T.main, 'GET /v1/ebox/messages/{id}/evidence/{evidenceId}/receipt.pdf', 400, `${eboxProof}/receipt.pdf?lang=es`, R1);
+    await hit(T.main, 'GET /v1/ebox/messages/{id}/evidence/{evidenceId}/receipt.pdf', 404, `${proofs}/${unknownId()}/receipt.pdf`, R1);
+    await hit(T.main, 'GET /v1/ebox/messages/{id}/evidence/{evidenceId}/receipt.pdf', 401, `${eboxProof}/receipt.pdf`);
 
     // small service: a message whose documents retention has purged
     const s = await small.newSender();

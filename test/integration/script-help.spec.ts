@@ -27,6 +27,7 @@ describe('operator scripts: --help and usage errors', function () {
     { script: 'contacts.ts', args: ['--help'], says: /set-installation/, usageExit: 3, wrong: ['show', '--type', 'citizen'] },
     { script: 'contacts.ts', args: ['add-installation', '--help'], says: /--installation-id/, usageExit: 3, wrong: ['frobnicate'] },
     { script: 'create-sender.ts', args: ['--help'], says: /--name/, usageExit: 3, wrong: ['--nmae', 'x'] },
+    { script: 'receipt-samples.ts', args: ['--help'], says: /--out/, usageExit: 3, wrong: ['--uot', 'x'] },
     { script: 'create-recipient.ts', args: ['--help'], says: /--type/, usageExit: 3, wrong: ['--type', 'person', '--id', '85073003328'] },
     { script: 'credentials.ts', args: ['--help'], says: /recipient-token:issue/, usageExit: 3, wrong: ['frobnicate'] },
     { script: 'migrate.ts', args: ['--help'], says: /down/, usageExit: 3, wrong: ['sideways'] },

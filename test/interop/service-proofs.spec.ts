@@ -9,7 +9,17 @@
  *      with `openssl asn1parse`, not the project's ASN.1 code),
  *   3. a DER re-encode (`openssl cms -cmsout -outform DER` gives the same bytes),
  *   4. Bouncy Castle (test/helpers/bouncycastle.ts).
- * Fails, never skips, when openssl, java, javac or the Bouncy Castle jars are missing.
+ * And each proof's PDF receipt, fetched in nl, fr, de and en as its sender would, is checked by
+ *   5. `pdfsig` (poppler over NSS, trusting the development root): signature valid, whole
+ *      document signed, certificate trusted, SubFilter ETSI.CAdES.detached — and a changed
+ *      byte reported;
+ *   6. `qpdf --check`: no structural error;
+ *   7. `pdfdetach`: the attached file is the proof itself, which `openssl cms -verify` accepts;
+ *   8. OpenSSL on the PDF's own CMS: the detached signature over the /ByteRange verifies,
+ *      re-encodes byte for byte, carries no signing-time (PAdES), and its signature
+ *      time-stamp verifies over its signature value (`openssl ts -verify`).
+ * Fails, never skips, when openssl, java, javac, the Bouncy Castle jars, poppler-utils, qpdf or
+ * certutil are missing.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -20,6 +30,7 @@ import { SIMULATOR_DEFAULT_CLIENT, startEboxSimulator, type RunningEboxSimulator
 import { compileBouncyCastleVerifier, type BcVerifier } from '../helpers/bouncycastle.js';
 import { addContact, insz, newDevice, startNotifyService, type NotifyService } from '../helpers/notify.js';
 import { openssl, signatureTimeStampByOpenssl } from '../helpers/openssl.js';
+import { nssTrusting, pdfdetach, pdfsig, pdfSignature, qpdfCheck } from '../helpers/pdf.js';
 import { metadata, pdfBytes, startTestService, submit, waitForMessage, type TestService } from '../helpers/service.js';
 
 interface Proof {
@@ -29,6 +40,36 @@ interface Proof {
   der: Uint8Array;
   /** the dev root the proof chains to */
   rootPem: string;
+  /** its receipt's URL, and the sender's credential */
+  receiptUrl: string;
+  apiKey: string;
+}
+
+const LANGUAGES = ['nl', 'fr', 'de', 'en'] as const;
+
+interface Receipt {
+  proof: Proof;
+  language: string;
+  file: string;
+  pdf: Buffer;
+}
+
+/** Fetches the receipt of each proof in each language, as its sender would. */
+async function fetchReceipts(proofs: Proof[], dir: string): Promise<Receipt[]> {
+  const out: Receipt[] = [];
+  for (const proof of proofs) {
+    for (const language of LANGUAGES) {
+      const res = await fetch(`${proof.receiptUrl}?lang=${language}`, { headers: { authorization: `Bearer ${proof.apiKey}` } });
+      expect(res.status, `${proof.type} ${language}`).to.equal(200);
+      expect(res.headers.get('content-type')).to.equal('application/pdf');
+      expect(res.headers.get('content-language')).to.equal(language);
+      const pdf = Buffer.from(await res.arrayBuffer());
+      const file = path.join(dir, `${path.basename(proof.file, '.p7s')}.${language}.pdf`);
+      fs.writeFileSync(file, pdf);
+      out.push({ proof, language, file, pdf });
+    }
+  }
+  return out;
 }
 
 const EVENT = 'http://uri.etsi.org/19522/Event/';
@@ -38,15 +79,16 @@ async function fetchProofs(svc: TestService, apiKey: string, messageId: string, 
   const auth = { authorization: `Bearer ${apiKey}` };
   const list = await (await fetch(`${svc.url}/v1/messages/${messageId}/evidence`, { headers: auth })).json();
   const proofs: Proof[] = [];
-  for (const item of list.items as Array<{ id: string; type: string; href: string }>) {
+  for (const item of list.items as Array<{ id: string; type: string; href: string; receipt: string }>) {
     expect(item.href).to.equal(`/v1/messages/${messageId}/evidence/${item.id}`);
+    expect(item.receipt).to.equal(`${item.href}/receipt.pdf`);
     const res = await fetch(svc.url + item.href, { headers: auth });
     expect(res.status).to.equal(200);
     expect(res.headers.get('content-type')).to.match(/^application\/pkcs7-mime/);
     const der = new Uint8Array(await res.arrayBuffer());
     const file = path.join(dir, `${item.type}-${item.id}.p7s`);
     fs.writeFileSync(file, der);
-    proofs.push({ type: item.type, messageId, file, der, rootPem: svc.rootPem });
+    proofs.push({ type: item.type, messageId, file, der, rootPem: svc.rootPem, receiptUrl: svc.url + item.receipt, apiKey });
   }
   return proofs;
 }
@@ -67,6 +109,7 @@ describe('every proof type the service emits, checked by OpenSSL and Bouncy Cast
       let failing: TestService | undefined;
       let sim: RunningEboxSimulator | undefined;
       const proofs: Proof[] = [];
+      const receipts: Receipt[] = [];
 
       before(async () => {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rm-proofs-'));
@@ -128,6 +171,7 @@ describe('every proof type the service emits, checked by OpenSSL and Bouncy Cast
         const unopenedId = (await unopened.json()).id;
         await waitForMessage(failing, other.apiKey, unopenedId, (m) => m.status === 'EXPIRED' && m.evidence.some((e: any) => e.type === 'ContentHandoverFailure'));
         proofs.push(...(await fetchProofs(failing, other.apiKey, unopenedId, dir)));
+        receipts.push(...(await fetchReceipts(proofs, dir)));
       });
       after(async () => {
         await ns?.close();
@@ -188,6 +232,97 @@ describe('every proof type the service emits, checked by OpenSSL and Bouncy Cast
           const statement = JSON.parse(new TextDecoder().decode(r.content));
           expect(statement.ERDSEventId).to.equal(EVENT + proofs[i]!.type);
           expect(statement.MessageIdentifier).to.equal(proofs[i]!.messageId);
+        }
+      });
+
+      it('every proof type has a receipt in nl, fr, de and en, which pdfsig finds valid, wholly signed and trusted', async () => {
+        expect([...new Set(receipts.map((r) => r.proof.type))].sort()).to.deep.equal([...EVIDENCE_TYPES].sort());
+        expect(receipts).to.have.length(proofs.length * LANGUAGES.length);
+        const nss = await nssTrusting(proofs[0]!.rootPem);
+        try {
+          for (const r of receipts) {
+            const where = `${r.proof.type} ${r.language}`;
+            const report = await pdfsig(r.file, nss.dir);
+            expect(report.code, `${where}: ${report.text}`).to.equal(0);
+            expect(report.signatureValidation, `${where}: ${report.text}`).to.equal('Signature is Valid.');
+            expect(report.totalDocumentSigned, `${where}: ${report.text}`).to.equal(true);
+            expect(report.certificateValidation, `${where}: ${report.text}`).to.equal('Certificate is Trusted.');
+            expect(report.signatureType, where).to.equal('ETSI.CAdES.detached');
+          }
+        } finally {
+          nss.close();
+        }
+      });
+
+      it('pdfsig reports a receipt with one byte changed, in the text or in the attached proof', async () => {
+        const nss = await nssTrusting(proofs[0]!.rootPem);
+        try {
+          const r = receipts[0]!;
+          const { byteRange } = pdfSignature(r.pdf);
+          // a byte of the page's text stream region and one near the end (the attachment and trailer): both signed
+          for (const at of [Math.floor(byteRange[1]! / 2), byteRange[2]! + Math.floor(byteRange[3]! / 2)]) {
+            const changed = Buffer.from(r.pdf);
+            changed[at] = changed[at]! ^ 0x01;
+            const file = `${r.file}.changed-${at}.pdf`;
+            fs.writeFileSync(file, changed);
+            const report = await pdfsig(file, nss.dir);
+            expect(report.signatureValidation, `byte ${at}: ${report.text}`).to.not.equal('Signature is Valid.');
+          }
+        } finally {
+          nss.close();
+        }
+      });
+
+      it('qpdf --check finds no structural error in any receipt', async () => {
+        for (const r of receipts) {
+          const check = await qpdfCheck(r.file);
+          expect(check.code, `${r.proof.type} ${r.language}: ${check.stdout.toString()}${check.stderr}`).to.equal(0);
+          expect(check.stdout.toString()).to.contain('No syntax or stream encoding errors found');
+        }
+      });
+
+      it('pdfdetach extracts the proof from each receipt, byte for byte the one checked above, and OpenSSL verifies it', async () => {
+        for (const r of receipts) {
+          const attached = await pdfdetach(r.file);
+          expect(attached.map((a) => a.name)).to.deep.equal([path.basename(r.proof.file)]);
+          expect(Buffer.compare(attached[0]!.bytes, Buffer.from(r.proof.der)), `${r.proof.type} ${r.language}`).to.equal(0);
+        }
+        const r = receipts[receipts.length - 1]!;
+        const file = `${r.file}.detached.p7s`;
+        fs.writeFileSync(file, (await pdfdetach(r.file))[0]!.bytes);
+        const verified = await openssl(['cms', '-verify', '-cades', '-inform', 'DER', '-in', file, '-CAfile', r.proof.rootPem]);
+        expect(verified.code, verified.stderr).to.equal(0);
+      });
+
+      it("each receipt's own signature is PAdES B-T: OpenSSL verifies the detached CMS over the byte range, it re-encodes byte for byte, has no signing-time, and its time-stamp covers its signature value", async () => {
+        for (const r of receipts.filter((x) => x.language === 'en')) {
+          const where = r.proof.type;
+          const { signedBytes, cms } = pdfSignature(r.pdf);
+          const cmsFile = `${r.file}.cms.der`;
+          const contentFile = `${r.file}.signed-bytes`;
+          fs.writeFileSync(cmsFile, cms);
+          fs.writeFileSync(contentFile, signedBytes);
+          const verified = await openssl(['cms', '-verify', '-cades', '-binary', '-inform', 'DER', '-in', cmsFile, '-content', contentFile, '-CAfile', r.proof.rootPem, '-out', '/dev/null']);
+          expect(verified.code, `${where}: ${verified.stderr}`).to.equal(0);
+          expect(verified.stderr).to.contain('Verification successful');
+          fs.writeFileSync(contentFile, Buffer.concat([signedBytes, Buffer.of(0)]));
+          const other = await openssl(['cms', '-verify', '-cades', '-binary', '-inform', 'DER', '-in', cmsFile, '-content', contentFile, '-CAfile', r.proof.rootPem, '-out', '/dev/null']);
+          expect(other.code, `${where}: over other bytes`).to.not.equal(0);
+
+          const reencoded = await openssl(['cms', '-cmsout', '-inform', 'DER', '-in', cmsFile, '-outform', 'DER']);
+          expect(Buffer.compare(reencoded.stdout, cms), `${where}: re-encoded differently`).to.equal(0);
+
+          const printed = (await openssl(['cms', '-cmsout', '-print', '-inform', 'DER', '-in', cmsFile])).stdout.toString();
+          expect(printed, where).to.not.contain('signingTime');
+          expect(printed, where).to.contain('id-smime-aa-signingCertificateV2');
+          expect(printed, where).to.match(/eContent: <ABSENT>/);
+
+          const { token, signatureValue } = await signatureTimeStampByOpenssl(cms);
+          fs.writeFileSync(`${cmsFile}.tst`, token);
+          fs.writeFileSync(`${cmsFile}.sig`, signatureValue);
+          const ts = await openssl(['ts', '-verify', '-token_in', '-in', `${cmsFile}.tst`, '-data', `${cmsFile}.sig`, '-CAfile', r.proof.rootPem]);
+          expect(ts.code, `${where}: ${ts.stderr}${ts.stdout}`).to.equal(0);
+          expect(ts.stdout.toString()).to.contain('Verification: OK');
         }
       });
     });

@@ -1,18 +1,21 @@
 /**
  * /v1/ebox: the built-in e-Box, for recipients. Each recipient authenticates with its
  * own token and sees only its own mailbox; downloading a document of a registered
- * message records the handover (ContentHandover evidence for the sender).
+ * message records the handover (ContentHandover evidence for the sender). The recipient also
+ * reads the proofs of its messages, as DER or as PDF receipts.
  */
 import type { Readable } from 'node:stream';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { ServiceError } from '../../domain/errors.js';
+import type { ReceiptService } from '../../registered-mail/receipts.js';
 import type { RecipientService } from '../../registered-mail/recipients.js';
 import type { RecipientRecord } from '../../domain/records.js';
 import { bearerToken } from '../auth.js';
 import { unauthenticated } from '../AuthGuard.js';
-import { mailboxJson } from '../views.js';
+import { evidenceSummary, mailboxJson } from '../views.js';
+import { receiptLanguage, sendProof, sendReceipt } from './proofs.js';
 
-export function eboxRouter(recipients: RecipientService): Router {
+export function eboxRouter(recipients: RecipientService, receipts: ReceiptService): Router {
   const r = Router();
   r.use('/v1/ebox', async (req: Request, res: Response, next: NextFunction) => {
     const detail = 'a valid e-Box access token is required (Authorization: Bearer …)';
@@ -32,6 +35,20 @@ export function eboxRouter(recipients: RecipientService): Router {
   r.get('/v1/ebox/messages/:id', async (req, res) => {
     const { entry, documents } = await recipients.item(me(res), req.params.id!);
     res.json(mailboxJson(entry, documents));
+  });
+
+  r.get('/v1/ebox/messages/:id/evidence', async (req, res) => {
+    const list = await recipients.evidenceList(me(res), req.params.id!);
+    res.json({ items: list.map((e) => evidenceSummary(e, `/v1/ebox/messages/${encodeURIComponent(req.params.id!)}`)) });
+  });
+
+  r.get('/v1/ebox/messages/:id/evidence/:evidenceId', async (req, res) => {
+    sendProof(res, await recipients.evidence(me(res), req.params.id!, req.params.evidenceId!));
+  });
+
+  r.get('/v1/ebox/messages/:id/evidence/:evidenceId/receipt.pdf', async (req, res) => {
+    const e = await recipients.evidence(me(res), req.params.id!, req.params.evidenceId!);
+    sendReceipt(res, await receipts.receipt(e, receiptLanguage(req, e)));
   });
 
   r.get('/v1/ebox/messages/:id/documents/:position', async (req, res) => {

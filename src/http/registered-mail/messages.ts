@@ -1,7 +1,7 @@
 /**
  * /v1/messages: submit a registered message (multipart, streamed; Idempotency-Key),
  * list the sender's messages, read one's status, events and callbacks, list and download
- * its evidence. /v1/webhook: the sender's callback URL.
+ * its evidence and each proof's PDF receipt. /v1/webhook: the sender's callback URL.
  */
 import busboy from 'busboy';
 import type { EventEmitter } from 'node:events';
@@ -12,10 +12,12 @@ import { ServiceError } from '../../domain/errors.js';
 import type { ConsultService } from '../../registered-mail/consult.js';
 import type { SenderService } from '../../access/senders.js';
 import type { Accepted, Intake, SubmissionService } from '../../registered-mail/intake.js';
+import type { ReceiptService } from '../../registered-mail/receipts.js';
 import type { WebhookService } from '../../registered-mail/webhooks.js';
 import { requireSender, senderOf } from '../auth.js';
 import { idempotencyKey } from '../idempotency.js';
 import { jsonBody } from '../json.js';
+import { receiptLanguage, sendProof, sendReceipt } from './proofs.js';
 import { sendProblem } from '../problem.js';
 import { evidenceJson, evidenceSummary, messageJson, messageSummary } from '../views.js';
 
@@ -24,6 +26,7 @@ export interface MessagesDeps {
   submissions: SubmissionService;
   consult: ConsultService;
   webhooks: WebhookService;
+  receipts: ReceiptService;
   notifier: EventEmitter;
   submitWaitMs: number;
   log: Logger;
@@ -85,11 +88,12 @@ export function messagesRouter(deps: MessagesDeps): Router {
     if (kind === false) throw new ServiceError('NOT_ACCEPTABLE', 'this resource is served as application/pkcs7-mime (DER) or application/json');
     res.setHeader('Vary', 'Accept');
     if (kind === 'application/json') return void res.json(evidenceJson(e));
-    res
-      .status(200)
-      .type('application/pkcs7-mime; smime-type=signed-data')
-      .setHeader('Content-Disposition', `attachment; filename="${e.type}-${e.id}.p7s"`)
-      .send(Buffer.from(e.der));
+    sendProof(res, e);
+  });
+
+  r.get('/v1/messages/:id/evidence/:evidenceId/receipt.pdf', async (req, res) => {
+    const e = await deps.consult.evidence(senderOf(res), req.params.id!, req.params.evidenceId!);
+    sendReceipt(res, await deps.receipts.receipt(e, receiptLanguage(req, e)));
   });
 
   r.put('/v1/webhook', jsonBody('8kb'), async (req, res) => {
