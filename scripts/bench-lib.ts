@@ -38,6 +38,11 @@ export async function procCpuSeconds(pid: number | 'self', children = false): Pr
   return (a + b) / TICKS;
 }
 
+/** CPU-seconds used so far by this process's main thread alone (`/proc/self/task/PID/stat`). */
+export async function mainThreadCpuSeconds(): Promise<number> {
+  return procCpuSeconds(`${process.pid}/task/${process.pid}` as unknown as number);
+}
+
 /** Runs `fn` for `seconds` (after `warmup` calls). */
 export function rateSync(fn: () => void, seconds: number, warmup = 200): Rate {
   for (let i = 0; i < warmup; i++) fn();
