@@ -1,6 +1,6 @@
 /**
- * bench:http — submissions over HTTP on SQLite, 100 KB documents, autocannon in a second
- * process (scripts/bench-load.ts), the service compiled (as `npm start` runs it):
+ * bench:http — submissions over HTTP, 100 KB documents, load generated in a second process
+ * (scripts/bench-load.ts), the service compiled (as `npm start` runs it):
  *
  *   1. bare intake floor (the baseline): the same POST /v1/messages, streamed to disk,
  *      fsynced, renamed, message + `accept` job inserted in one transaction — and no crypto:
@@ -9,28 +9,53 @@
  *   2. accepted and sealed: the whole service (`--role all`), SUBMIT_WAIT_MS=10000, each
  *      answer a 201 only once the proof of dispatch (SubmissionAcceptance, CAdES-T) is sealed
  *      and stored — the e-Box deposit and its ContentConsignment proof follow in the same
- *      process; only 201s are counted;
- *   3. latency p50/p99 of (2) at fixed rates (BENCH_RATES, default 500,200,150,100 per second),
- *      requests evenly paced (scripts/bench-load.ts `paced`: latency from each request's
- *      scheduled time, so a queue shows);
+ *      process; only 201s are counted; SQLite, and the same on PostgreSQL (a fresh database,
+ *      dropped at the end; BENCH_PG_URL, default postgres://postgres@127.0.0.1:5432/test, names
+ *      the server; BENCH_PG=0 leaves it out);
+ *   3. latency p50/p99 of (2) at fixed rates (BENCH_RATES, default 500,200,100 per second on
+ *      SQLite; BENCH_PG_RATES, default 100, on PostgreSQL), requests evenly paced
+ *      (scripts/bench-load.ts `paced`: latency from each request's scheduled time, so a queue
+ *      shows). Each row plans rate × BENCH_SECONDS requests; it prints the offered and the
+ *      achieved rate and the real duration: a row that took much longer than planned was not
+ *      sustained, and says so;
  *   4. peak RSS (VmHWM) of the service process while one 2 GB document is streamed to it.
  *
+ * The three services run side by side (idle when not measured); every row is measured in each
+ * of BENCH_ROUNDS rounds (default 3), in turns, and printed as the median over rounds with
+ * its range. Before each row the benchmark waits (at most 20 s) for the service's job queue,
+ * read from /metrics, to drain, so that no row pays for the previous one's backlog. During
+ * the PostgreSQL rows it samples pg_stat_activity and the job table every 100 ms to show
+ * where the time goes: connections busy on the CPU, waiting on I/O or locks, or idle in a
+ * transaction while the service's event loop is busy; commits and WAL syncs per submission.
+ *
  *   npm run bench:http
- *   BENCH_SECONDS=10 BENCH_RATES=500,200,150,100 BENCH_CONNECTIONS=64 BENCH_UPLOAD_GB=2 npm run bench:http
+ *   BENCH_SECONDS=10 BENCH_ROUNDS=3 BENCH_RATES=500,200,100 BENCH_CONNECTIONS=64 BENCH_UPLOAD_GB=2 npm run bench:http
  */
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { fmt, load, machine, memoryOf, procCpuSeconds, runScript, seconds, startServer, table, type ServerProcess } from './bench-lib.js';
+import pg from 'pg';
+import { loadConfig } from '../src/config.js';
+import { BLOB_FENCE_LOCK_KEY } from '../src/store/BlobFence.js';
+import { openDatabase } from '../src/store/database.js';
+import { EVENT_LOG_LOCK } from '../src/store/EventRepository.js';
+import { fmt, interleaved, load, machine, memoryOf, procCpuSeconds, rounds, runScript, seconds, settle, showSpread, spread, startServer, table, type ServerProcess } from './bench-lib.js';
 
-const T = seconds(10);
+const T = seconds(5);
+const R = rounds();
 /** fixed rates for latency: the target's 500/s, and rates this machine sustains (BENCH_RATES) */
-const RATES = (process.env.BENCH_RATES ?? '500,200,150,100').split(',').map(Number);
+const RATES = (process.env.BENCH_RATES ?? '500,200,100').split(',').map(Number);
+const PG_RATES = (process.env.BENCH_PG_RATES ?? '100').split(',').map(Number).filter((n) => n > 0);
+const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const WITH_PG = process.env.BENCH_PG !== '0';
 const UPLOAD_GB = Number(process.env.BENCH_UPLOAD_GB ?? 2);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const RECIPIENT = '85073003328';
 const BOUNDARY = '----bench-boundary-7MA4YWxkTrZu0gW';
+const METRICS_TOKEN = 'bench-metrics-token-0123456789';
+/** a row whose real duration exceeds the planned one by more than this share was not sustained */
+const OVERRUN = 0.2;
 
 function multipart(document: Uint8Array): Buffer {
   const metadata = JSON.stringify({
@@ -75,9 +100,48 @@ async function prepare(extra: Record<string, string> = {}): Promise<Env> {
   return { dir, env, apiKey: sender.apiKey };
 }
 
-async function submitLoad(server: ServerProcess, apiKey: string, bodyFile: string, options: { connections: number; overallRate?: number; paced?: boolean }) {
+interface Row {
+  /** answers of the counted status per second of real duration */
+  achieved: number;
+  perCpu: number;
+  p50: number;
+  p99: number;
+  /** seconds, wall clock of the load generator */
+  duration: number;
+  statuses: string;
+  /** job queue depth (pending + running) when the row started, and how long it waited for it to drain */
+  queue: number;
+  drained: number;
+}
+
+/** Jobs pending or running, from the service's /metrics. */
+async function queueDepth(server: ServerProcess): Promise<number> {
+  const text = await (await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
+  let n = 0;
+  for (const m of text.matchAll(/^registered_mail_jobs\{[^}]*status="(pending|running)"[^}]*\} (\d+)/gm)) n += Number(m[2]);
+  return n;
+}
+
+/** Waits (at most 20 s) until the job queue is empty or stops shrinking for 2 s; returns the depth and the seconds waited. */
+async function drain(server: ServerProcess): Promise<{ depth: number; waited: number }> {
+  const t0 = performance.now();
+  let depth = await queueDepth(server);
+  let last = depth;
+  let since = performance.now();
+  while (depth > 0 && performance.now() - t0 < 20_000 && performance.now() - since < 2000) {
+    await new Promise((r) => setTimeout(r, 200));
+    depth = await queueDepth(server);
+    if (depth < last) since = performance.now();
+    last = Math.min(last, depth);
+  }
+  return { depth, waited: (performance.now() - t0) / 1000 };
+}
+
+async function submitLoad(server: ServerProcess, apiKey: string, bodyFile: string, counted: string, options: { connections: number; overallRate?: number; paced?: boolean }): Promise<Row> {
+  // the floor runs no jobs (--role api): its queue only grows, there is nothing to wait for
+  const { depth, waited } = counted === '202' ? { depth: NaN, waited: 0 } : await drain(server);
   const cpu0 = await procCpuSeconds(server.pid);
-  const result = await load({
+  const r = await load({
     url: `${server.url}/v1/messages`,
     method: 'POST',
     headers: { authorization: `Bearer ${apiKey}`, 'content-type': `multipart/form-data; boundary=${BOUNDARY}` },
@@ -85,10 +149,101 @@ async function submitLoad(server: ServerProcess, apiKey: string, bodyFile: strin
     duration: T,
     ...options,
   });
-  return { ...result, serverCpu: (await procCpuSeconds(server.pid)) - cpu0 };
+  const serverCpu = (await procCpuSeconds(server.pid)) - cpu0;
+  const n = r.statusCodeStats[counted]?.count ?? 0;
+  const statuses = Object.entries(r.statusCodeStats)
+    .map(([s, v]) => `${v.count} × ${s}`)
+    .join(', ');
+  return {
+    achieved: n / r.duration,
+    perCpu: n / serverCpu,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    duration: r.duration,
+    statuses: `${statuses}${r.errors ? `, ${r.errors} errors` : ''}${r.timeouts ? `, ${r.timeouts} timeouts` : ''}`,
+    queue: depth,
+    drained: waited,
+  };
 }
 
-const count = (r: Awaited<ReturnType<typeof submitLoad>>, status: string) => r.statusCodeStats[status]?.count ?? 0;
+/** What PostgreSQL's connections of the bench database were doing, sampled every 100 ms during the PostgreSQL rows. */
+class PgSampler {
+  private readonly client: pg.Client;
+  private timer: NodeJS.Timeout | undefined;
+  private busy = false;
+  samples = 0;
+  readonly states = new Map<string, number>();
+  connections = 0;
+  allBusy = 0;
+  queueSum = 0;
+  queueMax = 0;
+  /** connections waiting for an advisory lock, by the lock's name */
+  readonly lockWaits = new Map<string, number>();
+
+  constructor(
+    url: string,
+    private readonly database: string,
+    private readonly poolMax: number,
+  ) {
+    this.client = new pg.Client({ connectionString: url });
+  }
+
+  async connect(): Promise<void> {
+    await this.client.connect();
+  }
+
+  async counters(): Promise<{ commits: number; rollbacks: number; walSyncs: number }> {
+    const db = await this.client.query<{ c: string; r: string }>('SELECT xact_commit AS c, xact_rollback AS r FROM pg_stat_database WHERE datname = $1', [this.database]);
+    const wal = await this.client.query<{ s: string }>('SELECT wal_sync AS s FROM pg_stat_wal');
+    return { commits: Number(db.rows[0]?.c ?? NaN), rollbacks: Number(db.rows[0]?.r ?? NaN), walSyncs: Number(wal.rows[0]?.s ?? NaN) };
+  }
+
+  start(jobsClient: pg.Client): void {
+    this.timer = setInterval(() => {
+      if (this.busy) return;
+      this.busy = true;
+      void (async () => {
+        const act = await this.client.query<{ state: string; wait: string | null }>(
+          `SELECT state, CASE WHEN wait_event IS NULL THEN NULL ELSE wait_event_type || ':' || wait_event END AS wait
+             FROM pg_stat_activity WHERE datname = $1 AND application_name <> 'bench-sampler' AND backend_type = 'client backend'`,
+          [this.database],
+        );
+        const locks = await this.client.query<{ key: string }>(
+          "SELECT (classid::bigint << 32) + objid::bigint AS key FROM pg_locks l JOIN pg_database d ON d.oid = l.database WHERE l.locktype = 'advisory' AND NOT l.granted AND d.datname = $1",
+          [this.database],
+        );
+        for (const { key } of locks.rows) {
+          const name = Number(key) === EVENT_LOG_LOCK ? 'the event log\'s chain lock (EventRepository.append)' : Number(key) === BLOB_FENCE_LOCK_KEY ? 'the blob fence (BlobFence)' : `advisory lock ${key}`;
+          this.lockWaits.set(name, (this.lockWaits.get(name) ?? 0) + 1);
+        }
+        const jobs = await jobsClient.query<{ n: string }>("SELECT count(*) AS n FROM jobs WHERE status IN ('pending', 'running')");
+        this.samples++;
+        let nonIdle = 0;
+        for (const row of act.rows) {
+          const key = row.state === 'active' ? `active, ${row.wait ?? 'on CPU (no wait event)'}` : row.state === 'idle' ? 'idle (free in the pool)' : `${row.state} (waiting for the service)`;
+          this.states.set(key, (this.states.get(key) ?? 0) + 1);
+          if (row.state !== 'idle') nonIdle++;
+        }
+        this.connections += act.rows.length;
+        if (nonIdle >= this.poolMax) this.allBusy++;
+        const q = Number(jobs.rows[0]!.n);
+        this.queueSum += q;
+        this.queueMax = Math.max(this.queueMax, q);
+      })()
+        .catch(() => undefined)
+        .finally(() => (this.busy = false));
+    }, 100);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  async close(): Promise<void> {
+    this.stop();
+    await this.client.end();
+  }
+}
 
 /** Streams one `bytes`-long document to POST /v1/messages, sampling the server's memory. */
 async function bigUpload(server: ServerProcess, apiKey: string, bytes: number): Promise<{ status: number; seconds: number; peakMiB: number; startMiB: number }> {
@@ -126,57 +281,172 @@ async function bigUpload(server: ServerProcess, apiKey: string, bytes: number): 
 }
 
 async function main(): Promise<void> {
-  console.log(`bench:http — POST /v1/messages, 100 KB documents, SQLite, autocannon in a second process (${CONNECTIONS} connections), ${T} s per figure; ${machine()}`);
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'bench-http-body-'));
   const bodyFile = path.join(work, 'body.bin');
   await fs.writeFile(bodyFile, multipart(pdf(100 * 1024)));
-  const rows: Array<Array<string | number>> = [['what', 'answers/s', 'per server CPU-s', 'p50', 'p99', 'statuses']];
-  const row = (what: string, r: Awaited<ReturnType<typeof submitLoad>>, counted: string) => {
-    const statuses = Object.entries(r.statusCodeStats)
-      .map(([s, v]) => `${v.count} × ${s}`)
-      .join(', ');
-    rows.push([
-      what,
-      count(r, counted) / r.duration,
-      count(r, counted) / r.serverCpu,
-      `${fmt(r.latency.p50, 1)} ms`,
-      `${fmt(r.latency.p99, 1)} ms`,
-      `${statuses}${r.errors ? `, ${r.errors} errors` : ''}${r.timeouts ? `, ${r.timeouts} timeouts` : ''}`,
-    ]);
+  const cleanups: Array<() => Promise<void>> = [];
+  const serverOf = async (extra: Record<string, string>, serverEnv: Record<string, string>, args: string[] = []) => {
+    const e = await prepare({ METRICS_TOKEN, ...extra });
+    const server = await startServer({ ...e.env, ...serverEnv }, args);
+    cleanups.push(async () => {
+      await server.stop();
+      await fs.rm(e.dir, { recursive: true, force: true });
+    });
+    return { server, apiKey: e.apiKey, env: { ...e.env, ...serverEnv } };
   };
-
-  // 1. The floor: intake only.
-  let e = await prepare();
-  let server = await startServer({ ...e.env, SUBMIT_WAIT_MS: '0' }, ['--role', 'api']);
   try {
-    row('bare intake floor (202: stored, fsynced, inserted; no crypto)', await submitLoad(server, e.apiKey, bodyFile, { connections: CONNECTIONS }), '202');
-  } finally {
-    await server.stop();
-    await fs.rm(e.dir, { recursive: true, force: true });
-  }
+    // PostgreSQL: a fresh database for this run, dropped at the end.
+    let pgSetup: { url: string; database: string; admin: pg.Client } | undefined;
+    let pgSkipped = '';
+    if (WITH_PG) {
+      const admin = new pg.Client({ connectionString: PG_URL });
+      try {
+        await admin.connect();
+        const database = `bench_http_${process.pid}`;
+        await admin.query(`CREATE DATABASE ${database}`);
+        const url = new URL(PG_URL);
+        url.pathname = `/${database}`;
+        pgSetup = { url: url.toString(), database, admin };
+        cleanups.push(async () => {
+          await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+          await admin.end();
+        });
+      } catch (err) {
+        pgSkipped = `PostgreSQL rows left out: ${(err as Error).message} (BENCH_PG_URL=${PG_URL})`;
+        await admin.end().catch(() => undefined);
+      }
+    }
 
-  // 2. and 3. The whole service.
-  e = await prepare();
-  server = await startServer({ ...e.env, SUBMIT_WAIT_MS: '10000', LOG_LEVEL: 'info' });
-  const mode = /sealing: ([^"]*)/.exec(server.output())?.[1] ?? 'unknown';
-  try {
-    row('accepted and sealed, max (201: proof of dispatch sealed)', await submitLoad(server, e.apiKey, bodyFile, { connections: CONNECTIONS }), '201');
-    await new Promise((r) => setTimeout(r, 3000)); // let the deposits of the burst drain
+    const floor = await serverOf({}, { SUBMIT_WAIT_MS: '0' }, ['--role', 'api']);
+    const sealed = await serverOf({}, { SUBMIT_WAIT_MS: '10000', LOG_LEVEL: 'info' });
+    const mode = /sealing: ([^"]*)/.exec(sealed.server.output())?.[1] ?? 'unknown';
+    const onPg = pgSetup ? await serverOf({ DATABASE_URL: pgSetup.url }, { SUBMIT_WAIT_MS: '10000' }) : undefined;
+
+    let sampler: PgSampler | undefined;
+    let jobsClient: pg.Client | undefined;
+    let pgConfig = '';
+    if (pgSetup && onPg) {
+      const config = loadConfig({ ...process.env, ...onPg.env });
+      const db = openDatabase(config.database);
+      const pool = (db.client as { config: { pool: { min: number; max: number }; acquireConnectionTimeout: number } }).config;
+      await db.destroy();
+      pgConfig =
+        `configuration: knex pool min ${pool.pool.min}, max ${pool.pool.max}, acquire timeout ${pool.acquireConnectionTimeout} ms (src/store/database.ts); ` +
+        `job runner: concurrency ${config.worker.concurrency}, polls the job table every ${config.worker.pollMs} ms (WORKER_POLL_MS) — jobs enqueued in its own process are handed over at commit, not polled; ` +
+        `POST /v1/messages waits up to ${config.submitWaitMs} ms (SUBMIT_WAIT_MS) for the proof, woken by the in-process notification, re-reading the status at least every 250 ms; sealing threads ${config.worker.sealThreads}`;
+      sampler = new PgSampler(PG_URL, pgSetup.database, pool.pool.max);
+      await sampler.connect();
+      jobsClient = new pg.Client({ connectionString: pgSetup.url, application_name: 'bench-sampler' });
+      await jobsClient.connect();
+      cleanups.push(async () => {
+        await sampler?.close();
+        await jobsClient?.end();
+      });
+    }
+    /** runs `fn` with the PostgreSQL sampler on, and adds the commits and WAL syncs it saw */
+    const pgTotals = { commits: 0, walSyncs: 0, answers: 0 };
+    const sampled = async (fn: () => Promise<Row>): Promise<Row> => {
+      const before = await sampler!.counters();
+      sampler!.start(jobsClient!);
+      try {
+        const row = await fn();
+        const after = await sampler!.counters();
+        pgTotals.commits += after.commits - before.commits;
+        pgTotals.walSyncs += after.walSyncs - before.walSyncs;
+        pgTotals.answers += row.achieved * row.duration;
+        return row;
+      } finally {
+        sampler!.stop();
+      }
+    };
+
+    await settle();
+    console.log(`bench:http — POST /v1/messages, 100 KB documents, load from a second process, ${R} interleaved rounds, ${T} s planned per row; ${machine()}`);
+
+    const contenders: Record<string, () => Promise<Row>> = {
+      floor: () => submitLoad(floor.server, floor.apiKey, bodyFile, '202', { connections: CONNECTIONS }),
+      sealed: () => submitLoad(sealed.server, sealed.apiKey, bodyFile, '201', { connections: CONNECTIONS }),
+    };
+    const labels: Record<string, [string, string]> = {
+      floor: ['SQLite: bare intake floor (202: stored, fsynced, inserted; no crypto)', `max, ${CONNECTIONS} conn.`],
+      sealed: ['SQLite: accepted and sealed (201: proof of dispatch sealed)', `max, ${CONNECTIONS} conn.`],
+    };
+    const offered: Record<string, number> = {};
+    if (onPg) {
+      contenders.pg = () => sampled(() => submitLoad(onPg.server, onPg.apiKey, bodyFile, '201', { connections: CONNECTIONS }));
+      labels.pg = ['PostgreSQL: accepted and sealed', `max, ${CONNECTIONS} conn.`];
+    }
     for (const rate of RATES) {
-      row(`accepted and sealed at a fixed ${rate}/s, evenly paced`, await submitLoad(server, e.apiKey, bodyFile, { connections: Math.min(CONNECTIONS * 2, rate), overallRate: rate, paced: true }), '201');
-      await new Promise((r) => setTimeout(r, 3000));
+      contenders[`sqlite ${rate}`] = () => submitLoad(sealed.server, sealed.apiKey, bodyFile, '201', { connections: Math.min(CONNECTIONS * 2, rate), overallRate: rate, paced: true });
+      labels[`sqlite ${rate}`] = ['SQLite: accepted and sealed, evenly paced', `${rate}/s`];
+      offered[`sqlite ${rate}`] = rate;
+    }
+    if (onPg)
+      for (const rate of PG_RATES) {
+        contenders[`pg ${rate}`] = () => sampled(() => submitLoad(onPg.server, onPg.apiKey, bodyFile, '201', { connections: Math.min(CONNECTIONS * 2, rate), overallRate: rate, paced: true }));
+        labels[`pg ${rate}`] = ['PostgreSQL: accepted and sealed, evenly paced', `${rate}/s`];
+        offered[`pg ${rate}`] = rate;
+      }
+    const started = performance.now();
+    const results = await interleaved(R, contenders);
+    const rows: Array<Array<string | number>> = [['what', 'offered', 'achieved/s', 'per server CPU-s', 'p50 ms', 'p99 ms', 'real duration s', 'queue at start', '']];
+    for (const [key, rs] of Object.entries(results)) {
+      const [what, offer] = labels[key]!;
+      const dur = spread(rs.map((r) => r.duration));
+      const achieved = spread(rs.map((r) => r.achieved));
+      const rate = offered[key];
+      const overran = rs.filter((r) => r.duration > T * (1 + OVERRUN)).length;
+      const note = rate !== undefined && (overran > 0 || achieved.median < rate * 0.9) ? `not sustained in ${Math.max(overran, rs.filter((r) => r.achieved < rate * 0.9).length)} of ${rs.length} rounds: planned ${T} s, the queue grew` : '';
+      rows.push([
+        what,
+        offer,
+        showSpread(rs.map((r) => r.achieved)),
+        fmt(spread(rs.map((r) => r.perCpu)).median),
+        showSpread(rs.map((r) => r.p50), 1),
+        showSpread(rs.map((r) => r.p99), 1),
+        `${fmt(dur.median, 1)} (${fmt(dur.min, 1)}–${fmt(dur.max, 1)})`,
+        rs.map((r) => (Number.isNaN(r.queue) ? '—' : r.queue)).join('/'),
+        note,
+      ]);
+    }
+    table(rows);
+    console.log(`(rows measured in ${fmt((performance.now() - started) / 1000)} s; "queue at start": jobs pending or running when each round's row began, after waiting for the queue to drain)`);
+    console.log(`statuses, last round: ${Object.entries(results).map(([k, rs]) => `${labels[k]![0].split(':')[0]} ${labels[k]![1]}: ${rs.at(-1)!.statuses}`).join('; ')}`);
+    console.log(`sealing mode: ${mode}`);
+    if (pgSkipped) console.log(pgSkipped);
+    if (sampler && sampler.samples > 0) {
+      console.log('');
+      console.log(`PostgreSQL, where the time goes (the PostgreSQL rows, ${sampler.samples} samples of pg_stat_activity every 100 ms):`);
+      console.log(pgConfig);
+      const total = [...sampler.states.values()].reduce((a, b) => a + b, 0);
+      console.log(
+        `connections of the service: ${fmt(sampler.connections / sampler.samples, 1)} on average; samples with every pool connection busy: ${sampler.allBusy} of ${sampler.samples} (${fmt((100 * sampler.allBusy) / sampler.samples)}%; only then can a query wait for the pool — the service does not expose knex's acquire waits, this is their upper bound)`,
+      );
+      console.log(
+        `connection states over the samples: ${[...sampler.states.entries()]
+          .sort((a, b) => b[1] - a[1])
+          .map(([k, v]) => `${k} ${fmt((100 * v) / total)}%`)
+          .join('; ')}`,
+      );
+      if (sampler.lockWaits.size > 0)
+        console.log(
+          `advisory lock waits, connections waiting per sample: ${[...sampler.lockWaits.entries()].map(([k, v]) => `${k} ${fmt(v / sampler!.samples, 1)}`).join('; ')} — the commits that hold it serialise the PostgreSQL rows`,
+        );
+      console.log(
+        `job queue (pending + running) during the rows: ${fmt(sampler.queueSum / sampler.samples, 1)} on average, ${sampler.queueMax} at most; commits per sealed submission ${fmt(pgTotals.commits / pgTotals.answers, 1)}, WAL syncs per sealed submission ${fmt(pgTotals.walSyncs / pgTotals.answers, 1)} (pg_stat_wal is the whole server's: other databases' work counts too)`,
+      );
+      console.log(
+        '"idle in transaction" is a connection held by the service between two statements (its event loop busy elsewhere, or a round trip in flight); "active" with a wait event is PostgreSQL waiting (IO:WALSync is the commit\'s fsync, Lock is contention); "on CPU" is PostgreSQL executing.',
+      );
     }
   } finally {
-    await server.stop();
-    await fs.rm(e.dir, { recursive: true, force: true });
+    for (const c of cleanups.reverse()) await c().catch((err) => console.error(err));
   }
-  table(rows);
-  console.log(`sealing mode: ${mode}`);
 
   // 4. Memory for a big streamed upload.
   if (UPLOAD_GB > 0) {
-    e = await prepare({ MAX_DOCUMENT_BYTES: String(Math.ceil(UPLOAD_GB * 2 ** 30) + 1), ALLOWED_MEDIA_TYPES: '*/*' });
-    server = await startServer({ ...e.env, SUBMIT_WAIT_MS: '10000' });
+    const e = await prepare({ MAX_DOCUMENT_BYTES: String(Math.ceil(UPLOAD_GB * 2 ** 30) + 1), ALLOWED_MEDIA_TYPES: '*/*' });
+    const server = await startServer({ ...e.env, SUBMIT_WAIT_MS: '10000' });
     try {
       const r = await bigUpload(server, e.apiKey, Math.floor(UPLOAD_GB * 2 ** 30));
       console.log(

@@ -38,6 +38,11 @@ export async function procCpuSeconds(pid: number | 'self', children = false): Pr
   return (a + b) / TICKS;
 }
 
+/** CPU-seconds used so far by this process's main thread alone (`/proc/self/task/PID/stat`). */
+export async function mainThreadCpuSeconds(): Promise<number> {
+  return procCpuSeconds(`${process.pid}/task/${process.pid}` as unknown as number);
+}
+
 /** Runs `fn` for `seconds` (after `warmup` calls). */
 export function rateSync(fn: () => void, seconds: number, warmup = 200): Rate {
   for (let i = 0; i < warmup; i++) fn();
@@ -171,7 +176,121 @@ export function table(rows: Array<Array<string | number>>): void {
 
 export function machine(): string {
   const cpus = os.cpus();
-  return `${cpus.length} × ${cpus[0]?.model ?? "cpu"}, Node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(" ")} at start`;
+  return `${cpus.length} × ${cpus[0]?.model ?? 'cpu'}, Node ${process.version}, load average ${loadAverages()} at start of measurement`;
+}
+
+const loadAverages = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+
+/** Share of all cores busy (any process, this one included) over the next `ms`, from /proc/stat. */
+export async function busyShare(ms = 1000): Promise<number> {
+  const sample = async () => {
+    const cpu = (await fs.readFile('/proc/stat', 'utf8')).split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const idle = cpu[3]! + (cpu[4] ?? 0); // idle + iowait
+    return { idle, total: cpu.reduce((a, b) => a + b, 0) };
+  };
+  const a = await sample();
+  await new Promise((r) => setTimeout(r, ms));
+  const b = await sample();
+  return b.total > a.total ? 1 - (b.idle - a.idle) / (b.total - a.total) : 0;
+}
+
+/**
+ * Waits, before measuring, for the 1-minute load average to fall below BENCH_SETTLE_LOAD
+ * (default half the core count: what a build just run or another job leaves on the machine),
+ * at most BENCH_SETTLE_SECONDS (default 60; 0: do not wait), and prints what it waited for
+ * and the load it starts measuring at. It never waits longer: on a machine others share the
+ * load may not fall, and the figures then say at which load they were taken.
+ */
+export async function settle(): Promise<void> {
+  const cores = os.availableParallelism();
+  const envNumber = (name: string, dflt: number) => {
+    const v = Number(process.env[name]);
+    return process.env[name] !== undefined && Number.isFinite(v) && v >= 0 ? v : dflt;
+  };
+  const maxSeconds = envNumber('BENCH_SETTLE_SECONDS', 60);
+  const threshold = envNumber('BENCH_SETTLE_LOAD', cores / 2);
+  const started = performance.now();
+  console.log(`load average ${loadAverages()} (1, 5, 15 min); waiting up to ${maxSeconds} s for the 1-minute load to fall below ${threshold.toFixed(2)} (${cores} cores)`);
+  while (os.loadavg()[0]! >= threshold && performance.now() - started < maxSeconds * 1000) {
+    await new Promise((r) => setTimeout(r, Math.min(2000, maxSeconds * 1000 - (performance.now() - started))));
+  }
+  const waited = (performance.now() - started) / 1000;
+  const busy = await busyShare(1000);
+  const settled = os.loadavg()[0]! < threshold;
+  console.log(
+    `${settled ? 'settled' : 'not settled'} after ${waited.toFixed(0)} s: load average ${loadAverages()}; cores busy over the last second: ${(100 * busy).toFixed(0)}% of ${cores}` +
+      (settled ? '' : ' — measuring anyway (others share this machine); the figures are for this load'),
+  );
+}
+
+/** Rounds per figure: BENCH_ROUNDS (default `dflt`, at least 1). Contenders are measured in turns, A B A B … */
+export function rounds(dflt = 3): number {
+  const v = Math.floor(Number(process.env.BENCH_ROUNDS));
+  return Number.isFinite(v) && v >= 1 ? v : dflt;
+}
+
+/** Median and range of a figure over rounds. */
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+  n: number;
+}
+
+export function spread(xs: number[]): Spread {
+  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (s.length === 0) return { median: NaN, min: NaN, max: NaN, n: 0 };
+  const mid = Math.floor(s.length / 2);
+  const median = s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+  return { median, min: s[0]!, max: s.at(-1)!, n: s.length };
+}
+
+/** "median (min–max)" */
+export function showSpread(xs: number[], digits = 0, unit = ''): string {
+  const s = spread(xs);
+  if (s.n <= 1) return `${fmt(s.median, digits)}${unit}`;
+  return `${fmt(s.median, digits)}${unit} (${fmt(s.min, digits)}–${fmt(s.max, digits)})`;
+}
+
+/** Rates over rounds: "wall median (range) [per CPU-s median]" */
+export function showRates(rs: Rate[]): string {
+  return `${showSpread(rs.map((r) => r.wall))} [${fmt(spread(rs.map((r) => r.cpu)).median)}]`;
+}
+
+/**
+ * Measures each contender once per round, in turns (A B C A B C …), and returns each one's
+ * results in round order: on a shared machine a slow stretch then lands on every contender,
+ * and the median over rounds is not one lucky or unlucky turn.
+ */
+export async function interleaved<K extends string, T>(n: number, contenders: Record<K, () => T | Promise<T>>): Promise<Record<K, T[]>> {
+  const out = {} as Record<K, T[]>;
+  const keys = Object.keys(contenders) as K[];
+  for (const k of keys) out[k] = [];
+  for (let r = 0; r < n; r++) for (const k of keys) out[k].push(await contenders[k]());
+  return out;
+}
+
+/**
+ * Runs a shell command line (sh -c) and times it from outside, as `time` would: wall clock
+ * from start to exit, and the CPU-seconds of the whole process tree (the children this
+ * process waited for: sh, xargs, every openssl). Rejects on a non-zero exit.
+ */
+export async function timeShell(script: string, options: { cwd?: string; env?: Record<string, string> } = {}): Promise<{ seconds: number; cpu: number }> {
+  const cpu0 = await procCpuSeconds('self', true);
+  const t0 = performance.now();
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn('sh', ['-c', script], { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d) => (err = (err + d).slice(-4000)));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`sh -c "${script.slice(0, 300)}" exited ${code}: ${err}`))));
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  return { seconds, cpu: (await procCpuSeconds('self', true)) - cpu0 };
 }
 
 /** Seconds per measurement: BENCH_SECONDS (default `dflt`). */

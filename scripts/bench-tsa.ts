@@ -7,17 +7,21 @@
  * `npm start` runs it (compiled), on a fresh data directory and development PKI. The PKCS#11
  * column: the same service, same run, with the TSA key in a SoftHSM2 token (TSA_PKCS11_*; the
  * TSA then answers through `respond`, its signature made on libuv's thread pool).
+ * The three servers run side by side and every figure is measured in each of BENCH_ROUNDS
+ * rounds (default 3), in turns, BENCH_SECONDS (default 2) each; medians and ranges are
+ * printed. `openssl ts -reply` runs in a shell loop timed from outside.
  *
  *   npm run bench:tsa
- *   BENCH_SECONDS=10 npm run bench:tsa
+ *   BENCH_SECONDS=5 BENCH_ROUNDS=5 npm run bench:tsa
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fmt, freePort, load, machine, pkiFiles, procCpuSeconds, run, seconds, start, startServer, table } from './bench-lib.js';
+import { fmt, freePort, interleaved, load, machine, pkiFiles, procCpuSeconds, rounds, run, seconds, settle, showSpread, spread, start, startServer, table, timeShell, type ServerProcess } from './bench-lib.js';
 import { benchToken } from './bench-pkcs11.js';
 
-const T = seconds(5);
+const T = seconds(2);
+const R = rounds();
 
 /** node:http alone: reads the request body, answers a fixed body of the given size. */
 const BARE_SERVER = `
@@ -46,6 +50,14 @@ async function waitFor(url: string): Promise<void> {
 }
 const OPENSSL_REPLIES = Number(process.env.OPENSSL_PROOFS ?? 50);
 
+interface Figure {
+  rate: number;
+  perCpu: number;
+  p50: number;
+  p99: number;
+  bad: number;
+}
+
 async function bench(algorithm: 'ECDSA-P256' | 'RSA-2048'): Promise<Array<Array<string | number>>> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'bench-tsa-'));
   const files = await pkiFiles(algorithm);
@@ -53,83 +65,82 @@ async function bench(algorithm: 'ECDSA-P256' | 'RSA-2048'): Promise<Array<Array<
   await fs.writeFile(f('data.txt'), 'data to time-stamp\n');
   await run('openssl', ['ts', '-query', '-data', f('data.txt'), '-sha256', '-cert', '-out', f('q.tsq')]);
 
-  // The service's TSA key is the dev PKI's (certs-dev under the data directory); then, in a
-  // second service, a key generated in a SoftHSM2 token.
+  // The service's TSA key is the dev PKI's (certs-dev under the data directory); beside it a
+  // second service with a key generated in a SoftHSM2 token.
   const token = await benchToken(algorithm);
-  const rows: Array<Array<string | number>> = [];
-  for (const where of ['in process', 'in SoftHSM2'] as const) {
-    const inToken = where === 'in SoftHSM2';
-    const env = { DATA_DIR: f(`data-${inToken}`), DEV_CERTS_DIR: f('certs'), KEY_ALGORITHM: algorithm, LOG_LEVEL: 'warn', APP_ENV: 'development', DEV_SIMULATORS: 'false' };
-    await fs.mkdir(env.DATA_DIR, { mode: 0o700 });
-    const server = await startServer(inToken ? { ...env, ...token.env('TSA'), TSA_PKCS11_SESSIONS: '16' } : env);
-    try {
+  const servers: Array<{ where: string; server: ServerProcess }> = [];
+  let floor: ReturnType<typeof start> | undefined;
+  try {
+    for (const where of ['in process', 'in SoftHSM2'] as const) {
+      const inToken = where === 'in SoftHSM2';
+      const env = { DATA_DIR: f(`data-${inToken}`), DEV_CERTS_DIR: f('certs'), KEY_ALGORITHM: algorithm, LOG_LEVEL: 'warn', APP_ENV: 'development', DEV_SIMULATORS: 'false' };
+      await fs.mkdir(env.DATA_DIR, { mode: 0o700 });
+      const server = await startServer(inToken ? { ...env, ...token.env('TSA'), TSA_PKCS11_SESSIONS: '16' } : env);
+      servers.push({ where, server });
       // One reply checked by OpenSSL before the load: the figures are for valid tokens.
       const res = await fetch(`${server.url}/tsa`, { method: 'POST', headers: { 'content-type': 'application/timestamp-query' }, body: await fs.readFile(f('q.tsq')) });
       await fs.writeFile(f('r.tsr'), new Uint8Array(await res.arrayBuffer()));
       const certDir = path.join(f('certs'), algorithm === 'ECDSA-P256' ? 'p256' : 'rsa2048');
       const [rootPem, tsaPem] = inToken ? [token.pki.root, token.pki.tsaCert] : [path.join(certDir, 'root.pem'), path.join(certDir, 'tsa.pem')];
       await run('openssl', ['ts', '-verify', '-queryfile', f('q.tsq'), '-in', f('r.tsr'), '-CAfile', rootPem, '-untrusted', tsaPem]);
-
-      for (const connections of [1, 8, 64]) {
-        const cpu0 = await procCpuSeconds(server.pid);
-        const r = await load({
-          url: `${server.url}/tsa`,
-          method: 'POST',
-          headers: { 'content-type': 'application/timestamp-query' },
-          bodyFile: f('q.tsq'),
-          connections,
-          duration: T,
-        });
-        const serverCpu = (await procCpuSeconds(server.pid)) - cpu0;
-        const bad = r.errors + r.timeouts + r.non2xx;
-        rows.push([
-          algorithm,
-          `POST /tsa, key ${where}, ${connections} connection${connections > 1 ? 's' : ''}`,
-          r.requests.average,
-          r.requests.total / serverCpu,
-          `${fmt(r.latency.p50, 1)} ms`,
-          `${fmt(r.latency.p99, 1)} ms`,
-          bad ? `${bad} failed` : 'all 200',
-        ]);
-      }
-    } finally {
-      await server.stop();
     }
-  }
 
-  // The ceiling of node:http itself on this machine: a server that reads the same request and
-  // answers a fixed reply of the same size, no TSA, no express.
-  const replySize = (await fs.readFile(f('r.tsr'))).length;
-  const floorPort = await freePort();
-  const floor = start(process.execPath, ['-e', BARE_SERVER, String(floorPort), String(replySize)], {});
-  try {
+    // The ceiling of node:http itself on this machine: a server that reads the same request and
+    // answers a fixed reply of the same size, no TSA, no express.
+    const replySize = (await fs.readFile(f('r.tsr'))).length;
+    const floorPort = await freePort();
+    floor = start(process.execPath, ['-e', BARE_SERVER, String(floorPort), String(replySize)], {});
     await waitFor(`http://127.0.0.1:${floorPort}/`);
-    for (const connections of [8]) {
-      const cpu0 = await procCpuSeconds(floor.child.pid!);
-      const r = await load({ url: `http://127.0.0.1:${floorPort}/tsa`, method: 'POST', headers: { 'content-type': 'application/timestamp-query' }, bodyFile: f('q.tsq'), connections, duration: T });
-      const cpu = (await procCpuSeconds(floor.child.pid!)) - cpu0;
-      rows.push([algorithm, `bare node:http, fixed ${replySize}-octet reply, ${connections} connections`, r.requests.average, r.requests.total / cpu, `${fmt(r.latency.p50, 1)} ms`, `${fmt(r.latency.p99, 1)} ms`, '']);
-    }
-  } finally {
-    floor.child.kill('SIGTERM');
-  }
 
-  // Baseline: openssl ts -reply, one process per request.
-  const once = () => run('openssl', ['ts', '-reply', '-config', files.tsaConfig, '-queryfile', f('q.tsq'), '-inkey', files.tsaKey, '-signer', files.tsaCert, '-out', f('o.tsr')]);
-  await once();
-  const started = performance.now();
-  const cpu0 = await procCpuSeconds('self', true);
-  for (let i = 0; i < OPENSSL_REPLIES; i++) await once();
-  const elapsed = performance.now() - started;
-  const cpu = (await procCpuSeconds('self', true)) - cpu0;
-  rows.push([algorithm, 'openssl ts -reply per request (1 at a time)', (OPENSSL_REPLIES * 1000) / elapsed, OPENSSL_REPLIES / Math.max(0.01, cpu), `${fmt(elapsed / OPENSSL_REPLIES, 1)} ms`, '', '']);
-  await fs.rm(dir, { recursive: true, force: true });
-  await fs.rm(files.dir, { recursive: true, force: true });
-  return rows;
+    const measure = async (url: string, pid: number, connections: number): Promise<Figure> => {
+      const cpu0 = await procCpuSeconds(pid);
+      const r = await load({ url, method: 'POST', headers: { 'content-type': 'application/timestamp-query' }, bodyFile: f('q.tsq'), connections, duration: T });
+      const cpu = (await procCpuSeconds(pid)) - cpu0;
+      return { rate: r.requests.average, perCpu: r.requests.total / cpu, p50: r.latency.p50, p99: r.latency.p99, bad: r.errors + r.timeouts + r.non2xx };
+    };
+    const contenders: Record<string, () => Promise<Figure>> = {};
+    const labels: Record<string, string> = {};
+    for (const connections of [1, 8, 64]) {
+      for (const { where, server } of servers) {
+        const key = `${where} ${connections}`;
+        labels[key] = `POST /tsa, key ${where}, ${connections} connection${connections > 1 ? 's' : ''}`;
+        contenders[key] = () => measure(`${server.url}/tsa`, server.pid, connections);
+      }
+    }
+    labels.floor = `bare node:http, fixed ${replySize}-octet reply, 8 connections`;
+    contenders.floor = () => measure(`http://127.0.0.1:${floorPort}/tsa`, floor!.child.pid!, 8);
+    // Baseline: openssl ts -reply, one process per request, one after the other.
+    const script = `i=0; while [ $i -lt ${OPENSSL_REPLIES} ]; do openssl ts -reply -config ${files.tsaConfig} -queryfile q.tsq -inkey ${files.tsaKey} -signer ${files.tsaCert} -out o.tsr 2>/dev/null || exit 1; i=$((i+1)); done`;
+    labels.openssl = 'openssl ts -reply per request, shell loop (1 at a time)';
+    contenders.openssl = async () => {
+      const { seconds: wall, cpu } = await timeShell(script, { cwd: dir });
+      return { rate: OPENSSL_REPLIES / wall, perCpu: OPENSSL_REPLIES / cpu, p50: (1000 * wall) / OPENSSL_REPLIES, p99: NaN, bad: 0 };
+    };
+    const figures = await interleaved(R, contenders);
+    return Object.entries(figures).map(([key, fs]) => {
+      const bad = fs.reduce((n, x) => n + x.bad, 0);
+      return [
+        algorithm,
+        labels[key]!,
+        showSpread(fs.map((x) => x.rate)),
+        fmt(spread(fs.map((x) => x.perCpu)).median),
+        key === 'openssl' ? `${showSpread(fs.map((x) => x.p50), 1)} ms each` : `${showSpread(fs.map((x) => x.p50), 1)} ms`,
+        key === 'openssl' ? '' : `${showSpread(fs.map((x) => x.p99), 1)} ms`,
+        key === 'openssl' || key === 'floor' ? '' : bad ? `${bad} failed` : 'all 200',
+      ];
+    });
+  } finally {
+    floor?.child.kill('SIGTERM');
+    for (const { server } of servers) await server.stop();
+    await fs.rm(dir, { recursive: true, force: true });
+    await fs.rm(files.dir, { recursive: true, force: true });
+  }
 }
 
 async function main(): Promise<void> {
-  console.log(`bench:tsa — built-in TSA over HTTP, keep-alive, autocannon in a second process, ${T} s per figure; ${machine()}`);
+  await settle();
+  console.log(`bench:tsa — built-in TSA over HTTP, keep-alive, autocannon in a second process, ${R} interleaved rounds of ${T} s per figure; ${machine()}`);
+  console.log('replies/s: median over rounds (range); per server CPU-s: median; p50 and p99: median (range) over rounds');
   const rows: Array<Array<string | number>> = [['algorithm', 'what', 'replies/s', 'per server CPU-s', 'p50', 'p99', 'status']];
   for (const algorithm of ['ECDSA-P256', 'RSA-2048'] as const) rows.push(...(await bench(algorithm)));
   table(rows);

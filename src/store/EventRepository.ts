@@ -10,7 +10,7 @@ import { eventHash, GENESIS_HASH, type ChainedEvent } from '../domain/EventChain
 import type { EventRecord } from '../domain/records.js';
 
 /** Arbitrary constant naming the event log's advisory lock on PostgreSQL. */
-const EVENT_LOG_LOCK = 7_319_522;
+export const EVENT_LOG_LOCK = 7_319_522;
 
 export class EventRepository {
   constructor(private readonly db: Knex) {}
