@@ -156,6 +156,12 @@ export interface NotifyConfig {
   /** notifications a sender may submit per minute (0: no limit) */
   rateLimitPerMinute: number;
   sendMaxAttempts: number;
+  /**
+   * a push the GovApp backend accepted but that no device reported DELIVERED within this
+   * time falls back to SMS, once, where the strategy has SMS after GovApp (GOVAPP_FIRST);
+   * 0: no fallback for an undelivered push (it stays SENT until a report comes)
+   */
+  pushDeliveryTimeoutMs: number;
   /** public base URL providers call back (delivery reports, receipts); derived from HOST/PORT when unset */
   callbackBaseUrl?: string;
   timeZone: string;
@@ -410,6 +416,7 @@ function notifyConfig(env: Env, host: string, port: number): NotifyConfig {
     syncWaitMs: int(env, 'NOTIFY_SYNC_WAIT_MS', 10_000, 0, 120_000),
     rateLimitPerMinute: int(env, 'NOTIFY_RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000),
     sendMaxAttempts: int(env, 'NOTIFY_SEND_MAX_ATTEMPTS', 8, 1, 10_000),
+    pushDeliveryTimeoutMs: int(env, 'NOTIFY_PUSH_DELIVERY_TIMEOUT_MS', 600_000, 0, 7 * 24 * 3_600_000),
     callbackBaseUrl: callbackBaseUrl?.replace(/\/+$/, ''),
     timeZone,
     sms: { maxParts: int(env, 'NOTIFY_SMS_MAX_PARTS', 3, 1, 255), transliterate: bool(env, 'NOTIFY_SMS_TRANSLITERATE', false), provider },
