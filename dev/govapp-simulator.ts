@@ -3,7 +3,8 @@
  * for local development against a running service:
  *
  *   GOVAPP_CALLBACK_SECRET=… npm run govapp-simulator -- --port 9200 [--token T] [--latency-ms 50] \
- *       [--delivery-delay-ms 200] [--read-after-ms 2000] [--failure none|unavailable|reject|hang|fail-first:3]
+ *       [--delivery-delay-ms 200|never] [--read-after-ms 2000] [--failure none|unavailable|reject|hang|fail-first:3]
+ *   (--delivery-delay-ms never: a push is delivered only by POST /_sim/pushes/{pushId}/deliver)
  *   then start the service with GOVAPP_PUSH_URL=http://127.0.0.1:9200 and the same GOVAPP_CALLBACK_SECRET.
  */
 import { parseArgs } from 'node:util';
@@ -35,12 +36,12 @@ async function main(): Promise<void> {
     callbackSecret: secret,
     token: values.token,
     latencyMs: Number(values['latency-ms']),
-    deliveryDelayMs: Number(values['delivery-delay-ms']),
+    deliveryDelayMs: values['delivery-delay-ms'] === 'never' ? null : Number(values['delivery-delay-ms']),
     readAfterMs: values['read-after-ms'] === undefined ? null : Number(values['read-after-ms']),
     failure: failure(values.failure),
   });
   const url = await sim.start(Number(values.port), values.host);
-  console.log(`GovApp simulator on ${url} (POST /v1/pushes; GET /_sim/pushes; POST /_sim/pushes/{pushId}/read; PUT /_sim/options)`);
+  console.log(`GovApp simulator on ${url} (POST /v1/pushes; GET /_sim/pushes; POST /_sim/pushes/{pushId}/deliver|read; PUT /_sim/options)`);
   const stop = () => void sim.stop().then(() => process.exit(0));
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

@@ -153,9 +153,17 @@ export interface NotifyConfig {
   defaultLanguage: NotifyLanguage;
   /** how long POST /v1/notifications waits for the send status before answering 202 */
   syncWaitMs: number;
-  /** notifications a sender may submit per minute (0: no limit) */
+  /** token bucket per sender: tokens added per minute (0: no limit) */
   rateLimitPerMinute: number;
+  /** token bucket per sender: the most it holds, i.e. requests in a burst (default: a minute's worth) */
+  rateLimitBurst: number;
   sendMaxAttempts: number;
+  /**
+   * a push the GovApp backend accepted but that no device reported DELIVERED within this
+   * time falls back to SMS, once, where the strategy has SMS after GovApp (GOVAPP_FIRST);
+   * 0: no fallback for an undelivered push (it stays SENT until a report comes)
+   */
+  pushDeliveryTimeoutMs: number;
   /** public base URL providers call back (delivery reports, receipts); derived from HOST/PORT when unset */
   callbackBaseUrl?: string;
   timeZone: string;
@@ -404,12 +412,15 @@ function notifyConfig(env: Env, host: string, port: number): NotifyConfig {
   }
   const currency = str(env, 'NOTIFY_PRICE_CURRENCY') ?? 'EUR';
   if (!/^[A-Z]{3}$/.test(currency)) throw new ConfigError('NOTIFY_PRICE_CURRENCY', `expected an ISO 4217 code such as EUR or DKK, got "${currency}"`);
+  const rateLimitPerMinute = int(env, 'NOTIFY_RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000);
   return {
     defaultStrategy: oneOf(env, 'NOTIFY_DEFAULT_STRATEGY', ['GOVAPP_FIRST', 'GOVAPP_ONLY', 'SMS_ONLY', 'SMS_AND_GOVAPP'] as const, 'GOVAPP_FIRST'),
     defaultLanguage: oneOf(env, 'NOTIFY_DEFAULT_LANGUAGE', ['nl', 'fr', 'de', 'en'] as const, 'nl'),
     syncWaitMs: int(env, 'NOTIFY_SYNC_WAIT_MS', 10_000, 0, 120_000),
-    rateLimitPerMinute: int(env, 'NOTIFY_RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000),
+    rateLimitPerMinute,
+    rateLimitBurst: int(env, 'NOTIFY_RATE_LIMIT_BURST', Math.max(1, rateLimitPerMinute), 1, 1_000_000),
     sendMaxAttempts: int(env, 'NOTIFY_SEND_MAX_ATTEMPTS', 8, 1, 10_000),
+    pushDeliveryTimeoutMs: int(env, 'NOTIFY_PUSH_DELIVERY_TIMEOUT_MS', 600_000, 0, 7 * 24 * 3_600_000),
     callbackBaseUrl: callbackBaseUrl?.replace(/\/+$/, ''),
     timeZone,
     sms: { maxParts: int(env, 'NOTIFY_SMS_MAX_PARTS', 3, 1, 255), transliterate: bool(env, 'NOTIFY_SMS_TRANSLITERATE', false), provider },

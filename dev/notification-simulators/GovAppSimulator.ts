@@ -9,7 +9,9 @@
  *   failure           none | unavailable (503) | fail-first N (503 N times, then normal) |
  *                     reject (400, for good) | hang (never answers)
  *   unregisteredTokens  devices with these push tokens are rejected (TOKEN_UNREGISTERED)
- *   deliveryDelayMs   after accepting, each device's DELIVERED receipt is sent after this
+ *   deliveryDelayMs   after accepting, each device's DELIVERED receipt is sent after this;
+ *                     null: only when the phone "comes online" (deliver() or
+ *                     POST /_sim/pushes/{id}/deliver) — a push accepted but not delivered
  *   readAfterMs       after delivery, each device's READ receipt after this; null: only
  *                     when the user "opens" it (read() or POST /_sim/pushes/{id}/read)
  * Receipts are signed `GovApp-Signature: t=…,v1=HMAC-SHA256(secret, t + "." + body)` and
@@ -19,8 +21,8 @@
  * that the content is a JWE in General JSON Serialization with one recipient (kid) per
  * device — it cannot decrypt it.
  *
- * Control endpoints: GET /_sim/pushes, POST /_sim/pushes/{pushId}/read {"installationId"},
- * PUT /_sim/options {…}.
+ * Control endpoints: GET /_sim/pushes, POST /_sim/pushes/{pushId}/deliver {"installationId"},
+ * POST /_sim/pushes/{pushId}/read {"installationId"}, PUT /_sim/options {…}.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { json, parseObject, readBody, SimulatorServer } from './http.js';
@@ -34,7 +36,7 @@ export interface GovAppSimulatorOptions {
   latencyMs: number;
   failure: GovAppFailureMode;
   unregisteredTokens: string[];
-  deliveryDelayMs: number;
+  deliveryDelayMs: number | null;
   readAfterMs: number | null;
 }
 
@@ -96,6 +98,13 @@ export class GovAppSimulator extends SimulatorServer {
     return { error: String(err) };
   }
 
+  /** The device receives the push now (with deliveryDelayMs null): a DELIVERED receipt; resolves with our callback's status. */
+  async deliver(pushId: string, installationId: string): Promise<number | string> {
+    const push = this.pushes.get(pushId);
+    if (!push || !push.accepted.includes(installationId)) throw new Error(`no accepted push ${pushId} for ${installationId}`);
+    return this.delivered(push, installationId);
+  }
+
   /** The user opens the message on a device: a READ receipt is sent now; resolves with our callback's status. */
   async read(pushId: string, installationId: string): Promise<number | string> {
     const push = this.pushes.get(pushId);
@@ -108,11 +117,12 @@ export class GovAppSimulator extends SimulatorServer {
     const body = await readBody(req, 1024 * 1024);
     if (req.method === 'POST' && url.pathname === '/v1/pushes') return this.push(req, res, body);
     if (req.method === 'GET' && url.pathname === '/_sim/pushes') return json(res, 200, { items: [...this.pushes.values()], receipts: this.receipts, calls: this.calls });
-    const read = /^\/_sim\/pushes\/([^/]+)\/read$/.exec(url.pathname);
-    if (req.method === 'POST' && read) {
-      const installationId = parseObject(body)?.installationId;
+    const control = /^\/_sim\/pushes\/([^/]+)\/(read|deliver)$/.exec(url.pathname);
+    if (req.method === 'POST' && control) {
+      const installationId = String(parseObject(body)?.installationId);
+      const pushId = decodeURIComponent(control[1]!);
       try {
-        const outcome = await this.read(decodeURIComponent(read[1]!), String(installationId));
+        const outcome = control[2] === 'read' ? await this.read(pushId, installationId) : await this.deliver(pushId, installationId);
         return json(res, 200, { outcome });
       } catch (err) {
         return json(res, 404, { error: (err as Error).message });
@@ -157,13 +167,15 @@ export class GovAppSimulator extends SimulatorServer {
     }
     this.pushes.set(push.pushId, push);
     json(res, 202, { pushId: push.pushId, accepted: push.accepted, rejected: push.rejected });
-    for (const installationId of push.accepted) {
-      this.later(this.options.deliveryDelayMs, () => {
-        void this.sendReceipt(push, installationId, 'DELIVERED').then(() => {
-          if (this.options.readAfterMs !== null) this.later(this.options.readAfterMs, () => void this.sendReceipt(push, installationId, 'READ'));
-        });
-      });
-    }
+    const delay = this.options.deliveryDelayMs;
+    if (delay === null) return;
+    for (const installationId of push.accepted) this.later(delay, () => void this.delivered(push, installationId));
+  }
+
+  private async delivered(push: SimulatedPush, installationId: string): Promise<number | string> {
+    const outcome = await this.sendReceipt(push, installationId, 'DELIVERED');
+    if (this.options.readAfterMs !== null) this.later(this.options.readAfterMs, () => void this.sendReceipt(push, installationId, 'READ'));
+    return outcome;
   }
 
   private async sendReceipt(push: SimulatedPush, installationId: string, event: 'DELIVERED' | 'READ'): Promise<number | string> {

@@ -10,8 +10,14 @@
  * the SMSC" report after its "delivered" report changes nothing); FAILED and FALLBACK are
  * final, and a failure report after DELIVERED is ignored.
  *
+ * A SENT attempt can also become FALLBACK when its strategy gives up waiting for its
+ * delivery (a push not delivered in time: PUSH_NOT_DELIVERED). A delivery or read report
+ * that comes after that does not undo the fallback: the attempt stays FALLBACK, records
+ * when it was delivered or read, and its history says so.
+ *
  * The notification's own status follows from its attempts: the furthest status of the
- * attempts still alive; FALLBACK while the channel fallen back to is still queued; FAILED
+ * attempts still alive; FALLBACK while the channel fallen back to is still queued (so a
+ * push SENT and then given up shows SENT → FALLBACK → SENT once the SMS is out); FAILED
  * when every attempt failed.
  */
 
@@ -71,6 +77,7 @@ export const REASONS = {
   PROVIDER_UNAVAILABLE: 'the provider kept failing until the retry budget was spent',
   PROVIDER_REJECTED: 'the provider refused the message for good',
   PUSH_REJECTED: 'the push backend refused every device',
+  PUSH_NOT_DELIVERED: 'the push backend accepted the push but no device reported it delivered in time',
   SMS_TOO_LONG: 'the text needs more SMS parts than allowed',
   SMS_REJECTED: 'the SMS centre rejected the message',
   SMS_UNDELIVERABLE: 'the SMS centre could not deliver the message',

@@ -8,7 +8,9 @@
  * The service applies a decision: an attempt per channel in `send` (each channel at most
  * once per notification), attempts recorded FALLBACK for `fallback`, FAILED for `failed`.
  * `start` is asked once; `failed` each time an attempt fails for good (provider refusal,
- * retries spent, or a failure report).
+ * retries spent, or a failure report); `undelivered`, where a strategy has it, when a
+ * channel's provider accepted the message but no delivery was reported within the wait
+ * the configuration sets (NOTIFY_PUSH_DELIVERY_TIMEOUT_MS for GovApp).
  */
 import type { ChannelName } from './channels/Channel.js';
 
@@ -33,6 +35,12 @@ export interface NotificationStrategy {
   readonly channels: readonly ChannelName[];
   start(ctx: StrategyContext): StrategyDecision;
   failed(ctx: StrategyContext, channel: ChannelName, reason: string): StrategyDecision;
+  /**
+   * The message went out on `channel` but was not reported delivered in time. A decision
+   * sends on another channel (the undelivered attempt is then FALLBACK with `reason`);
+   * undefined keeps waiting on this channel. Without this method nothing is waited for.
+   */
+  undelivered?(ctx: StrategyContext, channel: ChannelName, reason: string): StrategyDecision | undefined;
 }
 
 const nothing = (): StrategyDecision => ({ send: [], fallback: [], failed: [] });
@@ -70,6 +78,12 @@ function firstThen(name: string, first: ChannelName, second: ChannelName, descri
     },
     failed(ctx, channel, reason) {
       return channel === first ? fallBack(ctx, reason) : { ...nothing(), failed: [{ channel, reason }] };
+    },
+    // sent on `first` but not delivered in time: `second` if it can be used; otherwise the
+    // first channel's message may still arrive, so it is not given up
+    undelivered(ctx, channel, reason) {
+      if (channel !== first || !ctx.reachability(second).ok) return undefined;
+      return { send: [second], fallback: [{ channel: first, reason }], failed: [] };
     },
   };
 }
@@ -119,7 +133,7 @@ export type BuiltinStrategyName = (typeof BUILTIN_STRATEGY_NAMES)[number];
 
 export function builtinStrategies(): StrategyRegistry {
   return new StrategyRegistry()
-    .register(firstThen('GOVAPP_FIRST', 'GOVAPP', 'SMS', 'GovApp when the recipient has an installation with notifications on; otherwise, or when the push fails, SMS (recorded as FALLBACK)'))
+    .register(firstThen('GOVAPP_FIRST', 'GOVAPP', 'SMS', 'GovApp when the recipient has an installation with notifications on; otherwise, when the push fails, or when no device reports it delivered in time, SMS (recorded as FALLBACK)'))
     .register(only('GOVAPP_ONLY', 'GOVAPP', 'GovApp only; FAILED when the recipient has no installation with notifications on'))
     .register(only('SMS_ONLY', 'SMS', 'SMS only'))
     .register(all('SMS_AND_GOVAPP', ['SMS', 'GOVAPP'], 'SMS and GovApp at once, each where the recipient is reachable'));

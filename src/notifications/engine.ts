@@ -5,7 +5,13 @@
  *                     FAILED attempts for channels given up), a send job per attempt
  *   notify.send       channel.send through the provider → attempt SENT, usage counted;
  *                     a permanent refusal or a spent retry budget → attempt FAILED, and
- *                     strategy.failed may fall back to another channel (attempt FALLBACK)
+ *                     strategy.failed may fall back to another channel (attempt FALLBACK);
+ *                     a push SENT under a strategy that can fall back schedules
+ *                     notify.delivery-check NOTIFY_PUSH_DELIVERY_TIMEOUT_MS later
+ *   notify.delivery-check  the push is still only SENT (no device reported DELIVERED):
+ *                     strategy.undelivered → attempt FALLBACK (PUSH_NOT_DELIVERED) and
+ *                     the other channel's attempt; delivered, read or over: nothing.
+ *                     A job row with a later run_at, not a timer: a restart loses nothing
  *   notify.evidence   the notification of a registered message reached SENT: seal the
  *                     NotificationForAcceptance evidence (outside the transaction; a TSA
  *                     outage only delays it) and record it
@@ -41,6 +47,7 @@ import type { EvidenceService } from '../registered-mail/index.js';
 export const NOTIFY_JOB = {
   dispatch: 'notify.dispatch',
   send: 'notify.send',
+  deliveryCheck: 'notify.delivery-check',
   evidence: 'notify.evidence',
   registered: 'notify.registered',
 } as const satisfies Record<string, JobType>;
@@ -105,6 +112,7 @@ export class NotificationEngine {
     return {
       [NOTIFY_JOB.dispatch]: { run: (job, ctx) => this.dispatch(job, ctx) },
       [NOTIFY_JOB.send]: { run: (job, ctx) => this.send(job, ctx), onDead: (job, err, tx) => this.sendDead(job, err, tx) },
+      [NOTIFY_JOB.deliveryCheck]: { run: (job, ctx) => this.deliveryCheck(job, ctx) },
       [NOTIFY_JOB.evidence]: { run: (job, ctx) => this.sealEvidence(job, ctx) },
       [NOTIFY_JOB.registered]: { run: (job, ctx) => this.registeredMail(job, ctx) },
     };
@@ -238,7 +246,65 @@ export class NotificationEngine {
         detail: { provider: result.provider, providerRef: result.providerRef ?? null, units: result.units, answer: result.detail ?? null },
       });
       await this.changeAttempt(tx, locked, { ...a, targets }, 'SENT', undefined, { source: 'send' });
+      await this.scheduleDeliveryCheck(tx, locked, attemptId);
       await tx.usage.add(n.senderId, month(new Date()), a.channel, result.units);
+      const c = await this.settle(tx, locked);
+      await ctx.complete(tx);
+      return c;
+    });
+    if (changed) this.changes.emit('changed', n.id);
+  }
+
+  /**
+   * A push just SENT: when its strategy can fall back (strategy.undelivered) and a wait is
+   * configured, a delayed job looks again once the wait is over. The job is a row (run_at
+   * in the future), so it survives a restart and runs in whichever worker is up then; its
+   * dedupe key makes it one per attempt.
+   */
+  private async scheduleDeliveryCheck(tx: Repositories, n: NotificationRecord, attemptId: string): Promise<void> {
+    const waitMs = this.deps.config.notify.pushDeliveryTimeoutMs;
+    const a = (await tx.notifications.findAttempt(attemptId))!;
+    if (waitMs === 0 || a.channel !== 'GOVAPP' || a.status !== 'SENT' || !this.deps.strategies.get(n.strategy)?.undelivered) return;
+    await tx.jobs.enqueue({
+      type: NOTIFY_JOB.deliveryCheck,
+      messageId: n.messageId ?? undefined,
+      dedupeKey: `notify-delivery-check:${attemptId}`,
+      maxAttempts: this.deps.config.notify.sendMaxAttempts,
+      runAt: new Date(Date.now() + waitMs),
+      payload: { attemptId },
+    });
+  }
+
+  /** The wait for the push's delivery is over: still only SENT → the strategy's fallback. */
+  private async deliveryCheck(job: JobRecord<'notify.delivery-check'>, ctx: JobContext): Promise<void> {
+    const { attemptId } = job.payload;
+    const attempt = await this.store.notifications.findAttempt(attemptId);
+    if (!attempt) throw new PermanentJobError(`attempt ${attemptId} not found`);
+    const n = (await this.store.notifications.find(attempt.notificationId))!;
+    const targets = await this.targets(this.store, n);
+    const changed = await this.store.transaction(async (tx) => {
+      const locked = (await tx.notifications.lock(n.id))!;
+      const a = (await tx.notifications.findAttempt(attemptId))!;
+      const strategy = this.deps.strategies.get(locked.strategy);
+      // delivered or read in time, or already over: nothing to do
+      const decision = a.status === 'SENT' ? strategy?.undelivered?.(this.context(targets), a.channel as ChannelName, 'PUSH_NOT_DELIVERED') : undefined;
+      const given = decision?.fallback.find((f) => f.channel === a.channel);
+      if (!decision || !given) {
+        await ctx.complete(tx);
+        return false;
+      }
+      const now = new Date().toISOString();
+      await tx.notifications.updateAttempt(a.id, { status: 'FALLBACK', reason: given.reason });
+      await tx.notifications.appendEvent({
+        notificationId: n.id,
+        attemptId: a.id,
+        at: now,
+        kind: 'ATTEMPT',
+        status: 'FALLBACK',
+        channel: a.channel,
+        detail: { reason: given.reason, sentAt: a.sentAt, waitedMs: this.deps.config.notify.pushDeliveryTimeoutMs },
+      });
+      await this.applyDecision(tx, locked, decision, targets);
       const c = await this.settle(tx, locked);
       await ctx.complete(tx);
       return c;
@@ -389,11 +455,12 @@ export class NotificationEngine {
   /** Applies `event` to an attempt; a failure asks the strategy what to do next. */
   private async changeAttempt(tx: Repositories, n: NotificationRecord, a: AttemptRecord, event: AttemptEvent, reason: string | undefined, detail: Record<string, unknown>, targets?: Record<string, unknown>): Promise<void> {
     let next = advanceAttempt(a.status, event);
+    const now = new Date().toISOString();
     if (!next) {
+      if (a.status === 'FALLBACK' && a.sentAt && (event === 'DELIVERED' || event === 'READ')) return this.lateReport(tx, n, a, event, now, targets);
       if (targets) await tx.notifications.updateAttempt(a.id, { targets });
       return;
     }
-    const now = new Date().toISOString();
     let decision: StrategyDecision | undefined;
     if (next === 'FAILED') {
       const strategy = this.deps.strategies.get(n.strategy);
@@ -413,6 +480,22 @@ export class NotificationEngine {
     });
     await tx.notifications.appendEvent({ notificationId: n.id, attemptId: a.id, at: now, kind: 'ATTEMPT', status: next, channel: a.channel, detail: { ...detail, ...(reason ? { reason } : {}) } });
     if (decision) await this.applyDecision(tx, n, decision, await this.targets(tx, n));
+  }
+
+  /**
+   * A delivery or read report for an attempt that was sent and then given up for another
+   * channel (a push delivered after its wait was over): the fallback stands — the attempt
+   * stays FALLBACK and the other channel's message is not recalled — but the attempt
+   * records when it was delivered (read), and the history shows it, once each.
+   */
+  private async lateReport(tx: Repositories, n: NotificationRecord, a: AttemptRecord, event: 'DELIVERED' | 'READ', now: string, targets: Record<string, unknown> | undefined): Promise<void> {
+    const first = event === 'DELIVERED' ? a.deliveredAt === null : a.readAt === null;
+    await tx.notifications.updateAttempt(a.id, {
+      deliveredAt: a.deliveredAt ?? now,
+      readAt: event === 'READ' ? (a.readAt ?? now) : a.readAt,
+      ...(targets ? { targets } : {}),
+    });
+    if (first) await tx.notifications.appendEvent({ notificationId: n.id, attemptId: a.id, at: now, kind: 'ATTEMPT', status: event, channel: a.channel, detail: { reason: 'AFTER_FALLBACK' } });
   }
 
   /** Creates the attempts a strategy decided on (each channel at most once per notification). */

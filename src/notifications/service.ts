@@ -63,11 +63,29 @@ export interface Submitted {
   id: string;
   /** true when an Idempotency-Key matched an earlier identical request */
   replayed: boolean;
+  /** the sender's bucket after this request took its token (absent: no limit, or a replay) */
+  rate?: RateLimitState;
+}
+
+/**
+ * A sender's token bucket as the RateLimit header fields tell it: `burst` tokens at most,
+ * `perMinute` added a minute; `remaining` whole tokens left; `nextTokenSeconds` until one
+ * more is there (0 when full); `windowSeconds` to refill from empty.
+ */
+export interface RateLimitState {
+  burst: number;
+  perMinute: number;
+  remaining: number;
+  nextTokenSeconds: number;
+  windowSeconds: number;
 }
 
 export class RateLimitedError extends ServiceError {
-  constructor(retryAfterSeconds: number, limit: number) {
-    super('RATE_LIMITED', `at most ${limit} notifications per minute; try again in ${retryAfterSeconds} s`, { extensions: { retryAfter: retryAfterSeconds }, retryAfterSeconds });
+  constructor(readonly rate: RateLimitState) {
+    super('RATE_LIMITED', `at most ${rate.burst} notifications at once and ${rate.perMinute} a minute; try again in ${rate.nextTokenSeconds} s`, {
+      extensions: { retryAfter: rate.nextTokenSeconds },
+      retryAfterSeconds: rate.nextTokenSeconds,
+    });
   }
 }
 
@@ -120,7 +138,6 @@ export class NotificationService {
       const replay = await this.replay(sender, idempotencyKey, requestHash);
       if (replay) return replay;
     }
-    await this.checkRate(sender.id);
     let contactLanguage: Language | undefined;
     if (input.recipient) {
       contactLanguage = (await this.store.contacts.findByRecipient(input.recipient.type, input.recipient.id))?.language;
@@ -145,6 +162,8 @@ export class NotificationService {
       { language, title: rendered.title ?? null, html: rendered.html ?? null, sms: rendered.sms ?? null, smsEncoding: null, smsParts: null } satisfies NotificationContent,
       input.transliterate ?? this.config.notify.sms.transliterate,
     );
+    // only a request that is otherwise acceptable takes a token
+    const rate = await this.takeToken(sender.id);
     const now = new Date().toISOString();
     const n: NotificationRecord = {
       id: randomUUID(),
@@ -179,7 +198,7 @@ export class NotificationService {
       }
       throw err;
     }
-    return { id: n.id, replayed: false };
+    return { id: n.id, replayed: false, ...(rate ? { rate } : {}) };
   }
 
   private async replay(sender: SenderRecord, key: string, requestHash: string): Promise<Submitted | undefined> {
@@ -273,15 +292,25 @@ export class NotificationService {
     return out;
   }
 
-  /** Fixed one-minute windows, counted in the database so several API processes share them. */
-  private async checkRate(senderId: string): Promise<void> {
-    const limit = this.config.notify.rateLimitPerMinute;
-    if (limit === 0) return;
-    const now = Date.now();
-    const start = Math.floor(now / 60_000) * 60_000;
-    const count = await this.store.usage.hitRateWindow(senderId, new Date(start).toISOString());
-    if (count === 1) await this.store.usage.pruneRateWindows(senderId, new Date(start).toISOString());
-    if (count > limit) throw new RateLimitedError(Math.max(1, Math.ceil((start + 60_000 - now) / 1000)), limit);
+  /**
+   * The sender's token bucket (NOTIFY_RATE_LIMIT_BURST tokens at most, NOTIFY_RATE_LIMIT_PER_MINUTE
+   * added a minute), kept in the database: every API process on it shares the bucket.
+   * Takes a token or throws RATE_LIMITED; undefined when there is no limit.
+   */
+  private async takeToken(senderId: string): Promise<RateLimitState | undefined> {
+    const { rateLimitPerMinute: perMinute, rateLimitBurst: burst } = this.config.notify;
+    if (perMinute === 0) return undefined;
+    const perSecond = perMinute / 60;
+    const { granted, tokens } = await this.store.usage.takeToken(senderId, burst, perSecond / 1000, Date.now());
+    const state: RateLimitState = {
+      burst,
+      perMinute,
+      remaining: Math.max(0, Math.floor(tokens)),
+      nextTokenSeconds: tokens >= burst ? 0 : Math.max(1, Math.ceil((1 - (tokens - Math.floor(tokens))) / perSecond)),
+      windowSeconds: Math.max(1, Math.ceil(burst / perSecond)),
+    };
+    if (!granted) throw new RateLimitedError(state);
+    return state;
   }
 
   /** Waits (bounded) until the notification's send status is known: SENT, DELIVERED, READ or FAILED. */

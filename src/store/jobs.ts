@@ -50,6 +50,8 @@ export const JOB_PAYLOADS = {
   /** notifications/engine */
   'notify.dispatch': shape({ notificationId: text }),
   'notify.send': shape({ attemptId: text }),
+  /** a push accepted but not reported DELIVERED in time: the strategy's fallback (delayed job) */
+  'notify.delivery-check': shape({ attemptId: text }),
   'notify.evidence': shape({ notificationId: text }),
   'notify.registered': aboutMessage,
 } satisfies Record<string, PayloadReader<object>>;

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { signBody } from '../../src/notifications/CallbackSignature.js';
 import { GovAppSimulator, type GovAppSimulatorOptions } from '../../dev/notification-simulators/GovAppSimulator.js';
-import { startTestService, type TestService } from './service.js';
+import { startTestService, type TestService, type TestServiceOptions } from './service.js';
 
 export const ADMIN_TOKEN = 'admin-token-for-notify-tests-0123';
 export const GOVAPP_SECRET = 'govapp-callback-secret-for-tests';
@@ -90,30 +90,44 @@ export interface NotifyService {
  * `sms: false`) its SMS adapter at a fake HTTP aggregator; providers call back to the
  * service's loopback URL.
  */
-export async function startNotifyService(options: { env?: Record<string, string>; sim?: Partial<GovAppSimulatorOptions> | false; sms?: boolean } = {}): Promise<NotifyService> {
+export async function startNotifyService(
+  options: {
+    env?: Record<string, string>;
+    /** a simulator's options, or a running simulator (kept running by close), or none */
+    sim?: Partial<GovAppSimulatorOptions> | GovAppSimulator | false;
+    sms?: boolean | FakeAggregator;
+    service?: TestServiceOptions;
+  } = {},
+): Promise<NotifyService> {
   const env: Record<string, string> = { ADMIN_TOKEN, NOTIFY_SYNC_WAIT_MS: '10000' };
   let sim: GovAppSimulator | undefined;
   let aggregator: FakeAggregator | undefined;
-  if (options.sim !== false) {
+  const ownSim = !(options.sim instanceof GovAppSimulator);
+  const ownAggregator = !(options.sms instanceof FakeAggregator);
+  if (options.sim instanceof GovAppSimulator) {
+    sim = options.sim;
+    env.GOVAPP_PUSH_URL = sim.url;
+    env.GOVAPP_CALLBACK_SECRET = GOVAPP_SECRET;
+  } else if (options.sim !== false) {
     sim = new GovAppSimulator({ callbackSecret: GOVAPP_SECRET, ...(options.sim ?? {}) });
     env.GOVAPP_PUSH_URL = await sim.start();
     env.GOVAPP_CALLBACK_SECRET = GOVAPP_SECRET;
   }
   if (options.sms !== false) {
-    aggregator = new FakeAggregator();
+    aggregator = options.sms instanceof FakeAggregator ? options.sms : new FakeAggregator();
     env.NOTIFY_SMS_PROVIDER = 'http';
-    env.SMS_HTTP_URL = await aggregator.start();
+    env.SMS_HTTP_URL = aggregator.url || (await aggregator.start());
     env.SMS_HTTP_CALLBACK_SECRET = SMS_HTTP_SECRET;
   }
-  const svc = await startTestService({ ...env, ...(options.env ?? {}) });
+  const svc = await startTestService({ ...env, ...(options.env ?? {}) }, options.service);
   svc.rt.notifications.setCallbackBaseUrl(svc.url);
   return {
     svc,
     sim,
     aggregator,
     async close() {
-      await sim?.stop();
-      await aggregator?.stop();
+      if (ownSim) await sim?.stop();
+      if (ownAggregator) await aggregator?.stop();
       await svc.close();
     },
   };

@@ -12,7 +12,7 @@ import { createHttpServer, listen, type HttpServer } from '../../src/http/server
 import { createLogger } from '../../src/logger.js';
 import { createRuntime, devPkiDir, type Runtime } from '../../src/app/runtime.js';
 import { createSender } from '../../src/access/senders.js';
-import { createTestDatabase } from './database.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
 
 import { TEST_CERTS_DIR } from './paths.js';
 
@@ -21,6 +21,8 @@ export interface TestService {
   rt: Runtime;
   config: Config;
   dataDir: string;
+  /** the database it runs on (dropped by close unless `keepData`) */
+  database: TestDatabase;
   /** the dev root certificate (PEM file) the proofs chain to */
   rootPem: string;
   env: Record<string, string>;
@@ -44,11 +46,20 @@ export interface TestServiceOptions {
   logLevel?: Config['logLevel'];
   /** the service reaches its database through this URL instead (a proxy the test can cut) */
   databaseVia?: (url: string) => string;
+  /** close() stops the service but leaves its data directory and database (for a restart on them) */
+  keepData?: boolean;
+  /** start on the data directory and database of an earlier service (started with `keepData`) */
+  reuse?: { dataDir: string; database: TestDatabase };
 }
 
 export async function startTestService(env: Record<string, string> = {}, options: TestServiceOptions = {}): Promise<TestService> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rm-test-'));
-  const db = await createTestDatabase(dataDir);
+  const dataDir = options.reuse?.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'rm-test-'));
+  const db = options.reuse?.database ?? (await createTestDatabase(dataDir));
+  const dropData = async () => {
+    if (options.keepData) return;
+    await db.drop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  };
   const fullEnv: Record<string, string> = {
     APP_ENV: 'test',
     DATA_DIR: dataDir,
@@ -72,8 +83,7 @@ export async function startTestService(env: Record<string, string> = {}, options
     port = await listen(server, 0, '127.0.0.1');
   } catch (err) {
     await rt.close();
-    await db.drop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    await dropData();
     throw err;
   }
   return {
@@ -81,6 +91,7 @@ export async function startTestService(env: Record<string, string> = {}, options
     rt,
     config,
     dataDir,
+    database: db,
     env: fullEnv,
     rootPem: path.join(devPkiDir(config), 'root.pem'),
     async newSender(name = 'Test sender') {
@@ -94,8 +105,7 @@ export async function startTestService(env: Record<string, string> = {}, options
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await rt.close();
-      await db.drop();
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      await dropData();
     },
   };
 }

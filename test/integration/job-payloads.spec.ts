@@ -31,6 +31,7 @@ const SAMPLES: { [T in JobType]: Jobs[T] } = {
   checkpoint: { slot: 480_000, intervalMs: 3_600_000 },
   'notify.dispatch': { notificationId: 'n-1' },
   'notify.send': { attemptId: 'a-1' },
+  'notify.delivery-check': { attemptId: 'a-2' },
   'notify.evidence': { notificationId: 'n-2' },
   'notify.registered': { messageId: 'm-notice' },
 };
@@ -57,6 +58,7 @@ describe(`job payloads through the table (${onPostgres ? 'PostgreSQL' : 'SQLite'
       checkpoint: record,
       'notify.dispatch': record,
       'notify.send': recordAndDie,
+      'notify.delivery-check': record,
       'notify.evidence': record,
       'notify.registered': record,
     };

@@ -223,37 +223,6 @@ describe('notification API', () => {
     expect((await getNotification(ns.svc, apiKey, n.id)).status).to.equal('DELIVERED');
   });
 
-  describe('rate limit', () => {
-    let limited: NotifyService;
-    before(async () => {
-      limited = await startNotifyService({ sim: false, env: { NOTIFY_RATE_LIMIT_PER_MINUTE: '3' } });
-    });
-    after(async () => limited?.close());
-
-    it('answers 429 with Retry-After beyond the per-sender limit; other senders are not affected', async () => {
-      const body = { phoneNumber: '+32470000250', strategy: 'SMS_ONLY', content: SMS_TEXT };
-      let statuses: number[] = [];
-      let last: Response | undefined;
-      for (let round = 0; round < 3; round++) {
-        // a new sender each round: a round cut by the minute left counts in the next window
-        const key = (await limited.svc.newSender(`Busy ${round}`)).apiKey;
-        const minute = Math.floor(Date.now() / 60_000);
-        statuses = [];
-        for (let i = 0; i < 4; i++) {
-          last = await postNotification(limited.svc, key, body, { prefer: 'respond-async' });
-          statuses.push(last.status);
-        }
-        if (Math.floor(Date.now() / 60_000) === minute) break; // all four in one window
-      }
-      expect(statuses).to.deep.equal([202, 202, 202, 429]);
-      const retryAfter = Number(last!.headers.get('retry-after'));
-      expect(retryAfter).to.be.within(1, 60);
-      expect(await last!.json()).to.include({ code: 'RATE_LIMITED', retryAfter });
-      const other = (await limited.svc.newSender('Quiet')).apiKey;
-      expect((await postNotification(limited.svc, other, body, { prefer: 'respond-async' })).status).to.equal(202);
-    });
-  });
-
   describe('usage and settings', () => {
     it('counts SMS parts and pushes per sender and month, priced', async () => {
       const key = (await ns.svc.newSender('Billed institution')).apiKey;

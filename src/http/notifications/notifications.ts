@@ -4,9 +4,9 @@
  * delivery reports and receipts, authenticated by their URL token or body signature (no
  * sender key).
  */
-import express, { Router, type Request } from 'express';
+import express, { Router, type Request, type Response } from 'express';
 import { ServiceError } from '../../domain/errors.js';
-import { GOVAPP_SIGNATURE_HEADER, isSettled, RateLimitedError, type NotificationDetails, type NotificationService, type Submitted } from '../../notifications/service.js';
+import { GOVAPP_SIGNATURE_HEADER, isSettled, RateLimitedError, type NotificationDetails, type NotificationService, type RateLimitState, type Submitted } from '../../notifications/service.js';
 import type { SenderService } from '../../access/senders.js';
 import { requireSender, senderOf } from '../auth.js';
 import { idempotencyKey } from '../idempotency.js';
@@ -56,6 +56,20 @@ export function notificationJson(d: NotificationDetails) {
   };
 }
 
+/** The policy's name in the RateLimit header fields. */
+export const RATE_LIMIT_POLICY = 'notifications';
+
+/**
+ * The sender's token bucket in the header fields of draft-ietf-httpapi-ratelimit-headers-10
+ * (Structured Field lists): `RateLimit-Policy: "notifications";q=<burst>;w=<seconds to refill
+ * from empty>` — a sender that keeps to q requests per w seconds is never refused — and
+ * `RateLimit: "notifications";r=<whole tokens left>;t=<seconds until one more>`.
+ */
+function setRateLimitHeaders(res: Response, rate: RateLimitState): void {
+  res.setHeader('RateLimit-Policy', `"${RATE_LIMIT_POLICY}";q=${rate.burst};w=${rate.windowSeconds}`);
+  res.setHeader('RateLimit', `"${RATE_LIMIT_POLICY}";r=${rate.remaining};t=${rate.nextTokenSeconds}`);
+}
+
 function rawBody(req: Request): Buffer {
   return Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
 }
@@ -90,9 +104,13 @@ export function notificationsRouter(deps: NotificationsDeps): Router {
     try {
       submitted = await deps.notifications.submit(sender, req.body, key);
     } catch (err) {
-      if (err instanceof RateLimitedError) res.setHeader('Retry-After', String(err.retryAfterSeconds));
+      if (err instanceof RateLimitedError) {
+        res.setHeader('Retry-After', String(err.rate.nextTokenSeconds));
+        setRateLimitHeaders(res, err.rate);
+      }
       throw err;
     }
+    if (submitted.rate) setRateLimitHeaders(res, submitted.rate);
     // a replay answers as the first request would now: the notification as it is, 201 once its send status is known
     const id = submitted.id;
     if (submitted.replayed) res.setHeader('Idempotent-Replayed', 'true');

@@ -76,13 +76,19 @@ export function notificationSchemas() {
           provider: nullable('string'),
           units: { type: 'integer', minimum: 0, description: 'SMS parts or pushes' },
           sentAt: nullableDateTime,
-          deliveredAt: nullableDateTime,
+          deliveredAt: { ...nullableDateTime, description: 'also set on a FALLBACK attempt whose push was delivered after its wait (NOTIFY_PUSH_DELIVERY_TIMEOUT_MS) was over' },
           readAt: nullableDateTime,
         }),
       },
       history: {
         type: 'array',
-        items: closed({ at: dateTime, scope: { enum: ['notification', 'attempt'] }, status: nullable('string'), channel: { enum: [...CHANNELS, null] }, reason: nullable('string') }),
+        items: closed({
+          at: dateTime,
+          scope: { enum: ['notification', 'attempt'] },
+          status: nullable('string'),
+          channel: { enum: [...CHANNELS, null] },
+          reason: nullable('string', { description: 'the reason code of FAILED and FALLBACK; AFTER_FALLBACK on an attempt DELIVERED or READ after it was given up for another channel (the fallback stands)' }),
+        }),
       },
       createdAt: dateTime,
       updatedAt: dateTime,
@@ -137,26 +143,44 @@ export function notificationSchemas() {
 
 export function notificationPaths(config: Config) {
   const replayed = { schema: { const: 'true' }, description: 'present when an Idempotency-Key matched an earlier identical request: this is that notification' };
+  const limited = config.notify.rateLimitPerMinute > 0;
+  const rateHeaders = {
+    'RateLimit-Policy': {
+      schema: { type: 'string', pattern: '^"notifications";q=[0-9]+;w=[0-9]+$' },
+      description: `draft-ietf-httpapi-ratelimit-headers-10: the sender's token bucket, \`"notifications";q=<burst>;w=<seconds to refill it from empty>\` (here q=${config.notify.rateLimitBurst}, ${config.notify.rateLimitPerMinute} a minute); present when the request took a token or was refused for want of one`,
+    },
+    RateLimit: {
+      schema: { type: 'string', pattern: '^"notifications";r=[0-9]+;t=[0-9]+$' },
+      description: 'draft-ietf-httpapi-ratelimit-headers-10: `"notifications";r=<whole tokens left>;t=<seconds until one more token>` (t=0: the bucket is full)',
+    },
+  };
+  const rateNote = limited
+    ? `A token bucket per sender, shared by every API process on the database: at most ${config.notify.rateLimitBurst} requests at once and ${config.notify.rateLimitPerMinute} a minute; beyond, 429 RATE_LIMITED with Retry-After (the seconds until the next token). A request refused for its content takes no token, nor does a replay. The bucket shows in RateLimit-Policy and RateLimit (draft-ietf-httpapi-ratelimit-headers-10).`
+    : 'No rate limit is configured.';
   const signed = 'Body signed `t=<unix>,v1=<hex HMAC-SHA256(secret, t + "." + body)>`; refused (401) when the signature is wrong or older than 5 minutes, 404 for an unknown id.';
   return {
     '/v1/notifications': {
       post: {
         summary: 'Send a short message by GovApp push and/or SMS, per strategy',
-        description: `Synchronous by default: waits up to ${config.notify.syncWaitMs} ms for the send status and answers 201 (SENT, DELIVERED, READ or FAILED), else 202. With \`Prefer: respond-async\` answers 202 at once. At most ${config.notify.rateLimitPerMinute || 'unlimited'} per minute per sender (429 with Retry-After). With \`Idempotency-Key\`, a retry of the same request (same members after normalisation, in any order) is answered with the first notification as it is now (same rule for 201/202, header \`Idempotent-Replayed: true\`) and is neither sent nor billed again, even when the retries race; the same key with another request is 409 IDEMPOTENCY_KEY_REUSED naming the first notification (\`notificationId\`). Keys are per sender and separate from those of /v1/messages; a request refused for its content does not use its key.`,
+        description: `Synchronous by default: waits up to ${config.notify.syncWaitMs} ms for the send status and answers 201 (SENT, DELIVERED, READ or FAILED), else 202. With \`Prefer: respond-async\` answers 202 at once. ${rateNote} With \`Idempotency-Key\`, a retry of the same request (same members after normalisation, in any order) is answered with the first notification as it is now (same rule for 201/202, header \`Idempotent-Replayed: true\`) and is neither sent nor billed again, even when the retries race; the same key with another request is 409 IDEMPOTENCY_KEY_REUSED naming the first notification (\`notificationId\`). Keys are per sender and separate from those of /v1/messages; a request refused for its content does not use its key.`,
         parameters: [
           { name: 'Prefer', in: 'header', schema: { type: 'string' }, description: 'respond-async' },
           { name: 'Idempotency-Key', in: 'header', schema: { type: 'string', maxLength: 202 }, description: 'RFC 8941 string or bare token, 1–200 printable ASCII characters (a UUID is recommended); one header line only (two lines are 400 IDEMPOTENCY_KEY_INVALID)' },
         ],
         requestBody: jsonBody(ref('NotificationRequest')),
         responses: {
-          201: { ...jsonResponse('the send status is known', ref('Notification')), headers: { Location: { schema: { type: 'string' } }, 'Idempotent-Replayed': replayed } },
-          202: { ...jsonResponse('queued; poll the Location', ref('Notification')), headers: { Location: { schema: { type: 'string' } }, 'Idempotent-Replayed': replayed } },
+          201: { ...jsonResponse('the send status is known', ref('Notification')), headers: { Location: { schema: { type: 'string' } }, 'Idempotent-Replayed': replayed, ...rateHeaders } },
+          202: { ...jsonResponse('queued; poll the Location', ref('Notification')), headers: { Location: { schema: { type: 'string' } }, 'Idempotent-Replayed': replayed, ...rateHeaders } },
           400: problem,
           401: problem,
           409: problem,
           415: problem,
           422: problem,
-          429: problem,
+          429: {
+            content: { 'application/problem+json': { schema: ref('Problem') } },
+            description: '`RATE_LIMITED`: the sender\'s bucket is empty (with RateLimit-Policy and RateLimit), or this address failed authentication too often; try again after `Retry-After` seconds',
+            headers: { 'Retry-After': { schema: { type: 'string', pattern: '^[0-9]+$' } }, ...rateHeaders },
+          },
         },
       },
     },

@@ -5,7 +5,7 @@ import { ConfigError, loadConfig } from '../../../src/config.js';
 describe('notification configuration', () => {
   it('defaults to no provider, GOVAPP_FIRST, nl, 3 SMS parts, no transliteration, callbacks to HOST:PORT', () => {
     const n = loadConfig({}).notify;
-    expect(n).to.deep.include({ defaultStrategy: 'GOVAPP_FIRST', defaultLanguage: 'nl', rateLimitPerMinute: 600, callbackBaseUrl: 'http://127.0.0.1:8080', registeredMailNotice: true });
+    expect(n).to.deep.include({ defaultStrategy: 'GOVAPP_FIRST', defaultLanguage: 'nl', rateLimitPerMinute: 600, rateLimitBurst: 600, callbackBaseUrl: 'http://127.0.0.1:8080', registeredMailNotice: true });
     expect(n.sms).to.deep.equal({ maxParts: 3, transliterate: false, provider: { kind: 'none' } });
     expect(n.govapp).to.deep.equal({ kind: 'none' });
     expect(n.pricing).to.deep.equal({ currency: 'EUR', smsPart: '0', push: '0' });
