@@ -228,16 +228,10 @@ export class NotificationEngine {
       const a = (await tx.notifications.findAttempt(attemptId))!;
       const targets = mergeTargets(a.targets, result.targets);
       await tx.notifications.updateAttempt(attemptId, { provider: result.provider, providerRef: result.providerRef ?? null, units: result.units, targets });
-      await tx.notifications.appendEvent({
-        notificationId: n.id,
-        attemptId,
-        at: new Date().toISOString(),
-        kind: 'ATTEMPT',
-        status: 'SENT',
-        channel: a.channel,
-        detail: { provider: result.provider, providerRef: result.providerRef ?? null, units: result.units, answer: result.detail ?? null },
-      });
-      await this.changeAttempt(tx, locked, { ...a, targets }, 'SENT', undefined, { source: 'send' });
+      // the one SENT entry of this attempt in the history, with what the provider answered
+      // (none when a report already moved it to SENT or beyond: that report's entry stands)
+      const sent = { source: 'send', provider: result.provider, providerRef: result.providerRef ?? null, units: result.units, answer: result.detail ?? null };
+      await this.changeAttempt(tx, locked, { ...a, targets }, 'SENT', undefined, sent);
       await tx.usage.add(n.senderId, month(new Date()), a.channel, result.units);
       const c = await this.settle(tx, locked);
       await ctx.complete(tx);
