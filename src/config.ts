@@ -165,7 +165,7 @@ export interface NotifyConfig {
     transliterate: boolean;
     provider:
       | { kind: 'none' }
-      | { kind: 'kannel'; sendsmsUrl: string; username: string; password: string; from: string; smsc?: string; dlrSecret: string; timeoutMs: number }
+      | { kind: 'kannel'; sendsmsUrl: string; username: string; password: string; from: string; smsc?: string; dlrSecret: string; dlrTokenLifetimeSeconds: number; timeoutMs: number }
       | { kind: 'http'; url: string; token?: string; from?: string; callbackSecret: string; timeoutMs: number };
   };
   govapp: { kind: 'none' } | { kind: 'http'; url: string; token?: string; callbackSecret: string; timeoutMs: number };
@@ -378,6 +378,8 @@ function notifyConfig(env: Env, host: string, port: number): NotifyConfig {
       from: str(env, 'KANNEL_FROM') ?? 'eBox',
       smsc: str(env, 'KANNEL_SMSC'),
       dlrSecret: secret(env, 'KANNEL_DLR_SECRET', with_),
+      // a delivery report may come days after the send (a phone switched off); after this it is refused
+      dlrTokenLifetimeSeconds: int(env, 'KANNEL_DLR_TOKEN_LIFETIME_SECONDS', 7 * 86_400, 60, 90 * 86_400),
       timeoutMs: smsTimeoutMs,
     };
   } else if (smsKind === 'http') {

@@ -22,7 +22,7 @@ class DlrRelay {
   target = '';
   private readonly order = new Map<string, number[]>();
   private readonly started = new Set<string>();
-  private readonly held = new Map<string, Array<{ status: number; path: string }>>();
+  readonly held = new Map<string, Array<{ status: number; path: string }>>();
   /** per attempt: [dlr status forwarded, HTTP status of the service, notification status right after] */
   readonly forwarded = new Map<string, Array<[number, number, string]>>();
   observe: (attemptId: string) => Promise<string> = async () => '';
@@ -84,6 +84,7 @@ describe('SMS through a real Kannel with its fake SMSC', function () {
   let apiKey: string;
   const RECIPIENT = insz(301);
   const PHONE = '+32470000301';
+  const DLR_LIFETIME = 2 * 86_400;
 
   before(async () => {
     kannel = await startKannel({ maxMessages: 3 });
@@ -96,6 +97,7 @@ describe('SMS through a real Kannel with its fake SMSC', function () {
         KANNEL_USERNAME: kannel.username,
         KANNEL_PASSWORD: kannel.password,
         KANNEL_DLR_SECRET: KANNEL_SECRET,
+        KANNEL_DLR_TOKEN_LIFETIME_SECONDS: String(DLR_LIFETIME),
         KANNEL_FROM: 'eBox',
         NOTIFY_SMS_MAX_PARTS: '3',
         NOTIFY_DEFAULT_STRATEGY: 'SMS_ONLY',
@@ -160,11 +162,42 @@ describe('SMS through a real Kannel with its fake SMSC', function () {
     expect(bad.status).to.equal(401);
     expect((await bad.json()).code).to.equal('CALLBACK_SIGNATURE_INVALID');
     const unknownId = '00000000-0000-4000-8000-000000000000';
-    const unknown = await fetch(`${ns.svc.url}/v1/callbacks/kannel?attempt=${unknownId}&token=${kannelDlrToken(KANNEL_SECRET, unknownId)}&status=1`);
+    const unknown = await fetch(`${ns.svc.url}/v1/callbacks/kannel?attempt=${unknownId}&token=${kannelDlrToken(KANNEL_SECRET, unknownId, Math.floor(Date.now() / 1000) + 60)}&status=1`);
     expect(unknown.status).to.equal(404);
     const noToken = await fetch(`${ns.svc.url}/v1/callbacks/kannel?attempt=${attemptId}&status=2`);
     expect(noToken.status).to.equal(401);
     expect((await getNotification(ns.svc, apiKey, n.id)).attempts[0]).to.deep.equal(before);
+  });
+
+  it('delivery-report tokens expire: the token Kannel got lasts KANNEL_DLR_TOKEN_LIFETIME_SECONDS; after that a report is refused like a forged one', async () => {
+    const sentFrom = Math.floor(Date.now() / 1000);
+    const n = await (await sendSms('Rappel : le jeton expire.')).json();
+    const sentTo = Math.floor(Date.now() / 1000);
+    const attemptId = n.attempts[0].id;
+    // the real reports Kannel sends, as they reached the relay (not forwarded: the attempt stays SENT)
+    const [report] = await eventually('Kannel to call the dlr-url', () => relay.held.get(attemptId));
+    const token = new URL(report!.path, 'http://relay').searchParams.get('token')!;
+    const [exp, mac] = token.split('.');
+    expect(Number(exp)).to.be.within(sentFrom + DLR_LIFETIME, sentTo + DLR_LIFETIME);
+
+    const report1 = (t: string) => fetch(`${ns.svc.url}/v1/callbacks/kannel?attempt=${attemptId}&token=${encodeURIComponent(t)}&status=1`);
+    const before = (await getNotification(ns.svc, apiKey, n.id)).attempts[0];
+    expect(before.status).to.equal('SENT');
+    // computed with the right secret for this attempt, but its second has passed
+    const expired = await report1(kannelDlrToken(KANNEL_SECRET, attemptId, sentFrom - 1));
+    expect(expired.status).to.equal(401);
+    expect(expired.headers.get('content-type')).to.match(/^application\/problem\+json/);
+    expect((await expired.json()).code).to.equal('CALLBACK_SIGNATURE_INVALID');
+    // the real token with its expiry moved later (or earlier) is not ours
+    for (const moved of [Number(exp) + 86_400, Number(exp) - 1]) {
+      const res = await report1(`${moved}.${mac}`);
+      expect(res.status).to.equal(401);
+      expect((await res.json()).code).to.equal('CALLBACK_SIGNATURE_INVALID');
+    }
+    expect((await getNotification(ns.svc, apiKey, n.id)).attempts[0]).to.deep.equal(before);
+    // the real token, within its lifetime, is taken
+    expect((await report1(token)).status).to.equal(204);
+    expect((await getNotification(ns.svc, apiKey, n.id)).attempts[0].status).to.equal('DELIVERED');
   });
 
   describe('texts Kannel would cut are refused before sending', () => {

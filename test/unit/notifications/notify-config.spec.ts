@@ -14,7 +14,12 @@ describe('notification configuration', () => {
 
   it('reads Kannel, the HTTP aggregator, GovApp and prices', () => {
     const k = loadConfig({ NOTIFY_SMS_PROVIDER: 'kannel', KANNEL_SENDSMS_URL: 'http://127.0.0.1:13013/cgi-bin/sendsms', KANNEL_USERNAME: 'u', KANNEL_PASSWORD: 'p', KANNEL_DLR_SECRET: 'x'.repeat(16) }).notify;
-    expect(k.sms.provider).to.deep.include({ kind: 'kannel', from: 'eBox', username: 'u' });
+    expect(k.sms.provider).to.deep.include({ kind: 'kannel', from: 'eBox', username: 'u', dlrTokenLifetimeSeconds: 7 * 86_400 });
+    const kannelEnv = { NOTIFY_SMS_PROVIDER: 'kannel', KANNEL_SENDSMS_URL: 'http://127.0.0.1:13013/cgi-bin/sendsms', KANNEL_USERNAME: 'u', KANNEL_PASSWORD: 'p', KANNEL_DLR_SECRET: 'x'.repeat(16) };
+    expect(loadConfig({ ...kannelEnv, KANNEL_DLR_TOKEN_LIFETIME_SECONDS: '86400' }).notify.sms.provider).to.deep.include({ dlrTokenLifetimeSeconds: 86_400 });
+    for (const bad of ['0', '59', 'a week', String(91 * 86_400)]) {
+      expect(() => loadConfig({ ...kannelEnv, KANNEL_DLR_TOKEN_LIFETIME_SECONDS: bad }), bad).to.throw(ConfigError).with.property('variable', 'KANNEL_DLR_TOKEN_LIFETIME_SECONDS');
+    }
     const h = loadConfig({ NOTIFY_SMS_PROVIDER: 'http', SMS_HTTP_URL: 'https://sms.example/send', SMS_HTTP_CALLBACK_SECRET: 'y'.repeat(16) }).notify;
     expect(h.sms.provider).to.deep.include({ kind: 'http', url: 'https://sms.example/send' });
     const g = loadConfig({ GOVAPP_PUSH_URL: 'https://push.example', GOVAPP_CALLBACK_SECRET: 'z'.repeat(16), NOTIFY_PRICE_CURRENCY: 'DKK', NOTIFY_PRICE_SMS_PART: '0.05', NOTIFY_CALLBACK_BASE_URL: 'https://rm.example/' }).notify;
