@@ -145,6 +145,8 @@ describe('SMS through a real Kannel with its fake SMSC', function () {
       const final = await getNotification(ns.svc, apiKey, n.id);
       expect(final.attempts[0]).to.include({ status: 'DELIVERED', provider: 'kannel', units: 1 });
       expect(final.attempts[0].deliveredAt).to.be.a('string');
+      // the send and report 8 both say SENT: the history lists it once
+      expect(final.history.filter((h: any) => h.scope === 'attempt').map((h: any) => h.status)).to.deep.equal(['QUEUED', 'SENT', 'DELIVERED']);
       const receipts = await ns.svc.rt.store.notifications.events(n.id);
       expect(receipts.filter((e) => e.kind === 'RECEIPT').map((e) => e.detail.dlrStatus)).to.deep.equal(order);
       await received(`Rappel : rendez-vous demain (${order.join('-')}).`, 'GSM-7');
@@ -231,6 +233,15 @@ describe('SMS through a real Kannel with its fake SMSC', function () {
         parts: 4,
       },
       { name: 'UCS-2 ("België"): 201 code units fit in 3 × 67, 202 do not', fits: 'België '.repeat(28) + 'Belgi', tooLong: 'België '.repeat(28) + 'België', encoding: 'UCS-2', parts: 4 },
+      {
+        // Kannel cuts every 67 code units, through a surrogate pair: 66 + 😀 + 133 is 3 parts at
+        // Kannel (4 if the pair were kept whole), so it is allowed and billed as 3
+        name: 'UCS-2 with a surrogate pair on a part boundary: counted as Kannel splits it, the pair cut',
+        fits: 'a'.repeat(66) + '😀' + 'b'.repeat(133),
+        tooLong: 'a'.repeat(66) + '😀' + 'b'.repeat(134),
+        encoding: 'UCS-2',
+        parts: 4,
+      },
     ];
     for (const c of cases) {
       it(c.name, async () => {
@@ -247,8 +258,25 @@ describe('SMS through a real Kannel with its fake SMSC', function () {
         expect(n.sms).to.deep.equal({ encoding: c.encoding, parts: 3 });
         const got = await received(c.fits, c.encoding);
         expect(got.parts).to.equal(3);
+        // billed as the parts Kannel sent
+        const final = await getNotification(ns.svc, apiKey, n.id);
+        expect(final.attempts[0]).to.include({ provider: 'kannel', units: 3 });
       });
     }
+
+    it('Kannel itself cuts a surrogate pair at a part boundary (what the count above follows)', async () => {
+      const text = 'a'.repeat(66) + '😀' + 'b'.repeat(133);
+      const u = new URL(kannel.sendsmsUrl);
+      for (const [k, v] of Object.entries({ username: kannel.username, password: kannel.password, from: 'eBox', to: '+32470000398', text, charset: 'UTF-8', coding: '2' })) u.searchParams.set(k, v);
+      expect((await fetch(u)).status).to.equal(202);
+      const got = await eventually('the three parts', () => kannel.received().find((m) => m.to === '+32470000398' && m.parts === 3));
+      expect(got.announcedParts).to.equal(3);
+      const parts = got.partBytes;
+      expect(parts.map((p) => p.length)).to.deep.equal([134, 134, 134]); // 67 code units each
+      expect(parts[0]!.subarray(132).toString('hex')).to.equal('d83d'); // high surrogate ends part 1
+      expect(parts[1]!.subarray(0, 2).toString('hex')).to.equal('de00'); // low surrogate starts part 2
+      expect(smscText(got, 'UCS-2')).to.equal(text);
+    });
   });
 
   it('sends UCS-2 with coding=2 so accented letters arrive intact (not "?")', async () => {

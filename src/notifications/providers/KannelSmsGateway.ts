@@ -17,7 +17,8 @@
  * receiver, missing sender) → permanent; 5xx, timeouts, refused connections → retried.
  *
  * Kannel drops the parts beyond the sendsms-user's `max-messages` silently, still with
- * 202: the SMS channel counts the parts first and refuses what does not fit, so
+ * 202: the SMS channel counts the parts first (as Kannel splits them: a UCS-2 text every
+ * 67 code units, a surrogate pair cut if it falls there) and refuses what does not fit, so
  * NOTIFY_SMS_MAX_PARTS must not exceed that `max-messages` (Kannel's default is 1).
  *
  * Delivery reports: one per event, for all parts of a long message together; statuses
@@ -77,6 +78,8 @@ export function verifyKannelDlrToken(secret: string, attemptId: string, token: u
 
 export class KannelSmsGateway implements SmsGateway {
   readonly name = 'kannel';
+  /** Kannel cuts a UCS-2 text every 134 octets, through a surrogate pair if one is there */
+  readonly ucs2Split = 'code-units';
 
   constructor(private readonly options: KannelOptions) {}
 
