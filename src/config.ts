@@ -72,7 +72,14 @@ export interface Config {
     /** Serve the built-in TSA at POST /tsa. */
     serveHttp: boolean;
   };
-  evidence: { policyOid: string; issuerName: string };
+  evidence: {
+    policyOid: string;
+    issuerName: string;
+    /** HMAC-SHA256 key of the address digests in NotificationForAcceptance (EVIDENCE_ADDRESS_DIGEST_KEY) */
+    addressDigestKey: string;
+    /** true when addressDigestKey is the development default */
+    addressDigestKeyIsDefault: boolean;
+  };
   intake: { maxDocumentBytes: number; maxDocuments: number; allowedMediaTypes: string[]; maxMetadataBytes: number };
   /** How long POST /v1/messages waits for the proof of dispatch before answering 202. */
   submitWaitMs: number;
@@ -347,6 +354,16 @@ function httpUrl(env: Env, name: string, required: string): string {
   return raw;
 }
 
+/** Development only (a loud warning elsewhere): anyone with the source can try every number against it. */
+export const DEV_ADDRESS_DIGEST_KEY = 'development-address-digest-key-not-secret-0123456789';
+
+function addressDigestKey(env: Env): string {
+  const raw = str(env, 'EVIDENCE_ADDRESS_DIGEST_KEY');
+  if (raw === undefined) return DEV_ADDRESS_DIGEST_KEY;
+  if (raw.length < 32) throw new ConfigError('EVIDENCE_ADDRESS_DIGEST_KEY', 'must be at least 32 characters (e.g. openssl rand -base64 32)');
+  return raw;
+}
+
 function secret(env: Env, name: string, required: string): string {
   const raw = str(env, name);
   if (raw === undefined) throw new ConfigError(name, `required ${required}`);
@@ -503,6 +520,8 @@ export function loadConfig(env: Env = process.env): Config {
     evidence: {
       policyOid: oid(env, 'EVIDENCE_POLICY_OID', DEFAULT_EVIDENCE_POLICY_OID),
       issuerName: str(env, 'ISSUER_NAME') ?? 'Registered Mail Trust Service (development)',
+      addressDigestKey: addressDigestKey(env),
+      addressDigestKeyIsDefault: str(env, 'EVIDENCE_ADDRESS_DIGEST_KEY') === undefined,
     },
     intake: {
       maxDocumentBytes: int(env, 'MAX_DOCUMENT_BYTES', 50 * 1024 * 1024, 1, Number.MAX_SAFE_INTEGER),
@@ -561,5 +580,6 @@ export function insecureDefaults(config: Config): string[] {
   const out: string[] = [];
   if (config.sealing.kind === 'dev') out.push('sealing key is the development PKI (certs-dev)');
   if (!config.tsa.url && config.tsa.key.kind === 'dev') out.push('built-in TSA uses the development PKI (certs-dev)');
+  if (config.evidence.addressDigestKeyIsDefault) out.push('address digests in NotificationForAcceptance use the development key (EVIDENCE_ADDRESS_DIGEST_KEY)');
   return out;
 }

@@ -1,6 +1,6 @@
 /** The notify section of the configuration: defaults, providers, and errors naming the variable. */
 import { expect } from 'chai';
-import { ConfigError, loadConfig } from '../../../src/config.js';
+import { ConfigError, insecureDefaults, loadConfig } from '../../../src/config.js';
 
 describe('notification configuration', () => {
   it('defaults to no provider, GOVAPP_FIRST, nl, 3 SMS parts, no transliteration, callbacks to HOST:PORT', () => {
@@ -26,6 +26,16 @@ describe('notification configuration', () => {
     expect(g.govapp).to.deep.include({ kind: 'http', url: 'https://push.example' });
     expect(g.pricing).to.deep.include({ currency: 'DKK', smsPart: '0.05' });
     expect(g.callbackBaseUrl).to.equal('https://rm.example');
+  });
+
+  it('EVIDENCE_ADDRESS_DIGEST_KEY: a development default named among the insecure ones; a short key refused', () => {
+    const dflt = loadConfig({});
+    expect(dflt.evidence).to.include({ addressDigestKeyIsDefault: true });
+    expect(insecureDefaults(dflt).some((w) => w.includes('EVIDENCE_ADDRESS_DIGEST_KEY'))).to.equal(true);
+    const own = loadConfig({ EVIDENCE_ADDRESS_DIGEST_KEY: 'k'.repeat(32) });
+    expect(own.evidence).to.include({ addressDigestKey: 'k'.repeat(32), addressDigestKeyIsDefault: false });
+    expect(insecureDefaults(own).some((w) => w.includes('EVIDENCE_ADDRESS_DIGEST_KEY'))).to.equal(false);
+    expect(() => loadConfig({ EVIDENCE_ADDRESS_DIGEST_KEY: 'k'.repeat(31) })).to.throw(ConfigError).with.property('variable', 'EVIDENCE_ADDRESS_DIGEST_KEY');
   });
 
   it('DEV_SIMULATORS: on by default in development, off when asked, always off outside development', () => {
