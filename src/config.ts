@@ -72,7 +72,14 @@ export interface Config {
     /** Serve the built-in TSA at POST /tsa. */
     serveHttp: boolean;
   };
-  evidence: { policyOid: string; issuerName: string };
+  evidence: {
+    policyOid: string;
+    issuerName: string;
+    /** HMAC-SHA256 key of the address digests in NotificationForAcceptance (EVIDENCE_ADDRESS_DIGEST_KEY) */
+    addressDigestKey: string;
+    /** true when addressDigestKey is the development default */
+    addressDigestKeyIsDefault: boolean;
+  };
   intake: { maxDocumentBytes: number; maxDocuments: number; allowedMediaTypes: string[]; maxMetadataBytes: number };
   /** How long POST /v1/messages waits for the proof of dispatch before answering 202. */
   submitWaitMs: number;
@@ -173,7 +180,7 @@ export interface NotifyConfig {
     transliterate: boolean;
     provider:
       | { kind: 'none' }
-      | { kind: 'kannel'; sendsmsUrl: string; username: string; password: string; from: string; smsc?: string; dlrSecret: string; timeoutMs: number }
+      | { kind: 'kannel'; sendsmsUrl: string; username: string; password: string; from: string; smsc?: string; dlrSecret: string; dlrTokenLifetimeSeconds: number; timeoutMs: number }
       | { kind: 'http'; url: string; token?: string; from?: string; callbackSecret: string; timeoutMs: number };
   };
   govapp: { kind: 'none' } | { kind: 'http'; url: string; token?: string; callbackSecret: string; timeoutMs: number };
@@ -355,6 +362,16 @@ function httpUrl(env: Env, name: string, required: string): string {
   return raw;
 }
 
+/** Development only (a loud warning elsewhere): anyone with the source can try every number against it. */
+export const DEV_ADDRESS_DIGEST_KEY = 'development-address-digest-key-not-secret-0123456789';
+
+function addressDigestKey(env: Env): string {
+  const raw = str(env, 'EVIDENCE_ADDRESS_DIGEST_KEY');
+  if (raw === undefined) return DEV_ADDRESS_DIGEST_KEY;
+  if (raw.length < 32) throw new ConfigError('EVIDENCE_ADDRESS_DIGEST_KEY', 'must be at least 32 characters (e.g. openssl rand -base64 32)');
+  return raw;
+}
+
 function secret(env: Env, name: string, required: string): string {
   const raw = str(env, name);
   if (raw === undefined) throw new ConfigError(name, `required ${required}`);
@@ -386,6 +403,8 @@ function notifyConfig(env: Env, host: string, port: number): NotifyConfig {
       from: str(env, 'KANNEL_FROM') ?? 'eBox',
       smsc: str(env, 'KANNEL_SMSC'),
       dlrSecret: secret(env, 'KANNEL_DLR_SECRET', with_),
+      // a delivery report may come days after the send (a phone switched off); after this it is refused
+      dlrTokenLifetimeSeconds: int(env, 'KANNEL_DLR_TOKEN_LIFETIME_SECONDS', 7 * 86_400, 60, 90 * 86_400),
       timeoutMs: smsTimeoutMs,
     };
   } else if (smsKind === 'http') {
@@ -512,6 +531,8 @@ export function loadConfig(env: Env = process.env): Config {
     evidence: {
       policyOid: oid(env, 'EVIDENCE_POLICY_OID', DEFAULT_EVIDENCE_POLICY_OID),
       issuerName: str(env, 'ISSUER_NAME') ?? 'Registered Mail Trust Service (development)',
+      addressDigestKey: addressDigestKey(env),
+      addressDigestKeyIsDefault: str(env, 'EVIDENCE_ADDRESS_DIGEST_KEY') === undefined,
     },
     intake: {
       maxDocumentBytes: int(env, 'MAX_DOCUMENT_BYTES', 50 * 1024 * 1024, 1, Number.MAX_SAFE_INTEGER),
@@ -570,5 +591,6 @@ export function insecureDefaults(config: Config): string[] {
   const out: string[] = [];
   if (config.sealing.kind === 'dev') out.push('sealing key is the development PKI (certs-dev)');
   if (!config.tsa.url && config.tsa.key.kind === 'dev') out.push('built-in TSA uses the development PKI (certs-dev)');
+  if (config.evidence.addressDigestKeyIsDefault) out.push('address digests in NotificationForAcceptance use the development key (EVIDENCE_ADDRESS_DIGEST_KEY)');
   return out;
 }

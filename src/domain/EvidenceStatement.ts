@@ -17,6 +17,22 @@
  *   Documents               each part: name, media type, size and SHA-256
  *   PreviousEvidenceDigest  SHA-256 of the DER of the previous proof of this message, or null
  *   EventReasons            for failures: code URI and details
+ *   NotificationDetails     NotificationForAcceptance only: how the recipient was told
+ *     NotificationIdentifier  the notification's id (the sender reads it at
+ *                             GET /v1/notifications/{id})
+ *     Deliveries              one per address the notice went to, in the order sent:
+ *       Channel                 "GOVAPP" (a push to one app installation) or "SMS"
+ *       SentTime                when the provider accepted it (RFC 3339, UTC)
+ *       AddressDigest           { DigestMethod: ADDRESS_DIGEST_METHOD (HMAC-SHA256, RFC 6931 §2.3),
+ *                                 KeyIdentifier: the key's fingerprint (hex),
+ *                                 DigestValue: hex HMAC-SHA256(key, address) }
+ *                               with address "tel:<E.164 number>" or "govapp:<installation id>".
+ *     The number and the installation id are never in the statement. The digest is keyed
+ *     with a secret of the service (EVIDENCE_ADDRESS_DIGEST_KEY), not a plain hash: Belgian
+ *     mobile numbers are about 10^8 (+324 and eight digits), so a plain SHA-256 of one is
+ *     reversed by trying them all in seconds; without the key, trying them is no help. With
+ *     the key, the service (or an auditor it gives the key to) can confirm that a given
+ *     number was the one told. (Not in statements sealed before this field existed.)
  */
 import canonicalize from 'canonicalize';
 import type { RecipientType } from './identifiers.js';
@@ -24,6 +40,10 @@ import type { RecipientType } from './identifiers.js';
 export const EVIDENCE_STATEMENT_VERSION = '1';
 export const ETSI_EVENT_BASE = 'http://uri.etsi.org/19522/Event/';
 export const SHA256_DIGEST_METHOD = 'http://www.w3.org/2001/04/xmlenc#sha256';
+/** HMAC-SHA256 (RFC 6931 §2.3.2, first defined in RFC 4051) */
+export const ADDRESS_DIGEST_METHOD = 'http://www.w3.org/2001/04/xmldsig-more#hmac-sha256';
+export const NOTIFICATION_CHANNELS = ['GOVAPP', 'SMS'] as const;
+export type NotificationChannelName = (typeof NOTIFICATION_CHANNELS)[number];
 
 export const EVIDENCE_TYPES = [
   'SubmissionAcceptance',
@@ -59,6 +79,25 @@ export interface EventReason {
   Details?: string;
 }
 
+export interface AddressDigest {
+  DigestMethod: typeof ADDRESS_DIGEST_METHOD;
+  /** lower-case hex fingerprint of the key (which key, should it change) */
+  KeyIdentifier: string;
+  /** lower-case hex HMAC-SHA256 of "tel:<E.164>" or "govapp:<installation id>" */
+  DigestValue: string;
+}
+
+export interface NotificationDelivery {
+  Channel: NotificationChannelName;
+  SentTime: string;
+  AddressDigest: AddressDigest;
+}
+
+export interface NotificationDetails {
+  NotificationIdentifier: string;
+  Deliveries: NotificationDelivery[];
+}
+
 export interface EvidenceStatement {
   Version: typeof EVIDENCE_STATEMENT_VERSION;
   EvidenceIdentifier: string;
@@ -74,6 +113,7 @@ export interface EvidenceStatement {
   Documents: DocumentDetails[];
   PreviousEvidenceDigest: DigestRef | null;
   EventReasons?: EventReason[];
+  NotificationDetails?: NotificationDetails;
 }
 
 export interface StatementInput {
@@ -90,6 +130,8 @@ export interface StatementInput {
   documents: Array<{ partName: string; fileName: string; mediaType: string; size: number; isMain: boolean; sha256: string }>;
   previousEvidenceSha256: string | null;
   reasons?: EventReason[];
+  /** NotificationForAcceptance: the notification and where it was sent (digests only) */
+  notification?: NotificationDetails;
 }
 
 export function eventUri(type: EvidenceType): string {
@@ -133,6 +175,10 @@ export function buildStatement(input: StatementInput): EvidenceStatement {
       : null,
   };
   if (input.reasons && input.reasons.length > 0) statement.EventReasons = input.reasons;
+  if (input.notification) {
+    if (input.type !== 'NotificationForAcceptance') throw new TypeError(`NotificationDetails belong to NotificationForAcceptance, not ${input.type}`);
+    statement.NotificationDetails = input.notification;
+  }
   return statement;
 }
 
@@ -181,9 +227,32 @@ export function statementProblems(value: unknown): string[] {
       if (typeof d?.Size !== 'number' || typeof d?.FileName !== 'string') problems.push(`Documents[${i}] must name its file and size`);
     });
   }
+  if (s.NotificationDetails !== undefined) problems.push(...notificationDetailsProblems(s.NotificationDetails, s.ERDSEventId));
   const prev = s.PreviousEvidenceDigest as Record<string, unknown> | null | undefined;
   if (prev !== null && (typeof prev !== 'object' || typeof prev?.DigestValue !== 'string' || !HEX64.test(prev.DigestValue))) {
     problems.push('PreviousEvidenceDigest must be null or a SHA-256 digest');
   }
+  return problems;
+}
+
+const HEX = /^[0-9a-f]{16,128}$/;
+
+function notificationDetailsProblems(value: unknown, eventId: unknown): string[] {
+  const problems: string[] = [];
+  if (eventId !== eventUri('NotificationForAcceptance')) problems.push('NotificationDetails belong to NotificationForAcceptance only');
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return [...problems, 'NotificationDetails must be an object'];
+  const n = value as Record<string, unknown>;
+  if (typeof n.NotificationIdentifier !== 'string' || n.NotificationIdentifier.length === 0) problems.push('NotificationDetails.NotificationIdentifier must be a non-empty string');
+  if (!Array.isArray(n.Deliveries) || n.Deliveries.length === 0) return [...problems, 'NotificationDetails.Deliveries must list at least one delivery'];
+  n.Deliveries.forEach((d: unknown, i: number) => {
+    const where = `NotificationDetails.Deliveries[${i}]`;
+    const x = (typeof d === 'object' && d !== null ? d : {}) as Record<string, unknown>;
+    if (!(NOTIFICATION_CHANNELS as readonly unknown[]).includes(x.Channel)) problems.push(`${where}.Channel must be one of ${NOTIFICATION_CHANNELS.join(', ')}`);
+    if (typeof x.SentTime !== 'string' || Number.isNaN(Date.parse(x.SentTime))) problems.push(`${where}.SentTime must be an RFC 3339 time`);
+    const a = (typeof x.AddressDigest === 'object' && x.AddressDigest !== null ? x.AddressDigest : {}) as Record<string, unknown>;
+    if (a.DigestMethod !== ADDRESS_DIGEST_METHOD || typeof a.DigestValue !== 'string' || !HEX64.test(a.DigestValue) || typeof a.KeyIdentifier !== 'string' || !HEX.test(a.KeyIdentifier)) {
+      problems.push(`${where}.AddressDigest must be an HMAC-SHA256 digest in hex with its key's identifier`);
+    }
+  });
   return problems;
 }

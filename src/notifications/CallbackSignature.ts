@@ -8,9 +8,11 @@
  * clock (a captured receipt cannot be replayed later).
  *
  * URL tokens (Kannel delivery reports): Kannel calls back a URL we give it and cannot sign
- * anything, so that URL carries our attempt id and base64url(HMAC-SHA256(secret,
- * "<purpose>:<id>")) truncated to 128 bits; a report for an id we did not issue, or with a
- * token we did not compute, is refused.
+ * anything, so that URL carries our attempt id and a token that expires:
+ *   "<exp>.<base64url(HMAC-SHA256(secret, "<purpose>:<id>:<exp>")) truncated to 128 bits>"
+ * with <exp> the unix second after which it is no longer accepted. A report for an id we
+ * did not issue, with a token we did not compute (an <exp> moved later is one), or after
+ * <exp>, is refused: a URL that leaked (a log line, a proxy) stops working.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
@@ -36,11 +38,30 @@ export function verifyBodySignature(secret: string, header: string | undefined, 
   return timingSafeEqual(expected, Buffer.from(v1, 'hex'));
 }
 
-export function urlToken(secret: string, purpose: string, id: string): string {
-  return hmac(secret, `${purpose}:${id}`).subarray(0, 16).toString('base64url');
+/** The outcome of checking a URL token. */
+export enum UrlTokenCheck {
+  VALID = 'VALID',
+  /** malformed, or not computed by us for this purpose, id and expiry */
+  INVALID = 'INVALID',
+  /** ours, but its expiry has passed */
+  EXPIRED = 'EXPIRED',
 }
 
-export function verifyUrlToken(secret: string, purpose: string, id: string, token: unknown): boolean {
-  if (typeof token !== 'string' || !/^[A-Za-z0-9_-]{22}$/.test(token)) return false;
-  return timingSafeEqual(Buffer.from(urlToken(secret, purpose, id)), Buffer.from(token));
+const URL_TOKEN = /^(\d{1,12})\.([A-Za-z0-9_-]{22})$/;
+
+function urlMac(secret: string, purpose: string, id: string, exp: number): string {
+  return hmac(secret, `${purpose}:${id}:${exp}`).subarray(0, 16).toString('base64url');
+}
+
+/** A token for `id` that is accepted until the unix second `expiresAt` (included). */
+export function urlToken(secret: string, purpose: string, id: string, expiresAt: number): string {
+  return `${expiresAt}.${urlMac(secret, purpose, id, expiresAt)}`;
+}
+
+export function verifyUrlToken(secret: string, purpose: string, id: string, token: unknown, nowMs: number = Date.now()): UrlTokenCheck {
+  const m = typeof token === 'string' ? URL_TOKEN.exec(token) : null;
+  if (!m) return UrlTokenCheck.INVALID;
+  const exp = Number(m[1]);
+  if (!timingSafeEqual(Buffer.from(urlMac(secret, purpose, id, exp)), Buffer.from(m[2]!))) return UrlTokenCheck.INVALID;
+  return Math.floor(nowMs / 1000) > exp ? UrlTokenCheck.EXPIRED : UrlTokenCheck.VALID;
 }

@@ -30,7 +30,9 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import type { NotificationDetails } from '../domain/EvidenceStatement.js';
 import { canIssue } from '../domain/MessageLifecycle.js';
+import { addressDigest } from './AddressDigest.js';
 import type { ChannelName, DeviceTarget, NotificationChannel, NotificationContent, RecipientTargets } from './channels/Channel.js';
 import { formatDate, type Language } from './content/Language.js';
 import { REGISTERED_MAIL_TEMPLATE, renderContent } from './content/Templates.js';
@@ -236,16 +238,10 @@ export class NotificationEngine {
       const a = (await tx.notifications.findAttempt(attemptId))!;
       const targets = mergeTargets(a.targets, result.targets);
       await tx.notifications.updateAttempt(attemptId, { provider: result.provider, providerRef: result.providerRef ?? null, units: result.units, targets });
-      await tx.notifications.appendEvent({
-        notificationId: n.id,
-        attemptId,
-        at: new Date().toISOString(),
-        kind: 'ATTEMPT',
-        status: 'SENT',
-        channel: a.channel,
-        detail: { provider: result.provider, providerRef: result.providerRef ?? null, units: result.units, answer: result.detail ?? null },
-      });
-      await this.changeAttempt(tx, locked, { ...a, targets }, 'SENT', undefined, { source: 'send' });
+      // the one SENT entry of this attempt in the history, with what the provider answered
+      // (none when a report already moved it to SENT or beyond: that report's entry stands)
+      const sent = { source: 'send', provider: result.provider, providerRef: result.providerRef ?? null, units: result.units, answer: result.detail ?? null };
+      await this.changeAttempt(tx, locked, { ...a, targets }, 'SENT', undefined, sent);
       await this.scheduleDeliveryCheck(tx, locked, attemptId);
       await tx.usage.add(n.senderId, month(new Date()), a.channel, result.units);
       const c = await this.settle(tx, locked);
@@ -333,7 +329,17 @@ export class NotificationEngine {
     if (!canIssue(message.status, 'NotificationForAcceptance')) return;
     const attempts = await this.store.notifications.attempts(id);
     const sent = attempts.filter((a) => a.sentAt).sort((a, b) => a.sentAt!.localeCompare(b.sentAt!));
-    const prepared = await this.deps.evidence.prepare(message, 'NotificationForAcceptance', { eventTime: sent[0] ? new Date(sent[0].sentAt!) : new Date() });
+    const key = this.deps.config.evidence.addressDigestKey;
+    const notification: NotificationDetails = {
+      NotificationIdentifier: id,
+      Deliveries: sent.flatMap((a) =>
+        sentAddresses(a).map((address) => ({ Channel: a.channel as ChannelName, SentTime: new Date(a.sentAt!).toISOString(), AddressDigest: addressDigest(key, a.channel as ChannelName, address) })),
+      ),
+    };
+    const prepared = await this.deps.evidence.prepare(message, 'NotificationForAcceptance', {
+      eventTime: sent[0] ? new Date(sent[0].sentAt!) : new Date(),
+      notification: notification.Deliveries.length > 0 ? notification : undefined,
+    });
     await this.store.transaction(async (tx) => {
       await this.deps.evidence.record(tx, message, prepared, { eventData: { notificationId: id, channels: sent.map((a) => a.channel) } });
       await ctx.complete(tx);
@@ -572,6 +578,14 @@ interface DeviceState {
   installationId: string;
   status: string;
   reason?: string;
+}
+
+/** Where a sent attempt went: its phone number (SMS), or the installations the push was accepted for (GovApp). */
+function sentAddresses(a: AttemptRecord): string[] {
+  if (a.channel === 'SMS') return typeof a.targets.phone === 'string' ? [a.targets.phone] : [];
+  return deviceList(a.targets)
+    .filter((d) => d.status === 'SENT' || d.status === 'DELIVERED' || d.status === 'READ')
+    .map((d) => d.installationId);
 }
 
 export function deviceList(targets: Record<string, unknown>): DeviceState[] {

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Config } from '../config.js';
-import { buildStatement, type EventReason, type EvidenceType } from '../domain/EvidenceStatement.js';
+import { buildStatement, type EventReason, type EvidenceType, type NotificationDetails } from '../domain/EvidenceStatement.js';
 import { nextStatus } from '../domain/MessageLifecycle.js';
 import type { MessageStatus } from '../domain/status.js';
 import type { DocumentRecord, EvidenceRecord, MessageRecord, SenderRecord } from '../domain/records.js';
@@ -58,7 +58,7 @@ export class EvidenceService {
   async prepare(
     message: MessageRecord,
     type: EvidenceType,
-    opts: { eventTime?: Date; reasons?: EventReason[]; sender?: SenderRecord; documents?: DocumentRecord[] } = {},
+    opts: { eventTime?: Date; reasons?: EventReason[]; sender?: SenderRecord; documents?: DocumentRecord[]; notification?: NotificationDetails } = {},
   ): Promise<PreparedEvidence> {
     nextStatus(message.status, type);
     const [sender, documents, previous] = await Promise.all([
@@ -83,6 +83,7 @@ export class EvidenceService {
       documents,
       previousEvidenceSha256: previous?.sha256 ?? null,
       reasons: opts.reasons,
+      notification: opts.notification,
     });
     const sealed = await this.sealer.seal(statement, new Date());
     return { id, type, seq: (previous?.seq ?? 0) + 1, eventTime, sealed, from: message.status, sender };

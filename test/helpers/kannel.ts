@@ -56,6 +56,8 @@ export interface SmscMessage {
   type: 'text' | 'ucs-2' | 'udh';
   /** the message's bytes, parts reassembled: UTF-8 for text, UTF-16BE for UCS-2 */
   bytes: Buffer;
+  /** each part's bytes, in sequence order (one for a single SMS) */
+  partBytes: Buffer[];
   /** parts the SMSC received (1 for a single SMS) */
   parts: number;
   /** the parts announced in the UDH (1 for a single SMS) */
@@ -126,9 +128,11 @@ export function parseFakeSmscOutput(out: string): SmscMessage[] {
   for (const m of out.matchAll(/Got message \d+: <(\S+) (\S+) (\S+) (.*)>$/gm)) {
     const [, from, to, type, rest] = m as unknown as [string, string, string, string, string];
     if (type === 'text') {
-      messages.push({ from, to, type, bytes: Buffer.from(rest, 'utf8'), parts: 1, announcedParts: 1 });
+      const bytes = Buffer.from(rest, 'utf8');
+      messages.push({ from, to, type, bytes, partBytes: [bytes], parts: 1, announcedParts: 1 });
     } else if (type === 'ucs-2') {
-      messages.push({ from, to, type, bytes: decodeUrlBytes(rest), parts: 1, announcedParts: 1 });
+      const bytes = decodeUrlBytes(rest);
+      messages.push({ from, to, type, bytes, partBytes: [bytes], parts: 1, announcedParts: 1 });
     } else if (type === 'udh') {
       const u = /^(\S+) \S+ (.*)$/s.exec(rest);
       if (!u) continue;
@@ -145,7 +149,8 @@ export function parseFakeSmscOutput(out: string): SmscMessage[] {
   }
   for (const p of partial.values()) {
     const seqs = [...p.parts.keys()].sort((a, b) => a - b);
-    messages.push({ from: p.from, to: p.to, type: 'udh', bytes: Buffer.concat(seqs.map((s) => p.parts.get(s)!)), parts: p.parts.size, announcedParts: p.total });
+    const partBytes = seqs.map((s) => p.parts.get(s)!);
+    messages.push({ from: p.from, to: p.to, type: 'udh', bytes: Buffer.concat(partBytes), partBytes, parts: p.parts.size, announcedParts: p.total });
   }
   return messages;
 }

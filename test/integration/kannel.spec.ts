@@ -22,7 +22,7 @@ class DlrRelay {
   target = '';
   private readonly order = new Map<string, number[]>();
   private readonly started = new Set<string>();
-  private readonly held = new Map<string, Array<{ status: number; path: string }>>();
+  readonly held = new Map<string, Array<{ status: number; path: string }>>();
   /** per attempt: [dlr status forwarded, HTTP status of the service, notification status right after] */
   readonly forwarded = new Map<string, Array<[number, number, string]>>();
   observe: (attemptId: string) => Promise<string> = async () => '';
@@ -84,6 +84,7 @@ describe('SMS through a real Kannel with its fake SMSC', function () {
   let apiKey: string;
   const RECIPIENT = insz(301);
   const PHONE = '+32470000301';
+  const DLR_LIFETIME = 2 * 86_400;
 
   before(async () => {
     kannel = await startKannel({ maxMessages: 3 });
@@ -96,6 +97,7 @@ describe('SMS through a real Kannel with its fake SMSC', function () {
         KANNEL_USERNAME: kannel.username,
         KANNEL_PASSWORD: kannel.password,
         KANNEL_DLR_SECRET: KANNEL_SECRET,
+        KANNEL_DLR_TOKEN_LIFETIME_SECONDS: String(DLR_LIFETIME),
         KANNEL_FROM: 'eBox',
         NOTIFY_SMS_MAX_PARTS: '3',
         NOTIFY_DEFAULT_STRATEGY: 'SMS_ONLY',
@@ -143,6 +145,8 @@ describe('SMS through a real Kannel with its fake SMSC', function () {
       const final = await getNotification(ns.svc, apiKey, n.id);
       expect(final.attempts[0]).to.include({ status: 'DELIVERED', provider: 'kannel', units: 1 });
       expect(final.attempts[0].deliveredAt).to.be.a('string');
+      // the send and report 8 both say SENT: the history lists it once
+      expect(final.history.filter((h: any) => h.scope === 'attempt').map((h: any) => h.status)).to.deep.equal(['QUEUED', 'SENT', 'DELIVERED']);
       const receipts = await ns.svc.rt.store.notifications.events(n.id);
       expect(receipts.filter((e) => e.kind === 'RECEIPT').map((e) => e.detail.dlrStatus)).to.deep.equal(order);
       await received(`Rappel : rendez-vous demain (${order.join('-')}).`, 'GSM-7');
@@ -160,11 +164,42 @@ describe('SMS through a real Kannel with its fake SMSC', function () {
     expect(bad.status).to.equal(401);
     expect((await bad.json()).code).to.equal('CALLBACK_SIGNATURE_INVALID');
     const unknownId = '00000000-0000-4000-8000-000000000000';
-    const unknown = await fetch(`${ns.svc.url}/v1/callbacks/kannel?attempt=${unknownId}&token=${kannelDlrToken(KANNEL_SECRET, unknownId)}&status=1`);
+    const unknown = await fetch(`${ns.svc.url}/v1/callbacks/kannel?attempt=${unknownId}&token=${kannelDlrToken(KANNEL_SECRET, unknownId, Math.floor(Date.now() / 1000) + 60)}&status=1`);
     expect(unknown.status).to.equal(404);
     const noToken = await fetch(`${ns.svc.url}/v1/callbacks/kannel?attempt=${attemptId}&status=2`);
     expect(noToken.status).to.equal(401);
     expect((await getNotification(ns.svc, apiKey, n.id)).attempts[0]).to.deep.equal(before);
+  });
+
+  it('delivery-report tokens expire: the token Kannel got lasts KANNEL_DLR_TOKEN_LIFETIME_SECONDS; after that a report is refused like a forged one', async () => {
+    const sentFrom = Math.floor(Date.now() / 1000);
+    const n = await (await sendSms('Rappel : le jeton expire.')).json();
+    const sentTo = Math.floor(Date.now() / 1000);
+    const attemptId = n.attempts[0].id;
+    // the real reports Kannel sends, as they reached the relay (not forwarded: the attempt stays SENT)
+    const [report] = await eventually('Kannel to call the dlr-url', () => relay.held.get(attemptId));
+    const token = new URL(report!.path, 'http://relay').searchParams.get('token')!;
+    const [exp, mac] = token.split('.');
+    expect(Number(exp)).to.be.within(sentFrom + DLR_LIFETIME, sentTo + DLR_LIFETIME);
+
+    const report1 = (t: string) => fetch(`${ns.svc.url}/v1/callbacks/kannel?attempt=${attemptId}&token=${encodeURIComponent(t)}&status=1`);
+    const before = (await getNotification(ns.svc, apiKey, n.id)).attempts[0];
+    expect(before.status).to.equal('SENT');
+    // computed with the right secret for this attempt, but its second has passed
+    const expired = await report1(kannelDlrToken(KANNEL_SECRET, attemptId, sentFrom - 1));
+    expect(expired.status).to.equal(401);
+    expect(expired.headers.get('content-type')).to.match(/^application\/problem\+json/);
+    expect((await expired.json()).code).to.equal('CALLBACK_SIGNATURE_INVALID');
+    // the real token with its expiry moved later (or earlier) is not ours
+    for (const moved of [Number(exp) + 86_400, Number(exp) - 1]) {
+      const res = await report1(`${moved}.${mac}`);
+      expect(res.status).to.equal(401);
+      expect((await res.json()).code).to.equal('CALLBACK_SIGNATURE_INVALID');
+    }
+    expect((await getNotification(ns.svc, apiKey, n.id)).attempts[0]).to.deep.equal(before);
+    // the real token, within its lifetime, is taken
+    expect((await report1(token)).status).to.equal(204);
+    expect((await getNotification(ns.svc, apiKey, n.id)).attempts[0].status).to.equal('DELIVERED');
   });
 
   describe('texts Kannel would cut are refused before sending', () => {
@@ -198,6 +233,15 @@ describe('SMS through a real Kannel with its fake SMSC', function () {
         parts: 4,
       },
       { name: 'UCS-2 ("België"): 201 code units fit in 3 × 67, 202 do not', fits: 'België '.repeat(28) + 'Belgi', tooLong: 'België '.repeat(28) + 'België', encoding: 'UCS-2', parts: 4 },
+      {
+        // Kannel cuts every 67 code units, through a surrogate pair: 66 + 😀 + 133 is 3 parts at
+        // Kannel (4 if the pair were kept whole), so it is allowed and billed as 3
+        name: 'UCS-2 with a surrogate pair on a part boundary: counted as Kannel splits it, the pair cut',
+        fits: 'a'.repeat(66) + '😀' + 'b'.repeat(133),
+        tooLong: 'a'.repeat(66) + '😀' + 'b'.repeat(134),
+        encoding: 'UCS-2',
+        parts: 4,
+      },
     ];
     for (const c of cases) {
       it(c.name, async () => {
@@ -214,8 +258,25 @@ describe('SMS through a real Kannel with its fake SMSC', function () {
         expect(n.sms).to.deep.equal({ encoding: c.encoding, parts: 3 });
         const got = await received(c.fits, c.encoding);
         expect(got.parts).to.equal(3);
+        // billed as the parts Kannel sent
+        const final = await getNotification(ns.svc, apiKey, n.id);
+        expect(final.attempts[0]).to.include({ provider: 'kannel', units: 3 });
       });
     }
+
+    it('Kannel itself cuts a surrogate pair at a part boundary (what the count above follows)', async () => {
+      const text = 'a'.repeat(66) + '😀' + 'b'.repeat(133);
+      const u = new URL(kannel.sendsmsUrl);
+      for (const [k, v] of Object.entries({ username: kannel.username, password: kannel.password, from: 'eBox', to: '+32470000398', text, charset: 'UTF-8', coding: '2' })) u.searchParams.set(k, v);
+      expect((await fetch(u)).status).to.equal(202);
+      const got = await eventually('the three parts', () => kannel.received().find((m) => m.to === '+32470000398' && m.parts === 3));
+      expect(got.announcedParts).to.equal(3);
+      const parts = got.partBytes;
+      expect(parts.map((p) => p.length)).to.deep.equal([134, 134, 134]); // 67 code units each
+      expect(parts[0]!.subarray(132).toString('hex')).to.equal('d83d'); // high surrogate ends part 1
+      expect(parts[1]!.subarray(0, 2).toString('hex')).to.equal('de00'); // low surrogate starts part 2
+      expect(smscText(got, 'UCS-2')).to.equal(text);
+    });
   });
 
   it('sends UCS-2 with coding=2 so accented letters arrive intact (not "?")', async () => {

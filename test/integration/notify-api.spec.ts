@@ -89,6 +89,21 @@ describe('notification API', () => {
       expect(await counts()).to.deep.equal(before);
     });
 
+    it("a literal { in the sender's own text is text, not a template error", async () => {
+      const sms = 'Uw code {A-17} geldt tot {date}; antwoord niet met { of }.';
+      const res = await postNotification(ns.svc, apiKey, {
+        recipient: { type: 'citizen', id: SMS_ONLY_RECIPIENT },
+        strategy: 'SMS_ONLY',
+        values: { date: '12/01/2027' },
+        content: { nl: { sms } },
+      });
+      const n = await res.json();
+      expect(res.status, JSON.stringify(n)).to.equal(201);
+      const sent = ns.aggregator!.requests.find((r) => r.reference === n.attempts[0].id)!;
+      expect(sent.text).to.equal('Uw code {A-17} geldt tot 12/01/2027; antwoord niet met { of }.');
+      expect(n.sms).to.deep.equal({ encoding: 'GSM-7', parts: 1 }); // { and } take two septets each
+    });
+
     it('transliterates when asked, so a text that was too long as UCS-2 fits in GSM-7', async () => {
       const sms = 'Votre décision est prête. '.repeat(5); // UCS-2 (ê): 130 units, 2 parts; transliterated: 130 septets, 1 part
       const res = await postNotification(ns.svc, apiKey, { recipient: { type: 'citizen', id: SMS_ONLY_RECIPIENT }, strategy: 'SMS_ONLY', smsTransliterate: true, content: { fr: { sms } } });

@@ -66,7 +66,7 @@ describe(`user-keyed lookups are own-property lookups (${onPostgres ? 'PostgreSQ
 
     it('refuses a placeholder named after an inherited member that has no value, in the SMS, the title and the HTML body', async () => {
       const before = await rows();
-      for (const name of INHERITED) {
+      for (const name of INHERITED.filter((n) => n !== '__proto__')) {
         const texts = [
           { strategy: 'SMS_ONLY', content: { nl: { sms: `Hallo {${name}}` } } },
           { strategy: 'GOVAPP_ONLY', content: { nl: { title: `Hallo {${name}}`, html: '<p>x</p>' } } },
@@ -74,12 +74,17 @@ describe(`user-keyed lookups are own-property lookups (${onPostgres ? 'PostgreSQ
         ];
         for (const t of texts) {
           const p = await problem(await postNotification(ns.svc, apiKey, { recipient, ...t }));
-          expect(p, JSON.stringify(t)).to.include({ status: 422, code: 'NOTIFICATION_INVALID' });
-          // "{__proto__}" is no placeholder name at all (they start with a letter): a syntax error at its "{"
-          expect(p.placeholder).to.equal(name === '__proto__' ? '{' : name);
+          expect(p, JSON.stringify(t)).to.include({ status: 422, code: 'NOTIFICATION_INVALID', placeholder: name });
         }
       }
       expect(await rows()).to.deep.equal(before);
+    });
+
+    it('keeps "{__proto__}" as text: it is no placeholder name (they start with a letter), so nothing is looked up', async () => {
+      const res = await postNotification(ns.svc, apiKey, { recipient, strategy: 'SMS_ONLY', content: { nl: { sms: 'Hallo {__proto__}' } } });
+      expect(res.status).to.equal(201);
+      const n = await res.json();
+      expect(ns.aggregator!.requests.find((r) => r.reference === n.attempts[0].id)!.text).to.equal('Hallo {__proto__}');
     });
 
     it('takes a value named after an inherited member as the sender gave it, and refuses "__proto__" as a value name', async () => {
@@ -181,7 +186,7 @@ describe(`user-keyed lookups are own-property lookups (${onPostgres ? 'PostgreSQ
       try {
         const get = (q: string) => fetch(`${kannel.svc.url}/v1/callbacks/kannel?${q}`);
         for (const name of INHERITED) {
-          const token = encodeURIComponent(kannelDlrToken(KANNEL_SECRET, name));
+          const token = encodeURIComponent(kannelDlrToken(KANNEL_SECRET, name, Math.floor(Date.now() / 1000) + 3600));
           expect(await problem(await get(`attempt=${name}&token=${token}&status=1`)), name).to.include({ status: 404, code: 'NOT_FOUND' });
           expect(await problem(await get(`attempt=${name}&token=x&status=1`)), name).to.include({ status: 401, code: 'CALLBACK_SIGNATURE_INVALID' });
           expect(await problem(await get(`attempt=${name}&token=${token}&status=${name}`)), name).to.include({ status: 400, code: 'MALFORMED_REQUEST' });

@@ -4,7 +4,9 @@
  * event on the message and, once sent, a sealed NotificationForAcceptance proof.
  */
 import { expect } from 'chai';
+import { createHmac } from 'node:crypto';
 import { generalDecrypt } from 'jose';
+import { statementProblems } from '../../src/domain/EvidenceStatement.js';
 import { metadata, pdfBytes, submit, waitForMessage } from '../helpers/service.js';
 import { addContact, getNotification, insz, newDevice, startNotifyService, type Device, type NotifyService } from '../helpers/notify.js';
 
@@ -17,9 +19,21 @@ describe('registered mail: notice after ContentConsignment', () => {
   const NO_CONTACT = insz(403);
   const UNREACHABLE = insz(404);
   const LONG_SUBJECT = insz(405);
+  const DIGEST_KEY = 'address-digest-key-of-the-notify-tests-0123456789';
+  /** HMAC-SHA256 computed here, independently of the service's code */
+  const hmacHex = (text: string) => createHmac('sha256', DIGEST_KEY).update(text).digest('hex');
+
+  /** The NotificationForAcceptance proof of a message: its statement (JSON) and its DER. */
+  async function noticeProof(m: any): Promise<{ statement: any; der: Buffer }> {
+    const ev = m.evidence.find((e: any) => e.type === 'NotificationForAcceptance');
+    const auth = { authorization: `Bearer ${sender.apiKey}` };
+    const statement = (await (await fetch(ns.svc.url + ev.href, { headers: { ...auth, accept: 'application/json' } })).json()).statement;
+    const der = Buffer.from(await (await fetch(ns.svc.url + ev.href, { headers: { ...auth, accept: 'application/pkcs7-mime' } })).arrayBuffer());
+    return { statement, der };
+  }
 
   before(async () => {
-    ns = await startNotifyService({ sim: { deliveryDelayMs: 5, latencyMs: 20 }, env: { NOTIFY_SMS_MAX_PARTS: '2' } });
+    ns = await startNotifyService({ sim: { deliveryDelayMs: 5, latencyMs: 20 }, env: { NOTIFY_SMS_MAX_PARTS: '2', EVIDENCE_ADDRESS_DIGEST_KEY: DIGEST_KEY } });
     sender = await ns.svc.newSender('Office national de sécurité sociale');
     device = await newDevice('phone-401');
     for (const r of [WITH_APP, APP_OFF, NO_CONTACT, UNREACHABLE, LONG_SUBJECT]) await ns.svc.newRecipient('citizen', r);
@@ -58,9 +72,26 @@ describe('registered mail: notice after ContentConsignment', () => {
     const body = new TextDecoder().decode((await generalDecrypt(push.content as never, device.privateKey)).plaintext);
     expect(body).to.include('Office national de sécurité sociale').and.include('Votre décision');
 
-    const ev = m.evidence.find((e: any) => e.type === 'NotificationForAcceptance');
-    const statement = await (await fetch(ns.svc.url + ev.href, { headers: { authorization: `Bearer ${sender.apiKey}`, accept: 'application/json' } })).json();
-    expect(JSON.stringify(statement.statement)).to.include('http://uri.etsi.org/19522/Event/NotificationForAcceptance');
+    const { statement, der } = await noticeProof(m);
+    expect(statement.ERDSEventId).to.equal('http://uri.etsi.org/19522/Event/NotificationForAcceptance');
+    // the proof says how the recipient was told: this notification, by GovApp, to this installation
+    expect(statement.NotificationDetails).to.deep.equal({
+      NotificationIdentifier: notification!.id,
+      Deliveries: [
+        {
+          Channel: 'GOVAPP',
+          SentTime: view.attempts[0].sentAt,
+          AddressDigest: {
+            DigestMethod: 'http://www.w3.org/2001/04/xmldsig-more#hmac-sha256',
+            KeyIdentifier: createHmac('sha256', DIGEST_KEY).update('registered-mail address-digest key identifier').digest().subarray(0, 8).toString('hex'),
+            DigestValue: hmacHex('govapp:phone-401'),
+          },
+        },
+      ],
+    });
+    expect(statementProblems(statement)).to.deep.equal([]);
+    // and keeps the address itself out of the sealed bytes
+    for (const clear of ['phone-401', '+32470000401']) expect(der.includes(Buffer.from(clear)), clear).to.equal(false);
   });
 
   it('falls back to SMS when the app has notifications off, and says so on the message', async () => {
@@ -73,6 +104,17 @@ describe('registered mail: notice after ContentConsignment', () => {
     const sms = ns.aggregator!.requests.find((r) => r.to === '+32470000402')!;
     expect(sms.text).to.match(/^Einschreiben von Office national de sécurité sociale in Ihrer e-Box: "Ihr Bescheid"\. Bitte vor dem \d\d\.\d\d\.\d{4} öffnen\.$/);
     expect(notification!.language).to.equal('de');
+    // the proof names the SMS channel and the number only as its keyed digest
+    const { statement, der } = await noticeProof(m);
+    const view = await getNotification(ns.svc, sender.apiKey, notification!.id);
+    const smsAttempt = view.attempts.find((a: any) => a.channel === 'SMS');
+    expect(statement.NotificationDetails.NotificationIdentifier).to.equal(notification!.id);
+    expect(statement.NotificationDetails.Deliveries).to.have.length(1);
+    expect(statement.NotificationDetails.Deliveries[0]).to.deep.include({ Channel: 'SMS', SentTime: smsAttempt.sentAt });
+    expect(statement.NotificationDetails.Deliveries[0].AddressDigest.DigestValue).to.equal(hmacHex('tel:+32470000402'));
+    // keyed: the plain SHA-256 a dictionary of numbers would find is not what is there
+    expect(statement.NotificationDetails.Deliveries[0].AddressDigest.DigestValue).not.to.equal(createHmac('sha256', '').update('tel:+32470000402').digest('hex'));
+    for (const clear of ['+32470000402', '32470000402', '470000402']) expect(der.includes(Buffer.from(clear)), clear).to.equal(false);
   });
 
   it('records "not notified: no contact" when the recipient is not in the directory', async () => {

@@ -41,6 +41,8 @@ describe('notification strategies', () => {
   const smsRequests = (n: any) => ns.aggregator!.requests.filter((r) => n.attempts.some((a: any) => a.id === r.reference));
   const pushes = (n: any) => [...ns.sim!.pushes.values()].filter((p) => p.messageId === n.id);
   const notificationHistory = (n: any) => n.history.filter((h: any) => h.scope === 'notification').map((h: any) => h.status);
+  /** The history of the attempt on `channel` (one attempt per channel per notification). */
+  const attemptHistory = (n: any, channel: string) => n.history.filter((h: any) => h.scope === 'attempt' && h.channel === channel).map((h: any) => h.status);
 
   describe('GOVAPP_FIRST', () => {
     it('app installed: pushes to every device; the app reports delivery; no SMS', async () => {
@@ -52,6 +54,7 @@ describe('notification strategies', () => {
       expect(pushes(n)[0]!.devices.map((d) => d.installationId).sort()).to.deep.equal(['phone-a', 'tablet-a']);
       expect(smsRequests(n)).to.have.length(0);
       expect(notificationHistory(n)).to.deep.equal(['QUEUED', 'SENT', 'DELIVERED']);
+      expect(attemptHistory(n, 'GOVAPP')).to.deep.equal(['QUEUED', 'SENT', 'DELIVERED']); // sent once, not twice
     });
 
     it('app with notifications off: falls back to SMS, and the fallback is recorded', async () => {
@@ -61,6 +64,8 @@ describe('notification strategies', () => {
       expect(n.fallback).to.deep.equal({ from: 'GOVAPP', to: 'SMS', reason: 'APP_NOTIFICATIONS_OFF' });
       expect(attempt(n, 'GOVAPP')).to.include({ status: 'FALLBACK', reason: 'APP_NOTIFICATIONS_OFF' });
       expect(notificationHistory(n)).to.deep.equal(['QUEUED', 'FALLBACK', 'SENT']);
+      expect(attemptHistory(n, 'GOVAPP')).to.deep.equal(['FALLBACK']);
+      expect(attemptHistory(n, 'SMS')).to.deep.equal(['QUEUED', 'SENT']);
       expect(smsRequests(n).map((r) => r.to)).to.deep.equal(['+32470000102']);
       expect(pushes(n)).to.have.length(0);
     });
@@ -153,6 +158,8 @@ describe('notification strategies', () => {
       expect(await ns.aggregator!.report(sms.id, 'DELIVERED')).to.equal(204);
       const done = await waitForNotification(ns.svc, apiKey, n.id, (x) => x.status === 'DELIVERED');
       expect(attempt(done, 'SMS').deliveredAt).to.be.a('string');
+      expect(attemptHistory(done, 'SMS')).to.deep.equal(['QUEUED', 'SENT', 'DELIVERED']);
+      expect(notificationHistory(done)).to.deep.equal(['QUEUED', 'SENT', 'DELIVERED']);
     });
 
     it('app with notifications off, and no app: SMS', async () => {
@@ -196,6 +203,10 @@ describe('notification strategies', () => {
         ['SMS', 'SENT'],
       ]);
       expect(n.channel).to.equal('GOVAPP');
+      // each attempt's SENT once; the notification's own SENT once, whichever attempt got there first
+      expect(attemptHistory(n, 'GOVAPP')).to.deep.equal(['QUEUED', 'SENT', 'DELIVERED']);
+      expect(attemptHistory(n, 'SMS')).to.deep.equal(['QUEUED', 'SENT']);
+      expect(notificationHistory(n)).to.deep.equal(['QUEUED', 'SENT', 'DELIVERED']);
     });
 
     it('app with notifications off / no app: SMS sent, GovApp recorded as FAILED with its reason', async () => {

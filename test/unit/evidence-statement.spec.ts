@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { buildStatement, canonicalStatementBytes, statementProblems } from '../../src/domain/EvidenceStatement.js';
+import { ADDRESS_DIGEST_METHOD, buildStatement, canonicalStatementBytes, statementProblems, type NotificationDetails } from '../../src/domain/EvidenceStatement.js';
 
 const input = {
   evidenceId: '5b1f0e2c-3f7a-4b6e-9d58-1c2b3a4d5e6f',
@@ -40,5 +40,42 @@ describe('evidence statement', () => {
     const problems = statementProblems(s);
     expect(problems.some((p) => p.includes('Documents[0]'))).to.equal(true);
     expect(problems.some((p) => p.includes('ERDSEventId'))).to.equal(true);
+  });
+});
+
+describe('evidence statement: NotificationDetails (NotificationForAcceptance)', () => {
+  const details: NotificationDetails = {
+    NotificationIdentifier: '0b7d1c9e-2f44-4d0a-9a51-6f3e8c2d1b70',
+    Deliveries: [
+      {
+        Channel: 'SMS',
+        SentTime: '2026-11-22T10:01:00.000Z',
+        AddressDigest: { DigestMethod: ADDRESS_DIGEST_METHOD, KeyIdentifier: '0123456789abcdef', DigestValue: 'b'.repeat(64) },
+      },
+    ],
+  };
+  const notice = { ...input, type: 'NotificationForAcceptance' as const, notification: details };
+
+  it('carries the notification id, the channel and the keyed digest of the address', () => {
+    const s = buildStatement(notice);
+    expect(s.NotificationDetails).to.deep.equal(details);
+    expect(statementProblems(s)).to.deep.equal([]);
+    expect(buildStatement(input)).not.to.have.property('NotificationDetails');
+  });
+
+  it('belongs to NotificationForAcceptance only, and is checked field by field', () => {
+    expect(() => buildStatement({ ...input, notification: details })).to.throw(TypeError);
+    const bad = JSON.parse(JSON.stringify(buildStatement(notice)));
+    bad.NotificationDetails.Deliveries[0].Channel = 'FAX';
+    bad.NotificationDetails.Deliveries[0].AddressDigest.DigestMethod = 'http://www.w3.org/2001/04/xmlenc#sha256';
+    bad.NotificationDetails.Deliveries[0].SentTime = 'yesterday';
+    const problems = statementProblems(bad);
+    expect(problems.filter((p) => p.startsWith('NotificationDetails.Deliveries[0]'))).to.have.length(3);
+    const moved = JSON.parse(JSON.stringify(buildStatement(notice)));
+    moved.ERDSEventId = 'http://uri.etsi.org/19522/Event/ContentConsignment';
+    expect(statementProblems(moved)).to.deep.equal(['NotificationDetails belong to NotificationForAcceptance only']);
+    const empty = JSON.parse(JSON.stringify(buildStatement(notice)));
+    empty.NotificationDetails.Deliveries = [];
+    expect(statementProblems(empty)).to.have.length(1);
   });
 });

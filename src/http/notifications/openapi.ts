@@ -202,7 +202,7 @@ export function notificationPaths(config: Config) {
     '/v1/callbacks/kannel': {
       get: {
         summary: "Kannel's delivery reports (dlr-url)",
-        description: 'Called by Kannel with the URL the service gave it: our attempt id, a token (HMAC of the id) and the DLR status (1 delivered, 2 undelivered, 4 buffered, 8 accepted by the SMSC, 16 rejected). Reports may come in any order.',
+        description: 'Called by Kannel with the URL the service gave it: our attempt id, a token (`<exp>.<HMAC of the id and exp>`, refused with 401 after the unix second exp: KANNEL_DLR_TOKEN_LIFETIME_SECONDS after the send) and the DLR status (1 delivered, 2 undelivered, 4 buffered, 8 accepted by the SMSC, 16 rejected). Reports may come in any order.',
         security: [],
         parameters: [
           { name: 'attempt', in: 'query', required: true, schema: { type: 'string' } },

@@ -37,7 +37,7 @@ export class SmsChannel implements NotificationChannel {
   count(raw: string, transliterate: boolean): { text: string; analysis: SmsAnalysis } {
     const nfc = raw.normalize('NFC');
     const text = (transliterate && transliterateToGsm7(nfc)) || nfc;
-    const analysis = analyseSms(text);
+    const analysis = analyseSms(text, this.gateway?.ucs2Split);
     if (analysis.parts > this.options.maxParts) {
       const why =
         analysis.encoding === 'UCS-2'

@@ -1,6 +1,9 @@
 /**
  * Notification texts: per language a clear title and an HTML body (GovApp) and a plain
- * SMS text, with named placeholders `{name}` (`{{` and `}}` write literal braces).
+ * SMS text, with named placeholders `{name}`: a `{`, then a letter and up to 39 letters,
+ * digits or `_`, then `}`. Any other `{` is text as it stands (`{ x }`, `{5 EUR}`, `{"a":1}`,
+ * a lone `{`); `{{` and `}}` write a literal brace where a placeholder would otherwise be
+ * read (`{{name}}` is the text `{name}`).
  *
  * The built-in templates are below; a sender may instead give its own text per language
  * (same shape, same placeholders). Values are inserted as text: HTML-escaped in the HTML
@@ -34,7 +37,7 @@ export interface BuiltinTemplate {
 
 export class TemplateError extends Error {
   constructor(
-    readonly kind: 'PLACEHOLDER_MISSING' | 'PLACEHOLDER_SYNTAX',
+    readonly kind: 'PLACEHOLDER_MISSING',
     readonly placeholder: string,
     message: string,
   ) {
@@ -43,7 +46,7 @@ export class TemplateError extends Error {
   }
 }
 
-const TOKEN = /\{\{|\}\}|\{([A-Za-z][A-Za-z0-9_]{0,39})\}|\{/g;
+const TOKEN = /\{\{|\}\}|\{([A-Za-z][A-Za-z0-9_]{0,39})\}/g;
 
 /** The placeholder names used in a text, in order of first use. */
 export function placeholdersOf(text: string): string[] {
@@ -55,9 +58,7 @@ export function placeholdersOf(text: string): string[] {
 /** Fills `{name}` from `values`; `escape` is applied to each value (e.g. HTML escaping). */
 export function renderText(text: string, values: Record<string, string>, escape: (s: string) => string = (s) => s): string {
   return text.replace(TOKEN, (whole, name: string | undefined) => {
-    if (whole === '{{') return '{';
-    if (whole === '}}') return '}';
-    if (name === undefined) throw new TemplateError('PLACEHOLDER_SYNTAX', whole, 'a "{" that starts no {placeholder}: write {{ for a literal brace');
+    if (name === undefined) return whole[0]!; // {{ → {, }} → }
     // own members only: "{toString}" is a placeholder like any other, not Object.prototype.toString
     const v = Object.hasOwn(values, name) ? values[name] : undefined;
     if (v === undefined) throw new TemplateError('PLACEHOLDER_MISSING', name, `no value for the placeholder {${name}}`);

@@ -36,6 +36,8 @@ export function httpSmsReportEvent(status: unknown): { event: AttemptEvent; reas
 
 export class HttpSmsGateway implements SmsGateway {
   readonly name = 'sms-http';
+  /** the request names the parts (`parts`); counted without cutting a character, as the usual segment calculators do */
+  readonly ucs2Split = 'whole-characters';
 
   constructor(private readonly options: HttpSmsOptions) {}
 

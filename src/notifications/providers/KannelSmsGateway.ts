@@ -9,12 +9,16 @@
  *   - `dlr-mask=31` (delivered, undelivered, buffered, SMSC success, SMSC failure) and a
  *     `dlr-url` carrying OUR attempt id and a token (Kannel's own ids differ per report,
  *     and the SMSC id is empty in the first report), with `%d` for the report's status.
+ *     The token expires `dlrTokenLifetimeSeconds` after the send (KANNEL_DLR_TOKEN_LIFETIME_SECONDS,
+ *     7 days by default, longer than SMS centres keep trying a message): a report that
+ *     comes later is refused like a forged one (CallbackSignature.ts).
  * Answers: 202 "0: Accepted for delivery" or "3: Queued for later delivery" (the SMSC is
  * not connected; still accepted) → SENT. 4xx (bad credentials, missing or refused
  * receiver, missing sender) → permanent; 5xx, timeouts, refused connections → retried.
  *
  * Kannel drops the parts beyond the sendsms-user's `max-messages` silently, still with
- * 202: the SMS channel counts the parts first and refuses what does not fit, so
+ * 202: the SMS channel counts the parts first (as Kannel splits them: a UCS-2 text every
+ * 67 code units, a surrogate pair cut if it falls there) and refuses what does not fit, so
  * NOTIFY_SMS_MAX_PARTS must not exceed that `max-messages` (Kannel's default is 1).
  *
  * Delivery reports: one per event, for all parts of a long message together; statuses
@@ -23,7 +27,7 @@
  * kannelReportEvent maps them and the attempt's state machine ignores what is stale.
  */
 import type { AttemptEvent } from '../NotificationStatus.js';
-import { urlToken, verifyUrlToken } from '../CallbackSignature.js';
+import { urlToken, UrlTokenCheck, verifyUrlToken } from '../CallbackSignature.js';
 import { ProviderError, providerFetch, type CallbackBase, type OutboundSms, type SmsAccepted, type SmsGateway } from './Provider.js';
 
 export const KANNEL_DLR_PATH = '/v1/callbacks/kannel';
@@ -39,6 +43,8 @@ export interface KannelOptions {
   smsc?: string;
   /** key of the dlr-url tokens */
   dlrSecret: string;
+  /** how long a dlr-url token is accepted after the send */
+  dlrTokenLifetimeSeconds: number;
   timeoutMs: number;
   callbackBase: CallbackBase;
 }
@@ -61,24 +67,28 @@ export function kannelReportEvent(status: number): { event: AttemptEvent; reason
   }
 }
 
-export function kannelDlrToken(secret: string, attemptId: string): string {
-  return urlToken(secret, TOKEN_PURPOSE, attemptId);
+/** The dlr-url token of an attempt, accepted until the unix second `expiresAt`. */
+export function kannelDlrToken(secret: string, attemptId: string, expiresAt: number): string {
+  return urlToken(secret, TOKEN_PURPOSE, attemptId, expiresAt);
 }
 
-export function verifyKannelDlrToken(secret: string, attemptId: string, token: unknown): boolean {
-  return verifyUrlToken(secret, TOKEN_PURPOSE, attemptId, token);
+export function verifyKannelDlrToken(secret: string, attemptId: string, token: unknown, nowMs: number = Date.now()): UrlTokenCheck {
+  return verifyUrlToken(secret, TOKEN_PURPOSE, attemptId, token, nowMs);
 }
 
 export class KannelSmsGateway implements SmsGateway {
   readonly name = 'kannel';
+  /** Kannel cuts a UCS-2 text every 134 octets, through a surrogate pair if one is there */
+  readonly ucs2Split = 'code-units';
 
   constructor(private readonly options: KannelOptions) {}
 
   /** The dlr-url for an attempt (Kannel substitutes %d, %T and %A). */
-  dlrUrl(attemptId: string): string | undefined {
+  dlrUrl(attemptId: string, nowMs: number = Date.now()): string | undefined {
     const base = this.options.callbackBase();
     if (!base) return undefined;
-    const q = `attempt=${encodeURIComponent(attemptId)}&token=${kannelDlrToken(this.options.dlrSecret, attemptId)}&status=%d&at=%T&reply=%A`;
+    const expiresAt = Math.floor(nowMs / 1000) + this.options.dlrTokenLifetimeSeconds;
+    const q = `attempt=${encodeURIComponent(attemptId)}&token=${kannelDlrToken(this.options.dlrSecret, attemptId, expiresAt)}&status=%d&at=%T&reply=%A`;
     return `${base.replace(/\/+$/, '')}${KANNEL_DLR_PATH}?${q}`;
   }
 

@@ -6,7 +6,7 @@
  * with backoff.
  */
 import type { GeneralJWE } from 'jose';
-import type { SmsEncoding } from '../sms/Gsm0338.js';
+import type { SmsEncoding, Ucs2Split } from '../sms/Gsm0338.js';
 import { DependencyError } from '../../domain/errors.js';
 
 /** `code`: a stable reason code (see REASONS in NotificationStatus.ts) or the provider's own code. */
@@ -35,6 +35,8 @@ export interface SmsAccepted {
 
 export interface SmsGateway {
   readonly name: string;
+  /** how the gateway cuts a UCS-2 text at a surrogate pair (sms/Gsm0338.ts); the parts it bills follow it */
+  readonly ucs2Split: Ucs2Split;
   send(sms: OutboundSms): Promise<SmsAccepted>;
 }
 

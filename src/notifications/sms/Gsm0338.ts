@@ -8,11 +8,20 @@
  * two septets; the pair is never split across two parts.
  *
  * Any other character (`ë`, `ê`, `ï`, `ç`, `ó`, emoji, …) makes the whole text UCS-2:
- * 70 UTF-16 code units in a single SMS, 67 per part; a surrogate pair is never split.
+ * 70 UTF-16 code units in a single SMS, 67 per part (134 octets beside the UDH). Where a
+ * character outside the Basic Multilingual Plane (an emoji: a surrogate pair, two code
+ * units) falls on a part boundary, gateways differ, so the split is a parameter:
+ *   - `whole-characters` (the default): the pair starts the next part, as phones and the
+ *     usual segment calculators do; the part before it carries 66 units;
+ *   - `code-units`: every part but the last carries exactly 67 code units, the pair cut
+ *     between two parts (the receiving phone joins the parts before decoding). Kannel
+ *     does this: checked with Kannel 1.4.5 and its fake SMSC, "a" × 66 + "😀" + "b" × 133
+ *     (201 units) leaves as three parts of 67, the first ending in the high surrogate
+ *     D83D and the second starting with the low one DE00 (test/integration/kannel.spec.ts).
+ * The count is what the gateway bills and what its part limit applies to, so the SMS
+ * channel asks its gateway which split it uses.
  *
- * Kannel (checked with 1.4.5 and its fake SMSC) counts and splits exactly like this for
- * GSM-7 and never needs more parts than this for UCS-2, so a text this module counts as
- * N parts is at most N parts at the gateway.
+ * Kannel splits GSM-7 exactly like this module (an escape pair is never cut).
  *
  * Transliteration (off unless asked for) — the documented rule:
  *   1. Only applied when the text is not GSM-7 already, and only kept when the result is
@@ -26,6 +35,9 @@
  */
 
 export type SmsEncoding = 'GSM-7' | 'UCS-2';
+
+/** How a UCS-2 text is cut into parts where a surrogate pair meets a part boundary. */
+export type Ucs2Split = 'whole-characters' | 'code-units';
 
 /** GSM 7-bit default alphabet, basic character set, in code order (0x1B, the escape, excluded). */
 const BASIC =
@@ -76,10 +88,20 @@ export interface SmsAnalysis {
   nonGsmCharacters: string[];
 }
 
-/** The parts the text is sent as, split as an SMSC does (no escape pair or surrogate pair split). */
-export function splitSms(text: string): string[] {
+/**
+ * The parts the text is sent as: an escape pair is never split; a surrogate pair is not
+ * with `whole-characters`, and is with `code-units` (then a part may end in a high
+ * surrogate and the next begin with the low one).
+ */
+export function splitSms(text: string, ucs2Split: Ucs2Split = 'whole-characters'): string[] {
   if (text.length === 0) return [];
   const gsm = isGsm7(text);
+  if (!gsm && ucs2Split === 'code-units') {
+    if (text.length <= UCS2_SINGLE) return [text];
+    const parts: string[] = [];
+    for (let i = 0; i < text.length; i += UCS2_PER_PART) parts.push(text.slice(i, i + UCS2_PER_PART));
+    return parts;
+  }
   const cost = (ch: string) => (gsm ? gsm7Septets(ch)! : ch.length);
   const single = gsm ? GSM7_SINGLE : UCS2_SINGLE;
   const perPart = gsm ? GSM7_PER_PART : UCS2_PER_PART;
@@ -103,7 +125,7 @@ export function splitSms(text: string): string[] {
   return parts;
 }
 
-export function analyseSms(text: string): SmsAnalysis {
+export function analyseSms(text: string, ucs2Split: Ucs2Split = 'whole-characters'): SmsAnalysis {
   const nonGsm: string[] = [];
   let septets = 0;
   let characters = 0;
@@ -118,7 +140,7 @@ export function analyseSms(text: string): SmsAnalysis {
   }
   const encoding: SmsEncoding = nonGsm.length === 0 ? 'GSM-7' : 'UCS-2';
   const units = encoding === 'GSM-7' ? septets : text.length;
-  const parts = splitSms(text).length;
+  const parts = splitSms(text, ucs2Split).length;
   const perPart = encoding === 'GSM-7' ? (parts > 1 ? GSM7_PER_PART : GSM7_SINGLE) : parts > 1 ? UCS2_PER_PART : UCS2_SINGLE;
   return { encoding, characters, units, parts, perPart, nonGsmCharacters: nonGsm };
 }

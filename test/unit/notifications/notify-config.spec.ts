@@ -1,6 +1,6 @@
 /** The notify section of the configuration: defaults, providers, and errors naming the variable. */
 import { expect } from 'chai';
-import { ConfigError, loadConfig } from '../../../src/config.js';
+import { ConfigError, insecureDefaults, loadConfig } from '../../../src/config.js';
 
 describe('notification configuration', () => {
   it('defaults to no provider, GOVAPP_FIRST, nl, 3 SMS parts, no transliteration, callbacks to HOST:PORT', () => {
@@ -14,13 +14,28 @@ describe('notification configuration', () => {
 
   it('reads Kannel, the HTTP aggregator, GovApp and prices', () => {
     const k = loadConfig({ NOTIFY_SMS_PROVIDER: 'kannel', KANNEL_SENDSMS_URL: 'http://127.0.0.1:13013/cgi-bin/sendsms', KANNEL_USERNAME: 'u', KANNEL_PASSWORD: 'p', KANNEL_DLR_SECRET: 'x'.repeat(16) }).notify;
-    expect(k.sms.provider).to.deep.include({ kind: 'kannel', from: 'eBox', username: 'u' });
+    expect(k.sms.provider).to.deep.include({ kind: 'kannel', from: 'eBox', username: 'u', dlrTokenLifetimeSeconds: 7 * 86_400 });
+    const kannelEnv = { NOTIFY_SMS_PROVIDER: 'kannel', KANNEL_SENDSMS_URL: 'http://127.0.0.1:13013/cgi-bin/sendsms', KANNEL_USERNAME: 'u', KANNEL_PASSWORD: 'p', KANNEL_DLR_SECRET: 'x'.repeat(16) };
+    expect(loadConfig({ ...kannelEnv, KANNEL_DLR_TOKEN_LIFETIME_SECONDS: '86400' }).notify.sms.provider).to.deep.include({ dlrTokenLifetimeSeconds: 86_400 });
+    for (const bad of ['0', '59', 'a week', String(91 * 86_400)]) {
+      expect(() => loadConfig({ ...kannelEnv, KANNEL_DLR_TOKEN_LIFETIME_SECONDS: bad }), bad).to.throw(ConfigError).with.property('variable', 'KANNEL_DLR_TOKEN_LIFETIME_SECONDS');
+    }
     const h = loadConfig({ NOTIFY_SMS_PROVIDER: 'http', SMS_HTTP_URL: 'https://sms.example/send', SMS_HTTP_CALLBACK_SECRET: 'y'.repeat(16) }).notify;
     expect(h.sms.provider).to.deep.include({ kind: 'http', url: 'https://sms.example/send' });
     const g = loadConfig({ GOVAPP_PUSH_URL: 'https://push.example', GOVAPP_CALLBACK_SECRET: 'z'.repeat(16), NOTIFY_PRICE_CURRENCY: 'DKK', NOTIFY_PRICE_SMS_PART: '0.05', NOTIFY_CALLBACK_BASE_URL: 'https://rm.example/' }).notify;
     expect(g.govapp).to.deep.include({ kind: 'http', url: 'https://push.example' });
     expect(g.pricing).to.deep.include({ currency: 'DKK', smsPart: '0.05' });
     expect(g.callbackBaseUrl).to.equal('https://rm.example');
+  });
+
+  it('EVIDENCE_ADDRESS_DIGEST_KEY: a development default named among the insecure ones; a short key refused', () => {
+    const dflt = loadConfig({});
+    expect(dflt.evidence).to.include({ addressDigestKeyIsDefault: true });
+    expect(insecureDefaults(dflt).some((w) => w.includes('EVIDENCE_ADDRESS_DIGEST_KEY'))).to.equal(true);
+    const own = loadConfig({ EVIDENCE_ADDRESS_DIGEST_KEY: 'k'.repeat(32) });
+    expect(own.evidence).to.include({ addressDigestKey: 'k'.repeat(32), addressDigestKeyIsDefault: false });
+    expect(insecureDefaults(own).some((w) => w.includes('EVIDENCE_ADDRESS_DIGEST_KEY'))).to.equal(false);
+    expect(() => loadConfig({ EVIDENCE_ADDRESS_DIGEST_KEY: 'k'.repeat(31) })).to.throw(ConfigError).with.property('variable', 'EVIDENCE_ADDRESS_DIGEST_KEY');
   });
 
   it('DEV_SIMULATORS: on by default in development, off when asked, always off outside development', () => {

@@ -17,9 +17,20 @@ describe('notification templates', () => {
     expect(placeholdersOf('{a} {b} {a} {{c}}')).to.deep.equal(['a', 'b']);
   });
 
-  it('refuses a missing value and a stray brace instead of sending a hole', () => {
+  it('refuses a missing value instead of sending a hole', () => {
     expect(() => renderText('Hello {name}', {})).to.throw(TemplateError).with.property('placeholder', 'name');
-    expect(() => renderText('Hello { name', { name: 'x' })).to.throw(TemplateError).with.property('kind', 'PLACEHOLDER_SYNTAX');
+    expect(() => renderText('{a}{b}', { a: 'x' })).to.throw(TemplateError).with.property('placeholder', 'b');
+  });
+
+  it('keeps a "{" that starts no placeholder as text', () => {
+    const texts = ['Hello { name', '{', 'a { b } c', 'Price {5 EUR}', 'JSON {"a":1}', '{ }', '{}', '{_x}', '{1a}', '{é}', 'end {', '{name', '{ name}', `{${'a'.repeat(41)}}`];
+    for (const t of texts) {
+      expect(renderText(t, {}), t).to.equal(t);
+      expect(placeholdersOf(t), t).to.deep.equal([]);
+    }
+    // beside placeholders, and in every part
+    expect(renderText('Bring { your card } to {place}, not {{place}} {', { place: 'Room 4' })).to.equal('Bring { your card } to Room 4, not {place} {');
+    expect(renderContent({ title: 'T {', html: '<p>{ {who} }</p>', sms: '{"a":{who}}' }, { who: 'A&B' })).to.deep.equal({ title: 'T {', html: '<p>{ A&amp;B }</p>', sms: '{"a":A&B}' });
   });
 
   it('looks placeholders and template ids up among own names only, never among what every object inherits', () => {

@@ -56,6 +56,22 @@ describe('GSM 03.38 SMS counting', () => {
     expect(splitSms('xx' + '😀'.repeat(35)).map((p) => p.length)).to.deep.equal([66, 6]);
   });
 
+  it("UCS-2 split as Kannel does ('code-units'): every part 67 code units, a surrogate pair at the boundary cut", () => {
+    const emojiAtBoundary = 'a'.repeat(66) + '😀' + 'b'.repeat(133); // 201 units; the pair on units 67 and 68
+    expect(analyseSms(emojiAtBoundary)).to.deep.include({ units: 201, parts: 4 }); // whole characters: 66 + 67 + 67 + 1
+    expect(analyseSms(emojiAtBoundary, 'code-units')).to.deep.include({ units: 201, parts: 3, perPart: 67 });
+    const parts = splitSms(emojiAtBoundary, 'code-units');
+    expect(parts.map((p) => p.length)).to.deep.equal([67, 67, 67]);
+    expect(parts[0]!.charCodeAt(66)).to.equal(0xd83d); // ends in the high surrogate
+    expect(parts[1]!.charCodeAt(0)).to.equal(0xde00); // the next part starts with the low one
+    expect(parts.join('')).to.equal(emojiAtBoundary);
+    expect(analyseSms(emojiAtBoundary + 'b', 'code-units')).to.deep.include({ units: 202, parts: 4 });
+    // the same below the single-SMS limit, and for GSM-7 (an escape pair is never cut either way)
+    expect(analyseSms('a'.repeat(68) + '😀', 'code-units')).to.deep.include({ units: 70, parts: 1 });
+    expect(analyseSms('ë'.repeat(71), 'code-units')).to.deep.include({ parts: 2 });
+    expect(analyseSms('a'.repeat(152) + '€' + 'b'.repeat(152), 'code-units').parts).to.equal(3);
+  });
+
   it('names the characters that force UCS-2', () => {
     expect(analyseSms('België, Reçu, België').nonGsmCharacters).to.deep.equal(['ë', 'ç']);
   });
