@@ -14,6 +14,9 @@
  *                     POST /_sim/pushes/{id}/deliver) — a push accepted but not delivered
  *   readAfterMs       after delivery, each device's READ receipt after this; null: only
  *                     when the user "opens" it (read() or POST /_sim/pushes/{id}/read)
+ *   receiptsBeforeAnswer  the DELIVERED receipts are posted (and answered) before the push's
+ *                     own answer, as when a phone online answers faster than the backend's
+ *                     reply reaches the sender
  * Receipts are signed `GovApp-Signature: t=…,v1=HMAC-SHA256(secret, t + "." + body)` and
  * retried three times when the callback does not answer 2xx.
  *
@@ -38,6 +41,7 @@ export interface GovAppSimulatorOptions {
   unregisteredTokens: string[];
   deliveryDelayMs: number | null;
   readAfterMs: number | null;
+  receiptsBeforeAnswer: boolean;
 }
 
 export interface SimulatedPush {
@@ -69,6 +73,7 @@ const DEFAULTS: Omit<GovAppSimulatorOptions, 'callbackSecret'> = {
   unregisteredTokens: [],
   deliveryDelayMs: 20,
   readAfterMs: null,
+  receiptsBeforeAnswer: false,
 };
 
 export class GovAppSimulator extends SimulatorServer {
@@ -166,6 +171,10 @@ export class GovAppSimulator extends SimulatorServer {
       else push.accepted.push(d.installationId);
     }
     this.pushes.set(push.pushId, push);
+    if (this.options.receiptsBeforeAnswer) {
+      for (const installationId of push.accepted) await this.delivered(push, installationId);
+      return json(res, 202, { pushId: push.pushId, accepted: push.accepted, rejected: push.rejected });
+    }
     json(res, 202, { pushId: push.pushId, accepted: push.accepted, rejected: push.rejected });
     const delay = this.options.deliveryDelayMs;
     if (delay === null) return;

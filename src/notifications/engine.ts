@@ -484,6 +484,11 @@ export class NotificationEngine {
       readAt: next === 'READ' ? (a.readAt ?? now) : a.readAt,
       ...(targets ? { targets } : {}),
     });
+    if (a.status === 'QUEUED' && (next === 'DELIVERED' || next === 'READ')) {
+      // a report came before the send job recorded the provider's answer: the attempt was
+      // sent, and its history says so once, before the report (the send job adds no other)
+      await tx.notifications.appendEvent({ notificationId: n.id, attemptId: a.id, at: now, kind: 'ATTEMPT', status: 'SENT', channel: a.channel, detail: { source: 'report' } });
+    }
     await tx.notifications.appendEvent({ notificationId: n.id, attemptId: a.id, at: now, kind: 'ATTEMPT', status: next, channel: a.channel, detail: { ...detail, ...(reason ? { reason } : {}) } });
     if (decision) await this.applyDecision(tx, n, decision, await this.targets(tx, n));
   }
@@ -556,6 +561,11 @@ export class NotificationEngine {
     await tx.notifications.setStatus(n.id, status, reason);
     if (current.status === status) return false;
     const driving = attempts.find((a) => a.status === status) ?? null;
+    if (hasBeenSent(status) && status !== 'SENT' && !hasBeenSent(current.status)) {
+      // a delivery report came before the send job recorded its answer: what was delivered
+      // was sent, and the history says so before it says delivered
+      await this.statusEvent(tx, n, 'SENT', driving?.channel ?? null, null);
+    }
     await this.statusEvent(tx, n, status, driving?.channel ?? null, reason);
     if (hasBeenSent(status) && !hasBeenSent(current.status) && n.messageId) {
       await tx.jobs.enqueue({ type: NOTIFY_JOB.evidence, messageId: n.messageId, dedupeKey: `notify-evidence:${n.id}`, maxAttempts: this.deps.config.worker.sealMaxAttempts, payload: { notificationId: n.id } });

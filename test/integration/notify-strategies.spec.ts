@@ -57,6 +57,18 @@ describe('notification strategies', () => {
       expect(attemptHistory(n, 'GOVAPP')).to.deep.equal(['QUEUED', 'SENT', 'DELIVERED']); // sent once, not twice
     });
 
+    it('a delivery report that comes before the send is recorded: the history still says SENT, once, then DELIVERED', async () => {
+      ns.sim!.setOptions({ receiptsBeforeAnswer: true });
+      try {
+        const n = await waitForNotification(ns.svc, apiKey, (await send('GOVAPP_FIRST', APP)).id, (x) => x.status === 'DELIVERED' && x.attempts[0]?.provider !== null);
+        expect(notificationHistory(n)).to.deep.equal(['QUEUED', 'SENT', 'DELIVERED']);
+        expect(n.history.filter((h: any) => h.scope === 'attempt' && h.status === 'SENT')).to.have.length(1);
+        expect(smsRequests(n)).to.have.length(0);
+      } finally {
+        ns.sim!.setOptions({ receiptsBeforeAnswer: false });
+      }
+    });
+
     it('app with notifications off: falls back to SMS, and the fallback is recorded', async () => {
       const n = await send('GOVAPP_FIRST', APP_OFF);
       expect(n.status).to.equal('SENT'); // synchronous answer: the SMS went out
