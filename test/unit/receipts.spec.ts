@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { derToPem, LocalTimeStamper, TimeStampAuthority } from '../../src/crypto/index.js';
-import { EVIDENCE_TYPES, LANGUAGES, buildStatement, type EvidenceType, type Language, type StatementInput } from '../../src/domain/EvidenceStatement.js';
+import { ADDRESS_DIGEST_METHOD, EVIDENCE_TYPES, LANGUAGES, buildStatement, type EvidenceType, type Language, type StatementInput } from '../../src/domain/EvidenceStatement.js';
 import { maskedInsz } from '../../src/domain/identifiers.js';
 import type { EvidenceRecord } from '../../src/domain/records.js';
 import { ReceiptService } from '../../src/registered-mail/receipts.js';
@@ -223,6 +223,26 @@ describe('PDF receipts (in process, read back with poppler)', function () {
     expect(text).to.contain('Betreff (wie vom Absender angegeben)');
     expect(text).to.contain('Uw dossier (nl)');
     expect(text).to.contain('Votre dossier (fr)');
+  });
+
+  it('says how the recipient was told, for a proof of notification: the notification, each channel and time, the keyed digest of the address', async () => {
+    const digest = 'e3'.repeat(32);
+    const e = await record(
+      statementInput('NotificationForAcceptance', {
+        notification: {
+          NotificationIdentifier: '0b6f3f8e-4c1a-4d2b-9e7f-5a6b7c8d9e0f',
+          Deliveries: [{ Channel: 'SMS', SentTime: '2026-07-02T08:30:00.000Z', AddressDigest: { DigestMethod: ADDRESS_DIGEST_METHOD, KeyIdentifier: 'ab'.repeat(8), DigestValue: digest } }],
+        },
+      }),
+    );
+    for (const [language, words] of [['en', 'How the recipient was told'], ['nl', 'Hoe de bestemmeling werd verwittigd']] as const) {
+      const { file } = await written(e, language);
+      const text = (await pdfText(file)).replace(/\s+/g, ' ');
+      expect(text).to.contain(words);
+      expect(text).to.contain('0b6f3f8e-4c1a-4d2b-9e7f-5a6b7c8d9e0f');
+      expect(text).to.contain(digest);
+      expect(text).to.contain('2026-07-02 08:30:00.000 UTC');
+    }
   });
 
   it('names an enterprise by its company number, in full (it is public)', async () => {

@@ -135,6 +135,15 @@ export async function buildReceipt(content: ReceiptContent): Promise<PDFDocument
   w.field(t.submitted, timeLines(new Date(s.SubmissionTime), t));
   w.field(t.eventTime, timeLines(new Date(s.EventTime), t), { bold: true });
   if (s.EventReasons?.length) w.field(t.reasons, s.EventReasons.map((x) => (x.Details ? `${reasonName(x.Code)}: ${x.Details}` : reasonName(x.Code))).join('\n'));
+  if (s.NotificationDetails) {
+    const nd = s.NotificationDetails;
+    w.section(t.notification);
+    w.field(t.notificationId, nd.NotificationIdentifier, { mono: true });
+    for (const d of nd.Deliveries) {
+      w.field(t.channels[d.Channel as keyof typeof t.channels] ?? d.Channel, timeLines(new Date(d.SentTime), t));
+      w.field(t.addressDigest, d.AddressDigest.DigestValue, { mono: true });
+    }
+  }
 
   w.section(t.documents);
   if (s.Documents.length === 0) w.paragraph(t.noDocuments);

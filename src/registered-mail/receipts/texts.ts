@@ -33,6 +33,11 @@ export interface ReceiptTexts {
   brusselsTime: string;
   utc: string;
   reasons: string;
+  /** NotificationForAcceptance: how the recipient was told */
+  notification: string;
+  notificationId: string;
+  channels: { GOVAPP: string; SMS: string };
+  addressDigest: string;
   documents: string;
   noDocuments: string;
   mainDocument: string;
@@ -85,6 +90,10 @@ export const RECEIPT_TEXTS: Record<Language, ReceiptTexts> = {
     brusselsTime: 'Brussels time',
     utc: 'UTC',
     reasons: 'Reasons',
+    notification: 'How the recipient was told',
+    notificationId: 'Notification',
+    channels: { GOVAPP: 'push to the GovApp app', SMS: 'SMS' },
+    addressDigest: 'address (keyed digest)',
     documents: 'Documents',
     noDocuments: 'No documents.',
     mainDocument: 'main document',
@@ -132,6 +141,10 @@ export const RECEIPT_TEXTS: Record<Language, ReceiptTexts> = {
     brusselsTime: 'Brusselse tijd',
     utc: 'UTC',
     reasons: 'Redenen',
+    notification: 'Hoe de bestemmeling werd verwittigd',
+    notificationId: 'Bericht',
+    channels: { GOVAPP: 'pushbericht naar de GovApp-app', SMS: 'sms' },
+    addressDigest: 'adres (digest met sleutel)',
     documents: 'Documenten',
     noDocuments: 'Geen documenten.',
     mainDocument: 'hoofddocument',
@@ -179,6 +192,10 @@ export const RECEIPT_TEXTS: Record<Language, ReceiptTexts> = {
     brusselsTime: 'heure de Bruxelles',
     utc: 'UTC',
     reasons: 'Raisons',
+    notification: 'Comment le destinataire a été averti',
+    notificationId: 'Notification',
+    channels: { GOVAPP: 'notification push vers l\u2019app GovApp', SMS: 'SMS' },
+    addressDigest: 'adresse (empreinte à clé)',
     documents: 'Documents',
     noDocuments: 'Aucun document.',
     mainDocument: 'document principal',
@@ -226,6 +243,10 @@ export const RECEIPT_TEXTS: Record<Language, ReceiptTexts> = {
     brusselsTime: 'Brüsseler Zeit',
     utc: 'UTC',
     reasons: 'Gründe',
+    notification: 'Wie der Empfänger benachrichtigt wurde',
+    notificationId: 'Benachrichtigung',
+    channels: { GOVAPP: 'Push-Nachricht an die GovApp', SMS: 'SMS' },
+    addressDigest: 'Adresse (Digest mit Schlüssel)',
     documents: 'Dokumente',
     noDocuments: 'Keine Dokumente.',
     mainDocument: 'Hauptdokument',
