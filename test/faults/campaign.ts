@@ -303,9 +303,18 @@ export class Campaign {
     return seconds;
   }
 
-  /** Jobs still open (pending or running) of messages submitted before `beforeIso` (all messages without it). */
+  /**
+   * Jobs still open (pending or running) of messages submitted before `beforeIso` (all
+   * messages without it). A wait the service planned — a job never tried whose time has not
+   * come (docs/jobs.md, "Jobs that wait") — is no backlog.
+   */
   async openJobs(beforeIso?: string): Promise<number> {
-    let q = this.store.db('jobs').join('messages', 'messages.id', 'jobs.message_id').whereIn('jobs.status', ['pending', 'running']);
+    const now = new Date().toISOString();
+    let q = this.store
+      .db('jobs')
+      .join('messages', 'messages.id', 'jobs.message_id')
+      .whereIn('jobs.status', ['pending', 'running'])
+      .whereNot((w) => w.where('jobs.status', 'pending').andWhere('jobs.attempts', 0).andWhere('jobs.run_at', '>', now));
     if (beforeIso) q = q.where('messages.submitted_at', '<=', beforeIso);
     const row = await q.count({ n: '*' }).first();
     return Number(row?.n ?? 0);

@@ -285,7 +285,10 @@ export async function checkJobs(store: Repositories, o: { stopped: boolean; work
     .whereIn('status', ['pending', 'running', 'dead'])
     .select('id', 'type', 'message_id', 'status', 'run_at', 'locked_by', 'last_error', 'attempts');
   const overdue = new Date(Date.now() - (o.overdueMs ?? 30_000)).toISOString();
+  const now = new Date().toISOString();
   for (const j of jobs) {
+    // a wait the service planned (never tried, its time not come: docs/jobs.md) is neither backlog nor stuck
+    if (j.status === 'pending' && j.attempts === 0 && j.run_at > now) continue;
     const what = `job ${j.id} ${j.type}${j.message_id ? ` of message ${j.message_id}` : ''} (attempts ${j.attempts}${j.last_error ? `, last error: ${j.last_error.slice(0, 160)}` : ''})`;
     if (j.status === 'dead') {
       stuck++;

@@ -146,6 +146,12 @@ describe(`fault suite, CI slice (${onPostgres ? 'PostgreSQL' : 'SQLite'}), seed 
       await c.store.db('jobs').insert({ type: 'expiry-scan', payload: '{}', status: 'pending', attempts: 0, max_attempts: 1, run_at: longAgo, created_at: longAgo, updated_at: longAgo, dedupe_key: 'checker-test' });
       const r = await checkJobs(c.store, { stopped: false, workerAlive: () => false });
       expect(r.stuck, r.problems.join('\n')).to.equal(3);
+      // a wait the service planned (never tried, due in an hour) is not stuck, nor backlog; the same job once tried is
+      const inAnHour = new Date(Date.now() + 3_600_000).toISOString();
+      await c.store.db('jobs').where({ id: jobs[2]!.id }).update({ status: 'pending', attempts: 0, run_at: inAnHour, locked_by: null, locked_until: null });
+      expect((await checkJobs(c.store, { stopped: false, workerAlive: () => false })).stuck).to.equal(3);
+      await c.store.db('jobs').where({ id: jobs[2]!.id }).update({ attempts: 1 });
+      expect((await checkJobs(c.store, { stopped: false, workerAlive: () => false })).stuck).to.equal(4);
     });
   });
 });
