@@ -43,7 +43,7 @@ const program = new Command('contacts')
 
 entry('set', 'create or replace an entry: mobile number and language')
   .option('--phone <e164>', 'mobile number, E.164 (+32470123456)')
-  .option('--language <lang>', 'nl, fr, de or en')
+  .option('--language <lang>', 'nl, fr, de, en or da')
   .action((o) => withContacts(async (c) => (await c.put(o.type, o.id, { phoneNumber: o.phone, language: o.language })).contact));
 
 entry('show', 'print an entry with its GovApp installations').action((o) => withContacts((c) => c.get(o.type, o.id)));

@@ -153,7 +153,9 @@ export interface HttpConfig {
 }
 
 export type NotifyStrategyName = 'GOVAPP_FIRST' | 'GOVAPP_ONLY' | 'SMS_ONLY' | 'SMS_AND_GOVAPP';
-export type NotifyLanguage = 'nl' | 'fr' | 'de' | 'en';
+/** The notification languages (the language packs of src/notifications/content/languages; a unit test keeps the two lists equal). */
+export const NOTIFY_LANGUAGES = ['nl', 'fr', 'de', 'en', 'da'] as const;
+export type NotifyLanguage = (typeof NOTIFY_LANGUAGES)[number];
 
 export interface NotifyConfig {
   defaultStrategy: NotifyStrategyName;
@@ -434,7 +436,7 @@ function notifyConfig(env: Env, host: string, port: number): NotifyConfig {
   const rateLimitPerMinute = int(env, 'NOTIFY_RATE_LIMIT_PER_MINUTE', 600, 0, 1_000_000);
   return {
     defaultStrategy: oneOf(env, 'NOTIFY_DEFAULT_STRATEGY', ['GOVAPP_FIRST', 'GOVAPP_ONLY', 'SMS_ONLY', 'SMS_AND_GOVAPP'] as const, 'GOVAPP_FIRST'),
-    defaultLanguage: oneOf(env, 'NOTIFY_DEFAULT_LANGUAGE', ['nl', 'fr', 'de', 'en'] as const, 'nl'),
+    defaultLanguage: oneOf(env, 'NOTIFY_DEFAULT_LANGUAGE', NOTIFY_LANGUAGES, 'nl'),
     syncWaitMs: int(env, 'NOTIFY_SYNC_WAIT_MS', 10_000, 0, 120_000),
     rateLimitPerMinute,
     rateLimitBurst: int(env, 'NOTIFY_RATE_LIMIT_BURST', Math.max(1, rateLimitPerMinute), 1, 1_000_000),

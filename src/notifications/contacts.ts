@@ -10,7 +10,7 @@ import type { Config } from '../config.js';
 import { ServiceError } from '../domain/errors.js';
 import { isValidRecipientId, normaliseIdentifier, type RecipientType } from '../domain/identifiers.js';
 import { DeviceKeyError, validateDevicePublicKey } from './content/DeviceEncryption.js';
-import { isLanguage } from './content/Language.js';
+import { isLanguage, languageList } from './content/Language.js';
 import { checkMobileNumber } from './PhoneNumber.js';
 import { constraintViolation } from '../store/constraints.js';
 import type { ContactRecord, InstallationRecord } from '../store/ContactRepository.js';
@@ -70,7 +70,7 @@ export class ContactService {
       if (!check.ok) throw new ServiceError('PHONE_NUMBER_INVALID', check.reason);
       phone = check.e164;
     }
-    if (b.language !== undefined && !isLanguage(b.language)) throw new ServiceError('CONTACT_INVALID', 'language must be nl, fr, de or en');
+    if (b.language !== undefined && !isLanguage(b.language)) throw new ServiceError('CONTACT_INVALID', `language must be ${languageList()}`);
     const language = (b.language as ContactRecord['language'] | undefined) ?? this.config.notify.defaultLanguage;
     let existing = await this.store.contacts.findByRecipient(r.type, r.id);
     if (!existing) {

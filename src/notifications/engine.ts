@@ -34,7 +34,7 @@ import type { NotificationDetails } from '../domain/EvidenceStatement.js';
 import { canIssue } from '../domain/MessageLifecycle.js';
 import { addressDigest } from './AddressDigest.js';
 import type { ChannelName, DeviceTarget, NotificationChannel, NotificationContent, RecipientTargets } from './channels/Channel.js';
-import { formatDate, type Language } from './content/Language.js';
+import { chooseLanguage, formatDate, isLanguage, type Language } from './content/Language.js';
 import { REGISTERED_MAIL_TEMPLATE, renderContent } from './content/Templates.js';
 import { advanceAttempt, hasBeenSent, isFinalAttempt, overallStatus, type AttemptEvent, type NotificationStatus } from './NotificationStatus.js';
 import { ProviderError } from './providers/Provider.js';
@@ -126,8 +126,11 @@ export class NotificationEngine {
 
   // ---------------------------------------------------------------- creation
 
-  /** Records a new notification and queues its dispatch (inside the caller's transaction). */
-  async create(tx: Repositories, n: NotificationRecord): Promise<void> {
+  /**
+   * Records a new notification and queues its dispatch (inside the caller's transaction).
+   * `messageEvent`: more to say in a registered message's NotificationQueued event.
+   */
+  async create(tx: Repositories, n: NotificationRecord, messageEvent: Record<string, unknown> = {}): Promise<void> {
     await tx.notifications.insert(n);
     await tx.notifications.appendEvent({ notificationId: n.id, attemptId: null, at: n.createdAt, kind: 'STATUS', status: 'QUEUED', channel: null, detail: { strategy: n.strategy } });
     await tx.jobs.enqueue({
@@ -138,7 +141,7 @@ export class NotificationEngine {
       payload: { notificationId: n.id },
     });
     if (n.messageId) {
-      await tx.events.append({ messageId: n.messageId, type: MESSAGE_EVENT.QUEUED, at: n.createdAt, data: { notificationId: n.id, strategy: n.strategy, language: n.language } });
+      await tx.events.append({ messageId: n.messageId, type: MESSAGE_EVENT.QUEUED, at: n.createdAt, data: { notificationId: n.id, strategy: n.strategy, language: n.language, ...messageEvent } });
     }
   }
 
@@ -368,8 +371,7 @@ export class NotificationEngine {
     const preferred = await this.store.notifications.senderDefaultStrategy(message.senderId);
     const strategyName = preferred && this.deps.strategies.get(preferred) ? preferred : config.notify.defaultStrategy;
     const strategy = this.deps.strategies.get(strategyName)!;
-    const language = contact.language as Language;
-    const subject = message.subject[language] ?? Object.values(message.subject).find((s) => typeof s === 'string' && s.length > 0) ?? '';
+    const { language, subject, subjectLanguage } = noticeLanguage(contact.language, message.subject, config.notify.defaultLanguage);
     const expiresAt = message.expiresAt ? new Date(message.expiresAt) : new Date(Date.now() + config.delivery.messageExpiryMs);
     const content = this.registeredMailContent(strategy, language, { sender: sender?.name ?? message.senderId, subject, expiresOn: formatDate(expiresAt, language, config.notify.timeZone) });
     const now = new Date().toISOString();
@@ -390,7 +392,7 @@ export class NotificationEngine {
       updatedAt: now,
     };
     await this.store.transaction(async (tx) => {
-      await this.create(tx, n);
+      await this.create(tx, n, { subjectLanguage: subjectLanguage ?? null });
       await ctx.complete(tx);
     });
   }
@@ -580,8 +582,26 @@ export class NotificationEngine {
   }
 }
 
+/**
+ * The registered-mail notice's language, and the subject to quote in it. The notice is in
+ * the recipient's language, always: what it must get across — a registered letter from
+ * this sender waits, and until when — is the service's own text, and the recipient must
+ * understand it to act in time. The subject is the sender's text, quoted as written: in the
+ * recipient's language when the sender gave it, otherwise in the first language of the
+ * recipient's fallback chain (content/Language.ts) in which it is given — the one the
+ * recipient most likely reads (a German-speaking Belgian gets the French subject before the
+ * Dutch one; a Danish reader the English one). docs/notification-languages.md.
+ */
+export function noticeLanguage(preferred: string, subjects: Partial<Record<string, string>>, dflt: Language): { language: Language; subject: string; subjectLanguage: string | undefined } {
+  const language = isLanguage(preferred) ? preferred : dflt;
+  const given = (l: string) => typeof subjects[l] === 'string' && subjects[l]!.length > 0;
+  // a subject only in a language without a pack (none today: every e-Box language has one) is still quoted
+  const subjectLanguage = chooseLanguage(language, given) ?? Object.keys(subjects).find(given);
+  return { language, subject: subjectLanguage ? subjects[subjectLanguage]! : '', subjectLanguage };
+}
+
 export function contentOf(n: NotificationRecord): NotificationContent {
-  return { language: n.language, title: n.title, html: n.html, sms: n.sms, smsEncoding: n.smsEncoding, smsParts: n.smsParts };
+  return { language: n.language as Language, title: n.title, html: n.html, sms: n.sms, smsEncoding: n.smsEncoding, smsParts: n.smsParts };
 }
 
 interface DeviceState {

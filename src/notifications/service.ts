@@ -13,7 +13,7 @@ import { ServiceError } from '../domain/errors.js';
 import { isValidRecipientId, normaliseIdentifier, type RecipientType } from '../domain/identifiers.js';
 import { UrlTokenCheck, verifyBodySignature } from './CallbackSignature.js';
 import type { ChannelName, NotificationChannel, NotificationContent } from './channels/Channel.js';
-import { isLanguage, type Language } from './content/Language.js';
+import { isLanguage, languageList, type Language } from './content/Language.js';
 import { BUILTIN_TEMPLATES, builtinTemplate, pickLanguage, renderContent, TemplateError, type ContentParts, type ContentSet } from './content/Templates.js';
 import { isSettled } from './NotificationStatus.js';
 import { checkMobileNumber } from './PhoneNumber.js';
@@ -33,6 +33,7 @@ export { enqueueRegisteredMailNotice } from './engine.js';
 export { isSettled, NOTIFICATION_STATUSES, ATTEMPT_STATUSES } from './NotificationStatus.js';
 export { GOVAPP_SIGNATURE_HEADER } from './providers/HttpPushGateway.js';
 export { BUILTIN_TEMPLATES } from './content/Templates.js';
+export { LANGUAGES as NOTIFICATION_LANGUAGES } from './content/Language.js';
 export { BUILTIN_STRATEGY_NAMES } from './Strategies.js';
 
 export interface NotificationDetails {
@@ -138,7 +139,7 @@ export class NotificationService {
       const replay = await this.replay(sender, idempotencyKey, requestHash);
       if (replay) return replay;
     }
-    let contactLanguage: Language | undefined;
+    let contactLanguage: string | undefined;
     if (input.recipient) {
       contactLanguage = (await this.store.contacts.findByRecipient(input.recipient.type, input.recipient.id))?.language;
     } else if (input.phone) {
@@ -146,10 +147,10 @@ export class NotificationService {
     }
     const strategyName = input.strategy ?? (await this.defaultStrategy(sender.id));
     const strategy = this.strategies.get(strategyName)!;
-    const wanted = input.language ?? contactLanguage ?? this.config.notify.defaultLanguage;
+    const wanted: Language = input.language ?? (isLanguage(contactLanguage) ? contactLanguage : this.config.notify.defaultLanguage);
     const set: ContentSet = input.template ? builtinTemplate(input.template)!.languages : input.content!;
     const language = pickLanguage(set, wanted);
-    if (!language) throw new ServiceError('NOTIFICATION_INVALID', 'content must give a text in at least one of nl, fr, de, en');
+    if (!language) throw new ServiceError('NOTIFICATION_INVALID', `content must give a text in at least one of ${languageList()}`);
     let rendered: ContentParts;
     try {
       rendered = renderContent(set[language]!, { ...input.values, sender: sender.name });
@@ -245,7 +246,7 @@ export class NotificationService {
       out.strategy = b.strategy;
     }
     if (b.language !== undefined) {
-      if (!isLanguage(b.language)) throw invalid('language must be nl, fr, de or en');
+      if (!isLanguage(b.language)) throw invalid(`language must be ${languageList()}`);
       out.language = b.language;
     }
     if ((b.template === undefined) === (b.content === undefined)) throw invalid('give exactly one of "template" (a built-in template id) or "content" (your own text per language)');
@@ -257,7 +258,7 @@ export class NotificationService {
       if (typeof c !== 'object' || c === null || Array.isArray(c)) throw invalid('content must be an object keyed by language');
       const set: ContentSet = {};
       for (const [lang, parts] of Object.entries(c as Record<string, unknown>)) {
-        if (!isLanguage(lang)) throw invalid(`content language "${lang}" is not one of nl, fr, de, en`);
+        if (!isLanguage(lang)) throw invalid(`content language "${lang}" is not one of ${languageList()}`);
         if (typeof parts !== 'object' || parts === null || Array.isArray(parts)) throw invalid(`content.${lang} must be {"title", "html", "sms"}`);
         const p = parts as Record<string, unknown>;
         const extra = Object.keys(p).filter((k) => !['title', 'html', 'sms'].includes(k));

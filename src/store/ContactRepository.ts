@@ -8,7 +8,8 @@ import type { Knex } from 'knex';
 import type { JWK } from 'jose';
 import type { RecipientType } from '../domain/identifiers.js';
 
-export type ContactLanguage = 'nl' | 'fr' | 'de' | 'en';
+/** a notification language tag, checked by the notification service (src/notifications/content/Language.ts) */
+export type ContactLanguage = string;
 
 export interface ContactRecord {
   id: string;

@@ -23,7 +23,8 @@ export interface NotificationRecord {
   strategy: string;
   status: NotificationStatusValue;
   reason: string | null;
-  language: 'nl' | 'fr' | 'de' | 'en';
+  /** a notification language tag (src/notifications/content/Language.ts) */
+  language: string;
   title: string | null;
   html: string | null;
   sms: string | null;

@@ -113,6 +113,19 @@ describe('notification API', () => {
       const sent = ns.aggregator!.requests.find((r) => r.reference === n.attempts[0].id)!;
       expect(sent.text).to.equal('Votre décision est prete. '.repeat(5));
     });
+    it('writes in Danish: the built-in templates and own texts, dates as Danes write them', async () => {
+      const phoneNumber = '+4520123456'; // a Danish mobile number
+      const res = await postNotification(ns.svc, apiKey, { phoneNumber, strategy: 'SMS_ONLY', language: 'da', template: 'appointment-reminder', values: { what: 'Samtale om din pension', date: '07.01.2027', time: '10.30' } });
+      const n = await res.json();
+      expect(res.status, JSON.stringify(n)).to.equal(201);
+      expect(n.language).to.equal('da');
+      expect(n.sms).to.deep.equal({ encoding: 'GSM-7', parts: 1 }); // æ, ø, å are GSM-7
+      const sent = ns.aggregator!.requests.find((r) => r.reference === n.attempts[0].id)!;
+      expect(sent.text).to.equal('Påmindelse fra API tester: Samtale om din pension den 07.01.2027 kl. 10.30.');
+      // own text: a Danish reader gets the English one before the Dutch one (its fallback chain)
+      const own = await (await postNotification(ns.svc, apiKey, { phoneNumber, strategy: 'SMS_ONLY', language: 'da', content: { nl: { sms: 'Hallo' }, en: { sms: 'Hello' } } })).json();
+      expect(own.language).to.equal('en');
+    });
   });
 
   describe('synchronous and asynchronous answers', () => {

@@ -19,6 +19,8 @@ describe('registered mail: notice after ContentConsignment', () => {
   const NO_CONTACT = insz(403);
   const UNREACHABLE = insz(404);
   const LONG_SUBJECT = insz(405);
+  const GERMAN = insz(406);
+  const DANISH = insz(407);
   const DIGEST_KEY = 'address-digest-key-of-the-notify-tests-0123456789';
   /** HMAC-SHA256 computed here, independently of the service's code */
   const hmacHex = (text: string) => createHmac('sha256', DIGEST_KEY).update(text).digest('hex');
@@ -36,11 +38,13 @@ describe('registered mail: notice after ContentConsignment', () => {
     ns = await startNotifyService({ sim: { deliveryDelayMs: 5, latencyMs: 20 }, env: { NOTIFY_SMS_MAX_PARTS: '2', EVIDENCE_ADDRESS_DIGEST_KEY: DIGEST_KEY } });
     sender = await ns.svc.newSender('Office national de sécurité sociale');
     device = await newDevice('phone-401');
-    for (const r of [WITH_APP, APP_OFF, NO_CONTACT, UNREACHABLE, LONG_SUBJECT]) await ns.svc.newRecipient('citizen', r);
+    for (const r of [WITH_APP, APP_OFF, NO_CONTACT, UNREACHABLE, LONG_SUBJECT, GERMAN, DANISH]) await ns.svc.newRecipient('citizen', r);
     await addContact(ns.svc, WITH_APP, { phone: '+32470000401', language: 'fr', devices: [device] });
     await addContact(ns.svc, APP_OFF, { phone: '+32470000402', language: 'de', devices: [await newDevice('phone-402')], off: ['phone-402'] });
     await addContact(ns.svc, UNREACHABLE, { phone: null, language: 'nl' });
     await addContact(ns.svc, LONG_SUBJECT, { phone: '+32470000405', language: 'en' });
+    await addContact(ns.svc, GERMAN, { phone: '+32470000406', language: 'de' });
+    await addContact(ns.svc, DANISH, { phone: '+32470000407', language: 'da' });
   });
   after(async () => ns?.close());
 
@@ -146,5 +150,26 @@ describe('registered mail: notice after ContentConsignment', () => {
     expect(notification!.html).to.include(subject); // the GovApp body keeps it whole
     const sms = ns.aggregator!.requests.find((r) => r.to === '+32470000405')!;
     expect(sms.text).to.equal(notification!.sms);
+  });
+
+  it('tells a German reader of a letter in Dutch and French in German, quoting the French subject', async () => {
+    const id = await send(GERMAN, { nl: 'Uw beslissing', fr: 'Votre décision' });
+    const m = await waitForMessage(ns.svc, sender.apiKey, id, (x) => types(x).includes('NotificationSent'));
+    const [notification] = await ns.svc.rt.store.notifications.findByMessage(id);
+    expect(notification!.language).to.equal('de');
+    const sms = ns.aggregator!.requests.find((r) => r.to === '+32470000406')!;
+    expect(sms.text).to.match(/^Einschreiben von Office national de sécurité sociale in Ihrer e-Box: "Votre décision"\. Bitte vor dem \d\d\.\d\d\.\d{4} öffnen\.$/);
+    // the message's history says which language the subject was quoted in
+    expect(m.events.find((e: any) => e.type === 'NotificationQueued').data).to.deep.include({ language: 'de', subjectLanguage: 'fr' });
+  });
+
+  it('tells a Danish reader in Danish, quoting the subject in English', async () => {
+    const id = await send(DANISH, { nl: 'Uw beslissing', en: 'Your decision' });
+    const m = await waitForMessage(ns.svc, sender.apiKey, id, (x) => types(x).includes('NotificationSent'));
+    const [notification] = await ns.svc.rt.store.notifications.findByMessage(id);
+    expect(notification!.language).to.equal('da');
+    const sms = ns.aggregator!.requests.find((r) => r.to === '+32470000407')!;
+    expect(sms.text).to.match(/^Anbefalet brev fra Office national de sécurité sociale i din e-Box: "Your decision"\. Åbn det inden \d\d\.\d\d\.\d{4}\.$/);
+    expect(m.events.find((e: any) => e.type === 'NotificationQueued').data).to.deep.include({ language: 'da', subjectLanguage: 'en' });
   });
 });

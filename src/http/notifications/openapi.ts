@@ -3,7 +3,7 @@
  * admin.ts), merged into the service's document by http/openapi.ts.
  */
 import type { Config } from '../../config.js';
-import { ATTEMPT_STATUSES, BUILTIN_STRATEGY_NAMES, BUILTIN_TEMPLATES, NOTIFICATION_STATUSES } from '../../notifications/service.js';
+import { ATTEMPT_STATUSES, BUILTIN_STRATEGY_NAMES, BUILTIN_TEMPLATES, NOTIFICATION_LANGUAGES, NOTIFICATION_STATUSES } from '../../notifications/service.js';
 
 const problem = { $ref: '#/components/responses/Problem' };
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -13,7 +13,7 @@ const nullable = (type: string, extra: Record<string, unknown> = {}) => ({ type:
 const dateTime = { type: 'string', format: 'date-time' };
 const nullableDateTime = { type: ['string', 'null'], format: 'date-time' };
 const CHANNELS = ['GOVAPP', 'SMS'];
-const LANGUAGES = ['nl', 'fr', 'de', 'en'];
+const LANGUAGES = [...NOTIFICATION_LANGUAGES];
 /** An object of an answer: exactly these members (`required` of them always present; all by default). */
 function closed(properties: Record<string, unknown>, required: string[] = Object.keys(properties), extra: Record<string, unknown> = {}) {
   return { type: 'object', additionalProperties: false, required, properties, ...extra };
@@ -43,9 +43,9 @@ export function notificationSchemas() {
         recipient: ref('Recipient'),
         phoneNumber: { type: 'string', description: 'E.164 mobile number, e.g. +32470123456' },
         strategy: { enum: [...BUILTIN_STRATEGY_NAMES], description: 'default: your default strategy (GET /v1/notifications/settings)' },
-        language: { enum: ['nl', 'fr', 'de', 'en'], description: "default: the recipient's preferred language from the directory" },
+        language: { enum: LANGUAGES, description: "default: the recipient's preferred language from the directory" },
         template: { enum: [...BUILTIN_TEMPLATES.keys()] },
-        content: { type: 'object', additionalProperties: false, minProperties: 1, properties: Object.fromEntries(['nl', 'fr', 'de', 'en'].map((l) => [l, contentParts])) },
+        content: { type: 'object', additionalProperties: false, minProperties: 1, properties: Object.fromEntries(LANGUAGES.map((l) => [l, contentParts])) },
         values: { type: 'object', additionalProperties: { type: ['string', 'number'] } },
         reference: { type: 'string', maxLength: 200 },
         smsTransliterate: { type: 'boolean', description: 'apply the documented GSM-7 transliteration rule (ë→e, ç→c, curly quotes→straight) when it makes the text GSM-7' },
@@ -245,7 +245,7 @@ export function notificationPaths(config: Config) {
       put: {
         summary: "Create or replace a recipient's contact entry (mobile number, language)",
         security: [{ adminToken: [] }],
-        requestBody: jsonBody({ type: 'object', properties: { phoneNumber: nullable('string', { description: 'E.164 mobile' }), language: { enum: ['nl', 'fr', 'de', 'en'] } } }),
+        requestBody: jsonBody({ type: 'object', properties: { phoneNumber: nullable('string', { description: 'E.164 mobile' }), language: { enum: LANGUAGES } } }),
         responses: { 200: jsonResponse('replaced', ref('Contact')), 201: jsonResponse('created', ref('Contact')), 401: problem, 422: problem },
       },
       get: { summary: 'A contact entry with its GovApp installations', security: [{ adminToken: [] }], responses: { 200: jsonResponse('contact', ref('Contact')), 401: problem, 404: problem, 422: problem } },

@@ -5,7 +5,7 @@
  * a lone `{`); `{{` and `}}` write a literal brace where a placeholder would otherwise be
  * read (`{{name}}` is the text `{name}`).
  *
- * The built-in templates are below; a sender may instead give its own text per language
+ * The built-in templates' texts are in the language packs (languages/); a sender may instead give its own text per language
  * (same shape, same placeholders). Values are inserted as text: HTML-escaped in the HTML
  * body, as is in the title and the SMS. A placeholder without a value is an error, never
  * an empty string. Template ids and placeholder names come from requests: they are looked
@@ -15,7 +15,8 @@
  * (`ç`, `ê`, `ó`, …) so that they are sent as GSM-7 (160 characters per SMS), unless a value
  * (e.g. a subject) brings such a character.
  */
-import { LANGUAGES, type Language } from './Language.js';
+import { chooseLanguage, languagePack, LANGUAGES, type Language } from './Language.js';
+import { TEMPLATE_IDS, type TemplateId } from './languages/index.js';
 
 export interface ContentParts {
   /** travels in clear: keep personal data out of it */
@@ -78,10 +79,12 @@ export function renderContent(parts: ContentParts, values: Record<string, string
   };
 }
 
-/** The wanted language if the set has it, else the first of nl, fr, de, en that it has. */
+/**
+ * The language to write in for a recipient who reads `wanted`: the first of its fallback
+ * chain (Language.ts) in which the set has a text.
+ */
 export function pickLanguage(set: ContentSet, wanted: Language): Language | undefined {
-  if (set[wanted]) return wanted;
-  return LANGUAGES.find((l) => set[l] !== undefined);
+  return chooseLanguage(wanted, (l) => set[l] !== undefined);
 }
 
 /** The built-in template with this id; undefined for any other string (ids come from requests). */
@@ -89,60 +92,20 @@ export function builtinTemplate(id: string): BuiltinTemplate | undefined {
   return BUILTIN_TEMPLATES.get(id);
 }
 
-const TEMPLATES: Record<'registered-mail' | 'document-available' | 'appointment-reminder', BuiltinTemplate> = {
-  'registered-mail': {
-    id: 'registered-mail',
-    description: 'A registered letter is waiting in the e-Box (sent by the service after ContentConsignment)',
-    placeholders: ['sender', 'subject', 'expiresOn'],
-    languages: {
-      nl: {
-        title: 'Nieuwe aangetekende zending',
-        html: '<p>U hebt een aangetekende zending van <strong>{sender}</strong> ontvangen in uw e-Box.</p><p>Onderwerp: {subject}</p><p>Open ze voor {expiresOn}.</p>',
-        sms: 'Aangetekende zending van {sender} in uw e-Box: "{subject}". Open ze voor {expiresOn}.',
-      },
-      fr: {
-        title: 'Nouvel envoi recommandé',
-        html: '<p>Vous avez reçu un envoi recommandé de <strong>{sender}</strong> dans votre e-Box.</p><p>Objet : {subject}</p><p>Consultez-le avant le {expiresOn}.</p>',
-        sms: 'Envoi recommandé de {sender} dans votre e-Box : "{subject}". Consultez-le avant le {expiresOn}.',
-      },
-      de: {
-        title: 'Neues Einschreiben',
-        html: '<p>Sie haben ein Einschreiben von <strong>{sender}</strong> in Ihrer e-Box erhalten.</p><p>Betreff: {subject}</p><p>Bitte öffnen Sie es vor dem {expiresOn}.</p>',
-        sms: 'Einschreiben von {sender} in Ihrer e-Box: "{subject}". Bitte vor dem {expiresOn} öffnen.',
-      },
-      en: {
-        title: 'New registered letter',
-        html: '<p>You have received a registered letter from <strong>{sender}</strong> in your e-Box.</p><p>Subject: {subject}</p><p>Open it before {expiresOn}.</p>',
-        sms: 'Registered letter from {sender} in your e-Box: "{subject}". Open it before {expiresOn}.',
-      },
-    },
-  },
-  'document-available': {
-    id: 'document-available',
-    description: 'A document is available in the e-Box',
-    placeholders: ['sender', 'subject'],
-    languages: {
-      nl: { title: 'Nieuw document', html: '<p>Er staat een nieuw document van <strong>{sender}</strong> in uw e-Box.</p><p>{subject}</p>', sms: 'Nieuw document van {sender} in uw e-Box: "{subject}".' },
-      fr: { title: 'Nouveau document', html: '<p>Un nouveau document de <strong>{sender}</strong> est disponible dans votre e-Box.</p><p>{subject}</p>', sms: 'Nouveau document de {sender} dans votre e-Box : "{subject}".' },
-      de: { title: 'Neues Dokument', html: '<p>Ein neues Dokument von <strong>{sender}</strong> liegt in Ihrer e-Box.</p><p>{subject}</p>', sms: 'Neues Dokument von {sender} in Ihrer e-Box: "{subject}".' },
-      en: { title: 'New document', html: '<p>A new document from <strong>{sender}</strong> is in your e-Box.</p><p>{subject}</p>', sms: 'New document from {sender} in your e-Box: "{subject}".' },
-    },
-  },
-  'appointment-reminder': {
-    id: 'appointment-reminder',
-    description: 'A reminder of an appointment, deadline or meeting (NemSMS-style)',
-    placeholders: ['sender', 'what', 'date', 'time'],
-    languages: {
-      nl: { title: 'Herinnering', html: '<p>Herinnering van <strong>{sender}</strong>: {what} op {date} om {time}.</p>', sms: 'Herinnering van {sender}: {what} op {date} om {time}.' },
-      fr: { title: 'Rappel', html: '<p>Rappel de <strong>{sender}</strong> : {what} le {date} à {time}.</p>', sms: 'Rappel de {sender} : {what} le {date} à {time}.' },
-      de: { title: 'Erinnerung', html: '<p>Erinnerung von <strong>{sender}</strong>: {what} am {date} um {time}.</p>', sms: 'Erinnerung von {sender}: {what} am {date} um {time}.' },
-      en: { title: 'Reminder', html: '<p>Reminder from <strong>{sender}</strong>: {what} on {date} at {time}.</p>', sms: 'Reminder from {sender}: {what} on {date} at {time}.' },
-    },
-  },
+/** What each built-in template is for and the values it needs; the texts are in the language packs. */
+const TEMPLATE_META: Record<TemplateId, { description: string; placeholders: readonly string[] }> = {
+  'registered-mail': { description: 'A registered letter is waiting in the e-Box (sent by the service after ContentConsignment)', placeholders: ['sender', 'subject', 'expiresOn'] },
+  'document-available': { description: 'A document is available in the e-Box', placeholders: ['sender', 'subject'] },
+  'appointment-reminder': { description: 'A reminder of an appointment, deadline or meeting (NemSMS-style)', placeholders: ['sender', 'what', 'date', 'time'] },
 };
 
+function template(id: TemplateId): BuiltinTemplate {
+  const languages = Object.fromEntries(LANGUAGES.map((l) => [l, { ...languagePack(l).templates[id] }])) as Record<Language, Required<ContentParts>>;
+  return { id, ...TEMPLATE_META[id], languages };
+}
+
 /** By id. A Map, so that a request's template id is never looked up among Object.prototype's names. */
-export const BUILTIN_TEMPLATES: ReadonlyMap<string, BuiltinTemplate> = new Map(Object.values(TEMPLATES).map((t) => [t.id, t]));
+export const BUILTIN_TEMPLATES: ReadonlyMap<string, BuiltinTemplate> = new Map(TEMPLATE_IDS.map((id) => [id, template(id)]));
 
 /** The notice the service sends after ContentConsignment. */
-export const REGISTERED_MAIL_TEMPLATE: BuiltinTemplate = TEMPLATES['registered-mail'];
+export const REGISTERED_MAIL_TEMPLATE: BuiltinTemplate = BUILTIN_TEMPLATES.get('registered-mail')!;

@@ -1,12 +1,14 @@
 /**
- * Notification content: templates with named placeholders in four languages, HTML
+ * Notification content: templates with named placeholders in five languages, HTML
  * sanitising (allow-list), end-to-end encryption of the body to each device (JWE General
  * JSON, ECDH-ES+A256KW / A256GCM, message id in the protected header).
  */
 import { expect } from 'chai';
 import { decodeProtectedHeader, exportJWK, generalDecrypt, generateKeyPair } from 'jose';
 import { encryptForDevices, validateDevicePublicKey } from '../../../src/notifications/content/DeviceEncryption.js';
-import { LANGUAGES } from '../../../src/notifications/content/Language.js';
+import { fallbackChain, formatDate, isLanguage, languagePack, LANGUAGES } from '../../../src/notifications/content/Language.js';
+import { noticeLanguage } from '../../../src/notifications/engine.js';
+import { loadConfig, NOTIFY_LANGUAGES } from '../../../src/config.js';
 import { ALLOWED_TAGS, sanitizeNotificationHtml } from '../../../src/notifications/content/SanitizeHtml.js';
 import { BUILTIN_TEMPLATES, builtinTemplate, pickLanguage, placeholdersOf, renderContent, renderText, TemplateError } from '../../../src/notifications/content/Templates.js';
 import { analyseSms } from '../../../src/notifications/sms/Gsm0338.js';
@@ -49,7 +51,7 @@ describe('notification templates', () => {
     expect(out).to.deep.equal({ title: 'For <b>Ann & Bob</b>', html: '<p>&lt;b&gt;Ann &amp; Bob&lt;/b&gt;</p>', sms: 'Hi <b>Ann & Bob</b>' });
   });
 
-  it('has every built-in template in nl, fr, de and en with the same placeholders, and GSM-7 SMS texts', () => {
+  it('has every built-in template in every language with the same placeholders, and GSM-7 SMS texts', () => {
     for (const t of BUILTIN_TEMPLATES.values()) {
       for (const lang of LANGUAGES) {
         const parts = t.languages[lang];
@@ -61,10 +63,56 @@ describe('notification templates', () => {
     }
   });
 
-  it('picks the wanted language, else the first of nl, fr, de, en present', () => {
+  it('picks the wanted language, else the first of its fallback chain present', () => {
     expect(pickLanguage({ fr: {}, de: {} }, 'de')).to.equal('de');
     expect(pickLanguage({ fr: {}, de: {} }, 'en')).to.equal('fr');
+    // a German reader gets French before Dutch; a Dutch reader French before English
+    expect(pickLanguage({ nl: {}, fr: {} }, 'de')).to.equal('fr');
+    expect(pickLanguage({ en: {}, fr: {} }, 'nl')).to.equal('fr');
+    expect(pickLanguage({ nl: {}, en: {} }, 'fr')).to.equal('nl');
+    // a Danish reader: English, then German
+    expect(pickLanguage({ nl: {}, de: {}, en: {} }, 'da')).to.equal('en');
+    expect(pickLanguage({ nl: {}, de: {} }, 'da')).to.equal('de');
+    expect(pickLanguage({ da: {} }, 'nl')).to.equal('da');
     expect(pickLanguage({}, 'nl')).to.equal(undefined);
+  });
+
+  it('has fallback chains that name every language once, starting with the wanted one', () => {
+    expect([...LANGUAGES]).to.deep.equal(['nl', 'fr', 'de', 'en', 'da']);
+    for (const l of LANGUAGES) {
+      const chain = fallbackChain(l);
+      expect(chain[0], l).to.equal(l);
+      expect([...chain].sort(), l).to.deep.equal([...LANGUAGES].sort());
+      // each pack's own list names known languages, not itself, without repeats
+      const own = languagePack(l).fallback;
+      expect(own.every((x) => isLanguage(x) && x !== l), l).to.equal(true);
+      expect(new Set(own).size, l).to.equal(own.length);
+    }
+    expect(fallbackChain('de')).to.deep.equal(['de', 'fr', 'nl', 'en', 'da']);
+    expect(fallbackChain('da')).to.deep.equal(['da', 'en', 'de', 'nl', 'fr']);
+  });
+
+  it('keeps the configuration\'s language list equal to the language packs', () => {
+    expect([...NOTIFY_LANGUAGES]).to.deep.equal([...LANGUAGES]);
+    expect(loadConfig({ NOTIFY_DEFAULT_LANGUAGE: 'da' }).notify.defaultLanguage).to.equal('da');
+    expect(() => loadConfig({ NOTIFY_DEFAULT_LANGUAGE: 'sv' })).to.throw(/NOTIFY_DEFAULT_LANGUAGE/);
+  });
+
+  it('writes dates as each language does', () => {
+    const d = new Date('2026-03-07T12:00:00Z');
+    expect(LANGUAGES.map((l) => formatDate(d, l, 'Europe/Brussels'))).to.deep.equal(['07/03/2026', '07/03/2026', '07.03.2026', '07/03/2026', '07.03.2026']);
+  });
+
+  it('writes the registered-mail notice in the recipient\'s language, quoting the subject from its chain', () => {
+    expect(noticeLanguage('de', { de: 'Ihr Bescheid', fr: 'Votre décision' }, 'nl')).to.deep.equal({ language: 'de', subject: 'Ihr Bescheid', subjectLanguage: 'de' });
+    // a German reader of a letter in Dutch and French: the French subject, not the Dutch one
+    expect(noticeLanguage('de', { nl: 'Uw beslissing', fr: 'Votre décision' }, 'nl')).to.deep.equal({ language: 'de', subject: 'Votre décision', subjectLanguage: 'fr' });
+    expect(noticeLanguage('da', { nl: 'Uw beslissing', en: 'Your decision' }, 'nl')).to.deep.equal({ language: 'da', subject: 'Your decision', subjectLanguage: 'en' });
+    expect(noticeLanguage('nl', { de: 'Ihr Bescheid' }, 'nl')).to.deep.equal({ language: 'nl', subject: 'Ihr Bescheid', subjectLanguage: 'de' });
+    // an empty text is not a text; an unknown stored language is the default
+    expect(noticeLanguage('fr', { fr: '', nl: 'Uw beslissing' }, 'nl')).to.deep.equal({ language: 'fr', subject: 'Uw beslissing', subjectLanguage: 'nl' });
+    expect(noticeLanguage('xx', { fr: 'Votre décision', nl: 'Uw beslissing' }, 'nl')).to.deep.equal({ language: 'nl', subject: 'Uw beslissing', subjectLanguage: 'nl' });
+    expect(noticeLanguage('en', {}, 'nl')).to.deep.equal({ language: 'en', subject: '', subjectLanguage: undefined });
   });
 });
 
