@@ -59,6 +59,8 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   dataDir: string;
   blobDir: string;
+  /** where document bytes live: files under blobDir (the default) or the PostgreSQL database */
+  blobStore: 'filesystem' | 'postgres';
   database: DatabaseConfig;
   devCertsDir: string;
   keyAlgorithm: KeyAlgorithmName;
@@ -520,6 +522,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir,
     blobDir: path.resolve(str(env, 'BLOB_DIR') ?? path.join(dataDir, 'blobs')),
     database: database(env, dataDir),
+    blobStore: oneOf(env, 'BLOB_STORE', ['filesystem', 'postgres'] as const, 'filesystem'),
     devCertsDir: path.resolve(str(env, 'DEV_CERTS_DIR') ?? './certs-dev'),
     keyAlgorithm: oneOf(env, 'KEY_ALGORITHM', ['ECDSA-P256', 'ECDSA-P384', 'RSA-2048', 'RSA-3072'] as const, 'ECDSA-P256'),
     sealing: keySource(env, 'SEAL'),
@@ -585,6 +588,7 @@ export function loadConfig(env: Env = process.env): Config {
   for (const t of config.intake.allowedMediaTypes) {
     if (t !== '*/*' && !/^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+-]+$/.test(t)) throw new ConfigError('ALLOWED_MEDIA_TYPES', `not a media type: "${t}"`);
   }
+  if (config.blobStore === 'postgres' && config.database.client !== 'postgres') throw new ConfigError('BLOB_STORE', 'postgres keeps the documents in the database: set DATABASE_URL to a postgres:// URL');
   return config;
 }
 

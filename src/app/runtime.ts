@@ -24,7 +24,7 @@ import type { EboxAdapter } from '../registered-mail/ebox/EboxAdapter.js';
 import { HttpEboxAdapter } from '../registered-mail/ebox/HttpEboxAdapter.js';
 import { LocalEbox } from '../registered-mail/ebox/LocalEbox.js';
 import { OutboundPolicy } from '../net/OutboundPolicy.js';
-import type { FsBlobStore } from '../store/FsBlobStore.js';
+import type { BlobStore } from '../store/BlobStore.js';
 import type { Repositories } from '../store/Repositories.js';
 import { JobAdmin } from '../worker/JobAdmin.js';
 import { JobRunner, type JobHandlers } from '../worker/JobRunner.js';
@@ -50,7 +50,7 @@ export interface Runtime {
   config: Config;
   log: Logger;
   store: Repositories;
-  blobs: FsBlobStore;
+  blobs: BlobStore;
   sealer: Sealer;
   timeStamper: TimeStamper;
   /** The built-in TSA, when no external TSA_URL is configured. */

@@ -9,12 +9,14 @@ import { SenderService } from '../access/senders.js';
 import { ContactService } from '../notifications/contacts.js';
 import { RecipientService } from '../registered-mail/recipients.js';
 import { migrateLatest, openDatabase } from '../store/database.js';
+import type { BlobStore } from '../store/BlobStore.js';
 import { FsBlobStore } from '../store/FsBlobStore.js';
+import { PgBlobStore } from '../store/PgBlobStore.js';
 import { Repositories } from '../store/Repositories.js';
 
 export interface OpenedStore {
   repositories: Repositories;
-  blobs: FsBlobStore;
+  blobs: BlobStore;
   /** the database connection, for migrations and tests */
   db: Knex;
   close(): Promise<void>;
@@ -35,7 +37,8 @@ export async function openStore(config: Config, options: OpenStoreOptions = {}):
     throw err;
   }
   const repositories = new Repositories(db);
-  return { repositories, blobs: new FsBlobStore(config.blobDir), db, close: () => repositories.close() };
+  const blobs: BlobStore = config.blobStore === 'postgres' ? new PgBlobStore(db) : new FsBlobStore(config.blobDir);
+  return { repositories, blobs, db, close: () => repositories.close() };
 }
 
 /** The use cases an operator's command-line tools work with. */

@@ -14,7 +14,7 @@ import type { Config } from '../config.js';
 import type { EvidenceType } from '../domain/EvidenceStatement.js';
 import { canIssue } from '../domain/MessageLifecycle.js';
 import { EboxError, type EboxAdapter } from './ebox/EboxAdapter.js';
-import type { FsBlobStore } from '../store/FsBlobStore.js';
+import type { BlobStore } from '../store/BlobStore.js';
 import type { MessageRecord } from '../domain/records.js';
 import type { Repositories } from '../store/Repositories.js';
 import { PermanentJobError, type JobContext, type JobHandlers } from '../worker/JobRunner.js';
@@ -38,7 +38,7 @@ export async function enqueueSeal(tx: Repositories, config: Config, payload: Sea
 export class DeliveryService {
   constructor(
     private readonly store: Repositories,
-    private readonly blobs: FsBlobStore,
+    private readonly blobs: BlobStore,
     private readonly ebox: EboxAdapter,
     private readonly evidence: EvidenceService,
     private readonly config: Config,

@@ -15,7 +15,7 @@ import type { Readable } from 'node:stream';
 import type { Config } from '../config.js';
 import { ServiceError } from '../domain/errors.js';
 import { unsafeTextReason } from '../domain/text.js';
-import type { FsBlobStore, StagedBlob } from '../store/FsBlobStore.js';
+import type { BlobStore, StagedBlob } from '../store/BlobStore.js';
 import type { DocumentRecord, MessageRecord, SenderRecord } from '../domain/records.js';
 import type { Repositories } from '../store/Repositories.js';
 import { parseMetadata, PART_NAME, type SubmissionMetadata } from './metadata.js';
@@ -48,7 +48,7 @@ const UNCOMMITTED_RETRY_MAX_MS = 10_000;
 export class SubmissionService {
   constructor(
     private readonly store: Repositories,
-    private readonly blobs: FsBlobStore,
+    private readonly blobs: BlobStore,
     private readonly config: Config,
   ) {}
 

@@ -18,7 +18,7 @@ import { parseTimeStampToken, type TimeStamper } from '../crypto/index.js';
 import { checkpointImprintData } from '../domain/EventChain.js';
 import { FINAL_STATUSES } from '../domain/MessageLifecycle.js';
 import type { EboxAdapter } from './ebox/EboxAdapter.js';
-import type { FsBlobStore } from '../store/FsBlobStore.js';
+import type { BlobStore } from '../store/BlobStore.js';
 import type { Repositories } from '../store/Repositories.js';
 import { retryBudget } from '../worker/backoff.js';
 import type { JobHandlers, JobSlot } from '../worker/JobRunner.js';
@@ -40,7 +40,7 @@ export interface PeriodicTask {
 export class MaintenanceService {
   constructor(
     private readonly store: Repositories,
-    private readonly blobs: FsBlobStore,
+    private readonly blobs: BlobStore,
     private readonly ebox: EboxAdapter,
     private readonly timeStamper: TimeStamper,
     private readonly config: Config,

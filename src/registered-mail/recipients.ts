@@ -10,7 +10,7 @@ import type { Config } from '../config.js';
 import { ServiceError } from '../domain/errors.js';
 import { isValidRecipientId, normaliseIdentifier, type RecipientType } from '../domain/identifiers.js';
 import { constraintViolation } from '../store/constraints.js';
-import type { FsBlobStore } from '../store/FsBlobStore.js';
+import type { BlobStore } from '../store/BlobStore.js';
 import type { DocumentRecord, EvidenceRecord, MailboxRecord, RecipientRecord } from '../domain/records.js';
 import type { Repositories } from '../store/Repositories.js';
 import { enqueueSeal } from './delivery.js';
@@ -27,7 +27,7 @@ export interface MailboxItem {
 export class RecipientService {
   constructor(
     private readonly store: Repositories,
-    private readonly blobs: FsBlobStore,
+    private readonly blobs: BlobStore,
     private readonly config: Config,
   ) {}
 

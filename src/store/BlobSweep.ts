@@ -1,6 +1,6 @@
 /**
  * Housekeeping of the blob store, safe whatever runs beside it:
- * - temp files: only those no process can still be writing (FsBlobStore.sweepTempFiles:
+ * - temp files: only those no process can still be writing (BlobStore.sweepTempFiles:
  *   their process on this host is gone, or they are older than any upload can last);
  * - objects no document row names (a crash between the rename and the commit leaves one, and
  *   so does a purge that stopped midway): each candidate is checked against the database
@@ -10,7 +10,7 @@
  *   logged at error level with the messages it concerns and counted in /metrics.
  */
 import type { Logger } from 'pino';
-import type { FsBlobStore } from './FsBlobStore.js';
+import type { BlobStore } from './BlobStore.js';
 import type { Repositories } from './Repositories.js';
 
 export interface BlobSweepReport {
@@ -20,7 +20,7 @@ export interface BlobSweepReport {
   missing: number;
 }
 
-export async function sweepBlobs(store: Repositories, blobs: FsBlobStore, options: { tempMaxAgeMs: number; log: Logger }): Promise<BlobSweepReport> {
+export async function sweepBlobs(store: Repositories, blobs: BlobStore, options: { tempMaxAgeMs: number; log: Logger }): Promise<BlobSweepReport> {
   const { log } = options;
   const tempFiles = await blobs.sweepTempFiles(options.tempMaxAgeMs);
 

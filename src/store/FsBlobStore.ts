@@ -1,5 +1,5 @@
 /**
- * Document bytes on the filesystem.
+ * Document bytes on the filesystem (the embedded default; BlobStore.ts).
  *
  * A document is first staged: streamed into `tmp/` while it is hashed (SHA-256) and
  * counted, then fsynced. Committing renames it into `objects/` and fsyncs the directory,
@@ -15,28 +15,21 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
+import { BLOB_OWNER, checkBlobKey, ownerGone, type BlobStore, type StagedBlob as BaseStagedBlob } from './BlobStore.js';
 import { ensurePrivateDirectory } from './FilePermissions.js';
 
-export interface StagedBlob {
+/** Staged bytes: a temp file (`tooLarge`: it holds only a prefix; `committed`: it has moved to its key). */
+export interface StagedBlob extends BaseStagedBlob {
   tempPath: string;
-  size: number;
-  sha256: string;
-  /** true when the source was longer than the limit: the file holds only a prefix */
-  tooLarge: boolean;
-  /** set by `commit`: the file has moved to its key, there is nothing left to discard */
-  committed?: boolean;
 }
 
-/** This host, as a short tag in temp file names (a hostname may hold any character). */
-const HOST_TAG = createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
-/** Who writes a temp file: this host and process. */
-const OWNER = `${HOST_TAG}-${process.pid}`;
+const OWNER = BLOB_OWNER;
 
 /** Chunks of an upload are gathered up to this many bytes before each write. */
 const WRITE_BUFFER_BYTES = 256 * 1024;
 
-export class FsBlobStore {
+export class FsBlobStore implements BlobStore {
+  readonly kind = 'filesystem';
   private readonly tmpDir: string;
   private readonly objectsDir: string;
   /** shard directories known to exist (created once, never removed) */
@@ -181,9 +174,8 @@ export class FsBlobStore {
     const cutoff = Date.now() - maxAgeMs;
     let removed = 0;
     for (const name of await readdirOrEmpty(this.tmpDir)) {
-      const owner = /^([0-9a-f]{8})-(\d+)\./.exec(name);
-      const ownerGone = owner !== null && owner[1] === HOST_TAG && !processAlive(Number(owner[2]));
-      if (ownerGone || (await statMtime(path.join(this.tmpDir, name))) <= cutoff) {
+      const owner = /^([0-9a-f]{8}-\d+)\./.exec(name);
+      if ((owner !== null && ownerGone(owner[1]!)) || (await statMtime(path.join(this.tmpDir, name))) <= cutoff) {
         await fsp.rm(path.join(this.tmpDir, name), { force: true });
         removed++;
       }
@@ -192,7 +184,7 @@ export class FsBlobStore {
   }
 
   private pathOf(key: string): string {
-    if (!/^[A-Za-z0-9_-]{8,100}$/.test(key)) throw new Error(`invalid blob key: ${key}`);
+    checkBlobKey(key);
     return path.join(this.objectsDir, key.slice(0, 2), key);
   }
 }
@@ -234,16 +226,5 @@ async function statMtime(p: string): Promise<number> {
     return (await fsp.stat(p)).mtimeMs;
   } catch {
     return Number.POSITIVE_INFINITY;
-  }
-}
-
-/** Whether a process of this host with this pid runs (EPERM: it does, as another user). */
-function processAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
