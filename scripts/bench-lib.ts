@@ -38,6 +38,21 @@ export async function procCpuSeconds(pid: number | 'self', children = false): Pr
   return (a + b) / TICKS;
 }
 
+/** CPU-seconds used so far by a process and every process below it that still runs (a cluster's primary and its workers). */
+export async function treeCpuSeconds(pid: number): Promise<number> {
+  const parents = new Map<number, number>();
+  for (const name of await fs.readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = await fs.readFile(`/proc/${name}/stat`, 'utf8').catch(() => '');
+    if (stat) parents.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+  }
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) for (const [child, parent] of parents) if (parent === tree[i]) tree.push(child);
+  let total = 0;
+  for (const p of tree) total += await procCpuSeconds(p).catch(() => 0);
+  return total;
+}
+
 /** CPU-seconds used so far by this process's main thread alone (`/proc/self/task/PID/stat`). */
 export async function mainThreadCpuSeconds(): Promise<number> {
   return procCpuSeconds(`${process.pid}/task/${process.pid}` as unknown as number);
@@ -331,10 +346,13 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** The service as a process: compiled (dist/src/cli/server.js) when this script is compiled. */
-export async function startServer(env: Record<string, string>, args: string[] = []): Promise<ServerProcess> {
+/**
+ * The service as a process: compiled (dist/src/cli/server.js) when this script is compiled.
+ * `entry: 'tsa'`: the standalone TSA server (src/cli/tsa.ts) instead.
+ */
+export async function startServer(env: Record<string, string>, args: string[] = [], entry: 'server' | 'tsa' = 'server'): Promise<ServerProcess> {
   const port = await freePort();
-  const server = FROM_SOURCES ? ['--import', 'tsx', path.resolve(HERE, '../src/cli/server.ts')] : [path.resolve(HERE, '../src/cli/server.js')];
+  const server = FROM_SOURCES ? ['--import', 'tsx', path.resolve(HERE, `../src/cli/${entry}.ts`)] : [path.resolve(HERE, `../src/cli/${entry}.js`)];
   // BENCH_PROFILE_DIR=dir: the server writes a V8 CPU profile there when it stops (node --cpu-prof).
   const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE_DIR] : [];
   const { child, output } = start(process.execPath, [...profile, ...server, ...args], { HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...env });

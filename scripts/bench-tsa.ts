@@ -6,8 +6,10 @@
  * same size (the ceiling of Node's HTTP stack here), measured in the same run. The service runs as
  * `npm start` runs it (compiled), on a fresh data directory and development PKI. The PKCS#11
  * column: the same service, same run, with the TSA key in a SoftHSM2 token (TSA_PKCS11_*; the
- * TSA then answers through `respond`, its signature made on libuv's thread pool).
- * The three servers run side by side and every figure is measured in each of BENCH_ROUNDS
+ * TSA then answers through `respond`, its signature made on libuv's thread pool). The
+ * standalone column: the TSA server of src/cli/tsa.ts, one process per core on one port (its CPU
+ * summed over the primary and its processes), at 8 and 64 connections.
+ * The servers run side by side and every figure is measured in each of BENCH_ROUNDS
  * rounds (default 3), in turns, BENCH_SECONDS (default 2) each; medians and ranges are
  * printed. `openssl ts -reply` runs in a shell loop timed from outside.
  *
@@ -17,7 +19,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fmt, freePort, interleaved, load, machine, pkiFiles, procCpuSeconds, rounds, run, seconds, settle, showSpread, spread, start, startServer, table, timeShell, type ServerProcess } from './bench-lib.js';
+import { fmt, freePort, interleaved, load, machine, pkiFiles, procCpuSeconds, rounds, run, seconds, settle, showSpread, spread, start, startServer, table, timeShell, treeCpuSeconds, type ServerProcess } from './bench-lib.js';
 import { benchToken } from './bench-pkcs11.js';
 
 const T = seconds(2);
@@ -69,6 +71,8 @@ async function bench(algorithm: 'ECDSA-P256' | 'RSA-2048'): Promise<Array<Array<
   // second service with a key generated in a SoftHSM2 token.
   const token = await benchToken(algorithm);
   const servers: Array<{ where: string; server: ServerProcess }> = [];
+  let standalone: ServerProcess | undefined;
+  const processes = os.availableParallelism();
   let floor: ReturnType<typeof start> | undefined;
   try {
     for (const where of ['in process', 'in SoftHSM2'] as const) {
@@ -85,6 +89,17 @@ async function bench(algorithm: 'ECDSA-P256' | 'RSA-2048'): Promise<Array<Array<
       await run('openssl', ['ts', '-verify', '-queryfile', f('q.tsq'), '-in', f('r.tsr'), '-CAfile', rootPem, '-untrusted', tsaPem]);
     }
 
+    // The standalone TSA server (src/cli/tsa.ts): the same key as the first service, one process per core on one port
+    {
+      const env = { DATA_DIR: f('data-standalone'), DEV_CERTS_DIR: f('certs'), KEY_ALGORITHM: algorithm, LOG_LEVEL: 'warn', APP_ENV: 'development', TSA_PROCESSES: String(processes) };
+      await fs.mkdir(env.DATA_DIR, { mode: 0o700 });
+      standalone = await startServer(env, [], 'tsa');
+      const res = await fetch(`${standalone.url}/tsa`, { method: 'POST', headers: { 'content-type': 'application/timestamp-query' }, body: await fs.readFile(f('q.tsq')) });
+      await fs.writeFile(f('r-standalone.tsr'), new Uint8Array(await res.arrayBuffer()));
+      const certDir = path.join(f('certs'), algorithm === 'ECDSA-P256' ? 'p256' : 'rsa2048');
+      await run('openssl', ['ts', '-verify', '-queryfile', f('q.tsq'), '-in', f('r-standalone.tsr'), '-CAfile', path.join(certDir, 'root.pem'), '-untrusted', path.join(certDir, 'tsa.pem')]);
+    }
+
     // The ceiling of node:http itself on this machine: a server that reads the same request and
     // answers a fixed reply of the same size, no TSA, no express.
     const replySize = (await fs.readFile(f('r.tsr'))).length;
@@ -92,10 +107,11 @@ async function bench(algorithm: 'ECDSA-P256' | 'RSA-2048'): Promise<Array<Array<
     floor = start(process.execPath, ['-e', BARE_SERVER, String(floorPort), String(replySize)], {});
     await waitFor(`http://127.0.0.1:${floorPort}/`);
 
-    const measure = async (url: string, pid: number, connections: number): Promise<Figure> => {
-      const cpu0 = await procCpuSeconds(pid);
+    const measure = async (url: string, pid: number, connections: number, tree = false): Promise<Figure> => {
+      const cpuOf = tree ? treeCpuSeconds : procCpuSeconds;
+      const cpu0 = await cpuOf(pid);
       const r = await load({ url, method: 'POST', headers: { 'content-type': 'application/timestamp-query' }, bodyFile: f('q.tsq'), connections, duration: T });
-      const cpu = (await procCpuSeconds(pid)) - cpu0;
+      const cpu = (await cpuOf(pid)) - cpu0;
       return { rate: r.requests.average, perCpu: r.requests.total / cpu, p50: r.latency.p50, p99: r.latency.p99, bad: r.errors + r.timeouts + r.non2xx };
     };
     const contenders: Record<string, () => Promise<Figure>> = {};
@@ -105,6 +121,11 @@ async function bench(algorithm: 'ECDSA-P256' | 'RSA-2048'): Promise<Array<Array<
         const key = `${where} ${connections}`;
         labels[key] = `POST /tsa, key ${where}, ${connections} connection${connections > 1 ? 's' : ''}`;
         contenders[key] = () => measure(`${server.url}/tsa`, server.pid, connections);
+      }
+      if (connections > 1) {
+        const key = `standalone ${connections}`;
+        labels[key] = `POST /tsa, standalone TSA, ${processes} processes, ${connections} connections`;
+        contenders[key] = () => measure(`${standalone!.url}/tsa`, standalone!.pid, connections, true);
       }
     }
     labels.floor = `bare node:http, fixed ${replySize}-octet reply, 8 connections`;
@@ -132,6 +153,7 @@ async function bench(algorithm: 'ECDSA-P256' | 'RSA-2048'): Promise<Array<Array<
   } finally {
     floor?.child.kill('SIGTERM');
     for (const { server } of servers) await server.stop();
+    await standalone?.stop();
     await fs.rm(dir, { recursive: true, force: true });
     await fs.rm(files.dir, { recursive: true, force: true });
   }

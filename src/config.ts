@@ -73,6 +73,8 @@ export interface Config {
     policyOid: string;
     /** Serve the built-in TSA at POST /tsa. */
     serveHttp: boolean;
+    /** processes of the standalone TSA server (src/cli/tsa.ts), all on one port */
+    processes: number;
   };
   evidence: {
     policyOid: string;
@@ -532,6 +534,7 @@ export function loadConfig(env: Env = process.env): Config {
       key: keySource(env, 'TSA'),
       policyOid: oid(env, 'TSA_POLICY_OID', DEFAULT_TSA_POLICY_OID),
       serveHttp: bool(env, 'TSA_SERVE_HTTP', true),
+      processes: int(env, 'TSA_PROCESSES', availableParallelism(), 1, 256),
     },
     evidence: {
       policyOid: oid(env, 'EVIDENCE_POLICY_OID', DEFAULT_EVIDENCE_POLICY_OID),

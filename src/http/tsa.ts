@@ -16,9 +16,11 @@
  * Express route below, with its problem+json answers.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Router, type Express, type Request } from 'express';
+import express, { Router, type Express, type Request } from 'express';
+import type { Logger } from 'pino';
 import type { TimeStampAuthority } from '../crypto/index.js';
 import { ServiceError } from '../domain/errors.js';
+import { problemHandler } from './problem.js';
 
 const MAX_REQUEST_OCTETS = 16 * 1024;
 
@@ -62,6 +64,22 @@ export function tsaRouter(tsa: TimeStampAuthority): Router {
     res.end(reply);
   });
   return r;
+}
+
+/**
+ * The TSA alone (the standalone TSA server, src/cli/tsa.ts): POST /tsa, GET /healthz, and
+ * problem+json for anything else.
+ */
+export function createTsaApp(tsa: TimeStampAuthority, log: Logger): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  serveTsa(app, tsa);
+  app.use((_req, _res, next) => next(new ServiceError('NOT_FOUND', 'no such resource')));
+  app.use(problemHandler(log));
+  return app;
 }
 
 /** Mounts the TSA: the Express route, and the lean path in front of Express (see above). */
