@@ -19,6 +19,9 @@
  *      achieved rate and the real duration: a row that took much longer than planned was not
  *      sustained, and says so;
  *   4. peak RSS (VmHWM) of the service process while one 2 GB document is streamed to it.
+ * Scale-out (PostgreSQL): an API process (`--role api`) and BENCH_SPLIT_WORKERS (default 2)
+ * worker processes with separate data folders and the documents in the database
+ * (BLOB_STORE=postgres), accepted and sealed as in (2); its CPU is summed over the three.
  *
  * The three services run side by side (idle when not measured); every row is measured in each
  * of BENCH_ROUNDS rounds (default 3), in turns, and printed as the median over rounds with
@@ -40,7 +43,7 @@ import { loadConfig } from '../src/config.js';
 import { BLOB_FENCE_LOCK_KEY } from '../src/store/BlobFence.js';
 import { openDatabase } from '../src/store/database.js';
 import { EVENT_LOG_LOCK } from '../src/store/EventRepository.js';
-import { fmt, interleaved, load, machine, memoryOf, procCpuSeconds, rounds, runScript, seconds, settle, showSpread, spread, startServer, table, type ServerProcess } from './bench-lib.js';
+import { fmt, interleaved, load, machine, memoryOf, procCpuSeconds, rounds, runScript, seconds, settle, showSpread, spread, startServer, startWorker, table, type ServerProcess } from './bench-lib.js';
 
 const T = seconds(5);
 const R = rounds();
@@ -51,6 +54,8 @@ const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/t
 const WITH_PG = process.env.BENCH_PG !== '0';
 const UPLOAD_GB = Number(process.env.BENCH_UPLOAD_GB ?? 2);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
+/** workers beside the API process in the scale-out row (0 leaves the row out) */
+const SPLIT_WORKERS = Number(process.env.BENCH_SPLIT_WORKERS ?? 2);
 const RECIPIENT = '85073003328';
 const BOUNDARY = '----bench-boundary-7MA4YWxkTrZu0gW';
 const METRICS_TOKEN = 'bench-metrics-token-0123456789';
@@ -137,10 +142,19 @@ async function drain(server: ServerProcess): Promise<{ depth: number; waited: nu
   return { depth, waited: (performance.now() - t0) / 1000 };
 }
 
-async function submitLoad(server: ServerProcess, apiKey: string, bodyFile: string, counted: string, options: { connections: number; overallRate?: number; paced?: boolean }): Promise<Row> {
+async function submitLoad(
+  server: ServerProcess,
+  apiKey: string,
+  bodyFile: string,
+  counted: string,
+  options: { connections: number; overallRate?: number; paced?: boolean },
+  /** more processes whose CPU counts (the workers of the scale-out row) */
+  others: number[] = [],
+): Promise<Row> {
   // the floor runs no jobs (--role api): its queue only grows, there is nothing to wait for
   const { depth, waited } = counted === '202' ? { depth: NaN, waited: 0 } : await drain(server);
-  const cpu0 = await procCpuSeconds(server.pid);
+  const cpuOf = async () => (await Promise.all([server.pid, ...others].map((p) => procCpuSeconds(p)))).reduce((a, b) => a + b, 0);
+  const cpu0 = await cpuOf();
   const r = await load({
     url: `${server.url}/v1/messages`,
     method: 'POST',
@@ -149,7 +163,7 @@ async function submitLoad(server: ServerProcess, apiKey: string, bodyFile: strin
     duration: T,
     ...options,
   });
-  const serverCpu = (await procCpuSeconds(server.pid)) - cpu0;
+  const serverCpu = (await cpuOf()) - cpu0;
   const n = r.statusCodeStats[counted]?.count ?? 0;
   const statuses = Object.entries(r.statusCodeStats)
     .map(([s, v]) => `${v.count} × ${s}`)
@@ -321,6 +335,29 @@ async function main(): Promise<void> {
     const sealed = await serverOf({}, { SUBMIT_WAIT_MS: '10000', LOG_LEVEL: 'info' });
     const mode = /sealing: ([^"]*)/.exec(sealed.server.output())?.[1] ?? 'unknown';
     const onPg = pgSetup ? await serverOf({ DATABASE_URL: pgSetup.url }, { SUBMIT_WAIT_MS: '10000' }) : undefined;
+    // Scale-out: an API process and SPLIT_WORKERS workers, each with its own data folder, the
+    // documents in the database (BLOB_STORE=postgres): nothing shared but PostgreSQL (and the
+    // development PKI's key files, which production would give each machine, or an HSM).
+    let split: { server: ServerProcess; apiKey: string; workers: number[] } | undefined;
+    if (pgSetup && SPLIT_WORKERS > 0) {
+      const database = `${pgSetup.database}_split`;
+      await pgSetup.admin.query(`CREATE DATABASE ${database}`);
+      cleanups.push(async () => void (await pgSetup.admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)));
+      const url = new URL(pgSetup.url);
+      url.pathname = `/${database}`;
+      const api = await serverOf({ DATABASE_URL: url.toString(), BLOB_STORE: 'postgres' }, { SUBMIT_WAIT_MS: '10000' }, ['--role', 'api']);
+      const workers: number[] = [];
+      for (let i = 0; i < SPLIT_WORKERS; i++) {
+        const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'bench-http-worker-'));
+        const w = await startWorker({ ...api.env, DATA_DIR: dir });
+        workers.push(w.pid);
+        cleanups.push(async () => {
+          await w.stop();
+          await fs.rm(dir, { recursive: true, force: true });
+        });
+      }
+      split = { server: api.server, apiKey: api.apiKey, workers };
+    }
 
     let sampler: PgSampler | undefined;
     let jobsClient: pg.Client | undefined;
@@ -375,6 +412,10 @@ async function main(): Promise<void> {
     if (onPg) {
       contenders.pg = () => sampled(() => submitLoad(onPg.server, onPg.apiKey, bodyFile, '201', { connections: CONNECTIONS }));
       labels.pg = ['PostgreSQL: accepted and sealed', `max, ${CONNECTIONS} conn.`];
+    }
+    if (split) {
+      contenders.split = () => submitLoad(split.server, split.apiKey, bodyFile, '201', { connections: CONNECTIONS }, split.workers);
+      labels.split = [`PostgreSQL: API process + ${split.workers.length} workers, BLOB_STORE=postgres, separate data folders, accepted and sealed`, `max, ${CONNECTIONS} conn.`];
     }
     for (const rate of RATES) {
       contenders[`sqlite ${rate}`] = () => submitLoad(sealed.server, sealed.apiKey, bodyFile, '201', { connections: Math.min(CONNECTIONS * 2, rate), overallRate: rate, paced: true });
@@ -455,6 +496,33 @@ async function main(): Promise<void> {
     } finally {
       await server.stop();
       await fs.rm(e.dir, { recursive: true, force: true });
+    }
+    // the same into PostgreSQL (BLOB_STORE=postgres): 1 MiB chunk rows, never the document whole in memory
+    if (WITH_PG) {
+      const admin = new pg.Client({ connectionString: PG_URL });
+      const database = `bench_http_upload_${process.pid}`;
+      try {
+        await admin.connect();
+        await admin.query(`CREATE DATABASE ${database}`);
+        const url = new URL(PG_URL);
+        url.pathname = `/${database}`;
+        const pe = await prepare({ DATABASE_URL: url.toString(), BLOB_STORE: 'postgres', MAX_DOCUMENT_BYTES: String(Math.ceil(UPLOAD_GB * 2 ** 30) + 1), ALLOWED_MEDIA_TYPES: '*/*' });
+        const pgServer = await startServer({ ...pe.env, SUBMIT_WAIT_MS: '10000' });
+        try {
+          const r = await bigUpload(pgServer, pe.apiKey, Math.floor(UPLOAD_GB * 2 ** 30));
+          console.log(
+            `${UPLOAD_GB} GiB streamed upload into PostgreSQL (BLOB_STORE=postgres): HTTP ${r.status} in ${fmt(r.seconds, 1)} s (${fmt((UPLOAD_GB * 1024) / r.seconds)} MiB/s); server RSS ${fmt(r.startMiB)} MiB before, peak (VmHWM) ${fmt(r.peakMiB)} MiB`,
+          );
+        } finally {
+          await pgServer.stop();
+          await fs.rm(pe.dir, { recursive: true, force: true });
+        }
+      } catch (err) {
+        console.log(`PostgreSQL upload left out: ${(err as Error).message}`);
+      } finally {
+        await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => undefined);
+        await admin.end().catch(() => undefined);
+      }
     }
   }
   await fs.rm(work, { recursive: true, force: true });

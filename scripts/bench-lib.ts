@@ -385,6 +385,31 @@ export async function startServer(env: Record<string, string>, args: string[] = 
 }
 
 /** Runs one of the project's scripts (compiled or from sources) and returns its standard output. */
+/** A `--role worker` process of the service (no HTTP): started once it says it runs. */
+export async function startWorker(env: Record<string, string>): Promise<{ pid: number; output: () => string; stop(): Promise<void> }> {
+  const server = FROM_SOURCES ? ['--import', 'tsx', path.resolve(HERE, '../src/cli/server.ts')] : [path.resolve(HERE, '../src/cli/server.js')];
+  const { child, output } = start(process.execPath, [...server, '--role', 'worker'], { ...env, LOG_LEVEL: 'info' });
+  const deadline = Date.now() + 60_000;
+  while (!output().includes('worker running')) {
+    if (child.exitCode !== null) throw new Error(`worker exited with ${child.exitCode}:\n${output()}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`worker did not start:\n${output()}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    pid: child.pid!,
+    output,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
 export async function runScript(script: string, args: string[], env: Record<string, string>): Promise<string> {
   const file = FROM_SOURCES ? ['--import', 'tsx', path.resolve(HERE, `${script}.ts`)] : [path.resolve(HERE, `${script}.js`)];
   return new Promise((resolve, reject) => {
