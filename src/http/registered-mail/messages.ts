@@ -10,12 +10,14 @@ import { ServiceError } from '../../domain/errors.js';
 import type { ConsultService } from '../../registered-mail/consult.js';
 import type { SenderService } from '../../access/senders.js';
 import type { Accepted, Intake, SubmissionService } from '../../registered-mail/intake.js';
+import type { BatchService } from '../../registered-mail/batches.js';
 import type { ReceiptService } from '../../registered-mail/receipts.js';
 import type { WebhookService } from '../../registered-mail/webhooks.js';
 import { requireSender, senderOf } from '../auth.js';
 import { idempotencyKey } from '../idempotency.js';
 import { jsonBody } from '../json.js';
 import { readMultipart } from '../multipart.js';
+import { batchRoutes } from './batches.js';
 import { receiptLanguage, sendProof, sendReceipt } from './proofs.js';
 import { sendProblem } from '../problem.js';
 import { evidenceJson, evidenceSummary, messageJson, messageSummary } from '../views.js';
@@ -23,6 +25,7 @@ import { evidenceJson, evidenceSummary, messageJson, messageSummary } from '../v
 export interface MessagesDeps {
   senders: SenderService;
   submissions: SubmissionService;
+  batches: BatchService;
   consult: ConsultService;
   webhooks: WebhookService;
   receipts: ReceiptService;
@@ -34,6 +37,8 @@ export interface MessagesDeps {
 export function messagesRouter(deps: MessagesDeps): Router {
   const r = Router();
   r.use(['/v1/messages', '/v1/webhook'], requireSender(deps.senders));
+  // before /v1/messages/:id, which would take "batches" for an id
+  batchRoutes(r, { batches: deps.batches, log: deps.log });
 
   r.post('/v1/messages', async (req, res) => {
     const sender = senderOf(res);
