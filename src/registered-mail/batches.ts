@@ -396,7 +396,12 @@ export class BatchIntake {
       }
       if (this.rows.every((r) => r.problem)) {
         throw new ServiceError('BATCH_REFUSED', 'every row of the batch was refused', {
-          extensions: { rows: this.rows.map((r) => ({ row: r.row, ...(r.senderReference !== null ? { senderReference: r.senderReference } : {}), ...problemOf(r.problem!) })) },
+          extensions: {
+            rows: this.rows.map((r) => {
+              const p = problemOf(r.problem!);
+              return { row: r.row, ...(r.senderReference !== null ? { senderReference: r.senderReference } : {}), code: p.code, detail: p.detail, ...p.extensions };
+            }),
+          },
         });
       }
       return await this.service.accept(this.sender, this.rows, this.form, this.idempotencyKey);

@@ -115,13 +115,14 @@ export function batchJson(v: BatchView, req: Request): Record<string, unknown> {
     messageStatuses: v.messageStatuses,
     items: v.rows.map((r) =>
       r.messageId !== undefined
-        ? { row: r.row, result: 'accepted', senderReference: r.senderReference, messageId: r.messageId, messageStatus: r.messageStatus ?? null }
+        ? { row: r.row, result: 'accepted', senderReference: r.senderReference, messageId: r.messageId, messageStatus: r.messageStatus }
         : {
             row: r.row,
             result: 'refused',
             senderReference: r.senderReference,
             problem: {
               type: `${PROBLEM_TYPE_BASE}${r.problem.code.toLowerCase().replace(/_/g, '-')}`,
+              title: r.problem.code.toLowerCase().replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase()),
               status: STATUS_OF[r.problem.code as ErrorCode] ?? 500,
               code: r.problem.code,
               detail: r.problem.detail,
