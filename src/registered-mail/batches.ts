@@ -218,6 +218,8 @@ export class BatchService {
 export class BatchIntake {
   private rows: Row[] | undefined;
   private manifestSeen = false;
+  /** a manifest sent as a file part, still being read: documents after it wait for it */
+  private manifestReading: Promise<void> | undefined;
   /** which row names each file */
   private readonly owner = new Map<string, Row>();
   private readonly pending: Array<Promise<void>> = [];
@@ -269,6 +271,26 @@ export class BatchIntake {
     if (sent.length === 0) return this.fail(new ServiceError('BATCH_MANIFEST_INVALID', 'the manifest has no rows'));
     if (sent.length > maxRows) return this.fail(new ServiceError('BATCH_TOO_LARGE', `at most ${maxRows} rows per batch`, { extensions: { limit: maxRows } }));
     this.rows = sent.map((s, i) => this.row(i + 1, s));
+  }
+
+  /** Reads the manifest from a file part (multipart); at most BATCH_MAX_MANIFEST_BYTES are kept. */
+  readManifest(stream: Readable): void {
+    const max = this.service.limits.maxManifestBytes;
+    const reading = (async () => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const c of stream as AsyncIterable<Buffer>) {
+        size += c.length;
+        if (size <= max) chunks.push(c);
+      }
+      this.setManifest(Buffer.concat(chunks).toString('utf8'), size > max);
+    })()
+      .catch((err: unknown) => this.fail(err instanceof ServiceError ? err : new ServiceError('MULTIPART_INVALID', 'the manifest part cannot be read', { cause: err })))
+      .finally(() => {
+        this.error ??= this.rows ? undefined : new ServiceError('BATCH_MANIFEST_INVALID', 'the manifest part cannot be read');
+      });
+    this.manifestReading ??= reading;
+    this.pending.push(reading);
   }
 
   private row(n: number, s: { text?: string; value?: unknown }): Row {
@@ -336,6 +358,13 @@ export class BatchIntake {
       return Promise.resolve();
     };
     if (this.error) return drain();
+    if (!this.rows && this.manifestReading) {
+      // the manifest part came first but is not read to its end yet: the document waits (unread);
+      // once it is read, rows are set or the intake has failed
+      const job = this.manifestReading.then(() => this.addDocument(name, fileName, mediaType, stream));
+      this.pending.push(job);
+      return job;
+    }
     if (!this.rows) {
       this.fail(new ServiceError('BATCH_MANIFEST_MISSING', 'the manifest must come first, before the documents'));
       return drain();

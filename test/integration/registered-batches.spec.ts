@@ -164,6 +164,20 @@ describe(`registered message batches (${onPostgres ? 'PostgreSQL' : 'SQLite'})`,
     expect(statement.MessageIdentifier).to.equal(id);
     const sha = (await import('node:crypto')).createHash('sha256').update(doc).digest('hex');
     expect(JSON.stringify(statement)).to.include(sha);
+
+    // a single POST /v1/messages of the same letter: its proof has the same shape, member for member
+    const meta = { ...line(1, []), documents: [{ httpPartName: 'proof.pdf', isMainContent: true }] };
+    const single = await (await submit(svc, A.apiKey, meta, [{ name: 'proof.pdf', content: doc, fileName: 'proof.pdf' }])).json();
+    const sm = await waitForMessage(svc, A.apiKey, single.id, (x) => x.evidence.length > 0);
+    const singleDer = Buffer.from(await (await get(`/v1/messages/${single.id}/evidence/${sm.evidence[0].id}`)).arrayBuffer());
+    fs.writeFileSync(file, singleDer);
+    const sv = await openssl(['cms', '-verify', '-cades', '-inform', 'DER', '-in', file, '-CAfile', svc.rootPem]);
+    expect(sv.code, sv.stderr).to.equal(0);
+    const singleStatement = JSON.parse(sv.stdout.toString('utf8'));
+    const shape = (o: unknown): unknown => (Array.isArray(o) ? o.map(shape) : o && typeof o === 'object' ? Object.fromEntries(Object.entries(o).map(([k, v]) => [k, shape(v)])) : typeof o);
+    expect(shape(statement)).to.deep.equal(shape(singleStatement));
+    expect(statement.ERDSEventId).to.equal(singleStatement.ERDSEventId);
+    expect(statement.Documents).to.deep.equal(singleStatement.Documents);
   });
 
   it('ZIP made by Info-ZIP zip: manifest.jsonl with good and bad rows; types from the manifest or the extension', async () => {
@@ -333,6 +347,26 @@ describe(`registered message batches (${onPostgres ? 'PostgreSQL' : 'SQLite'})`,
     expect(other.status).to.equal(409);
     expect(await other.json()).to.include({ code: 'IDEMPOTENCY_KEY_REUSED', batchId: a.id });
     expect(await counts()).to.deep.equal(before);
+  });
+
+  it('Idempotency-Key: two identical requests at once make one batch, and both answer it', async () => {
+    const key = randomUUID();
+    const manifest = JSON.stringify([line(1, ['race.pdf'])]);
+    const form = () => {
+      const f = new FormData();
+      // the manifest as a file part this time (curl -F manifest=@manifest.json)
+      f.append('manifest', new Blob([manifest], { type: 'application/json' }), 'manifest.json');
+      f.append('race.pdf', new Blob([new Uint8Array(pdfBytes(800, 77))], { type: 'application/pdf' }), 'race.pdf');
+      return f;
+    };
+    const before = await counts();
+    const [a, b] = await Promise.all([post(form(), { 'idempotency-key': key }), post(form(), { 'idempotency-key': key })]);
+    const [ja, jb] = [await a.json(), await b.json()];
+    expect([a.status, b.status], JSON.stringify([ja, jb])).to.deep.equal([201, 201]);
+    expect(ja.id).to.equal(jb.id);
+    expect(ja.items[0].messageId).to.equal(jb.items[0].messageId);
+    const after = await counts();
+    expect([after.batches - before.batches, after.messages - before.messages, after.objects - before.objects, after.temp]).to.deep.equal([1, 1, 1, 0]);
   });
 
   it('GET pages through the rows with a cursor', async () => {

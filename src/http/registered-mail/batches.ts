@@ -68,9 +68,10 @@ function tooLarge(max: number): ServiceError {
 /** The multipart form: a `manifest` part (field or file part) first, then one file part per document, named as the manifest names it. */
 function readIntoBatch(req: Request, intake: BatchIntake, batches: BatchService): Promise<void> {
   const { maxManifestBytes, maxRows, maxBytes } = batches.limits;
+  // the manifest and as many documents as the rows can name; past that busboy stops (partsLimit)
   const parts = maxRows * batches.intakeLimits.maxDocuments + 1;
   return readMultipart(req, {
-    limits: { fieldSize: maxManifestBytes, fields: 1, files: parts, parts: parts + 1, headerPairs: 50 },
+    limits: { fieldSize: maxManifestBytes, fields: 1, parts: parts + 1, headerPairs: 50 },
     maxBytes,
     tooLarge: () => tooLarge(maxBytes),
     fail: (e) => intake.fail(e),
@@ -84,13 +85,7 @@ function readIntoBatch(req: Request, intake: BatchIntake, batches: BatchService)
         return;
       }
       // the manifest as a file part (curl -F manifest=@manifest.jsonl)
-      const chunks: Buffer[] = [];
-      let size = 0;
-      stream.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size <= maxManifestBytes) chunks.push(c);
-      });
-      stream.on('end', () => intake.setManifest(Buffer.concat(chunks).toString('utf8'), size > maxManifestBytes));
+      intake.readManifest(stream);
     },
     partsLimit: () => intake.fail(tooLarge(maxBytes)),
     fieldsLimit: () => intake.fail(new ServiceError('BATCH_MANIFEST_INVALID', 'the only form field is "manifest"')),
