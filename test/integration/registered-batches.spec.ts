@@ -12,6 +12,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { onPostgres } from '../helpers/database.js';
 import { openssl, run } from '../helpers/openssl.js';
+import { rawRequest, requestHead } from '../helpers/raw-http.js';
 import { blobFiles, metadata, pdfBytes, startTestService, submit, VALID_INSZ, VALID_KBO, waitForMessage, type TestService } from '../helpers/service.js';
 import { zip } from '../helpers/zip.js';
 
@@ -310,6 +311,36 @@ describe(`registered message batches (${onPostgres ? 'PostgreSQL' : 'SQLite'})`,
     } finally {
       await small.close();
     }
+  });
+
+  it('uploads dropped midway (multipart, ZIP) leave no temp file and no row', async () => {
+    const before = await counts();
+    const boundary = 'b' + randomUUID();
+    const manifest = JSON.stringify([line(1, ['d1.pdf']), line(2, ['d2.pdf'])]);
+    const head = (type: string) => requestHead('/v1/messages/batches', { authorization: `Bearer ${A.apiKey}`, 'content-type': type, 'content-length': 5_000_000 });
+    const parts =
+      `--${boundary}\r\nContent-Disposition: form-data; name="manifest"\r\n\r\n${manifest}\r\n` +
+      `--${boundary}\r\nContent-Disposition: form-data; name="d1.pdf"; filename="d1.pdf"\r\nContent-Type: application/pdf\r\n\r\n`;
+    const archive = zip([{ name: 'manifest.json', data: manifest }, { name: 'd1.pdf', data: pdfBytes(300_000, 1), method: 'store' }]);
+    /** resolves, with more bytes to send, once the service is staging (a temp file exists): the drop comes mid-upload */
+    const whenStaging = async (more: Buffer): Promise<Buffer> => {
+      const deadline = Date.now() + 20_000;
+      while (blobFiles(svc.dataDir).temp.length === 0) {
+        if (Date.now() > deadline) throw new Error('the service never began staging the upload');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return more;
+    };
+    const gone = async () => {
+      const deadline = Date.now() + 20_000;
+      while (blobFiles(svc.dataDir).temp.length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    };
+    await rawRequest(svc.url, [head(`multipart/form-data; boundary=${boundary}`), parts, Buffer.from(pdfBytes(200_000, 2)), whenStaging(Buffer.from(pdfBytes(1000, 3)))], { after: 'destroy' });
+    await gone();
+    await rawRequest(svc.url, [head('application/zip'), archive.subarray(0, 100_000), whenStaging(archive.subarray(100_000, 101_000))], { after: 'destroy' });
+    await gone();
+    expect(await counts()).to.deep.equal({ ...before, temp: 0 });
+    expect((await fetch(`${svc.url}/healthz`)).status).to.equal(200);
   });
 
   it("another sender's batch, and one that does not exist, are 404", async () => {
