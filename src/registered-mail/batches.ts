@@ -211,7 +211,7 @@ export class BatchService {
 /**
  * One batch request's intake. The manifest comes first; each document is then staged for
  * the row that names it. A problem of one row refuses that row (its later documents are
- * drained unread); a problem of the request (a document no row names, a manifest that
+ * read and hashed, for the request hash, but not kept); a problem of the request (a document no row names, a manifest that
  * cannot be read, a limit of the batch) refuses the whole, and every later document is
  * drained. `finish` or `abort` must be called once.
  */

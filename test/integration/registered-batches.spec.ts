@@ -4,7 +4,8 @@
  * and ZIP archives made by Info-ZIP's `zip`), good and bad rows, each bad row refused with
  * the code a single POST /v1/messages gives for it and leaving nothing behind, proofs that
  * `openssl cms -verify` accepts, hostile archives (traversal, bomb, duplicate entry, an entry
- * no row names, a symbolic link), another sender's batch, Idempotency-Key replays, pages.
+ * no row names, a symbolic link), uploads dropped midway, the limits, another sender's batch,
+ * Idempotency-Key replays (one after the other, and two at once), pages.
  */
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
