@@ -85,6 +85,13 @@ export interface Config {
     addressDigestKeyIsDefault: boolean;
   };
   intake: { maxDocumentBytes: number; maxDocuments: number; allowedMediaTypes: string[]; maxMetadataBytes: number };
+  /**
+   * POST /v1/messages/batches: rows per batch, bytes per upload (the multipart body or the
+   * ZIP archive; a ZIP's documents once inflated too), bytes of the manifest, and the
+   * largest inflated/compressed ratio a ZIP entry may have (zip bombs). Each row's documents
+   * keep the limits of `intake`.
+   */
+  batch: { maxRows: number; maxBytes: number; maxManifestBytes: number; zipMaxRatio: number };
   /** How long POST /v1/messages waits for the proof of dispatch before answering 202. */
   submitWaitMs: number;
   worker: {
@@ -547,6 +554,12 @@ export function loadConfig(env: Env = process.env): Config {
       maxDocuments: int(env, 'MAX_DOCUMENTS', 6, 1, 100),
       allowedMediaTypes: mediaTypes ? mediaTypes.split(',').map((t) => t.trim().toLowerCase()).filter(Boolean) : DEFAULT_MEDIA_TYPES,
       maxMetadataBytes: int(env, 'MAX_METADATA_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024),
+    },
+    batch: {
+      maxRows: int(env, 'BATCH_MAX_ROWS', 1000, 1, 10_000),
+      maxBytes: int(env, 'BATCH_MAX_BYTES', 1024 * 1024 * 1024, 1024, Number.MAX_SAFE_INTEGER),
+      maxManifestBytes: int(env, 'BATCH_MAX_MANIFEST_BYTES', 8 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+      zipMaxRatio: int(env, 'BATCH_ZIP_MAX_RATIO', 100, 2, 10_000),
     },
     submitWaitMs: int(env, 'SUBMIT_WAIT_MS', 10_000, 0, 120_000),
     worker: {

@@ -41,6 +41,7 @@ import { openStore } from './store.js';
 import { Sealer } from '../registered-mail/sealing.js';
 import { SenderService } from '../access/senders.js';
 import { SubmissionService } from '../registered-mail/intake.js';
+import { BatchService } from '../registered-mail/batches.js';
 import { WebhookService } from '../registered-mail/webhooks.js';
 import type { NotificationService } from '../notifications/service.js';
 import { buildNotifications } from './notifications.js';
@@ -58,6 +59,8 @@ export interface Runtime {
   ebox: EboxAdapter;
   notifier: EvidenceNotifier;
   submissions: SubmissionService;
+  /** batches of registered messages (POST /v1/messages/batches) */
+  batches: BatchService;
   consult: ConsultService;
   delivery: DeliveryService;
   maintenance: MaintenanceService;
@@ -227,6 +230,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
     ebox,
     notifier,
     submissions,
+    batches: new BatchService(store, blobs, submissions, config),
     consult: new ConsultService(store),
     delivery,
     maintenance,

@@ -74,6 +74,7 @@ export function createApp(rt: Runtime, log: Logger, options: AppOptions = {}): E
     messagesRouter({
       senders: rt.senders,
       submissions: rt.submissions,
+      batches: rt.batches,
       consult: rt.consult,
       receipts: rt.receipts,
       webhooks: rt.webhooks,

@@ -12,6 +12,7 @@ import { JOB_STATUSES } from '../worker/JobAdmin.js';
 import { isGuarded } from './AuthGuard.js';
 import { STATUS_OF } from './problem.js';
 import { notificationPaths, notificationSchemas } from './notifications/openapi.js';
+import { BATCH_REFUSED_ROW, batchPaths, batchSchemas } from './registered-mail/batchesOpenapi.js';
 
 const problem = { $ref: '#/components/responses/Problem' };
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -186,6 +187,7 @@ function document(config: Config) {
           },
         },
         ...notificationSchemas(),
+        ...batchSchemas(config),
         Problem: closed(
           {
             type: { type: 'string', format: 'uri' },
@@ -196,7 +198,14 @@ function document(config: Config) {
             correlationId: { ...uuid, description: 'for 5xx: quote it to the operator' },
             part: { type: 'string', description: 'the multipart part concerned, where one is' },
             allowed: { type: 'array', items: { type: 'string' }, description: '`DOCUMENT_MEDIA_TYPE_NOT_ALLOWED`: the media types allowed' },
-            limit: { type: 'integer', description: '`DOCUMENT_TOO_LARGE`: the largest document, in bytes' },
+            limit: { type: 'integer', description: '`DOCUMENT_TOO_LARGE`: the largest document, in bytes; `BATCH_TOO_LARGE`: the limit passed (rows or bytes)' },
+            reason: {
+              enum: ['PATH_TRAVERSAL', 'DUPLICATE_ENTRY', 'LINK_OR_DEVICE', 'ENCRYPTED', 'COMPRESSION_RATIO', 'TOO_MANY_ENTRIES'],
+              description: '`ARCHIVE_UNSAFE`: what makes the ZIP archive unsafe',
+            },
+            entry: { type: 'string', description: '`ARCHIVE_UNSAFE`: the archive entry concerned' },
+            rows: { type: 'array', items: BATCH_REFUSED_ROW, description: '`BATCH_REFUSED`: each row and the problem it was refused with' },
+            batchId: { ...uuid, description: '`IDEMPOTENCY_KEY_REUSED` on /v1/messages/batches: the batch the key was first used for' },
             messageId: { ...uuid, description: '`IDEMPOTENCY_KEY_REUSED` on /v1/messages: the message the key was first used for' },
             notificationId: { ...uuid, description: '`IDEMPOTENCY_KEY_REUSED` on /v1/notifications: the notification the key was first used for' },
             retryAfter: { type: 'integer', description: '`RATE_LIMITED` on /v1/notifications: seconds, as Retry-After' },
@@ -311,6 +320,7 @@ function document(config: Config) {
     security: [{ senderKey: [] }, { senderCertificate: [] }],
     paths: {
       ...notificationPaths(config),
+      ...batchPaths(config),
       '/healthz': {
         get: {
           summary: 'Liveness: the process answers (it does not look at the database; see /readyz)',

@@ -20,11 +20,18 @@ import type { DocumentRecord, MessageRecord, SenderRecord } from '../domain/reco
 import type { Repositories } from '../store/Repositories.js';
 import { parseMetadata, PART_NAME, type SubmissionMetadata } from './metadata.js';
 
-interface StagedDocument {
+export interface StagedDocument {
   partName: string;
   fileName: string;
   mediaType: string;
   blob: StagedBlob;
+}
+
+export interface PreparedMessage {
+  message: MessageRecord;
+  documents: DocumentRecord[];
+  /** each staged blob and the key of the document object it becomes */
+  blobs: Array<{ blob: StagedBlob; key: string }>;
 }
 
 export interface Accepted {
@@ -99,55 +106,22 @@ export class SubmissionService {
    * is returned instead (same request) or IDEMPOTENCY_KEY_REUSED thrown (another request).
    */
   async accept(sender: SenderRecord, metadata: SubmissionMetadata, staged: StagedDocument[], idempotencyKey: string | undefined): Promise<Accepted> {
-    const byPart = new Map(staged.map((s) => [s.partName, s]));
     const requestHash = hashRequest(metadata, staged);
     if (idempotencyKey) {
       const replay = await this.replay(sender, idempotencyKey, requestHash);
       if (replay) return replay;
     }
-    const now = new Date();
-    const messageId = randomUUID();
-    const documents: DocumentRecord[] = metadata.documents.map((d, position) => {
-      const s = byPart.get(d.httpPartName)!;
-      const id = randomUUID();
-      return { id, messageId, position, partName: d.httpPartName, fileName: s.fileName, mediaType: s.mediaType, size: s.blob.size, sha256: s.blob.sha256, isMain: d.isMainContent, blobKey: id };
-    });
-    const at = now.toISOString();
-    const message: MessageRecord = {
-      id: messageId,
-      senderId: sender.id,
-      recipientType: metadata.recipient.type,
-      recipientId: metadata.recipient.id,
-      subject: metadata.subject,
-      senderReference: metadata.senderReference,
-      status: 'RECEIVED',
-      submittedAt: at,
-      updatedAt: at,
-      expiresAt: new Date(now.getTime() + this.config.delivery.messageExpiryMs).toISOString(),
-      eboxMessageId: null,
-      documentsPurgedAt: null,
-    };
-
+    const { message, documents, blobs } = this.prepare(sender, metadata, staged, new Date());
     const committed: string[] = [];
-    const place = async () => {
-      for (const d of documents) {
-        await this.blobs.commit(byPart.get(d.partName)!.blob, d.blobKey);
-        committed.push(d.blobKey);
-      }
-    };
     try {
       // the bytes move into place and the rows that name them commit with no sweep in between
-      await this.store.commitWithBlobs(place, async (tx) => {
-        await tx.messages.insert(message, documents);
-        if (idempotencyKey) await tx.messages.insertIdempotencyKey(sender.id, idempotencyKey, requestHash, messageId);
-        await tx.events.append({
-          messageId,
-          type: 'MessageReceived',
-          at,
-          data: { senderId: sender.id, documents: documents.map((d) => ({ partName: d.partName, sha256: d.sha256, size: d.size })) },
-        });
-        await tx.jobs.enqueue({ type: 'accept', messageId, dedupeKey: `accept:${messageId}`, maxAttempts: this.config.worker.sealMaxAttempts, payload: { messageId } });
-      });
+      await this.store.commitWithBlobs(
+        () => this.place(blobs, committed),
+        async (tx) => {
+          await this.write(tx, message, documents);
+          if (idempotencyKey) await tx.messages.insertIdempotencyKey(sender.id, idempotencyKey, requestHash, message.id);
+        },
+      );
     } catch (err) {
       // A transaction that reports a failure may have committed all the same (its COMMIT
       // reached the database, the answer was lost with the connection): its bytes go only
@@ -168,6 +142,59 @@ export class SubmissionService {
   }
 
   /**
+   * The records of one accepted message: the message RECEIVED, its documents in the
+   * metadata's order, and which staged blob becomes which document's object. Shared by
+   * POST /v1/messages and each row of a batch (batches.ts), so both make the same message.
+   */
+  prepare(sender: SenderRecord, metadata: SubmissionMetadata, staged: StagedDocument[], now: Date): PreparedMessage {
+    const byPart = new Map(staged.map((s) => [s.partName, s]));
+    const messageId = randomUUID();
+    const blobs: PreparedMessage['blobs'] = [];
+    const documents: DocumentRecord[] = metadata.documents.map((d, position) => {
+      const s = byPart.get(d.httpPartName)!;
+      const id = randomUUID();
+      blobs.push({ blob: s.blob, key: id });
+      return { id, messageId, position, partName: d.httpPartName, fileName: s.fileName, mediaType: s.mediaType, size: s.blob.size, sha256: s.blob.sha256, isMain: d.isMainContent, blobKey: id };
+    });
+    const at = now.toISOString();
+    const message: MessageRecord = {
+      id: messageId,
+      senderId: sender.id,
+      recipientType: metadata.recipient.type,
+      recipientId: metadata.recipient.id,
+      subject: metadata.subject,
+      senderReference: metadata.senderReference,
+      status: 'RECEIVED',
+      submittedAt: at,
+      updatedAt: at,
+      expiresAt: new Date(now.getTime() + this.config.delivery.messageExpiryMs).toISOString(),
+      eboxMessageId: null,
+      documentsPurgedAt: null,
+    };
+    return { message, documents, blobs };
+  }
+
+  /** Moves prepared blobs to their keys, noting each in `committed` (for removeUncommitted). */
+  async place(blobs: PreparedMessage['blobs'], committed: string[]): Promise<void> {
+    for (const b of blobs) {
+      await this.blobs.commit(b.blob, b.key);
+      committed.push(b.key);
+    }
+  }
+
+  /** In the caller's transaction: the message, its documents, the first event and the `accept` job. */
+  async write(tx: Repositories, message: MessageRecord, documents: DocumentRecord[]): Promise<void> {
+    await tx.messages.insert(message, documents);
+    await tx.events.append({
+      messageId: message.id,
+      type: 'MessageReceived',
+      at: message.submittedAt,
+      data: { senderId: message.senderId, documents: documents.map((d) => ({ partName: d.partName, sha256: d.sha256, size: d.size })) },
+    });
+    await tx.jobs.enqueue({ type: 'accept', messageId: message.id, dedupeKey: `accept:${message.id}`, maxAttempts: this.config.worker.sealMaxAttempts, payload: { messageId: message.id } });
+  }
+
+  /**
    * Removes the objects among `keys` that no document row names, looked up with the blob
    * fence held exclusively (BlobFence.ts): no intake transaction is then in progress
    * anywhere — one the database is still finishing included — so what it finds is final.
@@ -175,7 +202,7 @@ export class SubmissionService {
    * background, less and less often (and by the blob sweep of the next start, should this
    * process stop first).
    */
-  private async removeUncommitted(keys: string[], retryMs = 0): Promise<void> {
+  async removeUncommitted(keys: string[], retryMs = 0): Promise<void> {
     if (keys.length === 0) return;
     try {
       await this.store.underBlobSweep(async (tx) => {
@@ -269,22 +296,13 @@ export class Intake {
     const seen = this.partNames.has(partName);
     this.partNames.add(partName);
     const limits = this.service.limits;
-    const type = mediaType.split(';')[0]!.trim().toLowerCase();
+    const type = bareMediaType(mediaType);
     if (!this.error) {
       if (this.fileParts > limits.maxDocuments) {
         this.fail(new ServiceError('TOO_MANY_DOCUMENTS', `at most ${limits.maxDocuments} documents per message`));
-      } else if (!PART_NAME.test(partName)) {
-        this.fail(new ServiceError('DOCUMENT_PART_UNDECLARED', 'a document part has no usable name', { extensions: { part: partName } }));
-      } else if (seen) {
-        this.fail(new ServiceError('DOCUMENT_PART_DUPLICATE', `document part "${partName}" appears more than once`, { extensions: { part: partName } }));
-      } else if (fileName !== undefined && unsafeFileName(fileName)) {
-        this.fail(new ServiceError('DOCUMENT_NAME_INVALID', `the file name of part "${partName}" ${unsafeFileName(fileName)}`, { extensions: { part: partName } }));
-      } else if (type.length > MAX_MEDIA_TYPE_LENGTH || (!limits.allowedMediaTypes.includes(type) && !limits.allowedMediaTypes.includes('*/*'))) {
-        this.fail(
-          new ServiceError('DOCUMENT_MEDIA_TYPE_NOT_ALLOWED', `media type "${type}" is not accepted`, {
-            extensions: { part: partName, allowed: limits.allowedMediaTypes },
-          }),
-        );
+      } else {
+        const problem = documentPartProblem(partName, fileName, type, seen, limits);
+        if (problem) this.fail(problem);
       }
     }
     if (this.error) {
@@ -295,15 +313,8 @@ export class Intake {
       async (blob) => {
         const doc: StagedDocument = { partName, fileName: cleanFileName(fileName, partName), mediaType: type, blob };
         this.staged.push(doc);
-        if (blob.tooLarge) {
-          this.fail(
-            new ServiceError('DOCUMENT_TOO_LARGE', `document "${partName}" is larger than ${limits.maxDocumentBytes} bytes`, {
-              extensions: { part: partName, limit: limits.maxDocumentBytes },
-            }),
-          );
-        } else if (blob.size === 0) {
-          this.fail(new ServiceError('DOCUMENT_EMPTY', `document "${partName}" is empty`, { extensions: { part: partName } }));
-        }
+        const problem = stagedDocumentProblem(partName, blob, limits);
+        if (problem) this.fail(problem);
       },
       (err) => {
         stream.resume();
@@ -348,7 +359,37 @@ function unsafeFileName(raw: string): string | undefined {
   return unsafeTextReason(raw.replace(/\p{Cc}/gu, ''));
 }
 
-function cleanFileName(raw: string | undefined, fallback: string): string {
+/** The media type without parameters, lower case. */
+export function bareMediaType(mediaType: string): string {
+  return mediaType.split(';')[0]!.trim().toLowerCase();
+}
+
+/**
+ * What refuses a document part before its bytes are read: its name, a duplicate of it, its
+ * file name, its media type. The same checks, with the same codes, for every form of upload.
+ */
+export function documentPartProblem(partName: string, fileName: string | undefined, type: string, duplicate: boolean, limits: Config['intake']): ServiceError | undefined {
+  if (!PART_NAME.test(partName)) return new ServiceError('DOCUMENT_PART_UNDECLARED', 'a document part has no usable name', { extensions: { part: partName } });
+  if (duplicate) return new ServiceError('DOCUMENT_PART_DUPLICATE', `document part "${partName}" appears more than once`, { extensions: { part: partName } });
+  if (fileName !== undefined && unsafeFileName(fileName)) {
+    return new ServiceError('DOCUMENT_NAME_INVALID', `the file name of part "${partName}" ${unsafeFileName(fileName)}`, { extensions: { part: partName } });
+  }
+  if (type.length > MAX_MEDIA_TYPE_LENGTH || (!limits.allowedMediaTypes.includes(type) && !limits.allowedMediaTypes.includes('*/*'))) {
+    return new ServiceError('DOCUMENT_MEDIA_TYPE_NOT_ALLOWED', `media type "${type}" is not accepted`, { extensions: { part: partName, allowed: limits.allowedMediaTypes } });
+  }
+  return undefined;
+}
+
+/** What refuses a document once staged: too large, or empty. */
+export function stagedDocumentProblem(partName: string, blob: StagedBlob, limits: Config['intake']): ServiceError | undefined {
+  if (blob.tooLarge) {
+    return new ServiceError('DOCUMENT_TOO_LARGE', `document "${partName}" is larger than ${limits.maxDocumentBytes} bytes`, { extensions: { part: partName, limit: limits.maxDocumentBytes } });
+  }
+  if (blob.size === 0) return new ServiceError('DOCUMENT_EMPTY', `document "${partName}" is empty`, { extensions: { part: partName } });
+  return undefined;
+}
+
+export function cleanFileName(raw: string | undefined, fallback: string): string {
   const base = (raw ?? '').split(/[\\/]/).pop()!.replace(/\p{Cc}/gu, '').trim();
   return (base || fallback).slice(0, 255);
 }

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { BatchRepository } from './BatchRepository.js';
 import { BLOB_FENCE_LOCK_KEY, LocalFence } from './BlobFence.js';
 import { CommitGroup } from './CommitGroup.js';
 import { CheckpointRepository } from './CheckpointRepository.js';
@@ -21,6 +22,7 @@ import type { Jobs } from './jobs.js';
 export class Repositories<M = Jobs> implements TransactionScope {
   readonly senders: SenderRepository;
   readonly messages: MessageRepository;
+  readonly batches: BatchRepository;
   readonly evidence: EvidenceRepository;
   readonly events: EventRepository;
   readonly jobs: JobRepository<M>;
@@ -48,6 +50,7 @@ export class Repositories<M = Jobs> implements TransactionScope {
     this.commits = !this.isTransaction && db.client.config.client === 'better-sqlite3' ? new CommitGroup(db) : undefined;
     this.senders = new SenderRepository(db);
     this.messages = new MessageRepository(db);
+    this.batches = new BatchRepository(db);
     this.evidence = new EvidenceRepository(db);
     this.events = new EventRepository(db);
     this.jobs = new JobRepository<M>(db, localJobs, this);

@@ -11,7 +11,7 @@
  */
 import { insz } from '../helpers/notify.js';
 import { pdfBytes } from '../helpers/service.js';
-import { ADMIN_TOKEN, multipart, NOBODY, NOBODY_PHONE, type Profile, type World } from './world.js';
+import { ADMIN_TOKEN, multipart, multipartBatch, NOBODY, NOBODY_PHONE, type Profile, type World } from './world.js';
 
 export interface OpRequest {
   query?: Record<string, string>;
@@ -61,6 +61,17 @@ export const SPECS: Record<string, OpSpec> = {
     },
     probe: (w) => count(w, 'messages', (q) => q.where({ sender_id: w.senders.A })),
   },
+  'POST /v1/messages/batches': {
+    scope: 'self',
+    success: [201],
+    request: (_w, n) => {
+      const name = `access-${n}.pdf`;
+      const body = multipartBatch([{ recipient: { type: 'citizen', id: NOBODY }, subject: { nl: `access batch ${n}` }, senderReference: `ACCESS-BATCH-${n}`, documents: [{ file: name, isMainContent: true }] }], [{ name, bytes: pdfBytes(500, n) }]);
+      return { body: body.body, contentType: body.contentType };
+    },
+    probe: (w) => count(w, 'message_batches', (q) => q.where({ sender_id: w.senders.A })),
+  },
+  'GET /v1/messages/batches/{id}': { scope: 'owned', success: [200], params: (w) => ({ id: m(w).batch }) },
   'GET /v1/messages/{id}': { scope: 'owned', success: [200], params: (w) => ({ id: m(w).M1.id }) },
   'GET /v1/messages/{id}/evidence': { scope: 'owned', success: [200], params: (w) => ({ id: m(w).M1.id }) },
   'GET /v1/messages/{id}/evidence/{evidenceId}': { scope: 'owned', success: [200], params: (w) => ({ id: m(w).M1.id, evidenceId: m(w).M1.handover }) },

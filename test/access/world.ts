@@ -91,6 +91,8 @@ export interface MainResources {
   devicePublicKey: unknown;
   M1: { id: string; entry: string; handover: string };
   M2: { id: string; entry: string };
+  /** a batch of A's (POST /v1/messages/batches) */
+  batch: string;
   sms: { notification: string; attempt: string };
   push: { notification: string; attempt: string };
   deadJob: number;
@@ -268,6 +270,17 @@ export function multipart(metadata: unknown, document: Uint8Array): { body: Buff
   return { body, contentType: `multipart/form-data; boundary=${boundary}` };
 }
 
+/** A batch as multipart: the manifest (a JSON array of rows), then one file part per document. */
+export function multipartBatch(rows: unknown[], documents: Array<{ name: string; bytes: Uint8Array }>): { body: Buffer; contentType: string } {
+  const boundary = `access-${random(12)}`;
+  const body = Buffer.concat([
+    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="manifest"\r\nContent-Type: application/json\r\n\r\n${JSON.stringify(rows)}\r\n`),
+    ...documents.flatMap((d) => [Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${d.name}"; filename="${d.name}"\r\nContent-Type: application/pdf\r\n\r\n`), Buffer.from(d.bytes), Buffer.from('\r\n')]),
+    Buffer.from(`--${boundary}--\r\n`),
+  ]);
+  return { body, contentType: `multipart/form-data; boundary=${boundary}` };
+}
+
 async function buildMain(dir: string, closers: Closers, close: () => Promise<void>): Promise<World> {
   await makeCert(dir, 'server', '/CN=127.0.0.1', undefined, ['-addext', 'subjectAltName=IP:127.0.0.1']);
   await makeCert(dir, 'clientca', '/CN=Access suite client CA');
@@ -369,6 +382,10 @@ async function buildMain(dir: string, closers: Closers, close: () => Promise<voi
   const M1 = await submit(A.apiKey, { recipient: { type: 'citizen', id: R1.insz }, subject: s1, senderReference: `REF-A-${random(6)}` });
   const M2 = await submit(A.apiKey, { recipient: { type: 'citizen', id: R1.insz }, subject: s2, senderReference: `REF-A-${random(6)}` });
   await submit(B.apiKey, { recipient: { type: 'citizen', id: NOBODY }, subject: { nl: 'B' } });
+  const batchReference = `REF-A-BATCH-${random(6)}`;
+  const batchBody = multipartBatch([{ recipient: { type: 'citizen', id: NOBODY }, subject: { nl: 'Batch' }, senderReference: batchReference, documents: [{ file: 'batch-1.pdf', isMainContent: true }] }], [{ name: 'batch-1.pdf', bytes: pdfBytes(900, 8) }]);
+  const batch = await ok('POST', '/v1/messages/batches', { bearer: A.apiKey, body: batchBody.body, contentType: batchBody.contentType });
+  secrets.set('A batch reference', batchReference);
   const messageOf = async (id: string) => ok('GET', `/v1/messages/${id}`, { bearer: A.apiKey });
   // deposited, and R1 told (R1 has a contact entry): the notice's proof is sealed before R1 opens M1
   for (const m of [M1, M2]) {
@@ -452,6 +469,7 @@ async function buildMain(dir: string, closers: Closers, close: () => Promise<voi
       devicePublicKey: device.publicJwk,
       M1: { id: M1.id, entry: entry1, handover },
       M2: { id: M2.id, entry: entry2 },
+      batch: batch.id,
       sms: smsA,
       push: pushA,
       deadJob,

@@ -20,9 +20,10 @@ import { createLogger } from '../../src/logger.js';
 import { Addresses, Client, type Answer, type TlsIdentity } from '../access/client.js';
 import { AnswerValidator, operations, type Operation } from '../access/document.js';
 import { SPECS } from '../access/operations.js';
-import { ADMIN_TOKEN, buildWorld, METRICS_TOKEN, multipart, NOBODY_PHONE, type World } from '../access/world.js';
+import { ADMIN_TOKEN, buildWorld, METRICS_TOKEN, multipart, multipartBatch, NOBODY_PHONE, type World } from '../access/world.js';
 import { insz, newDevice } from '../helpers/notify.js';
 import { pdfBytes, startTestService, VALID_INSZ, waitForMessage, type TestService } from '../helpers/service.js';
+import { zip } from '../helpers/zip.js';
 
 /**
  * Documented statuses this test does not produce, each with where it is produced. Each must
@@ -228,6 +229,40 @@ describe('OpenAPI document', function () {
   });
 
   const letterBody = (m: { body: Buffer; contentType: string }) => ({ body: m.body, contentType: m.contentType });
+
+  it('batches of registered messages: submission (multipart and ZIP), replay, refusals, the batch and its pages', async () => {
+    const A = { bearer: main.keys.A };
+    const row = (n: number, file: string, to = main.R2.insz) => ({ recipient: { type: 'citizen', id: to }, subject: { nl: `batch ${n}` }, senderReference: `OPENAPI-BATCH-${n}`, documents: [{ file, isMainContent: true }] });
+    const batch = (rows: unknown[], files: string[]) => multipartBatch(rows, files.map((name, i) => ({ name, bytes: pdfBytes(600, 80 + i) })));
+    const post = (status: number, b: { body: Buffer; contentType: string }, extra: Call = {}) => hit(T.main, 'POST /v1/messages/batches', status, '/v1/messages/batches', { ...A, body: b.body, contentType: b.contentType, ...extra });
+
+    const key = randomUUID();
+    const good = batch([row(1, 'b1.pdf'), row(2, 'b2.pdf', '12345678901'), row(3, 'b3.pdf')], ['b1.pdf', 'b2.pdf', 'b3.pdf']);
+    const created = json(await post(201, good, { headers: [['idempotency-key', key]] })); // accepted and refused rows
+    await post(201, good, { headers: [['idempotency-key', key]] }); // the replay
+    await post(409, batch([row(1, 'b1.pdf')], ['b1.pdf']), { headers: [['idempotency-key', key]] });
+    const zipBody = zip([
+      { name: 'manifest.json', data: JSON.stringify([row(4, 'z.pdf')]) },
+      { name: 'z.pdf', data: pdfBytes(700, 90) },
+    ]);
+    await post(201, { body: zipBody, contentType: 'application/zip' });
+    await post(400, { body: Buffer.from('--x\r\nContent-Disposition: form-data; name="a.pdf"; filename="a.pdf"\r\n\r\n%PDF\r\n--x--\r\n'), contentType: 'multipart/form-data; boundary=x' }); // no manifest first
+    await post(401, good, { bearer: undefined });
+    await post(413, batch(Array.from({ length: 1001 }, (_, i) => row(i, `r${i}.pdf`)), []));
+    await post(415, { body: Buffer.from('[]'), contentType: 'application/json' });
+    await post(422, batch([row(6, 'bad.pdf', '12345678901')], ['bad.pdf'])); // BATCH_REFUSED, with rows
+    await post(422, { body: zip([{ name: 'manifest.json', data: '[]' }, { name: '../x', data: 'x' }]), contentType: 'application/zip' }); // ARCHIVE_UNSAFE
+    await post(400, { body: Buffer.from('not a zip'), contentType: 'application/zip' }); // ARCHIVE_INVALID
+
+    const one = `/v1/messages/batches/${created.id}`;
+    await hit(T.main, 'GET /v1/messages/batches/{id}', 200, one, A);
+    await hit(T.main, 'GET /v1/messages/batches/{id}', 200, `${one}?limit=1`, A); // a page with `next`
+    await hit(T.main, 'GET /v1/messages/batches/{id}', 400, `${one}?limit=0`, A);
+    await hit(T.main, 'GET /v1/messages/batches/{id}', 404, `/v1/messages/batches/${unknownId()}`, A);
+    await hit(T.main, 'GET /v1/messages/batches/{id}', 404, one, { bearer: main.keys.B });
+    await hit(T.main, 'GET /v1/messages/batches/{id}', 401, one);
+    expectNoMismatch();
+  });
 
   it('the built-in e-Box: list, entry, download, a purged document', async () => {
     const R1 = { bearer: main.R1.token };

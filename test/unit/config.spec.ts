@@ -12,6 +12,21 @@ describe('config', () => {
     expect(c.keyAlgorithm).to.equal('ECDSA-P256');
     expect(c.intake.maxDocumentBytes).to.equal(50 * 1024 * 1024);
     expect(c.intake.maxDocuments).to.equal(6);
+    expect(c.batch).to.deep.equal({ maxRows: 1000, maxBytes: 1024 * 1024 * 1024, maxManifestBytes: 8 * 1024 * 1024, zipMaxRatio: 100 });
+  });
+
+  it('reads the batch limits and refuses bad ones, naming the variable', () => {
+    const c = loadConfig({ BATCH_MAX_ROWS: '50', BATCH_MAX_BYTES: '1048576', BATCH_MAX_MANIFEST_BYTES: '65536', BATCH_ZIP_MAX_RATIO: '20' });
+    expect(c.batch).to.deep.equal({ maxRows: 50, maxBytes: 1048576, maxManifestBytes: 65536, zipMaxRatio: 20 });
+    for (const [env, variable] of [
+      [{ BATCH_MAX_ROWS: '0' }, 'BATCH_MAX_ROWS'],
+      [{ BATCH_MAX_ROWS: '10001' }, 'BATCH_MAX_ROWS'],
+      [{ BATCH_MAX_BYTES: '1k' }, 'BATCH_MAX_BYTES'],
+      [{ BATCH_MAX_MANIFEST_BYTES: '100' }, 'BATCH_MAX_MANIFEST_BYTES'],
+      [{ BATCH_ZIP_MAX_RATIO: '1' }, 'BATCH_ZIP_MAX_RATIO'],
+    ] as Array<[Record<string, string>, string]>) {
+      expect(() => loadConfig(env), variable).to.throw(ConfigError, new RegExp(`^${variable}:`));
+    }
   });
 
   it('reads PostgreSQL, an external TSA and PEM or PKCS#12 keys', () => {

@@ -3,20 +3,21 @@
  * list the sender's messages, read one's status, events and callbacks, list and download
  * its evidence and each proof's PDF receipt. /v1/webhook: the sender's callback URL.
  */
-import busboy from 'busboy';
 import type { EventEmitter } from 'node:events';
-import type { Readable } from 'node:stream';
 import { Router, type Request } from 'express';
 import type { Logger } from 'pino';
 import { ServiceError } from '../../domain/errors.js';
 import type { ConsultService } from '../../registered-mail/consult.js';
 import type { SenderService } from '../../access/senders.js';
 import type { Accepted, Intake, SubmissionService } from '../../registered-mail/intake.js';
+import type { BatchService } from '../../registered-mail/batches.js';
 import type { ReceiptService } from '../../registered-mail/receipts.js';
 import type { WebhookService } from '../../registered-mail/webhooks.js';
 import { requireSender, senderOf } from '../auth.js';
 import { idempotencyKey } from '../idempotency.js';
 import { jsonBody } from '../json.js';
+import { readMultipart } from '../multipart.js';
+import { batchRoutes } from './batches.js';
 import { receiptLanguage, sendProof, sendReceipt } from './proofs.js';
 import { sendProblem } from '../problem.js';
 import { evidenceJson, evidenceSummary, messageJson, messageSummary } from '../views.js';
@@ -24,6 +25,7 @@ import { evidenceJson, evidenceSummary, messageJson, messageSummary } from '../v
 export interface MessagesDeps {
   senders: SenderService;
   submissions: SubmissionService;
+  batches: BatchService;
   consult: ConsultService;
   webhooks: WebhookService;
   receipts: ReceiptService;
@@ -35,6 +37,8 @@ export interface MessagesDeps {
 export function messagesRouter(deps: MessagesDeps): Router {
   const r = Router();
   r.use(['/v1/messages', '/v1/webhook'], requireSender(deps.senders));
+  // before /v1/messages/:id, which would take "batches" for an id
+  batchRoutes(r, { batches: deps.batches, log: deps.log });
 
   r.post('/v1/messages', async (req, res) => {
     const sender = senderOf(res);
@@ -44,7 +48,7 @@ export function messagesRouter(deps: MessagesDeps): Router {
     const intake = deps.submissions.begin(sender, idempotencyKey(req));
     let accepted: Accepted;
     try {
-      await readMultipart(req, intake, deps.submissions.limits.maxMetadataBytes);
+      await readIntoIntake(req, intake, deps.submissions.limits.maxMetadataBytes);
       accepted = await intake.finish();
     } catch (err) {
       await intake.abort();
@@ -128,75 +132,21 @@ function stringQuery(q: Request['query']): Record<string, string> {
   return out;
 }
 
-/**
- * Feeds the multipart body to the intake, streaming each file part. Resolves when the body
- * has been read; rejects with MULTIPART_INVALID when it cannot be (a body that ends inside a
- * part, a broken boundary) and with CLIENT_GONE when the client disconnects first. Every
- * stream that can fail has its error listener before any of its data moves, and on any
- * failure every part still streaming is destroyed, so its staging ends (temp file removed,
- * descriptor closed) at once rather than when the request object is collected.
- */
-function readMultipart(req: Request, intake: Intake, maxMetadataBytes: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let bb: busboy.Busboy;
-    try {
-      bb = busboy({
-        headers: req.headers,
-        defParamCharset: 'utf8',
-        limits: { fieldSize: maxMetadataBytes, fields: 10, parts: 50, headerPairs: 50 },
-      });
-    } catch (err) {
-      return reject(new ServiceError('MULTIPART_INVALID', 'the multipart body cannot be read (missing boundary?)', { cause: err }));
-    }
-    const streaming = new Set<Readable>();
-    let settled = false;
-    const stop = (error: ServiceError) => {
-      intake.fail(error);
-      if (settled) return;
-      settled = true;
-      req.unpipe(bb);
-      for (const s of streaming) s.destroy(error);
-      streaming.clear();
-      bb.removeAllListeners('close');
-      bb.on('error', () => undefined);
-      bb.destroy();
-      reject(error);
-    };
-    bb.on('field', (name, value, info) => {
-      if (name === 'metadata') intake.setMetadata(value, info.valueTruncated);
+/** The multipart body of POST /v1/messages into its intake: `metadata` (field or file part) and the document parts. */
+function readIntoIntake(req: Request, intake: Intake, maxMetadataBytes: number): Promise<void> {
+  return readMultipart(req, {
+    limits: { fieldSize: maxMetadataBytes, fields: 10, parts: 50, headerPairs: 50 },
+    fail: (e) => intake.fail(e),
+    field: (name, value, truncated) => {
+      if (name === 'metadata') intake.setMetadata(value, truncated);
       else intake.fail(new ServiceError('METADATA_INVALID', `unexpected form field "${name}": documents must be sent as file parts`, { extensions: { part: name } }));
-    });
-    bb.on('file', (name, stream, info) => {
-      // busboy fails a part's stream when the body ends inside it: listened to before anything else
-      streaming.add(stream);
-      stream.on('error', (err) => stop(multipartInvalid(err)));
-      stream.once('close', () => streaming.delete(stream));
-      if (name === 'metadata') {
-        // metadata sent as a file part (curl -F metadata=@meta.json;type=application/json)
-        intake.readMetadata(stream);
-        return;
-      }
-      intake.addDocument(name, info.filename, info.mimeType, stream);
-    });
-    bb.on('partsLimit', () => intake.fail(new ServiceError('TOO_MANY_DOCUMENTS', 'too many parts in the request')));
-    bb.on('fieldsLimit', () => intake.fail(new ServiceError('METADATA_INVALID', 'too many form fields')));
-    bb.on('error', (err) => stop(multipartInvalid(err)));
-    bb.on('close', () => {
-      settled = true;
-      resolve();
-    });
-    req.on('error', () => stop(clientGone()));
-    req.on('close', () => {
-      if (!req.complete) stop(clientGone());
-    });
-    req.pipe(bb);
+    },
+    file: (name, stream, info) => {
+      // metadata sent as a file part (curl -F metadata=@meta.json;type=application/json)
+      if (name === 'metadata') intake.readMetadata(stream);
+      else intake.addDocument(name, info.filename, info.mimeType, stream);
+    },
+    partsLimit: () => intake.fail(new ServiceError('TOO_MANY_DOCUMENTS', 'too many parts in the request')),
+    fieldsLimit: () => intake.fail(new ServiceError('METADATA_INVALID', 'too many form fields')),
   });
-}
-
-function multipartInvalid(cause: unknown): ServiceError {
-  return new ServiceError('MULTIPART_INVALID', 'the multipart body is malformed or ends inside a part (each part, and the body, must end with its boundary)', { cause });
-}
-
-function clientGone(): ServiceError {
-  return new ServiceError('CLIENT_GONE', 'the client closed the connection before the upload was complete');
 }
