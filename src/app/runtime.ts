@@ -36,6 +36,7 @@ import { MaintenanceService } from '../registered-mail/maintenance.js';
 import { ReceiptService } from '../registered-mail/receipts.js';
 import { RecipientService } from '../registered-mail/recipients.js';
 import { sweepBlobs, type BlobSweepReport } from '../store/BlobSweep.js';
+import { FsBlobStore } from '../store/FsBlobStore.js';
 import { ReadinessService } from './readiness.js';
 import { openStore } from './store.js';
 import { Sealer } from '../registered-mail/sealing.js';
@@ -178,6 +179,10 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
   const { repositories: store, blobs } = await openStore(config, { log });
   await blobs.init();
   const blobSweep = await sweepBlobs(store, blobs, { tempMaxAgeMs: tempFileMaxAgeMs(config), log });
+  // uploaded ZIPs of batches wait in a local folder while they are read, whatever store keeps the documents
+  const archives = new FsBlobStore(path.join(config.dataDir, 'archives'));
+  await archives.init();
+  await archives.sweepTempFiles(tempFileMaxAgeMs(config));
 
   const ebox: EboxAdapter =
     config.ebox.kind === 'http'
@@ -230,7 +235,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
     ebox,
     notifier,
     submissions,
-    batches: new BatchService(store, blobs, submissions, config),
+    batches: new BatchService(store, submissions, config, archives),
     consult: new ConsultService(store),
     delivery,
     maintenance,

@@ -23,7 +23,8 @@ import type { SenderRecord } from '../domain/records.js';
 import type { MessageStatus } from '../domain/status.js';
 import { NulInJsonError, refuseNul, unsafeTextReason } from '../domain/text.js';
 import type { BatchForm, BatchRecord, BatchRowRecord } from '../store/BatchRepository.js';
-import type { FsBlobStore, StagedBlob } from '../store/FsBlobStore.js';
+import type { StagedBlob } from '../store/BlobStore.js';
+import type { FsBlobStore } from '../store/FsBlobStore.js';
 import type { Repositories } from '../store/Repositories.js';
 import { readBatchArchive } from './BatchArchive.js';
 import { bareMediaType, cleanFileName, documentPartProblem, stagedDocumentProblem, type StagedDocument, type SubmissionService } from './intake.js';
@@ -83,9 +84,10 @@ export interface BatchView {
 export class BatchService {
   constructor(
     private readonly store: Repositories,
-    private readonly blobs: FsBlobStore,
     private readonly submissions: SubmissionService,
     private readonly config: Config,
+    /** where an uploaded ZIP waits while it is read (a local file: the reader needs to seek), whichever store keeps the documents */
+    private readonly archives: FsBlobStore,
   ) {}
 
   get limits(): Config['batch'] {
@@ -106,8 +108,8 @@ export class BatchService {
     const intake = this.begin(sender, idempotencyKey, 'zip');
     try {
       await readBatchArchive(source, intake, {
-        stage: (s, max) => this.blobs.stage(s, max),
-        discard: (b) => this.blobs.discard(b),
+        stage: (s, max) => this.archives.stage(s, max),
+        discard: (b) => this.archives.discard(b),
         limits: this.config.batch,
         maxDocuments: this.config.intake.maxDocuments,
       });

@@ -159,7 +159,7 @@ export function pdfBytes(size: number, seed = 1): Uint8Array {
   return out;
 }
 
-/** Files left under the blob store: committed objects and temp files. */
+/** Files left under the blob store: committed objects, and temp files (the blob store's, and uploaded batch ZIPs' under archives/). */
 export function blobFiles(dataDir: string): { objects: string[]; temp: string[] } {
   const root = path.join(dataDir, 'blobs');
   const objects: string[] = [];
@@ -168,7 +168,8 @@ export function blobFiles(dataDir: string): { objects: string[]; temp: string[] 
     for (const shard of fs.readdirSync(objDir)) for (const f of fs.readdirSync(path.join(objDir, shard))) objects.push(path.join(objDir, shard, f));
   }
   const tmpDir = path.join(root, 'tmp');
-  const temp = fs.existsSync(tmpDir) ? fs.readdirSync(tmpDir).map((f) => path.join(tmpDir, f)) : [];
+  const temp: string[] = [];
+  for (const dir of [tmpDir, path.join(dataDir, 'archives', 'tmp')]) if (fs.existsSync(dir)) temp.push(...fs.readdirSync(dir).map((f) => path.join(dir, f)));
   return { objects, temp };
 }
 
