@@ -198,7 +198,7 @@ function document(config: Config) {
             allowed: { type: 'array', items: { type: 'string' }, description: '`DOCUMENT_MEDIA_TYPE_NOT_ALLOWED`: the media types allowed' },
             limit: { type: 'integer', description: '`DOCUMENT_TOO_LARGE`: the largest document, in bytes' },
             messageId: { ...uuid, description: '`IDEMPOTENCY_KEY_REUSED` on /v1/messages: the message the key was first used for' },
-            notificationId: { ...uuid, description: '`IDEMPOTENCY_KEY_REUSED` on /v1/notifications: the notification the key was first used for' },
+            notificationId: { ...uuid, description: '`IDEMPOTENCY_KEY_REUSED` on /v1/notifications: the notification the key was first used for; `NOTIFICATION_NOT_CANCELLABLE`: the notification' },
             retryAfter: { type: 'integer', description: '`RATE_LIMITED` on /v1/notifications: seconds, as Retry-After' },
             placeholder: { type: 'string', description: '`NOTIFICATION_INVALID`: the placeholder without a value' },
             encoding: { enum: ['GSM-7', 'UCS-2'], description: '`SMS_TOO_LONG`: the encoding the text needs' },
