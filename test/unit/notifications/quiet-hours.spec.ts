@@ -59,7 +59,7 @@ describe('quiet hours', () => {
   it("the recipient's zone: the contact's own, else the number's country where it has one zone, else the default", () => {
     expect(recipientTimeZone('America/Toronto', '+32470123456', 'Europe/Brussels')).to.equal('America/Toronto');
     expect(recipientTimeZone(null, '+31612345678', 'Europe/Brussels')).to.equal('Europe/Amsterdam');
-    expect(recipientTimeZone(null, '+447911123456', 'Europe/Brussels')).to.equal('Europe/London');
+    expect(recipientTimeZone(null, '+447400123456', 'Europe/Brussels')).to.equal('Europe/London');
     expect(recipientTimeZone(null, '+34612345678', 'Europe/Brussels'), 'Spain has the Canaries').to.equal('Europe/Brussels');
     expect(recipientTimeZone(null, '+12015550123', 'Europe/Paris'), 'the US has several').to.equal('Europe/Paris');
     expect(recipientTimeZone(null, null, 'Europe/Berlin')).to.equal('Europe/Berlin');
