@@ -329,8 +329,8 @@ describe(`when to send: sendAt, cancel, validity, quiet hours, listing (${onPost
         const items: any[] = [];
         let next: string | null = `/v1/notifications${query}`;
         for (let pages = 0; next && pages < 20; pages++) {
-          const res = await fetch(ns.svc.url + next, { headers: { authorization: `Bearer ${lister}` } });
-          const body = await res.json();
+          const res: Response = await fetch(ns.svc.url + next, { headers: { authorization: `Bearer ${lister}` } });
+          const body: any = await res.json();
           expect(res.status, JSON.stringify(body)).to.equal(200);
           items.push(...body.items);
           next = body.next;
