@@ -127,6 +127,7 @@ export class NotificationEngine {
 
   constructor(private readonly deps: EngineDeps) {
     this.changes.setMaxListeners(0);
+    if (deps.clock) this.clock = deps.clock;
   }
 
   handlers(): Pick<JobHandlers, NotifyJobType> {
@@ -140,8 +141,14 @@ export class NotificationEngine {
     };
   }
 
+  /**
+   * The time (epoch ms) validity and quiet hours are judged by: the system clock unless the
+   * deps gave another; a test sets a fixed one to put the service in a given night.
+   */
+  clock: () => number = Date.now;
+
   private now(): number {
-    return (this.deps.clock ?? Date.now)();
+    return this.clock();
   }
 
   /** Whether the notification's validity is over at `now`. */
@@ -338,17 +345,22 @@ export class NotificationEngine {
         await ctx.complete(tx);
         return { kind: 'done' };
       }
-      // handed over by an earlier run of this job, or a report already came: send (again)
-      if (a.status !== 'QUEUED' || a.handedOverAt !== null) return { kind: 'go' };
+      // a report already came: record the send
+      if (a.status !== 'QUEUED') return { kind: 'go' };
       const now = this.now();
+      // also a retry (the provider failed before): nothing goes out once the validity is over
       if (this.elapsed(locked, now)) {
         await this.endAttempt(tx, locked, a, 'EXPIRED', 'VALIDITY_ELAPSED', { source: 'send' });
         changed = await this.settle(tx, locked);
         await ctx.complete(tx);
         return { kind: 'done' };
       }
+      // handed over by an earlier run of this job (it failed or its answer was lost): send again
+      if (a.handedOverAt !== null) return { kind: 'go' };
       const until = quiet && zone && a.channel === 'SMS' ? quietUntil(now, zone, quiet) : undefined;
-      if (until !== undefined) {
+      // already deferred to this very end: the end has come, even if this worker's clock
+      // says it is a moment early (clocks of several workers differ a little)
+      if (until !== undefined && a.deferredUntil !== new Date(until).toISOString()) {
         const at = new Date(until).toISOString();
         await tx.notifications.updateAttempt(a.id, { deferredUntil: at });
         await tx.notifications.appendEvent({ notificationId: n.id, attemptId: a.id, at: new Date(now).toISOString(), kind: 'ATTEMPT', status: 'QUEUED', channel: a.channel, detail: { reason: 'QUIET_HOURS', deferredUntil: at } });
@@ -409,7 +421,9 @@ export class NotificationEngine {
       if (n.messageId) return { notCancellable: 'the notice of a registered message is part of its delivery and cannot be cancelled' };
       if (isFinalNotification(n.status)) return { notCancellable: `the notification is already ${n.status}` };
       const attempts = await tx.notifications.attempts(id);
-      const handed = attempts.find((a) => a.handedOverAt !== null || a.sentAt !== null || a.provider !== null || hasBeenSent(a.status as NotificationStatus));
+      // sent (even if given up since), or in the provider's hands (its outcome not known yet);
+      // an attempt the provider refused (FAILED, FALLBACK never sent) told nobody
+      const handed = attempts.find((a) => a.sentAt !== null || hasBeenSent(a.status as NotificationStatus) || (a.status === 'QUEUED' && a.handedOverAt !== null));
       if (handed) return { notCancellable: `the ${handed.channel} attempt was already handed to its provider (${handed.status})` };
       for (const a of attempts) if (a.status === 'QUEUED') await this.endAttempt(tx, n, a, 'CANCELLED', 'CANCELLED_BY_SENDER', { source: 'sender' });
       if (attempts.length === 0 || !(await this.settle(tx, n))) {

@@ -297,6 +297,37 @@ describe(`when to send: sendAt, cancel, validity, quiet hours, listing (${onPost
       });
     });
 
+    describe('quiet hours on the nights clocks change, with the service clock fixed', () => {
+      let nightKey: string;
+      before(async () => {
+        nightKey = (await ns.svc.newSender('Night sender')).apiKey;
+        expect((await putSettings(ns.svc, nightKey, { quietHours: { start: '21:00', end: '08:00' } })).status).to.equal(200);
+      });
+      afterEach(() => {
+        ns.svc.rt.notifications.engine.clock = Date.now;
+      });
+
+      // an Amsterdam number: 22:30 local the evening before the change, 08:00 local the morning after
+      for (const [night, clock, end] of [
+        ['spring forward (28–29 March 2026): 22:30 CET → 08:00 CEST', '2026-03-28T21:30:00Z', '2026-03-29T06:00:00.000Z'],
+        ['fall back (24–25 October 2026): 22:30 CEST → 08:00 CET', '2026-10-24T20:30:00Z', '2026-10-25T07:00:00.000Z'],
+      ] as const) {
+        it(night, async () => {
+          ns.svc.rt.notifications.engine.clock = () => Date.parse(clock);
+          const n = await post(ns, nightKey, { recipient: { type: 'citizen', id: NL_PERSON } }, 202, ASYNC);
+          // the deferred job's run_at is already past on the real clock: it runs, and the
+          // end it was deferred to has come, so it sends
+          const sent = await waitForNotification(ns.svc, nightKey, n.id, (x) => x.status === 'SENT');
+          expect(sent.attempts[0].deferredUntil).to.equal(end);
+          expect(attemptHistory(sent)).to.deep.equal(['SMS:QUEUED', 'SMS:QUEUED:QUIET_HOURS', 'SMS:SENT']);
+          const sendJobs = await jobsLike(ns.svc, `notify-send:${sent.attempts[0].id}`);
+          expect(sendJobs.map((j) => j.status)).to.deep.equal(['done', 'done']);
+          expect(new Date(sendJobs[1]!.run_at).toISOString(), 'the deferred send job is due at the end').to.equal(end);
+          expect(smsTo(ns, sent)).to.deep.equal(['+31612000403']);
+        });
+      }
+    });
+
     it('a push SENT whose validity is over: no SMS fallback is sent when no device reports it delivered', async () => {
       const validUntil = new Date(Date.now() + 1500).toISOString();
       const n = await post(ns, apiKey, { recipient: { type: 'citizen', id: APP_PERSON }, strategy: 'GOVAPP_FIRST', validUntil }, 201);
