@@ -507,12 +507,6 @@ export class NotificationService {
     return s && this.strategies.get(s) ? s : this.config.notify.defaultStrategy;
   }
 
-  async setDefaultStrategy(senderId: string, strategy: unknown): Promise<string> {
-    if (typeof strategy !== 'string' || !this.strategies.get(strategy)) throw new ServiceError('NOTIFICATION_INVALID', `defaultStrategy must be one of ${this.strategies.names().join(', ')}`);
-    await this.store.notifications.setSenderDefaultStrategy(senderId, strategy);
-    return strategy;
-  }
-
   /** Usage of a month (UTC, "YYYY-MM"), priced; for one sender or all. */
   async usage(monthParam: unknown, senderId?: string): Promise<UsageReport> {
     const month = monthParam === undefined ? new Date().toISOString().slice(0, 7) : monthParam;
