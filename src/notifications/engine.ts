@@ -743,17 +743,7 @@ export class NotificationEngine {
   private async settle(tx: Repositories, n: NotificationRecord): Promise<boolean> {
     const attempts = await tx.notifications.attempts(n.id);
     const status = overallStatus(attempts);
-    const reason =
-      status === 'EXPIRED'
-        ? 'VALIDITY_ELAPSED'
-        : status === 'CANCELLED'
-          ? 'CANCELLED_BY_SENDER'
-          : status === 'FAILED' || status === 'FALLBACK'
-        ? attempts
-            .filter((a) => isFinalAttempt(a.status))
-            .map((a) => `${a.channel}:${a.reason ?? 'UNKNOWN'}`)
-            .join(',')
-        : null;
+    const reason = statusReason(status, attempts);
     const current = (await tx.notifications.find(n.id))!;
     if (current.status === status && current.reason === reason) return false;
     await tx.notifications.setStatus(n.id, status, reason);
@@ -776,6 +766,20 @@ export class NotificationEngine {
     await tx.notifications.appendEvent({ notificationId: n.id, attemptId: null, at, kind: 'STATUS', status, channel, detail: reason ? { reason } : {} });
     if (n.messageId) await tx.events.append({ messageId: n.messageId, type: MESSAGE_EVENT[status], at, data: { notificationId: n.id, status, channel, ...(reason ? { reason } : {}) } });
   }
+}
+
+/**
+ * The notification's reason for its status: VALIDITY_ELAPSED (EXPIRED), CANCELLED_BY_SENDER
+ * (CANCELLED), CHANNEL:REASON of each attempt given up (FAILED, FALLBACK), else none.
+ */
+function statusReason(status: NotificationStatus, attempts: AttemptRecord[]): string | null {
+  if (status === 'EXPIRED') return 'VALIDITY_ELAPSED';
+  if (status === 'CANCELLED') return 'CANCELLED_BY_SENDER';
+  if (status !== 'FAILED' && status !== 'FALLBACK') return null;
+  return attempts
+    .filter((a) => isFinalAttempt(a.status))
+    .map((a) => `${a.channel}:${a.reason ?? 'UNKNOWN'}`)
+    .join(',');
 }
 
 export function contentOf(n: NotificationRecord): NotificationContent {
