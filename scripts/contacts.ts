@@ -1,7 +1,7 @@
 /**
  * Manages the notification contact directory (the same checks as the admin API).
  *
- *   npm run contacts -- set --type citizen --id 85073003328 --phone +32470123456 --language fr
+ *   npm run contacts -- set --type citizen --id 85073003328 --phone +32470123456 --language fr [--time-zone Europe/Brussels]
  *   npm run contacts -- show --type citizen --id 85073003328
  *   npm run contacts -- remove --type citizen --id 85073003328
  *   npm run contacts -- add-installation --type citizen --id 85073003328 --token PUSH_TOKEN \
@@ -41,10 +41,11 @@ const program = new Command('contacts')
   .exitOverride()
   .showHelpAfterError();
 
-entry('set', 'create or replace an entry: mobile number and language')
+entry('set', 'create or replace an entry: mobile number, language and time zone')
   .option('--phone <e164>', 'mobile number, E.164 (+32470123456)')
   .option('--language <lang>', 'nl, fr, de, en or da')
-  .action((o) => withContacts(async (c) => (await c.put(o.type, o.id, { phoneNumber: o.phone, language: o.language })).contact));
+  .option('--time-zone <zone>', "IANA time zone for quiet hours (default: the number's country's, else NOTIFY_TIME_ZONE)")
+  .action((o) => withContacts(async (c) => (await c.put(o.type, o.id, { phoneNumber: o.phone, language: o.language, timeZone: o.timeZone })).contact));
 
 entry('show', 'print an entry with its GovApp installations').action((o) => withContacts((c) => c.get(o.type, o.id)));
 

@@ -186,7 +186,13 @@ export interface NotifyConfig {
   pushDeliveryTimeoutMs: number;
   /** public base URL providers call back (delivery reports, receipts); derived from HOST/PORT when unset */
   callbackBaseUrl?: string;
+  /** the recipient's time zone (quiet hours, dates in texts) when neither the contact nor the number's country tells it */
   timeZone: string;
+  /**
+   * a notification without validUntil expires this long after it was due (sendAt, or its
+   * creation): not handed to a provider by then, it is EXPIRED (VALIDITY_ELAPSED)
+   */
+  defaultValiditySeconds: number;
   sms: {
     /** never more than the Kannel sendsms-user's max-messages */
     maxParts: number;
@@ -455,6 +461,7 @@ function notifyConfig(env: Env, host: string, port: number): NotifyConfig {
     pushDeliveryTimeoutMs: int(env, 'NOTIFY_PUSH_DELIVERY_TIMEOUT_MS', 600_000, 0, 7 * 24 * 3_600_000),
     callbackBaseUrl: callbackBaseUrl?.replace(/\/+$/, ''),
     timeZone,
+    defaultValiditySeconds: int(env, 'NOTIFY_DEFAULT_VALIDITY_SECONDS', 86_400, 60, 90 * 86_400),
     sms: { maxParts: int(env, 'NOTIFY_SMS_MAX_PARTS', 3, 1, 255), transliterate: bool(env, 'NOTIFY_SMS_TRANSLITERATE', false), provider },
     govapp,
     pricing: { currency, smsPart: price(env, 'NOTIFY_PRICE_SMS_PART'), push: price(env, 'NOTIFY_PRICE_PUSH') },

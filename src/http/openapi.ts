@@ -207,7 +207,7 @@ function document(config: Config) {
             rows: { type: 'array', items: BATCH_REFUSED_ROW, description: '`BATCH_REFUSED`: each row and the problem it was refused with' },
             batchId: { ...uuid, description: '`IDEMPOTENCY_KEY_REUSED` on /v1/messages/batches: the batch the key was first used for' },
             messageId: { ...uuid, description: '`IDEMPOTENCY_KEY_REUSED` on /v1/messages: the message the key was first used for' },
-            notificationId: { ...uuid, description: '`IDEMPOTENCY_KEY_REUSED` on /v1/notifications: the notification the key was first used for' },
+            notificationId: { ...uuid, description: '`IDEMPOTENCY_KEY_REUSED` on /v1/notifications: the notification the key was first used for; `NOTIFICATION_NOT_CANCELLABLE`: the notification' },
             retryAfter: { type: 'integer', description: '`RATE_LIMITED` on /v1/notifications: seconds, as Retry-After' },
             placeholder: { type: 'string', description: '`NOTIFICATION_INVALID`: the placeholder without a value' },
             encoding: { enum: ['GSM-7', 'UCS-2'], description: '`SMS_TOO_LONG`: the encoding the text needs' },

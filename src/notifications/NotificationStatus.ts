@@ -19,12 +19,26 @@
  * attempts still alive; FALLBACK while the channel fallen back to is still queued (so a
  * push SENT and then given up shows SENT → FALLBACK → SENT once the SMS is out); FAILED
  * when every attempt failed.
+ *
+ * When to send. A notification given a `sendAt` in the future starts SCHEDULED (no attempt
+ * yet) and becomes QUEUED when its dispatch job runs at `sendAt`:
+ *
+ *   SCHEDULED ──▶ QUEUED ──▶ … as above
+ *       │           │
+ *       └───────────┴──▶ CANCELLED (the sender's DELETE)   or   EXPIRED (VALIDITY_ELAPSED)
+ *
+ * An attempt not yet handed to a provider (QUEUED, also while it is deferred to the end of
+ * the sender's quiet hours) can become CANCELLED or EXPIRED; both are final. Once any
+ * attempt was handed to a provider the notification can no longer be cancelled; expiry
+ * then only stops the attempts that were not (e.g. an SMS fallback after a push). With no
+ * attempt alive, the notification is EXPIRED if one attempt expired, else CANCELLED if one
+ * was cancelled, else FAILED.
  */
 
-export const NOTIFICATION_STATUSES = ['QUEUED', 'FALLBACK', 'SENT', 'DELIVERED', 'READ', 'FAILED'] as const;
+export const NOTIFICATION_STATUSES = ['SCHEDULED', 'QUEUED', 'FALLBACK', 'SENT', 'DELIVERED', 'READ', 'FAILED', 'CANCELLED', 'EXPIRED'] as const;
 export type NotificationStatus = (typeof NOTIFICATION_STATUSES)[number];
 
-export const ATTEMPT_STATUSES = ['QUEUED', 'SENT', 'DELIVERED', 'READ', 'FAILED', 'FALLBACK'] as const;
+export const ATTEMPT_STATUSES = ['QUEUED', 'SENT', 'DELIVERED', 'READ', 'FAILED', 'FALLBACK', 'CANCELLED', 'EXPIRED'] as const;
 export type AttemptStatus = (typeof ATTEMPT_STATUSES)[number];
 
 /** What a provider or a receipt can report about an attempt. */
@@ -33,7 +47,12 @@ export type AttemptEvent = 'SENT' | 'DELIVERED' | 'READ' | 'FAILED';
 const RANK: Record<'QUEUED' | 'SENT' | 'DELIVERED' | 'READ', number> = { QUEUED: 0, SENT: 1, DELIVERED: 2, READ: 3 };
 
 export function isFinalAttempt(s: AttemptStatus): boolean {
-  return s === 'FAILED' || s === 'FALLBACK';
+  return s === 'FAILED' || s === 'FALLBACK' || s === 'CANCELLED' || s === 'EXPIRED';
+}
+
+/** Final statuses of a notification: nothing more is sent for it. */
+export function isFinalNotification(s: NotificationStatus): boolean {
+  return s === 'FAILED' || s === 'CANCELLED' || s === 'EXPIRED';
 }
 
 /** The attempt's status after `event`, or undefined when the event changes nothing. */
@@ -48,7 +67,11 @@ export function advanceAttempt(current: AttemptStatus, event: AttemptEvent): Att
 export function overallStatus(attempts: ReadonlyArray<{ status: AttemptStatus }>): NotificationStatus {
   if (attempts.length === 0) return 'QUEUED';
   const alive = attempts.filter((a) => !isFinalAttempt(a.status));
-  if (alive.length === 0) return 'FAILED';
+  if (alive.length === 0) {
+    if (attempts.some((a) => a.status === 'EXPIRED')) return 'EXPIRED';
+    if (attempts.some((a) => a.status === 'CANCELLED')) return 'CANCELLED';
+    return 'FAILED';
+  }
   let best: keyof typeof RANK = 'QUEUED';
   for (const a of alive) if (RANK[a.status as keyof typeof RANK] > RANK[best]) best = a.status as keyof typeof RANK;
   if (best === 'QUEUED' && attempts.some((a) => a.status === 'FALLBACK')) return 'FALLBACK';
@@ -57,7 +80,7 @@ export function overallStatus(attempts: ReadonlyArray<{ status: AttemptStatus }>
 
 /** Statuses after which a synchronous caller stops waiting. */
 export function isSettled(s: NotificationStatus): boolean {
-  return s !== 'QUEUED' && s !== 'FALLBACK';
+  return s !== 'QUEUED' && s !== 'FALLBACK' && s !== 'SCHEDULED';
 }
 
 /** Reaching SENT (or beyond) means the recipient was told: NotificationForAcceptance. */
@@ -83,5 +106,7 @@ export const REASONS = {
   SMS_UNDELIVERABLE: 'the SMS centre could not deliver the message',
   CONTENT_MISSING: 'the notification has no text for this channel',
   STRATEGY_UNKNOWN: 'the strategy is not registered',
+  VALIDITY_ELAPSED: 'the notification was not handed to a provider before its validUntil',
+  CANCELLED_BY_SENDER: 'the sender cancelled the notification before it was handed to a provider',
 } as const;
 export type ReasonCode = keyof typeof REASONS;

@@ -12,6 +12,7 @@ import { isValidRecipientId, normaliseIdentifier, type RecipientType } from '../
 import { DeviceKeyError, validateDevicePublicKey } from './content/DeviceEncryption.js';
 import { isLanguage, languageList } from './content/Language.js';
 import { checkMobileNumber } from './PhoneNumber.js';
+import { isTimeZone } from './QuietHours.js';
 import { constraintViolation } from '../store/constraints.js';
 import type { ContactRecord, InstallationRecord } from '../store/ContactRepository.js';
 import type { Repositories } from '../store/Repositories.js';
@@ -20,6 +21,8 @@ export interface ContactView {
   recipient: { type: RecipientType; id: string };
   phoneNumber: string | null;
   language: string;
+  /** IANA time zone for quiet hours; null: the number's country's zone, else NOTIFY_TIME_ZONE */
+  timeZone: string | null;
   installations: InstallationView[];
   createdAt: string;
   updatedAt: string;
@@ -63,7 +66,7 @@ export class ContactService {
   /** Creates or replaces a recipient's number and language (installations are kept). */
   async put(type: unknown, id: unknown, body: unknown): Promise<{ created: boolean; contact: ContactView }> {
     const r = this.recipient(type, id);
-    const b = (typeof body === 'object' && body !== null ? body : {}) as { phoneNumber?: unknown; language?: unknown };
+    const b = (typeof body === 'object' && body !== null ? body : {}) as { phoneNumber?: unknown; language?: unknown; timeZone?: unknown };
     let phone: string | null = null;
     if (b.phoneNumber !== undefined && b.phoneNumber !== null) {
       const check = checkMobileNumber(b.phoneNumber);
@@ -71,12 +74,14 @@ export class ContactService {
       phone = check.e164;
     }
     if (b.language !== undefined && !isLanguage(b.language)) throw new ServiceError('CONTACT_INVALID', `language must be ${languageList()}`);
+    if (b.timeZone !== undefined && b.timeZone !== null && !isTimeZone(b.timeZone)) throw new ServiceError('CONTACT_INVALID', 'timeZone must be an IANA time zone such as "Europe/Brussels", or null');
     const language = (b.language as ContactRecord['language'] | undefined) ?? this.config.notify.defaultLanguage;
+    const timeZone = (b.timeZone as string | null | undefined) ?? null;
     let existing = await this.store.contacts.findByRecipient(r.type, r.id);
     if (!existing) {
       const now = new Date().toISOString();
       try {
-        await this.store.contacts.insert({ id: randomUUID(), recipientType: r.type, recipientId: r.id, phone, language, createdAt: now, updatedAt: now });
+        await this.store.contacts.insert({ id: randomUUID(), recipientType: r.type, recipientId: r.id, phone, language, timeZone, createdAt: now, updatedAt: now });
       } catch (err) {
         // a concurrent request created the entry since the lookup: replace it, as if it had been there
         if (constraintViolation(err) !== 'unique') throw err;
@@ -84,7 +89,7 @@ export class ContactService {
         if (!existing) throw err;
       }
     }
-    if (existing) await this.store.contacts.update(existing.id, { phone, language });
+    if (existing) await this.store.contacts.update(existing.id, { phone, language, timeZone });
     return { created: !existing, contact: await this.get(r.type, r.id) };
   }
 
@@ -95,6 +100,7 @@ export class ContactService {
       recipient: { type: c.recipientType, id: c.recipientId },
       phoneNumber: c.phone,
       language: c.language,
+      timeZone: c.timeZone,
       installations: installations.map(installationView),
       createdAt: c.createdAt,
       updatedAt: c.updatedAt,

@@ -2,8 +2,15 @@
  * The notification jobs and the state changes they (and provider reports) make.
  *
  *   notify.dispatch   strategy.start → one attempt per channel to send on (+ FALLBACK /
- *                     FAILED attempts for channels given up), a send job per attempt
- *   notify.send       channel.send through the provider → attempt SENT, usage counted;
+ *                     FAILED attempts for channels given up), a send job per attempt.
+ *                     A SCHEDULED notification's dispatch job has run_at = its sendAt;
+ *                     dispatch makes it QUEUED (or EXPIRED, its validity over)
+ *   notify.send       first, in a transaction: an attempt cancelled or expired meanwhile →
+ *                     nothing; validity over → attempt EXPIRED; an SMS in the sender's
+ *                     quiet hours (recipient's local time, QuietHours.ts) → deferred: the
+ *                     attempt records deferredUntil and a new send job runs then; else
+ *                     the attempt is marked handed over (no longer cancellable). Then
+ *                     channel.send through the provider → attempt SENT, usage counted;
  *                     a permanent refusal or a spent retry budget → attempt FAILED, and
  *                     strategy.failed may fall back to another channel (attempt FALLBACK);
  *                     a push SENT under a strategy that can fall back schedules
@@ -12,6 +19,8 @@
  *                     strategy.undelivered → attempt FALLBACK (PUSH_NOT_DELIVERED) and
  *                     the other channel's attempt; delivered, read or over: nothing.
  *                     A job row with a later run_at, not a timer: a restart loses nothing
+ *   notify.expire     at validUntil (a delayed job): attempts not handed to a provider →
+ *                     EXPIRED (VALIDITY_ELAPSED); a notification without any yet → EXPIRED
  *   notify.evidence   the notification of a registered message reached SENT: seal the
  *                     NotificationForAcceptance evidence (outside the transaction; a TSA
  *                     outage only delays it) and record it
@@ -36,7 +45,8 @@ import { addressDigest } from './AddressDigest.js';
 import type { ChannelName, DeviceTarget, NotificationChannel, NotificationContent, RecipientTargets } from './channels/Channel.js';
 import { chooseLanguage, formatDate, isLanguage, type Language } from './content/Language.js';
 import { REGISTERED_MAIL_TEMPLATE, renderContent } from './content/Templates.js';
-import { advanceAttempt, hasBeenSent, isFinalAttempt, overallStatus, type AttemptEvent, type NotificationStatus } from './NotificationStatus.js';
+import { advanceAttempt, hasBeenSent, isFinalAttempt, isFinalNotification, overallStatus, type AttemptEvent, type NotificationStatus } from './NotificationStatus.js';
+import { quietUntil, recipientTimeZone } from './QuietHours.js';
 import { ProviderError } from './providers/Provider.js';
 import type { StrategyContext, StrategyDecision, StrategyRegistry, NotificationStrategy } from './Strategies.js';
 import type { AttemptRecord, NotificationRecord } from '../store/NotificationRepository.js';
@@ -52,6 +62,7 @@ export const NOTIFY_JOB = {
   deliveryCheck: 'notify.delivery-check',
   evidence: 'notify.evidence',
   registered: 'notify.registered',
+  expire: 'notify.expire',
 } as const satisfies Record<string, JobType>;
 
 /** The notification job types. */
@@ -59,12 +70,15 @@ export type NotifyJobType = (typeof NOTIFY_JOB)[keyof typeof NOTIFY_JOB];
 
 /** Event types on a registered message's log, per notification status. */
 export const MESSAGE_EVENT: Record<NotificationStatus, string> = {
+  SCHEDULED: 'NotificationScheduled',
   QUEUED: 'NotificationQueued',
   FALLBACK: 'NotificationFallback',
   SENT: 'NotificationSent',
   DELIVERED: 'NotificationDelivered',
   READ: 'NotificationRead',
   FAILED: 'NotificationFailed',
+  CANCELLED: 'NotificationCancelled',
+  EXPIRED: 'NotificationExpired',
 };
 
 /**
@@ -89,7 +103,12 @@ export interface EngineDeps {
   strategies: StrategyRegistry;
   evidence: EvidenceService;
   log: Logger;
+  /** the time (epoch ms) for validity and quiet hours; Date.now by default */
+  clock?: () => number;
 }
+
+/** Why an attempt's send is not carried out now. */
+type Gate = { kind: 'go' } | { kind: 'done' } | { kind: 'deferred'; until: string };
 
 export interface ReportInput {
   event?: AttemptEvent;
@@ -108,6 +127,7 @@ export class NotificationEngine {
 
   constructor(private readonly deps: EngineDeps) {
     this.changes.setMaxListeners(0);
+    if (deps.clock) this.clock = deps.clock;
   }
 
   handlers(): Pick<JobHandlers, NotifyJobType> {
@@ -117,7 +137,23 @@ export class NotificationEngine {
       [NOTIFY_JOB.deliveryCheck]: { run: (job, ctx) => this.deliveryCheck(job, ctx) },
       [NOTIFY_JOB.evidence]: { run: (job, ctx) => this.sealEvidence(job, ctx) },
       [NOTIFY_JOB.registered]: { run: (job, ctx) => this.registeredMail(job, ctx) },
+      [NOTIFY_JOB.expire]: { run: (job, ctx) => this.expire(job, ctx) },
     };
+  }
+
+  /**
+   * The time (epoch ms) validity and quiet hours are judged by: the system clock unless the
+   * deps gave another; a test sets a fixed one to put the service in a given night.
+   */
+  clock: () => number = Date.now;
+
+  private now(): number {
+    return this.clock();
+  }
+
+  /** Whether the notification's validity is over at `now`. */
+  private elapsed(n: NotificationRecord, now = this.now()): boolean {
+    return n.validUntil !== null && Date.parse(n.validUntil) <= now;
   }
 
   private get store(): Repositories {
@@ -127,21 +163,35 @@ export class NotificationEngine {
   // ---------------------------------------------------------------- creation
 
   /**
-   * Records a new notification and queues its dispatch (inside the caller's transaction).
-   * `messageEvent`: more to say in a registered message's NotificationQueued event.
+   * Records a new notification and queues its dispatch (inside the caller's transaction):
+   * at once when QUEUED, at its sendAt when SCHEDULED (a job row with that run_at: a restart
+   * loses nothing); with a validUntil, the expiry job at that time. `messageEvent`: more to
+   * say in a registered message's NotificationQueued event.
    */
   async create(tx: Repositories, n: NotificationRecord, messageEvent: Record<string, unknown> = {}): Promise<void> {
     await tx.notifications.insert(n);
-    await tx.notifications.appendEvent({ notificationId: n.id, attemptId: null, at: n.createdAt, kind: 'STATUS', status: 'QUEUED', channel: null, detail: { strategy: n.strategy } });
+    const detail: Record<string, unknown> = { strategy: n.strategy, ...(n.sendAt ? { sendAt: n.sendAt } : {}), ...(n.validUntil ? { validUntil: n.validUntil } : {}) };
+    await tx.notifications.appendEvent({ notificationId: n.id, attemptId: null, at: n.createdAt, kind: 'STATUS', status: n.status, channel: null, detail });
     await tx.jobs.enqueue({
       type: NOTIFY_JOB.dispatch,
       messageId: n.messageId ?? undefined,
       dedupeKey: `notify-dispatch:${n.id}`,
       maxAttempts: this.deps.config.notify.sendMaxAttempts,
+      ...(n.status === 'SCHEDULED' && n.sendAt ? { runAt: new Date(n.sendAt) } : {}),
       payload: { notificationId: n.id },
     });
+    if (n.validUntil) {
+      await tx.jobs.enqueue({
+        type: NOTIFY_JOB.expire,
+        messageId: n.messageId ?? undefined,
+        dedupeKey: `notify-expire:${n.id}`,
+        maxAttempts: this.deps.config.notify.sendMaxAttempts,
+        runAt: new Date(n.validUntil),
+        payload: { notificationId: n.id },
+      });
+    }
     if (n.messageId) {
-      await tx.events.append({ messageId: n.messageId, type: MESSAGE_EVENT.QUEUED, at: n.createdAt, data: { notificationId: n.id, strategy: n.strategy, language: n.language, ...messageEvent } });
+      await tx.events.append({ messageId: n.messageId, type: MESSAGE_EVENT[n.status], at: n.createdAt, data: { notificationId: n.id, strategy: n.strategy, language: n.language, ...messageEvent } });
     }
   }
 
@@ -191,14 +241,26 @@ export class NotificationEngine {
     const id = job.payload.notificationId;
     const n = await this.store.notifications.find(id);
     if (!n) throw new PermanentJobError(`notification ${id} not found`);
-    if ((await this.store.notifications.attempts(id)).length > 0 || n.status !== 'QUEUED') return;
+    if ((await this.store.notifications.attempts(id)).length > 0 || (n.status !== 'QUEUED' && n.status !== 'SCHEDULED')) return;
     const strategy = this.deps.strategies.get(n.strategy);
     const targets = await this.targets(this.store, n);
     const changed = await this.store.transaction(async (tx) => {
       const locked = (await tx.notifications.lock(id))!;
-      if ((await tx.notifications.attempts(id)).length > 0) {
+      // cancelled or expired since, or dispatched by another run
+      if ((await tx.notifications.attempts(id)).length > 0 || (locked.status !== 'QUEUED' && locked.status !== 'SCHEDULED')) {
         await ctx.complete(tx);
         return false;
+      }
+      if (this.elapsed(locked)) {
+        await tx.notifications.setStatus(id, 'EXPIRED', 'VALIDITY_ELAPSED');
+        await this.statusEvent(tx, locked, 'EXPIRED', null, 'VALIDITY_ELAPSED');
+        await ctx.complete(tx);
+        return true;
+      }
+      if (locked.status === 'SCHEDULED') {
+        // its sendAt has come
+        await tx.notifications.setStatus(id, 'QUEUED', null);
+        await this.statusEvent(tx, locked, 'QUEUED', null, null);
       }
       if (!strategy) {
         await tx.notifications.setStatus(id, 'FAILED', 'STRATEGY_UNKNOWN');
@@ -222,6 +284,10 @@ export class NotificationEngine {
     const n = (await this.store.notifications.find(attempt.notificationId))!;
     const channel = this.deps.channels.get(attempt.channel as ChannelName);
     if (!channel) throw new PermanentJobError(`PROVIDER_NOT_CONFIGURED: no channel ${attempt.channel}`, { cause: new ProviderError('PROVIDER_NOT_CONFIGURED', `no channel ${attempt.channel}`, true) });
+    if (attempt.status === 'QUEUED') {
+      const gate = await this.gate(job, ctx, n, attemptId);
+      if (gate.kind !== 'go') return;
+    }
 
     let result: { provider: string; providerRef?: string; units: number; targets: Record<string, unknown>; detail?: string };
     if (attempt.status !== 'QUEUED') {
@@ -255,6 +321,124 @@ export class NotificationEngine {
   }
 
   /**
+   * Before the provider is called: in one transaction with the notification locked, the
+   * attempt cancelled or expired meanwhile (nothing to do), its validity over (EXPIRED),
+   * an SMS in the sender's quiet hours in the recipient's time zone (deferred: this job is
+   * done and a send job is enqueued for the end of the quiet hours, the attempt shows
+   * deferredUntil), or handed over: from this commit on, the sender can no longer cancel
+   * (the provider may have it even if this worker dies before recording its answer).
+   */
+  private async gate(job: JobRecord<'notify.send'>, ctx: JobContext, n: NotificationRecord, attemptId: string): Promise<Gate> {
+    const quiet = await this.store.notifications.senderQuietHours(n.senderId);
+    let zone: string | undefined;
+    if (quiet) {
+      const contact = n.recipientType && n.recipientId ? await this.store.contacts.findByRecipient(n.recipientType, n.recipientId) : n.phone ? (await this.store.contacts.findByPhone(n.phone))[0] : undefined;
+      const a = await this.store.notifications.findAttempt(attemptId);
+      const phone = (typeof a?.targets.phone === 'string' ? a.targets.phone : null) ?? contact?.phone ?? n.phone;
+      zone = recipientTimeZone(contact?.timeZone, phone, this.deps.config.notify.timeZone);
+    }
+    let changed = false;
+    const gate = await this.store.transaction(async (tx): Promise<Gate> => {
+      const locked = (await tx.notifications.lock(n.id))!;
+      const a = (await tx.notifications.findAttempt(attemptId))!;
+      if (isFinalAttempt(a.status)) {
+        // cancelled or expired meanwhile
+        await ctx.complete(tx);
+        return { kind: 'done' };
+      }
+      // a report already came: record the send
+      if (a.status !== 'QUEUED') return { kind: 'go' };
+      const now = this.now();
+      // also a retry (the provider failed before): nothing goes out once the validity is over
+      if (this.elapsed(locked, now)) {
+        await this.endAttempt(tx, locked, a, 'EXPIRED', 'VALIDITY_ELAPSED', { source: 'send' });
+        changed = await this.settle(tx, locked);
+        await ctx.complete(tx);
+        return { kind: 'done' };
+      }
+      // handed over by an earlier run of this job (it failed or its answer was lost): send again
+      if (a.handedOverAt !== null) return { kind: 'go' };
+      const until = quiet && zone && a.channel === 'SMS' ? quietUntil(now, zone, quiet) : undefined;
+      // already deferred to this very end: the end has come, even if this worker's clock
+      // says it is a moment early (clocks of several workers differ a little)
+      if (until !== undefined && a.deferredUntil !== new Date(until).toISOString()) {
+        const at = new Date(until).toISOString();
+        await tx.notifications.updateAttempt(a.id, { deferredUntil: at });
+        await tx.notifications.appendEvent({ notificationId: n.id, attemptId: a.id, at: new Date(now).toISOString(), kind: 'ATTEMPT', status: 'QUEUED', channel: a.channel, detail: { reason: 'QUIET_HOURS', deferredUntil: at } });
+        await tx.jobs.enqueue({ type: NOTIFY_JOB.send, messageId: n.messageId ?? undefined, dedupeKey: `notify-send:${a.id}:${at}`, maxAttempts: job.maxAttempts, runAt: new Date(until), payload: { attemptId: a.id } });
+        await ctx.complete(tx);
+        changed = true;
+        return { kind: 'deferred', until: at };
+      }
+      await tx.notifications.updateAttempt(a.id, { handedOverAt: new Date(now).toISOString() });
+      return { kind: 'go' };
+    });
+    if (changed) this.changes.emit('changed', n.id);
+    return gate;
+  }
+
+  /** An attempt not handed to a provider ends: CANCELLED or EXPIRED, with its history entry. */
+  private async endAttempt(tx: Repositories, n: NotificationRecord, a: AttemptRecord, status: 'CANCELLED' | 'EXPIRED', reason: string, detail: Record<string, unknown>): Promise<void> {
+    await tx.notifications.updateAttempt(a.id, { status, reason });
+    await tx.notifications.appendEvent({ notificationId: n.id, attemptId: a.id, at: new Date().toISOString(), kind: 'ATTEMPT', status, channel: a.channel, detail: { ...detail, reason } });
+  }
+
+  /** validUntil has come: what was not handed to a provider is EXPIRED. */
+  private async expire(job: JobRecord<'notify.expire'>, ctx: JobContext): Promise<void> {
+    const id = job.payload.notificationId;
+    const changed = await this.store.transaction(async (tx) => {
+      const n = await tx.notifications.lock(id);
+      if (!n) throw new PermanentJobError(`notification ${id} not found`);
+      let c = false;
+      if (!isFinalNotification(n.status) && this.elapsed(n)) {
+        const attempts = await tx.notifications.attempts(id);
+        if (attempts.length === 0) {
+          await tx.notifications.setStatus(id, 'EXPIRED', 'VALIDITY_ELAPSED');
+          await this.statusEvent(tx, n, 'EXPIRED', null, 'VALIDITY_ELAPSED');
+          c = true;
+        } else {
+          for (const a of attempts) if (a.status === 'QUEUED' && a.handedOverAt === null) await this.endAttempt(tx, n, a, 'EXPIRED', 'VALIDITY_ELAPSED', { source: 'expiry' });
+          c = await this.settle(tx, n);
+        }
+      }
+      await ctx.complete(tx);
+      return c;
+    });
+    if (changed) this.changes.emit('changed', id);
+  }
+
+  /**
+   * The sender cancels: possible while nothing was handed to a provider (SCHEDULED, QUEUED,
+   * an SMS deferred by quiet hours). Every attempt still QUEUED becomes CANCELLED, the
+   * notification CANCELLED; the jobs still pending find nothing to do. Cancelling a
+   * CANCELLED notification again changes nothing. Returns 'cancelled' | 'unchanged', or
+   * why not: 'not-found' (not the sender's), 'not-cancellable'.
+   */
+  async cancel(id: string, senderId: string): Promise<'cancelled' | 'unchanged' | 'not-found' | { notCancellable: string }> {
+    const outcome = await this.store.transaction(async (tx) => {
+      const n = await tx.notifications.lock(id);
+      if (!n || n.senderId !== senderId) return 'not-found' as const;
+      if (n.status === 'CANCELLED') return 'unchanged' as const;
+      if (n.messageId) return { notCancellable: 'the notice of a registered message is part of its delivery and cannot be cancelled' };
+      if (isFinalNotification(n.status)) return { notCancellable: `the notification is already ${n.status}` };
+      const attempts = await tx.notifications.attempts(id);
+      // sent (even if given up since), or in the provider's hands (its outcome not known yet);
+      // an attempt the provider refused (FAILED, FALLBACK never sent) told nobody
+      const handed = attempts.find((a) => a.sentAt !== null || hasBeenSent(a.status as NotificationStatus) || (a.status === 'QUEUED' && a.handedOverAt !== null));
+      if (handed) return { notCancellable: `the ${handed.channel} attempt was already handed to its provider (${handed.status})` };
+      for (const a of attempts) if (a.status === 'QUEUED') await this.endAttempt(tx, n, a, 'CANCELLED', 'CANCELLED_BY_SENDER', { source: 'sender' });
+      if (attempts.length === 0 || !(await this.settle(tx, n))) {
+        // nothing dispatched yet, or attempts that all had failed or fallen back already
+        await tx.notifications.setStatus(id, 'CANCELLED', 'CANCELLED_BY_SENDER');
+        await this.statusEvent(tx, n, 'CANCELLED', null, 'CANCELLED_BY_SENDER');
+      }
+      return 'cancelled' as const;
+    });
+    if (outcome === 'cancelled') this.changes.emit('changed', id);
+    return outcome;
+  }
+
+  /**
    * A push just SENT: when its strategy can fall back (strategy.undelivered) and a wait is
    * configured, a delayed job looks again once the wait is over. The job is a row (run_at
    * in the future), so it survives a restart and runs in whichever worker is up then; its
@@ -285,8 +469,9 @@ export class NotificationEngine {
       const locked = (await tx.notifications.lock(n.id))!;
       const a = (await tx.notifications.findAttempt(attemptId))!;
       const strategy = this.deps.strategies.get(locked.strategy);
-      // delivered or read in time, or already over: nothing to do
-      const decision = a.status === 'SENT' ? strategy?.undelivered?.(this.context(targets), a.channel as ChannelName, 'PUSH_NOT_DELIVERED') : undefined;
+      // delivered or read in time, or already over: nothing to do; nor once the
+      // notification's validity is over (no fallback is sent then: the push stays SENT)
+      const decision = a.status === 'SENT' && !this.elapsed(locked) ? strategy?.undelivered?.(this.context(targets), a.channel as ChannelName, 'PUSH_NOT_DELIVERED') : undefined;
       const given = decision?.fallback.find((f) => f.channel === a.channel);
       if (!decision || !given) {
         await ctx.complete(tx);
@@ -388,6 +573,9 @@ export class NotificationEngine {
       ...content,
       template: 'registered-mail',
       reference: message.senderReference,
+      // the notice of a registered message: at once, and no validity (its own expiry is the message's)
+      sendAt: null,
+      validUntil: null,
       createdAt: now,
       updatedAt: now,
     };
@@ -515,7 +703,7 @@ export class NotificationEngine {
   private async applyDecision(tx: Repositories, n: NotificationRecord, d: StrategyDecision, targets: RecipientTargets): Promise<void> {
     const existing = new Set((await tx.notifications.attempts(n.id)).map((a) => a.channel));
     const now = new Date().toISOString();
-    const add = async (channel: ChannelName, status: 'QUEUED' | 'FALLBACK' | 'FAILED', reason: string | null) => {
+    const add = async (channel: ChannelName, status: 'QUEUED' | 'FALLBACK' | 'FAILED' | 'EXPIRED', reason: string | null) => {
       if (existing.has(channel)) return;
       existing.add(channel);
       const id = randomUUID();
@@ -534,6 +722,8 @@ export class NotificationEngine {
         sentAt: null,
         deliveredAt: null,
         readAt: null,
+        deferredUntil: null,
+        handedOverAt: null,
         createdAt: now,
         updatedAt: now,
       });
@@ -542,7 +732,9 @@ export class NotificationEngine {
         await tx.jobs.enqueue({ type: NOTIFY_JOB.send, messageId: n.messageId ?? undefined, dedupeKey: `notify-send:${id}`, maxAttempts: this.deps.config.notify.sendMaxAttempts, payload: { attemptId: id } });
       }
     };
-    for (const c of d.send) await add(c, 'QUEUED', null);
+    // a fallback decided once the validity is over is not sent
+    const late = this.elapsed(n);
+    for (const c of d.send) await add(c, late ? 'EXPIRED' : 'QUEUED', late ? 'VALIDITY_ELAPSED' : null);
     for (const f of d.fallback) await add(f.channel, 'FALLBACK', f.reason);
     for (const f of d.failed) await add(f.channel, 'FAILED', f.reason);
   }
@@ -551,13 +743,7 @@ export class NotificationEngine {
   private async settle(tx: Repositories, n: NotificationRecord): Promise<boolean> {
     const attempts = await tx.notifications.attempts(n.id);
     const status = overallStatus(attempts);
-    const reason =
-      status === 'FAILED' || status === 'FALLBACK'
-        ? attempts
-            .filter((a) => isFinalAttempt(a.status))
-            .map((a) => `${a.channel}:${a.reason ?? 'UNKNOWN'}`)
-            .join(',')
-        : null;
+    const reason = statusReason(status, attempts);
     const current = (await tx.notifications.find(n.id))!;
     if (current.status === status && current.reason === reason) return false;
     await tx.notifications.setStatus(n.id, status, reason);
@@ -598,6 +784,20 @@ export function noticeLanguage(preferred: string, subjects: Partial<Record<strin
   // a subject only in a language without a pack (none today: every e-Box language has one) is still quoted
   const subjectLanguage = chooseLanguage(language, given) ?? Object.keys(subjects).find(given);
   return { language, subject: subjectLanguage ? subjects[subjectLanguage]! : '', subjectLanguage };
+}
+
+/**
+ * The notification's reason for its status: VALIDITY_ELAPSED (EXPIRED), CANCELLED_BY_SENDER
+ * (CANCELLED), CHANNEL:REASON of each attempt given up (FAILED, FALLBACK), else none.
+ */
+function statusReason(status: NotificationStatus, attempts: AttemptRecord[]): string | null {
+  if (status === 'EXPIRED') return 'VALIDITY_ELAPSED';
+  if (status === 'CANCELLED') return 'CANCELLED_BY_SENDER';
+  if (status !== 'FAILED' && status !== 'FALLBACK') return null;
+  return attempts
+    .filter((a) => isFinalAttempt(a.status))
+    .map((a) => `${a.channel}:${a.reason ?? 'UNKNOWN'}`)
+    .join(',');
 }
 
 export function contentOf(n: NotificationRecord): NotificationContent {

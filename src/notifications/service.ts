@@ -15,12 +15,13 @@ import { UrlTokenCheck, verifyBodySignature } from './CallbackSignature.js';
 import type { ChannelName, NotificationChannel, NotificationContent } from './channels/Channel.js';
 import { isLanguage, languageList, type Language } from './content/Language.js';
 import { BUILTIN_TEMPLATES, builtinTemplate, pickLanguage, renderContent, TemplateError, type ContentParts, type ContentSet } from './content/Templates.js';
-import { isSettled } from './NotificationStatus.js';
+import { isSettled, NOTIFICATION_STATUSES } from './NotificationStatus.js';
+import { parseQuietHours, type QuietHours } from './QuietHours.js';
 import { checkMobileNumber } from './PhoneNumber.js';
 import { httpSmsReportEvent } from './providers/HttpSmsGateway.js';
 import { kannelReportEvent, verifyKannelDlrToken } from './providers/KannelSmsGateway.js';
 import type { StrategyRegistry } from './Strategies.js';
-import type { AttemptRecord, NotificationEventRecord, NotificationRecord } from '../store/NotificationRepository.js';
+import type { AttemptRecord, NotificationEventRecord, NotificationFilter, NotificationRecord } from '../store/NotificationRepository.js';
 import type { SenderRecord } from '../domain/records.js';
 import type { Repositories } from '../store/Repositories.js';
 import type { JobHandlers } from '../worker/JobRunner.js';
@@ -35,6 +36,7 @@ export { GOVAPP_SIGNATURE_HEADER } from './providers/HttpPushGateway.js';
 export { BUILTIN_TEMPLATES } from './content/Templates.js';
 export { LANGUAGES as NOTIFICATION_LANGUAGES } from './content/Language.js';
 export { BUILTIN_STRATEGY_NAMES } from './Strategies.js';
+export type { NotificationRecord } from '../store/NotificationRepository.js';
 
 export interface NotificationDetails {
   notification: NotificationRecord;
@@ -91,6 +93,40 @@ export class RateLimitedError extends ServiceError {
 }
 
 const MAX_VALUES = 50;
+/** how far ahead sendAt (and validUntil after it) may be */
+const MAX_AHEAD_MS = 90 * 86_400_000;
+/** a sendAt this far in the past (clocks differ) is taken as "now" */
+const SEND_AT_SKEW_MS = 5 * 60_000;
+const RFC3339 = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt]([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d{1,9})?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)$/;
+
+/** An RFC 3339 date-time (offset required) as epoch ms, or undefined. */
+function rfc3339(v: unknown): number | undefined {
+  if (typeof v !== 'string' || !RFC3339.test(v)) return undefined;
+  const t = Date.parse(v.toUpperCase());
+  return Number.isNaN(t) ? undefined : t;
+}
+
+/** The cursor of the listing: a creation time as stored and a notification id. */
+const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export interface ListQuery {
+  status?: string;
+  reference?: string;
+  createdFrom?: string;
+  createdTo?: string;
+  phoneNumber?: string;
+  recipientType?: string;
+  recipientId?: string;
+  limit?: string;
+  cursor?: string;
+}
+
+/** What the sender's settings are: default strategy, quiet hours. */
+export interface SenderSettings {
+  defaultStrategy: string;
+  quietHours: QuietHours | null;
+}
 
 export class NotificationService {
   private callbackBaseUrl: string | undefined;
@@ -139,6 +175,20 @@ export class NotificationService {
       const replay = await this.replay(sender, idempotencyKey, requestHash);
       if (replay) return replay;
     }
+    // the times are checked against the clock after a replay was ruled out (a retry of a
+    // scheduled request is answered with the first notification, whenever it comes)
+    const now = Date.now();
+    if (input.sendAt !== undefined) {
+      const t = Date.parse(input.sendAt);
+      if (t < now - SEND_AT_SKEW_MS) throw new ServiceError('NOTIFICATION_INVALID', `sendAt is in the past (more than ${SEND_AT_SKEW_MS / 1000} s ago)`);
+      if (t > now + MAX_AHEAD_MS) throw new ServiceError('NOTIFICATION_INVALID', `sendAt must be at most ${MAX_AHEAD_MS / 86_400_000} days ahead`);
+    }
+    // sendAt in the past within the skew: at once; then validity counts from now
+    const sendAt = input.sendAt !== undefined && Date.parse(input.sendAt) > now ? input.sendAt : undefined;
+    const due = sendAt ? Date.parse(sendAt) : now;
+    const validUntil = input.validUntil ?? new Date(due + this.config.notify.defaultValiditySeconds * 1000).toISOString();
+    if (Date.parse(validUntil) <= due) throw new ServiceError('NOTIFICATION_INVALID', 'validUntil must be later than sendAt (or than now, without sendAt)');
+    if (Date.parse(validUntil) > due + MAX_AHEAD_MS) throw new ServiceError('NOTIFICATION_INVALID', `validUntil must be at most ${MAX_AHEAD_MS / 86_400_000} days after sendAt (or now)`);
     let contactLanguage: string | undefined;
     if (input.recipient) {
       contactLanguage = (await this.store.contacts.findByRecipient(input.recipient.type, input.recipient.id))?.language;
@@ -165,7 +215,7 @@ export class NotificationService {
     );
     // only a request that is otherwise acceptable takes a token
     const rate = await this.takeToken(sender.id);
-    const now = new Date().toISOString();
+    const createdAt = new Date().toISOString();
     const n: NotificationRecord = {
       id: randomUUID(),
       senderId: sender.id,
@@ -174,13 +224,15 @@ export class NotificationService {
       recipientId: input.recipient?.id ?? null,
       phone: input.phone ?? null,
       strategy: strategyName,
-      status: 'QUEUED',
+      status: sendAt ? 'SCHEDULED' : 'QUEUED',
       reason: null,
       ...content,
       template: input.template ?? null,
       reference: input.reference ?? null,
-      createdAt: now,
-      updatedAt: now,
+      sendAt: sendAt ?? null,
+      validUntil,
+      createdAt,
+      updatedAt: createdAt,
     };
     try {
       await this.store.transaction(async (tx) => {
@@ -221,11 +273,13 @@ export class NotificationService {
     values: Record<string, string>;
     reference?: string;
     transliterate?: boolean;
+    sendAt?: string;
+    validUntil?: string;
   } {
     const invalid = (detail: string) => new ServiceError('NOTIFICATION_INVALID', detail);
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid('send a JSON object');
     const b = body as Record<string, unknown>;
-    const known = ['recipient', 'phoneNumber', 'strategy', 'language', 'template', 'content', 'values', 'reference', 'smsTransliterate'];
+    const known = ['recipient', 'phoneNumber', 'strategy', 'language', 'template', 'content', 'values', 'reference', 'smsTransliterate', 'sendAt', 'validUntil'];
     const unknown = Object.keys(b).filter((k) => !known.includes(k));
     if (unknown.length > 0) throw invalid(`unknown member(s): ${unknown.join(', ')}`);
     if ((b.recipient === undefined) === (b.phoneNumber === undefined)) throw invalid('give exactly one of "recipient" ({"type", "id"}) or "phoneNumber" (E.164)');
@@ -290,6 +344,16 @@ export class NotificationService {
       if (typeof b.smsTransliterate !== 'boolean') throw invalid('smsTransliterate must be true or false');
       out.transliterate = b.smsTransliterate;
     }
+    if (b.sendAt !== undefined) {
+      const t = rfc3339(b.sendAt);
+      if (t === undefined) throw invalid('sendAt must be an RFC 3339 date-time with its offset, e.g. 2026-12-24T09:00:00+01:00');
+      out.sendAt = new Date(t).toISOString();
+    }
+    if (b.validUntil !== undefined) {
+      const t = rfc3339(b.validUntil);
+      if (t === undefined) throw invalid('validUntil must be an RFC 3339 date-time with its offset, e.g. 2026-12-24T18:00:00+01:00');
+      out.validUntil = new Date(t).toISOString();
+    }
     return out;
   }
 
@@ -345,15 +409,103 @@ export class NotificationService {
     return { notification, attempts, events };
   }
 
+  /**
+   * The sender's notifications, newest first, filtered; an opaque cursor (keyset on
+   * created_at, id) for the next page. A filter that is not understood is QUERY_INVALID.
+   */
+  async list(sender: SenderRecord, q: ListQuery): Promise<{ items: NotificationRecord[]; cursor?: string }> {
+    const bad = (detail: string) => new ServiceError('QUERY_INVALID', detail);
+    const f: NotificationFilter = { limit: 50 };
+    if (q.status !== undefined) {
+      if (!(NOTIFICATION_STATUSES as readonly string[]).includes(q.status)) throw bad(`status must be one of ${NOTIFICATION_STATUSES.join(', ')}`);
+      f.status = q.status as NotificationRecord['status'];
+    }
+    if (q.reference !== undefined) {
+      if (q.reference.length === 0 || q.reference.length > 200) throw bad('reference must be 1 to 200 characters');
+      f.reference = q.reference;
+    }
+    for (const k of ['createdFrom', 'createdTo'] as const) {
+      if (q[k] === undefined) continue;
+      const t = rfc3339(q[k]);
+      if (t === undefined) throw bad(`${k} must be an RFC 3339 date-time with its offset`);
+      f[k] = new Date(t).toISOString();
+    }
+    if (f.createdFrom && f.createdTo && f.createdFrom >= f.createdTo) throw bad('createdFrom must be before createdTo');
+    if (q.phoneNumber !== undefined) {
+      const phone = checkMobileNumber(q.phoneNumber);
+      if (!phone.ok) throw bad(`phoneNumber: ${phone.reason}`);
+      f.phone = phone.e164;
+    }
+    if (q.recipientType !== undefined) {
+      if (q.recipientType !== 'citizen' && q.recipientType !== 'enterprise') throw bad('recipientType must be citizen or enterprise');
+      f.recipientType = q.recipientType;
+    }
+    if (q.recipientId !== undefined) {
+      if (!f.recipientType || !isValidRecipientId(f.recipientType, q.recipientId)) throw bad('recipientId needs recipientType and must be a valid INSZ/NISS (citizen) or KBO/BCE (enterprise)');
+      f.recipientId = normaliseIdentifier(q.recipientId);
+    }
+    if (q.limit !== undefined) {
+      const limit = /^\d{1,3}$/.test(q.limit) ? Number(q.limit) : NaN;
+      if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw bad('limit must be 1 to 500');
+      f.limit = limit;
+    }
+    if (q.cursor !== undefined) {
+      try {
+        const [createdAt, id] = JSON.parse(Buffer.from(q.cursor, 'base64url').toString('utf8')) as [unknown, unknown];
+        if (typeof createdAt !== 'string' || typeof id !== 'string' || !CURSOR_TIME.test(createdAt) || !UUID.test(id)) throw new Error('shape');
+        f.after = { createdAt, id };
+      } catch {
+        throw bad('cursor is not one this service gave');
+      }
+    }
+    const page = await this.store.notifications.listForSender(sender.id, f);
+    return { items: page.items, cursor: page.next && Buffer.from(JSON.stringify([page.next.createdAt, page.next.id])).toString('base64url') };
+  }
+
+  /**
+   * DELETE /v1/notifications/{id}: cancels the sender's notification while nothing of it was
+   * handed to a provider; cancelling a cancelled one again changes nothing. Others' are
+   * NOT_FOUND; once an attempt was handed over, NOTIFICATION_NOT_CANCELLABLE.
+   */
+  async cancel(sender: SenderRecord, id: string): Promise<NotificationDetails> {
+    const outcome = await this.engine.cancel(id, sender.id);
+    if (outcome === 'not-found') throw new ServiceError('NOT_FOUND', 'no such notification');
+    if (typeof outcome === 'object') throw new ServiceError('NOTIFICATION_NOT_CANCELLABLE', outcome.notCancellable, { extensions: { notificationId: id } });
+    return this.details(sender, id);
+  }
+
+  async settings(senderId: string): Promise<SenderSettings> {
+    return { defaultStrategy: await this.defaultStrategy(senderId), quietHours: await this.store.notifications.senderQuietHours(senderId) };
+  }
+
+  /**
+   * PUT /v1/notifications/settings: `defaultStrategy` and/or `quietHours` (null: none); a
+   * member left out keeps its value. Both are checked before either is written.
+   */
+  async updateSettings(senderId: string, body: unknown): Promise<SenderSettings> {
+    const invalid = (detail: string) => new ServiceError('NOTIFICATION_INVALID', detail);
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid('send a JSON object with defaultStrategy and/or quietHours');
+    const b = body as Record<string, unknown>;
+    const unknown = Object.keys(b).filter((k) => k !== 'defaultStrategy' && k !== 'quietHours');
+    if (unknown.length > 0) throw invalid(`unknown member(s): ${unknown.join(', ')}`);
+    if (b.defaultStrategy === undefined && b.quietHours === undefined) throw invalid('give defaultStrategy and/or quietHours');
+    if (b.defaultStrategy !== undefined && (typeof b.defaultStrategy !== 'string' || !this.strategies.get(b.defaultStrategy))) throw invalid(`defaultStrategy must be one of ${this.strategies.names().join(', ')}`);
+    let quiet: QuietHours | null | undefined;
+    if (b.quietHours !== undefined) {
+      const parsed = parseQuietHours(b.quietHours);
+      if (!parsed.ok) throw invalid(parsed.reason);
+      quiet = parsed.value;
+    }
+    await this.store.transaction(async (tx) => {
+      if (typeof b.defaultStrategy === 'string') await tx.notifications.setSenderDefaultStrategy(senderId, b.defaultStrategy);
+      if (quiet !== undefined) await tx.notifications.setSenderQuietHours(senderId, quiet, (await tx.notifications.senderDefaultStrategy(senderId)) ?? this.config.notify.defaultStrategy);
+    });
+    return this.settings(senderId);
+  }
+
   async defaultStrategy(senderId: string): Promise<string> {
     const s = await this.store.notifications.senderDefaultStrategy(senderId);
     return s && this.strategies.get(s) ? s : this.config.notify.defaultStrategy;
-  }
-
-  async setDefaultStrategy(senderId: string, strategy: unknown): Promise<string> {
-    if (typeof strategy !== 'string' || !this.strategies.get(strategy)) throw new ServiceError('NOTIFICATION_INVALID', `defaultStrategy must be one of ${this.strategies.names().join(', ')}`);
-    await this.store.notifications.setSenderDefaultStrategy(senderId, strategy);
-    return strategy;
   }
 
   /** Usage of a month (UTC, "YYYY-MM"), priced; for one sender or all. */

@@ -17,6 +17,8 @@ export interface ContactRecord {
   recipientId: string;
   phone: string | null;
   language: ContactLanguage;
+  /** IANA time zone of the recipient (quiet hours); null: from the number's country or NOTIFY_TIME_ZONE */
+  timeZone: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -52,13 +54,14 @@ export class ContactRepository {
       recipient_id: c.recipientId,
       phone_e164: c.phone,
       language: c.language,
+      time_zone: c.timeZone,
       created_at: c.createdAt,
       updated_at: c.updatedAt,
     });
   }
 
-  async update(id: string, patch: { phone: string | null; language: ContactLanguage }): Promise<void> {
-    await this.db('notify_contacts').where({ id }).update({ phone_e164: patch.phone, language: patch.language, updated_at: new Date().toISOString() });
+  async update(id: string, patch: { phone: string | null; language: ContactLanguage; timeZone: string | null }): Promise<void> {
+    await this.db('notify_contacts').where({ id }).update({ phone_e164: patch.phone, language: patch.language, time_zone: patch.timeZone, updated_at: new Date().toISOString() });
   }
 
   async delete(id: string): Promise<void> {
@@ -112,6 +115,7 @@ function toContact(r: Record<string, unknown>): ContactRecord {
     recipientId: r.recipient_id as string,
     phone: (r.phone_e164 as string | null) ?? null,
     language: r.language as ContactLanguage,
+    timeZone: (r.time_zone as string | null) ?? null,
     createdAt: r.created_at as string,
     updatedAt: r.updated_at as string,
   };

@@ -9,8 +9,8 @@
 import type { Knex } from 'knex';
 import type { RecipientType } from '../domain/identifiers.js';
 
-export type NotificationStatusValue = 'QUEUED' | 'FALLBACK' | 'SENT' | 'DELIVERED' | 'READ' | 'FAILED';
-export type AttemptStatusValue = 'QUEUED' | 'SENT' | 'DELIVERED' | 'READ' | 'FAILED' | 'FALLBACK';
+export type NotificationStatusValue = 'SCHEDULED' | 'QUEUED' | 'FALLBACK' | 'SENT' | 'DELIVERED' | 'READ' | 'FAILED' | 'CANCELLED' | 'EXPIRED';
+export type AttemptStatusValue = 'QUEUED' | 'SENT' | 'DELIVERED' | 'READ' | 'FAILED' | 'FALLBACK' | 'CANCELLED' | 'EXPIRED';
 
 export interface NotificationRecord {
   id: string;
@@ -32,6 +32,10 @@ export interface NotificationRecord {
   smsParts: number | null;
   template: string | null;
   reference: string | null;
+  /** when a SCHEDULED notification is dispatched (null: at once) */
+  sendAt: string | null;
+  /** not handed to a provider by then: EXPIRED (null: no limit) */
+  validUntil: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -49,8 +53,30 @@ export interface AttemptRecord {
   sentAt: string | null;
   deliveredAt: string | null;
   readAt: string | null;
+  /** the end of the quiet hours the send was last deferred to */
+  deferredUntil: string | null;
+  /** when the send job first handed it to its provider (from then on it cannot be cancelled) */
+  handedOverAt: string | null;
   createdAt: string;
   updatedAt: string;
+}
+
+/** A page of a sender's notifications, newest first; `next` is the last item's key when there are more. */
+export interface NotificationPage {
+  items: NotificationRecord[];
+  next?: { createdAt: string; id: string };
+}
+
+export interface NotificationFilter {
+  status?: NotificationStatusValue;
+  reference?: string;
+  createdFrom?: string;
+  createdTo?: string;
+  phone?: string;
+  recipientType?: RecipientType;
+  recipientId?: string;
+  after?: { createdAt: string; id: string };
+  limit: number;
 }
 
 export type NotificationEventKind = 'STATUS' | 'ATTEMPT' | 'RECEIPT';
@@ -92,6 +118,8 @@ export class NotificationRepository {
       sms_parts: n.smsParts,
       template: n.template,
       reference: n.reference,
+      send_at: n.sendAt,
+      valid_until: n.validUntil,
       created_at: n.createdAt,
       updated_at: n.updatedAt,
     });
@@ -114,6 +142,26 @@ export class NotificationRepository {
     return (await this.db('notifications').where({ message_id: messageId }).orderBy('created_at')).map(toNotification);
   }
 
+  /** The sender's notifications matching `f`, newest first (keyset on created_at, id). */
+  async listForSender(senderId: string, f: NotificationFilter): Promise<NotificationPage> {
+    const q = this.db('notifications').where({ sender_id: senderId });
+    if (f.status) q.andWhere({ status: f.status });
+    if (f.reference !== undefined) q.andWhere({ reference: f.reference });
+    if (f.createdFrom) q.andWhere('created_at', '>=', f.createdFrom);
+    if (f.createdTo) q.andWhere('created_at', '<', f.createdTo);
+    if (f.phone) q.andWhere({ phone_e164: f.phone });
+    if (f.recipientType) q.andWhere({ recipient_type: f.recipientType });
+    if (f.recipientId) q.andWhere({ recipient_id: f.recipientId });
+    if (f.after) {
+      const a = f.after;
+      q.andWhere((w) => w.where('created_at', '<', a.createdAt).orWhere((w2) => w2.where('created_at', '=', a.createdAt).andWhere('id', '<', a.id)));
+    }
+    const rows = await q.orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(f.limit + 1);
+    const items = rows.slice(0, f.limit).map(toNotification);
+    const last = items[items.length - 1];
+    return rows.length > f.limit && last ? { items, next: { createdAt: last.createdAt, id: last.id } } : { items };
+  }
+
   async setStatus(id: string, status: NotificationStatusValue, reason: string | null): Promise<void> {
     await this.db('notifications').where({ id }).update({ status, reason, updated_at: new Date().toISOString() });
   }
@@ -132,6 +180,8 @@ export class NotificationRepository {
       sent_at: a.sentAt,
       delivered_at: a.deliveredAt,
       read_at: a.readAt,
+      deferred_until: a.deferredUntil,
+      handed_over_at: a.handedOverAt,
       created_at: a.createdAt,
       updated_at: a.updatedAt,
     });
@@ -157,6 +207,8 @@ export class NotificationRepository {
       sentAt: 'sent_at',
       deliveredAt: 'delivered_at',
       readAt: 'read_at',
+      deferredUntil: 'deferred_until',
+      handedOverAt: 'handed_over_at',
     };
     for (const [k, col] of Object.entries(columns)) {
       const v = (patch as Record<string, unknown>)[k];
@@ -213,6 +265,20 @@ export class NotificationRepository {
       .onConflict('sender_id')
       .merge(['default_strategy', 'updated_at']);
   }
+
+  /** The sender's quiet hours ("HH:MM" to "HH:MM"), or null. */
+  async senderQuietHours(senderId: string): Promise<{ start: string; end: string } | null> {
+    const row = await this.db('notify_sender_settings').where({ sender_id: senderId }).first();
+    return row?.quiet_start && row?.quiet_end ? { start: row.quiet_start as string, end: row.quiet_end as string } : null;
+  }
+
+  /** Sets (or with null clears) the sender's quiet hours; `defaultStrategy` fills a new settings row. */
+  async setSenderQuietHours(senderId: string, quiet: { start: string; end: string } | null, defaultStrategy: string): Promise<void> {
+    await this.db('notify_sender_settings')
+      .insert({ sender_id: senderId, default_strategy: defaultStrategy, quiet_start: quiet?.start ?? null, quiet_end: quiet?.end ?? null, updated_at: new Date().toISOString() })
+      .onConflict('sender_id')
+      .merge(['quiet_start', 'quiet_end', 'updated_at']);
+  }
 }
 
 function toNotification(r: Record<string, unknown>): NotificationRecord {
@@ -234,6 +300,8 @@ function toNotification(r: Record<string, unknown>): NotificationRecord {
     smsParts: r.sms_parts === null || r.sms_parts === undefined ? null : Number(r.sms_parts),
     template: (r.template as string | null) ?? null,
     reference: (r.reference as string | null) ?? null,
+    sendAt: (r.send_at as string | null) ?? null,
+    validUntil: (r.valid_until as string | null) ?? null,
     createdAt: r.created_at as string,
     updatedAt: r.updated_at as string,
   };
@@ -253,6 +321,8 @@ function toAttempt(r: Record<string, unknown>): AttemptRecord {
     sentAt: (r.sent_at as string | null) ?? null,
     deliveredAt: (r.delivered_at as string | null) ?? null,
     readAt: (r.read_at as string | null) ?? null,
+    deferredUntil: (r.deferred_until as string | null) ?? null,
+    handedOverAt: (r.handed_over_at as string | null) ?? null,
     createdAt: r.created_at as string,
     updatedAt: r.updated_at as string,
   };

@@ -53,6 +53,8 @@ export const JOB_PAYLOADS = {
   /** a push accepted but not reported DELIVERED in time: the strategy's fallback (delayed job) */
   'notify.delivery-check': shape({ attemptId: text }),
   'notify.evidence': shape({ notificationId: text }),
+  /** the notification's validUntil: what was not handed to a provider by then is EXPIRED (delayed job) */
+  'notify.expire': shape({ notificationId: text }),
   'notify.registered': aboutMessage,
 } satisfies Record<string, PayloadReader<object>>;
 

@@ -95,6 +95,8 @@ export interface MainResources {
   batch: string;
   sms: { notification: string; attempt: string };
   push: { notification: string; attempt: string };
+  /** A's SMS scheduled a day ahead: what only A can cancel */
+  scheduled: string;
   deadJob: number;
 }
 
@@ -427,6 +429,8 @@ async function buildMain(dir: string, closers: Closers, close: () => Promise<voi
   secrets.set('A SMS attempt', smsA.attempt);
   secrets.set('A push notification', pushA.notification);
   secrets.set('A push attempt', pushA.attempt);
+  const scheduledA = (await ok('POST', '/v1/notifications', { bearer: A.apiKey, json: { phoneNumber: phoneA, strategy: 'SMS_ONLY', content: { nl: { sms: `Later ${random(4)}` } }, sendAt: new Date(Date.now() + 86_400_000).toISOString() } })).id as string;
+  secrets.set('A scheduled notification', scheduledA);
   // the registered-mail notices of M1 and M2 are A's too
   const notices = await svc.rt.store.db('notifications').whereIn('message_id', [M1.id, M2.id]).select('id');
   if (notices.length !== 2) throw new Error(`expected the notices of M1 and M2, found ${notices.length}`);
@@ -472,6 +476,7 @@ async function buildMain(dir: string, closers: Closers, close: () => Promise<voi
       batch: batch.id,
       sms: smsA,
       push: pushA,
+      scheduled: scheduledA,
       deadJob,
     },
     tsaQuery: tsa,

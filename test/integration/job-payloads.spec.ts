@@ -34,6 +34,7 @@ const SAMPLES: { [T in JobType]: Jobs[T] } = {
   'notify.delivery-check': { attemptId: 'a-2' },
   'notify.evidence': { notificationId: 'n-2' },
   'notify.registered': { messageId: 'm-notice' },
+  'notify.expire': { notificationId: 'n-3' },
 };
 
 describe(`job payloads through the table (${onPostgres ? 'PostgreSQL' : 'SQLite'})`, () => {
@@ -61,6 +62,7 @@ describe(`job payloads through the table (${onPostgres ? 'PostgreSQL' : 'SQLite'
       'notify.delivery-check': record,
       'notify.evidence': record,
       'notify.registered': record,
+      'notify.expire': record,
     };
   }
 

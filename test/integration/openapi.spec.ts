@@ -330,6 +330,19 @@ describe('OpenAPI document', function () {
     await hit(T.main, 'GET /v1/notifications/usage', 200, '/v1/notifications/usage', A);
     await hit(T.main, 'GET /v1/notifications/usage', 400, '/v1/notifications/usage?month=2026-13', A);
     await hit(T.main, 'GET /v1/notifications/usage', 401, '/v1/notifications/usage');
+    // when to send: a scheduled one (202 at once), cancelled; the listing
+    const scheduled = json(await hit(T.main, 'POST /v1/notifications', 202, '/v1/notifications', { ...A, json: { ...sms('openapi scheduled'), sendAt: new Date(Date.now() + 3_600_000).toISOString() } }));
+    await hit(T.main, 'PUT /v1/notifications/settings', 200, '/v1/notifications/settings', { ...A, json: { quietHours: { start: '22:00', end: '07:00' } } });
+    await hit(T.main, 'PUT /v1/notifications/settings', 200, '/v1/notifications/settings', { ...A, json: { quietHours: null } });
+    await hit(T.main, 'DELETE /v1/notifications/{id}', 200, `/v1/notifications/${scheduled.id}`, A);
+    await hit(T.main, 'DELETE /v1/notifications/{id}', 409, `/v1/notifications/${sent.id}`, A);
+    await hit(T.main, 'DELETE /v1/notifications/{id}', 404, `/v1/notifications/${unknownId()}`, A);
+    await hit(T.main, 'DELETE /v1/notifications/{id}', 401, `/v1/notifications/${scheduled.id}`);
+    const page = json(await hit(T.main, 'GET /v1/notifications', 200, '/v1/notifications?limit=1', A));
+    await hit(T.main, 'GET /v1/notifications', 200, page.next, A);
+    await hit(T.main, 'GET /v1/notifications', 200, '/v1/notifications?status=CANCELLED', A);
+    await hit(T.main, 'GET /v1/notifications', 400, '/v1/notifications?limit=0', A);
+    await hit(T.main, 'GET /v1/notifications', 401, '/v1/notifications');
     expectNoMismatch();
   });
 

@@ -6,7 +6,17 @@
  */
 import express, { Router, type Request, type Response } from 'express';
 import { ServiceError } from '../../domain/errors.js';
-import { GOVAPP_SIGNATURE_HEADER, isSettled, RateLimitedError, type NotificationDetails, type NotificationService, type RateLimitState, type Submitted } from '../../notifications/service.js';
+import {
+  GOVAPP_SIGNATURE_HEADER,
+  isSettled,
+  RateLimitedError,
+  type NotificationDetails,
+  type NotificationRecord,
+  type NotificationService,
+  type RateLimitState,
+  type SenderSettings,
+  type Submitted,
+} from '../../notifications/service.js';
 import type { SenderService } from '../../access/senders.js';
 import { requireSender, senderOf } from '../auth.js';
 import { idempotencyKey } from '../idempotency.js';
@@ -37,6 +47,8 @@ export function notificationJson(d: NotificationDetails) {
     reference: n.reference,
     template: n.template,
     sms: n.sms !== null ? { encoding: n.smsEncoding, parts: n.smsParts } : null,
+    sendAt: n.sendAt,
+    validUntil: n.validUntil,
     attempts: d.attempts.map((a) => ({
       id: a.id,
       channel: a.channel,
@@ -47,6 +59,7 @@ export function notificationJson(d: NotificationDetails) {
       sentAt: a.sentAt,
       deliveredAt: a.deliveredAt,
       readAt: a.readAt,
+      deferredUntil: a.deferredUntil,
     })),
     history: d.events
       .filter((e) => e.kind !== 'RECEIPT')
@@ -55,6 +68,46 @@ export function notificationJson(d: NotificationDetails) {
     updatedAt: n.updatedAt,
   };
 }
+
+/** A notification in the sender's listing: what it is and where it stands (GET its href for attempts and history). */
+export function notificationSummary(n: NotificationRecord) {
+  return {
+    id: n.id,
+    href: `/v1/notifications/${n.id}`,
+    status: n.status,
+    reason: n.reason,
+    strategy: n.strategy,
+    recipient: n.recipientType && n.recipientId ? { type: n.recipientType, id: n.recipientId } : null,
+    phoneNumber: n.phone,
+    messageId: n.messageId,
+    reference: n.reference,
+    template: n.template,
+    sendAt: n.sendAt,
+    validUntil: n.validUntil,
+    createdAt: n.createdAt,
+    updatedAt: n.updatedAt,
+  };
+}
+
+function settingsJson(deps: NotificationsDeps, s: SenderSettings) {
+  return {
+    defaultStrategy: s.defaultStrategy,
+    quietHours: s.quietHours,
+    strategies: deps.notifications.strategies.names().map((name) => ({ name, description: deps.notifications.strategies.get(name)!.description })),
+  };
+}
+
+/**
+ * A query parameter given at most once. Given twice it is refused rather than ignored: an
+ * ignored filter answers with every notification, which is not what was asked.
+ */
+function singleQueryValue(req: Request, name: string): string | undefined {
+  const v = Object.hasOwn(req.query, name) ? req.query[name] : undefined;
+  if (v === undefined || typeof v === 'string') return v;
+  throw new ServiceError('QUERY_INVALID', `give ${name} once`);
+}
+
+const LIST_FILTERS = ['status', 'reference', 'createdFrom', 'createdTo', 'phoneNumber', 'recipientType', 'recipientId', 'limit', 'cursor'] as const;
 
 /** The policy's name in the RateLimit header fields. */
 export const RATE_LIMIT_POLICY = 'notifications';
@@ -79,17 +132,20 @@ export function notificationsRouter(deps: NotificationsDeps): Router {
   r.use('/v1/notifications', requireSender(deps.senders));
 
   r.get('/v1/notifications/settings', async (_req, res) => {
-    const sender = senderOf(res);
-    res.json({
-      defaultStrategy: await deps.notifications.defaultStrategy(sender.id),
-      strategies: deps.notifications.strategies.names().map((name) => ({ name, description: deps.notifications.strategies.get(name)!.description })),
-    });
+    res.json(settingsJson(deps, await deps.notifications.settings(senderOf(res).id)));
   });
 
   r.put('/v1/notifications/settings', jsonBody('4kb'), async (req, res) => {
-    const sender = senderOf(res);
-    const strategy = await deps.notifications.setDefaultStrategy(sender.id, (req.body as { defaultStrategy?: unknown } | undefined)?.defaultStrategy);
-    res.json({ defaultStrategy: strategy, strategies: deps.notifications.strategies.names().map((name) => ({ name, description: deps.notifications.strategies.get(name)!.description })) });
+    res.json(settingsJson(deps, await deps.notifications.updateSettings(senderOf(res).id, req.body)));
+  });
+
+  r.get('/v1/notifications', async (req, res) => {
+    const unknown = Object.keys(req.query).filter((k) => !(LIST_FILTERS as readonly string[]).includes(k));
+    if (unknown.length > 0) throw new ServiceError('QUERY_INVALID', `unknown query parameter(s): ${unknown.join(', ')}; filters are ${LIST_FILTERS.join(', ')}`);
+    const query = Object.fromEntries(LIST_FILTERS.map((k) => [k, singleQueryValue(req, k)]).filter(([, v]) => v !== undefined)) as Record<string, string>;
+    const page = await deps.notifications.list(senderOf(res), query);
+    const nextQuery = new URLSearchParams({ ...query, ...(page.cursor ? { cursor: page.cursor } : {}) });
+    res.json({ items: page.items.map(notificationSummary), next: page.cursor ? `/v1/notifications?${nextQuery}` : null });
   });
 
   r.get('/v1/notifications/usage', async (req, res) => {
@@ -116,8 +172,12 @@ export function notificationsRouter(deps: NotificationsDeps): Router {
     if (submitted.replayed) res.setHeader('Idempotent-Replayed', 'true');
     const respondAsync = /(^|[\s,;])respond-async\b/i.test(req.get('prefer') ?? '');
     if (respondAsync) res.setHeader('Preference-Applied', 'respond-async');
-    else await deps.notifications.waitForOutcome(id, deps.syncWaitMs);
-    const details = await deps.notifications.details(sender, id);
+    let details = await deps.notifications.details(sender, id);
+    // a scheduled notification is answered at once: nothing happens before its sendAt
+    if (!respondAsync && details.notification.status !== 'SCHEDULED') {
+      await deps.notifications.waitForOutcome(id, deps.syncWaitMs);
+      details = await deps.notifications.details(sender, id);
+    }
     res
       .status(!respondAsync && isSettled(details.notification.status) ? 201 : 202)
       .location(`/v1/notifications/${id}`)
@@ -126,6 +186,10 @@ export function notificationsRouter(deps: NotificationsDeps): Router {
 
   r.get('/v1/notifications/:id', async (req, res) => {
     res.json(notificationJson(await deps.notifications.details(senderOf(res), req.params.id!)));
+  });
+
+  r.delete('/v1/notifications/:id', async (req, res) => {
+    res.json(notificationJson(await deps.notifications.cancel(senderOf(res), req.params.id!)));
   });
 
   r.get('/v1/callbacks/kannel', async (req, res) => {

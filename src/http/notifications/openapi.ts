@@ -49,6 +49,16 @@ export function notificationSchemas() {
         values: { type: 'object', additionalProperties: { type: ['string', 'number'] } },
         reference: { type: 'string', maxLength: 200 },
         smsTransliterate: { type: 'boolean', description: 'apply the documented GSM-7 transliteration rule (ë→e, ç→c, curly quotes→straight) when it makes the text GSM-7' },
+        sendAt: {
+          type: 'string',
+          format: 'date-time',
+          description: 'RFC 3339 with its offset: the notification is SCHEDULED (answered 202 at once) and dispatched then; at most 90 days ahead; up to 5 minutes in the past is taken as now, earlier is 422 NOTIFICATION_INVALID',
+        },
+        validUntil: {
+          type: 'string',
+          format: 'date-time',
+          description: `RFC 3339 with its offset: not handed to a provider by then, the notification (or its SMS fallback) is EXPIRED (VALIDITY_ELAPSED). Later than sendAt (or now), at most 90 days after it; default sendAt (or now) + NOTIFY_DEFAULT_VALIDITY_SECONDS (24 hours unless configured)`,
+        },
       },
     },
     Notification: closed({
@@ -66,6 +76,8 @@ export function notificationSchemas() {
       reference: nullable('string'),
       template: nullable('string'),
       sms: { oneOf: [closed({ encoding: { enum: ['GSM-7', 'UCS-2', null] }, parts: nullable('integer') }), { type: 'null' }] },
+      sendAt: { ...nullableDateTime, description: 'when a scheduled notification is (was) dispatched; null: at once' },
+      validUntil: { ...nullableDateTime, description: 'not handed to a provider by then: EXPIRED; null for the notice of a registered message' },
       attempts: {
         type: 'array',
         items: closed({
@@ -78,6 +90,7 @@ export function notificationSchemas() {
           sentAt: nullableDateTime,
           deliveredAt: { ...nullableDateTime, description: 'also set on a FALLBACK attempt whose push was delivered after its wait (NOTIFY_PUSH_DELIVERY_TIMEOUT_MS) was over' },
           readAt: nullableDateTime,
+          deferredUntil: { ...nullableDateTime, description: "an SMS due in the sender's quiet hours (recipient's local time) waits until then; the history has the entry (reason QUIET_HOURS)" },
         }),
       },
       history: {
@@ -87,14 +100,43 @@ export function notificationSchemas() {
           scope: { enum: ['notification', 'attempt'] },
           status: nullable('string'),
           channel: { enum: [...CHANNELS, null] },
-          reason: nullable('string', { description: 'the reason code of FAILED and FALLBACK; AFTER_FALLBACK on an attempt DELIVERED or READ after it was given up for another channel (the fallback stands)' }),
+          reason: nullable('string', {
+            description:
+              'the reason code of FAILED, FALLBACK, EXPIRED (VALIDITY_ELAPSED) and CANCELLED (CANCELLED_BY_SENDER); AFTER_FALLBACK on an attempt DELIVERED or READ after it was given up for another channel (the fallback stands); QUIET_HOURS on an attempt QUEUED again, deferred to the end of quiet hours',
+          }),
         }),
       },
       createdAt: dateTime,
       updatedAt: dateTime,
     }),
+    NotificationSummary: closed({
+      id: { type: 'string', format: 'uuid' },
+      href: { type: 'string' },
+      status: { enum: [...NOTIFICATION_STATUSES] },
+      reason: nullable('string'),
+      strategy: { type: 'string' },
+      recipient: { oneOf: [ref('RecipientIdentifier'), { type: 'null' }] },
+      phoneNumber: nullable('string', { pattern: '^\\+[1-9][0-9]{6,14}$' }),
+      messageId: nullable('string', { format: 'uuid' }),
+      reference: nullable('string'),
+      template: nullable('string'),
+      sendAt: nullableDateTime,
+      validUntil: nullableDateTime,
+      createdAt: dateTime,
+      updatedAt: dateTime,
+    }),
+    NotificationPage: closed({
+      items: { type: 'array', items: ref('NotificationSummary') },
+      next: nullable('string', { description: 'the next page (same filters), or null' }),
+    }),
+    QuietHours: closed(
+      { start: { type: 'string', pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' }, end: { type: 'string', pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' } },
+      ['start', 'end'],
+      { description: "no SMS between start (included) and end (excluded), in the recipient's local time; across midnight when end < start" },
+    ),
     NotificationSettings: closed({
       defaultStrategy: { type: 'string' },
+      quietHours: { oneOf: [ref('QuietHours'), { type: 'null' }] },
       strategies: { type: 'array', items: closed({ name: { type: 'string' }, description: { type: 'string' } }) },
     }),
     NotificationUsage: closed({
@@ -118,6 +160,7 @@ export function notificationSchemas() {
       recipient: ref('RecipientIdentifier'),
       phoneNumber: nullable('string', { pattern: '^\\+[1-9][0-9]{6,14}$' }),
       language: { enum: LANGUAGES },
+      timeZone: nullable('string', { description: "IANA time zone for quiet hours; null: the number's country's zone where it has one, else NOTIFY_TIME_ZONE" }),
       installations: { type: 'array', items: ref('Installation') },
       createdAt: dateTime,
       updatedAt: dateTime,
@@ -160,6 +203,22 @@ export function notificationPaths(config: Config) {
   const signed = 'Body signed `t=<unix>,v1=<hex HMAC-SHA256(secret, t + "." + body)>`; refused (401) when the signature is wrong or older than 5 minutes, 404 for an unknown id.';
   return {
     '/v1/notifications': {
+      get: {
+        summary: "The sender's notifications, newest first",
+        description: 'Filters combine (AND); each at most once (twice, or an unknown parameter, is 400 QUERY_INVALID). Pages are cut on (createdAt, id): follow `next` for the rest.',
+        parameters: [
+          { name: 'status', in: 'query', schema: { enum: [...NOTIFICATION_STATUSES] } },
+          { name: 'reference', in: 'query', schema: { type: 'string', maxLength: 200 }, description: 'exactly your reference' },
+          { name: 'createdFrom', in: 'query', schema: { type: 'string', format: 'date-time' }, description: 'RFC 3339, included' },
+          { name: 'createdTo', in: 'query', schema: { type: 'string', format: 'date-time' }, description: 'RFC 3339, excluded' },
+          { name: 'phoneNumber', in: 'query', schema: { type: 'string' }, description: 'the E.164 mobile number you addressed (not the directory\'s)' },
+          { name: 'recipientType', in: 'query', schema: { enum: ['citizen', 'enterprise'] } },
+          { name: 'recipientId', in: 'query', schema: { type: 'string' }, description: 'INSZ/NISS or KBO/BCE; needs recipientType' },
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 } },
+          { name: 'cursor', in: 'query', schema: { type: 'string' }, description: 'from `next`' },
+        ],
+        responses: { 200: jsonResponse('a page', ref('NotificationPage')), 400: problem, 401: problem },
+      },
       post: {
         summary: 'Send a short message by GovApp push and/or SMS, per strategy',
         description: `Synchronous by default: waits up to ${config.notify.syncWaitMs} ms for the send status and answers 201 (SENT, DELIVERED, READ or FAILED), else 202. With \`Prefer: respond-async\` answers 202 at once. ${rateNote} With \`Idempotency-Key\`, a retry of the same request (same members after normalisation, in any order) is answered with the first notification as it is now (same rule for 201/202, header \`Idempotent-Replayed: true\`) and is neither sent nor billed again, even when the retries race; the same key with another request is 409 IDEMPOTENCY_KEY_REUSED naming the first notification (\`notificationId\`). Keys are per sender and separate from those of /v1/messages; a request refused for its content does not use its key.`,
@@ -187,12 +246,25 @@ export function notificationPaths(config: Config) {
     '/v1/notifications/{id}': {
       parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
       get: { summary: "One of the sender's notifications: status, attempts per channel, history", responses: { 200: jsonResponse('the notification', ref('Notification')), 401: problem, 404: problem } },
+      delete: {
+        summary: 'Cancel a notification not yet handed to a provider',
+        description:
+          'Possible while it is SCHEDULED or QUEUED and no attempt was handed to its provider (an SMS deferred by quiet hours counts as not handed over): the notification and its queued attempts become CANCELLED (final, reason CANCELLED_BY_SENDER, in the history) and its pending jobs do nothing. Cancelling a CANCELLED notification again answers it as it is. 409 NOTIFICATION_NOT_CANCELLABLE once an attempt was handed to a provider (SENT or later), for a notification already FAILED or EXPIRED, and for the notice of a registered message. Another sender\'s notification is 404.',
+        responses: { 200: jsonResponse('cancelled', ref('Notification')), 401: problem, 404: problem, 409: problem },
+      },
     },
     '/v1/notifications/settings': {
       get: { summary: "The sender's default strategy and the strategies offered", responses: { 200: jsonResponse('settings', ref('NotificationSettings')), 401: problem } },
       put: {
-        summary: "Set the sender's default strategy",
-        requestBody: jsonBody({ type: 'object', required: ['defaultStrategy'], properties: { defaultStrategy: { type: 'string' } } }),
+        summary: "Set the sender's default strategy and/or quiet hours",
+        description:
+          "A member left out keeps its value. Quiet hours are in the recipient's local time (the contact's timeZone, else its number's country's zone where the country has one, else NOTIFY_TIME_ZONE): an SMS due in them is deferred to their end (never dropped; EXPIRED if its validUntil comes first). Pushes are silent and not deferred.",
+        requestBody: jsonBody({
+          type: 'object',
+          minProperties: 1,
+          additionalProperties: false,
+          properties: { defaultStrategy: { type: 'string' }, quietHours: { oneOf: [ref('QuietHours'), { type: 'null' }] } },
+        }),
         responses: { 200: jsonResponse('settings', ref('NotificationSettings')), 401: problem, 422: problem },
       },
     },
@@ -245,7 +317,14 @@ export function notificationPaths(config: Config) {
       put: {
         summary: "Create or replace a recipient's contact entry (mobile number, language)",
         security: [{ adminToken: [] }],
-        requestBody: jsonBody({ type: 'object', properties: { phoneNumber: nullable('string', { description: 'E.164 mobile' }), language: { enum: LANGUAGES } } }),
+        requestBody: jsonBody({
+          type: 'object',
+          properties: {
+            phoneNumber: nullable('string', { description: 'E.164 mobile' }),
+            language: { enum: LANGUAGES },
+            timeZone: nullable('string', { description: 'IANA time zone (quiet hours); left out or null: from the number\'s country, else NOTIFY_TIME_ZONE' }),
+          },
+        }),
         responses: { 200: jsonResponse('replaced', ref('Contact')), 201: jsonResponse('created', ref('Contact')), 401: problem, 422: problem },
       },
       get: { summary: 'A contact entry with its GovApp installations', security: [{ adminToken: [] }], responses: { 200: jsonResponse('contact', ref('Contact')), 401: problem, 404: problem, 422: problem } },

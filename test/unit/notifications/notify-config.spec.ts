@@ -10,6 +10,14 @@ describe('notification configuration', () => {
     expect(n.govapp).to.deep.equal({ kind: 'none' });
     expect(n.pricing).to.deep.equal({ currency: 'EUR', smsPart: '0', push: '0' });
     expect(loadConfig({ PORT: '0' }).notify.callbackBaseUrl).to.equal(undefined);
+    expect(n.defaultValiditySeconds).to.equal(86_400);
+  });
+
+  it('NOTIFY_DEFAULT_VALIDITY_SECONDS: a minute to 90 days', () => {
+    expect(loadConfig({ NOTIFY_DEFAULT_VALIDITY_SECONDS: '3600' }).notify.defaultValiditySeconds).to.equal(3600);
+    for (const bad of ['0', '59', 'a day', String(90 * 86_400 + 1)]) {
+      expect(() => loadConfig({ NOTIFY_DEFAULT_VALIDITY_SECONDS: bad }), bad).to.throw(ConfigError).with.property('variable', 'NOTIFY_DEFAULT_VALIDITY_SECONDS');
+    }
   });
 
   it('reads Kannel, the HTTP aggregator, GovApp and prices', () => {

@@ -78,4 +78,15 @@ describe('notification state machine', () => {
     expect(o('FALLBACK', 'FAILED')).to.equal('FAILED');
     expect(o('FAILED')).to.equal('FAILED');
   });
+
+  it('CANCELLED and EXPIRED attempts are final; with none alive, EXPIRED before CANCELLED before FAILED', () => {
+    for (const final of ['CANCELLED', 'EXPIRED'] as const) for (const e of ['SENT', 'DELIVERED', 'READ', 'FAILED'] as const) expect(advanceAttempt(final, e)).to.equal(undefined);
+    const o = (...s: AttemptStatus[]) => overallStatus(s.map((status) => ({ status })));
+    expect(o('CANCELLED')).to.equal('CANCELLED');
+    expect(o('EXPIRED')).to.equal('EXPIRED');
+    expect(o('FAILED', 'CANCELLED')).to.equal('CANCELLED');
+    expect(o('FALLBACK', 'EXPIRED')).to.equal('EXPIRED');
+    expect(o('SENT', 'EXPIRED'), 'a push sent, its SMS expired').to.equal('SENT');
+    expect(o('QUEUED', 'CANCELLED')).to.equal('QUEUED');
+  });
 });
