@@ -12,6 +12,7 @@ import { isValidRecipientId, normaliseIdentifier, type RecipientType } from '../
 import { DeviceKeyError, validateDevicePublicKey } from './content/DeviceEncryption.js';
 import { isLanguage } from './content/Language.js';
 import { checkMobileNumber } from './PhoneNumber.js';
+import { optOutView, type OptOutView } from './inbound/InboundService.js';
 import { constraintViolation } from '../store/constraints.js';
 import type { ContactRecord, InstallationRecord } from '../store/ContactRepository.js';
 import type { Repositories } from '../store/Repositories.js';
@@ -19,6 +20,8 @@ import type { Repositories } from '../store/Repositories.js';
 export interface ContactView {
   recipient: { type: RecipientType; id: string };
   phoneNumber: string | null;
+  /** the number's opt-outs: answered STOP to a sender, or STOP ALL */
+  optOuts: OptOutView[];
   language: string;
   installations: InstallationView[];
   createdAt: string;
@@ -94,6 +97,7 @@ export class ContactService {
     return {
       recipient: { type: c.recipientType, id: c.recipientId },
       phoneNumber: c.phone,
+      optOuts: c.phone ? (await this.store.inbound.optOuts(c.phone)).map(optOutView) : [],
       language: c.language,
       installations: installations.map(installationView),
       createdAt: c.createdAt,

@@ -124,6 +124,11 @@ export function notificationsRouter(deps: NotificationsDeps): Router {
       .json(notificationJson(details));
   });
 
+  // the SMS phones sent back to this sender's SMS (own only), oldest first from `cursor`
+  r.get('/v1/notifications/replies', async (req, res) => {
+    res.json(await deps.notifications.inbound.replies(senderOf(res).id, req.query.cursor, req.query.limit));
+  });
+
   r.get('/v1/notifications/:id', async (req, res) => {
     res.json(notificationJson(await deps.notifications.details(senderOf(res), req.params.id!)));
   });
@@ -133,8 +138,19 @@ export function notificationsRouter(deps: NotificationsDeps): Router {
     res.status(204).end();
   });
 
+  // Kannel's sms-service get-url: an SMS a phone sent (docs/kannel.md)
+  r.get('/v1/callbacks/kannel/inbound', async (req, res) => {
+    await deps.notifications.kannelInbound(req.query as Record<string, unknown>);
+    res.status(204).end();
+  });
+
   r.post('/v1/callbacks/govapp', express.raw({ type: () => true, limit: '16kb' }), async (req, res) => {
     await deps.notifications.govappReceipt(rawBody(req), req.get(GOVAPP_SIGNATURE_HEADER));
+    res.status(204).end();
+  });
+
+  r.post('/v1/callbacks/sms-http/inbound', express.raw({ type: () => true, limit: '32kb' }), async (req, res) => {
+    await deps.notifications.httpSmsInbound(rawBody(req), req.get('signature'));
     res.status(204).end();
   });
 

@@ -27,11 +27,13 @@
  * kannelReportEvent maps them and the attempt's state machine ignores what is stale.
  */
 import type { AttemptEvent } from '../NotificationStatus.js';
-import { urlToken, UrlTokenCheck, verifyUrlToken } from '../CallbackSignature.js';
+import { staticUrlToken, urlToken, UrlTokenCheck, verifyStaticUrlToken, verifyUrlToken } from '../CallbackSignature.js';
 import { ProviderError, providerFetch, type CallbackBase, type OutboundSms, type SmsAccepted, type SmsGateway } from './Provider.js';
 
 export const KANNEL_DLR_PATH = '/v1/callbacks/kannel';
+export const KANNEL_INBOUND_PATH = '/v1/callbacks/kannel/inbound';
 const TOKEN_PURPOSE = 'kannel-dlr';
+const INBOUND_TOKEN_PURPOSE = 'kannel-inbound';
 
 export interface KannelOptions {
   sendsmsUrl: string;
@@ -76,6 +78,21 @@ export function verifyKannelDlrToken(secret: string, attemptId: string, token: u
   return verifyUrlToken(secret, TOKEN_PURPOSE, attemptId, token, nowMs);
 }
 
+/**
+ * The token of the sms-service get-url through which Kannel passes the SMS phones send
+ * (docs/kannel.md): it does not expire — the operator writes it once into Kannel's
+ * configuration — and is derived from KANNEL_DLR_SECRET for this purpose only, so a
+ * delivery-report token is no inbound token. Computed by
+ *   printf kannel-inbound | openssl dgst -sha256 -hmac "$KANNEL_DLR_SECRET" -binary | head -c 16 | basenc --base64url | tr -d =
+ */
+export function kannelInboundToken(secret: string): string {
+  return staticUrlToken(secret, INBOUND_TOKEN_PURPOSE);
+}
+
+export function verifyKannelInboundToken(secret: string, token: unknown): boolean {
+  return verifyStaticUrlToken(secret, INBOUND_TOKEN_PURPOSE, token);
+}
+
 export class KannelSmsGateway implements SmsGateway {
   readonly name = 'kannel';
   /** Kannel cuts a UCS-2 text every 134 octets, through a surrogate pair if one is there */
@@ -97,7 +114,7 @@ export class KannelSmsGateway implements SmsGateway {
     const p = url.searchParams;
     p.set('username', this.options.username);
     p.set('password', this.options.password);
-    p.set('from', this.options.from);
+    p.set('from', sms.from ?? this.options.from);
     p.set('to', sms.to);
     p.set('text', sms.text);
     p.set('charset', 'UTF-8');
