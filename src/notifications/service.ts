@@ -18,7 +18,7 @@ import { BUILTIN_TEMPLATES, builtinTemplate, pickLanguage, renderContent, Templa
 import { isSettled } from './NotificationStatus.js';
 import { checkMobileNumber } from './PhoneNumber.js';
 import { httpSmsReportEvent } from './providers/HttpSmsGateway.js';
-import { kannelReportEvent, verifyKannelDlrToken, verifyKannelInboundToken } from './providers/KannelSmsGateway.js';
+import { kannelInboundText, kannelReportEvent, parseKannelQuery, verifyKannelDlrToken, verifyKannelInboundToken } from './providers/KannelSmsGateway.js';
 import type { StrategyRegistry } from './Strategies.js';
 import type { AttemptRecord, NotificationEventRecord, NotificationRecord } from '../store/NotificationRepository.js';
 import type { SenderRecord } from '../domain/records.js';
@@ -227,13 +227,22 @@ export class NotificationService {
 
   // ---------------------------------------------------------------- replies from phones
 
-  /** Kannel's sms-service get-url: an SMS a phone sent. The URL token proves the operator configured it. */
-  async kannelInbound(query: Record<string, unknown>): Promise<{ id: string; duplicate: boolean }> {
+  /**
+   * Kannel's sms-service get-url: an SMS a phone sent, `rawQuery` as Kannel wrote it (the
+   * text's bytes are read by its coding). The URL token proves the operator configured it.
+   */
+  async kannelInbound(rawQuery: string): Promise<{ id: string; duplicate: boolean }> {
     const p = this.config.notify.sms.provider;
     if (p.kind !== 'kannel') throw new ServiceError('NOT_FOUND', 'the Kannel SMS provider is not configured');
-    if (!verifyKannelInboundToken(p.dlrSecret, query.token)) throw this.refused('kannel', 'CALLBACK_SIGNATURE_INVALID', 'the inbound SMS does not carry the sms-service token');
-    const at = typeof query.at === 'string' && /^\d{1,12}$/.test(query.at) ? new Date(Number(query.at) * 1000) : undefined;
-    return this.inbound.receive({ provider: 'kannel', providerId: typeof query.id === 'string' ? query.id : '', from: query.from, to: query.to, text: query.text, receivedAt: at });
+    const q = parseKannelQuery(rawQuery);
+    const str = (name: string) => q.get(name)?.toString('utf8');
+    if (!verifyKannelInboundToken(p.dlrSecret, str('token'))) throw this.refused('kannel', 'CALLBACK_SIGNATURE_INVALID', 'the inbound SMS does not carry the sms-service token');
+    const bytes = q.get('text');
+    const text = bytes === undefined ? undefined : kannelInboundText(bytes, str('coding') ?? '');
+    if (bytes !== undefined && text === undefined) throw new ServiceError('MALFORMED_REQUEST', 'text (%b) cannot be read with its coding (%c: 0, 1 or 2)');
+    const at = str('at');
+    const receivedAt = at !== undefined && /^\d{1,12}$/.test(at) ? new Date(Number(at) * 1000) : undefined;
+    return this.inbound.receive({ provider: 'kannel', providerId: str('id') ?? '', from: str('from'), to: str('to'), text, receivedAt });
   }
 
   /** The HTTP aggregator's inbound callback: signed body {id, from, to, text, receivedAt}. */

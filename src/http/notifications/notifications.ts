@@ -140,7 +140,9 @@ export function notificationsRouter(deps: NotificationsDeps): Router {
 
   // Kannel's sms-service get-url: an SMS a phone sent (docs/kannel.md)
   r.get('/v1/callbacks/kannel/inbound', async (req, res) => {
-    await deps.notifications.kannelInbound(req.query as Record<string, unknown>);
+    // the query as Kannel wrote it: the text's bytes are read by its coding, not as UTF-8
+    const url = req.originalUrl;
+    await deps.notifications.kannelInbound(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
     res.status(204).end();
   });
 

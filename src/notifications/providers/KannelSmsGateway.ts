@@ -93,6 +93,56 @@ export function verifyKannelInboundToken(secret: string, token: unknown): boolea
   return verifyStaticUrlToken(secret, INBOUND_TOKEN_PURPOSE, token);
 }
 
+/**
+ * The query of Kannel's sms-service get-url, each value as the bytes Kannel URL-encoded: the
+ * text (%b) is the message's bytes, UTF-16BE for a UCS-2 message, which a UTF-8 reading of
+ * the query would garble. A name given twice keeps its first value.
+ */
+export function parseKannelQuery(rawQuery: string): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  for (const pair of rawQuery.split('&')) {
+    if (pair === '') continue;
+    const eq = pair.indexOf('=');
+    const name = percentBytes(eq < 0 ? pair : pair.slice(0, eq)).toString('utf8');
+    if (!out.has(name)) out.set(name, percentBytes(eq < 0 ? '' : pair.slice(eq + 1)));
+  }
+  return out;
+}
+
+function percentBytes(s: string): Buffer {
+  const out: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (c === '+') out.push(0x20);
+    else if (c === '%' && /^[0-9A-Fa-f]{2}$/.test(s.slice(i + 1, i + 3))) {
+      out.push(parseInt(s.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else out.push(...Buffer.from(c, 'utf8'));
+  }
+  return Buffer.from(out);
+}
+
+/**
+ * The text of an inbound message from its bytes (%b) and coding (%c): 2 is UCS-2, given as
+ * UTF-16BE; 0 (GSM-7) arrives from the SMSC drivers as UTF-8; 1 (8-bit data) is read as
+ * Latin-1. Undefined for another coding, or UTF-16 with an odd number of bytes.
+ */
+export function kannelInboundText(bytes: Buffer, coding: string): string | undefined {
+  if (coding === '2') {
+    if (bytes.length % 2 !== 0) return undefined;
+    return Buffer.from(bytes).swap16().toString('utf16le');
+  }
+  if (coding === '0' || coding === '') {
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    } catch {
+      return bytes.toString('latin1');
+    }
+  }
+  if (coding === '1') return bytes.toString('latin1');
+  return undefined;
+}
+
 export class KannelSmsGateway implements SmsGateway {
   readonly name = 'kannel';
   /** Kannel cuts a UCS-2 text every 134 octets, through a surrogate pair if one is there */
