@@ -7,8 +7,15 @@
  *
  * Kannel's configuration is written before the service starts (it needs Kannel's sendsms
  * URL), so the get-url points at a small forwarder that passes each call on to the service.
+ * Its token is computed with the openssl command docs/kannel.md gives operators.
  */
+
+/** The sms-service token as docs/kannel.md tells an operator to compute it. */
+function documentedInboundToken(secret: string): string {
+  return execFileSync('sh', ['-c', 'printf kannel-inbound | openssl dgst -sha256 -hmac "$KANNEL_DLR_SECRET" -binary | head -c 16 | basenc --base64url | tr -d ='], { env: { ...process.env, KANNEL_DLR_SECRET: secret }, encoding: 'utf8' }).trim();
+}
 import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { kannelDlrToken, kannelInboundToken } from '../../src/notifications/providers/KannelSmsGateway.js';
@@ -53,7 +60,9 @@ describe(`inbound SMS and sender IDs through a real Kannel (${onPostgres ? 'Post
   before(async () => {
     forwarder = new Forwarder();
     await forwarder.start();
-    kannel = await startKannel({ maxMessages: 3, inboundUrl: `${forwarder.url}/v1/callbacks/kannel/inbound?token=${kannelInboundToken(KANNEL_SECRET)}` });
+    const token = documentedInboundToken(KANNEL_SECRET);
+    expect(token).to.equal(kannelInboundToken(KANNEL_SECRET));
+    kannel = await startKannel({ maxMessages: 3, inboundUrl: `${forwarder.url}/v1/callbacks/kannel/inbound?token=${token}` });
     ns = await startNotifyService({
       sim: false,
       sms: false,

@@ -10,6 +10,8 @@ describe('notification configuration', () => {
     expect(n.govapp).to.deep.equal({ kind: 'none' });
     expect(n.pricing).to.deep.equal({ currency: 'EUR', smsPart: '0', push: '0' });
     expect(loadConfig({ PORT: '0' }).notify.callbackBaseUrl).to.equal(undefined);
+    expect(n.inboundAttributionDays).to.equal(30);
+    expect(loadConfig({ NOTIFY_INBOUND_ATTRIBUTION_DAYS: '7' }).notify.inboundAttributionDays).to.equal(7);
   });
 
   it('reads Kannel, the HTTP aggregator, GovApp and prices', () => {
@@ -50,6 +52,9 @@ describe('notification configuration', () => {
     [{ NOTIFY_DEFAULT_STRATEGY: 'FAX' }, 'NOTIFY_DEFAULT_STRATEGY'],
     [{ NOTIFY_DEFAULT_LANGUAGE: 'it' }, 'NOTIFY_DEFAULT_LANGUAGE'],
     [{ NOTIFY_SMS_MAX_PARTS: '0' }, 'NOTIFY_SMS_MAX_PARTS'],
+    [{ NOTIFY_INBOUND_ATTRIBUTION_DAYS: '0' }, 'NOTIFY_INBOUND_ATTRIBUTION_DAYS'],
+    [{ NOTIFY_INBOUND_ATTRIBUTION_DAYS: '366' }, 'NOTIFY_INBOUND_ATTRIBUTION_DAYS'],
+    [{ NOTIFY_INBOUND_ATTRIBUTION_DAYS: 'a month' }, 'NOTIFY_INBOUND_ATTRIBUTION_DAYS'],
     [{ NOTIFY_SMS_TRANSLITERATE: 'maybe' }, 'NOTIFY_SMS_TRANSLITERATE'],
     [{ NOTIFY_SMS_PROVIDER: 'carrier-pigeon' }, 'NOTIFY_SMS_PROVIDER'],
     [{ NOTIFY_SMS_PROVIDER: 'kannel', KANNEL_SENDSMS_URL: 'http://k/cgi-bin/sendsms', KANNEL_PASSWORD: 'p', KANNEL_DLR_SECRET: 'x'.repeat(16) }, 'KANNEL_USERNAME'],
