@@ -17,6 +17,8 @@ describe(`inbound SMS: replies, opt-outs, sender IDs and rate overrides (${onPos
   let ns: NotifyService;
   let a: { id: string; apiKey: string };
   let b: { id: string; apiKey: string };
+  /** the service's log lines, at debug level */
+  const logs: string[] = [];
 
   before(async () => {
     sim = new SmsSimulator({ callbackSecret: SMS_HTTP_SECRET, deliveryDelayMs: 5 });
@@ -24,7 +26,8 @@ describe(`inbound SMS: replies, opt-outs, sender IDs and rate overrides (${onPos
     ns = await startNotifyService({
       sms: false,
       sim: { deliveryDelayMs: 5 },
-      env: { NOTIFY_SMS_PROVIDER: 'http', SMS_HTTP_URL: sim.sendUrl, SMS_HTTP_CALLBACK_SECRET: SMS_HTTP_SECRET, SMS_HTTP_FROM: 'eBox', NOTIFY_SEND_MAX_ATTEMPTS: '2' },
+      env: { NOTIFY_SMS_PROVIDER: 'http', SMS_HTTP_URL: sim.sendUrl, SMS_HTTP_CALLBACK_SECRET: SMS_HTTP_SECRET, SMS_HTTP_FROM: 'eBox', NOTIFY_SEND_MAX_ATTEMPTS: '8', JOB_BACKOFF_BASE_MS: '100', JOB_BACKOFF_MAX_MS: '1000' },
+      service: { log: logs, logLevel: 'debug' },
     });
     a = await ns.svc.newSender('Sender A');
     b = await ns.svc.newSender('Sender B');
@@ -177,6 +180,26 @@ describe(`inbound SMS: replies, opt-outs, sender IDs and rate overrides (${onPos
     expect(n.reason).to.include('SMS:RECIPIENT_OPTED_OUT');
   });
 
+  it('an SMS queued before the STOP is not sent after it: its next try fails RECIPIENT_OPTED_OUT', async () => {
+    const phone = '+32470000610';
+    // the aggregator is down: the send is retried, and the phone answers STOP in between
+    sim.setOptions({ failure: { kind: 'unavailable' }, inboundUrl: `${ns.svc.url}/v1/callbacks/sms-http/inbound` });
+    let id: string;
+    try {
+      const calls = sim.calls;
+      const res = await postNotification(ns.svc, a.apiKey, { phoneNumber: phone, strategy: 'SMS_ONLY', content: SMS_TEXT }, { prefer: 'respond-async' });
+      expect(res.status).to.equal(202);
+      id = (await res.json()).id;
+      await eventually('a first try, refused by the aggregator', () => sim.calls > calls || undefined);
+      expect((await answer(phone, 'STOP')).outcome).to.equal(204);
+    } finally {
+      sim.setOptions({ failure: { kind: 'none' }, inboundUrl: undefined });
+    }
+    const n = await waitForNotification(ns.svc, a.apiKey, id, (x) => x.status === 'FAILED');
+    expect(n.attempts[0]).to.include({ channel: 'SMS', status: 'FAILED', reason: 'RECIPIENT_OPTED_OUT' });
+    expect(sim.messages.filter((m) => m.to === phone)).to.have.length(0);
+  });
+
   it('STOP ALLE opts out of every sender; START to one sender lifts what blocks it; the operator can remove an opt-out', async () => {
     const phone = '+32470000606';
     await sent(a, phone);
@@ -285,5 +308,11 @@ describe(`inbound SMS: replies, opt-outs, sender IDs and rate overrides (${onPos
     await free.arrayBuffer();
     expect(free.status).to.equal(202);
     expect(free.headers.get('ratelimit')).to.equal(null);
+  });
+
+  it('logs no phone number, and no reply text (the inbound messages above were logged by id)', () => {
+    expect(logs.some((l) => l.includes('inbound SMS stored'))).to.equal(true);
+    const leaked = logs.filter((l) => /\+?32470000\d{3}|Bedankt|ik kom/.test(l));
+    expect(leaked, leaked.slice(0, 3).join('\n')).to.deep.equal([]);
   });
 });
