@@ -9,6 +9,14 @@ import type { Knex } from 'knex';
 
 export const ALL_SENDERS = '*';
 
+/**
+ * PostgreSQL: inbound messages are stored one transaction at a time (an advisory lock held
+ * until commit), so they commit in the order of their sequence numbers and a reader that
+ * pages by sequence number never passes over one that commits later. Replies are few; the
+ * wait is short. SQLite has a single writer anyway.
+ */
+export const INBOUND_LOCK_KEY = 7_245_114_917;
+
 export type KeywordAction = 'OPT_OUT' | 'OPT_OUT_ALL' | 'OPT_IN' | 'OPT_IN_ALL';
 
 export interface InboundSmsRecord {
@@ -63,8 +71,12 @@ export class InboundSmsRepository {
     return row && toInbound(row);
   }
 
-  /** Fails on the unique (provider, provider_id) index when the message is already stored. */
+  /**
+   * Fails on the unique (provider, provider_id) index when the message is already stored.
+   * Call inside a transaction: on PostgreSQL it takes INBOUND_LOCK_KEY until the commit.
+   */
   async insert(m: Omit<InboundSmsRecord, 'seq'>): Promise<void> {
+    if (this.db.client.config.client === 'pg') await this.db.raw('SELECT pg_advisory_xact_lock(?)', [INBOUND_LOCK_KEY]);
     await this.db('notify_inbound_sms').insert({
       id: m.id,
       provider: m.provider,

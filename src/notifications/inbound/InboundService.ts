@@ -149,12 +149,14 @@ export class InboundService {
     }
   }
 
-  /** A sender's replies after `cursor` (oldest first). */
+  /**
+   * A sender's replies after `cursor` (oldest first). The cursor is the row's sequence number;
+   * rows commit in that order (InboundSmsRepository.insert), so none is passed over.
+   */
   async replies(senderId: string, cursorParam: unknown, limitParam: unknown): Promise<ReplyPage> {
     const cursor = cursorParam === undefined || cursorParam === '' ? '0' : cursorParam;
     if (typeof cursor !== 'string' || !/^\d{1,15}$/.test(cursor)) throw new ServiceError('QUERY_INVALID', 'cursor must be a cursor this endpoint returned');
-    const limit = limitParam === undefined ? 50 : Number(limitParam);
-    if (typeof limitParam !== 'undefined' && (typeof limitParam !== 'string' || !/^\d{1,3}$/.test(limitParam))) throw new ServiceError('QUERY_INVALID', 'limit must be a whole number from 1 to 200');
+    const limit = limitParam === undefined ? 50 : typeof limitParam === 'string' && /^\d{1,3}$/.test(limitParam) ? Number(limitParam) : NaN;
     if (!(limit >= 1 && limit <= 200)) throw new ServiceError('QUERY_INVALID', 'limit must be a whole number from 1 to 200');
     const rows = await this.store.inbound.listForSender(senderId, Number(cursor), limit + 1);
     const page = rows.slice(0, limit);
