@@ -2,14 +2,22 @@
 # A local Kannel with its fake SMS centre, for development against `npm run dev`:
 #   dev/kannel-dev.sh            (Ctrl-C stops it; messages the "SMSC" receives are printed)
 # Needs the Debian packages kannel and kannel-extras (apt-get install -y kannel kannel-extras).
-# Ports (loopback only): admin 13000, smsbox 13001, fake SMSC 13002, sendsms 13013;
-# override with KANNEL_ADMIN_PORT, KANNEL_SMSBOX_PORT, KANNEL_SMSC_PORT, KANNEL_SENDSMS_PORT.
+# Ports (loopback only): admin 13000, smsbox 13001, fake SMSC 13002, sendsms 13013, the
+# phones' fake SMSC 13003; override with KANNEL_ADMIN_PORT, KANNEL_SMSBOX_PORT, KANNEL_SMSC_PORT,
+# KANNEL_SENDSMS_PORT, KANNEL_PHONES_PORT. What phones send goes to the service at SERVICE_URL
+# (default http://127.0.0.1:8080): type `<from> <to> text <message>` on this script's stdin,
+# e.g. `32470123456 eBox text STOP`.
 set -euo pipefail
 
 ADMIN_PORT=${KANNEL_ADMIN_PORT:-13000}
 SMSBOX_PORT=${KANNEL_SMSBOX_PORT:-13001}
 SMSC_PORT=${KANNEL_SMSC_PORT:-13002}
 SENDSMS_PORT=${KANNEL_SENDSMS_PORT:-13013}
+PHONES_PORT=${KANNEL_PHONES_PORT:-13003}
+SERVICE_URL=${SERVICE_URL:-http://127.0.0.1:8080}
+DLR_SECRET=${KANNEL_DLR_SECRET:-dev-dlr-secret-0123456789}
+# the sms-service token (docs/kannel.md): HMAC-SHA256(KANNEL_DLR_SECRET, "kannel-inbound"), 128 bits, base64url
+INBOUND_TOKEN=$(printf kannel-inbound | openssl dgst -sha256 -hmac "$DLR_SECRET" -binary | head -c 16 | basenc --base64url | tr -d =)
 MAX_MESSAGES=${KANNEL_MAX_MESSAGES:-3}
 USERNAME=notify
 PASSWORD=${KANNEL_PASSWORD:-dev-password}
@@ -49,6 +57,13 @@ smsc-id = fake
 port = $SMSC_PORT
 connect-allow-ip = 127.0.0.1
 
+group = smsc
+smsc = fake
+smsc-id = phones
+allowed-smsc-id = phones
+port = $PHONES_PORT
+connect-allow-ip = 127.0.0.1
+
 group = smsbox
 bearerbox-host = 127.0.0.1
 bearerbox-port = $SMSBOX_PORT
@@ -61,6 +76,13 @@ username = $USERNAME
 password = $PASSWORD
 max-messages = $MAX_MESSAGES
 concatenation = true
+
+group = sms-service
+keyword = default
+catch-all = true
+get-url = "$SERVICE_URL/v1/callbacks/kannel/inbound?token=$INBOUND_TOKEN&from=%p&to=%P&text=%b&coding=%c&id=%I&at=%T&smsc=%i"
+max-messages = 0
+omit-empty = true
 CONF
 
 wait_port() {
@@ -76,17 +98,24 @@ wait_port() {
 pids+=($!)
 wait_port "$SMSBOX_PORT"
 wait_port "$SMSC_PORT"
+wait_port "$PHONES_PORT"
 "$SMSBOX" "$DIR/kannel.conf" >"$DIR/smsbox.log" 2>&1 &
 pids+=($!)
 "$FAKESMSC" -H 127.0.0.1 -r "$SMSC_PORT" -m 0 "1 2 text x" 2>&1 | grep --line-buffered 'Got message' &
+pids+=($!)
+# the phones: lines typed on this script's stdin (a background job's stdin is /dev/null unless given)
+exec 3<&0
+"$FAKESMSC" -H 127.0.0.1 -r "$PHONES_PORT" <&3 2>&1 | grep --line-buffered 'sent message' &
 pids+=($!)
 wait_port "$SENDSMS_PORT"
 
 cat <<INFO
 Kannel is running (status: http://127.0.0.1:$ADMIN_PORT/status.txt?password=dev-admin). Start the service with:
   NOTIFY_SMS_PROVIDER=kannel KANNEL_SENDSMS_URL=http://127.0.0.1:$SENDSMS_PORT/cgi-bin/sendsms \\
-  KANNEL_USERNAME=$USERNAME KANNEL_PASSWORD=$PASSWORD KANNEL_DLR_SECRET=dev-dlr-secret-0123456789 \\
+  KANNEL_USERNAME=$USERNAME KANNEL_PASSWORD=$PASSWORD KANNEL_DLR_SECRET=$DLR_SECRET \\
   NOTIFY_SMS_MAX_PARTS=$MAX_MESSAGES npm run dev
-Messages received by the fake SMSC:
+Messages received by the fake SMSC are printed below. A phone answers when you type a line
+  <from> <to> text <message>        e.g.  32470123456 eBox text STOP
+(Kannel calls $SERVICE_URL/v1/callbacks/kannel/inbound with it.)
 INFO
 wait

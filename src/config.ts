@@ -207,6 +207,8 @@ export interface NotifyConfig {
   pricing: { currency: string; smsPart: string; push: string };
   /** notify the recipient of a registered message after ContentConsignment */
   registeredMailNotice: boolean;
+  /** a reply is attributed to the sender whose SMS the number received last, at most this many days before */
+  inboundAttributionDays: number;
 }
 
 export class ConfigError extends Error {
@@ -466,6 +468,7 @@ function notifyConfig(env: Env, host: string, port: number): NotifyConfig {
     govapp,
     pricing: { currency, smsPart: price(env, 'NOTIFY_PRICE_SMS_PART'), push: price(env, 'NOTIFY_PRICE_PUSH') },
     registeredMailNotice: bool(env, 'NOTIFY_REGISTERED_MAIL', true),
+    inboundAttributionDays: int(env, 'NOTIFY_INBOUND_ATTRIBUTION_DAYS', 30, 1, 365),
   };
 }
 

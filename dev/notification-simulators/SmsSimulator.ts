@@ -32,8 +32,17 @@
  *                         over the rates
  *   seed                  makes the random draws reproducible
  *
+ * A phone answers (mobile-originated SMS, as an aggregator passes them on):
+ *   POST /inbound {"from": "+32…", "text": "STOP", "to"?, "id"?}
+ *   → the simulator POSTs, signed like a report, to `inboundUrl` (or the callbackUrl of the
+ *     last message it sent to that number, + "/inbound")
+ *   {"id": "sim-mo-…", "from", "to": <the sender ID of that last message, or the one given>,
+ *    "text", "receivedAt"} and answers 200 {"id", "target", "outcome": <the HTTP status the
+ *   service answered>}; the same "id" again is the aggregator calling twice.
+ *
  * Inspection: GET /messages[?to=…&reference=…] lists what it "sent" with the reports it made;
- * GET /messages/{id}. These and /_sim/options take no token.
+ * GET /messages/{id}; GET /inbound lists the answers it passed on. These, POST /inbound and
+ * /_sim/options take no token.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { json, parseObject, readBody, SimulatorServer } from './http.js';
@@ -51,6 +60,8 @@ export interface SmsSimulatorOptions {
   token?: string;
   /** where reports go when a message names no callbackUrl */
   callbackUrl?: string;
+  /** where phones' answers go (default: the callbackUrl of the last message to the number + "/inbound") */
+  inboundUrl?: string;
   latencyMs: number;
   jitterMs: number;
   failure: SmsFailureMode;
@@ -91,6 +102,17 @@ export interface SmsReportRecord {
   status: 'DELIVERED' | 'FAILED';
   reason?: string;
   /** HTTP status the callback answered, or the network error */
+  outcome: number | string;
+}
+
+export interface SimulatedInbound {
+  id: string;
+  from: string;
+  to: string;
+  text: string;
+  receivedAt: string;
+  target: string;
+  /** HTTP status the service answered, or the network error */
   outcome: number | string;
 }
 
@@ -136,6 +158,7 @@ export function checkSmsSimulatorOptions(o: Partial<SmsSimulatorOptions>): strin
   if (o.outcomes !== undefined && (typeof o.outcomes !== 'object' || o.outcomes === null || Object.values(o.outcomes).some((v) => !OUTCOMES.includes(v)))) return `outcomes must map numbers to ${OUTCOMES.join(', ')}`;
   if (o.seed !== undefined && !Number.isInteger(o.seed)) return 'seed must be a whole number';
   if (o.callbackUrl !== undefined && !isHttpUrl(o.callbackUrl)) return 'callbackUrl must be an http(s) URL';
+  if (o.inboundUrl !== undefined && !isHttpUrl(o.inboundUrl)) return 'inboundUrl must be an http(s) URL';
   return undefined;
 }
 
@@ -148,6 +171,9 @@ export class SmsSimulator extends SimulatorServer {
   private readonly byKey = new Map<string, SimulatedSms>();
   readonly reports: SmsReportRecord[] = [];
   readonly refusals: SmsRefusal[] = [];
+  /** the phones' answers passed on */
+  readonly inbound: SimulatedInbound[] = [];
+  private nextInboundId = 1;
   /** every POST /v1/sms, including refused ones */
   calls = 0;
 
@@ -205,6 +231,19 @@ export class SmsSimulator extends SimulatorServer {
       if (!m) return json(res, 404, { code: 'NOT_FOUND' });
       return json(res, 200, { ...m, reports: this.reports.filter((r) => r.id === id) });
     }
+    if (req.method === 'POST' && url.pathname === '/inbound') {
+      const m = parseObject(body);
+      if (!m || typeof m.from !== 'string' || typeof m.text !== 'string' || (m.to !== undefined && typeof m.to !== 'string') || (m.id !== undefined && typeof m.id !== 'string')) {
+        return json(res, 400, { code: 'INVALID_REQUEST', detail: 'expected {"from", "text", "to"?, "id"?}' });
+      }
+      try {
+        const sent = await this.answer(m.from, m.text, { to: m.to as string | undefined, id: m.id as string | undefined });
+        return json(res, 200, { id: sent.id, target: sent.target, outcome: sent.outcome });
+      } catch (err) {
+        return json(res, 409, { code: 'NO_TARGET', detail: (err as Error).message });
+      }
+    }
+    if (req.method === 'GET' && url.pathname === '/inbound') return json(res, 200, { items: this.inbound });
     if (req.method === 'PUT' && url.pathname === '/_sim/options') {
       const patch = parseObject(body);
       if (!patch) return json(res, 400, { code: 'INVALID_REQUEST', detail: 'JSON object expected' });
@@ -284,6 +323,30 @@ export class SmsSimulator extends SimulatorServer {
     if (r < failedRate) return 'UNDELIVERABLE';
     if (r < failedRate + expiredRate) return 'EXPIRED';
     return 'DELIVERED';
+  }
+
+  /**
+   * A phone answers: POSTs the signed inbound message, as the aggregator would, to
+   * `inboundUrl` or next to the callback URL of the last message sent to `from`.
+   */
+  async answer(from: string, text: string, opts: { to?: string; id?: string } = {}): Promise<SimulatedInbound> {
+    const last = this.messages.filter((m) => m.to === from).pop();
+    const callback = last?.callbackUrl ?? this.options.callbackUrl;
+    const target = this.options.inboundUrl ?? (callback ? `${callback.replace(/\/+$/, '')}/inbound` : undefined);
+    if (!target) throw new Error(`no inboundUrl, and no message with a callback URL was sent to ${from}`);
+    const record: SimulatedInbound = {
+      id: opts.id ?? `sim-mo-${String(this.nextInboundId++).padStart(6, '0')}`,
+      from,
+      to: opts.to ?? last?.from ?? 'SIMULATOR',
+      text,
+      receivedAt: new Date().toISOString(),
+      target,
+      outcome: 'not sent',
+    };
+    this.inbound.push(record);
+    const body = JSON.stringify({ id: record.id, from: record.from, to: record.to, text: record.text, receivedAt: record.receivedAt });
+    await this.postSigned(target, SMS_SIGNATURE_HEADER, this.options.callbackSecret, body, record);
+    return record;
   }
 
   /** Sends the message's delivery report now; resolves with what the callback answered. */

@@ -52,7 +52,7 @@ async function main(): Promise<void> {
       config = dev.config;
       log.info(
         { smsSimulator: dev.urls.sms, govappSimulator: dev.urls.govapp },
-        `development simulators: SMS aggregator ${dev.urls.sms} (GET /messages), GovApp backend ${dev.urls.govapp} (GET /_sim/pushes); DEV_SIMULATORS=false turns them off`,
+        `development simulators: SMS aggregator ${dev.urls.sms} (GET /messages; POST /inbound {"from", "text"}: a phone answers), GovApp backend ${dev.urls.govapp} (GET /_sim/pushes); DEV_SIMULATORS=false turns them off`,
       );
     }
   } else if (wantsDevProviders(config)) {

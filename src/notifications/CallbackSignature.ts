@@ -58,6 +58,20 @@ export function urlToken(secret: string, purpose: string, id: string, expiresAt:
   return `${expiresAt}.${urlMac(secret, purpose, id, expiresAt)}`;
 }
 
+/**
+ * A token that does not expire, for a URL an operator writes once into a provider's
+ * configuration (Kannel's sms-service get-url for inbound SMS):
+ * base64url(HMAC-SHA256(secret, "<purpose>")) truncated to 128 bits.
+ */
+export function staticUrlToken(secret: string, purpose: string): string {
+  return hmac(secret, purpose).subarray(0, 16).toString('base64url');
+}
+
+export function verifyStaticUrlToken(secret: string, purpose: string, token: unknown): boolean {
+  if (typeof token !== 'string' || !/^[A-Za-z0-9_-]{22}$/.test(token)) return false;
+  return timingSafeEqual(Buffer.from(staticUrlToken(secret, purpose)), Buffer.from(token));
+}
+
 export function verifyUrlToken(secret: string, purpose: string, id: string, token: unknown, nowMs: number = Date.now()): UrlTokenCheck {
   const m = typeof token === 'string' ? URL_TOKEN.exec(token) : null;
   if (!m) return UrlTokenCheck.INVALID;

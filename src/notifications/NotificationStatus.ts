@@ -104,6 +104,7 @@ export const REASONS = {
   SMS_TOO_LONG: 'the text needs more SMS parts than allowed',
   SMS_REJECTED: 'the SMS centre rejected the message',
   SMS_UNDELIVERABLE: 'the SMS centre could not deliver the message',
+  RECIPIENT_OPTED_OUT: 'the number answered STOP to this sender (or STOP ALL): no SMS goes to it',
   CONTENT_MISSING: 'the notification has no text for this channel',
   STRATEGY_UNKNOWN: 'the strategy is not registered',
   VALIDITY_ELAPSED: 'the notification was not handed to a provider before its validUntil',

@@ -26,3 +26,23 @@ export function checkMobileNumber(raw: unknown): PhoneCheck {
   if (type !== undefined && !SMS_CAPABLE.includes(type)) return { ok: false, reason: `${parsed.number} is not a mobile number (${type.toLowerCase().replace(/_/g, ' ')})` };
   return { ok: true, e164: parsed.number };
 }
+
+/**
+ * A number as a provider reports it (Kannel's %p, an aggregator's "from") in E.164, or
+ * undefined when it is none: "+32470…", "0032470…" and "32470…" (international digits
+ * without the plus, as many SMS centres give them) are the same number. Only the numbering
+ * plan is checked, not the number type: a reply may come from any number that can send SMS.
+ */
+export function toE164(raw: unknown): string | undefined {
+  if (typeof raw !== 'string') return undefined;
+  let s = raw.trim().replace(/[\s.()-]/g, '');
+  if (s.startsWith('00')) s = `+${s.slice(2)}`;
+  else if (/^[1-9]\d{6,14}$/.test(s)) s = `+${s}`;
+  if (!/^\+[1-9]\d{6,14}$/.test(s)) return undefined;
+  try {
+    const parsed = parsePhoneNumberWithError(s);
+    return parsed.isValid() ? parsed.number : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -13,6 +13,7 @@ import { DeviceKeyError, validateDevicePublicKey } from './content/DeviceEncrypt
 import { isLanguage, languageList } from './content/Language.js';
 import { checkMobileNumber } from './PhoneNumber.js';
 import { isTimeZone } from './QuietHours.js';
+import { optOutView, type OptOutView } from './inbound/InboundService.js';
 import { constraintViolation } from '../store/constraints.js';
 import type { ContactRecord, InstallationRecord } from '../store/ContactRepository.js';
 import type { Repositories } from '../store/Repositories.js';
@@ -20,6 +21,8 @@ import type { Repositories } from '../store/Repositories.js';
 export interface ContactView {
   recipient: { type: RecipientType; id: string };
   phoneNumber: string | null;
+  /** the number's opt-outs: answered STOP to a sender, or STOP ALL */
+  optOuts: OptOutView[];
   language: string;
   /** IANA time zone for quiet hours; null: the number's country's zone, else NOTIFY_TIME_ZONE */
   timeZone: string | null;
@@ -99,6 +102,7 @@ export class ContactService {
     return {
       recipient: { type: c.recipientType, id: c.recipientId },
       phoneNumber: c.phone,
+      optOuts: c.phone ? (await this.store.inbound.optOuts(c.phone)).map(optOutView) : [],
       language: c.language,
       timeZone: c.timeZone,
       installations: installations.map(installationView),

@@ -220,13 +220,14 @@ export class NotificationEngine {
     } else if (n.phone) {
       contactIds = (await db.contacts.findByPhone(n.phone)).map((c) => c.id);
     }
+    const smsOptedOut = phone !== null && (await db.inbound.isOptedOut(phone, n.senderId));
     const devices: DeviceTarget[] = (await db.contacts.installations(contactIds)).map((i) => ({
       installationId: i.id,
       pushToken: i.pushToken,
       publicKey: i.publicKey,
       notificationsEnabled: i.notificationsEnabled,
     }));
-    return { phone, devices };
+    return { phone, devices, smsOptedOut };
   }
 
   private context(targets: RecipientTargets): StrategyContext {
@@ -296,7 +297,8 @@ export class NotificationEngine {
     } else {
       const targets = await this.targets(this.store, n);
       try {
-        result = await channel.send({ attemptId, notificationId: n.id, content: contentOf(n), targets });
+        const smsFrom = attempt.channel === 'SMS' ? ((await this.store.inbound.senderOverrides(n.senderId)).smsSenderId ?? undefined) : undefined;
+        result = await channel.send({ attemptId, notificationId: n.id, content: contentOf(n), targets, ...(smsFrom ? { smsFrom } : {}) });
       } catch (err) {
         if (err instanceof ProviderError && err.permanent) throw new PermanentJobError(`${err.code}: ${err.message}`, { cause: err });
         throw err;
@@ -313,6 +315,10 @@ export class NotificationEngine {
       await this.changeAttempt(tx, locked, { ...a, targets }, 'SENT', undefined, sent);
       await this.scheduleDeliveryCheck(tx, locked, attemptId);
       await tx.usage.add(n.senderId, month(new Date()), a.channel, result.units);
+      // which sender's SMS the number received last: a reply from it is that sender's (inbound.ts)
+      if (a.channel === 'SMS' && typeof targets.phone === 'string') {
+        await tx.inbound.recordSend({ attemptId, notificationId: n.id, senderId: n.senderId, phone: targets.phone, sentAt: new Date().toISOString() });
+      }
       const c = await this.settle(tx, locked);
       await ctx.complete(tx);
       return c;

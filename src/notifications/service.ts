@@ -19,7 +19,7 @@ import { isSettled, NOTIFICATION_STATUSES } from './NotificationStatus.js';
 import { parseQuietHours, type QuietHours } from './QuietHours.js';
 import { checkMobileNumber } from './PhoneNumber.js';
 import { httpSmsReportEvent } from './providers/HttpSmsGateway.js';
-import { kannelReportEvent, verifyKannelDlrToken } from './providers/KannelSmsGateway.js';
+import { kannelInboundText, kannelReportEvent, parseKannelQuery, verifyKannelDlrToken, verifyKannelInboundToken } from './providers/KannelSmsGateway.js';
 import type { StrategyRegistry } from './Strategies.js';
 import type { AttemptRecord, NotificationEventRecord, NotificationFilter, NotificationRecord } from '../store/NotificationRepository.js';
 import type { SenderRecord } from '../domain/records.js';
@@ -27,6 +27,8 @@ import type { Repositories } from '../store/Repositories.js';
 import type { JobHandlers } from '../worker/JobRunner.js';
 import type { NotifyJobType } from './engine.js';
 import { ContactService } from './contacts.js';
+import { InboundService } from './inbound/InboundService.js';
+import { SenderSettingsService } from './SenderSettings.js';
 import type { NotificationEngine } from './engine.js';
 
 export { enqueueRegisteredMailNotice } from './engine.js';
@@ -37,6 +39,9 @@ export { BUILTIN_TEMPLATES } from './content/Templates.js';
 export { LANGUAGES as NOTIFICATION_LANGUAGES } from './content/Language.js';
 export { BUILTIN_STRATEGY_NAMES } from './Strategies.js';
 export type { NotificationRecord } from '../store/NotificationRepository.js';
+export { KEYWORDS } from './inbound/Keywords.js';
+export type { InboundService, ReplyPage, OptOutView } from './inbound/InboundService.js';
+export type { SenderSettingsService, SenderNotificationSettings } from './SenderSettings.js';
 
 export interface NotificationDetails {
   notification: NotificationRecord;
@@ -132,6 +137,10 @@ export class NotificationService {
   private callbackBaseUrl: string | undefined;
   /** the contact directory */
   readonly contacts: ContactService;
+  /** replies and opt-outs */
+  readonly inbound: InboundService;
+  /** per-sender SMS sender ID and rate limit */
+  readonly senderSettings: SenderSettingsService;
 
   constructor(
     private readonly store: Repositories,
@@ -142,7 +151,9 @@ export class NotificationService {
     private readonly log: Logger,
   ) {
     this.callbackBaseUrl = config.notify.callbackBaseUrl;
+    this.inbound = new InboundService(store, config, log);
     this.contacts = new ContactService(store, config);
+    this.senderSettings = new SenderSettingsService(store, config);
   }
 
   handlers(): Pick<JobHandlers, NotifyJobType> {
@@ -213,6 +224,7 @@ export class NotificationService {
       { language, title: rendered.title ?? null, html: rendered.html ?? null, sms: rendered.sms ?? null, smsEncoding: null, smsParts: null } satisfies NotificationContent,
       input.transliterate ?? this.config.notify.sms.transliterate,
     );
+    await this.refuseOptedOut(sender, strategy.channels, input.phone ?? (input.recipient ? ((await this.store.contacts.findByRecipient(input.recipient.type, input.recipient.id))?.phone ?? null) : null));
     // only a request that is otherwise acceptable takes a token
     const rate = await this.takeToken(sender.id);
     const createdAt = new Date().toISOString();
@@ -252,6 +264,50 @@ export class NotificationService {
       throw err;
     }
     return { id: n.id, replayed: false, ...(rate ? { rate } : {}) };
+  }
+
+  /**
+   * A strategy that can only send SMS, to a number that answered STOP to this sender (or
+   * STOP ALL): refused at once, 422 RECIPIENT_OPTED_OUT — nothing would be sent. A strategy
+   * with another channel is accepted; its SMS attempt fails with that reason.
+   */
+  private async refuseOptedOut(sender: SenderRecord, channels: readonly ChannelName[], phone: string | null): Promise<void> {
+    if (!phone || channels.some((c) => c !== 'SMS')) return;
+    if (await this.inbound.isOptedOut(phone, sender.id)) {
+      throw new ServiceError('RECIPIENT_OPTED_OUT', 'the recipient asked for no more SMS from you (or from every sender): this strategy has no other channel, nothing was queued');
+    }
+  }
+
+  // ---------------------------------------------------------------- replies from phones
+
+  /**
+   * Kannel's sms-service get-url: an SMS a phone sent, `rawQuery` as Kannel wrote it (the
+   * text's bytes are read by its coding). The URL token proves the operator configured it.
+   */
+  async kannelInbound(rawQuery: string): Promise<{ id: string; duplicate: boolean }> {
+    const p = this.config.notify.sms.provider;
+    if (p.kind !== 'kannel') throw new ServiceError('NOT_FOUND', 'the Kannel SMS provider is not configured');
+    const q = parseKannelQuery(rawQuery);
+    const str = (name: string) => q.get(name)?.toString('utf8');
+    if (!verifyKannelInboundToken(p.dlrSecret, str('token'))) throw this.refused('kannel', 'CALLBACK_SIGNATURE_INVALID', 'the inbound SMS does not carry the sms-service token');
+    const bytes = q.get('text');
+    const text = bytes === undefined ? undefined : kannelInboundText(bytes, str('coding') ?? '');
+    if (bytes !== undefined && text === undefined) throw new ServiceError('MALFORMED_REQUEST', 'text (%b) cannot be read with its coding (%c: 0, 1 or 2)');
+    const at = str('at');
+    const receivedAt = at !== undefined && /^\d{1,12}$/.test(at) ? new Date(Number(at) * 1000) : undefined;
+    return this.inbound.receive({ provider: 'kannel', providerId: str('id') ?? '', from: str('from'), to: str('to'), text, receivedAt });
+  }
+
+  /** The HTTP aggregator's inbound callback: signed body {id, from, to, text, receivedAt}. */
+  async httpSmsInbound(rawBody: Uint8Array, signature: string | undefined): Promise<{ id: string; duplicate: boolean }> {
+    const p = this.config.notify.sms.provider;
+    if (p.kind !== 'http') throw new ServiceError('NOT_FOUND', 'the HTTP SMS provider is not configured');
+    if (!verifyBodySignature(p.callbackSecret, signature, rawBody)) throw this.refused('sms-http', 'CALLBACK_SIGNATURE_INVALID', 'the inbound signature (Signature) is missing, wrong or too old');
+    const r = parseJson(rawBody);
+    if (!r) throw new ServiceError('MALFORMED_REQUEST', 'expected {"id", "from", "to", "text", "receivedAt"}');
+    const at = typeof r.receivedAt === 'string' ? new Date(r.receivedAt) : undefined;
+    if (r.receivedAt !== undefined && (!at || Number.isNaN(at.getTime()))) throw new ServiceError('MALFORMED_REQUEST', 'receivedAt must be an RFC 3339 date-time');
+    return this.inbound.receive({ provider: 'sms-http', providerId: typeof r.id === 'string' ? r.id : '', from: r.from, to: r.to, text: r.text, receivedAt: at });
   }
 
   private async replay(sender: SenderRecord, key: string, requestHash: string): Promise<Submitted | undefined> {
@@ -363,7 +419,8 @@ export class NotificationService {
    * Takes a token or throws RATE_LIMITED; undefined when there is no limit.
    */
   private async takeToken(senderId: string): Promise<RateLimitState | undefined> {
-    const { rateLimitPerMinute: perMinute, rateLimitBurst: burst } = this.config.notify;
+    // the sender's own limit (PUT /v1/admin/senders/{id}/notifications) or the configured one
+    const { perMinute, burst } = await this.senderSettings.rateLimit(senderId);
     if (perMinute === 0) return undefined;
     const perSecond = perMinute / 60;
     const { granted, tokens } = await this.store.usage.takeToken(senderId, burst, perSecond / 1000, Date.now());

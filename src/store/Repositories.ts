@@ -7,6 +7,7 @@ import { ContactRepository } from './ContactRepository.js';
 import { EboxRepository } from './EboxRepository.js';
 import { EventRepository } from './EventRepository.js';
 import { EvidenceRepository } from './EvidenceRepository.js';
+import { InboundSmsRepository } from './InboundSmsRepository.js';
 import { JobRepository, LocalJobs } from './JobRepository.js';
 import { MessageRepository } from './MessageRepository.js';
 import { NotificationRepository } from './NotificationRepository.js';
@@ -31,6 +32,7 @@ export class Repositories<M = Jobs> implements TransactionScope {
   readonly contacts: ContactRepository;
   readonly notifications: NotificationRepository;
   readonly usage: UsageRepository;
+  readonly inbound: InboundSmsRepository;
 
   /** SQLite only, on the root store: transactions share commits (see CommitGroup). */
   readonly commits: CommitGroup | undefined;
@@ -59,6 +61,7 @@ export class Repositories<M = Jobs> implements TransactionScope {
     this.contacts = new ContactRepository(db);
     this.notifications = new NotificationRepository(db);
     this.usage = new UsageRepository(db);
+    this.inbound = new InboundSmsRepository(db);
   }
 
   /**

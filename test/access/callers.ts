@@ -70,7 +70,9 @@ function providerSecrets(op: Operation, w: World): { header: string; right: stri
 function providerCredential(kind: 'valid' | 'other' | 'stale', c: CaseContext, w: World): Presented | undefined {
   if (c.op.callback?.kind === 'query') {
     if (kind === 'stale') return undefined; // a URL token does not age
-    const token = w.kannel ? (kind === 'valid' ? w.kannel.tokenA : w.kannel.tokenB) : randomBytes(16).toString('base64url');
+    // the sms-service's token for inbound SMS, a delivery report's token for the dlr-url
+    const valid = c.op.path.endsWith('/inbound') ? w.kannel?.inboundToken : w.kannel?.tokenA;
+    const token = w.kannel ? (kind === 'valid' ? valid! : w.kannel.tokenB) : randomBytes(16).toString('base64url');
     return { headers: [], query: { [c.op.callback.param]: token } };
   }
   const s = providerSecrets(c.op, w);

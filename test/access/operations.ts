@@ -100,6 +100,7 @@ export const SPECS: Record<string, OpSpec> = {
   'GET /v1/notifications/settings': { scope: 'self', success: [200] },
   'PUT /v1/notifications/settings': { scope: 'self', success: [200], request: () => json({ defaultStrategy: 'SMS_ONLY' }), probe: (w) => w.svc.rt.notifications.defaultStrategy(w.senders.A) },
   'GET /v1/notifications/usage': { scope: 'self', success: [200] },
+  'GET /v1/notifications/replies': { scope: 'self', success: [200] },
 
   // ---------------------------------------------------------------- recipient
   'GET /v1/ebox/messages': { scope: 'self', success: [200] },
@@ -138,6 +139,38 @@ export const SPECS: Record<string, OpSpec> = {
     success: [204],
     request: (w) => json({ reference: m(w).sms.attempt, status: 'DELIVERED' }),
     probe: (w) => receipts(w, m(w).sms.attempt),
+  },
+
+  'GET /v1/callbacks/kannel/inbound': {
+    scope: 'self',
+    success: [204],
+    profiles: ['main', 'kannel'],
+    absent: (w) => w.profile !== 'kannel',
+    request: (_w, n) => ({ query: { from: '32470333444', to: 'eBox', text: `Merci ${n}`, coding: '0', id: `access-kannel-${n}`, at: String(Math.floor(Date.now() / 1000)) } }),
+    probe: (w) => count(w, 'notify_inbound_sms', (q) => q.where({ provider: 'kannel' })),
+  },
+  'POST /v1/callbacks/sms-http/inbound': {
+    scope: 'self',
+    success: [204],
+    request: (w, n) => json({ id: `access-inbound-${n}`, from: w.secrets.get('A phone'), to: 'eBox', text: `Dank u ${n}` }),
+    probe: (w) => count(w, 'notify_inbound_sms', (q) => q.where({ provider: 'sms-http' })),
+  },
+
+  // ---------------------------------------------------------------- admin: opt-outs and sender settings
+  'GET /v1/admin/opt-outs/{phoneNumber}': { scope: 'self', success: [200], params: (w) => ({ phoneNumber: m(w).optedOutPhone }) },
+  'DELETE /v1/admin/opt-outs/{phoneNumber}/{scope}': {
+    scope: 'self',
+    success: [204],
+    params: (w) => ({ phoneNumber: m(w).optedOutPhone, scope: 'all' }),
+    probe: (w) => count(w, 'notify_opt_outs', (q) => q.where({ phone_e164: m(w).optedOutPhone })),
+  },
+  'GET /v1/admin/senders/{id}/notifications': { scope: 'self', success: [200], params: (w) => ({ id: w.senders.A }) },
+  'PUT /v1/admin/senders/{id}/notifications': {
+    scope: 'self',
+    success: [200],
+    params: (w) => ({ id: w.senders.A }),
+    request: (_w, n) => json({ smsSenderId: `Access${n % 10000}`, rateLimit: { burst: 1000, perMinute: 1000 } }),
+    probe: async (w) => (await w.svc.rt.store.inbound.senderOverrides(w.senders.A)).smsSenderId,
   },
 
   // ---------------------------------------------------------------- admin: contacts and usage

@@ -26,6 +26,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { GovAppSimulator } from '../../dev/notification-simulators/GovAppSimulator.js';
 import { SMS_SIMULATOR_SEND_PATH, SmsSimulator } from '../../dev/notification-simulators/SmsSimulator.js';
+import { signBody } from '../../src/notifications/CallbackSignature.js';
+import { kannelInboundToken } from '../../src/notifications/providers/KannelSmsGateway.js';
 import { eventually, insz, newDevice } from '../helpers/notify.js';
 import { openssl } from '../helpers/openssl.js';
 import { pdfBytes, startTestService, type TestService } from '../helpers/service.js';
@@ -69,7 +71,7 @@ export interface World {
   /** main profile resources */
   main?: MainResources;
   /** kannel profile resources */
-  kannel?: { attemptA: string; tokenA: string; tokenB: string };
+  kannel?: { attemptA: string; tokenA: string; tokenB: string; inboundToken: string };
   tsaQuery: Buffer;
   receiverUrl?: string;
   /** a request with a fresh client address */
@@ -98,6 +100,8 @@ export interface MainResources {
   /** A's SMS scheduled a day ahead: what only A can cancel */
   scheduled: string;
   deadJob: number;
+  /** a number that answered STOP ALL (an all-senders opt-out the operator can lift) */
+  optedOutPhone: string;
 }
 
 export interface CallOptions {
@@ -431,6 +435,18 @@ async function buildMain(dir: string, closers: Closers, close: () => Promise<voi
   secrets.set('A push attempt', pushA.attempt);
   const scheduledA = (await ok('POST', '/v1/notifications', { bearer: A.apiKey, json: { phoneNumber: phoneA, strategy: 'SMS_ONLY', content: { nl: { sms: `Later ${random(4)}` } }, sendAt: new Date(Date.now() + 86_400_000).toISOString() } })).id as string;
   secrets.set('A scheduled notification', scheduledA);
+  // A's phone answers A's SMS (a reply only A reads); a number that received no SMS answers
+  // STOP ALL (an opt-out from every sender), as the aggregator passes them on, signed
+  const inbound = async (m: Record<string, string>) => {
+    const body = Buffer.from(JSON.stringify(m));
+    const a = await client.send({ method: 'POST', path: '/v1/callbacks/sms-http/inbound', headers: [['x-forwarded-for', addresses.next()], ['content-type', 'application/json'], ['signature', signBody(SMS_SECRET, body)]], body });
+    if (a.status !== 204) throw new Error(`inbound SMS: ${a.status} ${a.text}`);
+  };
+  const replyText = `Bedankt ${random(6)}`;
+  await inbound({ id: `access-reply-${random(8)}`, from: phoneA, to: 'eBox', text: replyText });
+  secrets.set('A reply', replyText);
+  const optedOutPhone = '+32470999222';
+  await inbound({ id: `access-stop-${random(8)}`, from: optedOutPhone, to: 'eBox', text: 'STOP ALL' });
   // the registered-mail notices of M1 and M2 are A's too
   const notices = await svc.rt.store.db('notifications').whereIn('message_id', [M1.id, M2.id]).select('id');
   if (notices.length !== 2) throw new Error(`expected the notices of M1 and M2, found ${notices.length}`);
@@ -478,6 +494,7 @@ async function buildMain(dir: string, closers: Closers, close: () => Promise<voi
       push: pushA,
       scheduled: scheduledA,
       deadJob,
+      optedOutPhone,
     },
     tsaQuery: tsa,
     receiverUrl,
@@ -554,7 +571,7 @@ async function buildKannel(dir: string, closers: Closers, close: () => Promise<v
     callbackSecrets: {},
     blockedAddress,
     secrets,
-    kannel: { attemptA: smsA.attempt, tokenA: smsA.token, tokenB: smsB.token },
+    kannel: { attemptA: smsA.attempt, tokenA: smsA.token, tokenB: smsB.token, inboundToken: kannelInboundToken(KANNEL_SECRET) },
     tsaQuery: await tsaQuery(dir),
     call,
     ok,

@@ -76,6 +76,14 @@ export interface KannelHarness {
   maxMessages: number;
   /** messages the fake SMSC received, reassembled (only complete or announced-incomplete ones) */
   received(): SmscMessage[];
+  /**
+   * A phone sends an SMS (mobile-originated): a line `<from> <to> <type> <data>` on the fake
+   * SMSC's standard input, which it passes to bearerbox; smsbox then calls the sms-service's
+   * get-url (`inboundUrl` of startKannel). `type` text: plain; ucs2: URL-encoded UTF-16BE.
+   * Resolves once fakesmsc says it sent the message: it reads one line per turn and drops
+   * what else was in the same read, so lines are written one at a time.
+   */
+  inject(from: string, to: string, text: string, type?: 'text' | 'ucs2'): Promise<void>;
   status(): Promise<string>;
   output(): string;
   stop(): Promise<void>;
@@ -155,9 +163,34 @@ export function parseFakeSmscOutput(out: string): SmscMessage[] {
   return messages;
 }
 
-export async function startKannel(options: { maxMessages: number }): Promise<KannelHarness> {
+/**
+ * The sms-service through which Kannel passes the SMS phones send to the service: every
+ * message (keyword `default`), to `inboundUrl` (which carries the token) plus Kannel's escape
+ * codes — %p the phone's number, %P the number it wrote to, %b the text as received
+ * (URL-encoded; with %c, its coding: 0 GSM-7, 2 UCS-2 — smsbox gives UCS-2 as UTF-16BE),
+ * %I Kannel's id of the message, %T its time (unix), %i the SMSC. No answer is sent back to
+ * the phone (max-messages = 0). docs/kannel.md.
+ */
+export function kannelSmsService(inboundUrl: string): string[] {
+  const sep = inboundUrl.includes('?') ? '&' : '?';
+  return [
+    'group = sms-service',
+    'keyword = default',
+    'catch-all = true',
+    `get-url = "${inboundUrl}${sep}from=%p&to=%P&text=%b&coding=%c&id=%I&at=%T&smsc=%i"`,
+    'max-messages = 0',
+    'omit-empty = true',
+    '',
+  ];
+}
+
+export async function startKannel(options: { maxMessages: number; inboundUrl?: string }): Promise<KannelHarness> {
   const bin = kannelBinaries();
   const [adminPort, smsboxPort, smscPort, sendsmsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  // the phones: a second fake SMSC that only carries mobile-originated messages (no SMS is
+  // routed to it: allowed-smsc-id), driven by an interactive fakesmsc. The receiving fakesmsc
+  // stays non-interactive: in interactive mode it handles one message a second.
+  const phonesPort = options.inboundUrl ? await freePort() : undefined;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kannel-test-'));
   const adminPassword = 'admin-' + Math.random().toString(36).slice(2);
   const username = 'notify';
@@ -184,6 +217,7 @@ export async function startKannel(options: { maxMessages: number }): Promise<Kan
       `port = ${smscPort}`,
       'connect-allow-ip = 127.0.0.1',
       '',
+      ...(phonesPort ? ['group = smsc', 'smsc = fake', 'smsc-id = phones', 'allowed-smsc-id = phones', `port = ${phonesPort}`, 'connect-allow-ip = 127.0.0.1', ''] : []),
       'group = smsbox',
       'bearerbox-host = 127.0.0.1',
       `bearerbox-port = ${smsboxPort}`,
@@ -197,19 +231,22 @@ export async function startKannel(options: { maxMessages: number }): Promise<Kan
       `max-messages = ${options.maxMessages}`,
       'concatenation = true',
       '',
+      ...(options.inboundUrl ? kannelSmsService(options.inboundUrl) : []),
     ].join('\n'),
   );
   let out = '';
   let smscOut = '';
   const children: ChildProcess[] = [];
-  const run = (file: string, args: string[], sink: (s: string) => void) => {
-    const child = spawn(file, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let phones: ChildProcess | undefined;
+  let phonesOut = '';
+  const run = (file: string, args: string[], sink: (s: string) => void, stdin: 'ignore' | 'pipe' = 'ignore') => {
+    const child = spawn(file, args, { cwd: dir, stdio: [stdin, 'pipe', 'pipe'] });
     child.stdout!.on('data', (d) => sink(String(d)));
     child.stderr!.on('data', (d) => sink(String(d)));
     children.push(child);
     return child;
   };
-  const output = () => out + smscOut;
+  const output = () => out + smscOut + phonesOut;
   const stop = async () => {
     for (const child of [...children].reverse()) {
       if (child.exitCode !== null || child.signalCode !== null) continue;
@@ -233,13 +270,15 @@ export async function startKannel(options: { maxMessages: number }): Promise<Kan
     const bearerbox = run(bin.bearerbox, [conf], (s) => (out += s));
     await until('bearerbox to listen', async () => {
       if (bearerbox.exitCode !== null) throw new Error(`bearerbox exited with ${bearerbox.exitCode}\n${out}`);
-      return (await canConnect(smsboxPort)) && (await canConnect(smscPort));
+      return (await canConnect(smsboxPort)) && (await canConnect(smscPort)) && (phonesPort === undefined || (await canConnect(phonesPort)));
     }, 10_000, output);
     run(bin.smsbox, [conf], (s) => (out += s));
     run(bin.fakesmsc, ['-H', '127.0.0.1', '-r', String(smscPort), '-m', '0', '1 2 text x'], (s) => (smscOut += s));
+    // no message on the command line: interactive, it sends what is written on its stdin (inject)
+    if (phonesPort) phones = run(bin.fakesmsc, ['-H', '127.0.0.1', '-r', String(phonesPort)], (s) => (phonesOut += s), 'pipe');
     await until('the fake SMSC online and smsbox connected', async () => {
       const s = await status();
-      return /fake\[fake\]\s+FAKE:\d+ \(online/.test(s) && /smsbox:.*\(on-line/.test(s) && (await canConnect(sendsmsPort));
+      return /fake\[fake\]\s+FAKE:\d+ \(online/.test(s) && (!phonesPort || /phones\[phones\]\s+FAKE:\d+ \(online/.test(s)) && /smsbox:.*\(on-line/.test(s) && (await canConnect(sendsmsPort));
     }, 10_000, output);
   } catch (err) {
     await stop();
@@ -251,6 +290,15 @@ export async function startKannel(options: { maxMessages: number }): Promise<Kan
     password,
     maxMessages: options.maxMessages,
     received: () => parseFakeSmscOutput(smscOut),
+    async inject(from, to, text, type = 'text') {
+      if (/[\r\n]/.test(from + to + text) || /\s/.test(from + to)) throw new Error('inject: one line, numbers without spaces');
+      const data = type === 'ucs2' ? [...Buffer.from(text, 'utf16le').swap16()].map((b) => `%${b.toString(16).padStart(2, '0')}`).join('') : text;
+      if (!phones) throw new Error('inject: start Kannel with an inboundUrl');
+      const sentSoFar = () => [...phonesOut.matchAll(/fakesmsc: sent message \d+/g)].length;
+      const before = sentSoFar();
+      phones.stdin!.write(`${from} ${to} ${type} ${data}\n`);
+      await until('fakesmsc to send the injected message', () => sentSoFar() > before, 10_000, output);
+    },
     status,
     output,
     stop,

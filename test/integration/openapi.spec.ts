@@ -343,6 +343,9 @@ describe('OpenAPI document', function () {
     await hit(T.main, 'GET /v1/notifications', 200, '/v1/notifications?status=CANCELLED', A);
     await hit(T.main, 'GET /v1/notifications', 400, '/v1/notifications?limit=0', A);
     await hit(T.main, 'GET /v1/notifications', 401, '/v1/notifications');
+    await hit(T.main, 'GET /v1/notifications/replies', 200, '/v1/notifications/replies?limit=1', A);
+    await hit(T.main, 'GET /v1/notifications/replies', 400, '/v1/notifications/replies?limit=0', A);
+    await hit(T.main, 'GET /v1/notifications/replies', 401, '/v1/notifications/replies');
     expectNoMismatch();
   });
 
@@ -368,6 +371,17 @@ describe('OpenAPI document', function () {
     await hit(T.kannel, 'GET /v1/callbacks/kannel', 204, `/v1/callbacks/kannel?attempt=${k.attemptA}&token=${k.tokenA}&status=1`);
     await hit(T.kannel, 'GET /v1/callbacks/kannel', 400, `/v1/callbacks/kannel?attempt=${k.attemptA}&token=${k.tokenA}&status=delivered`);
     await hit(T.kannel, 'GET /v1/callbacks/kannel', 401, `/v1/callbacks/kannel?attempt=${k.attemptA}&token=${k.tokenB}&status=1`);
+    // inbound SMS: the aggregator's signed callback (main), Kannel's sms-service (the Kannel profile)
+    const reply = { id: `openapi-inbound-${unknownId()}`, from: main.secrets.get('A phone'), to: 'eBox', text: 'Dank u' };
+    await hit(T.main, 'POST /v1/callbacks/sms-http/inbound', 204, '/v1/callbacks/sms-http/inbound', signed(smsSecret, reply, 'Signature'));
+    await hit(T.main, 'POST /v1/callbacks/sms-http/inbound', 400, '/v1/callbacks/sms-http/inbound', signed(smsSecret, { ...reply, from: 'nobody' }, 'Signature'));
+    await hit(T.main, 'POST /v1/callbacks/sms-http/inbound', 401, '/v1/callbacks/sms-http/inbound', signed(govapp, reply, 'Signature'));
+    await hit(T.kannel, 'POST /v1/callbacks/sms-http/inbound', 404, '/v1/callbacks/sms-http/inbound', signed(smsSecret, reply, 'Signature'));
+    const mo = (token: string, extra = '') => `/v1/callbacks/kannel/inbound?token=${token}&from=32470333444&to=eBox&text=Merci&coding=0&id=${unknownId()}&at=${Math.floor(Date.now() / 1000)}${extra}`;
+    await hit(T.main, 'GET /v1/callbacks/kannel/inbound', 404, mo('x'));
+    await hit(T.kannel, 'GET /v1/callbacks/kannel/inbound', 204, mo(k.inboundToken));
+    await hit(T.kannel, 'GET /v1/callbacks/kannel/inbound', 400, mo(k.inboundToken).replace('from=32470333444', 'from=nobody'));
+    await hit(T.kannel, 'GET /v1/callbacks/kannel/inbound', 401, mo(k.tokenA));
     expectNoMismatch();
   });
 
@@ -406,6 +420,24 @@ describe('OpenAPI document', function () {
     await hit(T.main, 'GET /v1/admin/notifications/usage', 200, '/v1/admin/notifications/usage', admin);
     await hit(T.main, 'GET /v1/admin/notifications/usage', 400, '/v1/admin/notifications/usage?month=May', admin);
     await hit(T.main, 'GET /v1/admin/notifications/usage', 401, '/v1/admin/notifications/usage');
+
+    const optOuts = `/v1/admin/opt-outs/${encodeURIComponent(m.optedOutPhone)}`;
+    await hit(T.main, 'GET /v1/admin/opt-outs/{phoneNumber}', 200, optOuts, admin);
+    await hit(T.main, 'GET /v1/admin/opt-outs/{phoneNumber}', 422, '/v1/admin/opt-outs/12', admin);
+    await hit(T.main, 'GET /v1/admin/opt-outs/{phoneNumber}', 401, optOuts);
+    await hit(T.main, 'DELETE /v1/admin/opt-outs/{phoneNumber}/{scope}', 401, `${optOuts}/all`);
+    await hit(T.main, 'DELETE /v1/admin/opt-outs/{phoneNumber}/{scope}', 422, '/v1/admin/opt-outs/12/all', admin);
+    await hit(T.main, 'DELETE /v1/admin/opt-outs/{phoneNumber}/{scope}', 204, `${optOuts}/all`, admin);
+    await hit(T.main, 'DELETE /v1/admin/opt-outs/{phoneNumber}/{scope}', 404, `${optOuts}/all`, admin);
+    const settings = `/v1/admin/senders/${main.senders.A}/notifications`;
+    await hit(T.main, 'PUT /v1/admin/senders/{id}/notifications', 200, settings, { ...admin, json: { smsSenderId: 'OpenAPI', rateLimit: { burst: 1000, perMinute: 1000 } } });
+    await hit(T.main, 'PUT /v1/admin/senders/{id}/notifications', 422, settings, { ...admin, json: { smsSenderId: 'Much too long a name' } });
+    await hit(T.main, 'PUT /v1/admin/senders/{id}/notifications', 404, `/v1/admin/senders/${unknownId()}/notifications`, { ...admin, json: {} });
+    await hit(T.main, 'PUT /v1/admin/senders/{id}/notifications', 401, settings, { json: {} });
+    await hit(T.main, 'GET /v1/admin/senders/{id}/notifications', 200, settings, admin);
+    await hit(T.main, 'GET /v1/admin/senders/{id}/notifications', 404, `/v1/admin/senders/${unknownId()}/notifications`, admin);
+    await hit(T.main, 'GET /v1/admin/senders/{id}/notifications', 401, settings);
+    await hit(T.main, 'PUT /v1/admin/senders/{id}/notifications', 200, settings, { ...admin, json: { smsSenderId: null, rateLimit: null } });
     expectNoMismatch();
   });
 
@@ -485,11 +517,12 @@ describe('OpenAPI document', function () {
           if (!op.responses[String(status)]) continue;
           if (op.key === 'GET /readyz' && status === 507) continue; // its 507 is the blob store's disk: PRODUCED_ELSEWHERE
           // the owner's own valid request (test/access/operations.ts), so that only the outage refuses it
-          const w = op.key === 'GET /v1/callbacks/kannel' ? kannel : main;
+          const viaKannel = op.key.startsWith('GET /v1/callbacks/kannel');
+          const w = viaKannel ? kannel : main;
           const spec = SPECS[op.key]!;
           const req = spec.request?.(w, 9000 + n++) ?? {};
           const params = spec.params?.(w) ?? {};
-          const query = new URLSearchParams({ ...req.query, ...(op.key === 'GET /v1/callbacks/kannel' ? { token: k.tokenA } : {}) }).toString();
+          const query = new URLSearchParams({ ...req.query, ...(viaKannel ? { token: op.key.endsWith('/inbound') ? k.inboundToken : k.tokenA } : {}) }).toString();
           const path = op.path.replace(/\{(\w+)\}/g, (_, name: string) => params[name] ?? 'x') + (query ? `?${query}` : '');
           const bearer = { sender: main.keys.A, recipient: main.R1.token, admin: ADMIN_TOKEN, metrics: METRICS_TOKEN, public: undefined, callback: undefined }[op.realm];
           const headers: Array<[string, string]> = [];
@@ -497,7 +530,7 @@ describe('OpenAPI document', function () {
             const secret = op.key.includes('govapp') ? main.callbackSecrets.govapp! : main.callbackSecrets.sms!;
             headers.push([op.callback.header, signBody(secret, req.body ?? Buffer.alloc(0))]);
           }
-          await hit(op.key === 'GET /v1/callbacks/kannel' ? T.kannel : T.main, op.key, status, path, { bearer, body: req.body, contentType: req.contentType, headers });
+          await hit(viaKannel ? T.kannel : T.main, op.key, status, path, { bearer, body: req.body, contentType: req.contentType, headers });
         }
       } finally {
         for (const restore of patched) restore();

@@ -1,7 +1,8 @@
 /**
- * /v1/admin/contacts and /v1/admin/notifications: the operator manages the contact
- * directory (mobile number, language, GovApp installations with their public keys) and
- * reads the usage of every sender. Behind ADMIN_TOKEN, like the rest of /v1/admin.
+ * /v1/admin/contacts, /v1/admin/opt-outs, /v1/admin/senders/{id}/notifications and
+ * /v1/admin/notifications: the operator manages the contact directory (mobile number,
+ * language, GovApp installations with their public keys, the numbers' opt-outs), each
+ * sender's SMS sender ID and rate limit, and reads the usage of every sender. Behind ADMIN_TOKEN, like the rest of /v1/admin.
  */
 import { Router } from 'express';
 import type { NotificationService } from '../../notifications/service.js';
@@ -39,6 +40,25 @@ export function notificationsAdminRouter(deps: { contacts: ContactService; notif
   r.delete('/v1/admin/contacts/:type/:id/installations/:installationId', async (req, res) => {
     await deps.contacts.removeInstallation(req.params.type, req.params.id, req.params.installationId!);
     res.status(204).end();
+  });
+
+  // a number's opt-outs (STOP answered to a sender, or STOP ALL); the operator can lift one
+  r.get('/v1/admin/opt-outs/:phoneNumber', async (req, res) => {
+    res.json(await deps.notifications.inbound.optOuts(req.params.phoneNumber));
+  });
+
+  r.delete('/v1/admin/opt-outs/:phoneNumber/:scope', async (req, res) => {
+    await deps.notifications.inbound.removeOptOut(req.params.phoneNumber, req.params.scope);
+    res.status(204).end();
+  });
+
+  // a sender's SMS sender ID and rate limit
+  r.get('/v1/admin/senders/:id/notifications', async (req, res) => {
+    res.json(await deps.notifications.senderSettings.get(req.params.id));
+  });
+
+  r.put('/v1/admin/senders/:id/notifications', json, async (req, res) => {
+    res.json(await deps.notifications.senderSettings.put(req.params.id, req.body));
   });
 
   r.get('/v1/admin/notifications/usage', async (req, res) => {

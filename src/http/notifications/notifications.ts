@@ -184,6 +184,11 @@ export function notificationsRouter(deps: NotificationsDeps): Router {
       .json(notificationJson(details));
   });
 
+  // the SMS phones sent back to this sender's SMS (own only), oldest first from `cursor`
+  r.get('/v1/notifications/replies', async (req, res) => {
+    res.json(await deps.notifications.inbound.replies(senderOf(res).id, req.query.cursor, req.query.limit));
+  });
+
   r.get('/v1/notifications/:id', async (req, res) => {
     res.json(notificationJson(await deps.notifications.details(senderOf(res), req.params.id!)));
   });
@@ -197,8 +202,21 @@ export function notificationsRouter(deps: NotificationsDeps): Router {
     res.status(204).end();
   });
 
+  // Kannel's sms-service get-url: an SMS a phone sent (docs/kannel.md)
+  r.get('/v1/callbacks/kannel/inbound', async (req, res) => {
+    // the query as Kannel wrote it: the text's bytes are read by its coding, not as UTF-8
+    const url = req.originalUrl;
+    await deps.notifications.kannelInbound(url.includes('?') ? url.slice(url.indexOf('?') + 1) : '');
+    res.status(204).end();
+  });
+
   r.post('/v1/callbacks/govapp', express.raw({ type: () => true, limit: '16kb' }), async (req, res) => {
     await deps.notifications.govappReceipt(rawBody(req), req.get(GOVAPP_SIGNATURE_HEADER));
+    res.status(204).end();
+  });
+
+  r.post('/v1/callbacks/sms-http/inbound', express.raw({ type: () => true, limit: '32kb' }), async (req, res) => {
+    await deps.notifications.httpSmsInbound(rawBody(req), req.get('signature'));
     res.status(204).end();
   });
 

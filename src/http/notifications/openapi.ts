@@ -3,7 +3,7 @@
  * admin.ts), merged into the service's document by http/openapi.ts.
  */
 import type { Config } from '../../config.js';
-import { ATTEMPT_STATUSES, BUILTIN_STRATEGY_NAMES, BUILTIN_TEMPLATES, NOTIFICATION_LANGUAGES, NOTIFICATION_STATUSES } from '../../notifications/service.js';
+import { ATTEMPT_STATUSES, BUILTIN_STRATEGY_NAMES, BUILTIN_TEMPLATES, KEYWORDS, NOTIFICATION_LANGUAGES, NOTIFICATION_STATUSES } from '../../notifications/service.js';
 
 const problem = { $ref: '#/components/responses/Problem' };
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -14,6 +14,7 @@ const dateTime = { type: 'string', format: 'date-time' };
 const nullableDateTime = { type: ['string', 'null'], format: 'date-time' };
 const CHANNELS = ['GOVAPP', 'SMS'];
 const LANGUAGES = [...NOTIFICATION_LANGUAGES];
+const E164 = '^\\+[1-9][0-9]{6,14}$';
 /** An object of an answer: exactly these members (`required` of them always present; all by default). */
 function closed(properties: Record<string, unknown>, required: string[] = Object.keys(properties), extra: Record<string, unknown> = {}) {
   return { type: 'object', additionalProperties: false, required, properties, ...extra };
@@ -23,6 +24,13 @@ const recipientPath = [
   { name: 'id', in: 'path', required: true, schema: { type: 'string' }, description: 'INSZ/NISS or KBO/BCE' },
 ];
 const monthParam = { name: 'month', in: 'query', schema: { type: 'string', pattern: '^\\d{4}-(0[1-9]|1[0-2])$' }, description: 'UTC month, default the current one' };
+
+/** The opt-out keywords, for the document: "OPT_OUT: STOP, STOPP, …; OPT_OUT_ALL: …". */
+function keywordList(): string {
+  return Object.entries(KEYWORDS)
+    .map(([action, words]) => `${action}: ${words.map((w) => w.word).join(', ')}`)
+    .join('; ');
+}
 
 export function notificationSchemas() {
   const contentParts = {
@@ -159,11 +167,44 @@ export function notificationSchemas() {
     Contact: closed({
       recipient: ref('RecipientIdentifier'),
       phoneNumber: nullable('string', { pattern: '^\\+[1-9][0-9]{6,14}$' }),
+      optOuts: { type: 'array', items: ref('OptOut'), description: "the number's opt-outs (it answered STOP to a sender, or STOP ALL); SMS are not sent where one applies" },
       language: { enum: LANGUAGES },
       timeZone: nullable('string', { description: "IANA time zone for quiet hours; null: the number's country's zone where it has one, else NOTIFY_TIME_ZONE" }),
       installations: { type: 'array', items: ref('Installation') },
       createdAt: dateTime,
       updatedAt: dateTime,
+    }),
+    OptOut: closed({
+      scope: { enum: ['SENDER', 'ALL'], description: 'SENDER: no SMS from `senderId`; ALL: no SMS from any sender' },
+      senderId: nullable('string', { format: 'uuid' }),
+      source: { type: 'string', description: 'how it was recorded: `sms:kannel` or `sms:sms-http` (the phone answered a keyword)' },
+      createdAt: dateTime,
+    }),
+    OptOuts: closed({ phoneNumber: { type: 'string', pattern: E164 }, optOuts: { type: 'array', items: ref('OptOut') } }),
+    Reply: closed({
+      id: { type: 'string', format: 'uuid' },
+      notificationId: nullable('string', { format: 'uuid', description: 'the notification whose SMS the number received last, which this answers' }),
+      from: { type: 'string', pattern: E164, description: 'the phone that answered (E.164)' },
+      to: { type: 'string', description: 'the number or sender ID it answered' },
+      text: { type: 'string' },
+      receivedAt: dateTime,
+      keyword: { enum: ['OPT_OUT', 'OPT_OUT_ALL', 'OPT_IN', 'OPT_IN_ALL', null], description: 'the keyword the text is (GET /v1/notifications/replies describes them); null: an ordinary reply' },
+    }),
+    ReplyPage: closed({
+      items: { type: 'array', items: ref('Reply') },
+      cursor: { type: 'string', pattern: '^[0-9]+$', description: 'give it back as `cursor` for the replies received after these' },
+      hasMore: { type: 'boolean', description: 'more replies are there already' },
+    }),
+    SenderNotificationSettings: closed({
+      senderId: { type: 'string', format: 'uuid' },
+      smsSenderId: nullable('string', { description: 'the sender shown on the phone; null: the configured default' }),
+      rateLimit: { oneOf: [ref('RateLimitSetting'), { type: 'null' }], description: 'null: NOTIFY_RATE_LIMIT_BURST / NOTIFY_RATE_LIMIT_PER_MINUTE' },
+      effective: closed({ smsSenderId: nullable('string'), rateLimit: ref('RateLimitSetting') }, ['smsSenderId', 'rateLimit'], { description: 'what applies now' }),
+      updatedAt: nullableDateTime,
+    }),
+    RateLimitSetting: closed({
+      burst: { type: 'integer', minimum: 1, maximum: 1_000_000, description: 'requests at once (the bucket size)' },
+      perMinute: { type: 'integer', minimum: 0, maximum: 1_000_000, description: 'tokens added a minute; 0: no limit' },
     }),
     Installation: closed({
       id: { type: 'string' },
@@ -198,8 +239,8 @@ export function notificationPaths(config: Config) {
     },
   };
   const rateNote = limited
-    ? `A token bucket per sender, shared by every API process on the database: at most ${config.notify.rateLimitBurst} requests at once and ${config.notify.rateLimitPerMinute} a minute; beyond, 429 RATE_LIMITED with Retry-After (the seconds until the next token). A request refused for its content takes no token, nor does a replay. The bucket shows in RateLimit-Policy and RateLimit (draft-ietf-httpapi-ratelimit-headers-10).`
-    : 'No rate limit is configured.';
+    ? `A token bucket per sender, shared by every API process on the database: at most ${config.notify.rateLimitBurst} requests at once and ${config.notify.rateLimitPerMinute} a minute; beyond, 429 RATE_LIMITED with Retry-After (the seconds until the next token). A request refused for its content takes no token, nor does a replay. The bucket shows in RateLimit-Policy and RateLimit (draft-ietf-httpapi-ratelimit-headers-10). The operator may give a sender its own burst and rate (PUT /v1/admin/senders/{id}/notifications); the fields then show those.`
+    : 'No rate limit is configured (the operator may give a sender one: PUT /v1/admin/senders/{id}/notifications).';
   const signed = 'Body signed `t=<unix>,v1=<hex HMAC-SHA256(secret, t + "." + body)>`; refused (401) when the signature is wrong or older than 5 minutes, 404 for an unknown id.';
   return {
     '/v1/notifications': {
@@ -221,7 +262,7 @@ export function notificationPaths(config: Config) {
       },
       post: {
         summary: 'Send a short message by GovApp push and/or SMS, per strategy',
-        description: `Synchronous by default: waits up to ${config.notify.syncWaitMs} ms for the send status and answers 201 (SENT, DELIVERED, READ or FAILED), else 202. With \`Prefer: respond-async\` answers 202 at once. ${rateNote} With \`Idempotency-Key\`, a retry of the same request (same members after normalisation, in any order) is answered with the first notification as it is now (same rule for 201/202, header \`Idempotent-Replayed: true\`) and is neither sent nor billed again, even when the retries race; the same key with another request is 409 IDEMPOTENCY_KEY_REUSED naming the first notification (\`notificationId\`). Keys are per sender and separate from those of /v1/messages; a request refused for its content does not use its key.`,
+        description: `Synchronous by default: waits up to ${config.notify.syncWaitMs} ms for the send status and answers 201 (SENT, DELIVERED, READ or FAILED), else 202. With \`Prefer: respond-async\` answers 202 at once. ${rateNote} With \`Idempotency-Key\`, a retry of the same request (same members after normalisation, in any order) is answered with the first notification as it is now (same rule for 201/202, header \`Idempotent-Replayed: true\`) and is neither sent nor billed again, even when the retries race; the same key with another request is 409 IDEMPOTENCY_KEY_REUSED naming the first notification (\`notificationId\`). Keys are per sender and separate from those of /v1/messages; a request refused for its content does not use its key. A strategy that can only send SMS (SMS_ONLY) to a number that answered STOP to you, or STOP ALL, is 422 \`RECIPIENT_OPTED_OUT\` and nothing is queued; with another channel the notification is accepted and its SMS attempt FAILED with that reason (GET /v1/notifications/replies).`,
         parameters: [
           { name: 'Prefer', in: 'header', schema: { type: 'string' }, description: 'respond-async' },
           { name: 'Idempotency-Key', in: 'header', schema: { type: 'string', maxLength: 202 }, description: 'RFC 8941 string or bare token, 1–200 printable ASCII characters (a UUID is recommended); one header line only (two lines are 400 IDEMPOTENCY_KEY_INVALID)' },
@@ -251,6 +292,17 @@ export function notificationPaths(config: Config) {
         description:
           'Possible while it is SCHEDULED or QUEUED and no attempt was handed to its provider (an SMS deferred by quiet hours counts as not handed over): the notification and its queued attempts become CANCELLED (final, reason CANCELLED_BY_SENDER, in the history) and its pending jobs do nothing. Cancelling a CANCELLED notification again answers it as it is. 409 NOTIFICATION_NOT_CANCELLABLE once an attempt was handed to a provider (SENT or later), for a notification already FAILED or EXPIRED, and for the notice of a registered message. Another sender\'s notification is 404.',
         responses: { 200: jsonResponse('cancelled', ref('Notification')), 401: problem, 404: problem, 409: problem },
+      },
+    },
+    '/v1/notifications/replies': {
+      get: {
+        summary: 'The SMS phones sent back to your SMS, oldest first',
+        description: `A reply is yours when the number received your SMS last, at most ${config.notify.inboundAttributionDays} days before (NOTIFY_INBOUND_ATTRIBUTION_DAYS); \`notificationId\` is that SMS's notification. Poll with the \`cursor\` of the previous page. A reply that is a keyword (compared without accents, case, spaces or punctuation) also changes the number's opt-outs: ${keywordList()}. OPT_OUT stops your SMS to the number (a later SMS-only request is 422 \`RECIPIENT_OPTED_OUT\`; other strategies skip SMS with that reason), OPT_OUT_ALL every sender's, OPT_IN lifts what blocks yours, OPT_IN_ALL every opt-out of the number. A STOP not attributable to a sender stops every sender's SMS.`,
+        parameters: [
+          { name: 'cursor', in: 'query', schema: { type: 'string', pattern: '^[0-9]+$' }, description: 'from the previous page (default: from the start)' },
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
+        ],
+        responses: { 200: jsonResponse('replies', ref('ReplyPage')), 400: problem, 401: problem },
       },
     },
     '/v1/notifications/settings': {
@@ -284,6 +336,38 @@ export function notificationPaths(config: Config) {
           { name: 'reply', in: 'query', schema: { type: 'string' } },
         ],
         responses: { 204: { description: 'recorded' }, 400: problem, 401: problem, 404: problem },
+      },
+    },
+    '/v1/callbacks/kannel/inbound': {
+      get: {
+        summary: "Kannel's sms-service get-url: an SMS a phone sent",
+        description:
+          'Configured once in Kannel (docs/kannel.md): `get-url = "<base>/v1/callbacks/kannel/inbound?token=<token>&from=%p&to=%P&text=%b&coding=%c&id=%I&at=%T&smsc=%i"`, the token being base64url(HMAC-SHA256(KANNEL_DLR_SECRET, "kannel-inbound")) cut to 128 bits — it does not expire, and no delivery-report token is one (401). Stored once per Kannel id (`id`); the text is read by its coding (0 GSM-7 as UTF-8, 2 UCS-2 as UTF-16BE, 1 Latin-1). 404 when Kannel is not the SMS provider.',
+        security: [],
+        parameters: [
+          { name: 'token', in: 'query', required: true, schema: { type: 'string' } },
+          { name: 'from', in: 'query', required: true, schema: { type: 'string' }, description: "%p: the phone's number (with or without +)" },
+          { name: 'to', in: 'query', required: true, schema: { type: 'string' }, description: '%P: the number or sender ID it answered' },
+          { name: 'text', in: 'query', required: true, schema: { type: 'string' }, description: "%b: the message's bytes" },
+          { name: 'coding', in: 'query', schema: { enum: ['0', '1', '2'] }, description: '%c' },
+          { name: 'id', in: 'query', required: true, schema: { type: 'string' }, description: "%I: Kannel's id of the message" },
+          { name: 'at', in: 'query', schema: { type: 'string', pattern: '^[0-9]+$' }, description: '%T: when it was received (unix seconds)' },
+          { name: 'smsc', in: 'query', schema: { type: 'string' }, description: '%i' },
+        ],
+        responses: { 204: { description: 'stored (or already stored)' }, 400: problem, 401: problem, 404: problem },
+      },
+    },
+    '/v1/callbacks/sms-http/inbound': {
+      post: {
+        summary: 'An SMS a phone sent, passed on by the generic HTTP SMS aggregator',
+        description: `Header Signature. ${signed.replace(', 404 for an unknown id', '')} Stored once per \`id\` (the aggregator's message id). 404 when the HTTP aggregator is not the SMS provider.`,
+        security: [],
+        requestBody: jsonBody({
+          type: 'object',
+          required: ['id', 'from', 'to', 'text'],
+          properties: { id: { type: 'string', maxLength: 200 }, from: { type: 'string', description: 'E.164' }, to: { type: 'string' }, text: { type: 'string', maxLength: 2000 }, receivedAt: { type: 'string', format: 'date-time' } },
+        }),
+        responses: { 204: { description: 'stored (or already stored)' }, 400: problem, 401: problem, 404: problem },
       },
     },
     '/v1/callbacks/govapp': {
@@ -352,6 +436,45 @@ export function notificationPaths(config: Config) {
         responses: { 200: jsonResponse('changed', ref('Installation')), 401: problem, 404: problem, 422: problem },
       },
       delete: { summary: 'Remove an installation', security: [{ adminToken: [] }], responses: { 204: { description: 'removed' }, 401: problem, 404: problem } },
+    },
+    '/v1/admin/opt-outs/{phoneNumber}': {
+      parameters: [{ name: 'phoneNumber', in: 'path', required: true, schema: { type: 'string' }, description: 'E.164, URL-encoded (%2B32470…)' }],
+      get: {
+        summary: "A number's opt-outs (it answered STOP to a sender, or STOP ALL)",
+        security: [{ adminToken: [] }],
+        responses: { 200: jsonResponse('opt-outs', ref('OptOuts')), 401: problem, 422: problem },
+      },
+    },
+    '/v1/admin/opt-outs/{phoneNumber}/{scope}': {
+      parameters: [
+        { name: 'phoneNumber', in: 'path', required: true, schema: { type: 'string' }, description: 'E.164, URL-encoded' },
+        { name: 'scope', in: 'path', required: true, schema: { type: 'string' }, description: 'a sender id, or `all` for the all-senders opt-out' },
+      ],
+      delete: {
+        summary: 'Lift an opt-out: SMS from that sender (or all) go to the number again',
+        security: [{ adminToken: [] }],
+        responses: { 204: { description: 'removed' }, 401: problem, 404: problem, 422: problem },
+      },
+    },
+    '/v1/admin/senders/{id}/notifications': {
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+      get: {
+        summary: "A sender's SMS sender ID and rate limit",
+        security: [{ adminToken: [] }],
+        responses: { 200: jsonResponse('settings', ref('SenderNotificationSettings')), 401: problem, 404: problem },
+      },
+      put: {
+        summary: "Set a sender's SMS sender ID and rate limit (a member left out or null: the configured default)",
+        description:
+          '`smsSenderId`: alphanumeric, 1 to 11 of A–Z a–z 0–9 and space with at least one letter (422 `SMS_SENDER_ID_TOO_LONG` / `SMS_SENDER_ID_INVALID`), or a number: E.164 (+ and 7 to 15 digits) or a short code of 3 to 15 digits; Kannel gets it as `from`, the HTTP aggregator in its JSON. `rateLimit`: `{burst, perMinute}` replacing NOTIFY_RATE_LIMIT_BURST / NOTIFY_RATE_LIMIT_PER_MINUTE for this sender (perMinute 0: no limit); the RateLimit header fields show it. Other members: 422 `SENDER_SETTINGS_INVALID`.',
+        security: [{ adminToken: [] }],
+        requestBody: jsonBody({
+          type: 'object',
+          additionalProperties: false,
+          properties: { smsSenderId: nullable('string', { maxLength: 16 }), rateLimit: { oneOf: [ref('RateLimitSetting'), { type: 'null' }] } },
+        }),
+        responses: { 200: jsonResponse('settings', ref('SenderNotificationSettings')), 401: problem, 404: problem, 422: problem },
+      },
     },
     '/v1/admin/notifications/usage': {
       get: {

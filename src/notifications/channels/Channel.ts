@@ -23,6 +23,8 @@ export interface DeviceTarget {
 export interface RecipientTargets {
   phone: string | null;
   devices: DeviceTarget[];
+  /** the number asked for no SMS from this notification's sender (or from all senders) */
+  smsOptedOut?: boolean;
 }
 
 /** The content of a notification as stored: rendered, sanitised, counted. */
@@ -40,6 +42,8 @@ export interface ChannelSendRequest {
   notificationId: string;
   content: NotificationContent;
   targets: RecipientTargets;
+  /** the sender's own SMS sender ID, if it has one */
+  smsFrom?: string;
 }
 
 export interface ChannelSendResult {

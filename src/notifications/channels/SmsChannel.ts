@@ -30,6 +30,7 @@ export class SmsChannel implements NotificationChannel {
     if (!this.gateway) return { ok: false, reason: 'PROVIDER_NOT_CONFIGURED' };
     if (!targets.phone) return { ok: false, reason: 'NO_PHONE_NUMBER' };
     if (!checkMobileNumber(targets.phone).ok) return { ok: false, reason: 'PHONE_NUMBER_INVALID' };
+    if (targets.smsOptedOut) return { ok: false, reason: 'RECIPIENT_OPTED_OUT' };
     return { ok: true };
   }
 
@@ -60,6 +61,8 @@ export class SmsChannel implements NotificationChannel {
     if (!this.gateway) throw new ProviderError('PROVIDER_NOT_CONFIGURED', 'no SMS provider is configured', true);
     const phone = checkMobileNumber(req.targets.phone);
     if (!phone.ok) throw new ProviderError('PHONE_NUMBER_INVALID', phone.reason, true);
+    // the number answered STOP after the dispatch: nothing more goes out to it
+    if (req.targets.smsOptedOut) throw new ProviderError('RECIPIENT_OPTED_OUT', 'the recipient asked for no more SMS from this sender', true);
     if (!req.content.sms) throw new ProviderError('CONTENT_MISSING', 'the notification has no SMS text', true);
     let counted;
     try {
@@ -68,7 +71,7 @@ export class SmsChannel implements NotificationChannel {
       // the limit was lowered since submission: still never cut
       throw new ProviderError('SMS_TOO_LONG', (err as Error).message, true, { cause: err });
     }
-    const accepted = await this.gateway.send({ reference: req.attemptId, to: phone.e164, text: counted.text, encoding: counted.analysis.encoding, parts: counted.analysis.parts });
+    const accepted = await this.gateway.send({ reference: req.attemptId, to: phone.e164, text: counted.text, encoding: counted.analysis.encoding, parts: counted.analysis.parts, ...(req.smsFrom ? { from: req.smsFrom } : {}) });
     return {
       provider: this.gateway.name,
       providerRef: accepted.providerRef,

@@ -13,11 +13,16 @@
  *
  *   report: POST callbackUrl, header `Signature: t=…,v1=…` (see CallbackSignature.ts)
  *   {"reference": "<attempt id>", "status": "ACCEPTED" | "DELIVERED" | "FAILED", "reason": "…"}
+ *
+ *   inbound (a phone answers): POST callbackUrl + "/inbound", signed the same way
+ *   {"id": "<aggregator's message id>", "from": "+32…", "to": "<the number or sender ID answered>",
+ *    "text": "…", "receivedAt": "<RFC 3339>"}
  */
 import type { AttemptEvent } from '../NotificationStatus.js';
 import { isTransientStatus, ProviderError, providerFetch, type CallbackBase, type OutboundSms, type SmsAccepted, type SmsGateway } from './Provider.js';
 
 export const HTTP_SMS_CALLBACK_PATH = '/v1/callbacks/sms-http';
+export const HTTP_SMS_INBOUND_PATH = '/v1/callbacks/sms-http/inbound';
 
 export interface HttpSmsOptions {
   url: string;
@@ -46,7 +51,7 @@ export class HttpSmsGateway implements SmsGateway {
     const body = {
       reference: sms.reference,
       to: sms.to,
-      from: this.options.from,
+      from: sms.from ?? this.options.from,
       text: sms.text,
       encoding: sms.encoding,
       parts: sms.parts,

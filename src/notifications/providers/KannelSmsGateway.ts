@@ -27,11 +27,13 @@
  * kannelReportEvent maps them and the attempt's state machine ignores what is stale.
  */
 import type { AttemptEvent } from '../NotificationStatus.js';
-import { urlToken, UrlTokenCheck, verifyUrlToken } from '../CallbackSignature.js';
+import { staticUrlToken, urlToken, UrlTokenCheck, verifyStaticUrlToken, verifyUrlToken } from '../CallbackSignature.js';
 import { ProviderError, providerFetch, type CallbackBase, type OutboundSms, type SmsAccepted, type SmsGateway } from './Provider.js';
 
 export const KANNEL_DLR_PATH = '/v1/callbacks/kannel';
+export const KANNEL_INBOUND_PATH = '/v1/callbacks/kannel/inbound';
 const TOKEN_PURPOSE = 'kannel-dlr';
+const INBOUND_TOKEN_PURPOSE = 'kannel-inbound';
 
 export interface KannelOptions {
   sendsmsUrl: string;
@@ -76,6 +78,71 @@ export function verifyKannelDlrToken(secret: string, attemptId: string, token: u
   return verifyUrlToken(secret, TOKEN_PURPOSE, attemptId, token, nowMs);
 }
 
+/**
+ * The token of the sms-service get-url through which Kannel passes the SMS phones send
+ * (docs/kannel.md): it does not expire — the operator writes it once into Kannel's
+ * configuration — and is derived from KANNEL_DLR_SECRET for this purpose only, so a
+ * delivery-report token is no inbound token. Computed by
+ *   printf kannel-inbound | openssl dgst -sha256 -hmac "$KANNEL_DLR_SECRET" -binary | head -c 16 | basenc --base64url | tr -d =
+ */
+export function kannelInboundToken(secret: string): string {
+  return staticUrlToken(secret, INBOUND_TOKEN_PURPOSE);
+}
+
+export function verifyKannelInboundToken(secret: string, token: unknown): boolean {
+  return verifyStaticUrlToken(secret, INBOUND_TOKEN_PURPOSE, token);
+}
+
+/**
+ * The query of Kannel's sms-service get-url, each value as the bytes Kannel URL-encoded: the
+ * text (%b) is the message's bytes, UTF-16BE for a UCS-2 message, which a UTF-8 reading of
+ * the query would garble. A name given twice keeps its first value.
+ */
+export function parseKannelQuery(rawQuery: string): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  for (const pair of rawQuery.split('&')) {
+    if (pair === '') continue;
+    const eq = pair.indexOf('=');
+    const name = percentBytes(eq < 0 ? pair : pair.slice(0, eq)).toString('utf8');
+    if (!out.has(name)) out.set(name, percentBytes(eq < 0 ? '' : pair.slice(eq + 1)));
+  }
+  return out;
+}
+
+function percentBytes(s: string): Buffer {
+  const out: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (c === '+') out.push(0x20);
+    else if (c === '%' && /^[0-9A-Fa-f]{2}$/.test(s.slice(i + 1, i + 3))) {
+      out.push(parseInt(s.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else out.push(...Buffer.from(c, 'utf8'));
+  }
+  return Buffer.from(out);
+}
+
+/**
+ * The text of an inbound message from its bytes (%b) and coding (%c): 2 is UCS-2, given as
+ * UTF-16BE; 0 (GSM-7) arrives from the SMSC drivers as UTF-8; 1 (8-bit data) is read as
+ * Latin-1. Undefined for another coding, or UTF-16 with an odd number of bytes.
+ */
+export function kannelInboundText(bytes: Buffer, coding: string): string | undefined {
+  if (coding === '2') {
+    if (bytes.length % 2 !== 0) return undefined;
+    return Buffer.from(bytes).swap16().toString('utf16le');
+  }
+  if (coding === '0' || coding === '') {
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    } catch {
+      return bytes.toString('latin1');
+    }
+  }
+  if (coding === '1') return bytes.toString('latin1');
+  return undefined;
+}
+
 export class KannelSmsGateway implements SmsGateway {
   readonly name = 'kannel';
   /** Kannel cuts a UCS-2 text every 134 octets, through a surrogate pair if one is there */
@@ -97,7 +164,7 @@ export class KannelSmsGateway implements SmsGateway {
     const p = url.searchParams;
     p.set('username', this.options.username);
     p.set('password', this.options.password);
-    p.set('from', this.options.from);
+    p.set('from', sms.from ?? this.options.from);
     p.set('to', sms.to);
     p.set('text', sms.text);
     p.set('charset', 'UTF-8');

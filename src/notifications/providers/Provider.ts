@@ -25,6 +25,8 @@ export interface OutboundSms {
   text: string;
   encoding: SmsEncoding;
   parts: number;
+  /** the sender ID to show (the sender's own, checked by sms/SenderId.ts); absent: the gateway's default */
+  from?: string;
 }
 
 export interface SmsAccepted {

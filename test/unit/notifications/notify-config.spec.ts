@@ -20,6 +20,11 @@ describe('notification configuration', () => {
     }
   });
 
+  it('NOTIFY_INBOUND_ATTRIBUTION_DAYS', () => {
+    expect(loadConfig({}).notify.inboundAttributionDays).to.equal(30);
+    expect(loadConfig({ NOTIFY_INBOUND_ATTRIBUTION_DAYS: '7' }).notify.inboundAttributionDays).to.equal(7);
+  });
+
   it('reads Kannel, the HTTP aggregator, GovApp and prices', () => {
     const k = loadConfig({ NOTIFY_SMS_PROVIDER: 'kannel', KANNEL_SENDSMS_URL: 'http://127.0.0.1:13013/cgi-bin/sendsms', KANNEL_USERNAME: 'u', KANNEL_PASSWORD: 'p', KANNEL_DLR_SECRET: 'x'.repeat(16) }).notify;
     expect(k.sms.provider).to.deep.include({ kind: 'kannel', from: 'eBox', username: 'u', dlrTokenLifetimeSeconds: 7 * 86_400 });
@@ -58,6 +63,9 @@ describe('notification configuration', () => {
     [{ NOTIFY_DEFAULT_STRATEGY: 'FAX' }, 'NOTIFY_DEFAULT_STRATEGY'],
     [{ NOTIFY_DEFAULT_LANGUAGE: 'it' }, 'NOTIFY_DEFAULT_LANGUAGE'],
     [{ NOTIFY_SMS_MAX_PARTS: '0' }, 'NOTIFY_SMS_MAX_PARTS'],
+    [{ NOTIFY_INBOUND_ATTRIBUTION_DAYS: '0' }, 'NOTIFY_INBOUND_ATTRIBUTION_DAYS'],
+    [{ NOTIFY_INBOUND_ATTRIBUTION_DAYS: '366' }, 'NOTIFY_INBOUND_ATTRIBUTION_DAYS'],
+    [{ NOTIFY_INBOUND_ATTRIBUTION_DAYS: 'a month' }, 'NOTIFY_INBOUND_ATTRIBUTION_DAYS'],
     [{ NOTIFY_SMS_TRANSLITERATE: 'maybe' }, 'NOTIFY_SMS_TRANSLITERATE'],
     [{ NOTIFY_SMS_PROVIDER: 'carrier-pigeon' }, 'NOTIFY_SMS_PROVIDER'],
     [{ NOTIFY_SMS_PROVIDER: 'kannel', KANNEL_SENDSMS_URL: 'http://k/cgi-bin/sendsms', KANNEL_PASSWORD: 'p', KANNEL_DLR_SECRET: 'x'.repeat(16) }, 'KANNEL_USERNAME'],
