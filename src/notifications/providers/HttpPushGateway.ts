@@ -18,7 +18,7 @@
  *   DELIVERED when the device received the push, READ when the user opened the message
  *   ("the status of the message received on GovApp").
  */
-import { isTransientStatus, ProviderError, providerFetch, type CallbackBase, type OutboundPush, type PushAccepted, type PushGateway } from './Provider.js';
+import { isTransientStatus, ProviderError, providerFetch, providerText, type CallbackBase, type OutboundPush, type PushAccepted, type PushGateway } from './Provider.js';
 
 export const GOVAPP_CALLBACK_PATH = '/v1/callbacks/govapp';
 export const GOVAPP_SIGNATURE_HEADER = 'GovApp-Signature';
@@ -55,7 +55,7 @@ export class HttpPushGateway implements PushGateway {
         : [];
       return { providerRef: typeof json.pushId === 'string' ? json.pushId : push.pushId, accepted, rejected };
     }
-    const detail = text.slice(0, 300);
+    const detail = providerText(text);
     if (isTransientStatus(res.status)) throw new ProviderError('PROVIDER_UNAVAILABLE', `govapp answered ${res.status}: ${detail}`, false);
     if (res.status === 401 || res.status === 403) throw new ProviderError('PROVIDER_REJECTED', `govapp refused the credentials (${res.status})`, true);
     throw new ProviderError('PUSH_REJECTED', `govapp refused the push (${res.status}): ${detail}`, true);

@@ -19,7 +19,7 @@
  *    "text": "…", "receivedAt": "<RFC 3339>"}
  */
 import type { AttemptEvent } from '../NotificationStatus.js';
-import { isTransientStatus, ProviderError, providerFetch, type CallbackBase, type OutboundSms, type SmsAccepted, type SmsGateway } from './Provider.js';
+import { isTransientStatus, ProviderError, providerFetch, providerText, type CallbackBase, type OutboundSms, type SmsAccepted, type SmsGateway } from './Provider.js';
 
 export const HTTP_SMS_CALLBACK_PATH = '/v1/callbacks/sms-http';
 export const HTTP_SMS_INBOUND_PATH = '/v1/callbacks/sms-http/inbound';
@@ -60,10 +60,11 @@ export class HttpSmsGateway implements SmsGateway {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
     const res = await providerFetch('sms-http', this.options.url, { method: 'POST', headers, body: JSON.stringify(body) }, this.options.timeoutMs);
-    const text = (await res.text().catch(() => '')).slice(0, 500);
+    const raw = (await res.text().catch(() => '')).slice(0, 500);
+    const text = providerText(raw);
     let json: Record<string, unknown> = {};
     try {
-      json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+      json = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
     } catch {
       /* not JSON: keep the text for the message */
     }

@@ -28,7 +28,7 @@
  */
 import type { AttemptEvent } from '../NotificationStatus.js';
 import { staticUrlToken, urlToken, UrlTokenCheck, verifyStaticUrlToken, verifyUrlToken } from '../CallbackSignature.js';
-import { ProviderError, providerFetch, type CallbackBase, type OutboundSms, type SmsAccepted, type SmsGateway } from './Provider.js';
+import { ProviderError, providerFetch, providerText, type CallbackBase, type OutboundSms, type SmsAccepted, type SmsGateway } from './Provider.js';
 
 export const KANNEL_DLR_PATH = '/v1/callbacks/kannel';
 export const KANNEL_INBOUND_PATH = '/v1/callbacks/kannel/inbound';
@@ -176,7 +176,7 @@ export class KannelSmsGateway implements SmsGateway {
       p.set('dlr-url', dlr);
     }
     const res = await providerFetch('kannel', url.toString(), { method: 'GET' }, this.options.timeoutMs);
-    const body = (await res.text().catch(() => '')).trim().slice(0, 300);
+    const body = providerText((await res.text().catch(() => '')).trim());
     if (res.status === 202 || res.status === 200) {
       // "0: Accepted for delivery" | "3: Queued for later delivery"
       return { detail: body || String(res.status) };

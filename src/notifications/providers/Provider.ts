@@ -75,6 +75,16 @@ export async function providerFetch(provider: string, url: string, init: Request
   }
 }
 
+/**
+ * A provider's answer as the service may keep it (in error messages, and so in logs, job rows
+ * and attempt histories): at most 300 characters, with every run of 7 or more digits — a
+ * phone number the provider echoed, with or without `+`, spaces, dots or dashes — replaced by
+ * `[number]`. Phone numbers are personal data and are never logged.
+ */
+export function providerText(text: string): string {
+  return text.slice(0, 300).replace(/\+?\d(?:[\s./-]?\d){6,}/g, '[number]');
+}
+
 /** 408, 425, 429 and 5xx are worth retrying; other 4xx are not. */
 export function isTransientStatus(status: number): boolean {
   return status === 408 || status === 425 || status === 429 || status >= 500;

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { verifyBodySignature } from '../../../src/notifications/CallbackSignature.js';
 import { HTTP_SMS_CALLBACK_PATH, httpSmsReportEvent, HttpSmsGateway } from '../../../src/notifications/providers/HttpSmsGateway.js';
-import { ProviderError, type OutboundSms } from '../../../src/notifications/providers/Provider.js';
+import { ProviderError, providerText, type OutboundSms } from '../../../src/notifications/providers/Provider.js';
 import { SmsSimulator, type SimulatedSms } from '../../../dev/notification-simulators/SmsSimulator.js';
 
 const SECRET = 'sms-simulator-callback-secret-0123';
@@ -231,7 +231,11 @@ describe('SMS aggregator simulator', () => {
   it('refuses for good: invalid or listed numbers, a wrong encoding, a rejection rate, wrong credentials', async () => {
     expect(await rejection(gateway.send(sms({ to: '0470123456' })))).to.include({ code: 'PHONE_NUMBER_INVALID', permanent: true });
     sim.setOptions({ invalidNumbers: ['+32470555555'] });
-    expect(await rejection(gateway.send(sms({ to: '+32470555555' })))).to.include({ code: 'PHONE_NUMBER_INVALID', permanent: true });
+    const listed = await rejection(gateway.send(sms({ to: '+32470555555' })));
+    expect(listed).to.include({ code: 'PHONE_NUMBER_INVALID', permanent: true });
+    // the simulator's answer names the number, as aggregators' do; the error (logged, kept in the job row) does not
+    expect(sim.refusals.at(-1)).to.include({ to: '+32470555555', code: 'INVALID_NUMBER' });
+    expect((listed as Error).message).to.include('[number]').and.not.match(/470\s?555/);
     expect(await rejection(gateway.send(sms({ text: 'Uw afspraak is bevestigd ✔' })))).to.include({ code: 'SMS_REJECTED', permanent: true });
     expect((await gateway.send(sms({ text: 'Uw afspraak is bevestigd ✔', encoding: 'UCS-2' }))).providerRef).to.be.a('string');
     sim.setOptions({ rejectRate: 1 });
@@ -275,5 +279,13 @@ describe('SMS aggregator simulator', () => {
     expect((await put({ outcomes: { '+32470000001': 'LOST' } })).status).to.equal(400);
     expect((await put({ failure: { kind: 'unavailable' } })).status).to.equal(204);
     expect(await rejection(gateway.send(sms()))).to.include({ code: 'PROVIDER_UNAVAILABLE' });
+  });
+
+  it('keeps no phone number of a provider\'s answer', () => {
+    expect(providerText('{"code":"INVALID_NUMBER","message":"+32470555555 is not reachable"}')).to.equal('{"code":"INVALID_NUMBER","message":"[number] is not reachable"}');
+    for (const n of ['+32 470 55 55 55', '0470/55.55.55', '0032-470-555555', '32470555555']) expect(providerText(`refused ${n}.`), n).to.equal('refused [number].');
+    // short numbers (status codes, counts) stay
+    expect(providerText('3: Queued for later delivery (retry 120 s, 42 parts)')).to.equal('3: Queued for later delivery (retry 120 s, 42 parts)');
+    expect(providerText('x'.repeat(400))).to.have.length(300);
   });
 });
