@@ -188,6 +188,8 @@ export interface NotifyConfig {
   pricing: { currency: string; smsPart: string; push: string };
   /** notify the recipient of a registered message after ContentConsignment */
   registeredMailNotice: boolean;
+  /** POST /v1/notifications/batches: the most rows and bytes one batch may have */
+  batch: { maxRows: number; maxBytes: number };
 }
 
 export class ConfigError extends Error {
@@ -446,6 +448,10 @@ function notifyConfig(env: Env, host: string, port: number): NotifyConfig {
     govapp,
     pricing: { currency, smsPart: price(env, 'NOTIFY_PRICE_SMS_PART'), push: price(env, 'NOTIFY_PRICE_PUSH') },
     registeredMailNotice: bool(env, 'NOTIFY_REGISTERED_MAIL', true),
+    batch: {
+      maxRows: int(env, 'NOTIFY_BATCH_MAX_ROWS', 100_000, 1, 1_000_000),
+      maxBytes: int(env, 'NOTIFY_BATCH_MAX_BYTES', 64 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    },
   };
 }
 

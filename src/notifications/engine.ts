@@ -42,8 +42,9 @@ import type { StrategyContext, StrategyDecision, StrategyRegistry, NotificationS
 import type { AttemptRecord, NotificationRecord } from '../store/NotificationRepository.js';
 import type { MessageRecord } from '../domain/records.js';
 import type { Repositories } from '../store/Repositories.js';
-import { PermanentJobError, type JobContext, type JobHandlers } from '../worker/JobRunner.js';
+import { PermanentJobError, RetryLaterError, type JobContext, type JobHandlers } from '../worker/JobRunner.js';
 import type { JobRecord, JobType } from '../store/jobs.js';
+import { BULK_PRIORITY } from '../store/JobRepository.js';
 import type { EvidenceService } from '../registered-mail/index.js';
 
 export const NOTIFY_JOB = {
@@ -230,6 +231,8 @@ export class NotificationEngine {
         result = await channel.send({ attemptId, notificationId: n.id, content: contentOf(n), targets });
       } catch (err) {
         if (err instanceof ProviderError && err.permanent) throw new PermanentJobError(`${err.code}: ${err.message}`, { cause: err });
+        // the provider's rate limit: the send waits its turn, no attempt spent
+        if (err instanceof ProviderError && err.retryAfterMs !== undefined) throw new RetryLaterError(err.retryAfterMs, `${err.code}: ${err.message}`, { cause: err });
         throw err;
       }
     }
@@ -383,6 +386,8 @@ export class NotificationEngine {
       strategy: strategyName,
       status: 'QUEUED',
       reason: null,
+      batchId: null,
+      batchRow: null,
       ...content,
       template: 'registered-mail',
       reference: message.senderReference,
@@ -537,7 +542,15 @@ export class NotificationEngine {
       });
       await tx.notifications.appendEvent({ notificationId: n.id, attemptId: id, at: now, kind: 'ATTEMPT', status, channel, detail: reason ? { reason } : {} });
       if (status === 'QUEUED') {
-        await tx.jobs.enqueue({ type: NOTIFY_JOB.send, messageId: n.messageId ?? undefined, dedupeKey: `notify-send:${id}`, maxAttempts: this.deps.config.notify.sendMaxAttempts, payload: { attemptId: id } });
+        // a batch's sends yield to every other job, as its dispatch did
+        await tx.jobs.enqueue({
+          type: NOTIFY_JOB.send,
+          messageId: n.messageId ?? undefined,
+          dedupeKey: `notify-send:${id}`,
+          maxAttempts: this.deps.config.notify.sendMaxAttempts,
+          priority: n.batchId ? BULK_PRIORITY : 0,
+          payload: { attemptId: id },
+        });
       }
     };
     for (const c of d.send) await add(c, 'QUEUED', null);

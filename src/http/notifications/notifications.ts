@@ -11,6 +11,7 @@ import type { SenderService } from '../../access/senders.js';
 import { requireSender, senderOf } from '../auth.js';
 import { idempotencyKey } from '../idempotency.js';
 import { jsonBody } from '../json.js';
+import { batchRoutes } from './batches.js';
 
 export interface NotificationsDeps {
   senders: SenderService;
@@ -36,6 +37,7 @@ export function notificationJson(d: NotificationDetails) {
     messageId: n.messageId,
     reference: n.reference,
     template: n.template,
+    batch: n.batchId !== null ? { id: n.batchId, row: n.batchRow, href: `/v1/notifications/batches/${n.batchId}` } : null,
     sms: n.sms !== null ? { encoding: n.smsEncoding, parts: n.smsParts } : null,
     attempts: d.attempts.map((a) => ({
       id: a.id,
@@ -65,7 +67,7 @@ export const RATE_LIMIT_POLICY = 'notifications';
  * from empty>` — a sender that keeps to q requests per w seconds is never refused — and
  * `RateLimit: "notifications";r=<whole tokens left>;t=<seconds until one more>`.
  */
-function setRateLimitHeaders(res: Response, rate: RateLimitState): void {
+export function setRateLimitHeaders(res: Response, rate: RateLimitState): void {
   res.setHeader('RateLimit-Policy', `"${RATE_LIMIT_POLICY}";q=${rate.burst};w=${rate.windowSeconds}`);
   res.setHeader('RateLimit', `"${RATE_LIMIT_POLICY}";r=${rate.remaining};t=${rate.nextTokenSeconds}`);
 }
@@ -123,6 +125,8 @@ export function notificationsRouter(deps: NotificationsDeps): Router {
       .location(`/v1/notifications/${id}`)
       .json(notificationJson(details));
   });
+
+  batchRoutes(r, deps.notifications);
 
   r.get('/v1/notifications/:id', async (req, res) => {
     res.json(notificationJson(await deps.notifications.details(senderOf(res), req.params.id!)));

@@ -65,6 +65,7 @@ export function notificationSchemas() {
       messageId: nullable('string', { format: 'uuid', description: 'the registered message this notice is about' }),
       reference: nullable('string'),
       template: nullable('string'),
+      batch: { oneOf: [closed({ id: { type: 'string', format: 'uuid' }, row: { type: 'integer', minimum: 1 }, href: { type: 'string' } }), { type: 'null' }], description: 'the batch (POST /v1/notifications/batches) and its row this notification came from' },
       sms: { oneOf: [closed({ encoding: { enum: ['GSM-7', 'UCS-2', null] }, parts: nullable('integer') }), { type: 'null' }] },
       attempts: {
         type: 'array',
