@@ -200,6 +200,7 @@ function document(config: Config) {
             messageId: { ...uuid, description: '`IDEMPOTENCY_KEY_REUSED` on /v1/messages: the message the key was first used for' },
             notificationId: { ...uuid, description: '`IDEMPOTENCY_KEY_REUSED` on /v1/notifications: the notification the key was first used for' },
             retryAfter: { type: 'integer', description: '`RATE_LIMITED` on /v1/notifications: seconds, as Retry-After' },
+            batchId: { ...uuid, description: '`IDEMPOTENCY_KEY_REUSED` on /v1/notifications/batches: the batch the key was first used for' },
             placeholder: { type: 'string', description: '`NOTIFICATION_INVALID`: the placeholder without a value' },
             encoding: { enum: ['GSM-7', 'UCS-2'], description: '`SMS_TOO_LONG`: the encoding the text needs' },
             parts: { type: 'integer', description: '`SMS_TOO_LONG`: the parts it would take' },

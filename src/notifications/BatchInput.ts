@@ -168,6 +168,7 @@ async function* ndjsonLines(bytes: AsyncIterable<Buffer>, maxLine: number): Asyn
   let rest: Buffer = Buffer.alloc(0);
   let n = 0;
   const line = (b: Buffer) => {
+    if (b.length > maxLine) throw tooLarge(`a line is longer than ${maxLine} bytes`);
     n++;
     const end = b.length > 0 && b[b.length - 1] === 0x0d ? b.length - 1 : b.length;
     try {

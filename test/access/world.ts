@@ -93,6 +93,8 @@ export interface MainResources {
   M2: { id: string; entry: string };
   sms: { notification: string; attempt: string };
   push: { notification: string; attempt: string };
+  /** A's batch of one row (POST /v1/notifications/batches) */
+  batch: string;
   deadJob: number;
 }
 
@@ -410,6 +412,8 @@ async function buildMain(dir: string, closers: Closers, close: () => Promise<voi
   secrets.set('A SMS attempt', smsA.attempt);
   secrets.set('A push notification', pushA.notification);
   secrets.set('A push attempt', pushA.attempt);
+  const batchA = await ok('POST', '/v1/notifications/batches?template=document-available&strategy=SMS_ONLY', { bearer: A.apiKey, body: Buffer.from(`phoneNumber,values.subject\n${phoneA}, Brief ${random(4)}\n`), contentType: 'text/csv' });
+  secrets.set('A batch', batchA.id as string);
   // the registered-mail notices of M1 and M2 are A's too
   const notices = await svc.rt.store.db('notifications').whereIn('message_id', [M1.id, M2.id]).select('id');
   if (notices.length !== 2) throw new Error(`expected the notices of M1 and M2, found ${notices.length}`);
@@ -454,6 +458,7 @@ async function buildMain(dir: string, closers: Closers, close: () => Promise<voi
       M2: { id: M2.id, entry: entry2 },
       sms: smsA,
       push: pushA,
+      batch: batchA.id as string,
       deadJob,
     },
     tsaQuery: tsa,
