@@ -11,7 +11,8 @@ import type { Knex } from 'knex';
  * - `notifications.batch_id`, `batch_row`: the batch and the row (from 1) a notification
  *   came from.
  * - `jobs.priority`: claimed in ascending order before run_at, so that a batch's jobs
- *   (priority 1) yield to everything else (0).
+ *   (priority 1) yield to everything else (0); the index in claim order lets a claim read
+ *   the first due rows instead of sorting every pending one.
  */
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('notification_batches', (t) => {
@@ -45,13 +46,13 @@ export async function up(knex: Knex): Promise<void> {
   });
   await knex.schema.alterTable('jobs', (t) => {
     t.integer('priority').notNullable().defaultTo(0);
-    t.index(['status', 'priority', 'run_at'], 'jobs_status_priority_run_at');
+    t.index(['status', 'priority', 'run_at', 'id'], 'jobs_claim_order');
   });
 }
 
 export async function down(knex: Knex): Promise<void> {
   await knex.schema.alterTable('jobs', (t) => {
-    t.dropIndex(['status', 'priority', 'run_at'], 'jobs_status_priority_run_at');
+    t.dropIndex(['status', 'priority', 'run_at', 'id'], 'jobs_claim_order');
     t.dropColumn('priority');
   });
   await knex.schema.alterTable('notifications', (t) => {

@@ -221,7 +221,7 @@ export class SmsSimulator extends SimulatorServer {
       const reference = url.searchParams.get('reference');
       const items = this.messages.filter((m) => (to === null || m.to === to) && (reference === null || m.reference === reference));
       const ids = new Set(items.map((m) => m.id));
-      return json(res, 200, { items, reports: this.reports.filter((r) => ids.has(r.id)), refusals: this.refusals, calls: this.calls });
+      return json(res, 200, { items, reports: this.reports.filter((r) => ids.has(r.id)), refusals: this.refusals, calls: this.calls, throttled: this.throttled });
     }
     const one = /^\/messages\/([^/]+)$/.exec(url.pathname);
     if (req.method === 'GET' && one) {

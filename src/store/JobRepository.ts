@@ -256,15 +256,22 @@ export class JobRepository<M = Jobs> {
     const nowIso = now.toISOString();
     const until = new Date(now.getTime() + leaseMs).toISOString();
     const typeFilter = types && types.length > 0 ? `AND type IN (${types.map(() => '?').join(', ')})` : '';
-    const due = `((status = 'pending' AND run_at <= ?) OR (status = 'running' AND locked_until < ?)) ${typeFilter}`;
     const lock = this.isPostgres ? 'FOR UPDATE SKIP LOCKED' : '';
-    const sql = `UPDATE jobs SET status = 'running', locked_by = ?, locked_until = ?, attempts = attempts + 1, updated_at = ?
-      WHERE id IN (SELECT id FROM jobs WHERE ${due} ORDER BY priority, run_at, id LIMIT ? ${lock})
-      RETURNING *`;
-    const bindings = [workerId, until, nowIso, nowIso, nowIso, ...(types ?? []), limit];
-    const result = await this.db.raw(sql, bindings);
-    const rows: Record<string, unknown>[] = this.isPostgres ? result.rows : result;
-    return rows.map(toJob).sort((a, b) => a.id - b.id);
+    // Two statements, each one index range in claim order (status, priority, run_at, id): one
+    // condition with an OR made the database sort every due row for each claim, which a
+    // batch's 50,000 pending jobs turned into most of the runner's time. Jobs whose worker
+    // died (lease over) come first; then pending ones.
+    const claimWhere = async (due: string, dueAt: string, n: number): Promise<StoredJob[]> => {
+      const sql = `UPDATE jobs SET status = 'running', locked_by = ?, locked_until = ?, attempts = attempts + 1, updated_at = ?
+        WHERE id IN (SELECT id FROM jobs WHERE ${due} ${typeFilter} ORDER BY priority, run_at, id LIMIT ? ${lock})
+        RETURNING *`;
+      const result = await this.db.raw(sql, [workerId, until, nowIso, dueAt, ...(types ?? []), n]);
+      const rows: Record<string, unknown>[] = this.isPostgres ? result.rows : result;
+      return rows.map(toJob);
+    };
+    const expired = await claimWhere(`status = 'running' AND locked_until < ?`, nowIso, limit);
+    const pending = expired.length < limit ? await claimWhere(`status = 'pending' AND run_at <= ?`, nowIso, limit - expired.length) : [];
+    return [...expired, ...pending].sort((a, b) => a.id - b.id);
   }
 
   /** Extends the lease of the running jobs among `ids` still held by `workerId`; returns their ids. */
