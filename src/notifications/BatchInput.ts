@@ -197,7 +197,7 @@ async function* ndjsonLines(bytes: AsyncIterable<Buffer>, maxLine: number): Asyn
 
 /** The data records of a CSV body, each as a row's members; the header row is checked first. */
 async function* csvRows(bytes: AsyncIterable<Buffer>, maxRecord: number): AsyncGenerator<BatchItem> {
-  const parser = csvParse({ bom: true, relax_column_count: true, skip_empty_lines: true, max_record_size: maxRecord });
+  const parser = csvParse({ bom: true, relax_column_count: true, skip_empty_lines: true, max_record_size: maxRecord, record_delimiter: ['\r\n', '\n'] });
   const feed = (async () => {
     try {
       for await (const b of bytes) {
