@@ -5,6 +5,7 @@
  * paged, another sender's batch invisible, Idempotency-Key, whole-batch refusals that leave
  * nothing behind, and a 20,000-row batch whose jobs yield to a single notification.
  */
+import http from 'node:http';
 import { expect } from 'chai';
 import { SmsSimulator } from '../../dev/notification-simulators/SmsSimulator.js';
 import { onPostgres } from '../helpers/database.js';
@@ -222,6 +223,25 @@ describe(`bulk notifications: POST /v1/notifications/batches (${onPostgres ? 'Po
     const orphanEvents = await db('notification_events').whereNotIn('notification_id', db('notifications').select('id')).count({ n: '*' }).first();
     expect(Number(orphanEvents!.n)).to.equal(0);
     expect(await tableCount('notifications', { batch_id: null, sender_id: sender.id })).to.equal(0);
+  });
+
+  it('a client gone mid-batch: the rows written so far are deleted, nothing is sent', async () => {
+    const sender = await ns.svc.newSender('Gone sender');
+    const head = `phoneNumber,values.subject\n${Array.from({ length: 5000 }, (_, i) => `+32474${String(i).padStart(6, '0')},Brief`).join('\n')}\n`;
+    const url = new URL(`${ns.svc.url}/v1/notifications/batches?template=document-available&strategy=SMS_ONLY`);
+    const req = http.request({ host: url.hostname, port: url.port, path: url.pathname + url.search, method: 'POST', headers: { authorization: `Bearer ${sender.apiKey}`, 'content-type': 'text/csv', 'content-length': String(10 * head.length) } });
+    req.on('error', () => undefined);
+    req.write(head);
+    // the first chunk of 2,000 rows is written (RECEIVING: not shown, not sent)…
+    await eventually('a chunk written', async () => (await tableCount('notifications', { sender_id: sender.id })) >= 2000 || undefined);
+    const receiving = await ns.svc.rt.store.db('notifications').where({ sender_id: sender.id }).first();
+    expect((await get(sender.apiKey, `/v1/notifications/${receiving.id}`)).status).to.equal(404);
+    expect(await tableCount('jobs', { dedupe_key: `notify-dispatch:${receiving.id}` })).to.equal(0);
+    // …and the client goes away
+    req.destroy();
+    await eventually('the batch discarded', async () => (await tableCount('notification_batches', { sender_id: sender.id })) === 0 || undefined);
+    expect(await tableCount('notifications', { sender_id: sender.id })).to.equal(0);
+    expect(sms.messages.filter((m) => m.to.startsWith('+32474'))).to.deep.equal([]);
   });
 
   it('20,000 rows accepted in one request; their jobs yield: a single notification sent meanwhile goes first', async () => {

@@ -6,6 +6,7 @@
  */
 import type { Request, Response, Router } from 'express';
 import { batchFormat, MAX_ROW_BYTES, openBatch, RateLimitedError, settingsFromQuery, type BatchSubmitted, type BatchView, type NotificationService } from '../../notifications/service.js';
+import { ServiceError } from '../../domain/errors.js';
 import { senderOf } from '../auth.js';
 import { idempotencyKey } from '../idempotency.js';
 import { setRateLimitHeaders } from './notifications.js';
@@ -27,6 +28,16 @@ export function batchJson(v: BatchView) {
   };
 }
 
+/** The request's bytes; a connection closed before the end is CLIENT_GONE (the batch is then discarded). */
+async function* body(req: Request): AsyncGenerator<Buffer> {
+  try {
+    for await (const chunk of req) yield chunk as Buffer;
+  } catch (err) {
+    throw new ServiceError('CLIENT_GONE', 'the client closed the connection before the batch was complete', { cause: err });
+  }
+  if (!req.complete) throw new ServiceError('CLIENT_GONE', 'the client closed the connection before the batch was complete');
+}
+
 export function batchRoutes(r: Router, notifications: NotificationService): void {
   r.post('/v1/notifications/batches', async (req: Request, res: Response) => {
     const format = batchFormat(req.get('content-type'));
@@ -36,7 +47,7 @@ export function batchRoutes(r: Router, notifications: NotificationService): void
     const limits = { maxBytes: notifications.config.notify.batch.maxBytes, maxRowBytes: MAX_ROW_BYTES };
     let submitted: BatchSubmitted;
     try {
-      submitted = await notifications.batches.submit(sender, await openBatch(format, req, settings, limits), key);
+      submitted = await notifications.batches.submit(sender, await openBatch(format, body(req), settings, limits), key);
     } catch (err) {
       if (err instanceof RateLimitedError) {
         res.setHeader('Retry-After', String(err.rate.nextTokenSeconds));
