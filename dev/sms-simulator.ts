@@ -5,7 +5,7 @@
  *   SMS_HTTP_CALLBACK_SECRET=… npm run sms-simulator -- --port 9300 [--token T] [--latency-ms 50] \
  *       [--jitter-ms 100] [--failure none|unavailable|hang|fail-first:3] [--failure-rate 0.1] \
  *       [--reject-rate 0.01] [--invalid-number +32470000000 …] [--delivery-delay-ms 1000] \
- *       [--failed-rate 0.05] [--expired-rate 0.02] [--callback-url http://127.0.0.1:8080/v1/callbacks/sms-http] [--seed 42]
+ *       [--failed-rate 0.05] [--expired-rate 0.02] [--callback-url http://127.0.0.1:8080/v1/callbacks/sms-http] [--rate-per-second 100] [--seed 42]
  *   then start the service with NOTIFY_SMS_PROVIDER=http SMS_HTTP_URL=http://127.0.0.1:9300/v1/sms,
  *   the same SMS_HTTP_CALLBACK_SECRET (and SMS_HTTP_TOKEN=T with --token).
  *   GET http://127.0.0.1:9300/messages lists what it sent and the reports it made.
@@ -44,6 +44,7 @@ async function main(): Promise<void> {
       'failed-rate': { type: 'string' },
       'expired-rate': { type: 'string' },
       'callback-url': { type: 'string' },
+      'rate-per-second': { type: 'string' },
       seed: { type: 'string' },
     },
   });
@@ -61,6 +62,7 @@ async function main(): Promise<void> {
     failedRate: num('failed-rate', values['failed-rate']),
     expiredRate: num('expired-rate', values['expired-rate']),
     callbackUrl: values['callback-url'],
+    ratePerSecond: num('rate-per-second', values['rate-per-second']),
     seed: num('seed', values.seed),
   };
   for (const k of Object.keys(options) as Array<keyof SmsSimulatorOptions>) if (options[k] === undefined) delete options[k];

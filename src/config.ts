@@ -209,6 +209,8 @@ export interface NotifyConfig {
   registeredMailNotice: boolean;
   /** a reply is attributed to the sender whose SMS the number received last, at most this many days before */
   inboundAttributionDays: number;
+  /** POST /v1/notifications/batches: the most rows and bytes one batch may have */
+  batch: { maxRows: number; maxBytes: number };
 }
 
 export class ConfigError extends Error {
@@ -469,6 +471,10 @@ function notifyConfig(env: Env, host: string, port: number): NotifyConfig {
     pricing: { currency, smsPart: price(env, 'NOTIFY_PRICE_SMS_PART'), push: price(env, 'NOTIFY_PRICE_PUSH') },
     registeredMailNotice: bool(env, 'NOTIFY_REGISTERED_MAIL', true),
     inboundAttributionDays: int(env, 'NOTIFY_INBOUND_ATTRIBUTION_DAYS', 30, 1, 365),
+    batch: {
+      maxRows: int(env, 'NOTIFY_BATCH_MAX_ROWS', 100_000, 1, 1_000_000),
+      maxBytes: int(env, 'NOTIFY_BATCH_MAX_BYTES', 64 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    },
   };
 }
 

@@ -11,7 +11,8 @@
  *   → 400 INVALID_REQUEST (shape), 400 INVALID_NUMBER (not E.164, or listed), 400 INVALID_ENCODING
  *     (GSM-7 claimed for a text outside the GSM 03.38 alphabet), 409 DUPLICATE_REFERENCE (a
  *     known reference with another number or text), 422 REJECTED (refused for good),
- *     401 UNAUTHORIZED, 503 UNAVAILABLE (transient)
+ *     401 UNAUTHORIZED, 503 UNAVAILABLE (transient), 429 RATE_LIMITED with Retry-After
+ *     (over ratePerSecond)
  *   Deduplication: the key is the Idempotency-Key header when sent, otherwise the reference;
  *   the same message sent again is answered as the first time (Idempotent-Replayed: true) and
  *   is neither sent nor reported twice.
@@ -30,6 +31,9 @@
  *   failedRate, expiredRate  share of accepted messages reported FAILED (UNDELIVERABLE, EXPIRED)
  *   outcomes              per number: DELIVERED | UNDELIVERABLE | EXPIRED | NONE (no report),
  *                         over the rates
+ *   ratePerSecond         the aggregator's rate limit (0: none), a token bucket holding
+ *                         a second's worth: a POST beyond it is answered 429 RATE_LIMITED,
+ *                         Retry-After: 1, and counted in `throttled` (not in refusals)
  *   seed                  makes the random draws reproducible
  *
  * A phone answers (mobile-originated SMS, as an aggregator passes them on):
@@ -72,6 +76,7 @@ export interface SmsSimulatorOptions {
   failedRate: number;
   expiredRate: number;
   outcomes: Record<string, SmsOutcome>;
+  ratePerSecond: number;
   seed?: number;
 }
 
@@ -134,6 +139,7 @@ const DEFAULTS: Omit<SmsSimulatorOptions, 'callbackSecret'> = {
   failedRate: 0,
   expiredRate: 0,
   outcomes: {},
+  ratePerSecond: 0,
 };
 
 const OUTCOMES: readonly SmsOutcome[] = ['DELIVERED', 'UNDELIVERABLE', 'EXPIRED', 'NONE'];
@@ -157,6 +163,7 @@ export function checkSmsSimulatorOptions(o: Partial<SmsSimulatorOptions>): strin
   if (o.invalidNumbers !== undefined && (!Array.isArray(o.invalidNumbers) || o.invalidNumbers.some((n) => typeof n !== 'string'))) return 'invalidNumbers must be a list of numbers';
   if (o.outcomes !== undefined && (typeof o.outcomes !== 'object' || o.outcomes === null || Object.values(o.outcomes).some((v) => !OUTCOMES.includes(v)))) return `outcomes must map numbers to ${OUTCOMES.join(', ')}`;
   if (o.seed !== undefined && !Number.isInteger(o.seed)) return 'seed must be a whole number';
+  if (o.ratePerSecond !== undefined && (typeof o.ratePerSecond !== 'number' || !Number.isFinite(o.ratePerSecond) || o.ratePerSecond < 0)) return 'ratePerSecond must be a number ≥ 0';
   if (o.callbackUrl !== undefined && !isHttpUrl(o.callbackUrl)) return 'callbackUrl must be an http(s) URL';
   if (o.inboundUrl !== undefined && !isHttpUrl(o.inboundUrl)) return 'inboundUrl must be an http(s) URL';
   return undefined;
@@ -176,6 +183,10 @@ export class SmsSimulator extends SimulatorServer {
   private nextInboundId = 1;
   /** every POST /v1/sms, including refused ones */
   calls = 0;
+  /** POSTs answered 429 (over ratePerSecond) */
+  throttled = 0;
+  /** the rate limit's bucket: tokens, and when they were counted */
+  private bucket = { tokens: 0, at: 0 };
 
   constructor(options: Partial<SmsSimulatorOptions> & { callbackSecret: string }) {
     super();
@@ -184,6 +195,19 @@ export class SmsSimulator extends SimulatorServer {
     this.options = { ...DEFAULTS, ...options };
     this.random = this.options.seed === undefined ? Math.random : seededRandom(this.options.seed);
     this.resetFailures();
+    this.bucket = { tokens: this.options.ratePerSecond, at: Date.now() };
+  }
+
+  /** Takes a token of the rate limit's bucket; false when it is empty. */
+  private withinRate(): boolean {
+    const rate = this.options.ratePerSecond;
+    if (rate === 0) return true;
+    const now = Date.now();
+    this.bucket.tokens = Math.min(rate, this.bucket.tokens + ((now - this.bucket.at) / 1000) * rate);
+    this.bucket.at = now;
+    if (this.bucket.tokens < 1) return false;
+    this.bucket.tokens -= 1;
+    return true;
   }
 
   /** The URL to configure as SMS_HTTP_URL. */
@@ -201,6 +225,7 @@ export class SmsSimulator extends SimulatorServer {
     if (problem) throw new Error(`SMS simulator: ${problem}`);
     this.options = { ...this.options, ...patch };
     if (patch.failure) this.resetFailures();
+    if (patch.ratePerSecond !== undefined) this.bucket = { tokens: patch.ratePerSecond, at: Date.now() };
     if (patch.seed !== undefined) this.random = seededRandom(patch.seed);
   }
 
@@ -222,7 +247,7 @@ export class SmsSimulator extends SimulatorServer {
       const reference = url.searchParams.get('reference');
       const items = this.messages.filter((m) => (to === null || m.to === to) && (reference === null || m.reference === reference));
       const ids = new Set(items.map((m) => m.id));
-      return json(res, 200, { items, reports: this.reports.filter((r) => ids.has(r.id)), refusals: this.refusals, calls: this.calls });
+      return json(res, 200, { items, reports: this.reports.filter((r) => ids.has(r.id)), refusals: this.refusals, calls: this.calls, throttled: this.throttled });
     }
     const one = /^\/messages\/([^/]+)$/.exec(url.pathname);
     if (req.method === 'GET' && one) {
@@ -268,6 +293,10 @@ export class SmsSimulator extends SimulatorServer {
     const delay = o.latencyMs + (o.jitterMs > 0 ? Math.floor(this.random() * (o.jitterMs + 1)) : 0);
     if (delay > 0) await new Promise((r) => this.later(delay, () => r(undefined)));
     if (o.token && req.headers.authorization !== `Bearer ${o.token}`) return this.refuse(res, 401, 'UNAUTHORIZED');
+    if (!this.withinRate()) {
+      this.throttled++;
+      return json(res, 429, { code: 'RATE_LIMITED', detail: `at most ${o.ratePerSecond} messages a second` }, { 'retry-after': '1' });
+    }
     const failure = o.failure;
     if (failure.kind === 'hang') {
       this.hanging.add(res);

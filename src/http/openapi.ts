@@ -205,7 +205,7 @@ function document(config: Config) {
             },
             entry: { type: 'string', description: '`ARCHIVE_UNSAFE`: the archive entry concerned' },
             rows: { type: 'array', items: BATCH_REFUSED_ROW, description: '`BATCH_REFUSED`: each row and the problem it was refused with' },
-            batchId: { ...uuid, description: '`IDEMPOTENCY_KEY_REUSED` on /v1/messages/batches: the batch the key was first used for' },
+            batchId: { ...uuid, description: '`IDEMPOTENCY_KEY_REUSED` on /v1/messages/batches or /v1/notifications/batches: the batch the key was first used for' },
             messageId: { ...uuid, description: '`IDEMPOTENCY_KEY_REUSED` on /v1/messages: the message the key was first used for' },
             notificationId: { ...uuid, description: '`IDEMPOTENCY_KEY_REUSED` on /v1/notifications: the notification the key was first used for; `NOTIFICATION_NOT_CANCELLABLE`: the notification' },
             retryAfter: { type: 'integer', description: '`RATE_LIMITED` on /v1/notifications: seconds, as Retry-After' },

@@ -52,8 +52,9 @@ import type { StrategyContext, StrategyDecision, StrategyRegistry, NotificationS
 import type { AttemptRecord, NotificationRecord } from '../store/NotificationRepository.js';
 import type { MessageRecord } from '../domain/records.js';
 import type { Repositories } from '../store/Repositories.js';
-import { PermanentJobError, type JobContext, type JobHandlers } from '../worker/JobRunner.js';
+import { PermanentJobError, RetryLaterError, type JobContext, type JobHandlers } from '../worker/JobRunner.js';
 import type { JobRecord, JobType } from '../store/jobs.js';
+import { BULK_PRIORITY } from '../store/JobRepository.js';
 import type { EvidenceService } from '../registered-mail/index.js';
 
 export const NOTIFY_JOB = {
@@ -301,6 +302,8 @@ export class NotificationEngine {
         result = await channel.send({ attemptId, notificationId: n.id, content: contentOf(n), targets, ...(smsFrom ? { smsFrom } : {}) });
       } catch (err) {
         if (err instanceof ProviderError && err.permanent) throw new PermanentJobError(`${err.code}: ${err.message}`, { cause: err });
+        // the provider's rate limit: the send waits its turn, no attempt spent
+        if (err instanceof ProviderError && err.retryAfterMs !== undefined) throw new RetryLaterError(err.retryAfterMs, `${err.code}: ${err.message}`, { cause: err });
         throw err;
       }
     }
@@ -576,6 +579,8 @@ export class NotificationEngine {
       strategy: strategyName,
       status: 'QUEUED',
       reason: null,
+      batchId: null,
+      batchRow: null,
       ...content,
       template: 'registered-mail',
       reference: message.senderReference,
@@ -735,7 +740,15 @@ export class NotificationEngine {
       });
       await tx.notifications.appendEvent({ notificationId: n.id, attemptId: id, at: now, kind: 'ATTEMPT', status, channel, detail: reason ? { reason } : {} });
       if (status === 'QUEUED') {
-        await tx.jobs.enqueue({ type: NOTIFY_JOB.send, messageId: n.messageId ?? undefined, dedupeKey: `notify-send:${id}`, maxAttempts: this.deps.config.notify.sendMaxAttempts, payload: { attemptId: id } });
+        // a batch's sends yield to every other job, as its dispatch did
+        await tx.jobs.enqueue({
+          type: NOTIFY_JOB.send,
+          messageId: n.messageId ?? undefined,
+          dedupeKey: `notify-send:${id}`,
+          maxAttempts: this.deps.config.notify.sendMaxAttempts,
+          priority: n.batchId ? BULK_PRIORITY : 0,
+          payload: { attemptId: id },
+        });
       }
     };
     // a fallback decided once the validity is over is not sent

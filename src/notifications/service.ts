@@ -29,6 +29,7 @@ import type { NotifyJobType } from './engine.js';
 import { ContactService } from './contacts.js';
 import { InboundService } from './inbound/InboundService.js';
 import { SenderSettingsService } from './SenderSettings.js';
+import { NotificationBatches } from './batches.js';
 import type { NotificationEngine } from './engine.js';
 
 export { enqueueRegisteredMailNotice } from './engine.js';
@@ -42,6 +43,7 @@ export type { NotificationRecord } from '../store/NotificationRepository.js';
 export { KEYWORDS } from './inbound/Keywords.js';
 export type { InboundService, ReplyPage, OptOutView } from './inbound/InboundService.js';
 export type { SenderSettingsService, SenderNotificationSettings } from './SenderSettings.js';
+export { batchFormat, openBatch, settingsFromQuery, MAX_ROW_BYTES, type BatchView, type BatchSubmitted, type BatchStatus } from './batches.js';
 
 export interface NotificationDetails {
   notification: NotificationRecord;
@@ -133,6 +135,23 @@ export interface SenderSettings {
   quietHours: QuietHours | null;
 }
 
+/** A notification request as `parse` read it. */
+export interface NotificationInput {
+  recipient?: { type: RecipientType; id: string };
+  phone?: string;
+  strategy?: string;
+  language?: Language;
+  template?: string;
+  content?: ContentSet;
+  values: Record<string, string>;
+  reference?: string;
+  transliterate?: boolean;
+  /** RFC 3339: dispatch then */
+  sendAt?: string;
+  /** RFC 3339: not handed to a provider by then, EXPIRED */
+  validUntil?: string;
+}
+
 export class NotificationService {
   private callbackBaseUrl: string | undefined;
   /** the contact directory */
@@ -141,10 +160,12 @@ export class NotificationService {
   readonly inbound: InboundService;
   /** per-sender SMS sender ID and rate limit */
   readonly senderSettings: SenderSettingsService;
+  /** bulk sends (POST /v1/notifications/batches) */
+  readonly batches: NotificationBatches;
 
   constructor(
     private readonly store: Repositories,
-    private readonly config: Config,
+    readonly config: Config,
     readonly engine: NotificationEngine,
     readonly strategies: StrategyRegistry,
     private readonly channels: Map<ChannelName, NotificationChannel>,
@@ -154,6 +175,7 @@ export class NotificationService {
     this.inbound = new InboundService(store, config, log);
     this.contacts = new ContactService(store, config);
     this.senderSettings = new SenderSettingsService(store, config);
+    this.batches = new NotificationBatches(store, config, this);
   }
 
   handlers(): Pick<JobHandlers, NotifyJobType> {
@@ -206,46 +228,16 @@ export class NotificationService {
     } else if (input.phone) {
       contactLanguage = (await this.store.contacts.findByPhone(input.phone))[0]?.language;
     }
-    const strategyName = input.strategy ?? (await this.defaultStrategy(sender.id));
-    const strategy = this.strategies.get(strategyName)!;
-    const wanted: Language = input.language ?? (isLanguage(contactLanguage) ? contactLanguage : this.config.notify.defaultLanguage);
-    const set: ContentSet = input.template ? builtinTemplate(input.template)!.languages : input.content!;
-    const language = pickLanguage(set, wanted);
-    if (!language) throw new ServiceError('NOTIFICATION_INVALID', `content must give a text in at least one of ${languageList()}`);
-    let rendered: ContentParts;
-    try {
-      rendered = renderContent(set[language]!, { ...input.values, sender: sender.name });
-    } catch (err) {
-      if (err instanceof TemplateError) throw new ServiceError('NOTIFICATION_INVALID', `${err.message} (language ${language})`, { cause: err, extensions: { placeholder: err.placeholder } });
-      throw err;
-    }
-    const content = this.engine.prepareContent(
-      strategy,
-      { language, title: rendered.title ?? null, html: rendered.html ?? null, sms: rendered.sms ?? null, smsEncoding: null, smsParts: null } satisfies NotificationContent,
-      input.transliterate ?? this.config.notify.sms.transliterate,
-    );
-    await this.refuseOptedOut(sender, strategy.channels, input.phone ?? (input.recipient ? ((await this.store.contacts.findByRecipient(input.recipient.type, input.recipient.id))?.phone ?? null) : null));
-    // only a request that is otherwise acceptable takes a token
-    const rate = await this.takeToken(sender.id);
-    const createdAt = new Date().toISOString();
-    const n: NotificationRecord = {
-      id: randomUUID(),
-      senderId: sender.id,
-      messageId: null,
-      recipientType: input.recipient?.type ?? null,
-      recipientId: input.recipient?.id ?? null,
-      phone: input.phone ?? null,
-      strategy: strategyName,
-      status: sendAt ? 'SCHEDULED' : 'QUEUED',
-      reason: null,
-      ...content,
-      template: input.template ?? null,
-      reference: input.reference ?? null,
+    const n = this.build(sender, input, {
+      defaultStrategy: await this.defaultStrategy(sender.id),
+      contactLanguage: isLanguage(contactLanguage) ? contactLanguage : undefined,
+      batch: null,
       sendAt: sendAt ?? null,
       validUntil,
-      createdAt,
-      updatedAt: createdAt,
-    };
+    });
+    await this.refuseOptedOut(sender, this.strategies.get(n.strategy)!.channels, input.phone ?? (input.recipient ? ((await this.store.contacts.findByRecipient(input.recipient.type, input.recipient.id))?.phone ?? null) : null));
+    // only a request that is otherwise acceptable takes a token
+    const rate = await this.takeToken(sender.id);
     try {
       await this.store.transaction(async (tx) => {
         await this.engine.create(tx, n);
@@ -310,6 +302,66 @@ export class NotificationService {
     return this.inbound.receive({ provider: 'sms-http', providerId: typeof r.id === 'string' ? r.id : '', from: r.from, to: r.to, text: r.text, receivedAt: at });
   }
 
+  /**
+   * The notification a parsed request makes: strategy, language (the request's, the
+   * directory's, the service's default), content rendered and checked for every channel
+   * the strategy may use. Throws the ServiceError a POST of this request is answered with.
+   * A single POST and every row of a batch go through here and through `parse`.
+   */
+  build(
+    sender: SenderRecord,
+    input: NotificationInput,
+    context: {
+      defaultStrategy: string;
+      contactLanguage: Language | undefined;
+      batch: { id: string; row: number } | null;
+      /** dispatched then (SCHEDULED until); null or absent: at once */
+      sendAt?: string | null;
+      /** not handed to a provider by then: EXPIRED; absent: NOTIFY_DEFAULT_VALIDITY_SECONDS from now */
+      validUntil?: string;
+    },
+    now: string = new Date().toISOString(),
+  ): NotificationRecord {
+    const strategyName = input.strategy ?? context.defaultStrategy;
+    const strategy = this.strategies.get(strategyName)!;
+    const wanted: Language = input.language ?? context.contactLanguage ?? this.config.notify.defaultLanguage;
+    const set: ContentSet = input.template ? builtinTemplate(input.template)!.languages : input.content!;
+    const language = pickLanguage(set, wanted);
+    if (!language) throw new ServiceError('NOTIFICATION_INVALID', `content must give a text in at least one of ${languageList()}`);
+    let rendered: ContentParts;
+    try {
+      rendered = renderContent(set[language]!, { ...input.values, sender: sender.name });
+    } catch (err) {
+      if (err instanceof TemplateError) throw new ServiceError('NOTIFICATION_INVALID', `${err.message} (language ${language})`, { cause: err, extensions: { placeholder: err.placeholder } });
+      throw err;
+    }
+    const content = this.engine.prepareContent(
+      strategy,
+      { language, title: rendered.title ?? null, html: rendered.html ?? null, sms: rendered.sms ?? null, smsEncoding: null, smsParts: null } satisfies NotificationContent,
+      input.transliterate ?? this.config.notify.sms.transliterate,
+    );
+    return {
+      id: randomUUID(),
+      senderId: sender.id,
+      messageId: null,
+      recipientType: input.recipient?.type ?? null,
+      recipientId: input.recipient?.id ?? null,
+      phone: input.phone ?? null,
+      strategy: strategyName,
+      status: context.sendAt ? 'SCHEDULED' : 'QUEUED',
+      reason: null,
+      ...content,
+      template: input.template ?? null,
+      reference: input.reference ?? null,
+      sendAt: context.sendAt ?? null,
+      validUntil: context.validUntil ?? new Date(Date.parse(now) + this.config.notify.defaultValiditySeconds * 1000).toISOString(),
+      batchId: context.batch?.id ?? null,
+      batchRow: context.batch?.row ?? null,
+      createdAt: now,
+      updatedAt: now,
+    };
+  }
+
   private async replay(sender: SenderRecord, key: string, requestHash: string): Promise<Submitted | undefined> {
     const seen = await this.store.notifications.findIdempotencyKey(sender.id, key);
     if (!seen) return undefined;
@@ -319,19 +371,8 @@ export class NotificationService {
     return { id: seen.notificationId, replayed: true };
   }
 
-  private parse(body: unknown): {
-    recipient?: { type: RecipientType; id: string };
-    phone?: string;
-    strategy?: string;
-    language?: Language;
-    template?: string;
-    content?: ContentSet;
-    values: Record<string, string>;
-    reference?: string;
-    transliterate?: boolean;
-    sendAt?: string;
-    validUntil?: string;
-  } {
+  /** Reads a request body of POST /v1/notifications (or a batch's row merged with the batch's parts); throws its ServiceError. */
+  parse(body: unknown): NotificationInput {
     const invalid = (detail: string) => new ServiceError('NOTIFICATION_INVALID', detail);
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid('send a JSON object');
     const b = body as Record<string, unknown>;
@@ -339,7 +380,7 @@ export class NotificationService {
     const unknown = Object.keys(b).filter((k) => !known.includes(k));
     if (unknown.length > 0) throw invalid(`unknown member(s): ${unknown.join(', ')}`);
     if ((b.recipient === undefined) === (b.phoneNumber === undefined)) throw invalid('give exactly one of "recipient" ({"type", "id"}) or "phoneNumber" (E.164)');
-    const out: ReturnType<NotificationService['parse']> = { values: {} };
+    const out: NotificationInput = { values: {} };
     if (b.recipient !== undefined) {
       const r = b.recipient as { type?: unknown; id?: unknown } | null;
       if (typeof r !== 'object' || r === null || (r.type !== 'citizen' && r.type !== 'enterprise') || typeof r.id !== 'string' || !isValidRecipientId(r.type, r.id)) {
@@ -416,9 +457,10 @@ export class NotificationService {
   /**
    * The sender's token bucket (NOTIFY_RATE_LIMIT_BURST tokens at most, NOTIFY_RATE_LIMIT_PER_MINUTE
    * added a minute), kept in the database: every API process on it shares the bucket.
-   * Takes a token or throws RATE_LIMITED; undefined when there is no limit.
+   * Takes a token or throws RATE_LIMITED; undefined when there is no limit. A batch
+   * (batches.ts) takes one token, as a single request does.
    */
-  private async takeToken(senderId: string): Promise<RateLimitState | undefined> {
+  async takeToken(senderId: string): Promise<RateLimitState | undefined> {
     // the sender's own limit (PUT /v1/admin/senders/{id}/notifications) or the configured one
     const { perMinute, burst } = await this.senderSettings.rateLimit(senderId);
     if (perMinute === 0) return undefined;
@@ -462,6 +504,8 @@ export class NotificationService {
   async details(sender: SenderRecord, id: string): Promise<NotificationDetails> {
     const notification = await this.store.notifications.find(id);
     if (!notification || notification.senderId !== sender.id) throw new ServiceError('NOT_FOUND', 'no such notification');
+    // a row of a batch still being received is not a notification yet (it may never be)
+    if (notification.batchId && (await this.store.notificationBatches.find(notification.batchId))?.status !== 'ACCEPTED') throw new ServiceError('NOT_FOUND', 'no such notification');
     const [attempts, events] = await Promise.all([this.store.notifications.attempts(id), this.store.notifications.events(id)]);
     return { notification, attempts, events };
   }

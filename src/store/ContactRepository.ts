@@ -47,6 +47,28 @@ export class ContactRepository {
     return (await this.db('notify_contacts').where({ phone_e164: phone }).orderBy('created_at')).map(toContact);
   }
 
+  /**
+   * The preferred languages of many recipients and numbers at once (a batch's chunk), as
+   * findByRecipient and findByPhone would give them one by one: keyed `type:id` and by
+   * number (a number's first contact, by creation).
+   */
+  async languages(recipients: Array<{ type: RecipientType; id: string }>, phones: string[]): Promise<{ byRecipient: Map<string, ContactLanguage>; byPhone: Map<string, ContactLanguage> }> {
+    const byRecipient = new Map<string, ContactLanguage>();
+    const byPhone = new Map<string, ContactLanguage>();
+    const ids = [...new Set(recipients.map((r) => r.id))];
+    for (let i = 0; i < ids.length; i += 500) {
+      const rows: Array<Record<string, unknown>> = await this.db('notify_contacts').select('recipient_type', 'recipient_id', 'language').whereIn('recipient_type', ['citizen', 'enterprise']).whereIn('recipient_id', ids.slice(i, i + 500));
+      for (const r of rows) byRecipient.set(`${r.recipient_type as string}:${r.recipient_id as string}`, r.language as ContactLanguage);
+    }
+    const numbers = [...new Set(phones)];
+    for (let i = 0; i < numbers.length; i += 500) {
+      const rows: Array<Record<string, unknown>> = await this.db('notify_contacts').select('phone_e164', 'language').whereIn('phone_e164', numbers.slice(i, i + 500)).orderBy('created_at', 'desc');
+      // newest first, so that the oldest contact of a number is the one left in the map
+      for (const r of rows) byPhone.set(r.phone_e164 as string, r.language as ContactLanguage);
+    }
+    return { byRecipient, byPhone };
+  }
+
   async insert(c: ContactRecord): Promise<void> {
     await this.db('notify_contacts').insert({
       id: c.id,

@@ -123,6 +123,16 @@ export class InboundSmsRepository {
   }
 
   /** Whether `phone` opted out of SMS from `senderId` (or from every sender). */
+  /** Of `phones`, those opted out of this sender's SMS or of every sender's. */
+  async optedOutAmong(phones: string[], senderId: string): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (let i = 0; i < phones.length; i += 500) {
+      const rows = await this.db('notify_opt_outs').whereIn('phone_e164', phones.slice(i, i + 500)).whereIn('scope', [senderId, ALL_SENDERS]).select('phone_e164');
+      for (const r of rows as Array<{ phone_e164: string }>) out.add(r.phone_e164);
+    }
+    return out;
+  }
+
   async isOptedOut(phone: string, senderId: string): Promise<boolean> {
     const row = await this.db('notify_opt_outs').where({ phone_e164: phone }).whereIn('scope', [senderId, ALL_SENDERS]).first();
     return row !== undefined;

@@ -36,6 +36,9 @@ export interface NotificationRecord {
   sendAt: string | null;
   /** not handed to a provider by then: EXPIRED (null: no limit) */
   validUntil: string | null;
+  /** the batch (POST /v1/notifications/batches) and its row, from 1, this notification came from */
+  batchId: string | null;
+  batchRow: number | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -100,29 +103,21 @@ export class NotificationRepository {
   }
 
   async insert(n: NotificationRecord): Promise<void> {
-    await this.db('notifications').insert({
-      id: n.id,
-      sender_id: n.senderId,
-      message_id: n.messageId,
-      recipient_type: n.recipientType,
-      recipient_id: n.recipientId,
-      phone_e164: n.phone,
-      strategy: n.strategy,
-      status: n.status,
-      reason: n.reason,
-      language: n.language,
-      title: n.title,
-      html: n.html,
-      sms: n.sms,
-      sms_encoding: n.smsEncoding,
-      sms_parts: n.smsParts,
-      template: n.template,
-      reference: n.reference,
-      send_at: n.sendAt,
-      valid_until: n.validUntil,
-      created_at: n.createdAt,
-      updated_at: n.updatedAt,
-    });
+    await this.db('notifications').insert(notificationRow(n));
+  }
+
+  /**
+   * Inserts many notifications, each with its QUEUED history entry, in multi-row
+   * statements (a batch's chunk); their jobs are the caller's.
+   */
+  async insertMany(ns: NotificationRecord[]): Promise<void> {
+    for (let i = 0; i < ns.length; i += ROWS_PER_STATEMENT) {
+      const part = ns.slice(i, i + ROWS_PER_STATEMENT);
+      await this.db('notifications').insert(part.map(notificationRow));
+      await this.db('notification_events').insert(
+        part.map((n) => ({ notification_id: n.id, attempt_id: null, at: n.createdAt, kind: 'STATUS', status: 'QUEUED', channel: null, detail: JSON.stringify({ strategy: n.strategy }) })),
+      );
+    }
   }
 
   async find(id: string): Promise<NotificationRecord | undefined> {
@@ -281,6 +276,37 @@ export class NotificationRepository {
   }
 }
 
+/** Rows per multi-row INSERT: well under SQLite's 32,766 and PostgreSQL's 65,535 bound parameters. */
+const ROWS_PER_STATEMENT = 500;
+
+function notificationRow(n: NotificationRecord): Record<string, unknown> {
+  return {
+    id: n.id,
+    sender_id: n.senderId,
+    message_id: n.messageId,
+    recipient_type: n.recipientType,
+    recipient_id: n.recipientId,
+    phone_e164: n.phone,
+    strategy: n.strategy,
+    status: n.status,
+    reason: n.reason,
+    language: n.language,
+    title: n.title,
+    html: n.html,
+    sms: n.sms,
+    sms_encoding: n.smsEncoding,
+    sms_parts: n.smsParts,
+    template: n.template,
+    reference: n.reference,
+    send_at: n.sendAt,
+    valid_until: n.validUntil,
+    batch_id: n.batchId,
+    batch_row: n.batchRow,
+    created_at: n.createdAt,
+    updated_at: n.updatedAt,
+  };
+}
+
 function toNotification(r: Record<string, unknown>): NotificationRecord {
   return {
     id: r.id as string,
@@ -302,6 +328,8 @@ function toNotification(r: Record<string, unknown>): NotificationRecord {
     reference: (r.reference as string | null) ?? null,
     sendAt: (r.send_at as string | null) ?? null,
     validUntil: (r.valid_until as string | null) ?? null,
+    batchId: (r.batch_id as string | null) ?? null,
+    batchRow: r.batch_row === null || r.batch_row === undefined ? null : Number(r.batch_row),
     createdAt: r.created_at as string,
     updatedAt: r.updated_at as string,
   };

@@ -11,6 +11,7 @@ import { InboundSmsRepository } from './InboundSmsRepository.js';
 import { JobRepository, LocalJobs } from './JobRepository.js';
 import { MessageRepository } from './MessageRepository.js';
 import { NotificationRepository } from './NotificationRepository.js';
+import { NotificationBatchRepository } from './NotificationBatchRepository.js';
 import { SenderRepository } from './SenderRepository.js';
 import { UsageRepository } from './UsageRepository.js';
 import type { TransactionHooks, TransactionScope } from './TransactionHooks.js';
@@ -31,6 +32,7 @@ export class Repositories<M = Jobs> implements TransactionScope {
   readonly checkpoints: CheckpointRepository;
   readonly contacts: ContactRepository;
   readonly notifications: NotificationRepository;
+  readonly notificationBatches: NotificationBatchRepository;
   readonly usage: UsageRepository;
   readonly inbound: InboundSmsRepository;
 
@@ -60,6 +62,7 @@ export class Repositories<M = Jobs> implements TransactionScope {
     this.checkpoints = new CheckpointRepository(db);
     this.contacts = new ContactRepository(db);
     this.notifications = new NotificationRepository(db);
+    this.notificationBatches = new NotificationBatchRepository(db);
     this.usage = new UsageRepository(db);
     this.inbound = new InboundSmsRepository(db);
   }

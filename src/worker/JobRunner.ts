@@ -101,6 +101,22 @@ interface Bound<M> {
   slot?(): JobSlot;
 }
 
+/**
+ * Thrown by a handler whose dependency asked it to come back later (HTTP 429 with
+ * Retry-After: a provider's rate limit). The job is due again after `delayMs` and the try
+ * is not counted against its attempts: throttling paces the work, it is not a failure.
+ */
+export class RetryLaterError extends Error {
+  constructor(
+    readonly delayMs: number,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'RetryLaterError';
+  }
+}
+
 /** Thrown by a handler for a failure that retrying cannot fix. */
 export class PermanentJobError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -518,6 +534,12 @@ export class JobRunner<M = Jobs> {
 
   private async recordFailure(h: Held, bound: Bound<M> | undefined, err: unknown): Promise<void> {
     const { job } = h;
+    if (err instanceof RetryLaterError && !bound?.slot) {
+      const runAt = new Date(Date.now() + Math.max(1, err.delayMs));
+      this.log.debug({ jobId: job.id, type: job.type, runAt }, 'job deferred: its dependency asked to come back later');
+      await this.record(h, () => this.store.jobs.defer(job.id, this.workerId, `${err.name}: ${err.message}`, runAt));
+      return;
+    }
     const permanent = err instanceof PermanentJobError;
     const slot = bound?.slot?.();
     let outcome: 'retry' | 'dead' | 'skip';

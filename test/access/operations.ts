@@ -90,6 +90,14 @@ export const SPECS: Record<string, OpSpec> = {
     probe: (w) => count(w, 'notifications', (q) => q.where({ sender_id: w.senders.A })),
   },
   'GET /v1/notifications': { scope: 'self', success: [200] },
+  'POST /v1/notifications/batches': {
+    scope: 'self',
+    success: [202],
+    request: (_w, n) => ({ query: { template: 'appointment-reminder', strategy: 'SMS_ONLY' }, body: Buffer.from(`phoneNumber,values.what,values.date,values.time\n${NOBODY_PHONE},access case ${n},1 May,10:00\n`), contentType: 'text/csv' }),
+    probe: (w) => count(w, 'notification_batches', (q) => q.where({ sender_id: w.senders.A })),
+  },
+  'GET /v1/notifications/batches/{id}': { scope: 'owned', success: [200], params: (w) => ({ id: m(w).notificationBatch }) },
+  'GET /v1/notifications/batches/{id}/rows': { scope: 'owned', success: [200], params: (w) => ({ id: m(w).notificationBatch }) },
   'GET /v1/notifications/{id}': { scope: 'owned', success: [200], params: (w) => ({ id: m(w).sms.notification }) },
   'DELETE /v1/notifications/{id}': {
     scope: 'owned',

@@ -99,6 +99,8 @@ export interface MainResources {
   push: { notification: string; attempt: string };
   /** A's SMS scheduled a day ahead: what only A can cancel */
   scheduled: string;
+  /** A's batch of one row (POST /v1/notifications/batches) */
+  notificationBatch: string;
   deadJob: number;
   /** a number that answered STOP ALL (an all-senders opt-out the operator can lift) */
   optedOutPhone: string;
@@ -447,6 +449,8 @@ async function buildMain(dir: string, closers: Closers, close: () => Promise<voi
   secrets.set('A reply', replyText);
   const optedOutPhone = '+32470999222';
   await inbound({ id: `access-stop-${random(8)}`, from: optedOutPhone, to: 'eBox', text: 'STOP ALL' });
+  const batchA = await ok('POST', '/v1/notifications/batches?template=document-available&strategy=SMS_ONLY', { bearer: A.apiKey, body: Buffer.from(`phoneNumber,values.subject\n${phoneA}, Brief ${random(4)}\n`), contentType: 'text/csv' });
+  secrets.set('A batch', batchA.id as string);
   // the registered-mail notices of M1 and M2 are A's too
   const notices = await svc.rt.store.db('notifications').whereIn('message_id', [M1.id, M2.id]).select('id');
   if (notices.length !== 2) throw new Error(`expected the notices of M1 and M2, found ${notices.length}`);
@@ -493,6 +497,7 @@ async function buildMain(dir: string, closers: Closers, close: () => Promise<voi
       sms: smsA,
       push: pushA,
       scheduled: scheduledA,
+      notificationBatch: batchA.id as string,
       deadJob,
       optedOutPhone,
     },

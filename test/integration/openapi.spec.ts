@@ -346,6 +346,32 @@ describe('OpenAPI document', function () {
     await hit(T.main, 'GET /v1/notifications/replies', 200, '/v1/notifications/replies?limit=1', A);
     await hit(T.main, 'GET /v1/notifications/replies', 400, '/v1/notifications/replies?limit=0', A);
     await hit(T.main, 'GET /v1/notifications/replies', 401, '/v1/notifications/replies');
+
+    // bulk sends
+    const csv = (rows: string) => ({ body: Buffer.from(`phoneNumber,values.subject\n${rows}`), contentType: 'text/csv' });
+    const batches = '/v1/notifications/batches?template=document-available&strategy=SMS_ONLY';
+    const batchKey = randomUUID();
+    const batch = json(await hit(T.main, 'POST /v1/notifications/batches', 202, batches, { ...A, ...csv(`${NOBODY_PHONE},openapi batch\n+3212,not a mobile\n`), headers: [['idempotency-key', batchKey]] }));
+    await hit(T.main, 'POST /v1/notifications/batches', 202, batches, { ...A, ...csv(`${NOBODY_PHONE},openapi batch\n+3212,not a mobile\n`), headers: [['idempotency-key', batchKey]] }); // the replay
+    await hit(T.main, 'POST /v1/notifications/batches', 409, batches, { ...A, ...csv(`${NOBODY_PHONE},another batch\n`), headers: [['idempotency-key', batchKey]] });
+    await hit(T.main, 'POST /v1/notifications/batches', 202, '/v1/notifications/batches', {
+      ...A,
+      body: Buffer.from(`${JSON.stringify({ batch: { content: { nl: { sms: 'Hallo {name}' } }, strategy: 'SMS_ONLY' } })}\n${JSON.stringify({ phoneNumber: NOBODY_PHONE, values: { name: 'An' } })}\n`),
+      contentType: 'application/x-ndjson',
+    });
+    await hit(T.main, 'POST /v1/notifications/batches', 400, '/v1/notifications/batches?template=document-available', { ...A, body: Buffer.from(`phoneNumber,colour\n${NOBODY_PHONE},red\n`), contentType: 'text/csv' });
+    await hit(T.main, 'POST /v1/notifications/batches', 401, batches, csv(`${NOBODY_PHONE},no credential\n`));
+    await hit(T.main, 'POST /v1/notifications/batches', 413, '/v1/notifications/batches', { ...A, body: Buffer.from(`{"phoneNumber": "${NOBODY_PHONE}", "reference": "${'x'.repeat(140 * 1024)}"}\n`), contentType: 'application/x-ndjson' });
+    await hit(T.main, 'POST /v1/notifications/batches', 415, batches, { ...A, body: Buffer.from('phoneNumber=1'), contentType: 'application/x-www-form-urlencoded' });
+    await hit(T.main, 'POST /v1/notifications/batches', 422, '/v1/notifications/batches?template=no-such-template', { ...A, ...csv(`${NOBODY_PHONE},x\n`) });
+    await hit(T.main, 'GET /v1/notifications/batches/{id}', 200, `/v1/notifications/batches/${batch.id}`, A);
+    await hit(T.main, 'GET /v1/notifications/batches/{id}', 404, `/v1/notifications/batches/${unknownId()}`, A);
+    await hit(T.main, 'GET /v1/notifications/batches/{id}', 401, `/v1/notifications/batches/${batch.id}`);
+    await hit(T.main, 'GET /v1/notifications/batches/{id}/rows', 200, `/v1/notifications/batches/${batch.id}/rows`, A);
+    await hit(T.main, 'GET /v1/notifications/batches/{id}/rows', 200, `/v1/notifications/batches/${batch.id}/rows?result=refused&limit=1`, A);
+    await hit(T.main, 'GET /v1/notifications/batches/{id}/rows', 400, `/v1/notifications/batches/${batch.id}/rows?limit=0`, A);
+    await hit(T.main, 'GET /v1/notifications/batches/{id}/rows', 404, `/v1/notifications/batches/${unknownId()}/rows`, A);
+    await hit(T.main, 'GET /v1/notifications/batches/{id}/rows', 401, `/v1/notifications/batches/${batch.id}/rows`);
     expectNoMismatch();
   });
 

@@ -21,6 +21,7 @@ import type { SenderService } from '../../access/senders.js';
 import { requireSender, senderOf } from '../auth.js';
 import { idempotencyKey } from '../idempotency.js';
 import { jsonBody } from '../json.js';
+import { batchRoutes } from './batches.js';
 
 export interface NotificationsDeps {
   senders: SenderService;
@@ -46,6 +47,7 @@ export function notificationJson(d: NotificationDetails) {
     messageId: n.messageId,
     reference: n.reference,
     template: n.template,
+    batch: n.batchId !== null ? { id: n.batchId, row: n.batchRow, href: `/v1/notifications/batches/${n.batchId}` } : null,
     sms: n.sms !== null ? { encoding: n.smsEncoding, parts: n.smsParts } : null,
     sendAt: n.sendAt,
     validUntil: n.validUntil,
@@ -118,7 +120,7 @@ export const RATE_LIMIT_POLICY = 'notifications';
  * from empty>` — a sender that keeps to q requests per w seconds is never refused — and
  * `RateLimit: "notifications";r=<whole tokens left>;t=<seconds until one more>`.
  */
-function setRateLimitHeaders(res: Response, rate: RateLimitState): void {
+export function setRateLimitHeaders(res: Response, rate: RateLimitState): void {
   res.setHeader('RateLimit-Policy', `"${RATE_LIMIT_POLICY}";q=${rate.burst};w=${rate.windowSeconds}`);
   res.setHeader('RateLimit', `"${RATE_LIMIT_POLICY}";r=${rate.remaining};t=${rate.nextTokenSeconds}`);
 }
@@ -188,6 +190,8 @@ export function notificationsRouter(deps: NotificationsDeps): Router {
   r.get('/v1/notifications/replies', async (req, res) => {
     res.json(await deps.notifications.inbound.replies(senderOf(res).id, req.query.cursor, req.query.limit));
   });
+
+  batchRoutes(r, deps.notifications);
 
   r.get('/v1/notifications/:id', async (req, res) => {
     res.json(notificationJson(await deps.notifications.details(senderOf(res), req.params.id!)));

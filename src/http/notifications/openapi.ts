@@ -69,6 +69,31 @@ export function notificationSchemas() {
         },
       },
     },
+    NotificationBatch: closed({
+      id: { type: 'string', format: 'uuid' },
+      href: { type: 'string' },
+      rowsHref: { type: 'string', description: 'the per-row results' },
+      status: { enum: ['ACCEPTED', 'SENDING', 'DONE'], description: 'ACCEPTED: every notification still QUEUED; SENDING: some not settled yet; DONE: every notification SENT, DELIVERED, READ or FAILED (or no row accepted)' },
+      format: { enum: ['csv', 'ndjson'] },
+      strategy: { type: 'string' },
+      template: nullable('string'),
+      rows: closed({ total: { type: 'integer', minimum: 0 }, accepted: { type: 'integer', minimum: 0 }, refused: { type: 'integer', minimum: 0 } }),
+      notifications: closed(Object.fromEntries(NOTIFICATION_STATUSES.map((st) => [st, { type: 'integer', minimum: 0 }])), [...NOTIFICATION_STATUSES], { description: "the batch's notifications by status (progress)" }),
+      createdAt: dateTime,
+      acceptedAt: dateTime,
+    }),
+    NotificationBatchRows: closed({
+      items: {
+        type: 'array',
+        items: {
+          oneOf: [
+            closed({ row: { type: 'integer', minimum: 1 }, result: { const: 'accepted' }, notificationId: { type: 'string', format: 'uuid' }, href: { type: 'string' } }),
+            closed({ row: { type: 'integer', minimum: 1 }, result: { const: 'refused' }, code: { type: 'string', description: 'the problem code a single POST of this row is answered with' }, detail: { type: 'string' } }),
+          ],
+        },
+      },
+      nextCursor: nullable('string', { description: 'pass as cursor for the next page; null on the last' }),
+    }),
     Notification: closed({
       id: { type: 'string', format: 'uuid' },
       href: { type: 'string' },
@@ -83,6 +108,7 @@ export function notificationSchemas() {
       messageId: nullable('string', { format: 'uuid', description: 'the registered message this notice is about' }),
       reference: nullable('string'),
       template: nullable('string'),
+      batch: { oneOf: [closed({ id: { type: 'string', format: 'uuid' }, row: { type: 'integer', minimum: 1 }, href: { type: 'string' } }), { type: 'null' }], description: 'the batch (POST /v1/notifications/batches) and its row this notification came from' },
       sms: { oneOf: [closed({ encoding: { enum: ['GSM-7', 'UCS-2', null] }, parts: nullable('integer') }), { type: 'null' }] },
       sendAt: { ...nullableDateTime, description: 'when a scheduled notification is (was) dispatched; null: at once' },
       validUntil: { ...nullableDateTime, description: 'not handed to a provider by then: EXPIRED; null for the notice of a registered message' },
@@ -282,6 +308,51 @@ export function notificationPaths(config: Config) {
             headers: { 'Retry-After': { schema: { type: 'string', pattern: '^[0-9]+$' } }, ...rateHeaders },
           },
         },
+      },
+    },
+    '/v1/notifications/batches': {
+      post: {
+        summary: 'Send many notifications at once: one row per recipient, as JSON lines or CSV',
+        description: `The body streams in and is read a row at a time (at most ${config.notify.batch.maxRows} rows and ${config.notify.batch.maxBytes} bytes, NOTIFY_BATCH_MAX_ROWS / NOTIFY_BATCH_MAX_BYTES; a row at most 128 KiB). \`application/x-ndjson\`: one JSON object per line, the members of a single POST that vary per row (recipient or phoneNumber, language, reference, values); the first line may be \`{"batch": {…}}\` with the batch-wide members (template or content, strategy, language, values, smsTransliterate). \`text/csv\`: a header row naming the columns phoneNumber | recipientType + recipientId, language, reference, values.<name>; an empty cell is an absent member. The batch-wide members can be given as query parameters instead (template, strategy, language, smsTransliterate, values.<name>), not both. Each row merged with the batch-wide members is checked exactly as a single POST of it: a refused row keeps that problem code (GET …/rows?result=refused), the others become notifications sent like any other. 202 follows the commit that queued every accepted row; a batch refused as a whole (unreadable body, unknown column, bad batch-wide members, too large) leaves nothing behind. A batch takes one token of the sender's rate limit; its rows are paced by the send jobs, which yield to every other job, and by the provider's rate limit. With \`Idempotency-Key\`, the same batch again (same media type, query and bytes) is answered with the first one (\`Idempotent-Replayed: true\`), another one with 409 IDEMPOTENCY_KEY_REUSED naming it (\`batchId\`).`,
+        parameters: [
+          { name: 'Idempotency-Key', in: 'header', schema: { type: 'string', maxLength: 202 }, description: 'as for POST /v1/notifications; keys of batches are their own' },
+          { name: 'template', in: 'query', schema: { enum: [...BUILTIN_TEMPLATES.keys()] } },
+          { name: 'strategy', in: 'query', schema: { enum: [...BUILTIN_STRATEGY_NAMES] } },
+          { name: 'language', in: 'query', schema: { enum: LANGUAGES } },
+          { name: 'smsTransliterate', in: 'query', schema: { enum: ['true', 'false'] } },
+        ],
+        requestBody: {
+          required: true,
+          content: {
+            'application/x-ndjson': { schema: { type: 'string' }, example: '{"batch": {"template": "appointment-reminder", "strategy": "SMS_ONLY"}}\n{"phoneNumber": "+32470123456", "values": {"what": "Checkup", "date": "3 March", "time": "10:00"}}\n' },
+            'text/csv': { schema: { type: 'string' }, example: 'phoneNumber,language,values.what,values.date,values.time\n+32470123456,nl,Controle,3 maart,10:00\n' },
+          },
+        },
+        responses: {
+          202: { ...jsonResponse('accepted and queued; follow the Location', ref('NotificationBatch')), headers: { Location: { schema: { type: 'string' } }, 'Idempotent-Replayed': replayed, ...rateHeaders } },
+          400: problem,
+          401: problem,
+          409: problem,
+          413: problem,
+          415: problem,
+          422: problem,
+        },
+      },
+    },
+    '/v1/notifications/batches/{id}': {
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+      get: { summary: "One of the sender's batches: status, rows accepted and refused, its notifications by status", responses: { 200: jsonResponse('the batch', ref('NotificationBatch')), 401: problem, 404: problem } },
+    },
+    '/v1/notifications/batches/{id}/rows': {
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+      get: {
+        summary: 'The per-row results of a batch, in row order',
+        parameters: [
+          { name: 'result', in: 'query', schema: { enum: ['accepted', 'refused'] } },
+          { name: 'cursor', in: 'query', schema: { type: 'string' }, description: 'the nextCursor of the previous page' },
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
+        ],
+        responses: { 200: jsonResponse('a page of rows', ref('NotificationBatchRows')), 400: problem, 401: problem, 404: problem },
       },
     },
     '/v1/notifications/{id}': {

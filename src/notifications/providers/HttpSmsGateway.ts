@@ -9,7 +9,8 @@
  *    "encoding": "GSM-7" | "UCS-2", "parts": 2, "callbackUrl": "https://…/v1/callbacks/sms-http"}
  *   → 2xx {"id": "<aggregator id>"}
  *   → 400/404/422 {"code": "INVALID_NUMBER", …}: refused for good (not retried)
- *   → 401/403: credentials refused (not retried); 408/429/5xx: retried with backoff
+ *   → 401/403: credentials refused (not retried); 408/5xx: retried with backoff
+ *   → 429 (its rate limit): tried again after Retry-After (default 1 s), not counted as a failed attempt
  *
  *   report: POST callbackUrl, header `Signature: t=…,v1=…` (see CallbackSignature.ts)
  *   {"reference": "<attempt id>", "status": "ACCEPTED" | "DELIVERED" | "FAILED", "reason": "…"}
@@ -19,7 +20,7 @@
  *    "text": "…", "receivedAt": "<RFC 3339>"}
  */
 import type { AttemptEvent } from '../NotificationStatus.js';
-import { isTransientStatus, ProviderError, providerFetch, providerText, type CallbackBase, type OutboundSms, type SmsAccepted, type SmsGateway } from './Provider.js';
+import { isTransientStatus, ProviderError, providerFetch, providerText, retryAfterMs, type CallbackBase, type OutboundSms, type SmsAccepted, type SmsGateway } from './Provider.js';
 
 export const HTTP_SMS_CALLBACK_PATH = '/v1/callbacks/sms-http';
 export const HTTP_SMS_INBOUND_PATH = '/v1/callbacks/sms-http/inbound';
@@ -70,6 +71,7 @@ export class HttpSmsGateway implements SmsGateway {
     }
     if (res.ok) return { providerRef: typeof json.id === 'string' ? json.id : undefined, detail: String(res.status) };
     const code = typeof json.code === 'string' ? json.code : undefined;
+    if (res.status === 429) throw new ProviderError('PROVIDER_THROTTLED', `sms-http answered 429: ${text}`, false, { retryAfterMs: retryAfterMs(res.headers.get('retry-after')) });
     if (isTransientStatus(res.status)) throw new ProviderError('PROVIDER_UNAVAILABLE', `sms-http answered ${res.status}: ${text}`, false);
     if (res.status === 401 || res.status === 403) throw new ProviderError('PROVIDER_REJECTED', `sms-http refused the credentials (${res.status})`, true);
     throw new ProviderError(code === 'INVALID_NUMBER' ? 'PHONE_NUMBER_INVALID' : 'SMS_REJECTED', `sms-http refused the message (${res.status}${code ? ` ${code}` : ''}): ${text}`, true);

@@ -12,6 +12,20 @@ import { DependencyError } from '../../domain/errors.js';
 /** `code`: a stable reason code (see REASONS in NotificationStatus.ts) or the provider's own code. */
 export class ProviderError extends DependencyError {
   override readonly name = 'ProviderError';
+  /** the provider's rate limit: come back after this long (its Retry-After) */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(code: string, message: string, permanent: boolean, options?: { cause?: unknown; retryAfterMs?: number }) {
+    super(code, message, permanent, options);
+    this.retryAfterMs = options?.retryAfterMs;
+  }
+}
+
+/** A Retry-After header (seconds or an HTTP date) in milliseconds: 1 s when absent or unreadable, at most 10 minutes. */
+export function retryAfterMs(header: string | null): number {
+  if (header === null) return 1000;
+  const seconds = /^\d+$/.test(header.trim()) ? Number(header.trim()) * 1000 : Date.parse(header) - Date.now();
+  return Number.isFinite(seconds) ? Math.min(600_000, Math.max(1000, seconds)) : 1000;
 }
 
 /** Where providers send their reports: the service's public base URL (may be learnt after start). */

@@ -11,6 +11,8 @@ describe('notification configuration', () => {
     expect(n.pricing).to.deep.equal({ currency: 'EUR', smsPart: '0', push: '0' });
     expect(loadConfig({ PORT: '0' }).notify.callbackBaseUrl).to.equal(undefined);
     expect(n.defaultValiditySeconds).to.equal(86_400);
+    expect(n.batch).to.deep.equal({ maxRows: 100_000, maxBytes: 64 * 1024 * 1024 });
+    expect(loadConfig({ NOTIFY_BATCH_MAX_ROWS: '20', NOTIFY_BATCH_MAX_BYTES: '2048' }).notify.batch).to.deep.equal({ maxRows: 20, maxBytes: 2048 });
   });
 
   it('NOTIFY_DEFAULT_VALIDITY_SECONDS: a minute to 90 days', () => {
@@ -79,6 +81,9 @@ describe('notification configuration', () => {
     [{ NOTIFY_TIME_ZONE: 'Mars/Olympus' }, 'NOTIFY_TIME_ZONE'],
     [{ NOTIFY_CALLBACK_BASE_URL: 'rm.example' }, 'NOTIFY_CALLBACK_BASE_URL'],
     [{ DEV_SIMULATORS: 'perhaps' }, 'DEV_SIMULATORS'],
+    [{ NOTIFY_BATCH_MAX_ROWS: '0' }, 'NOTIFY_BATCH_MAX_ROWS'],
+    [{ NOTIFY_BATCH_MAX_ROWS: 'many' }, 'NOTIFY_BATCH_MAX_ROWS'],
+    [{ NOTIFY_BATCH_MAX_BYTES: '100' }, 'NOTIFY_BATCH_MAX_BYTES'],
   ];
   for (const [env, variable] of bad) {
     it(`names ${variable} when ${JSON.stringify(env)} is wrong`, () => {
