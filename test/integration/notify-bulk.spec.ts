@@ -138,7 +138,7 @@ describe(`bulk notifications: POST /v1/notifications/batches (${onPostgres ? 'Po
       '{"phoneNumber": "+32470', // not JSON
       JSON.stringify({ recipient: { type: 'citizen', id: '12345678901' }, values: { name: 'X' } }),
       JSON.stringify({ phoneNumber: p2, values: { name: 'Bo' }, strategy: 'GOVAPP_ONLY' }), // batch-wide member in a row
-      JSON.stringify({ phoneNumber: p2, values: { name: 'Bo' }, language: 'de' }), // no text in de: nl
+      JSON.stringify({ phoneNumber: p2, values: { name: 'Bo' }, language: 'de' }), // no text in de: fr, a German reader's first fallback
       JSON.stringify([1, 2]),
     ].join('\n');
     const res = await postBatch(sender.apiKey, 'application/x-ndjson', lines);
@@ -156,7 +156,7 @@ describe(`bulk notifications: POST /v1/notifications/batches (${onPostgres ? 'Po
     expect(byCitizen).to.deep.include({ language: 'fr', recipient: { type: 'citizen', id: citizen } });
     expect(sms.messages.find((m) => m.to === contactPhone)?.text).to.equal('Cher Jean, votre rendez-vous est le 4 avril.');
     expect(sms.messages.find((m) => m.to === p1)?.text).to.equal('Beste An, uw afspraak is op 3 april.');
-    expect(sms.messages.filter((m) => m.to === p2).map((m) => m.text)).to.deep.equal(['Beste Bo, uw afspraak is op 3 april.']);
+    expect(sms.messages.filter((m) => m.to === p2).map((m) => m.text)).to.deep.equal(['Cher Bo, votre rendez-vous est le 3 april.']);
   });
 
   it("another sender's batch, its rows and its notifications are 404", async () => {
