@@ -9,18 +9,30 @@
  * TSA then answers through `respond`, its signature made on libuv's thread pool). The
  * standalone column: the TSA server of src/cli/tsa.ts, one process per core on one port (its CPU
  * summed over the primary and its processes), at 8 and 64 connections.
+ * The uts-server rows (issue 18's baseline, only when UTS_SERVER=/path/to/uts-server is set):
+ * the C server uts-server (OpenSSL + civetweb, https://github.com/kakwa/uts-server), one process
+ * with a thread per connection, started with the same TSA key and certificate as the first
+ * service (certs/<alg>/tsa.pem and tsa.key), the same policy OID, the same accepted hashes
+ * (SHA-256/384/512), the same 1 ms accuracy, keep-alive and TCP_NODELAY; its configuration file is
+ * written into the bench's temporary folder. It differs only where uts-server has no setting: a
+ * 160-bit serial, and ESSCertID (SHA-1) where the service writes ESSCertIDv2 (SHA-256). Measured at
+ * 8 and 64 connections like the standalone row, its CPU that of its one process (all its
+ * threads). Without UTS_SERVER the bench says on one line that these rows are left out. How to
+ * build uts-server: README, "Benchmarks".
  * The servers run side by side and every figure is measured in each of BENCH_ROUNDS
  * rounds (default 3), in turns, BENCH_SECONDS (default 2) each; medians and ranges are
  * printed. `openssl ts -reply` runs in a shell loop timed from outside.
  *
  *   npm run bench:tsa
  *   BENCH_SECONDS=5 BENCH_ROUNDS=5 npm run bench:tsa
+ *   UTS_SERVER=/opt/uts/uts-server npm run bench:tsa
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fmt, freePort, interleaved, load, machine, pkiFiles, procCpuSeconds, rounds, run, seconds, settle, showSpread, spread, start, startServer, table, timeShell, treeCpuSeconds, type ServerProcess } from './bench-lib.js';
 import { benchToken } from './bench-pkcs11.js';
+import { DEFAULT_TSA_POLICY_OID } from '../src/config.js';
 
 const T = seconds(2);
 const R = rounds();
@@ -39,8 +51,9 @@ http.createServer((req, res) => {
 }).listen(port, '127.0.0.1');
 `;
 
-async function waitFor(url: string): Promise<void> {
+async function waitFor(url: string, server?: ReturnType<typeof start>): Promise<void> {
   for (let i = 0; i < 100; i++) {
+    if (server && server.child.exitCode !== null) throw new Error(`${url}: the server exited with ${server.child.exitCode}:\n${server.output()}`);
     try {
       await fetch(url, { method: 'POST', body: 'x' });
       return;
@@ -48,7 +61,52 @@ async function waitFor(url: string): Promise<void> {
       await new Promise((r) => setTimeout(r, 50));
     }
   }
-  throw new Error(`${url} did not answer`);
+  throw new Error(`${url} did not answer${server ? `:\n${server.output()}` : ''}`);
+}
+
+/** UTS_SERVER: the uts-server executable for the baseline rows, or undefined (rows left out). */
+const UTS_SERVER = process.env.UTS_SERVER || undefined;
+/** What `uts-server --version` printed (set in main). */
+let utsVersion = '';
+/** Connections measured for the standalone TSA server and uts-server. */
+const MANY = [8, 64];
+/** civetweb keeps a worker thread for each keep-alive connection: more threads than connections, so none waits for a thread. */
+const UTS_THREADS = 2 * Math.max(...MANY);
+
+/** A uts-server configuration (OpenSSL's `ts` configuration keys in [ tsa ]) matching the built-in TSA. */
+function utsConfig(port: number, cert: string, key: string): string {
+  return [
+    '[ oids ]',
+    `bench_policy = ${DEFAULT_TSA_POLICY_OID}`,
+    '[ main ]',
+    `listening_ports = 127.0.0.1:${port}`,
+    'enable_keep_alive = yes',
+    `num_threads = ${UTS_THREADS}`,
+    'tcp_nodelay = 1',
+    'log_level = err',
+    'log_to_syslog = no',
+    'log_to_stdout = yes',
+    '[ tsa ]',
+    'crypto_device = builtin',
+    `signer_cert = ${cert}`,
+    `signer_key = ${key}`,
+    'default_policy = bench_policy',
+    'digests = sha256, sha384, sha512',
+    'accuracy = secs:0, millisecs:1',
+    'clock_precision_digits = 3',
+    'ordering = no',
+    'tsa_name = no',
+    'ess_cert_id_chain = no',
+    '',
+  ].join('\n');
+}
+
+/** Stops a process started with `start` and waits for it to exit. */
+async function stopChild(server: ReturnType<typeof start> | undefined): Promise<void> {
+  if (!server || server.child.exitCode !== null || server.child.signalCode !== null) return;
+  const exited = new Promise((r) => server.child.once('exit', r));
+  server.child.kill('SIGTERM');
+  await exited;
 }
 const OPENSSL_REPLIES = Number(process.env.OPENSSL_PROOFS ?? 50);
 
@@ -74,6 +132,8 @@ async function bench(algorithm: 'ECDSA-P256' | 'RSA-2048'): Promise<Array<Array<
   let standalone: ServerProcess | undefined;
   const processes = os.availableParallelism();
   let floor: ReturnType<typeof start> | undefined;
+  let uts: ReturnType<typeof start> | undefined;
+  let utsUrl = '';
   try {
     for (const where of ['in process', 'in SoftHSM2'] as const) {
       const inToken = where === 'in SoftHSM2';
@@ -100,6 +160,21 @@ async function bench(algorithm: 'ECDSA-P256' | 'RSA-2048'): Promise<Array<Array<
       await run('openssl', ['ts', '-verify', '-queryfile', f('q.tsq'), '-in', f('r-standalone.tsr'), '-CAfile', path.join(certDir, 'root.pem'), '-untrusted', path.join(certDir, 'tsa.pem')]);
     }
 
+    // uts-server (UTS_SERVER): the same key and certificate as the first service, one reply
+    // checked by OpenSSL before the load like the others.
+    if (UTS_SERVER) {
+      const certDir = path.join(f('certs'), algorithm === 'ECDSA-P256' ? 'p256' : 'rsa2048');
+      const port = await freePort();
+      await fs.writeFile(f('uts-server.cnf'), utsConfig(port, path.join(certDir, 'tsa.pem'), path.join(certDir, 'tsa.key')));
+      uts = start(UTS_SERVER, ['-c', f('uts-server.cnf')], {});
+      utsUrl = `http://127.0.0.1:${port}/tsa`;
+      await waitFor(utsUrl, uts);
+      const res = await fetch(utsUrl, { method: 'POST', headers: { 'content-type': 'application/timestamp-query' }, body: await fs.readFile(f('q.tsq')) });
+      if (res.status !== 200) throw new Error(`uts-server answered ${res.status}:\n${uts.output()}`);
+      await fs.writeFile(f('r-uts.tsr'), new Uint8Array(await res.arrayBuffer()));
+      await run('openssl', ['ts', '-verify', '-queryfile', f('q.tsq'), '-in', f('r-uts.tsr'), '-CAfile', path.join(certDir, 'root.pem'), '-untrusted', path.join(certDir, 'tsa.pem')]);
+    }
+
     // The ceiling of node:http itself on this machine: a server that reads the same request and
     // answers a fixed reply of the same size, no TSA, no express.
     const replySize = (await fs.readFile(f('r.tsr'))).length;
@@ -122,10 +197,15 @@ async function bench(algorithm: 'ECDSA-P256' | 'RSA-2048'): Promise<Array<Array<
         labels[key] = `POST /tsa, key ${where}, ${connections} connection${connections > 1 ? 's' : ''}`;
         contenders[key] = () => measure(`${server.url}/tsa`, server.pid, connections);
       }
-      if (connections > 1) {
+      if (MANY.includes(connections)) {
         const key = `standalone ${connections}`;
         labels[key] = `POST /tsa, standalone TSA, ${processes} processes, ${connections} connections`;
         contenders[key] = () => measure(`${standalone!.url}/tsa`, standalone!.pid, connections, true);
+      }
+      if (uts && MANY.includes(connections)) {
+        const key = `uts-server ${connections}`;
+        labels[key] = `POST /tsa, uts-server ${utsVersion} (OpenSSL + civetweb), ${UTS_THREADS} threads, ${connections} connections`;
+        contenders[key] = () => measure(utsUrl, uts!.child.pid!, connections);
       }
     }
     labels.floor = `bare node:http, fixed ${replySize}-octet reply, 8 connections`;
@@ -152,6 +232,7 @@ async function bench(algorithm: 'ECDSA-P256' | 'RSA-2048'): Promise<Array<Array<
     });
   } finally {
     floor?.child.kill('SIGTERM');
+    await stopChild(uts);
     for (const { server } of servers) await server.stop();
     await standalone?.stop();
     await fs.rm(dir, { recursive: true, force: true });
@@ -163,6 +244,12 @@ async function main(): Promise<void> {
   await settle();
   console.log(`bench:tsa — built-in TSA over HTTP, keep-alive, autocannon in a second process, ${R} interleaved rounds of ${T} s per figure; ${machine()}`);
   console.log('replies/s: median over rounds (range); per server CPU-s: median; p50 and p99: median (range) over rounds');
+  if (UTS_SERVER) {
+    utsVersion = (await run(UTS_SERVER, ['--version'])).toString().trim();
+    console.log(`uts-server ${utsVersion}: ${UTS_SERVER}`);
+  } else {
+    console.log('uts-server rows left out: set UTS_SERVER=/path/to/uts-server to add them (how to build it: README, "Benchmarks")');
+  }
   const rows: Array<Array<string | number>> = [['algorithm', 'what', 'replies/s', 'per server CPU-s', 'p50', 'p99', 'status']];
   for (const algorithm of ['ECDSA-P256', 'RSA-2048'] as const) rows.push(...(await bench(algorithm)));
   table(rows);
