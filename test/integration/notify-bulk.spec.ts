@@ -159,6 +159,32 @@ describe(`bulk notifications: POST /v1/notifications/batches (${onPostgres ? 'Po
     expect(sms.messages.filter((m) => m.to === p2).map((m) => m.text)).to.deep.equal(['Cher Bo, votre rendez-vous est le 3 april.']);
   });
 
+  it('refuses a row as a single POST would: SMS only to a number that answered STOP, and a row that asks to be scheduled', async () => {
+    const sender = await ns.svc.newSender('Opt-out batch sender');
+    const [stopped, fine] = [phone(), phone()];
+    // the number gets this sender's SMS, and answers STOP through the aggregator
+    expect((await postNotification(ns.svc, sender.apiKey, { phoneNumber: stopped, strategy: 'SMS_ONLY', content: { nl: { sms: 'Uw afspraak is morgen.' } } })).status).to.equal(201);
+    const inbound = await fetch(`${sms.url}/inbound`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ from: stopped, text: 'STOP' }) });
+    expect(inbound.status).to.equal(200);
+    expect((await inbound.json()).outcome).to.equal(204);
+    const single = { content: { nl: { sms: 'Hallo' } }, strategy: 'SMS_ONLY' };
+    expect(await singleCode(sender.apiKey, { ...single, phoneNumber: stopped })).to.equal('RECIPIENT_OPTED_OUT');
+    const lines = [
+      JSON.stringify({ batch: single }),
+      JSON.stringify({ phoneNumber: stopped }),
+      JSON.stringify({ phoneNumber: fine }),
+      JSON.stringify({ phoneNumber: fine, sendAt: new Date(Date.now() + 3_600_000).toISOString() }),
+      JSON.stringify({ phoneNumber: fine, validUntil: new Date(Date.now() + 3_600_000).toISOString() }),
+    ].join('\n');
+    const res = await postBatch(sender.apiKey, 'application/x-ndjson', lines);
+    const batch: any = await res.json();
+    expect(res.status, JSON.stringify(batch)).to.equal(202);
+    const rows = await allRows(sender.apiKey, batch.id);
+    expect(rows.map((r) => r.code ?? r.result)).to.deep.equal(['RECIPIENT_OPTED_OUT', 'accepted', 'NOTIFICATION_INVALID', 'NOTIFICATION_INVALID']);
+    await waitDone(sender.apiKey, batch.id);
+    expect(sms.messages.filter((m) => m.to === stopped)).to.have.length(1); // the one before the STOP
+  });
+
   it("another sender's batch, its rows and its notifications are 404", async () => {
     const owner = await ns.svc.newSender('Owner');
     const other = await ns.svc.newSender('Other');
