@@ -22,8 +22,8 @@
  * starving them, and the provider's own limit (429, retried with backoff) sets the pace.
  *
  * Status. Derived, never stored beyond ACCEPTED: ACCEPTED while every notification of the
- * batch is QUEUED, SENDING while some are not settled, DONE when every one is SENT,
- * DELIVERED, READ or FAILED (or none was accepted).
+ * batch is QUEUED, SENDING while some are not settled, DONE when every one is settled (SENT,
+ * DELIVERED, READ, FAILED, CANCELLED, EXPIRED), or none was accepted.
  */
 import { randomUUID } from 'node:crypto';
 import type { SenderRecord } from '../domain/records.js';
