@@ -1,9 +1,17 @@
 /**
  * The append-only, hash-chained log of what happened to each message (see
- * src/domain/EventChain.ts). Appending reads the head and writes the next row under a
+ * src/domain/EventChain.ts). Writing reads the head and inserts the next rows under a
  * lock (PostgreSQL: a transaction-scoped advisory lock; SQLite has a single writer), so
  * rows are consecutive and each chains from the one before. Call `append` inside a
  * transaction.
+ *
+ * On PostgreSQL the lock is held from the write to the commit, and every other appender
+ * waits for it: the log's order is the order of commits. So in a transaction `append` only
+ * notes the event, and Repositories.transaction writes what was noted (`flush`) as the
+ * transaction's last statements before COMMIT — the lock is then held for the head's read,
+ * one multi-row insert and the COMMIT, not across the round trips of the transaction's other
+ * statements. A savepoint that succeeds hands its events to the enclosing transaction; one
+ * that fails drops them with its other writes.
  */
 import type { Knex } from 'knex';
 import { eventHash, GENESIS_HASH, type ChainedEvent } from '../domain/EventChain.js';
@@ -13,16 +21,45 @@ import type { EventRecord } from '../domain/records.js';
 export const EVENT_LOG_LOCK = 7_319_522;
 
 export class EventRepository {
-  constructor(private readonly db: Knex) {}
+  /** events noted in this transaction, written by `flush` (deferred mode only) */
+  private readonly noted: Array<Omit<EventRecord, 'seq'>> = [];
 
-  async append(e: Omit<EventRecord, 'seq'>): Promise<ChainedEvent> {
+  constructor(
+    private readonly db: Knex,
+    /** note events and write them at `flush` (a PostgreSQL transaction) instead of at once */
+    private readonly deferred = false,
+  ) {}
+
+  async append(e: Omit<EventRecord, 'seq'>): Promise<void> {
+    if (this.deferred) this.noted.push(e);
+    else await this.write([e]);
+  }
+
+  /** Takes the events a savepoint noted, now that it succeeded: they commit with this transaction. */
+  adopt(savepoint: EventRepository): void {
+    this.noted.push(...savepoint.noted.splice(0));
+  }
+
+  /** Writes the events noted so far (the last statements before COMMIT). */
+  async flush(): Promise<ChainedEvent[]> {
+    if (this.noted.length === 0) return [];
+    return this.write(this.noted.splice(0));
+  }
+
+  private async write(events: Array<Omit<EventRecord, 'seq'>>): Promise<ChainedEvent[]> {
     if (this.db.client.config.client === 'pg') await this.db.raw('SELECT pg_advisory_xact_lock(?)', [EVENT_LOG_LOCK]);
     const head = await this.db('events').select('seq', 'hash').orderBy('seq', 'desc').first();
-    const seq = head ? Number(head.seq) + 1 : 1;
-    const prevHash: string = head ? head.hash : GENESIS_HASH;
-    const hash = eventHash(prevHash, { seq, messageId: e.messageId, type: e.type, at: e.at, data: e.data });
-    await this.db('events').insert({ seq, message_id: e.messageId, type: e.type, at: e.at, data: JSON.stringify(e.data), prev_hash: prevHash, hash });
-    return { seq, messageId: e.messageId, type: e.type, at: e.at, data: e.data, prevHash, hash };
+    let seq = head ? Number(head.seq) : 0;
+    let prevHash: string = head ? head.hash : GENESIS_HASH;
+    const chained: ChainedEvent[] = [];
+    for (const e of events) {
+      seq++;
+      const hash = eventHash(prevHash, { seq, messageId: e.messageId, type: e.type, at: e.at, data: e.data });
+      chained.push({ seq, messageId: e.messageId, type: e.type, at: e.at, data: e.data, prevHash, hash });
+      prevHash = hash;
+    }
+    await this.db('events').insert(chained.map((c) => ({ seq: c.seq, message_id: c.messageId, type: c.type, at: c.at, data: JSON.stringify(c.data), prev_hash: c.prevHash, hash: c.hash })));
+    return chained;
   }
 
   async listForMessage(messageId: string): Promise<EventRecord[]> {

@@ -56,7 +56,8 @@ export class Repositories<M = Jobs> implements TransactionScope {
     this.messages = new MessageRepository(db);
     this.batches = new BatchRepository(db);
     this.evidence = new EvidenceRepository(db);
-    this.events = new EventRepository(db);
+    // PostgreSQL transactions write their events last, just before COMMIT (EventRepository)
+    this.events = new EventRepository(db, this.isTransaction && db.client.config.client === 'pg');
     this.jobs = new JobRepository<M>(db, localJobs, this);
     this.ebox = new EboxRepository(db);
     this.checkpoints = new CheckpointRepository(db);
@@ -74,7 +75,13 @@ export class Repositories<M = Jobs> implements TransactionScope {
    */
   async transaction<T>(work: (tx: Repositories<M>) => Promise<T>): Promise<T> {
     let tx: Repositories<M> | undefined;
-    const unit = (trx: Knex.Transaction) => work((tx = new Repositories<M>(trx, this.localJobs, this.fence)));
+    const root = !this.isTransaction;
+    const unit = async (trx: Knex.Transaction) => {
+      const r = await work((tx = new Repositories<M>(trx, this.localJobs, this.fence)));
+      // the root transaction writes the events it noted as its last statements (PostgreSQL)
+      if (root) await tx.events.flush();
+      return r;
+    };
     let result: T;
     try {
       result = this.commits ? await this.commits.run(unit) : await this.db.transaction(unit);
@@ -84,7 +91,11 @@ export class Repositories<M = Jobs> implements TransactionScope {
       tx?.ended({ committed: false, maybeCommitted: !this.isTransaction });
       throw err;
     }
-    if (this.isTransaction) this.hooks.push(...tx!.hooks.splice(0)); // a savepoint: the enclosing transaction decides
+    if (this.isTransaction) {
+      // a savepoint: the enclosing transaction decides, and writes its events
+      this.hooks.push(...tx!.hooks.splice(0));
+      this.events.adopt(tx!.events);
+    }
     else tx!.ended({ committed: true });
     return result;
   }
