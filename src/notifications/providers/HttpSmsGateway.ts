@@ -10,7 +10,10 @@
  *   → 2xx {"id": "<aggregator id>"}
  *   → 400/404/422 {"code": "INVALID_NUMBER", …}: refused for good (not retried)
  *   → 401/403: credentials refused (not retried); 408/5xx: retried with backoff
- *   → 429 (its rate limit): tried again after Retry-After (default 1 s), not counted as a failed attempt
+ *   → 429 (its rate limit): tried again after Retry-After (default 1 s), not counted as a failed attempt.
+ *     Until that time this process holds its other sends back instead of knocking again, and
+ *     each is given a point in the following window at random, so that they do not all come
+ *     back in the same instant and meet the limit again together.
  *
  *   report: POST callbackUrl, header `Signature: t=…,v1=…` (see CallbackSignature.ts)
  *   {"reference": "<attempt id>", "status": "ACCEPTED" | "DELIVERED" | "FAILED", "reason": "…"}
@@ -45,9 +48,23 @@ export class HttpSmsGateway implements SmsGateway {
   /** the request names the parts (`parts`); counted without cutting a character, as the usual segment calculators do */
   readonly ucs2Split = 'whole-characters';
 
-  constructor(private readonly options: HttpSmsOptions) {}
+  /** until when (epoch ms) the aggregator asked to be left alone (its last 429) */
+  private pausedUntil = 0;
+
+  constructor(
+    private readonly options: HttpSmsOptions,
+    /** a number in [0, 1): where in the next window a held-back send comes back (tests give their own) */
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  /** A send held back or refused for the rate limit: back after the pause, at a random point of one more window of its length. */
+  private throttled(message: string, pauseMs: number): ProviderError {
+    return new ProviderError('PROVIDER_THROTTLED', message, false, { retryAfterMs: Math.ceil(pauseMs + this.random() * pauseMs) });
+  }
 
   async send(sms: OutboundSms): Promise<SmsAccepted> {
+    const wait = this.pausedUntil - Date.now();
+    if (wait > 0) throw this.throttled('sms-http asked to wait (429): held back', wait);
     const base = this.options.callbackBase();
     const body = {
       reference: sms.reference,
@@ -71,7 +88,11 @@ export class HttpSmsGateway implements SmsGateway {
     }
     if (res.ok) return { providerRef: typeof json.id === 'string' ? json.id : undefined, detail: String(res.status) };
     const code = typeof json.code === 'string' ? json.code : undefined;
-    if (res.status === 429) throw new ProviderError('PROVIDER_THROTTLED', `sms-http answered 429: ${text}`, false, { retryAfterMs: retryAfterMs(res.headers.get('retry-after')) });
+    if (res.status === 429) {
+      const pause = retryAfterMs(res.headers.get('retry-after'));
+      this.pausedUntil = Math.max(this.pausedUntil, Date.now() + pause);
+      throw this.throttled(`sms-http answered 429: ${text}`, pause);
+    }
     if (isTransientStatus(res.status)) throw new ProviderError('PROVIDER_UNAVAILABLE', `sms-http answered ${res.status}: ${text}`, false);
     if (res.status === 401 || res.status === 403) throw new ProviderError('PROVIDER_REJECTED', `sms-http refused the credentials (${res.status})`, true);
     throw new ProviderError(code === 'INVALID_NUMBER' ? 'PHONE_NUMBER_INVALID' : 'SMS_REJECTED', `sms-http refused the message (${res.status}${code ? ` ${code}` : ''}): ${text}`, true);

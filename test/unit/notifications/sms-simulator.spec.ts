@@ -228,6 +228,26 @@ describe('SMS aggregator simulator', () => {
     expect(sim.refusals.filter((r) => r.status === 503).length).to.be.greaterThan(3);
   });
 
+  it('answers its rate limit with 429 and Retry-After; the adapter then holds its sends back and spreads their return', async () => {
+    const paced = new HttpSmsGateway({ url: sim.sendUrl, token: TOKEN, timeoutMs: 5000, callbackBase: () => callbackBase }, () => 0.5);
+    sim.setOptions({ ratePerSecond: 1 });
+    try {
+      expect((await paced.send(sms())).providerRef).to.be.a('string');
+      const limited = (await rejection(paced.send(sms()))) as ProviderError;
+      expect(limited).to.include({ code: 'PROVIDER_THROTTLED', permanent: false });
+      // Retry-After: 1 → back in 1 s plus a point of the next second (here its middle)
+      expect(limited.retryAfterMs).to.equal(1500);
+      const seen = sim.refusals.filter((r) => r.status === 429).length;
+      // within the pause the next send does not reach the aggregator
+      const held = (await rejection(paced.send(sms()))) as ProviderError;
+      expect(held).to.include({ code: 'PROVIDER_THROTTLED', permanent: false });
+      expect(held.retryAfterMs).to.be.within(1, 1500);
+      expect(sim.refusals.filter((r) => r.status === 429).length).to.equal(seen);
+    } finally {
+      sim.setOptions({ ratePerSecond: 0 });
+    }
+  });
+
   it('refuses for good: invalid or listed numbers, a wrong encoding, a rejection rate, wrong credentials', async () => {
     expect(await rejection(gateway.send(sms({ to: '0470123456' })))).to.include({ code: 'PHONE_NUMBER_INVALID', permanent: true });
     sim.setOptions({ invalidNumbers: ['+32470555555'] });
