@@ -27,8 +27,14 @@ export class ReceiptService {
     private readonly issuerLocation = 'Brussels',
   ) {}
 
-  async receipt(evidence: EvidenceRecord, language: Language, signingTime: Date = new Date()): Promise<Receipt> {
+  /**
+   * The receipt of a proof in `language`; without one, in the first of nl, fr, de, en in
+   * which the message's subject is given (the language the sender wrote to the recipient in),
+   * else English.
+   */
+  async receipt(evidence: EvidenceRecord, language?: Language, signingTime: Date = new Date()): Promise<Receipt> {
     const statement = JSON.parse(evidence.statement) as EvidenceStatement;
+    language ??= defaultReceiptLanguage(statement);
     let timeStampedAt: Date | null = null;
     try {
       timeStampedAt = parseTimeStampToken(extractTimeStamp(evidence.der).token).genTime;
@@ -49,4 +55,10 @@ export class ReceiptService {
     }
     return { pdf, language, fileName: proofFileName(statement).replace(/\.p7s$/, `.${language}.pdf`) };
   }
+}
+
+/** The first of nl, fr, de, en in which the statement's subject is given, else English. */
+export function defaultReceiptLanguage(statement: Pick<EvidenceStatement, 'MessageSubject'>): Language {
+  const subject: Record<string, unknown> = statement.MessageSubject ?? {};
+  return LANGUAGES.find((l) => Object.hasOwn(subject, l)) ?? 'en';
 }

@@ -48,7 +48,7 @@ export function eboxRouter(recipients: RecipientService, receipts: ReceiptServic
 
   r.get('/v1/ebox/messages/:id/evidence/:evidenceId/receipt.pdf', async (req, res) => {
     const e = await recipients.evidence(me(res), req.params.id!, req.params.evidenceId!);
-    sendReceipt(res, await receipts.receipt(e, receiptLanguage(req, e)));
+    sendReceipt(res, await receipts.receipt(e, receiptLanguage(req)));
   });
 
   r.get('/v1/ebox/messages/:id/documents/:position', async (req, res) => {

@@ -97,7 +97,7 @@ export function messagesRouter(deps: MessagesDeps): Router {
 
   r.get('/v1/messages/:id/evidence/:evidenceId/receipt.pdf', async (req, res) => {
     const e = await deps.consult.evidence(senderOf(res), req.params.id!, req.params.evidenceId!);
-    sendReceipt(res, await deps.receipts.receipt(e, receiptLanguage(req, e)));
+    sendReceipt(res, await deps.receipts.receipt(e, receiptLanguage(req)));
   });
 
   r.put('/v1/webhook', jsonBody('8kb'), async (req, res) => {

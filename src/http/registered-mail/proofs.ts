@@ -1,8 +1,8 @@
 /**
  * Serving a proof, to its sender or its recipient: as DER, or as its PDF receipt
  * (src/registered-mail/receipts.ts) in the language asked with `?lang=`, else the best of
- * Accept-Language, else the first language the message's subject is given in (nl, fr, de,
- * en), else English.
+ * Accept-Language, else the receipt service's default (the first language the message's
+ * subject is given in, else English).
  */
 import type { Request, Response } from 'express';
 import { ServiceError } from '../../domain/errors.js';
@@ -12,7 +12,8 @@ import type { Receipt } from '../../registered-mail/receipts.js';
 
 const isLanguage = (v: string): v is Language => (LANGUAGES as readonly string[]).includes(v);
 
-export function receiptLanguage(req: Request, evidence: EvidenceRecord): Language {
+/** The language the request asks for (`?lang=`, else Accept-Language); undefined: the receipt service decides. */
+export function receiptLanguage(req: Request): Language | undefined {
   const asked = Object.hasOwn(req.query, 'lang') ? req.query.lang : undefined;
   if (asked !== undefined) {
     if (typeof asked !== 'string' || !isLanguage(asked)) throw new ServiceError('QUERY_INVALID', `lang must be one of ${LANGUAGES.join(', ')}, given once`);
@@ -22,8 +23,7 @@ export function receiptLanguage(req: Request, evidence: EvidenceRecord): Languag
     const best = req.acceptsLanguages(...LANGUAGES);
     if (best && isLanguage(best)) return best;
   }
-  const subject = (JSON.parse(evidence.statement) as { MessageSubject?: Record<string, unknown> }).MessageSubject ?? {};
-  return LANGUAGES.find((l) => Object.hasOwn(subject, l)) ?? 'en';
+  return undefined;
 }
 
 /** The proof as it was sealed: CAdES-T, DER. */
