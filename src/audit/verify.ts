@@ -23,7 +23,7 @@ import fsSync, { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import canonicalize from 'canonicalize';
-import { certificateInfo, DerError, pemToDer, verifyCadesT, type CertificateInfo, type CheckName, type Indication, type SubIndication, type VerificationReport } from '../crypto/index.js';
+import { certificateInfo, DerError, parseCrl, pemToDer, TOTAL_FAILED_SUBINDICATIONS, verifyCadesT, type CertificateInfo, type CheckName, type Indication, type SubIndication, type VerificationReport } from '../crypto/index.js';
 import { evidenceTypeOf, statementProblems } from '../domain/EvidenceStatement.js';
 import { AuditError } from './errors.js';
 
@@ -88,10 +88,12 @@ export interface ProofInput {
 export interface VerifyProofOptions {
   trustAnchors: Uint8Array[];
   at?: Date;
+  /** DER CRLs (verify --crl): the signer and TSA certificates are checked against them. */
+  crls?: Uint8Array[];
   crypto?: Crypto;
 }
 
-const FATAL: ReadonlySet<SubIndication> = new Set(['FORMAT_FAILURE', 'HASH_FAILURE', 'SIG_CRYPTO_FAILURE', 'TIMESTAMP_IMPRINT_MISMATCH']);
+const FATAL: ReadonlySet<SubIndication> = TOTAL_FAILED_SUBINDICATIONS;
 
 /** Indication and sub-indication of a list of lines in report order (DSS convention, as in ValidationReport.ts). */
 export function indicationOf(checks: readonly AuditCheck[]): { indication: Indication; subIndication?: SubIndication } {
@@ -195,6 +197,44 @@ export async function loadTrustAnchors(files: readonly string[]): Promise<TrustA
         throw new AuditError('TRUST_ANCHORS_INVALID', `trust anchor ${file}: not an X.509 certificate (${err instanceof DerError ? err.message : String(err)})`, { cause: err });
       }
       out.der.push(der);
+    }
+  }
+  return out;
+}
+
+/**
+ * Reads CRLs (verify --crl) from DER files or PEM files of "X509 CRL" blocks. Anything that is
+ * not a CRL is an AuditError CRL_INVALID naming the file.
+ */
+export async function loadCrls(files: readonly string[]): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = [];
+  for (const file of files) {
+    let raw: Buffer;
+    try {
+      raw = await fs.readFile(file);
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') throw new AuditError('FILE_NOT_FOUND', `CRL ${file}: no such file`, { cause: err });
+      throw new AuditError('FILE_UNREADABLE', `CRL ${file}: cannot be read (${errnoCode(err) ?? (err as Error).message})`, { cause: err });
+    }
+    if (raw.length > MAX_PROOF_BYTES) throw new AuditError('CRL_INVALID', `CRL ${file}: ${formatBytes(raw.length)} is too large`);
+    let ders: Uint8Array[];
+    if (raw.subarray(0, 64).toString('latin1').includes('-----BEGIN')) {
+      try {
+        ders = pemToDer(raw.toString('utf8'), 'X509 CRL');
+      } catch (err) {
+        throw new AuditError('CRL_INVALID', `CRL ${file}: ${(err as Error).message}`, { cause: err });
+      }
+      if (ders.length === 0) throw new AuditError('CRL_INVALID', `CRL ${file}: no "BEGIN X509 CRL" block`);
+    } else {
+      ders = [new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength)];
+    }
+    for (const der of ders) {
+      try {
+        parseCrl(der);
+      } catch (err) {
+        throw new AuditError('CRL_INVALID', `CRL ${file}: not an X.509 CRL (${err instanceof DerError ? err.message : String(err)})`, { cause: err });
+      }
+      out.push(der);
     }
   }
   return out;
@@ -315,7 +355,12 @@ async function documentsNamedIn(statement: Record<string, unknown>, dir: string)
 
 /** Validates one proof already in memory, with the statement and document lines. Never throws for bad input. */
 export async function verifyProofBytes(bytes: Uint8Array, input: Omit<ProofInput, 'path'> & { display: string }, options: VerifyProofOptions): Promise<ProofReport> {
-  const report = await verifyCadesT(bytes, { trustAnchors: options.trustAnchors, ...(options.at ? { at: options.at } : {}), ...(options.crypto ? { crypto: options.crypto } : {}) });
+  const report = await verifyCadesT(bytes, {
+    trustAnchors: options.trustAnchors,
+    ...(options.at ? { at: options.at } : {}),
+    ...(options.crypto ? { crypto: options.crypto } : {}),
+    ...(options.crls?.length ? { crls: options.crls } : {}),
+  });
   const checks: AuditCheck[] = report.checks.map((c) => ({ ...c }));
   const structural = report.checks.some((c) => !c.passed && (c.name === 'DER_ENCODING' || c.name === 'CMS_STRUCTURE') && c.subIndication === 'FORMAT_FAILURE');
   let statement: Record<string, unknown> | undefined;

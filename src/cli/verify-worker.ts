@@ -10,16 +10,16 @@ import { verifyForBatch, type ProofInput, type ProofReport } from '../audit/veri
 /** Proofs a worker has in progress at once. */
 const CONCURRENT_PROOFS = 4;
 
-export type ToWorker = { kind: 'init'; trustAnchors: Uint8Array[]; at?: string } | { kind: 'jobs'; jobs: Array<{ id: number; input: ProofInput }> };
+export type ToWorker = { kind: 'init'; trustAnchors: Uint8Array[]; at?: string; crls?: Uint8Array[] } | { kind: 'jobs'; jobs: Array<{ id: number; input: ProofInput }> };
 export type FromWorker = { kind: 'ready' } | { kind: 'result'; id: number; report: ProofReport };
 
 function serve(send: (m: FromWorker) => void, onMessage: (handler: (m: ToWorker) => void) => void): void {
-  let options: { trustAnchors: Uint8Array[]; at?: Date } | undefined;
+  let options: { trustAnchors: Uint8Array[]; at?: Date; crls?: Uint8Array[] } | undefined;
   const waiting: Array<{ id: number; input: ProofInput }> = [];
   let running = 0;
   onMessage((m) => {
     if (m.kind === 'init') {
-      options = { trustAnchors: m.trustAnchors.map((a) => new Uint8Array(a)), ...(m.at ? { at: new Date(m.at) } : {}) };
+      options = { trustAnchors: m.trustAnchors.map((a) => new Uint8Array(a)), ...(m.at ? { at: new Date(m.at) } : {}), ...(m.crls ? { crls: m.crls.map((c) => new Uint8Array(c)) } : {}) };
       send({ kind: 'ready' });
       return;
     }

@@ -3,8 +3,12 @@
  * The auditor's verifier, offline: checks CAdES-T proofs against trust anchors and prints a
  * validation report (EU DSS indications, ETSI TS 119 102-1), one named line per check.
  *
- *   verify proof.p7s [--document FILE]… --trust ROOT.pem [--trust …] [--at TIME] [--json]
- *   verify --dir DIR [--trust ROOT.pem]… [--at TIME] [--json] [--jobs N]
+ *   verify proof.p7s [--document FILE]… --trust ROOT.pem [--trust …] [--crl FILE]… [--at TIME] [--json]
+ *   verify --dir DIR [--trust ROOT.pem]… [--crl FILE]… [--at TIME] [--json] [--jobs N]
+ *
+ * With --crl the signer and TSA certificates are checked against their issuer's CRLs
+ * (REVOCATION, TSA_REVOCATION lines; docs/revocation.md); without, no revocation data is
+ * consulted and the report is what it was.
  *
  * With --dir every *.p7s under DIR is checked on all cores; an export's manifest.json says
  * which statement copy and documents belong to each proof, and its trust anchors are used
@@ -20,7 +24,7 @@ import { performance } from 'node:perf_hooks';
 import cliProgress from 'cli-progress';
 import { Command, Option } from 'commander';
 import { planDirectory } from '../audit/batch.js';
-import { loadTrustAnchors, verifyForBatch, verifyProofFile, type ProofInput, type ProofReport, type TrustAnchors } from '../audit/verify.js';
+import { loadCrls, loadTrustAnchors, verifyForBatch, verifyProofFile, type ProofInput, type ProofReport, type TrustAnchors } from '../audit/verify.js';
 import { EXIT, exitCodeFor, parseTime, runCli, UsageError, worst } from './report/exit.js';
 import { colors, proofJson, renderProofReport, renderSummary, wantColor } from './report/render.js';
 import { runPool, type PoolKind } from './verify-pool.js';
@@ -31,6 +35,7 @@ const DEFAULT_POOL: PoolKind = import.meta.url.endsWith('.js') ? 'thread' : 'pro
 interface Options {
   document: string[];
   trust: string[];
+  crl: string[];
   at?: string;
   json: boolean;
   dir?: string;
@@ -51,6 +56,7 @@ function program(): Command {
     .argument('[proof]', 'a proof (.p7s, DER)')
     .option('--document <file>', 'a document the proof names; its SHA-256 must equal the statement\'s (repeatable)', collect, [])
     .option('--trust <file>', 'trust anchor certificates, PEM or DER (repeatable)', collect, [])
+    .option('--crl <file>', 'a CRL (DER or PEM) to check the signer and TSA certificates against (repeatable)', collect, [])
     .option('--at <time>', 'validate certificate paths at this time (RFC 3339) instead of the time-stamp\'s genTime')
     .option('--dir <dir>', 'verify every .p7s under this folder (e.g. an export bundle)')
     .option('--json', 'JSON output (with --dir: one line per proof)', false)
@@ -82,12 +88,13 @@ async function main(argv: string[]): Promise<number> {
   if (proof === undefined) throw new UsageError('no proof given (verify proof.p7s --trust ROOT.pem, or verify --dir DIR)');
   if (opts.trust.length === 0) throw new UsageError('--trust ROOT.pem is required: the trust anchors to validate against');
   const anchors = await loadTrustAnchors(opts.trust);
+  const crls = await loadCrls(opts.crl);
   for (const d of opts.document) {
     const stat = await fs.stat(d).catch(() => undefined);
     if (!stat) throw new UsageError(`--document ${d}: no such file`);
     if (!stat.isFile()) throw new UsageError(`--document ${d}: not a regular file`);
   }
-  const report = await verifyProofFile({ path: proof, documents: opts.document.map((d) => ({ path: d })) }, { trustAnchors: anchors.der, ...(at ? { at } : {}) });
+  const report = await verifyProofFile({ path: proof, documents: opts.document.map((d) => ({ path: d })) }, { trustAnchors: anchors.der, ...(at ? { at } : {}), ...(crls.length ? { crls } : {}) });
   if (opts.json) process.stdout.write(JSON.stringify({ ...report, trustAnchors: anchors.certificates }) + '\n');
   else process.stdout.write(renderProofReport(colors(wantColor(process.stdout, opts.color)), report, anchors));
   return exitCodeFor(report.indication);
@@ -130,7 +137,8 @@ async function verifyDirectory(dir: string, opts: Options, at: Date | undefined)
   for (const missing of plan.missing) {
     onReport({ file: missing, indication: 'INDETERMINATE', subIndication: 'SIGNED_DATA_NOT_FOUND', checks: [{ name: 'CMS_STRUCTURE', passed: false, subIndication: 'SIGNED_DATA_NOT_FOUND', detail: 'manifest.json lists this proof but the file is missing' }] });
   }
-  const verifyOptions = { trustAnchors: anchors.der, ...(at ? { at } : {}) };
+  const crls = await loadCrls(opts.crl);
+  const verifyOptions = { trustAnchors: anchors.der, ...(at ? { at } : {}), ...(crls.length ? { crls } : {}) };
   // A few dozen proofs are done here before workers would have started (~0.3 s each); --jobs N insists.
   const inProcess = workers === 0 || plan.inputs.length <= 1 || (opts.jobs === undefined && plan.inputs.length <= SMALL_RUN);
   if (inProcess) {

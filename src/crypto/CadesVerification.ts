@@ -23,6 +23,8 @@
  * | TSA_CERTIFICATE_CHAIN | the TSA certificate's path, as for the signer | TSA_CERTIFICATE_INVALID |
  * | TIMESTAMP_IMPRINT | imprint = hash of the signature OCTET STRING contents | TIMESTAMP_IMPRINT_MISMATCH |
  * | TIMESTAMP_ORDER | genTime ≥ signing-time | TIMESTAMP_ORDER_FAILURE |
+ * | REVOCATION | only with `crls`: the signer certificate against its issuer's CRL; revoked after the time-stamp's genTime passes (docs/revocation.md) | REVOKED, REVOKED_NO_POE, TRY_LATER |
+ * | TSA_REVOCATION | only with `crls`: the TSA certificate likewise (RFC 3161 §4 on revoked TSA keys) | REVOKED, REVOKED_NO_POE, TRY_LATER |
  *
  * The profile lines are CadesProfile.ts (docs/cades-profile.md). What the verifier reads but
  * does not check: certificates in `certificates` that no path uses (an extra, a second copy of
@@ -37,8 +39,10 @@ import { digest, hashByOid } from './AlgorithmIdentifier.js';
 import { algorithmName, algorithmProblems, certificateChoiceProblems, versionProblems } from './CadesProfile.js';
 import { findExtension, subjectString, type CertificateView } from './Certificate.js';
 import { readKeyUsage } from './CertificateExtensions.js';
-import { knownCertificates } from './CertificateCache.js';
+import { knownCertificates, parseCertificateCached } from './CertificateCache.js';
 import { validateCertificatePath, type PathOutcome } from './CertificatePath.js';
+import { CRL_REASONS, parseCrl, type CrlView } from './Crl.js';
+import { revocationStatus } from './Revocation.js';
 import { DerError, equalBytes, readDer, readOid, readTime } from './der.js';
 import { OID } from './oids.js';
 import { singleAttributeValue } from './SignedAttributes.js';
@@ -59,6 +63,11 @@ export interface VerifyOptions {
    * sealing and TSA certificates appear in every proof.
    */
   pathCache?: boolean;
+  /**
+   * DER CRLs (RFC 5280 §5) to check the signer and TSA certificates against. Without any, no
+   * revocation line is written and nothing else changes. Unparseable ones are ignored.
+   */
+  crls?: Uint8Array[];
 }
 
 export async function verifyCadesT(proof: Uint8Array, options: VerifyOptions): Promise<VerificationReport> {
@@ -186,6 +195,79 @@ async function verify(proof: Uint8Array, options: VerifyOptions, report: ReportB
   } else if (token) {
     report.fail('TSA_CERTIFICATE_CHAIN', 'TSA_CERTIFICATE_INVALID', 'not evaluated: no TSA certificate');
   }
+
+  // REVOCATION, TSA_REVOCATION — only when CRLs are given (docs/revocation.md).
+  const crls = parseCrls(options.crls);
+  if (crls.length > 0) await checkRevocation(signer, token, sd, crls, options, report);
+}
+
+function parseCrls(list: Uint8Array[] | undefined): CrlView[] {
+  if (!Array.isArray(list)) return [];
+  return list.flatMap((der) => {
+    try {
+      return [parseCrl(der)];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** Lines whose failure means the time-stamp is no proof of existence. */
+const TIMESTAMP_LINES = ['TIMESTAMP_PRESENT', 'TIMESTAMP_VERSION', 'TIMESTAMP_ALGORITHMS', 'TIMESTAMP_SIGNATURE', 'TIMESTAMP_ESS_BINDING', 'TSA_CERTIFICATE_USAGE', 'TSA_CERTIFICATE_CHAIN', 'TIMESTAMP_IMPRINT', 'TSA_REVOCATION'] as const;
+
+/** RFC 3161 §4: tokens of a TSA key revoked for these reasons cannot be trusted, whenever made. */
+const COMPROMISE = new Set<number>([CRL_REASONS.keyCompromise, CRL_REASONS.cACompromise, CRL_REASONS.aACompromise]);
+
+async function checkRevocation(
+  signer: CertificateView | undefined,
+  token: TimeStampTokenInspection | undefined,
+  sd: SignedDataView,
+  crls: CrlView[],
+  options: VerifyOptions,
+  report: ReportBuilder,
+): Promise<void> {
+  // The validation time: --at, or now (ETSI EN 319 102-1: the current time).
+  const at = options.at ?? new Date();
+  const certs = (list: readonly Uint8Array[]) =>
+    list.flatMap((der) => {
+      try {
+        return [parseCertificateCached(der)];
+      } catch {
+        return [];
+      }
+    });
+  const issuers = certs([...options.trustAnchors, ...sd.certificates, ...(token?.signedData.certificates ?? [])]);
+  const genTime = token?.tstInfo.genTime;
+
+  if (token?.tsaCertificate && genTime) {
+    const tsa = await revocationStatus(token.tsaCertificate, issuers, crls, at, options.crypto);
+    if (tsa.status === 'good') report.pass('TSA_REVOCATION', tsa.detail);
+    else if (tsa.status === 'unknown') report.fail('TSA_REVOCATION', 'TRY_LATER', tsa.detail);
+    else if (tsa.entry.revocationDate.getTime() <= genTime.getTime()) {
+      report.fail('TSA_REVOCATION', 'REVOKED', `${tsa.detail}: the token's genTime ${genTime.toISOString()} is not before it`);
+    } else if (tsa.entry.reasonCode !== undefined && COMPROMISE.has(tsa.entry.reasonCode)) {
+      report.fail('TSA_REVOCATION', 'REVOKED_NO_POE', `${tsa.detail}: no proof that the token existed before the revocation (genTime is the compromised key's own claim, RFC 3161 §4)`);
+    } else {
+      report.pass('TSA_REVOCATION', `${tsa.detail}, after the token's genTime ${genTime.toISOString()}: tokens made before remain valid (RFC 3161 §4)`);
+    }
+  }
+
+  if (!signer) return;
+  const status = await revocationStatus(signer, issuers, crls, at, options.crypto);
+  if (status.status === 'good') {
+    report.pass('REVOCATION', status.detail);
+    return;
+  }
+  if (status.status === 'unknown') {
+    report.fail('REVOCATION', 'TRY_LATER', status.detail);
+    return;
+  }
+  // The time-stamp is the proof of existence (POE) of the signature when it holds.
+  const poe = genTime && !report.hasFailed(TIMESTAMP_LINES) ? genTime : undefined;
+  const revokedAt = status.entry.revocationDate;
+  if (!poe) report.fail('REVOCATION', 'REVOKED_NO_POE', `${status.detail}; no valid time-stamp proves the signature existed before`);
+  else if (poe.getTime() < revokedAt.getTime()) report.pass('REVOCATION', `${status.detail}, after the time-stamp's genTime ${poe.toISOString()}: the signature existed before the revocation`);
+  else report.fail('REVOCATION', 'REVOKED', `${status.detail}, not after the time-stamp's genTime ${poe.toISOString()}`);
 }
 
 function checkSignedAttributes(sd: SignedDataView, si: SignerInfoView, report: ReportBuilder): void {

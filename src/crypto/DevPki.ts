@@ -6,18 +6,28 @@
  * UTF8String names (country PrintableString), basicConstraints, keyUsage,
  * subjectKeyIdentifier and authorityKeyIdentifier on every certificate; the TSA certificate
  * has extendedKeyUsage id-kp-timeStamping only, marked critical (RFC 3161 §2.3). Validity
- * starts an hour ago; the root lasts 20 years, the others 10.
+ * starts an hour ago; the root lasts 20 years, the others 10. The leaf certificates carry a
+ * cRLDistributionPoints extension naming the root's CRL (`crlUrl`, RFC 5280 §4.2.1.13).
  *
- * Files written by generateDevPki: root.pem, seal.pem, seal.key, tsa.pem, tsa.key. Private
- * keys are PKCS#8 PEM with mode 0600; a created directory gets 0700. The root's private key
- * is not kept.
+ * The root issues a v2 CRL (Crl.ts): thisUpdate, nextUpdate, cRLNumber, authorityKeyIdentifier,
+ * and an entry with reasonCode for each certificate revoked with `revokeDevCertificate` (tests:
+ * the root's key is kept in memory only). The first CRL lists nothing, is number 1 and has its
+ * next update when the leaf certificates expire: the root's key is not kept on disk, so no later
+ * CRL can come.
+ *
+ * Files written by generateDevPki: root.pem, root.crl (DER), seal.pem, seal.key, tsa.pem,
+ * tsa.key. Private keys are PKCS#8 PEM with mode 0600; a created directory gets 0700. The
+ * root's private key is not kept. A directory written before CRLs existed (no root.crl, leaf
+ * certificates without a distribution point) is used as it is.
  */
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { algorithmSpec, type KeyAlgorithm } from './AlgorithmIdentifier.js';
-import { issueCertificate, keyIdentifierFor } from './Certificate.js';
+import { issueCertificate, keyIdentifierFor, parseCertificate } from './Certificate.js';
+import { crlDistributionPoints, issueCrl, type CrlIssuer, type CrlReason, type RevokedCertificate } from './Crl.js';
+import { equalBytes } from './der.js';
 import { authorityKeyIdentifier, basicConstraints, extendedKeyUsage, keyUsage, subjectKeyIdentifier } from './CertificateExtensions.js';
 import { defaultCrypto } from './webcrypto.js';
 import { encodeName } from './Name.js';
@@ -29,6 +39,8 @@ import { readSubjectPublicKeyInfo } from './SubjectPublicKeyInfo.js';
 
 export interface DevPkiPaths {
   root: string;
+  /** The root's CRL, DER; absent from directories written before CRLs existed. */
+  crl: string;
   sealCert: string;
   sealKey: string;
   tsaCert: string;
@@ -43,11 +55,21 @@ export interface DevPkiOptions {
   tsaExtendedKeyUsage?: 'critical' | 'non-critical' | 'absent' | 'extra-purpose';
   /** The moment validity is counted from (default: now). */
   now?: Date;
+  /** The URL put in the leaf certificates' cRLDistributionPoints (default DEV_CRL_URL); null: none. */
+  crlUrl?: string | null;
 }
+
+/** Where a development service would publish the root's CRL (its default port). */
+export const DEV_CRL_URL = 'http://localhost:8080/pki/root.crl';
 
 export interface DevPki {
   algorithm: KeyAlgorithm;
-  root: { certificate: Uint8Array; privateKey: CryptoKey };
+  root: DevRoot;
+  /** The root's current CRL (DER), re-issued by revokeDevCertificate and issueDevCrl. */
+  crl: Uint8Array;
+  crlNumber: bigint;
+  /** The entries of the current CRL. */
+  revoked: RevokedCertificate[];
   seal: SigningIdentity;
   tsa: SigningIdentity;
   /** PKCS#8 DER of the sealing and TSA keys. */
@@ -55,7 +77,16 @@ export interface DevPki {
   tsaKeyPkcs8: Uint8Array;
 }
 
+export interface DevRoot {
+  certificate: Uint8Array;
+  privateKey: CryptoKey;
+  name: Uint8Array;
+  keyIdentifier: Uint8Array;
+}
+
 const ORGANIZATION = 'Registered Mail DEV';
+/** The first CRL's next update: when the leaf certificates expire. */
+const FIRST_CRL_YEARS = 10;
 
 function addYears(date: Date, years: number): Date {
   const d = new Date(date);
@@ -78,6 +109,9 @@ export async function createDevPki(algorithm: KeyAlgorithm, options: DevPkiOptio
   return {
     algorithm,
     root: certs.root,
+    crl: certs.crl,
+    crlNumber: 1n,
+    revoked: [],
     seal: { algorithm, privateKey: sealKeys.privateKey, certificate: certs.seal, chain: [certs.root.certificate] },
     tsa: { algorithm, privateKey: tsaKeys.privateKey, certificate: certs.tsa, chain: [certs.root.certificate] },
     sealKeyPkcs8: sealKeys.pkcs8,
@@ -95,9 +129,47 @@ export async function createDevCertificates(
   publicKeys: { seal: Uint8Array; tsa: Uint8Array },
   options: DevPkiOptions = {},
   crypto: Crypto = defaultCrypto(),
-): Promise<{ root: Uint8Array; seal: Uint8Array; tsa: Uint8Array }> {
+): Promise<{ root: Uint8Array; crl: Uint8Array; seal: Uint8Array; tsa: Uint8Array }> {
   const certs = await issueDevCertificates(algorithm, publicKeys, options, crypto);
-  return { root: certs.root.certificate, seal: certs.seal, tsa: certs.tsa };
+  return { root: certs.root.certificate, crl: certs.crl, seal: certs.seal, tsa: certs.tsa };
+}
+
+function crlIssuer(pki: Pick<DevPki, 'algorithm' | 'root'>): CrlIssuer {
+  return { name: pki.root.name, keyIdentifier: pki.root.keyIdentifier, privateKey: pki.root.privateKey, algorithm: pki.algorithm };
+}
+
+export interface DevCrlOptions {
+  /** Default: now. */
+  thisUpdate?: Date;
+  /** Default: seven days after thisUpdate. */
+  nextUpdate?: Date;
+}
+
+/** Issues the next CRL of the root (cRLNumber + 1) with the entries revoked so far; sets pki.crl. */
+export async function issueDevCrl(pki: DevPki, options: DevCrlOptions = {}, crypto: Crypto = defaultCrypto()): Promise<Uint8Array> {
+  const thisUpdate = options.thisUpdate ?? new Date();
+  const nextUpdate = options.nextUpdate ?? new Date(thisUpdate.getTime() + 7 * 86_400_000);
+  const crlNumber = pki.crlNumber + 1n;
+  pki.crl = await issueCrl({ thisUpdate, nextUpdate, crlNumber, revoked: pki.revoked }, crlIssuer(pki), crypto);
+  pki.crlNumber = crlNumber;
+  return pki.crl;
+}
+
+/**
+ * Revokes a certificate the root issued (for tests) and re-issues the CRL: the entry has
+ * `revocationDate` (default now) and `reason` (default none, i.e. unspecified).
+ */
+export async function revokeDevCertificate(
+  pki: DevPki,
+  certificate: Uint8Array,
+  revocation: { revocationDate?: Date; reason?: CrlReason } & DevCrlOptions = {},
+  crypto: Crypto = defaultCrypto(),
+): Promise<Uint8Array> {
+  const cert = parseCertificate(certificate);
+  if (!equalBytes(cert.issuer, pki.root.name)) throw new RangeError('the certificate was not issued by this development root');
+  if (pki.revoked.some((r) => r.serialNumber === cert.serialNumber)) throw new RangeError('the certificate is revoked already');
+  pki.revoked.push({ serialNumber: cert.serialNumber, revocationDate: revocation.revocationDate ?? new Date(), ...(revocation.reason ? { reason: revocation.reason } : {}) });
+  return issueDevCrl(pki, revocation, crypto);
 }
 
 async function issueDevCertificates(
@@ -105,7 +177,7 @@ async function issueDevCertificates(
   publicKeys: { seal: Uint8Array; tsa: Uint8Array },
   options: DevPkiOptions,
   crypto: Crypto,
-): Promise<{ root: { certificate: Uint8Array; privateKey: CryptoKey }; seal: Uint8Array; tsa: Uint8Array }> {
+): Promise<{ root: DevRoot; crl: Uint8Array; seal: Uint8Array; tsa: Uint8Array }> {
   const spec = algorithmSpec(algorithm);
   const now = options.now ?? new Date();
   const notBefore = new Date(now.getTime() - 3600_000);
@@ -137,6 +209,8 @@ async function issueDevCertificates(
   );
   const issuer = { name: rootName, privateKey: rootKeys.privateKey, algorithm };
 
+  const crlUrl = options.crlUrl === undefined ? DEV_CRL_URL : options.crlUrl;
+  const distribution = crlUrl === null ? [] : [crlDistributionPoints([crlUrl])];
   const leaf = (cn: string, spki: Uint8Array, usage: Uint8Array[]) =>
     issueCertificate(
       {
@@ -150,6 +224,7 @@ async function issueDevCertificates(
           ...usage,
           subjectKeyIdentifier(keyIdentifierFor(readSubjectPublicKeyInfo(spki))),
           authorityKeyIdentifier(rootKeyId),
+          ...distribution,
         ],
       },
       issuer,
@@ -163,7 +238,13 @@ async function issueDevCertificates(
   if (tsaEku === 'non-critical') tsaUsage.push(extendedKeyUsage([OID.kpTimeStamping], false));
   if (tsaEku === 'extra-purpose') tsaUsage.push(extendedKeyUsage([OID.kpTimeStamping, OID.kpEmailProtection], true));
   const tsa = await leaf('Registered Mail DEV Time-Stamping Authority', publicKeys.tsa, tsaUsage);
-  return { root: { certificate: root, privateKey: rootKeys.privateKey }, seal, tsa };
+  const devRoot: DevRoot = { certificate: root, privateKey: rootKeys.privateKey, name: rootName, keyIdentifier: rootKeyId };
+  const crl = await issueCrl(
+    { thisUpdate: now, nextUpdate: addYears(now, FIRST_CRL_YEARS), crlNumber: 1n, revoked: [] },
+    crlIssuer({ algorithm, root: devRoot }),
+    crypto,
+  );
+  return { root: devRoot, crl, seal, tsa };
 }
 
 /** The directory name for an algorithm's dev PKI: p256, p384, rsa2048, rsa3072. */
@@ -174,6 +255,7 @@ export function devPkiDirName(algorithm: KeyAlgorithm): string {
 export function devPkiPaths(dir: string): DevPkiPaths {
   return {
     root: path.join(dir, 'root.pem'),
+    crl: path.join(dir, 'root.crl'),
     sealCert: path.join(dir, 'seal.pem'),
     sealKey: path.join(dir, 'seal.key'),
     tsaCert: path.join(dir, 'tsa.pem'),
@@ -182,7 +264,7 @@ export function devPkiPaths(dir: string): DevPkiPaths {
 }
 
 /** Writes `data` to `file` atomically (temporary file, then rename) with `mode`. */
-async function writeFileAtomic(file: string, data: string, mode: number): Promise<void> {
+async function writeFileAtomic(file: string, data: string | Uint8Array, mode: number): Promise<void> {
   const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
   const handle = await fs.open(tmp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, mode);
   try {
@@ -203,13 +285,16 @@ export async function generateDevPki(dir: string, algorithm: KeyAlgorithm, optio
   await writeFileAtomic(paths.sealKey, derToPem(pki.sealKeyPkcs8, 'PRIVATE KEY'), 0o600);
   await writeFileAtomic(paths.tsaKey, derToPem(pki.tsaKeyPkcs8, 'PRIVATE KEY'), 0o600);
   await writeFileAtomic(paths.root, derToPem(pki.root.certificate, 'CERTIFICATE'), 0o644);
+  await writeFileAtomic(paths.crl, pki.crl, 0o644);
   await writeFileAtomic(paths.sealCert, derToPem(pki.seal.certificate, 'CERTIFICATE'), 0o644);
   await writeFileAtomic(paths.tsaCert, derToPem(pki.tsa.certificate, 'CERTIFICATE'), 0o644);
   return paths;
 }
 
+/** The files a usable PKI needs (root.crl is not one: directories from before CRLs keep working). */
 async function allExist(paths: DevPkiPaths): Promise<boolean> {
-  const results = await Promise.all(Object.values(paths).map((p: string) => fs.access(p).then(() => true, () => false)));
+  const needed = [paths.root, paths.sealCert, paths.sealKey, paths.tsaCert, paths.tsaKey];
+  const results = await Promise.all(needed.map((p: string) => fs.access(p).then(() => true, () => false)));
   return results.every(Boolean);
 }
 

@@ -33,7 +33,7 @@ export function devTokenKeyLabels(algorithm: KeyAlgorithm): { seal: string; tsa:
   return { seal: `rm-seal-${d}`, tsa: `rm-tsa-${d}`, root: `rm-root-${d}` };
 }
 
-async function writePublic(file: string, pem: string): Promise<void> {
+async function writePublic(file: string, pem: string | Uint8Array): Promise<void> {
   const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
   const handle = await fs.open(tmp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o644);
   try {
@@ -59,6 +59,7 @@ export async function generateDevPkiOnToken(where: TokenLogin, algorithm: KeyAlg
   await fs.mkdir(dir, { recursive: true, mode: 0o700 });
   const out = { root: path.join(dir, 'root.pem'), sealCert: path.join(dir, 'seal.pem'), tsaCert: path.join(dir, 'tsa.pem') };
   await writePublic(out.root, derToPem(certs.root, 'CERTIFICATE'));
+  await writePublic(path.join(dir, 'root.crl'), certs.crl);
   await writePublic(out.sealCert, derToPem(certs.seal, 'CERTIFICATE'));
   await writePublic(out.tsaCert, derToPem(certs.tsa, 'CERTIFICATE'));
   return { algorithm, sealKeyLabel: labels.seal, tsaKeyLabel: labels.tsa, ...out };

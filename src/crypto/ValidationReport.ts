@@ -5,10 +5,13 @@
  * Indication rules (DSS convention):
  * - TOTAL_FAILED when the proof is malformed or a hash or signature does not verify
  *   (FORMAT_FAILURE, HASH_FAILURE, SIG_CRYPTO_FAILURE, TIMESTAMP_IMPRINT_MISMATCH): the bytes
- *   are not what was signed.
+ *   are not what was signed; or a certificate was revoked before the proof of existence
+ *   (REVOKED, EN 319 102-1 table 5 lists it under TOTAL-FAILED).
  * - INDETERMINATE when the cryptography holds but something needed to trust it is missing or
  *   does not fit: no certificate or chain, a certificate out of its validity, an unsuitable TSA
- *   certificate, no time-stamp (a CAdES-B is not a B-T), time-stamp before signing-time.
+ *   certificate, no time-stamp (a CAdES-B is not a B-T), time-stamp before signing-time,
+ *   revoked without proof of existence before the revocation (REVOKED_NO_POE), no fresh
+ *   revocation data (TRY_LATER).
  * - TOTAL_PASSED when every check passed.
  * The sub-indication is that of the first failed line in the order of CHECK_ORDER, among the
  * TOTAL_FAILED ones first. The profile lines (CMS_VERSION, CMS_ALGORITHMS, TIMESTAMP_VERSION,
@@ -30,7 +33,10 @@ export type SubIndication =
   | 'CHAIN_CONSTRAINTS_FAILURE'
   | 'TSA_CERTIFICATE_INVALID'
   | 'TIMESTAMP_MISSING'
-  | 'TIMESTAMP_IMPRINT_MISMATCH';
+  | 'TIMESTAMP_IMPRINT_MISMATCH'
+  | 'REVOKED'
+  | 'REVOKED_NO_POE'
+  | 'TRY_LATER';
 
 export type CheckName =
   | 'CMS_STRUCTURE'
@@ -51,7 +57,9 @@ export type CheckName =
   | 'TSA_CERTIFICATE_USAGE'
   | 'TSA_CERTIFICATE_CHAIN'
   | 'TIMESTAMP_IMPRINT'
-  | 'TIMESTAMP_ORDER';
+  | 'TIMESTAMP_ORDER'
+  | 'REVOCATION'
+  | 'TSA_REVOCATION';
 
 /** The order lines appear in a report: the order they are evaluated in. */
 export const CHECK_ORDER: readonly CheckName[] = [
@@ -65,6 +73,7 @@ export const CHECK_ORDER: readonly CheckName[] = [
   'MESSAGE_DIGEST',
   'SIGNATURE',
   'CERTIFICATE_CHAIN',
+  'REVOCATION',
   'TIMESTAMP_PRESENT',
   'TIMESTAMP_VERSION',
   'TIMESTAMP_ALGORITHMS',
@@ -72,12 +81,13 @@ export const CHECK_ORDER: readonly CheckName[] = [
   'TIMESTAMP_ESS_BINDING',
   'TSA_CERTIFICATE_USAGE',
   'TSA_CERTIFICATE_CHAIN',
+  'TSA_REVOCATION',
   'TIMESTAMP_IMPRINT',
   'TIMESTAMP_ORDER',
 ];
 
 /** Sub-indications that make the whole proof TOTAL_FAILED. */
-export const TOTAL_FAILED_SUBINDICATIONS: ReadonlySet<SubIndication> = new Set(['FORMAT_FAILURE', 'HASH_FAILURE', 'SIG_CRYPTO_FAILURE', 'TIMESTAMP_IMPRINT_MISMATCH']);
+export const TOTAL_FAILED_SUBINDICATIONS: ReadonlySet<SubIndication> = new Set(['FORMAT_FAILURE', 'HASH_FAILURE', 'SIG_CRYPTO_FAILURE', 'TIMESTAMP_IMPRINT_MISMATCH', 'REVOKED']);
 
 export interface Check {
   name: CheckName;
@@ -109,6 +119,11 @@ export class ReportBuilder {
 
   fail(name: CheckName, subIndication: SubIndication, detail: string): void {
     this.checks.push({ name, passed: false, subIndication, detail });
+  }
+
+  /** Whether any of these lines has failed so far. */
+  hasFailed(names: readonly CheckName[]): boolean {
+    return this.checks.some((c) => !c.passed && names.includes(c.name));
   }
 
   report(): VerificationReport {

@@ -6,7 +6,7 @@
 export { KEY_ALGORITHMS, type KeyAlgorithm } from './AlgorithmIdentifier.js';
 export { certificateInfo, type CertificateInfo } from './CertificateInfo.js';
 export { DerError } from './der.js';
-export { createDevPki, devPkiDirName, devPkiPaths, ensureDevPki, generateDevPki, type DevPki, type DevPkiOptions, type DevPkiPaths } from './DevPki.js';
+export { createDevPki, DEV_CRL_URL, devPkiDirName, devPkiPaths, ensureDevPki, generateDevPki, issueDevCrl, revokeDevCertificate, type DevCrlOptions, type DevPki, type DevPkiOptions, type DevPkiPaths, type DevRoot } from './DevPki.js';
 export { defaultCrypto, installPkijsEngine, pkijsEngine } from './engine.js';
 export { HttpTimeStamper, type HttpTimeStamperOptions } from './HttpTimeStamper.js';
 export { KeyFileError, loadSigningIdentity, readPrivateFile, type KeyFileErrorCode, type SigningIdentitySource } from './KeyFiles.js';
@@ -24,6 +24,8 @@ export { PadesWriter } from './Pades.js';
 export { verifyCadesT, type VerifyOptions } from './CadesVerification.js';
 export { verifyTimeStampToken, type TimeStampVerificationReport, type TimeStampVerifyOptions } from './TimeStampVerification.js';
 export type { Check, CheckName, Indication, SubIndication, VerificationReport } from './ValidationReport.js';
+export { TOTAL_FAILED_SUBINDICATIONS } from './ValidationReport.js';
+export { CRL_REASONS, crlDistributionPoints, issueCrl, parseCrl, readCrlDistributionPoints, type CrlEntry, type CrlReason, type CrlView, type RevokedCertificate } from './Crl.js';
 export { KeyObjectSigner, WebCryptoSigner, signerFor, type NativeSigningIdentity, type Signer } from './Signer.js';
 export { TimeStampTokenTemplate } from './TimeStampTokenTemplate.js';
 export type { NativeTsaConfig } from './TimeStampAuthority.js';

@@ -52,6 +52,11 @@ export const OID = {
   basicConstraints: '2.5.29.19',
   authorityKeyIdentifier: '2.5.29.35',
   extKeyUsage: '2.5.29.37',
+  // RFC 5280 §5.2.3, §5.3.1, §5.3.2, §4.2.1.13
+  cRLNumber: '2.5.29.20',
+  reasonCode: '2.5.29.21',
+  invalidityDate: '2.5.29.24',
+  cRLDistributionPoints: '2.5.29.31',
   // RFC 5280 §4.2.1.12 key purposes
   kpTimeStamping: '1.3.6.1.5.5.7.3.8',
   kpEmailProtection: '1.3.6.1.5.5.7.3.4',

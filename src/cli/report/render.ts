@@ -34,7 +34,7 @@ function mark(c: Colors, check: { passed: boolean }, fatal: boolean): string {
   return fatal ? c.red('FAIL') : c.yellow('FAIL');
 }
 
-const FATAL = new Set<string>(['FORMAT_FAILURE', 'HASH_FAILURE', 'SIG_CRYPTO_FAILURE', 'TIMESTAMP_IMPRINT_MISMATCH']);
+const FATAL = new Set<string>(['FORMAT_FAILURE', 'HASH_FAILURE', 'SIG_CRYPTO_FAILURE', 'TIMESTAMP_IMPRINT_MISMATCH', 'REVOKED']);
 
 export function renderCheckLines(c: Colors, checks: ReadonlyArray<{ name: string; passed: boolean; subIndication?: string; detail: string }>): string[] {
   const width = Math.max(...checks.map((k) => k.name.length), 10);
