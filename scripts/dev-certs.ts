@@ -106,7 +106,10 @@ async function main(): Promise<void> {
     const dir = path.join(values.dir, devPkiDirName(algorithm));
     const paths = values.force ? await generateDevPki(dir, algorithm) : await ensureDevPki(dir, algorithm);
     console.log(`${algorithm}: ${values.force ? 'generated' : 'ready'} in ${dir}`);
-    for (const [name, file] of Object.entries(paths)) console.log(`  ${name.padEnd(8)} ${file}`);
+    for (const [name, file] of Object.entries(paths)) {
+      const absent = name === 'crl' && !existsSync(file);
+      console.log(`  ${name.padEnd(8)} ${file}${absent ? ' (absent: this set was made before CRLs; --force replaces it)' : ''}`);
+    }
   }
   console.log('DEVELOPMENT PKI: never use these keys outside development and tests.');
 }
