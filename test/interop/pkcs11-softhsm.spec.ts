@@ -138,7 +138,7 @@ describe('keys in a PKCS#11 token (SoftHSM2): proofs and time-stamps verified by
           expect(block, 'signing only').to.match(/Usage:\s+sign\n/);
         }
         // no private key file was written
-        expect((await fs.readdir(path.join(dir, 'pki'))).sort()).to.deep.equal(['root.pem', 'seal.pem', 'tsa.pem']);
+        expect((await fs.readdir(path.join(dir, 'pki'))).sort()).to.deep.equal(['root.crl', 'root.pem', 'seal.pem', 'tsa.pem']);
       });
     });
   }
