@@ -9,9 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { DEFAULT_EVIDENCE_POLICY_OID, DEFAULT_TSA_POLICY_OID } from '../../src/config.js';
-import { createDevPki, derToPem, issueDevCrl, LocalTimeStamper, TimeStampAuthority, type DevPki, type RevokedCertificate } from '../../src/crypto/index.js';
+import { CadesTWriter, createDevPki, derToPem, issueDevCrl, LocalTimeStamper, signerFor, TimeStampAuthority, type DevPki, type RevokedCertificate } from '../../src/crypto/index.js';
 import { parseCertificate } from '../../src/crypto/Certificate.js';
-import { buildStatement } from '../../src/domain/EvidenceStatement.js';
+import { buildStatement, canonicalStatementBytes } from '../../src/domain/EvidenceStatement.js';
 import { Sealer } from '../../src/registered-mail/sealing.js';
 import { inBatches, runCli } from '../helpers/cli.js';
 
@@ -60,6 +60,9 @@ describe('verify --crl (revocation)', function () {
       previousEvidenceSha256: null,
     });
     fs.writeFileSync(file('proof.p7s'), (await sealer.seal(statement, signingTime)).der);
+    // The same writer without a time-stamp: a CAdES-B-B, whose signature has no proof of existence.
+    const writer = new CadesTWriter(signerFor(pki.seal));
+    fs.writeFileSync(file('proof-b.p7s'), writer.assemble(await writer.prepare(canonicalStatementBytes(statement), signingTime)));
     fs.writeFileSync(file('root.pem'), derToPem(pki.root.certificate, 'CERTIFICATE'));
     fs.mkdirSync(file('bundle'));
     fs.copyFileSync(file('proof.p7s'), path.join(file('bundle'), 'proof.p7s'));
@@ -120,6 +123,17 @@ describe('verify --crl (revocation)', function () {
     expect(r.code).to.equal(2);
     expect(line(report, 'REVOCATION')).to.deep.include({ passed: false, subIndication: 'REVOKED_NO_POE' });
     expect(line(report, 'TSA_REVOCATION')).to.deep.include({ passed: false, subIndication: 'REVOKED_NO_POE' });
+  });
+
+  it('REVOKED_NO_POE for a revoked sealing certificate on a proof without time-stamp (CAdES-B-B)', async () => {
+    const crl = await crlWith('seal-b.crl', [{ serialNumber: serial(pki.seal.certificate), revocationDate: at(-5 * MINUTE), reason: 'superseded' }]);
+    const r = await runCli('verify', [file('proof-b.p7s'), '--trust', file('root.pem'), '--json', '--crl', crl]);
+    const report = JSON.parse(r.stdout);
+    expect(report, r.stdout).to.deep.include({ indication: 'INDETERMINATE', subIndication: 'REVOKED_NO_POE' });
+    expect(line(report, 'REVOCATION')).to.deep.include({ passed: false, subIndication: 'REVOKED_NO_POE' });
+    expect(line(report, 'REVOCATION').detail).to.match(/no valid time-stamp proves/);
+    expect(line(report, 'TIMESTAMP_PRESENT')).to.deep.include({ passed: false, subIndication: 'TIMESTAMP_MISSING' });
+    expect(line(report, 'TSA_REVOCATION')).to.equal(undefined);
   });
 
   it('a TSA certificate revoked after genTime without compromise keeps its earlier tokens (RFC 3161 §4); revoked before genTime it does not', async () => {
