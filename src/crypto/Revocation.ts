@@ -3,10 +3,10 @@
  * REVOCATION and TSA_REVOCATION lines use it (docs/revocation.md).
  *
  * A CRL is used for a certificate when: its issuer Name is the certificate's issuer; a
- * certificate with that subject (a trust anchor or one of the proof's certificates) whose
- * subjectKeyIdentifier matches the certificate's authorityKeyIdentifier (when both are present)
- * and the CRL's authorityKeyIdentifier (likewise), and whose keyUsage (when present) allows
- * cRLSign, verifies the CRL's signature; and it has no critical extension this reader does not
+ * certificate with that subject (a trust anchor or one of the proof's certificates) whose key
+ * signed the certificate, whose subjectKeyIdentifier matches the certificate's
+ * authorityKeyIdentifier (when both are present) and the CRL's authorityKeyIdentifier
+ * (likewise), and whose keyUsage (when present) allows cRLSign, verifies the CRL's signature; and it has no critical extension this reader does not
  * process (delta and partitioned CRLs are not used). Other CRLs are ignored, never trusted.
  *
  * The status:
@@ -57,7 +57,13 @@ function mayIssueCrls(issuer: CertificateView): boolean {
 /** The CRLs of `cert`'s issuer among `crls` whose signature verifies with that issuer's key (see above). */
 export async function crlsFor(cert: CertificateView, issuers: readonly CertificateView[], crls: readonly CrlView[], crypto?: Crypto): Promise<CrlView[]> {
   const certAki = keyId(cert, 'authority');
-  const candidates = issuers.filter((i) => equalBytes(i.subject, cert.issuer) && !differ(keyId(i, 'subject'), certAki) && mayIssueCrls(i));
+  const named = issuers.filter((i) => equalBytes(i.subject, cert.issuer) && !differ(keyId(i, 'subject'), certAki) && mayIssueCrls(i));
+  // Only the key that signed the certificate: a look-alike in the proof (same Name and key
+  // identifier, another key) cannot vouch for a CRL.
+  const candidates: CertificateView[] = [];
+  for (const issuer of named) {
+    if ((await verifyBytes(issuer.publicKey, cert.signatureAlgorithm, undefined, cert.tbs, cert.signatureValue, crypto)).valid) candidates.push(issuer);
+  }
   const out: CrlView[] = [];
   for (const crl of crls) {
     if (!equalBytes(crl.issuer, cert.issuer) || crl.unhandledCritical.length > 0) continue;

@@ -7,7 +7,7 @@ import * as asn1js from 'asn1js';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import * as pkijs from 'pkijs';
-import { findExtension, parseCertificate } from '../../../src/crypto/Certificate.js';
+import { findExtension, issueCertificate, parseCertificate } from '../../../src/crypto/Certificate.js';
 import { readDer } from '../../../src/crypto/der.js';
 import {
   createDevPki,
@@ -23,7 +23,7 @@ import {
   revokeDevCertificate,
   type DevPki,
 } from '../../../src/crypto/index.js';
-import { readExtension } from '../../../src/crypto/CertificateExtensions.js';
+import { basicConstraints, keyUsage, readExtension, subjectKeyIdentifier } from '../../../src/crypto/CertificateExtensions.js';
 import { OID } from '../../../src/crypto/oids.js';
 import { revocationStatus } from '../../../src/crypto/Revocation.js';
 import { ALGORITHMS, tempDir } from './helpers.js';
@@ -171,6 +171,28 @@ describe('crypto/Revocation status from CRLs', () => {
     const r = await revocationStatus(seal, views(pki), [parseCrl(forged)], new Date());
     expect(r).to.deep.include({ status: 'unknown' });
     expect(r.detail).to.match(/no CRL given is signed by the issuer/);
+  });
+
+  it('ignores a CRL vouched for by a look-alike issuer in the proof (same Name and key identifier, another key)', async () => {
+    const seal = parseCertificate(pki.seal.certificate);
+    const spki = parseCertificate(foreign.root.certificate).publicKey.der;
+    const lookAlike = await issueCertificate(
+      {
+        serialNumber: 7n,
+        subject: pki.root.name,
+        subjectPublicKeyInfo: spki,
+        notBefore: new Date(Date.now() - DAY),
+        notAfter: new Date(Date.now() + DAY),
+        extensions: [basicConstraints(true, 0), keyUsage(['keyCertSign', 'cRLSign']), subjectKeyIdentifier(pki.root.keyIdentifier)],
+      },
+      { name: pki.root.name, privateKey: foreign.root.privateKey, algorithm: foreign.algorithm },
+    );
+    const forged = await issueCrl(
+      { thisUpdate: new Date(), nextUpdate: new Date(Date.now() + DAY), crlNumber: 5n, revoked: [] },
+      { name: pki.root.name, keyIdentifier: pki.root.keyIdentifier, privateKey: foreign.root.privateKey, algorithm: foreign.algorithm },
+    );
+    const r = await revocationStatus(seal, [...views(pki), parseCertificate(lookAlike)], [parseCrl(forged)], new Date());
+    expect(r.status).to.equal('unknown');
   });
 
   it('revoked with the earliest date of the CRLs that list it', async () => {
