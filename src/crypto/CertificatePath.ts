@@ -1,8 +1,8 @@
 /**
  * Certification path validation (RFC 5280 §6) at a given time, with pkijs'
  * CertificateChainValidationEngine: signatures, validity periods, name chaining, CA
- * constraints, ending at one of the trust anchors. No revocation data is consulted (the dev
- * PKI publishes none; a qualified deployment adds OCSP/CRL evidence later).
+ * constraints, ending at one of the trust anchors. No revocation data is consulted here: CRLs
+ * are checked after the path, on lines of their own (Revocation.ts, docs/revocation.md).
  */
 import type * as pkijs from 'pkijs';
 import { certificateNumber, parseCertificateCached } from './CertificateCache.js';
