@@ -225,7 +225,7 @@ export async function renewTimeStamp(record: Uint8Array, stamper: DigestTimeStam
  * | LEAF_DIGEST | the leaf's digest is in the first list of the first ArchiveTimeStamp (or is its imprint when it has no tree): a tampered leaf, a record for another leaf |
  * | ROOT_IMPRINT | the root computed from the first ArchiveTimeStamp's reduced hash tree is its time-stamp's imprint: a wrong path node, a token for another tree |
  * | RENEWAL_CHAIN | each later ArchiveTimeStamp covers the previous one's timeStamp (§5.3), its root is its imprint, genTimes do not go back |
- * | TIMESTAMP_TOKEN | every token verifies (signature, ESS binding, TSA usage, path to a trust anchor), each at the next one's genTime, the last at `at` |
+ * | TIMESTAMP_TOKEN | every token verifies (signature, ESS binding, TSA usage, path to a trust anchor), each at the next one's genTime, the last at `at` (not after its genTime) |
  */
 export type EvidenceRecordCheckName = 'RECORD_STRUCTURE' | 'PATH_NODES' | 'LEAF_DIGEST' | 'ROOT_IMPRINT' | 'RENEWAL_CHAIN' | 'TIMESTAMP_TOKEN';
 
@@ -323,13 +323,15 @@ export async function verifyEvidenceRecord(record: Uint8Array, leaf: EvidenceLea
   }
   if (chain.length > 1) pass('RENEWAL_CHAIN', `each of ${chain.length - 1} renewal${chain.length === 2 ? '' : 's'} covers the previous time-stamp`);
 
+  const last = options?.at ?? new Date();
+  if (genTimes[genTimes.length - 1]! > last) return { ...fail('TIMESTAMP_TOKEN', `the last time-stamp's genTime ${genTimes[genTimes.length - 1]!.toISOString()} is after ${last.toISOString()}`), genTimes };
   const anchors = Array.isArray(options?.trustAnchors) ? options.trustAnchors : [];
   for (const [i, ats] of chain.entries()) {
-    const at = i + 1 < chain.length ? genTimes[i + 1]! : (options?.at ?? new Date());
+    const at = i + 1 < chain.length ? genTimes[i + 1]! : last;
     const token = await verifyTimeStampToken(ats.timeStamp, new Uint8Array(0), { trustAnchors: anchors, at, ...(options?.crypto ? { crypto: options.crypto } : {}) });
     const failed = token.checks.find((c) => !c.passed && c.name !== 'TIMESTAMP_IMPRINT');
     if (failed) return { ...fail('TIMESTAMP_TOKEN', `ArchiveTimeStamp ${i + 1}: ${failed.name}: ${failed.detail}`), genTimes };
   }
-  pass('TIMESTAMP_TOKEN', `${chain.length} time-stamp token${chain.length === 1 ? '' : 's'} verified, the last at ${(options?.at ?? new Date()).toISOString()}`);
+  pass('TIMESTAMP_TOKEN', `${chain.length} time-stamp token${chain.length === 1 ? '' : 's'} verified, the last at ${last.toISOString()}`);
   return { valid: true, checks, genTimes };
 }

@@ -17,7 +17,7 @@ import {
   renewTimeStamp,
   verifyEvidenceRecord,
 } from '../../../src/crypto/EvidenceRecord.js';
-import { LocalTimeStamper, TimeStampAuthority } from '../../../src/crypto/index.js';
+import { createDevPki, LocalTimeStamper, parseTimeStampToken, TimeStampAuthority } from '../../../src/crypto/index.js';
 import { devPki } from './helpers.js';
 
 const POLICY = '1.3.6.1.4.1.99999.1.4998';
@@ -191,6 +191,17 @@ describe('RFC 4998 evidence records', function () {
     });
   });
 
+  it('validates the last token at the date asked, and not before the tree was time-stamped: TIMESTAMP_TOKEN', async () => {
+    const ds = leaves(3);
+    const out = await createEvidenceRecords(ds, stamper);
+    const { genTime } = parseTimeStampToken(out.token);
+    expect((await verifyEvidenceRecord(out.records[1]!, { digest: ds[1]! }, { trustAnchors, at: new Date(genTime.getTime() + 1000) })).valid).to.equal(true);
+    const early = await verifyEvidenceRecord(out.records[1]!, { digest: ds[1]! }, { trustAnchors, at: new Date(genTime.getTime() - 1000) });
+    expect(early.failedCheck).to.equal('TIMESTAMP_TOKEN');
+    const late = await verifyEvidenceRecord(out.records[1]!, { digest: ds[1]! }, { trustAnchors, at: new Date('2199-01-01T00:00:00Z') });
+    expect(late.failedCheck, 'the development TSA certificate has expired by then').to.equal('TIMESTAMP_TOKEN');
+  });
+
   describe('time-stamp renewal (RFC 4998 §5.2)', () => {
     it('adds ArchiveTimeStamps over the previous time-stamps; the record stays valid', async () => {
       const ds = leaves(7);
@@ -209,6 +220,29 @@ describe('RFC 4998 evidence records', function () {
         expect(report.valid, JSON.stringify(report.checks)).to.equal(true);
         expect(report.checks.map((c) => c.name)).to.include('RENEWAL_CHAIN');
       }
+    });
+
+    it('keeps a record valid past its first TSA certificate, renewed before that expired', async () => {
+      // TSA A: certificate 1999-12-31 to 2010-01-01; TSA B: 2008-12-31 to 2019-01-01
+      const a = await createDevPki('ECDSA-P256', { now: new Date('2000-01-01T00:00:00Z') });
+      const b = await createDevPki('ECDSA-P256', { now: new Date('2009-01-01T00:00:00Z') });
+      const stampA = new LocalTimeStamper(new TimeStampAuthority(a.tsa, { policyOid: POLICY, clock: () => new Date('2000-06-01T00:00:00Z') }));
+      const stampB = new LocalTimeStamper(new TimeStampAuthority(b.tsa, { policyOid: POLICY, clock: () => new Date('2009-06-01T00:00:00Z') }));
+      const ds = leaves(5);
+      const record = (await createEvidenceRecords(ds, stampA)).records[3]!;
+      const renewed = await renewTimeStamp(record, stampB);
+      const anchors = [a.root.certificate, b.root.certificate];
+      const at = new Date('2015-01-01T00:00:00Z');
+      const report = await verifyEvidenceRecord(renewed, { digest: ds[3]! }, { trustAnchors: anchors, at });
+      expect(report.valid, JSON.stringify(report.checks)).to.equal(true);
+      expect(report.genTimes!.map((d) => d.toISOString())).to.deep.equal(['2000-06-01T00:00:00.000Z', '2009-06-01T00:00:00.000Z']);
+      const unrenewed = await verifyEvidenceRecord(record, { digest: ds[3]! }, { trustAnchors: anchors, at });
+      expect(unrenewed.failedCheck).to.equal('TIMESTAMP_TOKEN');
+      // renewed too late: TSA A's certificate had expired when B time-stamped
+      const late = new LocalTimeStamper(new TimeStampAuthority(b.tsa, { policyOid: POLICY, clock: () => new Date('2012-01-01T00:00:00Z') }));
+      const tooLate = await verifyEvidenceRecord(await renewTimeStamp(record, late), { digest: ds[3]! }, { trustAnchors: anchors, at });
+      expect(tooLate.failedCheck).to.equal('TIMESTAMP_TOKEN');
+      expect(tooLate.checks.at(-1)!.detail).to.match(/^ArchiveTimeStamp 1: /);
     });
 
     it('a renewal over another time-stamp: RENEWAL_CHAIN', async () => {
