@@ -171,17 +171,21 @@ describe('evidence records with Bouncy Castle and OpenSSL', function () {
     });
 
     it('a record for another proof: LEAF_DIGEST', async () => {
-      await both('other-proof', records[2]!, ds[7]!, 'LEAF_DIGEST');
+      // not its sibling: a leaf's first list holds its sibling's digest too (RFC 4998 §4.2)
+      const sibling = hex(buildHashTree(ds).paths[2]![0]!);
+      const other = ds.find((d, i) => i !== 2 && hex(d) !== sibling)!;
+      await both('other-proof', records[2]!, other, 'LEAF_DIGEST');
     });
 
     it('a wrong path node: ROOT_IMPRINT', async () => {
       const tree = buildHashTree(ds);
-      const node = tree.paths[6]![2]!;
-      const record = Uint8Array.from(records[6]!);
+      const leaf = tree.paths.findIndex((p) => p.length === 4); // not the odd eleventh
+      const node = tree.paths[leaf]![2]!;
+      const record = Uint8Array.from(records[leaf]!);
       const at = Buffer.from(record).indexOf(Buffer.from(node));
       expect(at).to.be.greaterThan(0);
       record[at]! ^= 0x40;
-      await both('wrong-node', record, ds[6]!, 'ROOT_IMPRINT');
+      await both('wrong-node', record, ds[leaf]!, 'ROOT_IMPRINT');
     });
 
     it('a renewal over another time-stamp: RENEWAL_CHAIN', async () => {
