@@ -70,7 +70,7 @@ export async function compileBouncyCastleVerifier(): Promise<BcVerifier> {
 }
 
 export interface BcEvidenceRecordVerifier {
-  /** Checks each record for its leaf digest against the root certificate, in one JVM. */
+  /** Checks each record for its leaf digest against the root certificate(s: comma-separated files), in one JVM. */
   verify(rootFile: string, records: { file: string; leaf: Uint8Array }[]): Promise<{ code: number; out: string; results: BcResult[] }>;
   /** The root Bouncy Castle's BinaryTreeRootCalculator computes over the leaf digests (file of concatenated 32-octet values). */
   treeRoot(leavesFile: string): Promise<Uint8Array>;

@@ -11,7 +11,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { buildHashTree, createEvidenceRecords, encodeEvidenceRecord, parseEvidenceRecord, renewTimeStamp, verifyEvidenceRecord } from '../../src/crypto/EvidenceRecord.js';
-import { derToPem, LocalTimeStamper, TimeStampAuthority, type KeyAlgorithm } from '../../src/crypto/index.js';
+import { createDevPki, derToPem, LocalTimeStamper, TimeStampAuthority, type KeyAlgorithm } from '../../src/crypto/index.js';
 import { compileBouncyCastleEvidenceRecordVerifier, type BcEvidenceRecordVerifier } from '../helpers/bouncycastle.js';
 import { ALGORITHMS, devPki, openssl, opensslOk, tempDir } from '../unit/crypto/helpers.js';
 
@@ -142,6 +142,23 @@ describe('evidence records with Bouncy Castle and OpenSSL', function () {
       const file = await write(`leaves-${n}.bin`, Buffer.concat(ds));
       expect(hex(await bc.treeRoot(file)), `${n} leaves`).to.equal(hex(buildHashTree(ds).root));
     }
+  });
+
+  it('Bouncy Castle validates a record renewed by another TSA before the first TSA certificate expired', async () => {
+    // TSA A: certificate 1999-12-31 to 2010-01-01; TSA B: 2008-12-31 to 2019-01-01
+    const a = await createDevPki('ECDSA-P256', { now: new Date('2000-01-01T00:00:00Z') });
+    const b = await createDevPki('RSA-2048', { now: new Date('2009-01-01T00:00:00Z') });
+    const stampA = new LocalTimeStamper(new TimeStampAuthority(a.tsa, { policyOid: POLICY, clock: () => new Date('2000-06-01T00:00:00Z') }));
+    const stampB = new LocalTimeStamper(new TimeStampAuthority(b.tsa, { policyOid: POLICY, clock: () => new Date('2009-06-01T00:00:00Z') }));
+    const ds = leaves(6);
+    let record = (await createEvidenceRecords(ds, stampA)).records[4]!;
+    record = await renewTimeStamp(record, stampB);
+    record = await renewTimeStamp(record, stampB);
+    const ours = await verifyEvidenceRecord(record, { digest: ds[4]! }, { trustAnchors: [a.root.certificate, b.root.certificate], at: new Date('2015-01-01T00:00:00Z') });
+    expect(ours.valid, JSON.stringify(ours.checks)).to.equal(true);
+    const roots = `${await write('root-a.pem', derToPem(a.root.certificate, 'CERTIFICATE'))},${await write('root-b.pem', derToPem(b.root.certificate, 'CERTIFICATE'))}`;
+    const [r] = await bcVerify(roots, [{ name: 'two-tsas', record, leaf: ds[4]! }]);
+    expect(r!.result.ok, r!.out).to.equal(true);
   });
 
   describe('refused by both verifiers, with the same named check', () => {
