@@ -7,7 +7,8 @@
 import { bufferSource } from './webcrypto.js';
 import { randomPositiveInteger } from './random.js';
 import { TimeStampError } from './TimeStampError.js';
-import { checkTokenAnswers, sha256Imprint, type TimeStamper } from './TimeStamper.js';
+import { checkTokenAnswers, sha256DigestImprint, sha256Imprint, type DigestTimeStamper } from './TimeStamper.js';
+import type { MessageImprint } from './TSTInfo.js';
 import { encodeTimeStampReq } from './TimeStampReq.js';
 import { parseTimeStampResp, type TimeStampResp } from './TimeStampResp.js';
 
@@ -23,7 +24,7 @@ export interface HttpTimeStamperOptions {
 const REPLY_TYPES = new Set(['application/timestamp-reply', 'application/timestamp-response']);
 const MAX_RESPONSE_OCTETS = 1024 * 1024;
 
-export class HttpTimeStamper implements TimeStamper {
+export class HttpTimeStamper implements DigestTimeStamper {
   private readonly timeoutMs: number;
   private readonly fetchFn: typeof fetch;
 
@@ -35,8 +36,15 @@ export class HttpTimeStamper implements TimeStamper {
     this.fetchFn = options.fetch ?? globalThis.fetch;
   }
 
-  async timestamp(data: Uint8Array): Promise<Uint8Array> {
-    const messageImprint = sha256Imprint(data);
+  timestamp(data: Uint8Array): Promise<Uint8Array> {
+    return this.stamp(sha256Imprint(data));
+  }
+
+  timestampDigest(hashedMessage: Uint8Array): Promise<Uint8Array> {
+    return this.stamp(sha256DigestImprint(hashedMessage));
+  }
+
+  private async stamp(messageImprint: MessageImprint): Promise<Uint8Array> {
     const nonce = randomPositiveInteger(8);
     const request = encodeTimeStampReq({ messageImprint, nonce, certReq: true, ...(this.options.policyOid ? { reqPolicy: this.options.policyOid } : {}) });
     const signal = AbortSignal.timeout(this.timeoutMs);

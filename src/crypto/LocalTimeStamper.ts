@@ -4,13 +4,21 @@
  */
 import { randomPositiveInteger } from './random.js';
 import type { TimeStampAuthority } from './TimeStampAuthority.js';
-import { checkTokenAnswers, sha256Imprint, type TimeStamper } from './TimeStamper.js';
+import { checkTokenAnswers, sha256DigestImprint, sha256Imprint, type DigestTimeStamper } from './TimeStamper.js';
+import type { MessageImprint } from './TSTInfo.js';
 
-export class LocalTimeStamper implements TimeStamper {
+export class LocalTimeStamper implements DigestTimeStamper {
   constructor(readonly tsa: TimeStampAuthority) {}
 
-  async timestamp(data: Uint8Array): Promise<Uint8Array> {
-    const imprint = sha256Imprint(data);
+  timestamp(data: Uint8Array): Promise<Uint8Array> {
+    return this.stamp(sha256Imprint(data));
+  }
+
+  timestampDigest(hashedMessage: Uint8Array): Promise<Uint8Array> {
+    return this.stamp(sha256DigestImprint(hashedMessage));
+  }
+
+  private async stamp(imprint: MessageImprint): Promise<Uint8Array> {
     const nonce = randomPositiveInteger(8);
     const token = await this.tsa.issueToken(imprint, { nonce, certReq: true });
     await checkTokenAnswers(token, { ...imprint, nonce, policy: this.tsa.policyOid });

@@ -16,9 +16,24 @@ export interface TimeStamper {
   timestamp(data: Uint8Array): Promise<Uint8Array>;
 }
 
+/**
+ * A TimeStamper that can also be asked for a token over a SHA-256 value it did not compute
+ * (RFC 4998 §4.2: an archive time-stamp's imprint is the hash tree's root itself).
+ */
+export interface DigestTimeStamper extends TimeStamper {
+  /** A TimeStampToken whose messageImprint is SHA-256 with `hashedMessage` (32 octets), checked as `timestamp` checks. */
+  timestampDigest(hashedMessage: Uint8Array): Promise<Uint8Array>;
+}
+
 /** MessageImprint for SHA-256(data); hashAlgorithm parameters absent (RFC 5754 §2). */
 export function sha256Imprint(data: Uint8Array): MessageImprint {
   return { hashAlgorithmOid: hashOid('SHA-256'), hashAlgorithmDer: digestAlgorithmIdentifier('SHA-256'), hashedMessage: digest('SHA-256', data) };
+}
+
+/** MessageImprint for a SHA-256 value computed elsewhere. */
+export function sha256DigestImprint(hashedMessage: Uint8Array): MessageImprint {
+  if (hashedMessage.length !== 32) throw new RangeError(`a SHA-256 value has 32 octets, not ${hashedMessage.length}`);
+  return { hashAlgorithmOid: hashOid('SHA-256'), hashAlgorithmDer: digestAlgorithmIdentifier('SHA-256'), hashedMessage: Uint8Array.from(hashedMessage) };
 }
 
 /**

@@ -45,3 +45,17 @@ export {
   type Pkcs11State,
   type TokenLogin,
 } from './Pkcs11.js';
+export {
+  buildHashTree,
+  createEvidenceRecords,
+  parseEvidenceRecord,
+  renewTimeStamp,
+  verifyEvidenceRecord,
+  type EvidenceLeaf,
+  type EvidenceRecordCheckName,
+  type EvidenceRecordReport,
+  type EvidenceRecords,
+  type EvidenceRecordVerifyOptions,
+  type HashTree,
+} from './EvidenceRecord.js';
+export type { DigestTimeStamper } from './TimeStamper.js';

@@ -68,3 +68,49 @@ export async function compileBouncyCastleVerifier(): Promise<BcVerifier> {
     },
   };
 }
+
+export interface BcEvidenceRecordVerifier {
+  /** Checks each record for its leaf digest against the root certificate(s: comma-separated files), in one JVM. */
+  verify(rootFile: string, records: { file: string; leaf: Uint8Array }[]): Promise<{ code: number; out: string; results: BcResult[] }>;
+  /** The root Bouncy Castle's BinaryTreeRootCalculator computes over the leaf digests (file of concatenated 32-octet values). */
+  treeRoot(leavesFile: string): Promise<Uint8Array>;
+  close(): Promise<void>;
+}
+
+/**
+ * Compiles test/fixtures/crypto/bouncycastle/VerifyEvidenceRecord.java (Bouncy Castle's RFC 4998
+ * classes, org.bouncycastle.tsp.ers); throws if javac, java or a jar is missing.
+ */
+export async function compileBouncyCastleEvidenceRecordVerifier(): Promise<BcEvidenceRecordVerifier> {
+  const missing = BC_JARS.filter((j) => !existsSync(j));
+  if (missing.length > 0) throw new Error(`Bouncy Castle jars missing (${missing.join(', ')}): apt-get install libbcpkix-java`);
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'rm-bc-ers-'));
+  const compiled = await exec('javac', ['-nowarn', '-cp', BC_JARS.join(':'), '-d', dir, path.join(ROOT, 'test/fixtures/crypto/bouncycastle/VerifyEvidenceRecord.java')]);
+  if (compiled.code !== 0) {
+    await fs.rm(dir, { recursive: true, force: true });
+    throw new Error(`javac failed:\n${compiled.out}`);
+  }
+  const classpath = [...BC_JARS, dir].join(':');
+  return {
+    async verify(rootFile, records) {
+      const r = await exec('java', ['-cp', classpath, 'VerifyEvidenceRecord', '--root', rootFile, ...records.map((x) => `${x.file}=${Buffer.from(x.leaf).toString('hex')}`)]);
+      const results: BcResult[] = [];
+      for (const line of r.out.split('\n')) {
+        const ok = /^BC: OK (\S+)$/.exec(line);
+        if (ok) results.push({ file: ok[1]!, ok: true });
+        const failed = /^BC: FAILED (\S+) ([A-Z0-9_]+): (.*)$/.exec(line);
+        if (failed) results.push({ file: failed[1]!, ok: false, code: failed[2]!, reason: failed[3]! });
+      }
+      return { ...r, results };
+    },
+    async treeRoot(leavesFile) {
+      const r = await exec('java', ['-cp', classpath, 'VerifyEvidenceRecord', '--tree-root', leavesFile]);
+      const m = /^BC: ROOT ([0-9a-f]+)$/m.exec(r.out);
+      if (r.code !== 0 || !m) throw new Error(`Bouncy Castle computed no root:\n${r.out}`);
+      return new Uint8Array(Buffer.from(m[1]!, 'hex'));
+    },
+    async close() {
+      await fs.rm(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -83,6 +83,26 @@ for (const algorithm of ['ECDSA-P256', 'RSA-2048'] as const) {
       expect(hex(info.messageImprint.hashedMessage)).to.equal(hex(digest('SHA-256', data)));
     });
 
+    it('time-stamps a SHA-256 value given (an evidence record root), checked as any answer', async () => {
+      const root = digest('SHA-256', data);
+      let seen: ReturnType<typeof parseTimeStampReq> | undefined;
+      server.handler = async (body, _req, res) => {
+        seen = parseTimeStampReq(body);
+        reply(res, await tsa.respond(body));
+      };
+      const token = await new HttpTimeStamper(url).timestampDigest(root);
+      expect(hex(seen!.messageImprint.hashedMessage)).to.equal(hex(root));
+      expect(hex(parseTimeStampToken(token).messageImprint.hashedMessage)).to.equal(hex(root));
+      // a TSA answering for another value is caught
+      const other = digest('SHA-256', root);
+      server.handler = async (body, _req, res) => {
+        const req = parseTimeStampReq(body);
+        reply(res, encodeTimeStampResp({ status: 'granted', failInfo: [], token: await tsa.issueToken({ ...req.messageImprint, hashedMessage: other }, { ...(req.nonce !== undefined ? { nonce: req.nonce } : {}), certReq: true }) }));
+      };
+      await expectCode(new HttpTimeStamper(url).timestampDigest(root), 'TSA_RESPONSE_MISMATCH');
+      expect(() => new HttpTimeStamper(url).timestampDigest(new Uint8Array(20))).to.throw(RangeError);
+    });
+
     it('asks for a policy when configured and reports the refusal as TSA_REJECTED with its text', async () => {
       server.handler = async (body, _req, res) => reply(res, await tsa.respond(body));
       const token = await new HttpTimeStamper(url, { policyOid: POLICY }).timestamp(data);

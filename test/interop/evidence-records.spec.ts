@@ -1,0 +1,215 @@
+/**
+ * RFC 4998 evidence records (src/crypto/EvidenceRecord.ts) judged by others: Bouncy Castle's
+ * own RFC 4998 classes (org.bouncycastle.tsp.ers, test/fixtures/crypto/bouncycastle/
+ * VerifyEvidenceRecord.java) validate every record and re-encode it to the same bytes, and
+ * build the same tree over the same leaves; `openssl ts -verify -digest` validates every
+ * archive time-stamp token over the value it must cover. Needs a JDK, libbcpkix-java and
+ * OpenSSL; fails, never skips, when one is missing.
+ */
+import { expect } from 'chai';
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { buildHashTree, createEvidenceRecords, encodeEvidenceRecord, parseEvidenceRecord, renewTimeStamp, verifyEvidenceRecord } from '../../src/crypto/EvidenceRecord.js';
+import { createDevPki, derToPem, LocalTimeStamper, TimeStampAuthority, type KeyAlgorithm } from '../../src/crypto/index.js';
+import { compileBouncyCastleEvidenceRecordVerifier, type BcEvidenceRecordVerifier } from '../helpers/bouncycastle.js';
+import { ALGORITHMS, devPki, openssl, opensslOk, tempDir } from '../unit/crypto/helpers.js';
+
+const POLICY = '1.3.6.1.4.1.99999.1.4998';
+const sha256 = (data: Uint8Array) => new Uint8Array(createHash('sha256').update(data).digest());
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+const leaves = (n: number) => Array.from({ length: n }, () => sha256(randomBytes(24)));
+const ascending = (a: Uint8Array, b: Uint8Array) => Buffer.compare(Buffer.from(a), Buffer.from(b));
+
+interface Case {
+  name: string;
+  record: Uint8Array;
+  leaf: Uint8Array;
+}
+
+describe('evidence records with Bouncy Castle and OpenSSL', function () {
+  this.timeout(180_000);
+  let dir: string;
+  let bc: BcEvidenceRecordVerifier;
+  let seq = 0;
+
+  before(async () => {
+    bc = await compileBouncyCastleEvidenceRecordVerifier();
+    dir = await tempDir('ers-interop-');
+  });
+  after(async () => {
+    await bc?.close();
+    if (dir) await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  const write = async (name: string, bytes: Uint8Array | string) => {
+    const file = path.join(dir, `${++seq}-${name}`);
+    await fs.writeFile(file, bytes);
+    return file;
+  };
+
+  const setup = async (algorithm: KeyAlgorithm) => {
+    const pki = await devPki(algorithm);
+    return {
+      pki,
+      stamper: new LocalTimeStamper(new TimeStampAuthority(pki.tsa, { policyOid: POLICY })),
+      rootFile: await write('root.pem', derToPem(pki.root.certificate, 'CERTIFICATE')),
+      tsaFile: await write('tsa.pem', derToPem(pki.tsa.certificate, 'CERTIFICATE')),
+    };
+  };
+
+  const bcVerify = async (rootFile: string, cases: Case[]) => {
+    const inputs = await Promise.all(cases.map(async (c) => ({ file: await write(`${c.name}.ers`, c.record), leaf: c.leaf })));
+    const result = await bc.verify(rootFile, inputs);
+    expect(result.results, result.out).to.have.length(cases.length);
+    return cases.map((c, i) => ({ ...c, result: result.results[i]!, out: result.out }));
+  };
+
+  /** The value each archive time-stamp must cover, computed here from RFC 4998 §4.2 and §5.2 (not by the module). */
+  const expectedImprints = (record: Uint8Array, root: Uint8Array): Uint8Array[] => {
+    const chain = parseEvidenceRecord(record).chains[0]!;
+    return chain.map((_, i) => {
+      if (i === 0) return root;
+      const earlier = chain.slice(0, i).map((a) => sha256(a.timeStamp));
+      return earlier.length === 1 ? earlier[0]! : sha256(Buffer.concat(earlier.sort(ascending)));
+    });
+  };
+
+  for (const algorithm of ALGORITHMS) {
+    it(`Bouncy Castle validates every record, OpenSSL every archive time-stamp (TSA key ${algorithm})`, async () => {
+      const { pki, stamper, rootFile, tsaFile } = await setup(algorithm);
+      const cases: Case[] = [];
+      const roots = new Map<Uint8Array, Uint8Array>();
+      for (const n of [1, 2, 3, 7, 13]) {
+        const ds = leaves(n);
+        const out = await createEvidenceRecords(ds, stamper);
+        expect(hex(out.root)).to.equal(hex(buildHashTree(ds).root));
+        for (const [i, record] of out.records.entries()) {
+          cases.push({ name: `n${n}-leaf${i}`, record, leaf: ds[i]! });
+          roots.set(record, out.root);
+        }
+        // renewed once, twice and three times (the first leaf's record of each tree)
+        let renewed = out.records[0]!;
+        for (let r = 1; r <= 3; r++) {
+          renewed = await renewTimeStamp(renewed, stamper);
+          cases.push({ name: `n${n}-renewed${r}`, record: renewed, leaf: ds[0]! });
+          roots.set(renewed, out.root);
+        }
+      }
+
+      const results = await bcVerify(rootFile, cases);
+      for (const r of results) expect(r.result.ok, `${r.name}: ${r.result.code} ${r.result.reason}\n${r.out}`).to.equal(true);
+
+      for (const c of cases) {
+        const ours = await verifyEvidenceRecord(c.record, { digest: c.leaf }, { trustAnchors: [pki.root.certificate] });
+        expect(ours.valid, `${c.name}: ${JSON.stringify(ours.checks)}`).to.equal(true);
+      }
+
+      // openssl ts -verify -digest: each token of the first leaf's most renewed record of each tree,
+      // and of every record (they share one token per tree: checked once per tree)
+      const checked = new Set<string>();
+      for (const c of cases) {
+        const chain = parseEvidenceRecord(c.record).chains[0]!;
+        const imprints = expectedImprints(c.record, roots.get(c.record)!);
+        for (const [i, ats] of chain.entries()) {
+          const key = hex(sha256(ats.timeStamp));
+          if (checked.has(key)) continue;
+          checked.add(key);
+          const tokenFile = await write('token.der', ats.timeStamp);
+          await opensslOk(['ts', '-verify', '-token_in', '-in', tokenFile, '-digest', hex(imprints[i]!), '-CAfile', rootFile, '-untrusted', tsaFile]);
+          // and not over another value
+          const wrong = Uint8Array.from(imprints[i]!);
+          wrong[0]! ^= 1;
+          const refused = await openssl(['ts', '-verify', '-token_in', '-in', tokenFile, '-digest', hex(wrong), '-CAfile', rootFile, '-untrusted', tsaFile]);
+          expect(refused.code, 'openssl accepted a token for another imprint').to.not.equal(0);
+        }
+      }
+      expect(checked.size).to.equal(5 * 4);
+
+      // openssl reads each record as one DER value filling the file
+      for (const c of cases.filter((x) => x.name.endsWith('leaf0') || x.name.endsWith('renewed3'))) {
+        const parsed = await opensslOk(['asn1parse', '-inform', 'DER', '-in', await write('record.der', c.record)]);
+        const first = /^\s*0:d=0\s+hl=(\d+)\s+l=\s*(\d+)\s+cons: SEQUENCE/.exec(parsed.stdout.toString('utf8'));
+        expect(first, parsed.stdout.toString('utf8')).to.not.equal(null);
+        expect(Number(first![1]) + Number(first![2])).to.equal(c.record.length);
+      }
+    });
+  }
+
+  it("Bouncy Castle's BinaryTreeRootCalculator builds the same tree over the same leaves (ordering rule)", async () => {
+    for (const n of [1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 16, 17, 33, 100, 1001]) {
+      const ds = leaves(n);
+      const file = await write(`leaves-${n}.bin`, Buffer.concat(ds));
+      expect(hex(await bc.treeRoot(file)), `${n} leaves`).to.equal(hex(buildHashTree(ds).root));
+    }
+  });
+
+  it('Bouncy Castle validates a record renewed by another TSA before the first TSA certificate expired', async () => {
+    // TSA A: certificate 1999-12-31 to 2010-01-01; TSA B: 2008-12-31 to 2019-01-01
+    const a = await createDevPki('ECDSA-P256', { now: new Date('2000-01-01T00:00:00Z') });
+    const b = await createDevPki('RSA-2048', { now: new Date('2009-01-01T00:00:00Z') });
+    const stampA = new LocalTimeStamper(new TimeStampAuthority(a.tsa, { policyOid: POLICY, clock: () => new Date('2000-06-01T00:00:00Z') }));
+    const stampB = new LocalTimeStamper(new TimeStampAuthority(b.tsa, { policyOid: POLICY, clock: () => new Date('2009-06-01T00:00:00Z') }));
+    const ds = leaves(6);
+    let record = (await createEvidenceRecords(ds, stampA)).records[4]!;
+    record = await renewTimeStamp(record, stampB);
+    record = await renewTimeStamp(record, stampB);
+    const ours = await verifyEvidenceRecord(record, { digest: ds[4]! }, { trustAnchors: [a.root.certificate, b.root.certificate], at: new Date('2015-01-01T00:00:00Z') });
+    expect(ours.valid, JSON.stringify(ours.checks)).to.equal(true);
+    const roots = `${await write('root-a.pem', derToPem(a.root.certificate, 'CERTIFICATE'))},${await write('root-b.pem', derToPem(b.root.certificate, 'CERTIFICATE'))}`;
+    const [r] = await bcVerify(roots, [{ name: 'two-tsas', record, leaf: ds[4]! }]);
+    expect(r!.result.ok, r!.out).to.equal(true);
+  });
+
+  describe('refused by both verifiers, with the same named check', () => {
+    let env: Awaited<ReturnType<typeof setup>>;
+    let ds: Uint8Array[];
+    let records: Uint8Array[];
+
+    before(async () => {
+      env = await setup('ECDSA-P256');
+      ds = leaves(11);
+      records = (await createEvidenceRecords(ds, env.stamper)).records;
+    });
+
+    const both = async (name: string, record: Uint8Array, leaf: Uint8Array, check: string) => {
+      const ours = await verifyEvidenceRecord(record, { digest: leaf }, { trustAnchors: [env.pki.root.certificate] });
+      expect(ours.valid).to.equal(false);
+      expect(ours.failedCheck, JSON.stringify(ours.checks)).to.equal(check);
+      const [r] = await bcVerify(env.rootFile, [{ name, record, leaf }]);
+      expect(r!.result.ok, r!.out).to.equal(false);
+      expect(r!.result.code, r!.out).to.equal(check);
+    };
+
+    it('a tampered leaf: LEAF_DIGEST', async () => {
+      const tampered = Uint8Array.from(ds[5]!);
+      tampered[31]! ^= 0x01;
+      await both('tampered', records[5]!, tampered, 'LEAF_DIGEST');
+    });
+
+    it('a record for another proof: LEAF_DIGEST', async () => {
+      // not its sibling: a leaf's first list holds its sibling's digest too (RFC 4998 §4.2)
+      const sibling = hex(buildHashTree(ds).paths[2]![0]!);
+      const other = ds.find((d, i) => i !== 2 && hex(d) !== sibling)!;
+      await both('other-proof', records[2]!, other, 'LEAF_DIGEST');
+    });
+
+    it('a wrong path node: ROOT_IMPRINT', async () => {
+      const tree = buildHashTree(ds);
+      const leaf = tree.paths.findIndex((p) => p.length === 4); // not the odd eleventh
+      const node = tree.paths[leaf]![2]!;
+      const record = Uint8Array.from(records[leaf]!);
+      const at = Buffer.from(record).indexOf(Buffer.from(node));
+      expect(at).to.be.greaterThan(0);
+      record[at]! ^= 0x40;
+      await both('wrong-node', record, ds[leaf]!, 'ROOT_IMPRINT');
+    });
+
+    it('a renewal over another time-stamp: RENEWAL_CHAIN', async () => {
+      const a = await renewTimeStamp(records[0]!, env.stamper);
+      const b = await renewTimeStamp((await createEvidenceRecords(leaves(3), env.stamper)).records[0]!, env.stamper);
+      const forged = encodeEvidenceRecord([[parseEvidenceRecord(a).chains[0]![0]!.der, parseEvidenceRecord(b).chains[0]![1]!.der]]);
+      await both('broken-renewal', forged, ds[0]!, 'RENEWAL_CHAIN');
+    });
+  });
+});
