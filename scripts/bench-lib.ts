@@ -375,16 +375,19 @@ export async function startServer(env: Record<string, string>, args: string[] = 
     url,
     pid: child.pid!,
     output,
-    async stop() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    },
+    stop: () => stopChild(child),
   };
 }
 
 /** Runs one of the project's scripts (compiled or from sources) and returns its standard output. */
+/** SIGTERM, and wait for the exit (at once if it has exited). */
+async function stopChild(child: ReturnType<typeof spawn>): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
 /** A `--role worker` process of the service (no HTTP): started once it says it runs. */
 export async function startWorker(env: Record<string, string>): Promise<{ pid: number; output: () => string; stop(): Promise<void> }> {
   const server = FROM_SOURCES ? ['--import', 'tsx', path.resolve(HERE, '../src/cli/server.ts')] : [path.resolve(HERE, '../src/cli/server.js')];
@@ -401,12 +404,7 @@ export async function startWorker(env: Record<string, string>): Promise<{ pid: n
   return {
     pid: child.pid!,
     output,
-    async stop() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    },
+    stop: () => stopChild(child),
   };
 }
 

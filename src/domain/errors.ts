@@ -104,3 +104,16 @@ export class DependencyError<C extends string = string> extends Error {
     super(message, options);
   }
 }
+
+/**
+ * After a write refused because a concurrent request with the same Idempotency-Key committed
+ * first: that request's answer as a replay (`replay` finds it), IDEMPOTENCY_KEY_REUSED (thrown)
+ * when it was another request, or undefined when there is none to find — the write's own
+ * error then stands.
+ */
+export async function replayAfterRace<T>(replay: () => Promise<T | undefined>): Promise<T | undefined> {
+  return replay().catch((e: unknown) => {
+    if (e instanceof ServiceError && e.code === 'IDEMPOTENCY_KEY_REUSED') throw e;
+    return undefined;
+  });
+}

@@ -9,7 +9,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import { ServiceError } from '../domain/errors.js';
+import { replayAfterRace, ServiceError } from '../domain/errors.js';
 import { isValidRecipientId, normaliseIdentifier, type RecipientType } from '../domain/identifiers.js';
 import { UrlTokenCheck, verifyBodySignature } from './CallbackSignature.js';
 import type { ChannelName, NotificationChannel, NotificationContent } from './channels/Channel.js';
@@ -247,10 +247,7 @@ export class NotificationService {
       // A concurrent request with the same key committed first (the unique index refused
       // this one's key, and its transaction is rolled back): answer as a replay of it.
       if (idempotencyKey !== undefined) {
-        const replay = await this.replay(sender, idempotencyKey, requestHash).catch((e: unknown) => {
-          if (e instanceof ServiceError && e.code === 'IDEMPOTENCY_KEY_REUSED') throw e;
-          return undefined;
-        });
+        const replay = await replayAfterRace(() => this.replay(sender, idempotencyKey, requestHash));
         if (replay) return replay;
       }
       throw err;

@@ -18,7 +18,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import type { Readable } from 'node:stream';
 import type { Config } from '../config.js';
-import { ServiceError } from '../domain/errors.js';
+import { replayAfterRace, ServiceError } from '../domain/errors.js';
 import type { SenderRecord } from '../domain/records.js';
 import type { MessageStatus } from '../domain/status.js';
 import { NulInJsonError, refuseNul, unsafeTextReason } from '../domain/text.js';
@@ -169,10 +169,7 @@ export class BatchService {
     } catch (err) {
       await this.submissions.removeUncommitted(committed);
       if (idempotencyKey) {
-        const replay = await this.replay(sender, idempotencyKey, requestHash).catch((e: unknown) => {
-          if (e instanceof ServiceError && e.code === 'IDEMPOTENCY_KEY_REUSED') throw e;
-          return undefined;
-        });
+        const replay = await replayAfterRace(() => this.replay(sender, idempotencyKey, requestHash));
         if (replay) return replay;
       }
       throw err;

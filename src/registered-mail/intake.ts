@@ -13,7 +13,7 @@ import canonicalize from 'canonicalize';
 import type { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
 import type { Config } from '../config.js';
-import { ServiceError } from '../domain/errors.js';
+import { replayAfterRace, ServiceError } from '../domain/errors.js';
 import { unsafeTextReason } from '../domain/text.js';
 import type { BlobStore, StagedBlob } from '../store/BlobStore.js';
 import type { DocumentRecord, MessageRecord, SenderRecord } from '../domain/records.js';
@@ -130,10 +130,7 @@ export class SubmissionService {
       // A concurrent request with the same key won the race: answer as a replay of it, or
       // IDEMPOTENCY_KEY_REUSED when it was another request.
       if (idempotencyKey) {
-        const replay = await this.replay(sender, idempotencyKey, requestHash).catch((e: unknown) => {
-          if (e instanceof ServiceError && e.code === 'IDEMPOTENCY_KEY_REUSED') throw e;
-          return undefined;
-        });
+        const replay = await replayAfterRace(() => this.replay(sender, idempotencyKey, requestHash));
         if (replay) return replay;
       }
       throw err;
