@@ -7,7 +7,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
-import { createDevPki, createEvidenceRecords, LocalTimeStamper, TimeStampAuthority, verifyEvidenceRecord, type KeyAlgorithm } from '../src/crypto/index.js';
+import { createDevPki, createEvidenceRecords, LocalTimeStamper, TimeStampAuthority, verifyEvidenceRecord, type HashName, type KeyAlgorithm } from '../src/crypto/index.js';
 import { cpuSeconds, POLICY, type Rate } from './bench-lib.js';
 
 export interface RecordsMeasurement {
@@ -30,9 +30,9 @@ export async function measureEvidenceRecords(options: { proofs: number; perTree:
   const tsa = new LocalTimeStamper(new TimeStampAuthority(pki.tsa, { policyOid: POLICY }));
   const stamper = {
     timestamp: (data: Uint8Array) => tsa.timestamp(data),
-    timestampDigest: (hash: Uint8Array) => {
+    timestampDigest: (hash: Uint8Array, algorithm?: HashName) => {
       tokens++;
-      return tsa.timestampDigest(hash);
+      return tsa.timestampDigest(hash, algorithm);
     },
   };
   const leaves = Array.from({ length: proofs }, () => new Uint8Array(createHash('sha256').update(randomBytes(32)).digest()));

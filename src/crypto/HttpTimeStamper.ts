@@ -7,7 +7,8 @@
 import { bufferSource } from './webcrypto.js';
 import { randomPositiveInteger } from './random.js';
 import { TimeStampError } from './TimeStampError.js';
-import { checkTokenAnswers, sha256DigestImprint, sha256Imprint, type DigestTimeStamper } from './TimeStamper.js';
+import { checkTokenAnswers, digestImprint, sha256Imprint, type DigestTimeStamper } from './TimeStamper.js';
+import type { HashName } from './AlgorithmIdentifier.js';
 import type { MessageImprint } from './TSTInfo.js';
 import { encodeTimeStampReq } from './TimeStampReq.js';
 import { parseTimeStampResp, type TimeStampResp } from './TimeStampResp.js';
@@ -40,8 +41,9 @@ export class HttpTimeStamper implements DigestTimeStamper {
     return this.stamp(sha256Imprint(data));
   }
 
-  timestampDigest(hashedMessage: Uint8Array): Promise<Uint8Array> {
-    return this.stamp(sha256DigestImprint(hashedMessage));
+  /** A token whose messageImprint is `algorithm` (default SHA-256) with `hashedMessage`. */
+  timestampDigest(hashedMessage: Uint8Array, algorithm: HashName = 'SHA-256'): Promise<Uint8Array> {
+    return this.stamp(digestImprint(hashedMessage, algorithm));
   }
 
   private async stamp(messageImprint: MessageImprint): Promise<Uint8Array> {

@@ -4,7 +4,8 @@
  */
 import { randomPositiveInteger } from './random.js';
 import type { TimeStampAuthority } from './TimeStampAuthority.js';
-import { checkTokenAnswers, sha256DigestImprint, sha256Imprint, type DigestTimeStamper } from './TimeStamper.js';
+import { checkTokenAnswers, digestImprint, sha256Imprint, type DigestTimeStamper } from './TimeStamper.js';
+import type { HashName } from './AlgorithmIdentifier.js';
 import type { MessageImprint } from './TSTInfo.js';
 
 export class LocalTimeStamper implements DigestTimeStamper {
@@ -14,8 +15,9 @@ export class LocalTimeStamper implements DigestTimeStamper {
     return this.stamp(sha256Imprint(data));
   }
 
-  timestampDigest(hashedMessage: Uint8Array): Promise<Uint8Array> {
-    return this.stamp(sha256DigestImprint(hashedMessage));
+  /** A token whose messageImprint is `algorithm` (default SHA-256) with `hashedMessage`. */
+  timestampDigest(hashedMessage: Uint8Array, algorithm: HashName = 'SHA-256'): Promise<Uint8Array> {
+    return this.stamp(digestImprint(hashedMessage, algorithm));
   }
 
   private async stamp(imprint: MessageImprint): Promise<Uint8Array> {

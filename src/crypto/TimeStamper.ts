@@ -2,7 +2,7 @@
  * Where sealing gets its RFC 3161 time-stamps from: the built-in authority in process
  * (LocalTimeStamper) or any RFC 3161 service over HTTP (HttpTimeStamper).
  */
-import { digest, digestAlgorithmIdentifier, hashOid } from './AlgorithmIdentifier.js';
+import { digest, digestAlgorithmIdentifier, hashLength, hashOid, type HashName } from './AlgorithmIdentifier.js';
 import { DerError, equalBytes, readDer } from './der.js';
 import { TimeStampError } from './TimeStampError.js';
 import { inspectTimeStampToken } from './TimeStampToken.js';
@@ -17,12 +17,15 @@ export interface TimeStamper {
 }
 
 /**
- * A TimeStamper that can also be asked for a token over a SHA-256 value it did not compute
+ * A TimeStamper that can also be asked for a token over a hash value it did not compute
  * (RFC 4998 §4.2: an archive time-stamp's imprint is the hash tree's root itself).
  */
 export interface DigestTimeStamper extends TimeStamper {
-  /** A TimeStampToken whose messageImprint is SHA-256 with `hashedMessage` (32 octets), checked as `timestamp` checks. */
-  timestampDigest(hashedMessage: Uint8Array): Promise<Uint8Array>;
+  /**
+   * A TimeStampToken whose messageImprint is `algorithm` (default SHA-256) with `hashedMessage`
+   * (as long as that hash: 32, 48 or 64 octets), checked as `timestamp` checks.
+   */
+  timestampDigest(hashedMessage: Uint8Array, algorithm?: HashName): Promise<Uint8Array>;
 }
 
 /** MessageImprint for SHA-256(data); hashAlgorithm parameters absent (RFC 5754 §2). */
@@ -30,10 +33,13 @@ export function sha256Imprint(data: Uint8Array): MessageImprint {
   return { hashAlgorithmOid: hashOid('SHA-256'), hashAlgorithmDer: digestAlgorithmIdentifier('SHA-256'), hashedMessage: digest('SHA-256', data) };
 }
 
-/** MessageImprint for a SHA-256 value computed elsewhere. */
-export function sha256DigestImprint(hashedMessage: Uint8Array): MessageImprint {
-  if (hashedMessage.length !== 32) throw new RangeError(`a SHA-256 value has 32 octets, not ${hashedMessage.length}`);
-  return { hashAlgorithmOid: hashOid('SHA-256'), hashAlgorithmDer: digestAlgorithmIdentifier('SHA-256'), hashedMessage: Uint8Array.from(hashedMessage) };
+/** MessageImprint for a SHA-2 value computed elsewhere; hashAlgorithm parameters absent (RFC 5754 §2). */
+export function digestImprint(hashedMessage: Uint8Array, algorithm: HashName = 'SHA-256'): MessageImprint {
+  if (!(['SHA-256', 'SHA-384', 'SHA-512'] as unknown[]).includes(algorithm)) throw new RangeError(`unsupported imprint hash algorithm: ${String(algorithm)}`);
+  if (!(hashedMessage instanceof Uint8Array) || hashedMessage.length !== hashLength(algorithm)) {
+    throw new RangeError(`a ${algorithm} value has ${hashLength(algorithm)} octets, not ${hashedMessage instanceof Uint8Array ? hashedMessage.length : typeof hashedMessage}`);
+  }
+  return { hashAlgorithmOid: hashOid(algorithm), hashAlgorithmDer: digestAlgorithmIdentifier(algorithm), hashedMessage: Uint8Array.from(hashedMessage) };
 }
 
 /**

@@ -3,7 +3,7 @@
  * CAdES-T sealing (one writer, CadesT.ts, behind a `Signer`) and verification. The rest of
  * the project imports from here only.
  */
-export { KEY_ALGORITHMS, type KeyAlgorithm } from './AlgorithmIdentifier.js';
+export { KEY_ALGORITHMS, type HashName, type KeyAlgorithm } from './AlgorithmIdentifier.js';
 export { certificateInfo, type CertificateInfo } from './CertificateInfo.js';
 export { DerError } from './der.js';
 export { createDevPki, DEV_CRL_URL, devPkiDirName, devPkiPaths, ensureDevPki, generateDevPki, issueDevCrl, revokeDevCertificate, type DevCrlOptions, type DevPki, type DevPkiOptions, type DevPkiPaths, type DevRoot } from './DevPki.js';
@@ -46,16 +46,26 @@ export {
   type TokenLogin,
 } from './Pkcs11.js';
 export {
+  appendArchiveTimeStampChain,
+  assembleEvidenceRecord,
   buildHashTree,
   createEvidenceRecords,
+  EVIDENCE_HASHES,
+  hashTreeRenewalLeaf,
   parseEvidenceRecord,
+  recordDigestAlgorithm,
+  reducedHashTree,
+  renewHashTree,
   renewTimeStamp,
+  timeStampRenewal,
   verifyEvidenceRecord,
   type EvidenceLeaf,
+  type EvidenceRecordChainReport,
   type EvidenceRecordCheckName,
   type EvidenceRecordReport,
   type EvidenceRecords,
   type EvidenceRecordVerifyOptions,
   type HashTree,
+  type StoredChain,
 } from './EvidenceRecord.js';
 export type { DigestTimeStamper } from './TimeStamper.js';
