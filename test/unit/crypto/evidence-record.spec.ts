@@ -448,12 +448,17 @@ describe('RFC 4998 evidence records in SHA-384/512, hash-tree renewal (§5.2)', 
     });
 
     it('also accepts the two hashes of §5.2 step 4 concatenated in binary ascending order (a reading of its "+")', async () => {
-      const ds = datas(2);
-      const record = (await createEvidenceRecords(ds.map(sha256), stamper)).records[0]!;
-      const h = hash('SHA-512', ds[0]!);
-      const ha = hash('SHA-512', sequenceBytes(record));
+      // a record whose ha sorts before h(d), so that the two readings differ
+      let ds: Uint8Array[], record: Uint8Array, h: Uint8Array, ha: Uint8Array;
+      do {
+        ds = datas(2);
+        record = (await createEvidenceRecords(ds.map(sha256), stamper)).records[0]!;
+        h = hash('SHA-512', ds[0]!);
+        ha = hash('SHA-512', sequenceBytes(record));
+      } while (Buffer.compare(Buffer.from(h), Buffer.from(ha)) < 0);
       const sorted = hash('SHA-512', Buffer.concat([h, ha].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))));
       const written = hashTreeRenewalLeaf(ds[0]!, record, 'SHA-512');
+      expect(hex(sorted)).to.not.equal(hex(written));
       for (const leaf of [sorted, written]) {
         const renewed = appendArchiveTimeStampChain(record, 'SHA-512', undefined, await stamper.timestampDigest(leaf, 'SHA-512'));
         const report = await verifyEvidenceRecord(renewed, { data: ds[0]! }, { trustAnchors });
