@@ -70,10 +70,15 @@ export async function compileBouncyCastleVerifier(): Promise<BcVerifier> {
 }
 
 export interface BcEvidenceRecordVerifier {
-  /** Checks each record for its leaf digest against the root certificate(s: comma-separated files), in one JVM. */
-  verify(rootFile: string, records: { file: string; leaf: Uint8Array }[]): Promise<{ code: number; out: string; results: BcResult[] }>;
+  /**
+   * Checks each record for its leaf digest, or for its data (a file: needed after a hash-tree
+   * renewal), against the root certificate(s: comma-separated files), in one JVM.
+   */
+  verify(rootFile: string, records: ({ file: string; leaf: Uint8Array } | { file: string; dataFile: string })[]): Promise<{ code: number; out: string; results: BcResult[] }>;
   /** The root Bouncy Castle's BinaryTreeRootCalculator computes over the leaf digests (file of concatenated 32-octet values). */
   treeRoot(leavesFile: string): Promise<Uint8Array>;
+  /** The imprint (algorithm OID, value) Bouncy Castle asks for to renew a record's hash tree for its data alone (generateHashRenewalRequest). */
+  hashRenewalLeaf(algorithm: 'SHA-256' | 'SHA-384' | 'SHA-512', recordFile: string, dataFile: string): Promise<{ oid: string; value: Uint8Array }>;
   close(): Promise<void>;
 }
 
@@ -93,7 +98,8 @@ export async function compileBouncyCastleEvidenceRecordVerifier(): Promise<BcEvi
   const classpath = [...BC_JARS, dir].join(':');
   return {
     async verify(rootFile, records) {
-      const r = await exec('java', ['-cp', classpath, 'VerifyEvidenceRecord', '--root', rootFile, ...records.map((x) => `${x.file}=${Buffer.from(x.leaf).toString('hex')}`)]);
+      const args = records.map((x) => ('dataFile' in x ? `${x.file}=@${x.dataFile}` : `${x.file}=${Buffer.from(x.leaf).toString('hex')}`));
+      const r = await exec('java', ['-cp', classpath, 'VerifyEvidenceRecord', '--root', rootFile, ...args]);
       const results: BcResult[] = [];
       for (const line of r.out.split('\n')) {
         const ok = /^BC: OK (\S+)$/.exec(line);
@@ -102,6 +108,12 @@ export async function compileBouncyCastleEvidenceRecordVerifier(): Promise<BcEvi
         if (failed) results.push({ file: failed[1]!, ok: false, code: failed[2]!, reason: failed[3]! });
       }
       return { ...r, results };
+    },
+    async hashRenewalLeaf(algorithm, recordFile, dataFile) {
+      const r = await exec('java', ['-cp', classpath, 'VerifyEvidenceRecord', '--hash-renewal-leaf', algorithm, recordFile, dataFile]);
+      const m = /^BC: RENEWAL ([0-9.]+) ([0-9a-f]+)$/m.exec(r.out);
+      if (r.code !== 0 || !m) throw new Error(`Bouncy Castle computed no renewal imprint:\n${r.out}`);
+      return { oid: m[1]!, value: new Uint8Array(Buffer.from(m[2]!, 'hex')) };
     },
     async treeRoot(leavesFile) {
       const r = await exec('java', ['-cp', classpath, 'VerifyEvidenceRecord', '--tree-root', leavesFile]);
