@@ -12,6 +12,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { readDer } from '../../src/crypto/der.js';
 import {
+  appendArchiveTimeStampChain,
   buildHashTree,
   createEvidenceRecords,
   encodeArchiveTimeStamp,
@@ -308,6 +309,28 @@ describe('evidence records with Bouncy Castle and OpenSSL', function () {
     const roots = `${await write('root-a.pem', derToPem(a.root.certificate, 'CERTIFICATE'))},${await write('root-b.pem', derToPem(b.root.certificate, 'CERTIFICATE'))}`;
     const [r] = await bcVerify(roots, [{ name: 'two-tsas-two-algorithms', record, data: ds[2]! }]);
     expect(r!.result.ok, r!.out).to.equal(true);
+  });
+
+  it('§5.2 step 4 read as a sorted concatenation: Bouncy Castle refuses the record when h(d) sorts after ha, our verifier accepts it', async () => {
+    const { pki, stamper, rootFile } = await setup('ECDSA-P256');
+    let data: Uint8Array, record: Uint8Array, h: Uint8Array, ha: Uint8Array;
+    do {
+      data = datas(1)[0]!;
+      record = (await createEvidenceRecords([sha256(data), sha256(randomBytes(8))], stamper)).records[0]!;
+      h = hash('SHA-512', data);
+      ha = hash('SHA-512', readDer(record).children[2]!.bytes);
+    } while (ascending(h, ha) < 0);
+    const sorted = hash('SHA-512', Buffer.concat([ha, h]));
+    const renewed = appendArchiveTimeStampChain(record, 'SHA-512', undefined, await stamper.timestampDigest(sorted, 'SHA-512'));
+    const ours = await verifyEvidenceRecord(renewed, { data }, { trustAnchors: [pki.root.certificate] });
+    expect(ours.valid, JSON.stringify(ours.checks)).to.equal(true);
+    const [r] = await bcVerify(rootFile, [{ name: 'sorted-reading', record: renewed, data }]);
+    expect(r!.result.ok, r!.out).to.equal(false);
+    expect(r!.result.code, r!.out).to.equal('HASH_TREE_RENEWAL');
+    // the order written (h then ha) passes both
+    const written = (await renewHashTree([{ data, record }], 'SHA-512', stamper))[0]!;
+    const [w] = await bcVerify(rootFile, [{ name: 'written-reading', record: written, data }]);
+    expect(w!.result.ok, w!.out).to.equal(true);
   });
 
   describe('refused by both verifiers, with the same named check', () => {
