@@ -624,6 +624,24 @@ describe('RFC 4998 evidence records in SHA-384/512, hash-tree renewal (§5.2)', 
       expect((await verifyEvidenceRecord(changed, { data: ds[1]! }, { trustAnchors })).failedCheck).to.equal('HASH_TREE_RENEWAL');
     });
 
+    it('every octet before the last ArchiveTimeStamp is protected: a flipped one never verifies, and nothing throws', async () => {
+      let record = await renewTimeStamp(renewed[3]!, stamper);
+      record = await renewTimeStamp(record, stamper);
+      expect((await verifyEvidenceRecord(record, { data: ds[3]! }, { trustAnchors })).valid).to.equal(true);
+      const last = parseEvidenceRecord(record).chains.at(-1)!.at(-1)!.der;
+      const end = Buffer.from(record).lastIndexOf(Buffer.from(last));
+      expect(end).to.be.greaterThan(0);
+      const names = new Set<string>();
+      for (let at = 0; at < end; at += 5) {
+        const flipped = Uint8Array.from(record);
+        flipped[at]! ^= 0x10;
+        const report = await verifyEvidenceRecord(flipped, { data: ds[3]! }, { trustAnchors });
+        expect(report.valid, `octet ${at}: ${JSON.stringify(report.checks)}`).to.equal(false);
+        names.add(report.failedCheck!);
+      }
+      expect([...names]).to.include.members(['RECORD_STRUCTURE', 'DIGEST_ALGORITHM', 'LEAF_DIGEST', 'RENEWAL_CHAIN', 'HASH_TREE_RENEWAL']);
+    });
+
     it('a wrong algorithm: DIGEST_ALGORITHM', async () => {
       // digestAlgorithms does not list the new chain's algorithm
       const unlisted = encodeEvidenceRecord(chainsOf(renewed[2]!), ['SHA-256']);
