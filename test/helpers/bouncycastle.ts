@@ -75,8 +75,8 @@ export interface BcEvidenceRecordVerifier {
    * renewal), against the root certificate(s: comma-separated files), in one JVM.
    */
   verify(rootFile: string, records: ({ file: string; leaf: Uint8Array } | { file: string; dataFile: string })[]): Promise<{ code: number; out: string; results: BcResult[] }>;
-  /** The root Bouncy Castle's BinaryTreeRootCalculator computes over the leaf digests (file of concatenated 32-octet values). */
-  treeRoot(leavesFile: string): Promise<Uint8Array>;
+  /** The root Bouncy Castle's BinaryTreeRootCalculator computes over the leaf digests (file of concatenated values of `algorithm`, default SHA-256). */
+  treeRoot(leavesFile: string, algorithm?: 'SHA-256' | 'SHA-384' | 'SHA-512'): Promise<Uint8Array>;
   /** The imprint (algorithm OID, value) Bouncy Castle asks for to renew a record's hash tree for its data alone (generateHashRenewalRequest). */
   hashRenewalLeaf(algorithm: 'SHA-256' | 'SHA-384' | 'SHA-512', recordFile: string, dataFile: string): Promise<{ oid: string; value: Uint8Array }>;
   close(): Promise<void>;
@@ -115,8 +115,8 @@ export async function compileBouncyCastleEvidenceRecordVerifier(): Promise<BcEvi
       if (r.code !== 0 || !m) throw new Error(`Bouncy Castle computed no renewal imprint:\n${r.out}`);
       return { oid: m[1]!, value: new Uint8Array(Buffer.from(m[2]!, 'hex')) };
     },
-    async treeRoot(leavesFile) {
-      const r = await exec('java', ['-cp', classpath, 'VerifyEvidenceRecord', '--tree-root', leavesFile]);
+    async treeRoot(leavesFile, algorithm = 'SHA-256') {
+      const r = await exec('java', ['-cp', classpath, 'VerifyEvidenceRecord', '--tree-root', leavesFile, algorithm]);
       const m = /^BC: ROOT ([0-9a-f]+)$/m.exec(r.out);
       if (r.code !== 0 || !m) throw new Error(`Bouncy Castle computed no root:\n${r.out}`);
       return new Uint8Array(Buffer.from(m[1]!, 'hex'));

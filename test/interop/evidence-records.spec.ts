@@ -160,11 +160,18 @@ describe('evidence records with Bouncy Castle and OpenSSL', function () {
     });
   }
 
-  it("Bouncy Castle's BinaryTreeRootCalculator builds the same tree over the same leaves (ordering rule)", async () => {
+  it("Bouncy Castle's BinaryTreeRootCalculator builds the same tree over the same leaves (ordering rule), in SHA-256, SHA-384 and SHA-512", async () => {
     for (const n of [1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 16, 17, 33, 100, 1001]) {
       const ds = leaves(n);
       const file = await write(`leaves-${n}.bin`, Buffer.concat(ds));
       expect(hex(await bc.treeRoot(file)), `${n} leaves`).to.equal(hex(buildHashTree(ds).root));
+    }
+    for (const algorithm of ['SHA-384', 'SHA-512'] as const) {
+      for (const n of [1, 2, 3, 5, 8, 17, 100]) {
+        const ds = Array.from({ length: n }, () => hash(algorithm, randomBytes(24)));
+        const file = await write(`leaves-${algorithm}-${n}.bin`, Buffer.concat(ds));
+        expect(hex(await bc.treeRoot(file, algorithm)), `${algorithm}, ${n} leaves`).to.equal(hex(buildHashTree(ds, algorithm).root));
+      }
     }
   });
 
