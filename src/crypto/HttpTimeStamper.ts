@@ -4,11 +4,11 @@
  * random positive 64-bit nonce; the answer must be granted, strict DER, signed by a suitable
  * TSA certificate, and for the imprint, nonce and policy asked.
  */
+import type { HashName } from './AlgorithmIdentifier.js';
 import { bufferSource } from './webcrypto.js';
 import { randomPositiveInteger } from './random.js';
 import { TimeStampError } from './TimeStampError.js';
 import { checkTokenAnswers, digestImprint, sha256Imprint, type DigestTimeStamper } from './TimeStamper.js';
-import type { HashName } from './AlgorithmIdentifier.js';
 import type { MessageImprint } from './TSTInfo.js';
 import { encodeTimeStampReq } from './TimeStampReq.js';
 import { parseTimeStampResp, type TimeStampResp } from './TimeStampResp.js';

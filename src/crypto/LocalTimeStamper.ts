@@ -2,10 +2,10 @@
  * Time-stamps from the built-in authority, in process: no network, the same tokens and the
  * same answer checks as over HTTP.
  */
+import type { HashName } from './AlgorithmIdentifier.js';
 import { randomPositiveInteger } from './random.js';
 import type { TimeStampAuthority } from './TimeStampAuthority.js';
 import { checkTokenAnswers, digestImprint, sha256Imprint, type DigestTimeStamper } from './TimeStamper.js';
-import type { HashName } from './AlgorithmIdentifier.js';
 import type { MessageImprint } from './TSTInfo.js';
 
 export class LocalTimeStamper implements DigestTimeStamper {
