@@ -36,7 +36,8 @@ export type SubIndication =
   | 'TIMESTAMP_IMPRINT_MISMATCH'
   | 'REVOKED'
   | 'REVOKED_NO_POE'
-  | 'TRY_LATER';
+  | 'TRY_LATER'
+  | 'NO_POE';
 
 export type CheckName =
   | 'CMS_STRUCTURE'

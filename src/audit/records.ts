@@ -1,0 +1,145 @@
+/**
+ * The auditor's check of an RFC 4998 evidence record that goes with a proof
+ * (docs/evidence-records.md, "Auditor side"): the record's leaf is the SHA-256 of the proof
+ * file's bytes, and a valid record is a proof of existence (POE) of those bytes at the genTime
+ * of its first archive time-stamp.
+ *
+ * Verifying many records of one tree (`verify --dir` on an export bundle) checks the same
+ * archive time-stamp tokens again and again; only the leaf's path to the tree's root differs
+ * from one proof to the next. So a record of one ArchiveTimeStampChain is verified in two
+ * parts, which together are exactly `verifyEvidenceRecord`'s checks:
+ *
+ * - **the chain of the tree**: the record of the first root alone — the first ArchiveTimeStamp
+ *   without its reduced hash tree, then the renewals as they are — verified by
+ *   `verifyEvidenceRecord` with the first token's imprint as its leaf (RECORD_STRUCTURE,
+ *   PATH_NODES of the renewals, RENEWAL_CHAIN, TIMESTAMP_TOKEN). Every record of the tree has
+ *   the same such chain, so its outcome is kept by the chain's SHA-256 (and the validation
+ *   time): each distinct chain of tokens is verified once per verifier, not once per proof;
+ * - **the leaf's path**: PATH_NODES, LEAF_DIGEST and ROOT_IMPRINT of the first ArchiveTimeStamp
+ *   (RFC 4998 §4.3: the leaf in the first list, the root computed from the lists is the first
+ *   token's imprint), a few hashes per proof.
+ *
+ * Any other record (more than one chain, a digestAlgorithm in the first ArchiveTimeStamp, or
+ * not readable) is given to `verifyEvidenceRecord` whole, uncached.
+ */
+import { createHash } from 'node:crypto';
+import {
+  certificateInfo,
+  encodeArchiveTimeStamp,
+  encodeEvidenceRecord,
+  parseEvidenceRecord,
+  parseTimeStampToken,
+  recoverRoot,
+  verifyEvidenceRecord,
+  type EvidenceRecordCheck,
+  type EvidenceRecordReport,
+} from '../crypto/index.js';
+
+/** Distinct archive time-stamp chains whose outcome a verifier keeps (a bundle has one per tree). */
+const MAX_CACHED_CHAINS = 4096;
+const HASH_LENGTH = 32;
+
+export interface EvidenceRecordVerifierOptions {
+  /** DER root certificates for the archive time-stamps' TSA certificates. */
+  trustAnchors: Uint8Array[];
+  /** The validation time: the last archive time-stamp's TSA certificate must be valid then. Fixed for the verifier's life (default: when it is made). */
+  at?: Date;
+}
+
+const sha256 = (bytes: Uint8Array) => new Uint8Array(createHash('sha256').update(bytes).digest());
+const equal = (a: Uint8Array, b: Uint8Array) => a.length === b.length && Buffer.compare(a, b) === 0;
+
+/** Verifies evidence records against fixed trust anchors and a fixed time, keeping the outcome of each archive time-stamp chain. */
+export class EvidenceRecordVerifier {
+  readonly at: Date;
+  private readonly trustAnchors: Uint8Array[];
+  private readonly chains = new Map<string, Promise<EvidenceRecordReport>>();
+  /** How many archive time-stamp chains were verified (each distinct one once): for tests and measurements. */
+  chainsVerified = 0;
+
+  constructor(options: EvidenceRecordVerifierOptions) {
+    this.trustAnchors = options.trustAnchors;
+    this.at = options.at ?? new Date();
+  }
+
+  /** The report `verifyEvidenceRecord(record, { data: proof }, …)` gives. Never throws. */
+  async verify(record: Uint8Array, proof: Uint8Array): Promise<EvidenceRecordReport> {
+    const leaf = sha256(proof);
+    const whole = () => verifyEvidenceRecord(record, { digest: leaf }, { trustAnchors: this.trustAnchors, at: this.at });
+    let chain;
+    try {
+      const value = parseEvidenceRecord(record);
+      if (value.chains.length !== 1 || value.chains[0]![0]!.digestAlgorithmOid !== undefined) return await whole();
+      chain = value.chains[0]!;
+    } catch {
+      return whole(); // names the structure failure, before any token is verified
+    }
+    const first = chain[0]!;
+    let imprint: Uint8Array;
+    try {
+      imprint = parseTimeStampToken(first.timeStamp).messageImprint.hashedMessage;
+    } catch {
+      return whole();
+    }
+    const rootRecord = encodeEvidenceRecord([[encodeArchiveTimeStamp(undefined, first.timeStamp), ...chain.slice(1).map((ats) => ats.der)]]);
+    const tree = await this.chain(rootRecord, imprint);
+    // The first check that fails names the outcome, in verifyEvidenceRecord's order.
+    const structure = tree.checks.find((c) => c.name === 'RECORD_STRUCTURE');
+    if (!structure?.passed) return tree;
+    const checks: EvidenceRecordCheck[] = [structure];
+    const fail = (check: EvidenceRecordCheck): EvidenceRecordReport => ({ valid: false, failedCheck: check.name, checks: [...checks, check], ...(tree.genTimes ? { genTimes: tree.genTimes } : {}) });
+    const lists = first.lists;
+    const bad = lists?.findIndex((list) => list.some((h) => h.length !== HASH_LENGTH)) ?? -1;
+    if (bad >= 0) return fail({ name: 'PATH_NODES', passed: false, detail: `ArchiveTimeStamp 1, PartialHashtree ${bad + 1}: a value is not a SHA-256 hash` });
+    const renewalNodes = tree.checks.find((c) => c.name === 'PATH_NODES');
+    if (renewalNodes && !renewalNodes.passed) return { ...tree, checks: [structure, renewalNodes] };
+    checks.push({ name: 'PATH_NODES', passed: true, detail: 'every reduced hash tree holds SHA-256 values only' });
+    if (lists ? !lists[0]!.some((h) => equal(h, leaf)) : !equal(leaf, imprint)) {
+      return fail({ name: 'LEAF_DIGEST', passed: false, detail: lists ? 'the leaf digest is not in the first list of the reduced hash tree' : 'the leaf digest is not the time-stamp imprint' });
+    }
+    checks.push({ name: 'LEAF_DIGEST', passed: true, detail: lists ? 'the leaf digest is in the first list of the reduced hash tree' : 'the leaf digest is the time-stamp imprint (a tree of one leaf)' });
+    if (lists && !equal(recoverRoot(lists), imprint)) return fail({ name: 'ROOT_IMPRINT', passed: false, detail: `the root computed from the reduced hash tree (${lists.length} lists) is not the time-stamp imprint` });
+    checks.push({ name: 'ROOT_IMPRINT', passed: true, detail: 'the root computed from the reduced hash tree is the time-stamp imprint' });
+    // The rest (RENEWAL_CHAIN, TIMESTAMP_TOKEN) is the chain's.
+    const rest = tree.checks.filter((c) => c.name === 'RENEWAL_CHAIN' || c.name === 'TIMESTAMP_TOKEN');
+    return { ...tree, checks: [...checks, ...rest] };
+  }
+
+  private chain(rootRecord: Uint8Array, imprint: Uint8Array): Promise<EvidenceRecordReport> {
+    const key = createHash('sha256').update(rootRecord).digest('hex');
+    let outcome = this.chains.get(key);
+    if (!outcome) {
+      if (this.chains.size >= MAX_CACHED_CHAINS) this.chains.delete(this.chains.keys().next().value!);
+      this.chainsVerified++;
+      outcome = verifyEvidenceRecord(rootRecord, { digest: imprint }, { trustAnchors: this.trustAnchors, at: this.at });
+      this.chains.set(key, outcome);
+    }
+    return outcome;
+  }
+}
+
+export interface ArchiveTimeStampSummary {
+  genTime: string;
+  /** The TSA certificate's subject, when the token carries it. */
+  tsa?: string;
+}
+
+/** genTime and TSA of each archive time-stamp of a record, for the report (structure only; empty when it does not parse). */
+export function archiveTimeStamps(record: Uint8Array): ArchiveTimeStampSummary[] {
+  try {
+    return parseEvidenceRecord(record).chains.flatMap((chain) =>
+      chain.map((ats) => {
+        const token = parseTimeStampToken(ats.timeStamp);
+        let tsa: string | undefined;
+        try {
+          if (token.tsaCertificate) tsa = certificateInfo(token.tsaCertificate).subject;
+        } catch {
+          tsa = undefined;
+        }
+        return { genTime: token.genTime.toISOString(), ...(tsa ? { tsa } : {}) };
+      }),
+    );
+  } catch {
+    return [];
+  }
+}
