@@ -49,11 +49,21 @@ export interface EvidenceRecordVerifierOptions {
 const sha256 = (bytes: Uint8Array) => new Uint8Array(createHash('sha256').update(bytes).digest());
 const equal = (a: Uint8Array, b: Uint8Array) => a.length === b.length && Buffer.compare(a, b) === 0;
 
+/** What a verifier keeps of a chain: its outcome, the first token's imprint (the tree's root), the tokens' genTimes and TSAs. */
+interface ChainOutcome {
+  report: EvidenceRecordReport;
+  imprint?: Uint8Array;
+  timeStamps: ArchiveTimeStampSummary[];
+}
+
+/** The report `verifyEvidenceRecord` gives, with each archive time-stamp's genTime and TSA for the auditor's report. */
+export type RecordOutcome = EvidenceRecordReport & { timeStamps: ArchiveTimeStampSummary[] };
+
 /** Verifies evidence records against fixed trust anchors and a fixed time, keeping the outcome of each archive time-stamp chain. */
 export class EvidenceRecordVerifier {
   readonly at: Date;
   private readonly trustAnchors: Uint8Array[];
-  private readonly chains = new Map<string, Promise<EvidenceRecordReport>>();
+  private readonly chains = new Map<string, Promise<ChainOutcome>>();
   /** How many archive time-stamp chains were verified (each distinct one once): for tests and measurements. */
   chainsVerified = 0;
 
@@ -62,10 +72,13 @@ export class EvidenceRecordVerifier {
     this.at = options.at ?? new Date();
   }
 
-  /** The report `verifyEvidenceRecord(record, { data: proof }, …)` gives. Never throws. */
-  async verify(record: Uint8Array, proof: Uint8Array): Promise<EvidenceRecordReport> {
+  /** `verifyEvidenceRecord(record, { data: proof }, …)`'s report, and the archive time-stamps' genTimes and TSAs. Never throws. */
+  async verify(record: Uint8Array, proof: Uint8Array): Promise<RecordOutcome> {
     const leaf = sha256(proof);
-    const whole = () => verifyEvidenceRecord(record, { digest: leaf }, { trustAnchors: this.trustAnchors, at: this.at });
+    const whole = async (): Promise<RecordOutcome> => ({
+      ...(await verifyEvidenceRecord(record, { digest: leaf }, { trustAnchors: this.trustAnchors, at: this.at })),
+      timeStamps: archiveTimeStamps(record),
+    });
     let chain;
     try {
       const value = parseEvidenceRecord(record);
@@ -75,24 +88,18 @@ export class EvidenceRecordVerifier {
       return whole(); // names the structure failure, before any token is verified
     }
     const first = chain[0]!;
-    let imprint: Uint8Array;
-    try {
-      imprint = parseTimeStampToken(first.timeStamp).messageImprint.hashedMessage;
-    } catch {
-      return whole();
-    }
-    const rootRecord = encodeEvidenceRecord([[encodeArchiveTimeStamp(undefined, first.timeStamp), ...chain.slice(1).map((ats) => ats.der)]]);
-    const tree = await this.chain(rootRecord, imprint);
+    const { report: tree, imprint, timeStamps } = await this.chain(first.timeStamp, chain.slice(1).map((ats) => ats.der));
     // The first check that fails names the outcome, in verifyEvidenceRecord's order.
     const structure = tree.checks.find((c) => c.name === 'RECORD_STRUCTURE');
-    if (!structure?.passed) return tree;
+    if (!structure?.passed || !imprint) return { ...tree, timeStamps };
     const checks: EvidenceRecordCheck[] = [structure];
-    const fail = (check: EvidenceRecordCheck): EvidenceRecordReport => ({ valid: false, failedCheck: check.name, checks: [...checks, check], ...(tree.genTimes ? { genTimes: tree.genTimes } : {}) });
+    const genTimes = tree.genTimes ? { genTimes: tree.genTimes } : {};
+    const fail = (check: EvidenceRecordCheck): RecordOutcome => ({ valid: false, failedCheck: check.name, checks: [...checks, check], ...genTimes, timeStamps });
     const lists = first.lists;
     const bad = lists?.findIndex((list) => list.some((h) => h.length !== HASH_LENGTH)) ?? -1;
     if (bad >= 0) return fail({ name: 'PATH_NODES', passed: false, detail: `ArchiveTimeStamp 1, PartialHashtree ${bad + 1}: a value is not a SHA-256 hash` });
     const renewalNodes = tree.checks.find((c) => c.name === 'PATH_NODES');
-    if (renewalNodes && !renewalNodes.passed) return { ...tree, checks: [structure, renewalNodes] };
+    if (renewalNodes && !renewalNodes.passed) return { ...tree, checks: [structure, renewalNodes], timeStamps };
     checks.push({ name: 'PATH_NODES', passed: true, detail: 'every reduced hash tree holds SHA-256 values only' });
     if (lists ? !lists[0]!.some((h) => equal(h, leaf)) : !equal(leaf, imprint)) {
       return fail({ name: 'LEAF_DIGEST', passed: false, detail: lists ? 'the leaf digest is not in the first list of the reduced hash tree' : 'the leaf digest is not the time-stamp imprint' });
@@ -102,19 +109,35 @@ export class EvidenceRecordVerifier {
     checks.push({ name: 'ROOT_IMPRINT', passed: true, detail: 'the root computed from the reduced hash tree is the time-stamp imprint' });
     // The rest (RENEWAL_CHAIN, TIMESTAMP_TOKEN) is the chain's.
     const rest = tree.checks.filter((c) => c.name === 'RENEWAL_CHAIN' || c.name === 'TIMESTAMP_TOKEN');
-    return { ...tree, checks: [...checks, ...rest] };
+    return { ...tree, checks: [...checks, ...rest], timeStamps };
   }
 
-  private chain(rootRecord: Uint8Array, imprint: Uint8Array): Promise<EvidenceRecordReport> {
-    const key = createHash('sha256').update(rootRecord).digest('hex');
+  /** The outcome of the chain made of the first token and the renewals (encoded ArchiveTimeStamps), verified on its first request. */
+  private chain(firstToken: Uint8Array, renewals: Uint8Array[]): Promise<ChainOutcome> {
+    const hash = createHash('sha256');
+    for (const part of [firstToken, ...renewals]) hash.update(Buffer.from(Uint32Array.of(part.length).buffer)).update(part);
+    const key = hash.digest('hex');
     let outcome = this.chains.get(key);
     if (!outcome) {
       if (this.chains.size >= MAX_CACHED_CHAINS) this.chains.delete(this.chains.keys().next().value!);
       this.chainsVerified++;
-      outcome = verifyEvidenceRecord(rootRecord, { digest: imprint }, { trustAnchors: this.trustAnchors, at: this.at });
+      outcome = this.verifyChain(firstToken, renewals);
       this.chains.set(key, outcome);
     }
     return outcome;
+  }
+
+  private async verifyChain(firstToken: Uint8Array, renewals: Uint8Array[]): Promise<ChainOutcome> {
+    // The record of the tree's root alone: the first ArchiveTimeStamp without its reduced hash tree, then the renewals.
+    const rootRecord = encodeEvidenceRecord([[encodeArchiveTimeStamp(undefined, firstToken), ...renewals]]);
+    let imprint: Uint8Array | undefined;
+    try {
+      imprint = parseTimeStampToken(firstToken).messageImprint.hashedMessage;
+    } catch {
+      imprint = undefined; // RECORD_STRUCTURE fails below and names it
+    }
+    const report = await verifyEvidenceRecord(rootRecord, { digest: imprint ?? new Uint8Array(HASH_LENGTH) }, { trustAnchors: this.trustAnchors, at: this.at });
+    return { report, ...(imprint ? { imprint } : {}), timeStamps: archiveTimeStamps(rootRecord) };
   }
 }
 

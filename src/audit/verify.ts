@@ -53,7 +53,7 @@ import {
 } from '../crypto/index.js';
 import { evidenceTypeOf, statementProblems } from '../domain/EvidenceStatement.js';
 import { AuditError } from './errors.js';
-import { archiveTimeStamps, EvidenceRecordVerifier, type ArchiveTimeStampSummary } from './records.js';
+import { EvidenceRecordVerifier, type ArchiveTimeStampSummary } from './records.js';
 
 /** A proof is a few kilobytes; 16 MiB leaves room for any statement while refusing a stray video. */
 export const MAX_PROOF_BYTES = 16 * 1024 * 1024;
@@ -504,7 +504,7 @@ async function checkRecord(input: Omit<ProofInput, 'path'>, proof: Uint8Array, o
   if (!read.ok) return { line: { name: 'EVIDENCE_RECORD', passed: false, subIndication: 'NO_POE', detail: `${display}${where}: ${read.detail.replace('a proof is', 'a record is')}` } };
   const verifier = options.records ?? recordVerifierFor(options);
   const result = await verifier.verify(read.bytes, proof);
-  const timeStamps = archiveTimeStamps(read.bytes);
+  const timeStamps = result.timeStamps;
   const summary: EvidenceRecordSummary = {
     file: display,
     source,
