@@ -13,6 +13,8 @@
  * log/events.jsonl                       the event-log slice, one row per line (see LogRow)
  * log/checkpoints.json                   the time-stamped checkpoints of that slice
  * log/checkpoints/<eventSeq>.tst         each checkpoint's RFC 3161 token (DER)
+ * proofs/<messageId>/<seq>-<type>.ers    each proof's RFC 4998 evidence record (DER), when it has one
+ * log/checkpoints/<eventSeq>.ers         each checkpoint token's evidence record, when it has one
  * ```
  *
  * The event log is one hash chain across all senders. The slice runs from a checkpointed row
@@ -51,6 +53,8 @@ export interface ManifestProof {
   documents: ManifestDocument[];
   /** The proof's PDF receipts by language, when exported with --receipts: paths inside the bundle. */
   receipts?: Record<string, string>;
+  /** The proof's RFC 4998 evidence record, beside it (same stem, `.ers`): path inside the bundle. */
+  record?: string;
 }
 
 export interface ManifestCheckpoint {
@@ -59,6 +63,8 @@ export interface ManifestCheckpoint {
   genTime: string;
   /** The token's path inside the bundle. */
   token: string;
+  /** The token's RFC 4998 evidence record, beside it (`<eventSeq>.ers`): path inside the bundle. */
+  record?: string;
 }
 
 export interface AuditManifest {

@@ -11,6 +11,14 @@
  * | LOG_HEAD | the last row is pinned by a valid checkpoint | NO_POE |
  * | PROOFS_IN_LOG | with a manifest: each proof's SHA-256 is the evidenceSha256 the log recorded for its evidence | HASH_FAILURE, SIGNED_DATA_NOT_FOUND |
  *
+ * A checkpoint with an RFC 4998 evidence record (its `record` in checkpoints.json, or the
+ * `.ers` beside its token: `log/checkpoints/<eventSeq>.ers`) is also checked through it: the
+ * record's leaf is SHA-256 of the token file, verified at --at or now (records.ts). A record
+ * that fails makes the CHECKPOINT line fail with NO_POE, naming the record's check; a valid one
+ * is a proof of existence of the token at its first archive time-stamp's genTime, and a token
+ * that does not validate at --at (its TSA certificate expired) is validated at that POE
+ * (docs/evidence-records.md, "Auditor side").
+ *
  * Redacted rows (other senders') cannot be recomputed, but their hashes are linked to on
  * both sides, and the checkpoints pin the rows they name: rewriting any row means breaking a
  * link, a recomputed hash or a time-stamp. The report names the first row that breaks.
@@ -25,7 +33,7 @@ import { checkpointImprintData, eventHash, GENESIS_HASH } from '../domain/EventC
 import { AuditError } from './errors.js';
 import { insideBundle, readManifest } from './batch.js';
 import { CHECKPOINTS_FILE, EVENTS_FILE, isRedacted, type AuditManifest, type LogRow, type ManifestCheckpoint } from './bundle.js';
-import { MAX_PROOF_BYTES, sha256File } from './verify.js';
+import { MAX_PROOF_BYTES, recordVerifierFor, sha256File } from './verify.js';
 
 export type LogSubIndication = SubIndication | 'NO_POE';
 export type LogCheckName = 'LOG_FORMAT' | 'LOG_CHAIN' | 'LOG_START' | 'CHECKPOINT' | 'LOG_HEAD' | 'PROOFS_IN_LOG';
@@ -214,6 +222,7 @@ export async function verifyExportedLog(bundle: string, options: VerifyLogOption
   checks.push(chainProblem ?? { name: 'LOG_CHAIN', passed: true, detail: `every row chains from the one before; ${rows - redactedRows} unredacted row hashes recomputed` });
 
   // CHECKPOINT (one line each)
+  const records = recordVerifierFor({ trustAnchors: options.trustAnchors, ...(options.at ? { at: options.at } : {}) });
   const pinned = new Set<number>();
   let done = 0;
   for (const c of list) {
@@ -230,17 +239,51 @@ export async function verifyExportedLog(bundle: string, options: VerifyLogOption
       continue;
     }
     let token: Uint8Array;
+    let tokenFile: string;
     try {
-      const file = insideBundle(bundle, c.token);
-      const stat = await fs.stat(file);
+      tokenFile = insideBundle(bundle, c.token);
+      const stat = await fs.stat(tokenFile);
       if (stat.size > MAX_PROOF_BYTES) throw new Error('too large');
-      token = new Uint8Array(await fs.readFile(file));
+      token = new Uint8Array(await fs.readFile(tokenFile));
     } catch (err) {
       const detail = err instanceof AuditError ? err.message : `${label}: the token ${c.token} is missing or unreadable`;
       checks.push({ name: 'CHECKPOINT', passed: false, subIndication: 'SIGNED_DATA_NOT_FOUND', detail, seq: c.eventSeq });
       continue;
     }
-    const ts = await verifyTimeStampToken(token, checkpointImprintData(c.eventSeq, row.hash), { trustAnchors: options.trustAnchors, ...(options.at ? { at: options.at } : {}) });
+    const data = checkpointImprintData(c.eventSeq, row.hash);
+    let ts = await verifyTimeStampToken(token, data, { trustAnchors: options.trustAnchors, ...(options.at ? { at: options.at } : {}) });
+    // The checkpoint's evidence record, when it has one: the token's proof of existence.
+    let recordNote = '';
+    const beside = tokenFile.replace(/\.tst$/i, '') + '.ers';
+    const besideExists = typeof c.record !== 'string' && (await fs.stat(beside).catch(() => undefined))?.isFile() === true;
+    const recordFile = typeof c.record === 'string' ? c.record : besideExists ? path.relative(bundle, beside).split(path.sep).join('/') : undefined;
+    if (recordFile !== undefined) {
+      let record: Uint8Array;
+      try {
+        const file = insideBundle(bundle, recordFile);
+        if ((await fs.stat(file)).size > MAX_PROOF_BYTES) throw new Error('too large');
+        record = new Uint8Array(await fs.readFile(file));
+      } catch (err) {
+        const detail = err instanceof AuditError ? err.message : `${label}: its evidence record ${recordFile} is missing or unreadable`;
+        checks.push({ name: 'CHECKPOINT', passed: false, subIndication: 'NO_POE', detail, seq: c.eventSeq });
+        continue;
+      }
+      const rec = await records.verify(record, token);
+      if (!rec.valid) {
+        const failed = rec.checks.find((k) => !k.passed);
+        checks.push({ name: 'CHECKPOINT', passed: false, subIndication: 'NO_POE', detail: `${label}: its evidence record ${recordFile}: ${rec.failedCheck}: ${failed?.detail ?? 'failed'}`, seq: c.eventSeq });
+        continue;
+      }
+      const poe = rec.genTimes![0]!;
+      recordNote = `; its evidence record ${recordFile} proves the token existed at ${poe.toISOString()}`;
+      if (ts.indication === 'INDETERMINATE' && ts.genTime && poe.getTime() >= ts.genTime.getTime()) {
+        const past = await verifyTimeStampToken(token, data, { trustAnchors: options.trustAnchors, at: poe });
+        if (past.indication === 'TOTAL_PASSED') {
+          ts = past;
+          recordNote += ', and the token is validated at that time';
+        }
+      }
+    }
     if (ts.indication !== 'TOTAL_PASSED') {
       const failed = ts.checks.find((k) => !k.passed && k.subIndication === ts.subIndication) ?? ts.checks.find((k) => !k.passed);
       const imprint = ts.subIndication === 'TIMESTAMP_IMPRINT_MISMATCH';
@@ -258,7 +301,7 @@ export async function verifyExportedLog(bundle: string, options: VerifyLogOption
       continue;
     }
     pinned.add(c.eventSeq);
-    checks.push({ name: 'CHECKPOINT', passed: true, detail: `${label}: time-stamped ${ts.genTime?.toISOString()} by ${ts.tsaSubject}, token valid, imprint over "${c.eventSeq}:${row.hash.slice(0, 16)}…"`, seq: c.eventSeq });
+    checks.push({ name: 'CHECKPOINT', passed: true, detail: `${label}: time-stamped ${ts.genTime?.toISOString()} by ${ts.tsaSubject}, token valid, imprint over "${c.eventSeq}:${row.hash.slice(0, 16)}…"${recordNote}`, seq: c.eventSeq });
   }
 
   // LOG_START and LOG_HEAD: both ends pinned.

@@ -14,6 +14,19 @@
  * TIMESTAMP_IMPRINT_MISMATCH; else INDETERMINATE when any line fails; else TOTAL_PASSED. The
  * sub-indication is the first failing line's, fatal ones first.
  *
+ * With an evidence record (RFC 4998; `ProofInput.record`), one more line:
+ *
+ * | line | what | failing sub-indication |
+ * | --- | --- | --- |
+ * | EVIDENCE_RECORD | the record verifies for SHA-256 of the proof file (records.ts, `verifyEvidenceRecord`): the proof existed at its first archive time-stamp's genTime (POE) | NO_POE |
+ *
+ * and the POE it gives is used as EN 319 102-1 past signature validation reads it
+ * (docs/evidence-records.md, "Auditor side"): when the proof is not TOTAL_PASSED at the
+ * validation time but is at the POE time (its certificate paths valid then, revocation after
+ * it), the report is the one at the POE time, TOTAL_PASSED, and says so (`validatedAtPoe`). A
+ * record that fails makes the proof INDETERMINATE / NO_POE whatever else holds (a record that
+ * does not verify proves nothing, and the auditor asked for it); TOTAL_FAILED stays TOTAL_FAILED.
+ *
  * File I/O is here too (the CLI and its workers share it): a proof is read whole but only
  * up to MAX_PROOF_BYTES (a larger file is a FORMAT_FAILURE, not an out-of-memory); documents
  * are hashed as streams, whatever their size.
@@ -23,14 +36,29 @@ import fsSync, { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import canonicalize from 'canonicalize';
-import { certificateInfo, DerError, parseCrl, pemToDer, TOTAL_FAILED_SUBINDICATIONS, verifyCadesT, type CertificateInfo, type CheckName, type Indication, type SubIndication, type VerificationReport } from '../crypto/index.js';
+import {
+  certificateInfo,
+  DerError,
+  parseCrl,
+  pemToDer,
+  TOTAL_FAILED_SUBINDICATIONS,
+  verifyCadesT,
+  type CertificateInfo,
+  type CheckName,
+  type EvidenceRecordCheck,
+  type EvidenceRecordCheckName,
+  type Indication,
+  type SubIndication,
+  type VerificationReport,
+} from '../crypto/index.js';
 import { evidenceTypeOf, statementProblems } from '../domain/EvidenceStatement.js';
 import { AuditError } from './errors.js';
+import { EvidenceRecordVerifier, type ArchiveTimeStampSummary } from './records.js';
 
 /** A proof is a few kilobytes; 16 MiB leaves room for any statement while refusing a stray video. */
 export const MAX_PROOF_BYTES = 16 * 1024 * 1024;
 
-export type AuditCheckName = CheckName | 'STATEMENT_SCHEMA' | 'STATEMENT_COPY' | 'DOCUMENT_DIGEST';
+export type AuditCheckName = CheckName | 'STATEMENT_SCHEMA' | 'STATEMENT_COPY' | 'DOCUMENT_DIGEST' | 'EVIDENCE_RECORD';
 
 export interface AuditCheck {
   name: AuditCheckName;
@@ -61,6 +89,32 @@ export interface ProofReport {
   signerSubject?: string;
   tsaSubject?: string;
   statement?: StatementSummary;
+  /** The evidence record checked with the proof, when there was one. */
+  evidenceRecord?: EvidenceRecordSummary;
+  /**
+   * Set when the proof passed by past signature validation: the time its certificate paths
+   * and revocation were validated at — the record's POE — instead of the validation time.
+   */
+  validatedAtPoe?: string;
+}
+
+/** Where a proof's evidence record came from: `--record`, a `.ers` beside the proof, an export's manifest. */
+export type RecordSource = 'option' | 'beside' | 'manifest';
+
+export interface EvidenceRecordSummary {
+  /** How the report names the record file. */
+  file: string;
+  source: RecordSource;
+  valid: boolean;
+  /** The record verifier's first failing check. */
+  failedCheck?: EvidenceRecordCheckName;
+  /** genTime of the first archive time-stamp: the proof existed then (a valid record only). */
+  poe?: string;
+  /** The time the record was validated at (its last archive time-stamp's TSA certificate valid then). */
+  validatedAt: string;
+  /** Each archive time-stamp of the record: genTime and TSA. */
+  timeStamps: ArchiveTimeStampSummary[];
+  checks: EvidenceRecordCheck[];
 }
 
 export interface DocumentInput {
@@ -83,6 +137,12 @@ export interface ProofInput {
    * says where they are); the documents found there are checked, the others are not.
    */
   documentsByName?: string;
+  /** The proof's RFC 4998 evidence record (DER), whose leaf is SHA-256 of the proof file. */
+  record?: string;
+  /** How the report names the record (default: its path). */
+  recordDisplay?: string;
+  /** Where the record came from (default 'option'). */
+  recordSource?: RecordSource;
 }
 
 export interface VerifyProofOptions {
@@ -91,6 +151,22 @@ export interface VerifyProofOptions {
   /** DER CRLs (verify --crl): the signer and TSA certificates are checked against them. */
   crls?: Uint8Array[];
   crypto?: Crypto;
+  /**
+   * Verifies the evidence records given with proofs: one per run, so that the archive
+   * time-stamps shared by the proofs of a tree are verified once (records.ts). Made on
+   * demand, with the same trust anchors and `at` (or now), when absent.
+   */
+  records?: EvidenceRecordVerifier;
+}
+
+/** The record verifier a run uses: the trust anchors of the proofs, validated at `at`, or now. */
+export function recordVerifierFor(options: Pick<VerifyProofOptions, 'trustAnchors' | 'at'>): EvidenceRecordVerifier {
+  return new EvidenceRecordVerifier({ trustAnchors: options.trustAnchors, ...(options.at ? { at: options.at } : {}) });
+}
+
+/** The `.ers` a proof's evidence record has beside it (same stem), as export bundles lay it out. */
+export function recordBeside(proofFile: string): string {
+  return proofFile.replace(/\.p7s$/i, '') + '.ers';
 }
 
 const FATAL: ReadonlySet<SubIndication> = TOTAL_FAILED_SUBINDICATIONS;
@@ -355,12 +431,35 @@ async function documentsNamedIn(statement: Record<string, unknown>, dir: string)
 
 /** Validates one proof already in memory, with the statement and document lines. Never throws for bad input. */
 export async function verifyProofBytes(bytes: Uint8Array, input: Omit<ProofInput, 'path'> & { display: string }, options: VerifyProofOptions): Promise<ProofReport> {
-  const report = await verifyCadesT(bytes, {
-    trustAnchors: options.trustAnchors,
-    ...(options.at ? { at: options.at } : {}),
-    ...(options.crypto ? { crypto: options.crypto } : {}),
-    ...(options.crls?.length ? { crls: options.crls } : {}),
-  });
+  const cades = (at: Date | undefined) =>
+    verifyCadesT(bytes, {
+      trustAnchors: options.trustAnchors,
+      ...(at ? { at } : {}),
+      ...(options.crypto ? { crypto: options.crypto } : {}),
+      ...(options.crls?.length ? { crls: options.crls } : {}),
+    });
+  let report = await cades(options.at);
+  let record: { line: AuditCheck; summary?: EvidenceRecordSummary } | undefined;
+  let validatedAtPoe: Date | undefined;
+  if (input.record) {
+    record = await checkRecord(input, bytes, options);
+    const poe = record.summary?.poe ? new Date(record.summary.poe) : undefined;
+    if (poe && report.genTime && poe.getTime() < report.genTime.getTime()) {
+      // The record is over these bytes, time-stamp included: a POE before its genTime contradicts it.
+      record.line = { name: 'EVIDENCE_RECORD', passed: false, subIndication: 'NO_POE', detail: `${record.line.detail}; but that is before the proof's own time-stamp (genTime ${report.genTime.toISOString()}), so one of the two clocks is wrong` };
+    } else if (poe && report.indication === 'INDETERMINATE') {
+      // EN 319 102-1 past signature validation: the same proof, its paths and revocation at the POE time.
+      const past = await cades(poe);
+      if (past.indication === 'TOTAL_PASSED') {
+        report = past;
+        validatedAtPoe = poe;
+        record.line = { ...record.line, detail: `${record.line.detail}; the proof is validated at that time (past signature validation): ${pastReason(past)}` };
+      } else {
+        const first = past.checks.find((c) => !c.passed);
+        record.line = { ...record.line, detail: `${record.line.detail}; the proof does not validate at that time either${first ? ` (${first.name}: ${first.detail})` : ''}` };
+      }
+    }
+  }
   const checks: AuditCheck[] = report.checks.map((c) => ({ ...c }));
   const structural = report.checks.some((c) => !c.passed && (c.name === 'DER_ENCODING' || c.name === 'CMS_STRUCTURE') && c.subIndication === 'FORMAT_FAILURE');
   let statement: Record<string, unknown> | undefined;
@@ -370,13 +469,67 @@ export async function verifyProofBytes(bytes: Uint8Array, input: Omit<ProofInput
   if (input.documentsByName && statement) {
     for (const doc of await documentsNamedIn(statement, input.documentsByName)) await checkDocument(doc, statement, checks);
   }
-  const out: ProofReport = { file: input.display, ...indicationOf(checks), checks, sha256: sha256Hex(bytes) };
+  if (record) checks.push(record.line);
+  // A failing record decides the sub-indication among the non-fatal lines: it is why no POE helps.
+  const out: ProofReport = { file: input.display, ...indicationOf(record && !record.line.passed ? [record.line, ...checks] : checks), checks, sha256: sha256Hex(bytes) };
+  if (record?.summary) out.evidenceRecord = record.summary;
+  if (validatedAtPoe) out.validatedAtPoe = validatedAtPoe.toISOString();
   if (report.signingTime) out.signingTime = report.signingTime.toISOString();
   if (report.genTime) out.genTime = report.genTime.toISOString();
   if (report.signerSubject) out.signerSubject = report.signerSubject;
   if (report.tsaSubject) out.tsaSubject = report.tsaSubject;
   if (statement) out.statement = summarise(statement);
   return out;
+}
+
+/** What past signature validation relied on, for the EVIDENCE_RECORD line. */
+function pastReason(past: VerificationReport): string {
+  const lines = past.checks.filter((c) => c.name === 'CERTIFICATE_CHAIN' || c.name === 'TSA_CERTIFICATE_CHAIN' || c.name === 'REVOCATION' || c.name === 'TSA_REVOCATION');
+  return lines.map((c) => c.name).join(', ') + ' pass then';
+}
+
+/** Reads and verifies the record of `input`: the EVIDENCE_RECORD line and the summary for the report. */
+async function checkRecord(input: Omit<ProofInput, 'path'>, proof: Uint8Array, options: VerifyProofOptions): Promise<{ line: AuditCheck; summary?: EvidenceRecordSummary }> {
+  const file = input.record!;
+  const display = input.recordDisplay ?? file;
+  const source = input.recordSource ?? 'option';
+  const where = source === 'beside' ? ' (found beside the proof)' : source === 'manifest' ? ' (named by manifest.json)' : '';
+  let read: ProofBytes;
+  try {
+    read = await readProofFile(file);
+  } catch (err) {
+    if (source === 'option') throw err; // the auditor's own argument: a usage error
+    return { line: { name: 'EVIDENCE_RECORD', passed: false, subIndication: 'NO_POE', detail: `${display}${where}: ${err instanceof AuditError ? err.message.replace(`${file}: `, '') : String(err)}` } };
+  }
+  if (!read.ok) return { line: { name: 'EVIDENCE_RECORD', passed: false, subIndication: 'NO_POE', detail: `${display}${where}: ${read.detail.replace('a proof is', 'a record is')}` } };
+  const verifier = options.records ?? recordVerifierFor(options);
+  const result = await verifier.verify(read.bytes, proof);
+  const timeStamps = result.timeStamps;
+  const summary: EvidenceRecordSummary = {
+    file: display,
+    source,
+    valid: result.valid,
+    ...(result.failedCheck ? { failedCheck: result.failedCheck } : {}),
+    validatedAt: verifier.at.toISOString(),
+    timeStamps,
+    checks: result.checks,
+  };
+  if (!result.valid) {
+    const failed = result.checks.find((c) => !c.passed);
+    return { line: { name: 'EVIDENCE_RECORD', passed: false, subIndication: 'NO_POE', detail: `${display}${where}: ${result.failedCheck}: ${failed?.detail ?? 'failed'}` }, summary };
+  }
+  const poe = result.genTimes![0]!.toISOString();
+  summary.poe = poe;
+  const tsas = [...new Set(timeStamps.map((t) => t.tsa ?? 'a TSA without certificate'))];
+  const renewals = timeStamps.length - 1;
+  return {
+    line: {
+      name: 'EVIDENCE_RECORD',
+      passed: true,
+      detail: `${display}${where}: the proof existed at ${poe} (POE: the first archive time-stamp${timeStamps[0]?.tsa ? `, by ${timeStamps[0].tsa}` : ''}); ${renewals === 0 ? 'no renewal' : `${renewals} renewal${renewals === 1 ? '' : 's'}`}, TSA${tsas.length === 1 ? '' : 's'} ${tsas.join('; ')}; the last archive time-stamp valid at ${verifier.at.toISOString()}`,
+    },
+    summary,
+  };
 }
 
 /**

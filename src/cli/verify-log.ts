@@ -3,7 +3,10 @@
  * Checks an exported event log offline: the hash chain of log/events.jsonl (redacted rows
  * included, by linkage), each time-stamped checkpoint against the trust anchors, that both
  * ends of the slice are pinned, and — with the export's manifest — that each proof in the
- * bundle is the one the log recorded. Names the first row that breaks.
+ * bundle is the one the log recorded. Names the first row that breaks. A checkpoint token with
+ * an evidence record (`log/checkpoints/<eventSeq>.ers`, or the entry's `record`) is also
+ * checked through it, and validated at the record's POE when its TSA certificate has expired
+ * by --at (docs/evidence-records.md).
  *
  *   verify-log EXPORT_DIR [--trust ROOT.pem]… [--at TIME] [--json]
  *

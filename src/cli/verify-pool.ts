@@ -77,7 +77,7 @@ function threadEndpoint(): Endpoint {
  */
 export async function runPool(
   inputs: readonly ProofInput[],
-  options: { trustAnchors: Uint8Array[]; at?: Date; crls?: Uint8Array[]; workers: number; kind: PoolKind },
+  options: { trustAnchors: Uint8Array[]; at?: Date; crls?: Uint8Array[]; recordsAt?: Date; workers: number; kind: PoolKind },
   onReport: (r: ProofReport) => void,
 ): Promise<void> {
   const endpoints: Endpoint[] = [];
@@ -114,7 +114,13 @@ export async function runPool(
           if (process.env.DEBUG) process.stderr.write(ep.lastWords());
           reject(new Error(`a verifier worker exited (code ${code}) with proofs pending${words ? `: ${words.trim()}` : ''}`));
         });
-        ep.send({ kind: 'init', trustAnchors: options.trustAnchors, ...(options.at ? { at: options.at.toISOString() } : {}), ...(options.crls?.length ? { crls: options.crls } : {}) });
+        ep.send({
+          kind: 'init',
+          trustAnchors: options.trustAnchors,
+          ...(options.at ? { at: options.at.toISOString() } : {}),
+          ...(options.crls?.length ? { crls: options.crls } : {}),
+          ...(options.recordsAt ? { recordsAt: options.recordsAt.toISOString() } : {}),
+        });
       }
       if (inputs.length === 0) resolve();
     });

@@ -5,21 +5,29 @@
  * Node 20 tsx cannot load TypeScript inside worker_threads). See verify-pool.ts.
  */
 import { parentPort } from 'node:worker_threads';
-import { verifyForBatch, type ProofInput, type ProofReport } from '../audit/verify.js';
+import { recordVerifierFor, verifyForBatch, type ProofInput, type ProofReport, type VerifyProofOptions } from '../audit/verify.js';
 
 /** Proofs a worker has in progress at once. */
 const CONCURRENT_PROOFS = 4;
 
-export type ToWorker = { kind: 'init'; trustAnchors: Uint8Array[]; at?: string; crls?: Uint8Array[] } | { kind: 'jobs'; jobs: Array<{ id: number; input: ProofInput }> };
+export type ToWorker = { kind: 'init'; trustAnchors: Uint8Array[]; at?: string; crls?: Uint8Array[]; recordsAt?: string } | { kind: 'jobs'; jobs: Array<{ id: number; input: ProofInput }> };
 export type FromWorker = { kind: 'ready' } | { kind: 'result'; id: number; report: ProofReport };
 
 function serve(send: (m: FromWorker) => void, onMessage: (handler: (m: ToWorker) => void) => void): void {
-  let options: { trustAnchors: Uint8Array[]; at?: Date; crls?: Uint8Array[] } | undefined;
+  let options: VerifyProofOptions | undefined;
   const waiting: Array<{ id: number; input: ProofInput }> = [];
   let running = 0;
   onMessage((m) => {
     if (m.kind === 'init') {
-      options = { trustAnchors: m.trustAnchors.map((a) => new Uint8Array(a)), ...(m.at ? { at: new Date(m.at) } : {}), ...(m.crls ? { crls: m.crls.map((c) => new Uint8Array(c)) } : {}) };
+      const trustAnchors = m.trustAnchors.map((a) => new Uint8Array(a));
+      // One record verifier for the worker's life: a tree's archive time-stamps are verified once, whichever of its proofs come here.
+      const recordsAt = m.recordsAt ? new Date(m.recordsAt) : m.at ? new Date(m.at) : undefined;
+      options = {
+        trustAnchors,
+        ...(m.at ? { at: new Date(m.at) } : {}),
+        ...(m.crls ? { crls: m.crls.map((c) => new Uint8Array(c)) } : {}),
+        records: recordVerifierFor({ trustAnchors, ...(recordsAt ? { at: recordsAt } : {}) }),
+      };
       send({ kind: 'ready' });
       return;
     }

@@ -3,16 +3,27 @@
  * The auditor's verifier, offline: checks CAdES-T proofs against trust anchors and prints a
  * validation report (EU DSS indications, ETSI TS 119 102-1), one named line per check.
  *
- *   verify proof.p7s [--document FILE]… --trust ROOT.pem [--trust …] [--crl FILE]… [--at TIME] [--json]
+ *   verify proof.p7s [--document FILE]… [--record proof.ers] --trust ROOT.pem [--trust …] [--crl FILE]… [--at TIME] [--json]
  *   verify --dir DIR [--trust ROOT.pem]… [--crl FILE]… [--at TIME] [--json] [--jobs N]
+ *
+ * With an RFC 4998 evidence record — `--record FILE`, or else the `.ers` of the same stem
+ * beside the proof (`proof.ers` beside `proof.p7s`, as an export bundle lays it out; the
+ * report says it was found there) — the report gains an EVIDENCE_RECORD line: the proof
+ * existed at the first archive time-stamp's genTime (its POE), or the record check that
+ * failed (INDETERMINATE / NO_POE). A proof that does not pass at --at (a certificate expired,
+ * revoked: OUT_OF_BOUNDS_NO_POE, REVOKED_NO_POE…) but does at the POE time is TOTAL_PASSED by
+ * past signature validation (docs/evidence-records.md, "Auditor side"). The record is
+ * validated at --at, or now; --no-record ignores a record beside the proof.
  *
  * With --crl the signer and TSA certificates are checked against their issuer's CRLs
  * (REVOCATION, TSA_REVOCATION lines; docs/revocation.md); without, no revocation data is
  * consulted and the report is what it was.
  *
  * With --dir every *.p7s under DIR is checked on all cores; an export's manifest.json says
- * which statement copy and documents belong to each proof, and its trust anchors are used
- * when no --trust is given (say so in the audit: the published anchors are the ones to use).
+ * which statement copy, documents and evidence record belong to each proof (a proof it does
+ * not list: the documents and `.ers` beside it), and its trust anchors are used when no
+ * --trust is given (say so in the audit: the published anchors are the ones to use). The
+ * archive time-stamps a tree's records share are verified once per worker, not per proof.
  *
  * Exit: 0 TOTAL_PASSED, 1 TOTAL_FAILED, 2 INDETERMINATE (the worst proof decides with --dir),
  * 3 usage error, 4 internal error. Run as `npm run verify -- …`, `node dist/src/cli/verify.js`
@@ -24,7 +35,7 @@ import { performance } from 'node:perf_hooks';
 import cliProgress from 'cli-progress';
 import { Command, Option } from 'commander';
 import { planDirectory } from '../audit/batch.js';
-import { loadCrls, loadTrustAnchors, verifyForBatch, verifyProofFile, type ProofInput, type ProofReport, type TrustAnchors } from '../audit/verify.js';
+import { loadCrls, loadTrustAnchors, recordBeside, recordVerifierFor, verifyForBatch, verifyProofFile, type ProofInput, type ProofReport, type TrustAnchors } from '../audit/verify.js';
 import { EXIT, exitCodeFor, parseTime, runCli, UsageError, worst } from './report/exit.js';
 import { colors, proofJson, renderProofReport, renderSummary, wantColor } from './report/render.js';
 import { runPool, type PoolKind } from './verify-pool.js';
@@ -36,6 +47,7 @@ interface Options {
   document: string[];
   trust: string[];
   crl: string[];
+  record?: string | boolean;
   at?: string;
   json: boolean;
   dir?: string;
@@ -57,6 +69,8 @@ function program(): Command {
     .option('--document <file>', 'a document the proof names; its SHA-256 must equal the statement\'s (repeatable)', collect, [])
     .option('--trust <file>', 'trust anchor certificates, PEM or DER (repeatable)', collect, [])
     .option('--crl <file>', 'a CRL (DER or PEM) to check the signer and TSA certificates against (repeatable)', collect, [])
+    .option('--record <file>', 'the proof\'s RFC 4998 evidence record (DER; default: the .ers of the same stem beside the proof)')
+    .option('--no-record', 'ignore an evidence record beside the proof')
     .option('--at <time>', 'validate certificate paths at this time (RFC 3339) instead of the time-stamp\'s genTime')
     .option('--dir <dir>', 'verify every .p7s under this folder (e.g. an export bundle)')
     .option('--json', 'JSON output (with --dir: one line per proof)', false)
@@ -83,6 +97,7 @@ async function main(argv: string[]): Promise<number> {
   if (opts.dir !== undefined) {
     if (proof !== undefined) throw new UsageError('give either a proof file or --dir DIR, not both');
     if (opts.document.length > 0) throw new UsageError('--document goes with a single proof; with --dir documents are found through manifest.json or by name');
+    if (typeof opts.record === 'string') throw new UsageError('--record goes with a single proof; with --dir each proof\'s record is found through manifest.json or beside it');
     return verifyDirectory(opts.dir, opts, at);
   }
   if (proof === undefined) throw new UsageError('no proof given (verify proof.p7s --trust ROOT.pem, or verify --dir DIR)');
@@ -94,7 +109,18 @@ async function main(argv: string[]): Promise<number> {
     if (!stat) throw new UsageError(`--document ${d}: no such file`);
     if (!stat.isFile()) throw new UsageError(`--document ${d}: not a regular file`);
   }
-  const report = await verifyProofFile({ path: proof, documents: opts.document.map((d) => ({ path: d })) }, { trustAnchors: anchors.der, ...(at ? { at } : {}), ...(crls.length ? { crls } : {}) });
+  let record: Pick<ProofInput, 'record' | 'recordSource'> = {};
+  if (typeof opts.record === 'string') {
+    const stat = await fs.stat(opts.record).catch(() => undefined);
+    if (!stat) throw new UsageError(`--record ${opts.record}: no such file`);
+    if (!stat.isFile()) throw new UsageError(`--record ${opts.record}: not a regular file`);
+    record = { record: opts.record, recordSource: 'option' };
+  } else if (opts.record !== false) {
+    const beside = recordBeside(proof);
+    if (beside !== proof && (await fs.stat(beside).catch(() => undefined))?.isFile()) record = { record: beside, recordSource: 'beside' };
+  }
+  const options = { trustAnchors: anchors.der, ...(at ? { at } : {}), ...(crls.length ? { crls } : {}) };
+  const report = await verifyProofFile({ path: proof, documents: opts.document.map((d) => ({ path: d })), ...record }, { ...options, records: recordVerifierFor(options) });
   if (opts.json) process.stdout.write(JSON.stringify({ ...report, trustAnchors: anchors.certificates }) + '\n');
   else process.stdout.write(renderProofReport(colors(wantColor(process.stdout, opts.color)), report, anchors));
   return exitCodeFor(report.indication);
@@ -139,12 +165,16 @@ async function verifyDirectory(dir: string, opts: Options, at: Date | undefined)
   }
   const crls = await loadCrls(opts.crl);
   const verifyOptions = { trustAnchors: anchors.der, ...(at ? { at } : {}), ...(crls.length ? { crls } : {}) };
+  // Records are validated at --at or at the run's start, the same time in every worker.
+  const recordsAt = at ?? new Date();
+  const inputs = opts.record === false ? plan.inputs.map(({ record: _r, recordSource: _s, recordDisplay: _d, ...rest }) => rest) : plan.inputs;
   // A few dozen proofs are done here before workers would have started (~0.3 s each); --jobs N insists.
-  const inProcess = workers === 0 || plan.inputs.length <= 1 || (opts.jobs === undefined && plan.inputs.length <= SMALL_RUN);
+  const inProcess = workers === 0 || inputs.length <= 1 || (opts.jobs === undefined && inputs.length <= SMALL_RUN);
   if (inProcess) {
-    for (const input of plan.inputs as ProofInput[]) onReport(await verifyForBatch(input, verifyOptions));
+    const records = recordVerifierFor({ trustAnchors: anchors.der, at: recordsAt });
+    for (const input of inputs as ProofInput[]) onReport(await verifyForBatch(input, { ...verifyOptions, records }));
   } else {
-    await runPool(plan.inputs, { ...verifyOptions, workers, kind: opts.pool }, onReport);
+    await runPool(inputs, { ...verifyOptions, recordsAt, workers, kind: opts.pool }, onReport);
   }
   bar?.stop();
   const seconds = (performance.now() - started) / 1000;

@@ -11,7 +11,8 @@
  *   does not fit: no certificate or chain, a certificate out of its validity, an unsuitable TSA
  *   certificate, no time-stamp (a CAdES-B is not a B-T), time-stamp before signing-time,
  *   revoked without proof of existence before the revocation (REVOKED_NO_POE), no fresh
- *   revocation data (TRY_LATER).
+ *   revocation data (TRY_LATER), an evidence record given with the proof that does not verify
+ *   (NO_POE; the audit layer's EVIDENCE_RECORD line, docs/evidence-records.md).
  * - TOTAL_PASSED when every check passed.
  * The sub-indication is that of the first failed line in the order of CHECK_ORDER, among the
  * TOTAL_FAILED ones first. The profile lines (CMS_VERSION, CMS_ALGORITHMS, TIMESTAMP_VERSION,
@@ -36,7 +37,8 @@ export type SubIndication =
   | 'TIMESTAMP_IMPRINT_MISMATCH'
   | 'REVOKED'
   | 'REVOKED_NO_POE'
-  | 'TRY_LATER';
+  | 'TRY_LATER'
+  | 'NO_POE';
 
 export type CheckName =
   | 'CMS_STRUCTURE'

@@ -58,6 +58,9 @@ export function renderProofReport(c: Colors, r: ProofReport, anchors?: TrustAnch
     ['sender', r.statement?.sender],
     ['documents', r.statement?.documents?.map((d) => `${d.fileName} (sha256 ${d.sha256.slice(0, 16)}…)`).join(', ')],
     ['proof sha256', r.sha256],
+    ['record', r.evidenceRecord && `${r.evidenceRecord.file}${r.evidenceRecord.source === 'beside' ? ' (found beside the proof)' : ''}: ${r.evidenceRecord.timeStamps.map((t) => `${t.genTime}${t.tsa ? ` by ${t.tsa}` : ''}`).join(', renewed ') || 'no readable archive time-stamp'}`],
+    ['existed at', r.evidenceRecord?.poe && `${r.evidenceRecord.poe} (POE from the evidence record, validated at ${r.evidenceRecord.validatedAt})`],
+    ['validated at', r.validatedAtPoe && `${r.validatedAtPoe}: certificate paths and revocation at the POE (past signature validation)`],
   ];
   const shown = facts.filter((f): f is [string, string] => Boolean(f[1]));
   if (shown.length) {
