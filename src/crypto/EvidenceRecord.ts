@@ -335,3 +335,33 @@ export async function verifyEvidenceRecord(record: Uint8Array, leaf: EvidenceLea
   pass('TIMESTAMP_TOKEN', `${chain.length} time-stamp token${chain.length === 1 ? '' : 's'} verified, the last at ${last.toISOString()}`);
   return { valid: true, checks, genTimes };
 }
+
+// ---------------------------------------------------------------------------------------------
+// A record from a stored tree
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The value the next time-stamp renewal (§5.2) of a chain of tokens must cover: SHA-256 of the
+ * only token after the first one, else the hash of the sorted SHA-256 values of them all — what
+ * `renewTimeStamp` asks its stamper for. It is the same for every leaf of a tree.
+ */
+export function renewalImprint(tokens: readonly Uint8Array[]): Uint8Array {
+  if (tokens.length === 0) throw new RangeError('a renewal needs at least one time-stamp');
+  const hashes = tokens.map((t) => digest(HASH, t));
+  return hashes.length === 1 ? hashes[0]! : branchHash(hashes);
+}
+
+/**
+ * The record of one leaf of a tree, from the leaf, its path (`buildHashTree(...).paths[i]`) and
+ * the tree's tokens: the archive time-stamp over the root, then each renewal. Byte for byte what
+ * `createEvidenceRecords` then `renewTimeStamp` for each later token write.
+ */
+export function evidenceRecordFromTree(leaf: Uint8Array, path: readonly Uint8Array[], tokens: readonly Uint8Array[]): Uint8Array {
+  if (tokens.length === 0) throw new RangeError('a record needs the time-stamp over its root');
+  const chain = tokens.map((token, i) => {
+    if (i === 0) return encodeArchiveTimeStamp(reducedHashTree(leaf, path), token);
+    if (i === 1) return encodeArchiveTimeStamp(undefined, token);
+    return encodeArchiveTimeStamp([tokens.slice(0, i).map((t) => digest(HASH, t)).sort(compareHashes)], token);
+  });
+  return encodeEvidenceRecord([chain]);
+}

@@ -48,7 +48,9 @@ export {
 export {
   buildHashTree,
   createEvidenceRecords,
+  evidenceRecordFromTree,
   parseEvidenceRecord,
+  renewalImprint,
   renewTimeStamp,
   verifyEvidenceRecord,
   type EvidenceLeaf,

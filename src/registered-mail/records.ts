@@ -1,0 +1,192 @@
+/**
+ * RFC 4998 evidence records for the service's proofs and event-log checkpoints
+ * (docs/evidence-records.md, "In the service").
+ *
+ * `enterPending` (the periodic `evidence-records` job, and the export before it reads) puts
+ * every proof and checkpoint that is in no tree yet into a new tree — up to `treeMaxLeaves`
+ * a tree — and has each tree's root time-stamped once. A tree is claimed first (its leaves
+ * inserted in one transaction: the primary key of `record_leaves` refuses a leaf another
+ * worker entered first), then stamped; a tree left unstamped by a TSA outage or a crash is
+ * stamped by a later run, so nothing is lost and no leaf is in two trees.
+ *
+ * `renewDue` (the periodic `record-renewal` job) appends a time-stamp renewal (§5.2) to each
+ * tree whose last token's TSA certificate expires within `renewBeforeMs`: one token per tree,
+ * the same for all its leaves.
+ *
+ * Records are not stored: `record` builds a leaf's record from its tree's leaves and tokens.
+ */
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import { buildHashTree, certificateInfo, evidenceRecordFromTree, parseTimeStampToken, renewalImprint, type DigestTimeStamper, type HashTree } from '../crypto/index.js';
+import { ServiceError } from '../domain/errors.js';
+import type { EvidenceRecord } from '../domain/records.js';
+import { constraintViolation } from '../store/constraints.js';
+import type { Repositories } from '../store/Repositories.js';
+import type { LeafKind, RecordLeaf, RecordTree } from '../store/RecordTreeRepository.js';
+
+/** At most this many trees are made, stamped or renewed by one run; the next run goes on. */
+const TREES_PER_RUN = 64;
+/** Trees whose leaves and paths are kept in memory for the records asked of them. */
+const CACHED_TREES = 16;
+
+const hex = (u: Uint8Array) => Buffer.from(u).toString('hex');
+const unhex = (h: string) => new Uint8Array(Buffer.from(h, 'hex'));
+const sha256hex = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
+
+interface LoadedTree {
+  tree: HashTree;
+  /** `${kind}:${subjectId}` → index of the leaf in the order the tree was built from */
+  index: Map<string, number>;
+  leaves: Uint8Array[];
+}
+
+export interface RecordsRun {
+  /** trees made in this run */
+  trees: number;
+  /** leaves entered in them */
+  leaves: number;
+  /** tokens stored (one per tree, whether made now or left unstamped before) */
+  stamped: number;
+}
+
+export class EvidenceRecordService {
+  private readonly cache = new Map<string, LoadedTree>();
+
+  constructor(
+    private readonly store: Repositories,
+    private readonly stamper: DigestTimeStamper,
+    private readonly config: Pick<Config, 'records'>,
+    private readonly log: Logger,
+  ) {}
+
+  /** Seconds a client should wait before asking again for a record not yet made. */
+  get retryAfterSeconds(): number {
+    return Math.max(1, Math.ceil(this.config.records.intervalMs / 1000));
+  }
+
+  /**
+   * Enters every pending proof and checkpoint into trees and time-stamps them (and any tree an
+   * earlier run left unstamped). A TSA failure throws after the claim: the tree waits, stamped
+   * by the next run.
+   */
+  async enterPending(now = new Date()): Promise<RecordsRun> {
+    const run: RecordsRun = { trees: 0, leaves: 0, stamped: 0 };
+    // trees left by a run that ended before its token (one interval old: not another worker's, under way)
+    for (const tree of await this.store.recordTrees.unstamped(new Date(now.getTime() - this.config.records.intervalMs), TREES_PER_RUN)) {
+      if (await this.stamp(tree)) run.stamped++;
+    }
+    for (let i = 0; i < TREES_PER_RUN; i++) {
+      const tree = await this.claim();
+      if (!tree) break;
+      run.trees++;
+      run.leaves += tree.leafCount;
+      if (await this.stamp(tree)) run.stamped++;
+      if (tree.leafCount < this.config.records.treeMaxLeaves) break;
+    }
+    if (run.trees > 0) this.log.debug(run, 'evidence records: trees made');
+    return run;
+  }
+
+  /** Claims up to treeMaxLeaves pending leaves in a new tree; undefined when none is pending. */
+  private async claim(): Promise<RecordTree | undefined> {
+    const max = this.config.records.treeMaxLeaves;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.store.transaction(async (tx) => {
+          const checkpoints = await tx.recordTrees.pendingCheckpoints(max);
+          const evidence = await tx.recordTrees.pendingEvidence(max - checkpoints.length);
+          const leaves: RecordLeaf[] = [...checkpoints.map((c) => ({ kind: 'checkpoint' as const, subjectId: c.id, digest: sha256hex(c.token) })), ...evidence];
+          if (leaves.length === 0) return undefined;
+          const root = buildHashTree(leaves.map((l) => unhex(l.digest))).root;
+          return tx.recordTrees.createTree(leaves, hex(root));
+        });
+      } catch (err) {
+        // another worker entered one of these leaves first: read again what is still pending
+        if (constraintViolation(err) === 'unique' && attempt < 5) continue;
+        throw err;
+      }
+    }
+  }
+
+  /** Time-stamps a tree's root; false when another worker stored its token first. */
+  private async stamp(tree: RecordTree): Promise<boolean> {
+    const token = await this.stamper.timestampDigest(unhex(tree.root));
+    return this.store.recordTrees.addToken({ treeId: tree.id, position: 0, token, ...tokenTimes(token) });
+  }
+
+  /**
+   * Renews (§5.2) each tree whose last token's TSA certificate expires before `now +
+   * renewBeforeMs`. A new token whose TSA certificate expires no later than the one it would
+   * renew gains nothing: it is not stored, the run stops, and the operator is warned (the TSA
+   * needs a new certificate).
+   */
+  async renewDue(now = new Date()): Promise<number> {
+    const threshold = new Date(now.getTime() + this.config.records.renewBeforeMs);
+    const due = await this.store.recordTrees.dueForRenewal(threshold, TREES_PER_RUN);
+    let renewed = 0;
+    for (const tree of due) {
+      const chain = await this.store.recordTrees.tokens(tree.id);
+      const last = chain[chain.length - 1];
+      if (!last?.tsaNotAfter || last.tsaNotAfter > threshold.toISOString()) continue; // renewed meanwhile
+      const token = await this.stamper.timestampDigest(renewalImprint(chain.map((t) => t.token)));
+      const times = tokenTimes(token);
+      if (!times.tsaNotAfter || times.tsaNotAfter <= last.tsaNotAfter) {
+        this.log.warn(
+          { treeId: tree.id, expires: last.tsaNotAfter, tsaNotAfter: times.tsaNotAfter },
+          'evidence records: the TSA certificate expires no later than the one a renewal must outlive; renewal needs a TSA with a newer certificate',
+        );
+        break;
+      }
+      if (await this.store.recordTrees.addToken({ treeId: tree.id, position: chain.length, token, ...times })) renewed++;
+    }
+    if (renewed > 0) this.log.info({ renewed }, 'evidence records: trees renewed');
+    return renewed;
+  }
+
+  /** The DER EvidenceRecord of a proof or checkpoint; undefined while it is in no time-stamped tree. */
+  async record(kind: LeafKind, subjectId: string): Promise<Uint8Array | undefined> {
+    const leaf = await this.store.recordTrees.leaf(kind, subjectId);
+    if (!leaf) return undefined;
+    const tokens = await this.store.recordTrees.tokens(leaf.treeId);
+    if (tokens.length === 0) return undefined;
+    const loaded = await this.loadTree(leaf.treeId);
+    const i = loaded.index.get(`${kind}:${subjectId}`);
+    if (i === undefined) throw new Error(`tree ${leaf.treeId} does not list its leaf ${kind} ${subjectId}`);
+    return evidenceRecordFromTree(loaded.leaves[i]!, loaded.tree.paths[i]!, tokens.map((t) => t.token));
+  }
+
+  /** The record of a proof, or EVIDENCE_RECORD_PENDING (404 with Retry-After). */
+  async evidenceRecord(e: EvidenceRecord): Promise<Uint8Array> {
+    const record = await this.record('evidence', e.id);
+    if (!record) {
+      throw new ServiceError('EVIDENCE_RECORD_PENDING', 'this proof is not in a time-stamped hash tree yet; ask again later', { retryAfterSeconds: this.retryAfterSeconds });
+    }
+    return record;
+  }
+
+  private async loadTree(id: string): Promise<LoadedTree> {
+    const cached = this.cache.get(id);
+    if (cached) {
+      this.cache.delete(id);
+      this.cache.set(id, cached);
+      return cached;
+    }
+    const [tree, rows] = await Promise.all([this.store.recordTrees.tree(id), this.store.recordTrees.leaves(id)]);
+    if (!tree) throw new Error(`no tree ${id}`);
+    const leaves = rows.map((r) => unhex(r.digest));
+    const built = buildHashTree(leaves);
+    // the root the tree's first token covers: a leaf changed since would make records that fail
+    if (hex(built.root) !== tree.root || rows.length !== tree.leafCount) throw new Error(`tree ${id}: its leaves no longer give the root that was time-stamped`);
+    const loaded: LoadedTree = { tree: built, leaves, index: new Map(rows.map((r, i) => [`${r.kind}:${r.subjectId}`, i])) };
+    this.cache.set(id, loaded);
+    while (this.cache.size > CACHED_TREES) this.cache.delete(this.cache.keys().next().value!);
+    return loaded;
+  }
+}
+
+/** A token's genTime and its TSA certificate's notAfter (when the token carries the certificate). */
+function tokenTimes(token: Uint8Array): { genTime: string; tsaNotAfter: string | null } {
+  const info = parseTimeStampToken(token);
+  return { genTime: info.genTime.toISOString(), tsaNotAfter: info.tsaCertificate ? certificateInfo(info.tsaCertificate).notAfter.toISOString() : null };
+}
