@@ -7,12 +7,14 @@
  * README.txt                             how to check the bundle with OpenSSL and the CLI
  * trust/anchors.pem                      the trust anchors the proofs and tokens chain to
  * proofs/<messageId>/<seq>-<type>.p7s    each proof (CAdES-T, DER) exactly as sealed
+ * proofs/<messageId>/<seq>-<type>.ers    its RFC 4998 evidence record (DER), when the proof is in a time-stamped tree
  * statements/<messageId>/<seq>-<type>.json  the statement each proof envelops (decoded copy)
  * documents/<messageId>/<position>-<FileName>  the documents, when exported with --documents
  * receipts/<messageId>/<seq>-<type>.<lang>.pdf  each proof's signed PDF receipt, when exported with --receipts
  * log/events.jsonl                       the event-log slice, one row per line (see LogRow)
  * log/checkpoints.json                   the time-stamped checkpoints of that slice
  * log/checkpoints/<eventSeq>.tst         each checkpoint's RFC 3161 token (DER)
+ * log/checkpoints/<eventSeq>.ers         its evidence record (the leaf: SHA-256 of the .tst), when in a tree
  * ```
  *
  * The event log is one hash chain across all senders. The slice runs from a checkpointed row
@@ -51,6 +53,8 @@ export interface ManifestProof {
   documents: ManifestDocument[];
   /** The proof's PDF receipts by language, when exported with --receipts: paths inside the bundle. */
   receipts?: Record<string, string>;
+  /** The proof's RFC 4998 evidence record beside it (same stem, `.ers`), when it was made: its path inside the bundle. */
+  record?: string;
 }
 
 export interface ManifestCheckpoint {
@@ -59,6 +63,8 @@ export interface ManifestCheckpoint {
   genTime: string;
   /** The token's path inside the bundle. */
   token: string;
+  /** The checkpoint's evidence record beside the token (`<eventSeq>.ers`), when it was made: its path inside the bundle. */
+  record?: string;
 }
 
 export interface AuditManifest {
@@ -103,6 +109,11 @@ export function proofPath(messageId: string, seq: number, type: string): string 
   return `proofs/${safeSegment(messageId)}/${seq}-${safeSegment(type)}.p7s`;
 }
 
+/** The evidence record of the proof at proofPath(…): the same stem, `.ers`. */
+export function recordPath(messageId: string, seq: number, type: string): string {
+  return `proofs/${safeSegment(messageId)}/${seq}-${safeSegment(type)}.ers`;
+}
+
 export function receiptPath(messageId: string, seq: number, type: string, language: string): string {
   return `receipts/${safeSegment(messageId)}/${seq}-${safeSegment(type)}.${safeSegment(language)}.pdf`;
 }
@@ -117,4 +128,9 @@ export function documentPath(messageId: string, position: number, fileName: stri
 
 export function checkpointTokenPath(eventSeq: number): string {
   return `log/checkpoints/${eventSeq}.tst`;
+}
+
+/** The evidence record of the checkpoint whose token is checkpointTokenPath(eventSeq). */
+export function checkpointRecordPath(eventSeq: number): string {
+  return `log/checkpoints/${eventSeq}.ers`;
 }
