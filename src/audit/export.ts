@@ -367,7 +367,7 @@ or with OpenSSL alone, one proof at a time:
 ${
     first?.record
       ? `
-Beside each proof, ${first.record.replace(/^proofs\/[^/]+\//, '<seq>-<type>')} is its RFC 4998 evidence record (DER): the
+Beside each proof, proofs/<messageId>/<seq>-<type>.ers is its RFC 4998 evidence record (DER): the
 proof's SHA-256 is a leaf of a hash tree whose root was time-stamped, and renewed before each
 TSA certificate expired, so the proof stays provable after its own keys expire. Each
 checkpoint's record is beside its token (log/checkpoints/<eventSeq>.ers). Keep them with the
