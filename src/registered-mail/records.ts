@@ -5,8 +5,8 @@
  * `enterPending` (the periodic `evidence-records` job, and the export before it reads) puts
  * every proof and checkpoint that is in no tree yet into a new tree — up to `treeMaxLeaves`
  * a tree — and has each tree's root time-stamped once. A tree is claimed first (its leaves
- * inserted in one transaction: the primary key of `record_leaves` refuses a leaf another
- * worker entered first), then stamped; a tree left unstamped by a TSA outage or a crash is
+ * inserted in one transaction, claims one at a time on PostgreSQL; the primary key of
+ * `record_leaves` refuses a leaf another worker entered first), then stamped; a tree left unstamped by a TSA outage or a crash is
  * stamped by a later run, so nothing is lost and no leaf is in two trees.
  *
  * `renewDue` (the periodic `record-renewal` job) appends a time-stamp renewal (§5.2) to each
@@ -29,6 +29,8 @@ import type { LeafKind, RecordLeaf, RecordTree } from '../store/RecordTreeReposi
 const TREES_PER_RUN = 64;
 /** Trees whose leaves and paths are kept in memory for the records asked of them. */
 const CACHED_TREES = 16;
+/** A tree another worker claimed and has not stamped after this long was left behind (a crash): any worker stamps it. */
+const LEFT_BEHIND_MS = 60_000;
 
 const hex = (u: Uint8Array) => Buffer.from(u).toString('hex');
 const unhex = (h: string) => new Uint8Array(Buffer.from(h, 'hex'));
@@ -52,6 +54,8 @@ export interface RecordsRun {
 
 export class EvidenceRecordService {
   private readonly cache = new Map<string, LoadedTree>();
+  /** trees this process claimed whose time-stamp has not been stored yet */
+  private readonly unstamped = new Set<string>();
 
   constructor(
     private readonly store: Repositories,
@@ -72,8 +76,11 @@ export class EvidenceRecordService {
    */
   async enterPending(now = new Date()): Promise<RecordsRun> {
     const run: RecordsRun = { trees: 0, leaves: 0, stamped: 0 };
-    // trees left by a run that ended before its token (one interval old: not another worker's, under way)
-    for (const tree of await this.store.recordTrees.unstamped(new Date(now.getTime() - this.config.records.intervalMs), TREES_PER_RUN)) {
+    // trees this process claimed and could not stamp (a TSA outage), then those a worker left
+    // behind (a crash): old enough not to be another worker's, under way
+    const grace = Math.max(this.config.records.intervalMs, LEFT_BEHIND_MS);
+    const left = await this.store.recordTrees.unstamped(now, TREES_PER_RUN);
+    for (const tree of left.filter((t) => this.unstamped.has(t.id) || t.createdAt < new Date(now.getTime() - grace).toISOString())) {
       if (await this.stamp(tree)) run.stamped++;
     }
     for (let i = 0; i < TREES_PER_RUN; i++) {
@@ -94,6 +101,7 @@ export class EvidenceRecordService {
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.store.transaction(async (tx) => {
+          await tx.recordTrees.lockClaims();
           const checkpoints = await tx.recordTrees.pendingCheckpoints(max);
           const evidence = await tx.recordTrees.pendingEvidence(max - checkpoints.length);
           const leaves: RecordLeaf[] = [...checkpoints.map((c) => ({ kind: 'checkpoint' as const, subjectId: c.id, digest: sha256hex(c.token) })), ...evidence];
@@ -102,17 +110,21 @@ export class EvidenceRecordService {
           return tx.recordTrees.createTree(leaves, hex(root));
         });
       } catch (err) {
-        // another worker entered one of these leaves first: read again what is still pending
-        if (constraintViolation(err) === 'unique' && attempt < 5) continue;
-        throw err;
+        // another worker entered one of these leaves first: read again what is still pending (a
+        // run that keeps losing leaves them to the next run)
+        if (constraintViolation(err) !== 'unique') throw err;
+        if (attempt >= 10) return undefined;
       }
     }
   }
 
   /** Time-stamps a tree's root; false when another worker stored its token first. */
   private async stamp(tree: RecordTree): Promise<boolean> {
+    this.unstamped.add(tree.id);
     const token = await this.stamper.timestampDigest(unhex(tree.root));
-    return this.store.recordTrees.addToken({ treeId: tree.id, position: 0, token, ...tokenTimes(token) });
+    const stored = await this.store.recordTrees.addToken({ treeId: tree.id, position: 0, token, ...tokenTimes(token) });
+    this.unstamped.delete(tree.id);
+    return stored;
   }
 
   /**

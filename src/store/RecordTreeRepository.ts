@@ -39,11 +39,22 @@ export interface PendingCheckpoint {
   token: Uint8Array;
 }
 
+/** Arbitrary constant naming the advisory lock that makes claims of pending leaves one at a time on PostgreSQL. */
+const CLAIM_LOCK_KEY = 4_998_000_001;
+
 const bytes = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 const buffer = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 
 export class RecordTreeRepository {
   constructor(private readonly db: Knex) {}
+
+  /**
+   * In a transaction: waits until no other worker is claiming leaves, until this transaction
+   * ends (PostgreSQL; SQLite has one writer, and the primary key refuses the rest).
+   */
+  async lockClaims(): Promise<void> {
+    if (this.db.client.config.client === 'pg') await this.db.raw('SELECT pg_advisory_xact_lock(?)', [CLAIM_LOCK_KEY]);
+  }
 
   /** Proofs in no tree yet, oldest first: their id and the SHA-256 of their DER (as stored at sealing). */
   async pendingEvidence(limit: number): Promise<RecordLeaf[]> {
