@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 
 /**
@@ -6,6 +7,11 @@ import type { Knex } from 'knex';
  * (the first over its root, then each renewal), and the leaves. A record is built on demand
  * from a tree's leaves and tokens; none is stored. A proof or a checkpoint is a leaf of one
  * tree at most: the primary key of `record_leaves` says so to every worker.
+ *
+ * `record_pending` lists the proofs and checkpoints in no tree yet, written in the transaction
+ * that inserts them (EvidenceRepository, CheckpointRepository) and emptied as trees take them:
+ * finding what to enter costs what is pending, not the whole evidence table. The proofs and
+ * checkpoints made before this migration are pending from it on.
  */
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('record_trees', (t) => {
@@ -39,9 +45,32 @@ export async function up(knex: Knex): Promise<void> {
     t.primary(['kind', 'subject_id']);
     t.index(['tree_id']);
   });
+  await knex.schema.createTable('record_pending', (t) => {
+    t.increments('id').primary();
+    t.string('kind', 16).notNullable();
+    t.string('subject_id', 36).notNullable();
+    t.string('digest', 128).notNullable();
+    t.string('created_at', 30).notNullable();
+    t.unique(['kind', 'subject_id']);
+  });
+  const now = new Date().toISOString();
+  // what exists already, oldest first
+  for (let after = ''; ; ) {
+    const rows = await knex('evidence').where('id', '>', after).orderBy('id').limit(1000).select('id', 'sha256', 'created_at');
+    if (rows.length === 0) break;
+    await knex('record_pending').insert(rows.map((r: { id: string; sha256: string; created_at: string }) => ({ kind: 'evidence', subject_id: r.id, digest: r.sha256, created_at: r.created_at })));
+    after = rows[rows.length - 1].id;
+  }
+  for (let after = 0; ; ) {
+    const rows = await knex('checkpoints').where('id', '>', after).orderBy('id').limit(1000).select('id', 'token');
+    if (rows.length === 0) break;
+    await knex('record_pending').insert(rows.map((r: { id: number; token: Buffer }) => ({ kind: 'checkpoint', subject_id: String(r.id), digest: createHash('sha256').update(r.token).digest('hex'), created_at: now })));
+    after = Number(rows[rows.length - 1].id);
+  }
 }
 
 export async function down(knex: Knex): Promise<void> {
+  await knex.schema.dropTable('record_pending');
   await knex.schema.dropTable('record_leaves');
   await knex.schema.dropTable('record_tokens');
   await knex.schema.dropTable('record_trees');

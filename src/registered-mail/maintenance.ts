@@ -162,6 +162,6 @@ export async function checkpointHead(store: Repositories, timeStamper: TimeStamp
   if (!head || (last && last.eventSeq === head.seq)) return false;
   const token = await timeStamper.timestamp(checkpointImprintData(head.seq, head.hash));
   const genTime = parseTimeStampToken(token).genTime;
-  await store.checkpoints.insert({ eventSeq: head.seq, headHash: head.hash, token, genTime: genTime.toISOString(), createdAt: new Date().toISOString() });
+  await store.transaction((tx) => tx.checkpoints.insert({ eventSeq: head.seq, headHash: head.hash, token, genTime: genTime.toISOString(), createdAt: new Date().toISOString() }));
   return true;
 }

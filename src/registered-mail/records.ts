@@ -15,7 +15,6 @@
  *
  * Records are not stored: `record` builds a leaf's record from its tree's leaves and tokens.
  */
-import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { buildHashTree, certificateInfo, evidenceRecordFromTree, parseTimeStampToken, renewalImprint, type DigestTimeStamper, type HashTree } from '../crypto/index.js';
@@ -23,7 +22,7 @@ import { ServiceError } from '../domain/errors.js';
 import type { EvidenceRecord } from '../domain/records.js';
 import { constraintViolation } from '../store/constraints.js';
 import type { Repositories } from '../store/Repositories.js';
-import type { LeafKind, RecordLeaf, RecordTree } from '../store/RecordTreeRepository.js';
+import type { LeafKind, RecordTree } from '../store/RecordTreeRepository.js';
 
 /** At most this many trees are made, stamped or renewed by one run; the next run goes on. */
 const TREES_PER_RUN = 64;
@@ -34,7 +33,6 @@ const LEFT_BEHIND_MS = 60_000;
 
 const hex = (u: Uint8Array) => Buffer.from(u).toString('hex');
 const unhex = (h: string) => new Uint8Array(Buffer.from(h, 'hex'));
-const sha256hex = (data: Uint8Array) => createHash('sha256').update(data).digest('hex');
 
 interface LoadedTree {
   tree: HashTree;
@@ -102,9 +100,7 @@ export class EvidenceRecordService {
       try {
         return await this.store.transaction(async (tx) => {
           await tx.recordTrees.lockClaims();
-          const checkpoints = await tx.recordTrees.pendingCheckpoints(max);
-          const evidence = await tx.recordTrees.pendingEvidence(max - checkpoints.length);
-          const leaves: RecordLeaf[] = [...checkpoints.map((c) => ({ kind: 'checkpoint' as const, subjectId: c.id, digest: sha256hex(c.token) })), ...evidence];
+          const leaves = await tx.recordTrees.pending(max);
           if (leaves.length === 0) return undefined;
           const root = buildHashTree(leaves.map((l) => unhex(l.digest))).root;
           return tx.recordTrees.createTree(leaves, hex(root));

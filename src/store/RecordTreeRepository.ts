@@ -1,8 +1,10 @@
 /**
  * RFC 4998 hash trees over the service's proofs and checkpoints (docs/evidence-records.md, "In
  * the service"): the trees, their chains of archive time-stamp tokens, and the leaves. A leaf
- * is a proof (`evidence`) or an event-log checkpoint (`checkpoint`), entered in one tree at most
- * (the primary key of `record_leaves`), whichever worker claims it first.
+ * is a proof (`evidence`) or an event-log checkpoint (`checkpoint`), listed in `record_pending`
+ * from its insertion (EvidenceRepository, CheckpointRepository) until a tree takes it, and
+ * entered in one tree at most (the primary key of `record_leaves`), whichever worker claims it
+ * first.
  */
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
@@ -33,12 +35,6 @@ export interface RecordToken {
   tsaNotAfter: string | null;
 }
 
-/** A checkpoint waiting for a tree: its token is read to compute the leaf. */
-export interface PendingCheckpoint {
-  id: string;
-  token: Uint8Array;
-}
-
 /** Arbitrary constant naming the advisory lock that makes claims of pending leaves one at a time on PostgreSQL. */
 const CLAIM_LOCK_KEY = 4_998_000_001;
 
@@ -56,27 +52,15 @@ export class RecordTreeRepository {
     if (this.db.client.config.client === 'pg') await this.db.raw('SELECT pg_advisory_xact_lock(?)', [CLAIM_LOCK_KEY]);
   }
 
-  /** Proofs in no tree yet, oldest first: their id and the SHA-256 of their DER (as stored at sealing). */
-  async pendingEvidence(limit: number): Promise<RecordLeaf[]> {
-    const rows = await this.db('evidence as e')
-      .leftJoin('record_leaves as l', (j) => j.on('l.subject_id', '=', 'e.id').andOn('l.kind', '=', this.db.raw('?', ['evidence'])))
-      .whereNull('l.subject_id')
-      .orderBy([{ column: 'e.created_at' }, { column: 'e.id' }])
-      .limit(limit)
-      .select('e.id', 'e.sha256');
-    return rows.map((r: { id: string; sha256: string }) => ({ kind: 'evidence' as const, subjectId: r.id, digest: r.sha256 }));
+  /** Proofs and checkpoints in no tree yet, in the order they were made (`record_pending`). */
+  async pending(limit: number): Promise<RecordLeaf[]> {
+    const rows = await this.db('record_pending').orderBy('id').limit(limit).select('kind', 'subject_id', 'digest');
+    return rows.map((r: Record<string, unknown>) => ({ kind: r.kind as LeafKind, subjectId: r.subject_id as string, digest: r.digest as string }));
   }
 
-  /** Checkpoints in no tree yet, oldest first, with their tokens. */
-  async pendingCheckpoints(limit: number): Promise<PendingCheckpoint[]> {
-    if (limit <= 0) return [];
-    const rows = await this.db('checkpoints as c')
-      .leftJoin('record_leaves as l', (j) => j.on('l.subject_id', '=', this.db.raw('CAST(c.id AS varchar(36))')).andOn('l.kind', '=', this.db.raw('?', ['checkpoint'])))
-      .whereNull('l.subject_id')
-      .orderBy('c.id')
-      .limit(limit)
-      .select('c.id', 'c.token');
-    return rows.map((r: { id: number | string; token: Buffer }) => ({ id: String(r.id), token: bytes(r.token) }));
+  async pendingCount(): Promise<number> {
+    const row = await this.db('record_pending').count({ n: '*' }).first();
+    return Number(row?.n ?? 0);
   }
 
   /**
@@ -87,7 +71,12 @@ export class RecordTreeRepository {
     const tree: RecordTree = { id: randomUUID(), createdAt: now.toISOString(), algorithm: 'SHA-256', leafCount: leaves.length, root };
     await this.db('record_trees').insert({ id: tree.id, created_at: tree.createdAt, algorithm: tree.algorithm, leaf_count: tree.leafCount, root: tree.root });
     for (let i = 0; i < leaves.length; i += 500) {
-      await this.db('record_leaves').insert(leaves.slice(i, i + 500).map((l) => ({ tree_id: tree.id, kind: l.kind, subject_id: l.subjectId, digest: l.digest })));
+      const slice = leaves.slice(i, i + 500);
+      await this.db('record_leaves').insert(slice.map((l) => ({ tree_id: tree.id, kind: l.kind, subject_id: l.subjectId, digest: l.digest })));
+      for (const kind of ['evidence', 'checkpoint'] as const) {
+        const ids = slice.filter((l) => l.kind === kind).map((l) => l.subjectId);
+        if (ids.length > 0) await this.db('record_pending').where({ kind }).whereIn('subject_id', ids).delete();
+      }
     }
     return tree;
   }

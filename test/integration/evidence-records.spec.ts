@@ -285,7 +285,11 @@ describe(`evidence records in the service (${onPostgres ? 'PostgreSQL' : 'SQLite
       expect(res.headers.get('retry-after')).to.equal('86400');
       expect((await res.json()).code).to.equal('EVIDENCE_RECORD_PENDING');
 
-      const pending = (await svc.rt.store.recordTrees.pendingEvidence(1000)).length + (await svc.rt.store.recordTrees.pendingCheckpoints(1000)).length;
+      const pending = await svc.rt.store.recordTrees.pendingCount();
+      // every proof of the service is listed, from its insertion
+      const proofCount = Number((await svc.rt.store.db('evidence').count({ n: '*' }).first())!.n);
+      const checkpointCount = Number((await svc.rt.store.db('checkpoints').count({ n: '*' }).first())!.n);
+      expect(pending).to.equal(proofCount + checkpointCount);
       expect(pending).to.be.at.least(6);
       const asked = tsa.imprints.length;
       const run = await svc.rt.records.enterPending();
@@ -333,10 +337,12 @@ describe(`evidence records in the service (${onPostgres ? 'PostgreSQL' : 'SQLite
     it('two workers on their own connections never enter one proof twice', async () => {
       // many proofs pending at once: rows of the evidence table for a message of the test
       const rows = Array.from({ length: 120 }, (_, i) => {
-        const der = randomBytes(64);
-        return { id: randomUUID(), message_id: messages[1], seq: 1000 + i, type: 'SubmissionAcceptance', statement: '{}', der, sha256: sha256hex(der), created_at: new Date().toISOString() };
+        const der = new Uint8Array(randomBytes(64));
+        return { id: randomUUID(), messageId: messages[1]!, seq: 1000 + i, type: 'SubmissionAcceptance' as const, statement: '{}', der, sha256: sha256hex(der), createdAt: new Date().toISOString() };
       });
-      for (let i = 0; i < rows.length; i += 40) await svc.rt.store.db('evidence').insert(rows.slice(i, i + 40));
+      await svc.rt.store.transaction(async (tx) => {
+        for (const r of rows) await tx.evidence.insert(r);
+      });
       const config = loadConfig(svc.env);
       const other = await openStore(config, { migrate: false });
       try {
@@ -345,6 +351,7 @@ describe(`evidence records in the service (${onPostgres ? 'PostgreSQL' : 'SQLite
         const runs = await Promise.all([...workers, ...workers].map((w) => w.enterPending()));
         const entered = runs.reduce((n, r) => n + r.leaves, 0);
         expect(entered).to.equal(rows.length);
+        expect(await svc.rt.store.recordTrees.pendingCount()).to.equal(0);
         const leaves = await svc.rt.store.db('record_leaves').whereIn('subject_id', rows.map((r) => r.id)).select('subject_id', 'tree_id');
         expect(leaves).to.have.length(rows.length);
         expect(new Set(leaves.map((l: { subject_id: string }) => l.subject_id)).size).to.equal(rows.length);
@@ -353,7 +360,7 @@ describe(`evidence records in the service (${onPostgres ? 'PostgreSQL' : 'SQLite
         for (const id of trees) expect(await svc.rt.store.recordTrees.tokens(id as string)).to.have.length(1);
         for (const r of rows.filter((_, i) => i % 17 === 0)) {
           const record = await svc.rt.records.record('evidence', r.id);
-          const report = await verifyEvidenceRecord(record!, { data: new Uint8Array(r.der) }, { trustAnchors: [pki.root.certificate] });
+          const report = await verifyEvidenceRecord(record!, { data: r.der }, { trustAnchors: [pki.root.certificate] });
           expect(report.valid, JSON.stringify(report.checks)).to.equal(true);
         }
       } finally {
