@@ -38,7 +38,7 @@ export function createApp(rt: Runtime, log: Logger, options: AppOptions = {}): E
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('trust proxy', rt.config.http.trustProxy);
-  const metrics = options.metrics ?? createMetrics(rt.store, { missingDocuments: () => rt.blobSweep.missing });
+  const metrics = options.metrics ?? createMetrics(rt.store, { missingDocuments: () => rt.blobSweep.missing, recordsPending: () => rt.records.pending() });
   const guard = new AuthGuard(rt.config.authThrottle, log, metrics);
 
   app.use(helmet({ strictTransportSecurity: rt.config.http.tls !== undefined }));

@@ -62,6 +62,12 @@ export class EvidenceRecordService {
     private readonly log: Logger,
   ) {}
 
+  /** How many proofs and checkpoints wait for a tree, or for its time-stamp (metrics). */
+  async pending(): Promise<number> {
+    const [waiting, unstamped] = await Promise.all([this.store.recordTrees.pendingCount(), this.store.recordTrees.unstampedLeafCount()]);
+    return waiting + unstamped;
+  }
+
   /** Seconds a client should wait before asking again for a record not yet made. */
   get retryAfterSeconds(): number {
     return Math.max(1, Math.ceil(this.config.records.intervalMs / 1000));

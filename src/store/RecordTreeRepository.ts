@@ -102,6 +102,15 @@ export class RecordTreeRepository {
     return rows.map(toTree);
   }
 
+  /** Leaves of trees that have no token yet. */
+  async unstampedLeafCount(): Promise<number> {
+    const row = await this.db('record_trees as t')
+      .whereNotExists(this.db('record_tokens as k').whereRaw('k.tree_id = t.id').select(this.db.raw('1')))
+      .sum({ n: 't.leaf_count' })
+      .first();
+    return Number(row?.n ?? 0);
+  }
+
   /** Trees whose last token's TSA certificate expires at or before `threshold`, soonest first. */
   async dueForRenewal(threshold: Date, limit: number): Promise<RecordTree[]> {
     const rows = await this.db('record_trees as t')

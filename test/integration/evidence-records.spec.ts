@@ -317,6 +317,8 @@ describe(`evidence records in the service (${onPostgres ? 'PostgreSQL' : 'SQLite
         let failed: unknown;
         await svc.rt.records.enterPending().catch((err: unknown) => (failed = err));
         expect(failed, 'the run fails while the TSA is down').to.be.instanceOf(Error);
+        // claimed, waiting for its time-stamp: still pending (the metrics gauge)
+        expect(await svc.rt.records.pending()).to.be.at.least(proofs.length);
         const res = await get(svc, `/v1/messages/${id}/evidence/${proofs[0]!.id}/record`, sender.apiKey);
         expect(res.status).to.equal(404);
         expect((await res.json()).code).to.equal('EVIDENCE_RECORD_PENDING');
@@ -332,6 +334,7 @@ describe(`evidence records in the service (${onPostgres ? 'PostgreSQL' : 'SQLite
         expect(report.valid, JSON.stringify(report.checks)).to.equal(true);
       }
       expect(await svc.rt.store.recordTrees.unstamped(new Date(Date.now() + 1000), 10)).to.deep.equal([]);
+      expect(await svc.rt.records.pending()).to.equal(0);
     });
 
     it('two workers on their own connections never enter one proof twice', async () => {
