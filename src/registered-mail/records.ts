@@ -26,8 +26,11 @@ import type { LeafKind, RecordTree } from '../store/RecordTreeRepository.js';
 
 /** At most this many trees are made, stamped or renewed by one run; the next run goes on. */
 const TREES_PER_RUN = 64;
-/** Trees whose leaves and paths are kept in memory for the records asked of them. */
-const CACHED_TREES = 16;
+/**
+ * Leaves of the trees kept in memory for the records asked of them (the least recently used
+ * go first): many small trees (a quiet service, an export across a year) or a few full ones.
+ */
+const CACHED_LEAVES = 1 << 18;
 /** A tree another worker claimed and has not stamped after this long was left behind (a crash): any worker stamps it. */
 const LEFT_BEHIND_MS = 60_000;
 
@@ -52,6 +55,7 @@ export interface RecordsRun {
 
 export class EvidenceRecordService {
   private readonly cache = new Map<string, LoadedTree>();
+  private cachedLeaves = 0;
   /** trees this process claimed whose time-stamp has not been stored yet */
   private readonly unstamped = new Set<string>();
 
@@ -194,7 +198,12 @@ export class EvidenceRecordService {
     if (hex(built.root) !== tree.root || rows.length !== tree.leafCount) throw new Error(`tree ${id}: its leaves no longer give the root that was time-stamped`);
     const loaded: LoadedTree = { tree: built, leaves, index: new Map(rows.map((r, i) => [`${r.kind}:${r.subjectId}`, i])) };
     this.cache.set(id, loaded);
-    while (this.cache.size > CACHED_TREES) this.cache.delete(this.cache.keys().next().value!);
+    this.cachedLeaves += leaves.length;
+    while (this.cachedLeaves > CACHED_LEAVES && this.cache.size > 1) {
+      const [oldest, tree] = this.cache.entries().next().value!;
+      this.cache.delete(oldest);
+      this.cachedLeaves -= tree.leaves.length;
+    }
     return loaded;
   }
 }

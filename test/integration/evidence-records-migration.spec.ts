@@ -73,6 +73,13 @@ describe(`evidence-records migration over existing proofs (${onPostgres ? 'Postg
     }
     expect(await store.repositories.recordTrees.pendingCount()).to.equal(0);
 
+    // a leaf changed in the table since its tree was time-stamped: no record is built from it
+    await db('record_leaves').where({ kind: 'evidence', subject_id: proofs[1]!.id }).update({ digest: sha256hex(randomBytes(8)) });
+    const fresh = new EvidenceRecordService(store.repositories, new LocalTimeStamper(new TimeStampAuthority(pki.tsa, { policyOid: '1.2.3' })), config, pino({ level: 'silent' }));
+    let refused: unknown;
+    await fresh.record('evidence', proofs[0]!.id).catch((err: unknown) => (refused = err));
+    expect(String(refused)).to.match(/no longer give the root that was time-stamped/);
+
     // and down again: its tables are gone, the proofs stay
     await db.migrate.down({ ...migrationConfig(), name: MIGRATION });
     for (const t of ['record_pending', 'record_leaves', 'record_tokens', 'record_trees']) expect(await db.schema.hasTable(t), t).to.equal(false);
