@@ -24,7 +24,7 @@ import { constraintViolation } from '../store/constraints.js';
 import type { Repositories } from '../store/Repositories.js';
 import type { LeafKind, RecordTree } from '../store/RecordTreeRepository.js';
 
-/** At most this many trees are made, stamped or renewed by one run; the next run goes on. */
+/** At most this many trees are made or stamped by one run (the next run goes on); renewals go by batches of it. */
 const TREES_PER_RUN = 64;
 /**
  * Leaves of the trees kept in memory for the records asked of them (the least recently used
@@ -141,22 +141,29 @@ export class EvidenceRecordService {
    */
   async renewDue(now = new Date()): Promise<number> {
     const threshold = new Date(now.getTime() + this.config.records.renewBeforeMs);
-    const due = await this.store.recordTrees.dueForRenewal(threshold, TREES_PER_RUN);
+    // batch after batch until none is due, within half a period (the next run goes on)
+    const until = Date.now() + this.config.records.renewIntervalMs / 2;
     let renewed = 0;
-    for (const tree of due) {
-      const chain = await this.store.recordTrees.tokens(tree.id);
-      const last = chain[chain.length - 1];
-      if (!last?.tsaNotAfter || last.tsaNotAfter > threshold.toISOString()) continue; // renewed meanwhile
-      const token = await this.stamper.timestampDigest(renewalImprint(chain.map((t) => t.token)));
-      const times = tokenTimes(token);
-      if (!times.tsaNotAfter || times.tsaNotAfter <= last.tsaNotAfter) {
-        this.log.warn(
-          { treeId: tree.id, expires: last.tsaNotAfter, tsaNotAfter: times.tsaNotAfter },
-          'evidence records: the TSA certificate expires no later than the one a renewal must outlive; renewal needs a TSA with a newer certificate',
-        );
-        break;
+    let seen = new Set<string>();
+    renewing: while (Date.now() < until) {
+      const due = (await this.store.recordTrees.dueForRenewal(threshold, TREES_PER_RUN)).filter((t) => !seen.has(t.id));
+      if (due.length === 0) break;
+      seen = new Set([...seen, ...due.map((t) => t.id)]);
+      for (const tree of due) {
+        const chain = await this.store.recordTrees.tokens(tree.id);
+        const last = chain[chain.length - 1];
+        if (!last?.tsaNotAfter || last.tsaNotAfter > threshold.toISOString()) continue; // renewed meanwhile
+        const token = await this.stamper.timestampDigest(renewalImprint(chain.map((t) => t.token)));
+        const times = tokenTimes(token);
+        if (!times.tsaNotAfter || times.tsaNotAfter <= last.tsaNotAfter) {
+          this.log.warn(
+            { treeId: tree.id, expires: last.tsaNotAfter, tsaNotAfter: times.tsaNotAfter },
+            'evidence records: the TSA certificate expires no later than the one a renewal must outlive; renewal needs a TSA with a newer certificate',
+          );
+          break renewing;
+        }
+        if (await this.store.recordTrees.addToken({ treeId: tree.id, position: chain.length, token, ...times })) renewed++;
       }
-      if (await this.store.recordTrees.addToken({ treeId: tree.id, position: chain.length, token, ...times })) renewed++;
     }
     if (renewed > 0) this.log.info({ renewed }, 'evidence records: trees renewed');
     return renewed;
