@@ -14,7 +14,7 @@ import { expect } from 'chai';
 import pino from 'pino';
 import { openStore } from '../../src/app/store.js';
 import { loadConfig } from '../../src/config.js';
-import { createDevPki, parseTimeStampToken, verifyEvidenceRecord, type DevPki } from '../../src/crypto/index.js';
+import { createDevPki, LocalTimeStamper, parseTimeStampToken, TimeStampAuthority, verifyEvidenceRecord, type DevPki } from '../../src/crypto/index.js';
 import { parseEvidenceRecord } from '../../src/crypto/EvidenceRecord.js';
 import { EvidenceRecordService } from '../../src/registered-mail/records.js';
 import { runCli } from '../helpers/cli.js';
@@ -369,6 +369,38 @@ describe(`evidence records in the service (${onPostgres ? 'PostgreSQL' : 'SQLite
       } finally {
         await other.close();
       }
+    });
+
+    it('renews every due tree in one run, batch after batch, one token each; then none while the TSA certificate is the same', async () => {
+      // more trees than one batch (64)
+      const rows = Array.from({ length: 280 }, (_, i) => {
+        const der = new Uint8Array(randomBytes(48));
+        return { id: randomUUID(), messageId: messages[2]!, seq: 5000 + i, type: 'SubmissionAcceptance' as const, statement: '{}', der, sha256: sha256hex(der), createdAt: new Date().toISOString() };
+      });
+      await svc.rt.store.transaction(async (tx) => {
+        for (const r of rows) await tx.evidence.insert(r);
+      });
+      await svc.rt.records.enterPending();
+      const trees = (await svc.rt.store.db('record_trees').count({ n: '*' }).first())!.n;
+      expect(Number(trees)).to.be.above(64);
+      // a TSA whose certificate ends later than the first one's (made a second later)
+      await sleep(1100);
+      const later = await createDevPki('ECDSA-P256', { crlUrl: null });
+      const stamper = new LocalTimeStamper(new TimeStampAuthority(later.tsa, { policyOid: '2.25.4998' }));
+      const warnings: string[] = [];
+      const log = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(line) });
+      const config = { records: { ...svc.config.records, renewBeforeMs: 20 * 365 * 86_400_000 } };
+      const renewer = new EvidenceRecordService(svc.rt.store, stamper, config, log);
+      expect(await renewer.renewDue()).to.equal(Number(trees));
+      expect(Number((await svc.rt.store.db('record_tokens').where({ position: 1 }).count({ n: '*' }).first())!.n)).to.equal(Number(trees));
+      const record = await svc.rt.records.record('evidence', rows[0]!.id);
+      const report = await verifyEvidenceRecord(record!, { data: rows[0]!.der }, { trustAnchors: [pki.root.certificate, later.root.certificate] });
+      expect(report.valid, JSON.stringify(report.checks)).to.equal(true);
+      expect(report.genTimes).to.have.length(2);
+      // renewing again with the same certificate gains nothing: no token stored, a warning
+      expect(await renewer.renewDue()).to.equal(0);
+      expect(Number((await svc.rt.store.db('record_tokens').where({ position: 2 }).count({ n: '*' }).first())!.n)).to.equal(0);
+      expect(warnings.join('\n')).to.contain('renewal needs a TSA with a newer certificate');
     });
   });
 });
