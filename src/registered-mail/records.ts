@@ -56,7 +56,7 @@ export interface RecordsRun {
 export class EvidenceRecordService {
   private readonly cache = new Map<string, LoadedTree>();
   private cachedLeaves = 0;
-  /** trees this process claimed whose time-stamp has not been stored yet */
+  /** trees this process claimed whose time-stamp failed (a TSA outage): the next run asks again */
   private readonly unstamped = new Set<string>();
 
   constructor(
@@ -126,11 +126,15 @@ export class EvidenceRecordService {
 
   /** Time-stamps a tree's root; false when another worker stored its token first. */
   private async stamp(tree: RecordTree): Promise<boolean> {
-    this.unstamped.add(tree.id);
-    const token = await this.stamper.timestampDigest(unhex(tree.root));
-    const stored = await this.store.recordTrees.addToken({ treeId: tree.id, position: 0, token, ...tokenTimes(token) });
+    // taken off the list while under way: a run beside this one does not ask for it too
     this.unstamped.delete(tree.id);
-    return stored;
+    try {
+      const token = await this.stamper.timestampDigest(unhex(tree.root));
+      return await this.store.recordTrees.addToken({ treeId: tree.id, position: 0, token, ...tokenTimes(token) });
+    } catch (err) {
+      this.unstamped.add(tree.id);
+      throw err;
+    }
   }
 
   /**
