@@ -371,7 +371,8 @@ Beside each proof, proofs/<messageId>/<seq>-<type>.ers is its RFC 4998 evidence 
 proof's SHA-256 is a leaf of a hash tree whose root was time-stamped, and renewed before each
 TSA certificate expired, so the proof stays provable after its own keys expire. Each
 checkpoint's record is beside its token (log/checkpoints/<eventSeq>.ers). Keep them with the
-proofs; verify checks them with the proof (see the project's README).
+proofs: Bouncy Castle's org.bouncycastle.tsp.ers, or any RFC 4998 verifier, checks a record
+against the SHA-256 of its proof and the trust anchors of its TSAs.
 `
       : ''
   }${

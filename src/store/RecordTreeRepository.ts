@@ -150,12 +150,6 @@ export class RecordTreeRepository {
       tsaNotAfter: (r.tsa_not_after as string | null) ?? null,
     }));
   }
-
-  /** How many trees and tokens there are (metrics, tests). */
-  async counts(): Promise<{ trees: number; tokens: number; leaves: number }> {
-    const [trees, tokens, leaves] = await Promise.all(['record_trees', 'record_tokens', 'record_leaves'].map((t) => this.db(t).count({ n: '*' }).first()));
-    return { trees: Number(trees?.n ?? 0), tokens: Number(tokens?.n ?? 0), leaves: Number(leaves?.n ?? 0) };
-  }
 }
 
 function toTree(row: Record<string, unknown>): RecordTree {
