@@ -5,9 +5,11 @@
  * `enterPending` (the periodic `evidence-records` job, and the export before it reads) puts
  * every proof and checkpoint that is in no tree yet into a new tree — up to `treeMaxLeaves`
  * a tree — and has each tree's root time-stamped once. A tree is claimed first (its leaves
- * inserted in one transaction, claims one at a time on PostgreSQL; the primary key of
- * `record_leaves` refuses a leaf another worker entered first), then stamped; a tree left unstamped by a TSA outage or a crash is
- * stamped by a later run, so nothing is lost and no leaf is in two trees.
+ * inserted and taken off `record_pending` in one transaction, claims one at a time on
+ * PostgreSQL; the primary key of `record_leaves` refuses a leaf another worker entered first),
+ * then stamped. A tree whose time-stamp failed (a TSA outage) is stamped by the next run of the
+ * same process, one a crashed worker left by any worker a minute later: nothing is lost, no
+ * leaf is in two trees, and a tree is not asked for twice while its time-stamp is under way.
  *
  * `renewDue` (the periodic `record-renewal` job) appends a time-stamp renewal (§5.2) to each
  * tree whose last token's TSA certificate expires within `renewBeforeMs`: one token per tree,
