@@ -111,6 +111,17 @@ export interface Config {
     maintenanceIntervalMs: number;
     checkpointIntervalMs: number;
   };
+  /** RFC 4998 evidence records (docs/evidence-records.md, "In the service") */
+  records: {
+    /** how often pending proofs and checkpoints are entered into a new tree (the delay before a proof has its record) */
+    intervalMs: number;
+    /** the most leaves one tree takes; more pending leaves make more trees in the same run */
+    treeMaxLeaves: number;
+    /** a tree is renewed when its last token's TSA certificate expires within this time */
+    renewBeforeMs: number;
+    /** how often trees due for renewal are looked for */
+    renewIntervalMs: number;
+  };
   delivery: {
     /** a deposited message not opened within this time gets ContentHandoverFailure */
     messageExpiryMs: number;
@@ -590,6 +601,12 @@ export function loadConfig(env: Env = process.env): Config {
       sealThreads: int(env, 'SEAL_THREADS', Math.max(1, availableParallelism() - 1), 0, 64),
       maintenanceIntervalMs: int(env, 'MAINTENANCE_INTERVAL_MS', 10_000, 10, 86_400_000),
       checkpointIntervalMs: int(env, 'CHECKPOINT_INTERVAL_MS', 300_000, 10, 86_400_000),
+    },
+    records: {
+      intervalMs: int(env, 'RECORD_INTERVAL_MS', 5_000, 10, 86_400_000),
+      treeMaxLeaves: int(env, 'RECORD_TREE_MAX_LEAVES', 16_384, 1, 1_048_576),
+      renewBeforeMs: int(env, 'RECORD_RENEW_BEFORE_MS', 180 * 86_400_000, 60_000, 10 * 365 * 86_400_000),
+      renewIntervalMs: int(env, 'RECORD_RENEW_INTERVAL_MS', 3_600_000, 10, 86_400_000),
     },
     delivery: {
       messageExpiryMs: int(env, 'MESSAGE_EXPIRY_SECONDS', 30 * 86_400, 1, 10 * 365 * 86_400) * 1000,

@@ -18,7 +18,7 @@ import {
   type Pkcs11Signer,
   type Signer,
   type SigningIdentity,
-  type TimeStamper,
+  type DigestTimeStamper,
 } from '../crypto/index.js';
 import type { EboxAdapter } from '../registered-mail/ebox/EboxAdapter.js';
 import { HttpEboxAdapter } from '../registered-mail/ebox/HttpEboxAdapter.js';
@@ -33,6 +33,7 @@ import { ConsultService } from '../registered-mail/consult.js';
 import { DeliveryService, JOB } from '../registered-mail/delivery.js';
 import { EvidenceNotifier, EvidenceService } from '../registered-mail/evidence.js';
 import { MaintenanceService } from '../registered-mail/maintenance.js';
+import { EvidenceRecordService } from '../registered-mail/records.js';
 import { ReceiptService } from '../registered-mail/receipts.js';
 import { RecipientService } from '../registered-mail/recipients.js';
 import { sweepBlobs, type BlobSweepReport } from '../store/BlobSweep.js';
@@ -54,7 +55,7 @@ export interface Runtime {
   store: Repositories;
   blobs: BlobStore;
   sealer: Sealer;
-  timeStamper: TimeStamper;
+  timeStamper: DigestTimeStamper;
   /** The built-in TSA, when no external TSA_URL is configured. */
   tsa?: TimeStampAuthority;
   ebox: EboxAdapter;
@@ -65,6 +66,8 @@ export interface Runtime {
   consult: ConsultService;
   delivery: DeliveryService;
   maintenance: MaintenanceService;
+  /** RFC 4998 evidence records of the proofs and checkpoints */
+  records: EvidenceRecordService;
   webhooks: WebhookService;
   recipients: RecipientService;
   /** PDF receipts of the proofs, signed on request */
@@ -126,7 +129,7 @@ export function tempFileMaxAgeMs(config: Config): number {
 export async function createTimeStamping(
   config: Config,
   options: { log: Logger; dev?: () => Promise<DevPkiPaths>; tokenKeys?: Pkcs11Signer[] },
-): Promise<{ timeStamper: TimeStamper; tsa?: TimeStampAuthority; close(): Promise<void> }> {
+): Promise<{ timeStamper: DigestTimeStamper; tsa?: TimeStampAuthority; close(): Promise<void> }> {
   const tokenKeys = options.tokenKeys ?? [];
   const close = async () => {
     if (!options.tokenKeys) await Promise.all(tokenKeys.map((k) => k.close()));
@@ -167,7 +170,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
   const closeTokenKeys = () => Promise.all(tokenKeys.map((k) => k.close()));
   let identity: SigningIdentity | Signer;
   let tsa: TimeStampAuthority | undefined;
-  let timeStamper: TimeStamper;
+  let timeStamper: DigestTimeStamper;
   try {
     identity = await identityFrom(config.sealing, dev, 'seal', tokenKeys, log);
     ({ timeStamper, tsa } = await createTimeStamping(config, { log, dev, tokenKeys }));
@@ -202,7 +205,8 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
   notifier.setMaxListeners(0);
   const evidence = new EvidenceService(store, sealer, config, notifier);
   const delivery = new DeliveryService(store, blobs, ebox, evidence, config);
-  const maintenance = new MaintenanceService(store, blobs, ebox, timeStamper, config, log);
+  const records = new EvidenceRecordService(store, timeStamper, config, log);
+  const maintenance = new MaintenanceService(store, blobs, ebox, timeStamper, config, log, records);
   const webhooks = new WebhookService(store, { log, policy: new OutboundPolicy({ allow: config.webhook.allowPrivateTargets }), timeoutMs: config.webhook.timeoutMs });
   if (config.webhook.allowPrivateTargets.length > 0) log.warn({ allow: config.webhook.allowPrivateTargets }, 'WEBHOOK_ALLOW_PRIVATE_TARGETS: sender webhooks may reach these private ranges');
   const notifications = buildNotifications(config, store, evidence, log);
@@ -239,6 +243,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
     consult: new ConsultService(store),
     delivery,
     maintenance,
+    records,
     webhooks,
     recipients,
     receipts: new ReceiptService(sealer),
@@ -261,7 +266,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
         scheduling = maintenance.schedule().catch((err) => log.error({ err }, 'scheduling periodic jobs failed'));
       };
       tick();
-      scheduler = setInterval(tick, Math.max(50, Math.min(config.worker.maintenanceIntervalMs, config.worker.checkpointIntervalMs) / 2));
+      scheduler = setInterval(tick, Math.max(50, Math.min(...maintenance.tasks().map((t) => t.intervalMs)) / 2));
       scheduler.unref();
     },
     async close() {

@@ -7,13 +7,13 @@
  * README.txt                             how to check the bundle with OpenSSL and the CLI
  * trust/anchors.pem                      the trust anchors the proofs and tokens chain to
  * proofs/<messageId>/<seq>-<type>.p7s    each proof (CAdES-T, DER) exactly as sealed
+ * proofs/<messageId>/<seq>-<type>.ers    its RFC 4998 evidence record (DER), when the proof is in a time-stamped tree
  * statements/<messageId>/<seq>-<type>.json  the statement each proof envelops (decoded copy)
  * documents/<messageId>/<position>-<FileName>  the documents, when exported with --documents
  * receipts/<messageId>/<seq>-<type>.<lang>.pdf  each proof's signed PDF receipt, when exported with --receipts
  * log/events.jsonl                       the event-log slice, one row per line (see LogRow)
  * log/checkpoints.json                   the time-stamped checkpoints of that slice
  * log/checkpoints/<eventSeq>.tst         each checkpoint's RFC 3161 token (DER)
- * proofs/<messageId>/<seq>-<type>.ers    each proof's RFC 4998 evidence record (DER), when it has one
  * log/checkpoints/<eventSeq>.ers         each checkpoint token's evidence record, when it has one
  * ```
  *
@@ -109,6 +109,11 @@ export function proofPath(messageId: string, seq: number, type: string): string 
   return `proofs/${safeSegment(messageId)}/${seq}-${safeSegment(type)}.p7s`;
 }
 
+/** The evidence record of the proof at proofPath(…): the same stem, `.ers`. */
+export function recordPath(messageId: string, seq: number, type: string): string {
+  return `proofs/${safeSegment(messageId)}/${seq}-${safeSegment(type)}.ers`;
+}
+
 export function receiptPath(messageId: string, seq: number, type: string, language: string): string {
   return `receipts/${safeSegment(messageId)}/${seq}-${safeSegment(type)}.${safeSegment(language)}.pdf`;
 }
@@ -123,4 +128,9 @@ export function documentPath(messageId: string, position: number, fileName: stri
 
 export function checkpointTokenPath(eventSeq: number): string {
   return `log/checkpoints/${eventSeq}.tst`;
+}
+
+/** The evidence record of the checkpoint whose token is checkpointTokenPath(eventSeq). */
+export function checkpointRecordPath(eventSeq: number): string {
+  return `log/checkpoints/${eventSeq}.ers`;
 }

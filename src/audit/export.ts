@@ -10,6 +10,10 @@
  * checkpointed past the last event yet, the slice ends at that event and `verify-log` will say
  * the tail is unpinned (INDETERMINATE / NO_POE); the result says so too.
  *
+ * With a RecordSource, each proof's RFC 4998 evidence record is written beside it (same stem,
+ * `.ers`) and each kept checkpoint's beside its token; a proof or checkpoint in no
+ * time-stamped tree yet is written without one (`recordsPending`), the manifest naming no record.
+ *
  * Rows of any message not in the bundle (other senders', and this sender's outside the
  * period) are redacted to {seq, prevHash, hash}: the chain stays checkable, nothing leaks.
  *
@@ -28,6 +32,7 @@ import type { Repositories } from '../store/Repositories.js';
 import { AuditError } from './errors.js';
 import {
   BUNDLE_FORMAT,
+  checkpointRecordPath,
   checkpointTokenPath,
   CHECKPOINTS_FILE,
   documentPath,
@@ -35,6 +40,7 @@ import {
   MANIFEST_FILE,
   proofPath,
   receiptPath,
+  recordPath,
   statementPath,
   TRUST_FILE,
   type AuditManifest,
@@ -61,6 +67,8 @@ export interface ExportOptions {
   documents?: DocumentSource;
   /** Write each proof's PDF receipt in these languages too. */
   receipts?: ReceiptSource;
+  /** Write the RFC 4998 evidence record of each proof and checkpoint beside it (those in a time-stamped tree). */
+  records?: RecordSource;
   now?: Date;
 }
 
@@ -70,12 +78,22 @@ export interface ReceiptSource {
   render(evidence: EvidenceRecord, language: Language): Promise<Uint8Array>;
 }
 
+/** Where evidence records come from (registered-mail's records); undefined: not in a time-stamped tree yet. */
+export interface RecordSource {
+  evidence(evidence: EvidenceRecord): Promise<Uint8Array | undefined>;
+  checkpoint(checkpoint: CheckpointRecord): Promise<Uint8Array | undefined>;
+}
+
 export interface ExportResult {
   outDir: string;
   messages: number;
   proofs: number;
   documents: number;
   receipts: number;
+  /** Evidence records written (proofs and checkpoints). */
+  records: number;
+  /** Proofs and checkpoints of the bundle written without a record (in no time-stamped tree yet). */
+  recordsPending: number;
   /** Documents whose bytes were already purged (listed in the manifest without a file). */
   documentsPurged: number;
   rows: number;
@@ -194,6 +212,18 @@ async function writeBundle(
   let copied = 0;
   let purged = 0;
   let receipts = 0;
+  let records = 0;
+  let recordsPending = 0;
+  /** writes the record beside its object; the manifest names it */
+  const writeRecord = async (rel: string, record: Uint8Array | undefined): Promise<string | undefined> => {
+    if (!record) {
+      recordsPending++;
+      return undefined;
+    }
+    await writeFile(work, rel, record);
+    records++;
+    return rel;
+  };
 
   for (const m of messages) {
     const [evidence, documents, events] = await Promise.all([store.evidence.listForMessage(m.id), store.messages.documents(m.id), store.events.listForMessage(m.id)]);
@@ -227,6 +257,10 @@ async function writeBundle(
           proof.receipts[language] = rel;
           receipts++;
         }
+      }
+      if (options.records) {
+        const record = await writeRecord(recordPath(m.id, e.seq, e.type), await options.records.evidence(e));
+        if (record) proof.record = record;
       }
       proofs.push(proof);
     }
@@ -268,7 +302,12 @@ async function writeBundle(
         if (c && (r.seq === fromSeq || r.seq === toSeq || datesPending)) {
           const token = checkpointTokenPath(c.eventSeq);
           await writeFile(work, token, c.token);
-          checkpoints.push({ eventSeq: c.eventSeq, headHash: c.headHash, genTime: c.genTime, token });
+          const entry: ManifestCheckpoint = { eventSeq: c.eventSeq, headHash: c.headHash, genTime: c.genTime, token };
+          if (options.records) {
+            const record = await writeRecord(checkpointRecordPath(c.eventSeq), await options.records.checkpoint(c));
+            if (record) entry.record = record;
+          }
+          checkpoints.push(entry);
           datesPending = false;
         }
       }
@@ -296,6 +335,8 @@ async function writeBundle(
     proofs: proofs.length,
     documents: copied,
     receipts,
+    records,
+    recordsPending,
     documentsPurged: purged,
     rows,
     redactedRows: redacted,
@@ -324,6 +365,17 @@ or with OpenSSL alone, one proof at a time:
   (prints the statement; the signature time-stamp is checked by openssl ts -verify on the
   token and the signature value, see the project's README)
 ${
+    first?.record
+      ? `
+Beside each proof, proofs/<messageId>/<seq>-<type>.ers is its RFC 4998 evidence record (DER): the
+proof's SHA-256 is a leaf of a hash tree whose root was time-stamped, and renewed before each
+TSA certificate expired, so the proof stays provable after its own keys expire. Each
+checkpoint's record is beside its token (log/checkpoints/<eventSeq>.ers). Keep them with the
+proofs: Bouncy Castle's org.bouncycastle.tsp.ers, or any RFC 4998 verifier, checks a record
+against the SHA-256 of its proof and the trust anchors of its TSAs.
+`
+      : ''
+  }${
     first?.receipts
       ? `
 Each proof's PDF receipt (the proof in words, the proof attached) is under receipts/, in

@@ -14,7 +14,9 @@
  * A checkpoint with an RFC 4998 evidence record (its `record` in checkpoints.json, or the
  * `.ers` beside its token: `log/checkpoints/<eventSeq>.ers`) is also checked through it: the
  * record's leaf is SHA-256 of the token file, verified at --at or now (records.ts). A record
- * that fails makes the CHECKPOINT line fail with NO_POE, naming the record's check; a valid one
+ * that fails makes the CHECKPOINT line of a token that is valid on its own fail with NO_POE,
+ * naming the record's check (a token that is not keeps its own failure, the record's named
+ * after it); a valid one
  * is a proof of existence of the token at its first archive time-stamp's genTime, and a token
  * that does not validate at --at (its TSA certificate expired) is validated at that POE
  * (docs/evidence-records.md, "Auditor side").
@@ -271,16 +273,23 @@ export async function verifyExportedLog(bundle: string, options: VerifyLogOption
       const rec = await records.verify(record, token);
       if (!rec.valid) {
         const failed = rec.checks.find((k) => !k.passed);
-        checks.push({ name: 'CHECKPOINT', passed: false, subIndication: 'NO_POE', detail: `${label}: its evidence record ${recordFile}: ${rec.failedCheck}: ${failed?.detail ?? 'failed'}`, seq: c.eventSeq });
-        continue;
+        const why = `its evidence record ${recordFile}: ${rec.failedCheck}: ${failed?.detail ?? 'failed'}`;
+        // a token that passes on its own is let down by its record; one that does not keeps its own failure
+        if (ts.indication === 'TOTAL_PASSED') {
+          checks.push({ name: 'CHECKPOINT', passed: false, subIndication: 'NO_POE', detail: `${label}: ${why}`, seq: c.eventSeq });
+          continue;
+        }
+        recordNote = `; ${why}`;
       }
-      const poe = rec.genTimes![0]!;
-      recordNote = `; its evidence record ${recordFile} proves the token existed at ${poe.toISOString()}`;
-      if (ts.indication === 'INDETERMINATE' && ts.genTime && poe.getTime() >= ts.genTime.getTime()) {
-        const past = await verifyTimeStampToken(token, data, { trustAnchors: options.trustAnchors, at: poe });
-        if (past.indication === 'TOTAL_PASSED') {
-          ts = past;
-          recordNote += ', and the token is validated at that time';
+      const poe = rec.valid ? rec.genTimes![0]! : undefined;
+      if (poe) {
+        recordNote = `; its evidence record ${recordFile} proves the token existed at ${poe.toISOString()}`;
+        if (ts.indication === 'INDETERMINATE' && ts.genTime && poe.getTime() >= ts.genTime.getTime()) {
+          const past = await verifyTimeStampToken(token, data, { trustAnchors: options.trustAnchors, at: poe });
+          if (past.indication === 'TOTAL_PASSED') {
+            ts = past;
+            recordNote += ', and the token is validated at that time';
+          }
         }
       }
     }
@@ -290,7 +299,7 @@ export async function verifyExportedLog(bundle: string, options: VerifyLogOption
       const detail = imprint
         ? `${label}: the time-stamp is not over "${c.eventSeq}:<hash of row ${c.eventSeq}>": row ${c.eventSeq}'s hash is not the one time-stamped on ${ts.genTime?.toISOString() ?? '?'}`
         : `${label}: ${failed?.name}: ${failed?.detail}`;
-      checks.push({ name: 'CHECKPOINT', passed: false, subIndication: ts.subIndication ?? 'FORMAT_FAILURE', detail, seq: c.eventSeq });
+      checks.push({ name: 'CHECKPOINT', passed: false, subIndication: ts.subIndication ?? 'FORMAT_FAILURE', detail: detail + recordNote, seq: c.eventSeq });
       if (imprint) firstBreak ??= { seq: c.eventSeq, line: row.line, detail };
       continue;
     }

@@ -24,8 +24,10 @@
  * (docs/evidence-records.md, "Auditor side"): when the proof is not TOTAL_PASSED at the
  * validation time but is at the POE time (its certificate paths valid then, revocation after
  * it), the report is the one at the POE time, TOTAL_PASSED, and says so (`validatedAtPoe`). A
- * record that fails makes the proof INDETERMINATE / NO_POE whatever else holds (a record that
- * does not verify proves nothing, and the auditor asked for it); TOTAL_FAILED stays TOTAL_FAILED.
+ * record that fails makes a proof that passes without it INDETERMINATE / NO_POE (a record that
+ * does not verify proves nothing, and the auditor asked for it); a proof that does not pass on
+ * its own keeps its own indication (the record could not cure it), with the record's failing
+ * line among its checks; TOTAL_FAILED stays TOTAL_FAILED.
  *
  * File I/O is here too (the CLI and its workers share it): a proof is read whole but only
  * up to MAX_PROOF_BYTES (a larger file is a FORMAT_FAILURE, not an out-of-memory); documents
@@ -470,8 +472,8 @@ export async function verifyProofBytes(bytes: Uint8Array, input: Omit<ProofInput
     for (const doc of await documentsNamedIn(statement, input.documentsByName)) await checkDocument(doc, statement, checks);
   }
   if (record) checks.push(record.line);
-  // A failing record decides the sub-indication among the non-fatal lines: it is why no POE helps.
-  const out: ProofReport = { file: input.display, ...indicationOf(record && !record.line.passed ? [record.line, ...checks] : checks), checks, sha256: sha256Hex(bytes) };
+  // The record's line comes last: a failing record decides only for a proof that passes without it.
+  const out: ProofReport = { file: input.display, ...indicationOf(checks), checks, sha256: sha256Hex(bytes) };
   if (record?.summary) out.evidenceRecord = record.summary;
   if (validatedAtPoe) out.validatedAtPoe = validatedAtPoe.toISOString();
   if (report.signingTime) out.signingTime = report.signingTime.toISOString();

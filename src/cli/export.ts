@@ -13,7 +13,11 @@
  * or the built-in TSA's key), as the periodic checkpoint does, so that the slice's tail is
  * pinned even for an export made minutes after the last message; --no-checkpoint (a read-only
  * database) or a TSA that does not answer leave the tail unpinned until the next periodic
- * checkpoint, and say so. With --receipts each proof's PDF receipt is written too, signed
+ * checkpoint, and say so. Then it enters every proof and checkpoint not yet in a hash tree into
+ * one (one time-stamp per tree, as the periodic evidence-records job does), so that each proof
+ * of the bundle has its RFC 4998 evidence record beside it (`<seq>-<type>.ers`) and each
+ * checkpoint beside its token; with --no-checkpoint only the records already made are written.
+ * With --receipts each proof's PDF receipt is written too, signed
  * with the sealing key and the TSA as the service signs them. Exit: 0 written, 3 usage or configuration error, 4 internal error.
  */
 import fs from 'node:fs/promises';
@@ -21,6 +25,8 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { checkpointHead } from '../registered-mail/maintenance.js';
+import { EvidenceRecordService } from '../registered-mail/records.js';
+import type { DigestTimeStamper } from '../crypto/index.js';
 import { AuditError } from '../audit/errors.js';
 import { exportAuditBundle } from '../audit/export.js';
 import { loadTrustAnchors } from '../audit/verify.js';
@@ -87,19 +93,28 @@ async function main(argv: string[]): Promise<number> {
   const store = await openStore(config, { migrate: false });
   let receipts: Awaited<ReturnType<typeof createReceipts>> | undefined;
   try {
-    if (opts.checkpoint) {
-      try {
-        const stamping = await createTimeStamping(config, { log: createLogger(config.logLevel) });
+    const log = createLogger(config.logLevel);
+    let stamping: Awaited<ReturnType<typeof createTimeStamping>> | undefined;
+    let records: EvidenceRecordService | undefined;
+    try {
+      if (opts.checkpoint) {
         try {
+          stamping = await createTimeStamping(config, { log });
+          // the slice's tail pinned, then every proof and checkpoint (the new one too) in a time-stamped tree
           await checkpointHead(store.repositories, stamping.timeStamper);
-        } finally {
-          await stamping.close();
+          records = new EvidenceRecordService(store.repositories, stamping.timeStamper, config, log);
+          await records.enterPending();
+        } catch (err) {
+          if (/no such table|relation .* does not exist/i.test((err as Error).message ?? '')) throw err;
+          process.stderr.write(`export: warning: the event log's head or the pending proofs could not be time-stamped (${(err as Error).message}); exporting with what is time-stamped already\n`);
         }
-      } catch (err) {
-        if (/no such table|relation .* does not exist/i.test((err as Error).message ?? '')) throw err;
-        process.stderr.write(`export: warning: the event log's head could not be time-stamped (${(err as Error).message}); exporting without a checkpoint at its end\n`);
       }
+    } finally {
+      await stamping?.close();
     }
+    // reading records asks no TSA
+    records ??= new EvidenceRecordService(store.repositories, NO_TIME_STAMPS, config, log);
+    const recordSource = records;
     if (languages) receipts = await createReceipts(config, { log: createLogger(config.logLevel) });
     const service = receipts?.receipts;
     const result = await exportAuditBundle(store.repositories, {
@@ -109,15 +124,17 @@ async function main(argv: string[]): Promise<number> {
       outDir: opts.out,
       trustAnchorsPem: pem,
       ...(opts.documents ? { documents: store.blobs } : {}),
+      records: { evidence: (e) => recordSource.record('evidence', e.id), checkpoint: (c) => recordSource.record('checkpoint', String(c.id)) },
       ...(service && languages ? { receipts: { languages, render: async (e, language) => (await service.receipt(e, language)).pdf } } : {}),
     });
     if (opts.json) process.stdout.write(JSON.stringify(result) + '\n');
     else {
       process.stdout.write(
-        `exported ${result.messages} messages, ${result.proofs} proofs${languages ? `, ${result.receipts} receipts` : ''}${opts.documents ? `, ${result.documents} documents (${result.documentsPurged} purged)` : ''}, ` +
+        `exported ${result.messages} messages, ${result.proofs} proofs, ${result.records} evidence records${languages ? `, ${result.receipts} receipts` : ''}${opts.documents ? `, ${result.documents} documents (${result.documentsPurged} purged)` : ''}, ` +
           `event-log rows ${result.fromSeq}..${result.toSeq} (${result.redactedRows} redacted) with ${result.checkpoints} checkpoints to ${result.outDir}\n`,
       );
     }
+    if (result.recordsPending > 0) process.stderr.write(`export: warning: ${result.recordsPending} proofs or checkpoints have no evidence record yet (in no time-stamped tree); an export after the next tree has them\n`);
     if (!result.headPinned) process.stderr.write(`export: warning: row ${result.toSeq} is not checkpointed yet; verify-log will report the tail as unpinned until an export after the next checkpoint\n`);
     return EXIT.PASSED;
   } catch (err) {
@@ -129,6 +146,12 @@ async function main(argv: string[]): Promise<number> {
     await store.close();
   }
 }
+
+/** The stamper of an export that time-stamps nothing (--no-checkpoint): records are only read. */
+const NO_TIME_STAMPS: DigestTimeStamper = {
+  timestamp: () => Promise.reject(new Error('this export time-stamps nothing')),
+  timestampDigest: () => Promise.reject(new Error('this export time-stamps nothing')),
+};
 
 function receiptLanguages(list: string): Language[] {
   if (list === 'all') return [...LANGUAGES];

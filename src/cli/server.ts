@@ -65,7 +65,7 @@ async function main(): Promise<void> {
   let stopping = false;
   /** responses under way, told to close their connection when the service stops */
   const answering = new Set<ServerResponse>();
-  const metrics = createMetrics(rt.store, { missingDocuments: () => rt.blobSweep.missing });
+  const metrics = createMetrics(rt.store, { missingDocuments: () => rt.blobSweep.missing, recordsPending: () => rt.records.pending() });
   if (config.metrics.port !== undefined) {
     // /metrics alone, without a token, on a listener of its own (loopback by default)
     const metricsApp = express();

@@ -353,6 +353,8 @@ export interface StoredChain {
   tree?: HashTree;
   /** This record's leaf in the tree; computed from `data` when absent. */
   leaf?: Uint8Array;
+  /** The leaf's position in `leaves`, when the caller knows it (else it is looked for). */
+  index?: number;
   /** The token over the tree's root, then each time-stamp renewal's token, oldest first. */
   timeStamps: readonly Uint8Array[];
 }
@@ -380,7 +382,7 @@ export function assembleEvidenceRecord(chains: readonly StoredChain[], data?: Ui
     }
     const tree = chain.tree ?? buildHashTree(chain.leaves, algorithm);
     if (tree.algorithm !== algorithm) throw new RangeError(`chain ${k + 1}: the tree is ${tree.algorithm}, not ${algorithm}`);
-    const index = chain.leaves.findIndex((l) => equalBytes(l, leaf));
+    const index = chain.index !== undefined && chain.leaves[chain.index] !== undefined && equalBytes(chain.leaves[chain.index]!, leaf) ? chain.index : chain.leaves.findIndex((l) => equalBytes(l, leaf));
     if (index < 0) throw new RangeError(`chain ${k + 1}: the leaf is not in the tree`);
     const atss = [encodeArchiveTimeStamp(reducedHashTree(leaf, tree.paths[index]!), chain.timeStamps[0]!)];
     for (let j = 1; j < chain.timeStamps.length; j++) atss.push(encodeArchiveTimeStamp(timeStampRenewal(chain.timeStamps.slice(0, j), algorithm).lists, chain.timeStamps[j]!));

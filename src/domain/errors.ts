@@ -39,6 +39,7 @@ export type ErrorCode =
   | 'CREDENTIAL_INVALID'
   | 'CREDENTIAL_EXISTS'
   | 'DOCUMENT_PURGED'
+  | 'EVIDENCE_RECORD_PENDING'
   // notifications
   | 'NOTIFICATION_INVALID'
   | 'SMS_TOO_LONG'

@@ -38,7 +38,7 @@ export function createApp(rt: Runtime, log: Logger, options: AppOptions = {}): E
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('trust proxy', rt.config.http.trustProxy);
-  const metrics = options.metrics ?? createMetrics(rt.store, { missingDocuments: () => rt.blobSweep.missing });
+  const metrics = options.metrics ?? createMetrics(rt.store, { missingDocuments: () => rt.blobSweep.missing, recordsPending: () => rt.records.pending() });
   const guard = new AuthGuard(rt.config.authThrottle, log, metrics);
 
   app.use(helmet({ strictTransportSecurity: rt.config.http.tls !== undefined }));
@@ -77,13 +77,14 @@ export function createApp(rt: Runtime, log: Logger, options: AppOptions = {}): E
       batches: rt.batches,
       consult: rt.consult,
       receipts: rt.receipts,
+      records: rt.records,
       webhooks: rt.webhooks,
       notifier: rt.notifier,
       submitWaitMs: rt.config.submitWaitMs,
       log,
     }),
   );
-  app.use(eboxRouter(rt.recipients, rt.receipts));
+  app.use(eboxRouter(rt.recipients, rt.receipts, rt.records));
   app.use(adminRouter({ recipients: rt.recipients, senders: rt.senders, jobs: rt.jobs }));
   app.use(notificationsRouter({ senders: rt.senders, notifications: rt.notifications, syncWaitMs: rt.config.notify.syncWaitMs }));
   app.use(notificationsAdminRouter({ contacts: rt.notifications.contacts, notifications: rt.notifications }));

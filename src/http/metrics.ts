@@ -1,6 +1,7 @@
 /**
  * Prometheus metrics (prom-client): job queue by type and status (dead letters
- * included), messages by status, documents missing from the blob store, plus the default
+ * included), messages by status, documents missing from the blob store, proofs waiting for
+ * their evidence record, plus the default
  * process metrics (and the refused credentials, counted by AuthGuard).
  */
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
@@ -14,6 +15,8 @@ export interface MetricsCounts {
 export interface MetricsSources {
   /** documents whose bytes the last blob sweep found missing (an alarm) */
   missingDocuments?: () => number;
+  /** proofs and checkpoints in no time-stamped RFC 4998 tree yet (growing: the TSA does not answer the records job) */
+  recordsPending?: () => Promise<number>;
 }
 
 export function createMetrics(store: MetricsCounts, sources: MetricsSources = {}): Registry {
@@ -47,6 +50,17 @@ export function createMetrics(store: MetricsCounts, sources: MetricsSources = {}
       registers: [registry],
       collect() {
         this.set(missing());
+      },
+    });
+  }
+  const recordsPending = sources.recordsPending;
+  if (recordsPending) {
+    new Gauge({
+      name: 'registered_mail_evidence_records_pending',
+      help: 'Proofs and event-log checkpoints without an evidence record yet (in no time-stamped tree); a few periods of proofs at most, unless the TSA is down',
+      registers: [registry],
+      async collect() {
+        this.set(await recordsPending());
       },
     });
   }

@@ -76,6 +76,36 @@ function receiptPath(summary: string, security?: unknown[]) {
     },
   };
 }
+const RECORD_DESCRIPTION =
+  "The proof's RFC 4998 EvidenceRecord (DER): the proof's SHA-256 digest is a leaf of a hash tree whose root is time-stamped once, renewed before the TSA certificate expires; " +
+  'the record is the reduced hash tree plus the chain of archive time-stamps (docs/evidence-records.md). A proof enters a tree within RECORD_INTERVAL_MS of being sealed; before that the answer is 404 `EVIDENCE_RECORD_PENDING` with `Retry-After`.';
+
+function recordPath(summary: string, security?: unknown[]) {
+  return {
+    parameters: [
+      { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
+      { name: 'evidenceId', in: 'path', required: true, schema: { type: 'string' } },
+    ],
+    get: {
+      summary,
+      description: RECORD_DESCRIPTION,
+      ...(security ? { security } : {}),
+      responses: {
+        200: {
+          description: 'the evidence record, named `<seq>-<type>.ers` (as beside the proof in an audit bundle)',
+          headers: { 'Content-Disposition': { schema: { type: 'string' } } },
+          content: { 'application/octet-stream': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } } },
+        },
+        401: problem,
+        404: {
+          ...problem,
+          description: '`NOT_FOUND`: no such message or proof for this caller; `EVIDENCE_RECORD_PENDING`: the proof is not in a time-stamped tree yet, ask again after `Retry-After` seconds',
+          headers: { 'Retry-After': { schema: { type: 'integer' }, description: 'with EVIDENCE_RECORD_PENDING: seconds until the next tree' } },
+        },
+      },
+    },
+  };
+}
 const messageSummaryProperties = {
   id: uuid,
   status: { enum: MESSAGE_STATUSES },
@@ -520,6 +550,7 @@ function document(config: Config) {
           responses: { 200: { description: 'the proof', content: { 'application/pkcs7-mime': { schema: { type: 'string', contentMediaType: 'application/pkcs7-mime' } } } }, 401: problem, 404: problem },
         },
       },
+      '/v1/ebox/messages/{id}/evidence/{evidenceId}/record': recordPath('The evidence record of one proof of the message (as /v1/messages/{id}/evidence/{evidenceId}/record)', [{ recipientToken: [] }]),
       '/v1/ebox/messages/{id}/evidence/{evidenceId}/receipt.pdf': receiptPath('One proof of the message as a PDF receipt (as /v1/messages/{id}/evidence/{evidenceId}/receipt.pdf)', [{ recipientToken: [] }]),
       '/v1/ebox/messages/{id}/documents/{position}': {
         parameters: [
@@ -738,6 +769,7 @@ function document(config: Config) {
           },
         },
       },
+      '/v1/messages/{id}/evidence/{evidenceId}/record': recordPath('The RFC 4998 evidence record of one proof, which keeps it provable after its keys expire'),
       '/v1/messages/{id}/evidence/{evidenceId}/receipt.pdf': receiptPath('One proof as a PDF receipt a person can read: the proof in words, the proof attached, sealed PAdES B-T'),
     },
   };

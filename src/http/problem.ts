@@ -47,6 +47,7 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   CREDENTIAL_INVALID: 422,
   CREDENTIAL_EXISTS: 409,
   DOCUMENT_PURGED: 410,
+  EVIDENCE_RECORD_PENDING: 404,
   NOTIFICATION_INVALID: 422,
   SMS_TOO_LONG: 422,
   PHONE_NUMBER_INVALID: 422,
@@ -76,6 +77,7 @@ export const STATUS_OF: Record<ErrorCode, number> = {
 const TITLES: Partial<Record<ErrorCode, string>> = {
   UNAUTHENTICATED: 'Authentication required',
   NOT_FOUND: 'Not found',
+  EVIDENCE_RECORD_PENDING: 'Evidence record not made yet',
   TSA_UNAVAILABLE: 'Time-stamping authority unavailable',
   DATABASE_UNAVAILABLE: 'Database unavailable',
   STORAGE_FULL: 'Storage full',

@@ -6,6 +6,8 @@
  *   ebox-poll    read events of a remote e-Box → seal ContentHandover
  *   retention    purge document bytes past the retention period (evidence and events stay)
  *   checkpoint   time-stamp the event log's head (see src/domain/EventChain.ts)
+ *   evidence-records  enter new proofs and checkpoints into a hash tree, one time-stamp per tree (records.ts)
+ *   record-renewal    renew the trees whose last TSA certificate expires soon (records.ts)
  *
  * A periodic job retries only within its slot (backoff capped at a quarter of the period,
  * as many attempts as fit): an outage that outlasts the slot skips it — the job is
@@ -25,12 +27,13 @@ import type { JobHandlers, JobSlot } from '../worker/JobRunner.js';
 import type { JobRecord } from '../store/jobs.js';
 import { enqueueSeal } from './delivery.js';
 import { REASON_BASE } from './evidence.js';
+import type { EvidenceRecordService } from './records.js';
 
 const BATCH = 500;
 const EBOX_CURSOR_KEY = 'ebox-handover-cursor';
 
 /** The periodic job types. */
-export type PeriodicJobType = 'expiry-scan' | 'ebox-poll' | 'retention' | 'checkpoint';
+export type PeriodicJobType = 'expiry-scan' | 'ebox-poll' | 'retention' | 'checkpoint' | 'evidence-records' | 'record-renewal';
 
 export interface PeriodicTask {
   type: PeriodicJobType;
@@ -45,6 +48,7 @@ export class MaintenanceService {
     private readonly timeStamper: TimeStamper,
     private readonly config: Config,
     private readonly log: Logger,
+    private readonly records: EvidenceRecordService,
   ) {}
 
   tasks(): PeriodicTask[] {
@@ -54,6 +58,8 @@ export class MaintenanceService {
       { type: 'ebox-poll', intervalMs: every },
       { type: 'retention', intervalMs: every },
       { type: 'checkpoint', intervalMs: this.config.worker.checkpointIntervalMs },
+      { type: 'evidence-records', intervalMs: this.config.records.intervalMs },
+      { type: 'record-renewal', intervalMs: this.config.records.renewIntervalMs },
     ];
   }
 
@@ -64,6 +70,8 @@ export class MaintenanceService {
       'ebox-poll': { run: () => this.eboxPoll().then(() => undefined), slot },
       retention: { run: () => this.retention().then(() => undefined), slot },
       checkpoint: { run: () => this.checkpoint().then(() => undefined), slot },
+      'evidence-records': { run: () => this.records.enterPending().then(() => undefined), slot },
+      'record-renewal': { run: () => this.records.renewDue().then(() => undefined), slot },
     };
   }
 
@@ -154,6 +162,6 @@ export async function checkpointHead(store: Repositories, timeStamper: TimeStamp
   if (!head || (last && last.eventSeq === head.seq)) return false;
   const token = await timeStamper.timestamp(checkpointImprintData(head.seq, head.hash));
   const genTime = parseTimeStampToken(token).genTime;
-  await store.checkpoints.insert({ eventSeq: head.seq, headHash: head.hash, token, genTime: genTime.toISOString(), createdAt: new Date().toISOString() });
+  await store.transaction((tx) => tx.checkpoints.insert({ eventSeq: head.seq, headHash: head.hash, token, genTime: genTime.toISOString(), createdAt: new Date().toISOString() }));
   return true;
 }

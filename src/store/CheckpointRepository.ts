@@ -1,18 +1,27 @@
 /** Time-stamped checkpoints of the event log's head, and small worker cursors. */
+import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { CheckpointRecord } from '../domain/records.js';
 
 export class CheckpointRepository {
   constructor(private readonly db: Knex) {}
 
+  /**
+   * Stores a checkpoint and lists it in `record_pending` until it enters an RFC 4998 tree (the
+   * leaf: SHA-256 of its token); insert it in a transaction.
+   */
   async insert(c: Omit<CheckpointRecord, 'id'>): Promise<void> {
-    await this.db('checkpoints').insert({
-      event_seq: c.eventSeq,
-      head_hash: c.headHash,
-      token: Buffer.from(c.token.buffer, c.token.byteOffset, c.token.byteLength),
-      gen_time: c.genTime,
-      created_at: c.createdAt,
-    });
+    const [row] = await this.db('checkpoints')
+      .insert({
+        event_seq: c.eventSeq,
+        head_hash: c.headHash,
+        token: Buffer.from(c.token.buffer, c.token.byteOffset, c.token.byteLength),
+        gen_time: c.genTime,
+        created_at: c.createdAt,
+      })
+      .returning('id');
+    const id = typeof row === 'object' ? (row as { id: number }).id : row;
+    await this.db('record_pending').insert({ kind: 'checkpoint', subject_id: String(id), digest: createHash('sha256').update(c.token).digest('hex'), created_at: c.createdAt });
   }
 
   async latest(): Promise<CheckpointRecord | undefined> {

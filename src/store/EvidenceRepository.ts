@@ -1,7 +1,10 @@
 import type { Knex } from 'knex';
 import type { EvidenceRecord } from '../domain/records.js';
 
-/** Sealed evidence (proofs), in the order they were issued for a message. */
+/**
+ * Sealed evidence (proofs), in the order they were issued for a message. Each new proof is
+ * also listed in `record_pending` until it enters an RFC 4998 tree: insert it in a transaction.
+ */
 export class EvidenceRepository {
   constructor(private readonly db: Knex) {}
 
@@ -16,6 +19,8 @@ export class EvidenceRepository {
       sha256: e.sha256,
       created_at: e.createdAt,
     });
+    // waits for its RFC 4998 tree (RecordTreeRepository); the leaf is the SHA-256 of the DER
+    await this.db('record_pending').insert({ kind: 'evidence', subject_id: e.id, digest: e.sha256, created_at: e.createdAt });
   }
 
   async listForMessage(messageId: string): Promise<EvidenceRecord[]> {

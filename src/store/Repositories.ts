@@ -12,6 +12,7 @@ import { JobRepository, LocalJobs } from './JobRepository.js';
 import { MessageRepository } from './MessageRepository.js';
 import { NotificationRepository } from './NotificationRepository.js';
 import { NotificationBatchRepository } from './NotificationBatchRepository.js';
+import { RecordTreeRepository } from './RecordTreeRepository.js';
 import { SenderRepository } from './SenderRepository.js';
 import { UsageRepository } from './UsageRepository.js';
 import type { TransactionHooks, TransactionScope } from './TransactionHooks.js';
@@ -35,6 +36,8 @@ export class Repositories<M = Jobs> implements TransactionScope {
   readonly notificationBatches: NotificationBatchRepository;
   readonly usage: UsageRepository;
   readonly inbound: InboundSmsRepository;
+  /** RFC 4998 hash trees over proofs and checkpoints */
+  readonly recordTrees: RecordTreeRepository;
 
   /** SQLite only, on the root store: transactions share commits (see CommitGroup). */
   readonly commits: CommitGroup | undefined;
@@ -66,6 +69,7 @@ export class Repositories<M = Jobs> implements TransactionScope {
     this.notificationBatches = new NotificationBatchRepository(db);
     this.usage = new UsageRepository(db);
     this.inbound = new InboundSmsRepository(db);
+    this.recordTrees = new RecordTreeRepository(db);
   }
 
   /**

@@ -47,6 +47,8 @@ export const JOB_PAYLOADS = {
   'ebox-poll': periodic,
   retention: periodic,
   checkpoint: periodic,
+  'evidence-records': periodic,
+  'record-renewal': periodic,
   /** notifications/engine */
   'notify.dispatch': shape({ notificationId: text }),
   'notify.send': shape({ attemptId: text }),

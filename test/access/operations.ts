@@ -76,6 +76,7 @@ export const SPECS: Record<string, OpSpec> = {
   'GET /v1/messages/{id}/evidence': { scope: 'owned', success: [200], params: (w) => ({ id: m(w).M1.id }) },
   'GET /v1/messages/{id}/evidence/{evidenceId}': { scope: 'owned', success: [200], params: (w) => ({ id: m(w).M1.id, evidenceId: m(w).M1.handover }) },
   'GET /v1/messages/{id}/evidence/{evidenceId}/receipt.pdf': { scope: 'owned', success: [200], params: (w) => ({ id: m(w).M1.id, evidenceId: m(w).M1.handover }) },
+  'GET /v1/messages/{id}/evidence/{evidenceId}/record': { scope: 'owned', success: [200], params: (w) => ({ id: m(w).M1.id, evidenceId: m(w).M1.handover }) },
   'PUT /v1/webhook': {
     scope: 'self',
     success: [200],
@@ -116,6 +117,7 @@ export const SPECS: Record<string, OpSpec> = {
   'GET /v1/ebox/messages/{id}/evidence': { scope: 'owned', success: [200], params: (w) => ({ id: m(w).M1.entry }) },
   'GET /v1/ebox/messages/{id}/evidence/{evidenceId}': { scope: 'owned', success: [200], params: (w) => ({ id: m(w).M1.entry, evidenceId: m(w).M1.handover }) },
   'GET /v1/ebox/messages/{id}/evidence/{evidenceId}/receipt.pdf': { scope: 'owned', success: [200], params: (w) => ({ id: m(w).M1.entry, evidenceId: m(w).M1.handover }) },
+  'GET /v1/ebox/messages/{id}/evidence/{evidenceId}/record': { scope: 'owned', success: [200], params: (w) => ({ id: m(w).M1.entry, evidenceId: m(w).M1.handover }) },
   'GET /v1/ebox/messages/{id}/documents/{position}': {
     scope: 'owned',
     success: [200],

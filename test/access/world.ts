@@ -412,6 +412,8 @@ async function buildMain(dir: string, closers: Closers, close: () => Promise<voi
     handover = (await messageOf(M1.id)).evidence.find((e: any) => e.type === 'ContentHandover')?.id ?? '';
     return handover !== '';
   });
+  // every proof so far in a time-stamped tree: their evidence records are served
+  await svc.rt.records.enterPending();
   for (const [name, m, s] of [['M1', M1, s1], ['M2', M2, s2]] as const) {
     const full = await messageOf(m.id);
     secrets.set(`${name} id`, m.id);

@@ -219,6 +219,9 @@ describe('OpenAPI document', function () {
     await hit(T.main, 'GET /v1/messages/{id}/evidence/{evidenceId}/receipt.pdf', 400, `${receipt}?lang=xx`, A);
     await hit(T.main, 'GET /v1/messages/{id}/evidence/{evidenceId}/receipt.pdf', 404, `/v1/messages/${M1.id}/evidence/${unknownId()}/receipt.pdf`, A);
     await hit(T.main, 'GET /v1/messages/{id}/evidence/{evidenceId}/receipt.pdf', 401, receipt);
+    await hit(T.main, 'GET /v1/messages/{id}/evidence/{evidenceId}/record', 200, `${proof}/record`, A);
+    await hit(T.main, 'GET /v1/messages/{id}/evidence/{evidenceId}/record', 404, `/v1/messages/${M1.id}/evidence/${unknownId()}/record`, A);
+    await hit(T.main, 'GET /v1/messages/{id}/evidence/{evidenceId}/record', 401, `${proof}/record`);
 
     await hit(T.main, 'PUT /v1/webhook', 200, '/v1/webhook', { ...A, json: { url: `${main.receiverUrl}/hook-openapi` } });
     await hit(T.main, 'PUT /v1/webhook', 422, '/v1/webhook', { ...A, json: { url: 'ftp://example.org/x' } });
@@ -288,6 +291,9 @@ describe('OpenAPI document', function () {
     await hit(T.main, 'GET /v1/ebox/messages/{id}/evidence/{evidenceId}/receipt.pdf', 400, `${eboxProof}/receipt.pdf?lang=es`, R1);
     await hit(T.main, 'GET /v1/ebox/messages/{id}/evidence/{evidenceId}/receipt.pdf', 404, `${proofs}/${unknownId()}/receipt.pdf`, R1);
     await hit(T.main, 'GET /v1/ebox/messages/{id}/evidence/{evidenceId}/receipt.pdf', 401, `${eboxProof}/receipt.pdf`);
+    await hit(T.main, 'GET /v1/ebox/messages/{id}/evidence/{evidenceId}/record', 200, `${eboxProof}/record`, R1);
+    await hit(T.main, 'GET /v1/ebox/messages/{id}/evidence/{evidenceId}/record', 404, `${proofs}/${unknownId()}/record`, R1);
+    await hit(T.main, 'GET /v1/ebox/messages/{id}/evidence/{evidenceId}/record', 401, `${eboxProof}/record`);
 
     // small service: a message whose documents retention has purged
     const s = await small.newSender();

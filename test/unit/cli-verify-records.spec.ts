@@ -92,7 +92,7 @@ describe('verify with evidence records (validation at any date with a proof of e
     expect(human.stdout).to.match(/validated at\s+2026-06-01T12:00:00\.000Z: certificate paths and revocation at the POE/);
   });
 
-  it('a record whose last archive time-stamp\'s TSA certificate expired before --at is no POE: INDETERMINATE / NO_POE naming TIMESTAMP_TOKEN', async () => {
+  it('a record whose last archive time-stamp\'s TSA certificate expired before --at is no POE: the proof keeps OUT_OF_BOUNDS_NO_POE, the record line NO_POE naming TIMESTAMP_TOKEN', async () => {
     const runs = await inBatches(
       [
         [records[0]![0]!, AT_2045], // A alone: expired 2031
@@ -104,7 +104,7 @@ describe('verify with evidence records (validation at any date with a proof of e
     );
     for (const run of runs.slice(0, 2)) {
       const r = JSON.parse(run.stdout);
-      expect(r).to.deep.include({ indication: 'INDETERMINATE', subIndication: 'NO_POE' });
+      expect(r).to.deep.include({ indication: 'INDETERMINATE', subIndication: 'OUT_OF_BOUNDS_NO_POE' });
       expect(run.code).to.equal(2);
       expect(r.evidenceRecord).to.deep.include({ valid: false, failedCheck: 'TIMESTAMP_TOKEN' });
       expect(line(r, 'EVIDENCE_RECORD')).to.deep.include({ passed: false, subIndication: 'NO_POE' });
@@ -143,7 +143,8 @@ describe('verify with evidence records (validation at any date with a proof of e
         expect(r.indication, k.what).to.equal('TOTAL_FAILED');
         expect(run.code).to.equal(1);
       } else {
-        expect(r, k.what).to.deep.include({ indication: 'INDETERMINATE', subIndication: 'NO_POE' });
+        // the proof does not pass alone at 2045: it keeps its own sub-indication, the record line says why no POE helped
+        expect(r, k.what).to.deep.include({ indication: 'INDETERMINATE', subIndication: 'OUT_OF_BOUNDS_NO_POE' });
         expect(run.code).to.equal(2);
       }
     }
@@ -314,13 +315,14 @@ describe('verify with evidence records (validation at any date with a proof of e
         expect(failed.slice(0, 4), r.stdout).to.deep.equal(['LEAF_DIGEST', 'ROOT_IMPRINT', 'TIMESTAMP_TOKEN', 'LEAF_DIGEST']);
         expect(byFile.get(`${rel(sealed[3]!)}.p7s`).indication).to.equal('TOTAL_FAILED');
         const missing = byFile.get(`${rel(sealed[4]!)}.p7s`);
-        expect(missing).to.deep.include({ indication: 'INDETERMINATE', subIndication: 'NO_POE' });
+        expect(missing).to.deep.include({ indication: 'INDETERMINATE', subIndication: 'OUT_OF_BOUNDS_NO_POE' });
+        expect(line(missing, 'EVIDENCE_RECORD')).to.deep.include({ passed: false, subIndication: 'NO_POE' });
         expect(line(missing, 'EVIDENCE_RECORD').detail).to.match(/\.ers \(named by manifest\.json\): .*no such file/);
         expect(r.code).to.equal(1);
       }
       const human = await runCli('verify', ['--dir', broken, '--at', AT_2045, '--jobs', '0', '--trust', file('roots.pem')]);
-      expect(human.stdout).to.match(/INDETERMINATE\s+NO_POE\s+\d/);
-      expect(human.stdout).to.match(/EVIDENCE_RECORD: .*: ROOT_IMPRINT: /);
+      expect(human.stdout).to.match(/INDETERMINATE\s+OUT_OF_BOUNDS_NO_POE\s+\d/);
+      expect(human.stdout, human.stdout).to.match(/EVIDENCE_RECORD: .*: ROOT_IMPRINT: /);
     });
   });
 });

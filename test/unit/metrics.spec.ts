@@ -11,4 +11,12 @@ describe('metrics', () => {
     missing = 3;
     expect(await registry.metrics()).to.match(/^registered_mail_documents_missing 3$/m);
   });
+
+  it('report the proofs and checkpoints waiting for their evidence record', async () => {
+    let pending = 0;
+    const registry = createMetrics(store, { recordsPending: async () => pending });
+    expect(await registry.metrics()).to.match(/^registered_mail_evidence_records_pending 0$/m);
+    pending = 42;
+    expect(await registry.metrics()).to.match(/^registered_mail_evidence_records_pending 42$/m);
+  });
 });

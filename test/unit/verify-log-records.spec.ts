@@ -2,7 +2,7 @@
  * verifyExportedLog with evidence records of the checkpoint tokens: a checkpoint whose TSA
  * certificate expired in 2031 pins its row at 2035 when its record (time-stamped in 2026,
  * renewed in 2030) is beside the token or named in checkpoints.json; a record of another
- * token is named (NO_POE, LEAF_DIGEST).
+ * token is named (LEAF_DIGEST) after the token's own failure.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -71,10 +71,10 @@ describe('audit/log: checkpoints with evidence records', function () {
     expect(checkpoint(r, 20).detail).to.contain('record-20.ers');
   });
 
-  it('a record of another token: CHECKPOINT fails with NO_POE, naming LEAF_DIGEST', async () => {
+  it('a record of another token: CHECKPOINT keeps the token\'s own failure (expired), naming the record\'s LEAF_DIGEST', async () => {
     fs.writeFileSync(path.join(dir, 'log/checkpoints/10.ers'), (await recordsFor([tokens[1]!], { tsa: b.tsa, at: '2030-01-01T00:00:00Z' }))[0]![0]!);
     const r = await verifyExportedLog(dir, { trustAnchors: anchors(), at });
-    expect(checkpoint(r, 10)).to.deep.include({ passed: false, subIndication: 'NO_POE' });
+    expect(checkpoint(r, 10)).to.deep.include({ passed: false, subIndication: 'OUT_OF_BOUNDS_NO_POE' });
     expect(checkpoint(r, 10).detail).to.match(/evidence record log\/checkpoints\/10\.ers: LEAF_DIGEST: /);
     expect(r.indication).to.equal('INDETERMINATE');
   });

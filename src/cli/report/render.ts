@@ -110,6 +110,9 @@ export function renderSummary(c: Colors, s: BatchSummary, limit = 50): string {
       const first = r.checks.find((k) => !k.passed && k.subIndication === r.subIndication) ?? r.checks.find((k) => !k.passed);
       lines.push(`  ${paintIndication(c, r.indication)} ${r.subIndication ?? ''}  ${r.file}`);
       if (first) lines.push(`      ${first.name}: ${c.dim(first.detail)}`);
+      // a record that failed says why no proof of existence helped, even when another line decided
+      const record = r.checks.find((k) => k.name === 'EVIDENCE_RECORD' && !k.passed);
+      if (record && record !== first) lines.push(`      ${record.name}: ${c.dim(record.detail)}`);
     }
     if (s.notPassed.length > limit) lines.push(`  … and ${s.notPassed.length - limit} more (--json lists every proof)`);
   }

@@ -2,20 +2,21 @@
  * /v1/ebox: the built-in e-Box, for recipients. Each recipient authenticates with its
  * own token and sees only its own mailbox; downloading a document of a registered
  * message records the handover (ContentHandover evidence for the sender). The recipient also
- * reads the proofs of its messages, as DER or as PDF receipts.
+ * reads the proofs of its messages, as DER or as PDF receipts, and their evidence records.
  */
 import type { Readable } from 'node:stream';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { ServiceError } from '../../domain/errors.js';
 import type { ReceiptService } from '../../registered-mail/receipts.js';
+import type { EvidenceRecordService } from '../../registered-mail/records.js';
 import type { RecipientService } from '../../registered-mail/recipients.js';
 import type { RecipientRecord } from '../../domain/records.js';
 import { bearerToken } from '../auth.js';
 import { unauthenticated } from '../AuthGuard.js';
 import { evidenceSummary, mailboxJson } from '../views.js';
-import { receiptLanguage, sendProof, sendReceipt } from './proofs.js';
+import { receiptLanguage, sendProof, sendReceipt, sendRecord } from './proofs.js';
 
-export function eboxRouter(recipients: RecipientService, receipts: ReceiptService): Router {
+export function eboxRouter(recipients: RecipientService, receipts: ReceiptService, records: EvidenceRecordService): Router {
   const r = Router();
   r.use('/v1/ebox', async (req: Request, res: Response, next: NextFunction) => {
     const detail = 'a valid e-Box access token is required (Authorization: Bearer …)';
@@ -44,6 +45,11 @@ export function eboxRouter(recipients: RecipientService, receipts: ReceiptServic
 
   r.get('/v1/ebox/messages/:id/evidence/:evidenceId', async (req, res) => {
     sendProof(res, await recipients.evidence(me(res), req.params.id!, req.params.evidenceId!));
+  });
+
+  r.get('/v1/ebox/messages/:id/evidence/:evidenceId/record', async (req, res) => {
+    const e = await recipients.evidence(me(res), req.params.id!, req.params.evidenceId!);
+    sendRecord(res, e, await records.evidenceRecord(e));
   });
 
   r.get('/v1/ebox/messages/:id/evidence/:evidenceId/receipt.pdf', async (req, res) => {

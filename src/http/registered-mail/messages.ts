@@ -12,13 +12,14 @@ import type { SenderService } from '../../access/senders.js';
 import type { Accepted, Intake, SubmissionService } from '../../registered-mail/intake.js';
 import type { BatchService } from '../../registered-mail/batches.js';
 import type { ReceiptService } from '../../registered-mail/receipts.js';
+import type { EvidenceRecordService } from '../../registered-mail/records.js';
 import type { WebhookService } from '../../registered-mail/webhooks.js';
 import { requireSender, senderOf } from '../auth.js';
 import { idempotencyKey } from '../idempotency.js';
 import { jsonBody } from '../json.js';
 import { readMultipart } from '../multipart.js';
 import { batchRoutes } from './batches.js';
-import { receiptLanguage, sendProof, sendReceipt } from './proofs.js';
+import { receiptLanguage, sendProof, sendReceipt, sendRecord } from './proofs.js';
 import { sendProblem } from '../problem.js';
 import { evidenceJson, evidenceSummary, messageJson, messageSummary } from '../views.js';
 
@@ -29,6 +30,7 @@ export interface MessagesDeps {
   consult: ConsultService;
   webhooks: WebhookService;
   receipts: ReceiptService;
+  records: EvidenceRecordService;
   notifier: EventEmitter;
   submitWaitMs: number;
   log: Logger;
@@ -93,6 +95,11 @@ export function messagesRouter(deps: MessagesDeps): Router {
     res.setHeader('Vary', 'Accept');
     if (kind === 'application/json') return void res.json(evidenceJson(e));
     sendProof(res, e);
+  });
+
+  r.get('/v1/messages/:id/evidence/:evidenceId/record', async (req, res) => {
+    const e = await deps.consult.evidence(senderOf(res), req.params.id!, req.params.evidenceId!);
+    sendRecord(res, e, await deps.records.evidenceRecord(e));
   });
 
   r.get('/v1/messages/:id/evidence/:evidenceId/receipt.pdf', async (req, res) => {

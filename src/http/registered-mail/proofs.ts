@@ -2,7 +2,7 @@
  * Serving a proof, to its sender or its recipient: as DER, or as its PDF receipt
  * (src/registered-mail/receipts.ts) in the language asked with `?lang=`, else the best of
  * Accept-Language, else the receipt service's default (the first language the message's
- * subject is given in, else English).
+ * subject is given in, else English); or its RFC 4998 evidence record.
  */
 import type { Request, Response } from 'express';
 import { ServiceError } from '../../domain/errors.js';
@@ -33,6 +33,18 @@ export function sendProof(res: Response, e: EvidenceRecord): void {
     .type('application/pkcs7-mime; smime-type=signed-data')
     .setHeader('Content-Disposition', `attachment; filename="${e.type}-${e.id}.p7s"`)
     .send(Buffer.from(e.der));
+}
+
+/**
+ * A proof's RFC 4998 evidence record (docs/evidence-records.md), DER, named as the audit
+ * bundle names it beside the proof: `<seq>-<type>.ers`.
+ */
+export function sendRecord(res: Response, e: EvidenceRecord, record: Uint8Array): void {
+  res
+    .status(200)
+    .type('application/octet-stream')
+    .setHeader('Content-Disposition', `attachment; filename="${e.seq}-${e.type}.ers"`)
+    .send(Buffer.from(record));
 }
 
 export function sendReceipt(res: Response, receipt: Receipt): void {
