@@ -40,6 +40,7 @@ import { FsBlobStore } from '../store/FsBlobStore.js';
 import { ReadinessService } from './readiness.js';
 import { openStore } from './store.js';
 import { Sealer } from '../registered-mail/sealing.js';
+import { CrlFetcher, LongTermSealing } from '../registered-mail/revocation.js';
 import { SenderService } from '../access/senders.js';
 import { SubmissionService } from '../registered-mail/intake.js';
 import { BatchService } from '../registered-mail/batches.js';
@@ -126,15 +127,16 @@ export function tempFileMaxAgeMs(config: Config): number {
 export async function createTimeStamping(
   config: Config,
   options: { log: Logger; dev?: () => Promise<DevPkiPaths>; tokenKeys?: Pkcs11Signer[] },
-): Promise<{ timeStamper: TimeStamper; tsa?: TimeStampAuthority; close(): Promise<void> }> {
+): Promise<{ timeStamper: TimeStamper; tsa?: TimeStampAuthority; tsaChain: readonly Uint8Array[]; close(): Promise<void> }> {
   const tokenKeys = options.tokenKeys ?? [];
   const close = async () => {
     if (!options.tokenKeys) await Promise.all(tokenKeys.map((k) => k.close()));
   };
-  if (config.tsa.url) return { timeStamper: new HttpTimeStamper(config.tsa.url, { timeoutMs: config.tsa.timeoutMs }), close };
+  if (config.tsa.url) return { timeStamper: new HttpTimeStamper(config.tsa.url, { timeoutMs: config.tsa.timeoutMs }), tsaChain: [], close };
   const dev = options.dev ?? (() => ensureDevPki(devPkiDir(config), config.keyAlgorithm));
-  const tsa = new TimeStampAuthority(await identityFrom(config.tsa.key, dev, 'tsa', tokenKeys, options.log), { policyOid: config.tsa.policyOid, accuracyMs: 1 });
-  return { timeStamper: new LocalTimeStamper(tsa), tsa, close };
+  const identity = await identityFrom(config.tsa.key, dev, 'tsa', tokenKeys, options.log);
+  const tsa = new TimeStampAuthority(identity, { policyOid: config.tsa.policyOid, accuracyMs: 1 });
+  return { timeStamper: new LocalTimeStamper(tsa), tsa, tsaChain: identity.chain, close };
 }
 
 /**
@@ -156,6 +158,15 @@ export async function createReceipts(config: Config, options: { log: Logger }): 
   }
 }
 
+/** The Sealer options that make proofs CAdES-B-LT, when SEAL_REVOCATION asks for it (docs/revocation.md). */
+export function longTermSealing(config: Config, log: Logger, tsaChain: readonly Uint8Array[] = []): { longTerm?: LongTermSealing; extraCertificates?: readonly Uint8Array[] } {
+  if (config.revocation.mode === 'off') return {};
+  const policy = new OutboundPolicy({ allow: config.revocation.allowPrivateTargets });
+  const fetcher = new CrlFetcher({ policy, timeoutMs: config.revocation.timeoutMs, maxBytes: config.revocation.maxBytes, log });
+  log.info({ revocation: config.revocation.mode, allowPrivateTargets: config.revocation.allowPrivateTargets }, 'proofs carry revocation data (CAdES-B-LT): CRLs from the certificates\' distribution points');
+  return { longTerm: new LongTermSealing(fetcher), extraCertificates: tsaChain };
+}
+
 export async function createRuntime(config: Config, log: Logger): Promise<Runtime> {
   if (config.env !== 'development') {
     for (const w of insecureDefaults(config)) log.warn(`INSECURE DEFAULT IN ${config.env.toUpperCase()}: ${w}`);
@@ -168,9 +179,10 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
   let identity: SigningIdentity | Signer;
   let tsa: TimeStampAuthority | undefined;
   let timeStamper: TimeStamper;
+  let tsaChain: readonly Uint8Array[];
   try {
     identity = await identityFrom(config.sealing, dev, 'seal', tokenKeys, log);
-    ({ timeStamper, tsa } = await createTimeStamping(config, { log, dev, tokenKeys }));
+    ({ timeStamper, tsa, tsaChain } = await createTimeStamping(config, { log, dev, tokenKeys }));
   } catch (err) {
     await closeTokenKeys();
     throw err;
@@ -197,7 +209,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
         })
       : new LocalEbox(store);
 
-  const sealer = new Sealer(identity, timeStamper, { threads: config.worker.sealThreads, log });
+  const sealer = new Sealer(identity, timeStamper, { threads: config.worker.sealThreads, log, ...longTermSealing(config, log, tsaChain) });
   const notifier = new EvidenceNotifier();
   notifier.setMaxListeners(0);
   const evidence = new EvidenceService(store, sealer, config, notifier);

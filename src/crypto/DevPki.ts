@@ -59,8 +59,8 @@ export interface DevPkiOptions {
   crlUrl?: string | null;
 }
 
-/** Where a development service would publish the root's CRL (its default port). */
-export const DEV_CRL_URL = 'http://localhost:8080/pki/root.crl';
+/** Where the development PKI's publisher (dev/pki-publisher, started by `npm start`) serves the root's CRL. */
+export const DEV_CRL_URL = 'http://127.0.0.1:8079/pki/root.crl';
 
 export interface DevPki {
   algorithm: KeyAlgorithm;
@@ -279,7 +279,11 @@ async function writeFileAtomic(file: string, data: string | Uint8Array, mode: nu
 
 /** Generates a development PKI for `algorithm` into `dir`, replacing any files there. */
 export async function generateDevPki(dir: string, algorithm: KeyAlgorithm, options: DevPkiOptions = {}): Promise<DevPkiPaths> {
-  const pki = await createDevPki(algorithm, options);
+  return writeDevPki(dir, await createDevPki(algorithm, options));
+}
+
+/** Writes an in-memory development PKI into `dir` as generateDevPki does (the root's key is not written). */
+export async function writeDevPki(dir: string, pki: DevPki): Promise<DevPkiPaths> {
   await fs.mkdir(dir, { recursive: true, mode: 0o700 });
   const paths = devPkiPaths(dir);
   await writeFileAtomic(paths.sealKey, derToPem(pki.sealKeyPkcs8, 'PRIVATE KEY'), 0o600);

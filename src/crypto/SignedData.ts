@@ -93,6 +93,8 @@ export interface SignedDataView {
   certificateChoiceTags: number[];
   /** The identifier octet of every RevocationInfoChoice entry of `crls` (§10.2.1). */
   revocationChoiceTags: number[];
+  /** The X.509 CRLs of `crls` (the CertificateList choice), DER. */
+  crls: Uint8Array[];
   signerInfos: SignerInfoView[];
 }
 
@@ -132,9 +134,10 @@ export function parseSignedData(input: Uint8Array | DerNode): SignedDataView {
   const crls = sd.optional(contextTag(1, true));
   if (crls) assertSorted(crls.children, crls.offset);
   const revocationChoiceTags = crls ? crls.children.map((c) => c.tag) : [];
+  const crlValues = crls ? crls.children.filter((c) => c.tag === Tag.SEQUENCE).map((c) => c.bytes) : [];
   const signerInfos = sd.next(Tag.SET, 'signerInfos').children.map(readSignerInfo);
   sd.end();
-  return { contentInfo, node, version, digestAlgorithms, eContentType, ...(eContent ? { eContent } : {}), certificates, certificateChoiceTags, revocationChoiceTags, signerInfos };
+  return { contentInfo, node, version, digestAlgorithms, eContentType, ...(eContent ? { eContent } : {}), certificates, certificateChoiceTags, revocationChoiceTags, crls: crlValues, signerInfos };
 }
 
 function readSignerInfo(node: DerNode): SignerInfoView {
