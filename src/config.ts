@@ -67,14 +67,15 @@ export interface Config {
   sealing: KeySource;
   /**
    * Revocation data in every proof (CAdES-B-LT, docs/revocation.md): `crl` fetches the CRLs of
-   * the sealing and TSA certificates from their distribution points after the time-stamp and
-   * writes them, with both certification paths, into the proof; `off` seals CAdES-B-T.
+   * the sealing and TSA certificates from their distribution points after the time-stamp,
+   * `ocsp` asks their OCSP responders (AIA id-ad-ocsp), and writes the answers, with both
+   * certification paths, into the proof; `off` seals CAdES-B-T.
    */
   revocation: {
-    mode: 'crl' | 'off';
+    mode: 'crl' | 'ocsp' | 'off';
     timeoutMs: number;
     maxBytes: number;
-    /** CIDRs the CRL fetcher may reach although inside a private range (the development publisher on loopback) */
+    /** CIDRs the CRL and OCSP fetchers may reach although inside a private range (the development publisher on loopback) */
     allowPrivateTargets: string[];
   };
   tsa: {
@@ -566,7 +567,7 @@ export function loadConfig(env: Env = process.env): Config {
     revocation: {
       // development: the development PKI's publisher serves the CRL (npm start); tests and
       // production: off unless asked (a production CA's distribution points must be reachable)
-      mode: oneOf(env, 'SEAL_REVOCATION', ['crl', 'off'] as const, appEnv === 'development' ? 'crl' : 'off'),
+      mode: oneOf(env, 'SEAL_REVOCATION', ['crl', 'ocsp', 'off'] as const, appEnv === 'development' ? 'crl' : 'off'),
       timeoutMs: int(env, 'SEAL_REVOCATION_TIMEOUT_MS', 10_000, 100, 300_000),
       maxBytes: int(env, 'SEAL_REVOCATION_MAX_BYTES', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
       allowPrivateTargets: cidrList(env, 'SEAL_REVOCATION_ALLOW_PRIVATE_TARGETS'),

@@ -1,6 +1,6 @@
 /**
  * Starts the development PKI's publisher (DevPkiPublisher.ts) for `npm start`: in development,
- * with SEAL_REVOCATION=crl and the sealing key of the development PKI, on the loopback host and
+ * with SEAL_REVOCATION=crl or ocsp and the sealing key of the development PKI, on the loopback host and
  * port its certificates name as their CRL distribution point, and lets the service's CRL
  * fetcher reach it (SEAL_REVOCATION_ALLOW_PRIVATE_TARGETS gains that address, as a developer
  * would configure it by hand).
@@ -8,10 +8,10 @@
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import type { Config } from '../../src/config.js';
-import { crlUrlsOf, devPkiPaths, ensureDevPki, pemToDer } from '../../src/crypto/index.js';
+import { crlUrlsOf, devPkiPaths, ensureDevPki, loadSigningIdentity, ocspUrlsOf, pemToDer, type OcspResponderIdentity } from '../../src/crypto/index.js';
 import { parseCertificate } from '../../src/crypto/Certificate.js';
 import { devPkiDir } from '../../src/app/runtime.js';
-import { DevPkiPublisher, CRL_PATH } from './DevPkiPublisher.js';
+import { DevPkiPublisher, CRL_PATH, OCSP_PATH } from './DevPkiPublisher.js';
 
 export interface StartedDevPkiPublisher {
   config: Config;
@@ -36,7 +36,24 @@ export async function startDevPkiPublisher(config: Config): Promise<StartedDevPk
     return { reason: `the development certificates in ${dir} name ${url} as their CRL distribution point, which the publisher cannot serve (made by an earlier version): remove the folder to have it made again` };
   }
   const listenHost = host === 'localhost' ? '127.0.0.1' : host;
-  const publisher = new DevPkiPublisher(async () => new Uint8Array(await fs.readFile(devPkiPaths(dir).crl)));
+  const files = devPkiPaths(dir);
+  const hasResponder = await fs.access(files.ocspKey).then(() => true, () => false);
+  if (config.revocation.mode === 'ocsp' && (!hasResponder || ocspUrlsOf(seal)[0] !== `${u.origin}${OCSP_PATH}`)) {
+    return { reason: `the development PKI in ${dir} has no OCSP responder at ${u.origin}${OCSP_PATH} (made before OCSP): remove the folder to have it made again` };
+  }
+  let responder: OcspResponderIdentity | undefined;
+  const ocsp = hasResponder
+    ? {
+        issuer: pemToDer(await fs.readFile(paths.root, 'utf8'), 'CERTIFICATE')[0]!,
+        identity: async () => {
+          if (responder) return responder;
+          const id = await loadSigningIdentity({ keyFile: files.ocspKey, certFile: files.ocspCert });
+          responder = { certificate: parseCertificate(id.certificate), privateKey: id.privateKey, algorithm: id.algorithm, certs: [id.certificate] };
+          return responder;
+        },
+      }
+    : undefined;
+  const publisher = new DevPkiPublisher(async () => new Uint8Array(await fs.readFile(files.crl)), ocsp);
   await publisher.start(port, listenHost);
   const cidr = net.isIPv6(listenHost) ? `${listenHost}/128` : `${listenHost}/32`;
   return {

@@ -52,9 +52,9 @@ interface DevPkiPublisherModule {
 
 const PUBLISHER_MODULE = new URL('../../dev/pki-publisher/start.js', import.meta.url).href;
 
-/** Whether the configuration asks for the development PKI's publisher: development, proofs with CRLs, the development sealing key. */
+/** Whether the configuration asks for the development PKI's publisher: development, proofs with revocation data, the development sealing key. */
 export function wantsDevPkiPublisher(config: Config): boolean {
-  return config.env === 'development' && config.revocation.mode === 'crl' && config.sealing.kind === 'dev';
+  return config.env === 'development' && config.revocation.mode !== 'off' && config.sealing.kind === 'dev';
 }
 
 /**

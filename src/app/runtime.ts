@@ -40,7 +40,7 @@ import { FsBlobStore } from '../store/FsBlobStore.js';
 import { ReadinessService } from './readiness.js';
 import { openStore } from './store.js';
 import { Sealer } from '../registered-mail/sealing.js';
-import { CrlFetcher, LongTermSealing } from '../registered-mail/revocation.js';
+import { CrlFetcher, LongTermSealing, OcspFetcher } from '../registered-mail/revocation.js';
 import { SenderService } from '../access/senders.js';
 import { SubmissionService } from '../registered-mail/intake.js';
 import { BatchService } from '../registered-mail/batches.js';
@@ -162,9 +162,13 @@ export async function createReceipts(config: Config, options: { log: Logger }): 
 export function longTermSealing(config: Config, log: Logger, tsaChain: readonly Uint8Array[] = []): { longTerm?: LongTermSealing; extraCertificates?: readonly Uint8Array[] } {
   if (config.revocation.mode === 'off') return {};
   const policy = new OutboundPolicy({ allow: config.revocation.allowPrivateTargets });
-  const fetcher = new CrlFetcher({ policy, timeoutMs: config.revocation.timeoutMs, maxBytes: config.revocation.maxBytes, log });
-  log.info({ revocation: config.revocation.mode, allowPrivateTargets: config.revocation.allowPrivateTargets }, 'proofs carry revocation data (CAdES-B-LT): CRLs from the certificates\' distribution points');
-  return { longTerm: new LongTermSealing(fetcher), extraCertificates: tsaChain };
+  const options = { policy, timeoutMs: config.revocation.timeoutMs, maxBytes: config.revocation.maxBytes, log };
+  const source = config.revocation.mode === 'ocsp' ? ({ kind: 'ocsp', fetcher: new OcspFetcher(options) } as const) : ({ kind: 'crl', fetcher: new CrlFetcher(options) } as const);
+  log.info(
+    { revocation: config.revocation.mode, allowPrivateTargets: config.revocation.allowPrivateTargets },
+    `proofs carry revocation data (CAdES-B-LT): ${config.revocation.mode === 'ocsp' ? 'OCSP answers from the certificates\' responders' : 'CRLs from the certificates\' distribution points'}`,
+  );
+  return { longTerm: new LongTermSealing(source), extraCertificates: tsaChain };
 }
 
 export async function createRuntime(config: Config, log: Logger): Promise<Runtime> {

@@ -4,13 +4,15 @@
  * the revocation data of those certificates — in the places RFC 5652 gives them:
  *
  *   SignedData.certificates  [0] IMPLICIT CertificateSet          (X.509 certificates)
- *   SignedData.crls          [1] IMPLICIT RevocationInfoChoices    (CertificateList, RFC 5280 §5)
+ *   SignedData.crls          [1] IMPLICIT RevocationInfoChoices    (CertificateList, RFC 5280 §5;
+ *                            OCSP responses as other { id-ri-ocsp-response, OCSPResponse }, RFC 5940 §3)
  *
  * Neither field is covered by the signature nor by the signature time-stamp (the signature
  * covers the signed attributes, the time-stamp the signature value), so a B-T proof becomes a
  * B-LT one by rewriting the SignedData around the same encapContentInfo and SignerInfo octets.
  * Both fields are SET OF: written DER-sorted (X.690 §11.6), duplicates dropped. The SignedData
- * version stays what RFC 5652 §5.1 derives for X.509 certificates and CRLs (1 for a proof).
+ * version stays what RFC 5652 §5.1 derives for X.509 certificates and CRLs (1 for a proof), and
+ * becomes 5 when an OCSP response (an `other` RevocationInfoChoice) is carried.
  *
  * Why these fields and not the unsigned attributes certificate-values and revocation-values
  * (the CAdES-X-L place of ETSI TS 101 733, still allowed by EN 319 122-1 §5.5): see
@@ -21,7 +23,8 @@ import { extractTimeStamp } from './CadesT.js';
 import { findExtension, parseCertificate, type CertificateView } from './Certificate.js';
 import { parseCertificateCached } from './CertificateCache.js';
 import { parseCrl, readCrlDistributionPoints } from './Crl.js';
-import { DerError, DerSequence, Tag, contextTag, equalBytes, readDer, readOid, setOf, sequence, tlv } from './der.js';
+import { DerError, DerSequence, Tag, contextTag, equalBytes, integer, oid, readDer, readOid, setOf, sequence, tlv } from './der.js';
+import { parseOcspResponse } from './Ocsp.js';
 import { OID } from './oids.js';
 import { verifyBytes } from './Signature.js';
 import { findSignerCertificate, parseSignedData } from './SignedData.js';
@@ -32,6 +35,8 @@ export interface LongTermValues {
   certificates: readonly Uint8Array[];
   /** DER CRLs to carry. */
   crls: readonly Uint8Array[];
+  /** DER OCSPResponses to carry, as RevocationInfoChoice other id-ri-ocsp-response (RFC 5940 §3). */
+  ocspResponses?: readonly Uint8Array[];
 }
 
 function union(existing: readonly Uint8Array[], added: readonly Uint8Array[]): Uint8Array[] {
@@ -48,6 +53,7 @@ function union(existing: readonly Uint8Array[], added: readonly Uint8Array[]): U
 export function addLongTermValues(proof: Uint8Array, values: LongTermValues): Uint8Array {
   for (const c of values.certificates) parseCertificate(c);
   for (const c of values.crls) parseCrl(c);
+  for (const r of values.ocspResponses ?? []) parseOcspResponse(r);
   const ci = new DerSequence(readDer(proof), 'ContentInfo');
   const contentType = ci.next(Tag.OBJECT_IDENTIFIER, 'contentType');
   if (readOid(contentType) !== OID.signedData) throw new DerError('ContentInfo: not id-signedData');
@@ -63,14 +69,18 @@ export function addLongTermValues(proof: Uint8Array, values: LongTermValues): Ui
   const signerInfos = sd.next(Tag.SET, 'signerInfos');
   sd.end();
   const certificateSet = union(certs ? certs.children.map((c) => c.bytes) : [], values.certificates);
-  const crlSet = union(crls ? crls.children.map((c) => c.bytes) : [], values.crls);
+  // OtherRevocationInfoFormat { id-ri-ocsp-response, OCSPResponse }, [1] IMPLICIT in RevocationInfoChoice
+  const others = (values.ocspResponses ?? []).map((r) => tlv(contextTag(1, true), Buffer.concat([oid(OID.riOcspResponse), r])));
+  const crlSet = union(crls ? crls.children.map((c) => c.bytes) : [], [...values.crls, ...others]);
+  // RFC 5652 §5.1: a SignedData with an `other` RevocationInfoChoice is version 5
+  const versionBytes = crlSet.some((c) => c[0] === contextTag(1, true)) ? integer(5) : version.bytes;
   const tagged = (n: number, items: Uint8Array[]) => {
     const set = setOf(items);
     set[0] = contextTag(n, true);
     return set;
   };
   const signedData = sequence(
-    version.bytes,
+    versionBytes,
     digestAlgorithms.bytes,
     encap.bytes,
     ...(certificateSet.length ? [tagged(0, certificateSet)] : []),

@@ -42,7 +42,8 @@ import { readKeyUsage } from './CertificateExtensions.js';
 import { knownCertificates, parseCertificateCached } from './CertificateCache.js';
 import { validateCertificatePath, type PathOutcome } from './CertificatePath.js';
 import { CRL_REASONS, parseCrl, type CrlView } from './Crl.js';
-import { revocationStatus, type RevocationStatus } from './Revocation.js';
+import { revocationStatusFrom, type RevocationStatus } from './Revocation.js';
+import { parseOcspResponse, type OcspResponseView } from './Ocsp.js';
 import { DerError, equalBytes, readDer, readOid, readTime } from './der.js';
 import { OID } from './oids.js';
 import { singleAttributeValue } from './SignedAttributes.js';
@@ -198,8 +199,18 @@ async function verify(proof: Uint8Array, options: VerifyOptions, report: ReportB
 
   // REVOCATION, TSA_REVOCATION — only with revocation data: CRLs given, or carried in the
   // proof's SignedData.crls (CAdES-B-LT; docs/revocation.md).
-  const crls = { given: parseCrls(options.crls), carried: parseCrls(sd.crls) };
-  if (crls.given.length + crls.carried.length > 0) await checkRevocation(signer, token, sd, crls, options, report);
+  const data: RevocationData = { given: parseCrls(options.crls), carried: parseCrls(sd.crls), ocsp: parseOcspResponses(sd.ocspResponses) };
+  if (data.given.length + data.carried.length + data.ocsp.length > 0) await checkRevocation(signer, token, sd, data, options, report);
+}
+
+function parseOcspResponses(list: Uint8Array[]): OcspResponseView[] {
+  return list.flatMap((der) => {
+    try {
+      return [parseOcspResponse(der)];
+    } catch {
+      return [];
+    }
+  });
 }
 
 function parseCrls(list: Uint8Array[] | undefined): CrlView[] {
@@ -229,23 +240,30 @@ const COMPROMISE = new Set<number>([CRL_REASONS.keyCompromise, CRL_REASONS.cACom
 async function statusWithCarried(
   cert: CertificateView,
   issuers: readonly CertificateView[],
-  crls: { given: CrlView[]; carried: CrlView[] },
+  data: RevocationData,
   at: Date,
   poe: Date | undefined,
   crypto: Crypto | undefined,
 ): Promise<RevocationStatus> {
-  const status = await revocationStatus(cert, issuers, [...crls.given, ...crls.carried], at, crypto);
-  if (status.status !== 'unknown' || !poe || crls.carried.length === 0) return status;
-  const then = await revocationStatus(cert, issuers, crls.carried, poe, crypto);
+  const status = await revocationStatusFrom(cert, issuers, { crls: [...data.given, ...data.carried], ocsp: data.ocsp }, at, crypto);
+  if (status.status !== 'unknown' || !poe || data.carried.length + data.ocsp.length === 0) return status;
+  const then = await revocationStatusFrom(cert, issuers, { crls: data.carried, ocsp: data.ocsp }, poe, crypto);
   if (then.status !== 'good') return status;
-  return { ...then, detail: `not revoked at the time-stamp's genTime ${poe.toISOString()}: the CRL${then.crl.crlNumber !== undefined ? ` number ${then.crl.crlNumber}` : ''} carried in the proof, issued ${then.crl.thisUpdate.toISOString()}, next update ${then.crl.nextUpdate?.toISOString() ?? 'not given'}, does not list it` };
+  return { ...then, detail: `not revoked at the time-stamp's genTime ${poe.toISOString()} by the revocation data carried in the proof: ${then.detail.replace(/^not revoked: /, '')}` };
+}
+
+/** Revocation data for the verifier: CRLs given (`--crl`), CRLs and OCSP responses carried in the proof. */
+interface RevocationData {
+  given: CrlView[];
+  carried: CrlView[];
+  ocsp: OcspResponseView[];
 }
 
 async function checkRevocation(
   signer: CertificateView | undefined,
   token: TimeStampTokenInspection | undefined,
   sd: SignedDataView,
-  crls: { given: CrlView[]; carried: CrlView[] },
+  crls: RevocationData,
   options: VerifyOptions,
   report: ReportBuilder,
 ): Promise<void> {

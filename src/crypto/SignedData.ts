@@ -95,6 +95,10 @@ export interface SignedDataView {
   revocationChoiceTags: number[];
   /** The X.509 CRLs of `crls` (the CertificateList choice), DER. */
   crls: Uint8Array[];
+  /** The otherRevInfoFormat of each `other` RevocationInfoChoice of `crls` (§10.2.1), in order. */
+  otherRevocationFormats: string[];
+  /** The OCSP responses of `crls` (other, id-ri-ocsp-response, RFC 5940 §3), DER. */
+  ocspResponses: Uint8Array[];
   signerInfos: SignerInfoView[];
 }
 
@@ -135,9 +139,21 @@ export function parseSignedData(input: Uint8Array | DerNode): SignedDataView {
   if (crls) assertSorted(crls.children, crls.offset);
   const revocationChoiceTags = crls ? crls.children.map((c) => c.tag) : [];
   const crlValues = crls ? crls.children.filter((c) => c.tag === Tag.SEQUENCE).map((c) => c.bytes) : [];
+  const otherRevocationFormats: string[] = [];
+  const ocspResponses: Uint8Array[] = [];
+  for (const c of crls?.children ?? []) {
+    if (c.tag !== contextTag(1, true)) continue;
+    // OtherRevocationInfoFormat ::= SEQUENCE { otherRevInfoFormat OBJECT IDENTIFIER, otherRevInfo ANY }
+    const other = new DerSequence(c, 'OtherRevocationInfoFormat');
+    const format = readOid(other.next(Tag.OBJECT_IDENTIFIER, 'otherRevInfoFormat'));
+    const info = other.any('otherRevInfo');
+    other.end();
+    otherRevocationFormats.push(format);
+    if (format === OID.riOcspResponse) ocspResponses.push(info.bytes);
+  }
   const signerInfos = sd.next(Tag.SET, 'signerInfos').children.map(readSignerInfo);
   sd.end();
-  return { contentInfo, node, version, digestAlgorithms, eContentType, ...(eContent ? { eContent } : {}), certificates, certificateChoiceTags, revocationChoiceTags, crls: crlValues, signerInfos };
+  return { contentInfo, node, version, digestAlgorithms, eContentType, ...(eContent ? { eContent } : {}), certificates, certificateChoiceTags, revocationChoiceTags, crls: crlValues, otherRevocationFormats, ocspResponses, signerInfos };
 }
 
 function readSignerInfo(node: DerNode): SignerInfoView {

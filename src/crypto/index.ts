@@ -6,7 +6,7 @@
 export { KEY_ALGORITHMS, type KeyAlgorithm } from './AlgorithmIdentifier.js';
 export { certificateInfo, type CertificateInfo } from './CertificateInfo.js';
 export { DerError } from './der.js';
-export { createDevPki, DEV_CRL_URL, devPkiDirName, devPkiPaths, ensureDevPki, generateDevPki, issueDevCrl, revokeDevCertificate, writeDevPki, type DevCrlOptions, type DevPki, type DevPkiOptions, type DevPkiPaths, type DevRoot } from './DevPki.js';
+export { createDevPki, DEV_CRL_URL, DEV_OCSP_URL, devPkiDirName, devPkiPaths, ensureDevPki, generateDevPki, issueDevCrl, revokeDevCertificate, writeDevPki, type DevCrlOptions, type DevPki, type DevPkiOptions, type DevPkiPaths, type DevRoot } from './DevPki.js';
 export { defaultCrypto, installPkijsEngine, pkijsEngine } from './engine.js';
 export { HttpTimeStamper, type HttpTimeStamperOptions } from './HttpTimeStamper.js';
 export { KeyFileError, loadSigningIdentity, readPrivateFile, type KeyFileErrorCode, type SigningIdentitySource } from './KeyFiles.js';
@@ -21,7 +21,21 @@ export { parseTimeStampToken, type TimeStampTokenInfo } from './TimeStampToken.j
 export type { MessageImprint, TSTInfo } from './TSTInfo.js';
 export { CadesTWriter, extractTimeStamp, type PreparedSignature } from './CadesT.js';
 export { addLongTermValues, certificatePathFrom, crlUrlsOf, longTermTargets, type LongTermTargets, type LongTermValues } from './CadesLt.js';
-export { revocationStatus, type RevocationStatus } from './Revocation.js';
+export { revocationStatus, revocationStatusFrom, type RevocationStatus } from './Revocation.js';
+export {
+  authorityInfoAccessOcsp,
+  issueOcspResponse,
+  ocspErrorResponse,
+  ocspRequest,
+  ocspStatusOf,
+  ocspUrlsOf,
+  parseOcspResponse,
+  readOcspRequest,
+  type CertId,
+  type OcspCertStatus,
+  type OcspResponderIdentity,
+  type OcspResponseView,
+} from './Ocsp.js';
 export { subjectString as subjectOf, type CertificateView } from './Certificate.js';
 export { PadesWriter } from './Pades.js';
 export { verifyCadesT, type VerifyOptions } from './CadesVerification.js';
