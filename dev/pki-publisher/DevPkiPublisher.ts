@@ -28,7 +28,7 @@ export const OCSP_PATH = '/pki/ocsp';
 export interface DevOcspResponder {
   identity: () => OcspResponderIdentity | Promise<OcspResponderIdentity>;
   /** the issuing CA's certificate (DER): requests for another issuer are answered "unknown" */
-  issuer: Uint8Array;
+  issuer: () => Uint8Array;
   /** default one hour */
   validityMs?: number;
 }
@@ -125,7 +125,7 @@ export class DevPkiPublisher {
       return ocspErrorResponse(1);
     }
     if (request.ids.length === 0) return ocspErrorResponse(1);
-    const issuer = parseCertificate(responder.issuer);
+    const issuer = parseCertificate(responder.issuer());
     const revoked = parseCrl(await this.crl()).entries.filter((e) => e.reasonCode !== CRL_REASONS.removeFromCRL);
     const now = new Date();
     const status = (id: CertId): OcspCertStatus => {

@@ -44,7 +44,7 @@ export async function startDevPkiPublisher(config: Config): Promise<StartedDevPk
   let responder: OcspResponderIdentity | undefined;
   const ocsp = hasResponder
     ? {
-        issuer: pemToDer(await fs.readFile(paths.root, 'utf8'), 'CERTIFICATE')[0]!,
+        issuer: ((root) => () => root)(pemToDer(await fs.readFile(paths.root, 'utf8'), 'CERTIFICATE')[0]!),
         identity: async () => {
           if (responder) return responder;
           const id = await loadSigningIdentity({ keyFile: files.ocspKey, certFile: files.ocspCert });

@@ -221,10 +221,12 @@ export function parseOcspResponse(der: Uint8Array): OcspResponseView {
     if (st.tag === contextTag(0, false)) certStatus = { status: 'good' };
     else if (st.tag === contextTag(2, false)) certStatus = { status: 'unknown' };
     else if (st.tag === contextTag(1, true)) {
-      const r = new DerSequence(st, 'RevokedInfo');
-      const revocationTime = readTime(r.next(Tag.GENERALIZED_TIME, 'revocationTime'), 'revocationTime');
-      const reasonNode = r.optional(contextTag(0, true));
-      r.end();
+      // [1] IMPLICIT RevokedInfo: the SEQUENCE's components under the context tag
+      const [timeNode, reasonNode, ...rest] = st.children;
+      if (!timeNode || timeNode.tag !== Tag.GENERALIZED_TIME || rest.length || (reasonNode && (reasonNode.tag !== contextTag(0, true) || reasonNode.children.length !== 1))) {
+        throw new DerError('RevokedInfo: revocationTime GeneralizedTime and an optional [0] revocationReason expected');
+      }
+      const revocationTime = readTime(timeNode, 'revocationTime');
       certStatus = { status: 'revoked', revocationTime, ...(reasonNode ? { reason: readEnumerated(reasonNode.children[0]!, 'revocationReason') } : {}) };
     } else throw new DerError('CertStatus: unknown choice');
     const thisUpdate = readTime(s.next(Tag.GENERALIZED_TIME, 'thisUpdate'), 'thisUpdate');

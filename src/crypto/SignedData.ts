@@ -144,10 +144,9 @@ export function parseSignedData(input: Uint8Array | DerNode): SignedDataView {
   for (const c of crls?.children ?? []) {
     if (c.tag !== contextTag(1, true)) continue;
     // OtherRevocationInfoFormat ::= SEQUENCE { otherRevInfoFormat OBJECT IDENTIFIER, otherRevInfo ANY }
-    const other = new DerSequence(c, 'OtherRevocationInfoFormat');
-    const format = readOid(other.next(Tag.OBJECT_IDENTIFIER, 'otherRevInfoFormat'));
-    const info = other.any('otherRevInfo');
-    other.end();
+    if (c.children.length !== 2 || c.children[0]!.tag !== Tag.OBJECT_IDENTIFIER) throw new DerError('OtherRevocationInfoFormat: an OBJECT IDENTIFIER and one value expected');
+    const format = readOid(c.children[0]!, 'otherRevInfoFormat');
+    const info = c.children[1]!;
     otherRevocationFormats.push(format);
     if (format === OID.riOcspResponse) ocspResponses.push(info.bytes);
   }
