@@ -10,7 +10,7 @@ import net from 'node:net';
 import type { Config } from '../../src/config.js';
 import { crlUrlsOf, devPkiPaths, ensureDevPki, loadSigningIdentity, ocspUrlsOf, pemToDer, type OcspResponderIdentity } from '../../src/crypto/index.js';
 import { parseCertificate } from '../../src/crypto/Certificate.js';
-import { devPkiDir } from '../../src/app/runtime.js';
+import { devPkiDir, devPkiOptions } from '../../src/app/runtime.js';
 import { DevPkiPublisher, CRL_PATH, OCSP_PATH } from './DevPkiPublisher.js';
 
 export interface StartedDevPkiPublisher {
@@ -24,7 +24,7 @@ export type NotStarted = { reason: string };
 
 export async function startDevPkiPublisher(config: Config): Promise<StartedDevPkiPublisher | NotStarted> {
   const dir = devPkiDir(config);
-  const paths = await ensureDevPki(dir, config.keyAlgorithm);
+  const paths = await ensureDevPki(dir, config.keyAlgorithm, devPkiOptions(config));
   const seal = parseCertificate(pemToDer(await fs.readFile(paths.sealCert, 'utf8'), 'CERTIFICATE')[0]!);
   const url = crlUrlsOf(seal)[0];
   if (!url) return { reason: `the development certificates in ${dir} name no CRL distribution point (made before CRLs): remove the folder to have it made again` };
@@ -39,7 +39,7 @@ export async function startDevPkiPublisher(config: Config): Promise<StartedDevPk
   const files = devPkiPaths(dir);
   const hasResponder = await fs.access(files.ocspKey).then(() => true, () => false);
   if (config.revocation.mode === 'ocsp' && (!hasResponder || ocspUrlsOf(seal)[0] !== `${u.origin}${OCSP_PATH}`)) {
-    return { reason: `the development PKI in ${dir} has no OCSP responder at ${u.origin}${OCSP_PATH} (made before OCSP): remove the folder to have it made again` };
+    return { reason: `the development certificates in ${dir} name no OCSP responder at ${u.origin}${OCSP_PATH} (made without SEAL_REVOCATION=ocsp, or before OCSP): remove the folder to have it made again` };
   }
   let responder: OcspResponderIdentity | undefined;
   const ocsp = hasResponder

@@ -8,11 +8,13 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { insecureDefaults, type Config, type KeySource } from '../config.js';
 import {
+  DEV_OCSP_URL,
   ensureDevPki,
   HttpTimeStamper,
   loadSigningIdentity,
   LocalTimeStamper,
   TimeStampAuthority,
+  type DevPkiOptions,
   type DevPkiPaths,
   type KeyAlgorithm,
   type Pkcs11Signer,
@@ -88,6 +90,11 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
+/** How a development PKI is made for this configuration: its certificates name the publisher's OCSP responder only for SEAL_REVOCATION=ocsp (DevPki.ts). */
+export function devPkiOptions(config: Config): DevPkiOptions {
+  return config.revocation.mode === 'ocsp' ? { ocspUrl: DEV_OCSP_URL } : {};
+}
+
 const DEV_DIR_NAMES: Record<KeyAlgorithm, string> = {
   'ECDSA-P256': 'p256',
   'ECDSA-P384': 'p384',
@@ -133,7 +140,7 @@ export async function createTimeStamping(
     if (!options.tokenKeys) await Promise.all(tokenKeys.map((k) => k.close()));
   };
   if (config.tsa.url) return { timeStamper: new HttpTimeStamper(config.tsa.url, { timeoutMs: config.tsa.timeoutMs }), tsaChain: [], close };
-  const dev = options.dev ?? (() => ensureDevPki(devPkiDir(config), config.keyAlgorithm));
+  const dev = options.dev ?? (() => ensureDevPki(devPkiDir(config), config.keyAlgorithm, devPkiOptions(config)));
   const identity = await identityFrom(config.tsa.key, dev, 'tsa', tokenKeys, options.log);
   const tsa = new TimeStampAuthority(identity, { policyOid: config.tsa.policyOid, accuracyMs: 1 });
   return { timeStamper: new LocalTimeStamper(tsa), tsa, tsaChain: identity.chain, close };
@@ -144,7 +151,7 @@ export async function createTimeStamping(
  * process that does not run the service: the export CLI. `close` closes token keys it opened.
  */
 export async function createReceipts(config: Config, options: { log: Logger }): Promise<{ receipts: ReceiptService; close(): Promise<void> }> {
-  const dev = () => ensureDevPki(devPkiDir(config), config.keyAlgorithm);
+  const dev = () => ensureDevPki(devPkiDir(config), config.keyAlgorithm, devPkiOptions(config));
   const tokenKeys: Pkcs11Signer[] = [];
   const close = async () => void (await Promise.all(tokenKeys.map((k) => k.close())));
   try {
@@ -176,7 +183,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
     for (const w of insecureDefaults(config)) log.warn(`INSECURE DEFAULT IN ${config.env.toUpperCase()}: ${w}`);
   }
   let devPki: DevPkiPaths | undefined;
-  const dev = async () => (devPki ??= await ensureDevPki(devPkiDir(config), config.keyAlgorithm));
+  const dev = async () => (devPki ??= await ensureDevPki(devPkiDir(config), config.keyAlgorithm, devPkiOptions(config)));
 
   const tokenKeys: Pkcs11Signer[] = [];
   const closeTokenKeys = () => Promise.all(tokenKeys.map((k) => k.close()));

@@ -8,7 +8,8 @@
  * has extendedKeyUsage id-kp-timeStamping only, marked critical (RFC 3161 §2.3). Validity
  * starts an hour ago; the root lasts 20 years, the others 10. The sealing and TSA certificates
  * carry a cRLDistributionPoints extension naming the root's CRL (`crlUrl`, RFC 5280 §4.2.1.13)
- * and an authorityInfoAccess id-ad-ocsp naming the OCSP responder (`ocspUrl`, §4.2.2.1). The
+ * and, when asked, an authorityInfoAccess id-ad-ocsp naming the OCSP responder (`ocspUrl`,
+ * §4.2.2.1). The
  * OCSP responder's own certificate is delegated by the root (id-kp-OCSPSigning, RFC 6960
  * §4.2.2.2) and carries id-pkix-ocsp-nocheck: its key is kept on disk like the sealing and TSA
  * keys, so the development publisher can answer OCSP requests without the root's key.
@@ -65,7 +66,12 @@ export interface DevPkiOptions {
   now?: Date;
   /** The URL put in the leaf certificates' cRLDistributionPoints (default DEV_CRL_URL); null: none. */
   crlUrl?: string | null;
-  /** The URL put in the leaf certificates' AIA id-ad-ocsp (default DEV_OCSP_URL); null: none. */
+  /**
+   * The URL put in the leaf certificates' AIA id-ad-ocsp (DEV_OCSP_URL for the publisher of
+   * `npm start`); default none: a relying party that asks the responder a certificate names
+   * (NSS — pdfsig —, Acrobat) counts the certificate as not trusted whenever nothing answers
+   * there, so the URL is written only for a PKI meant for SEAL_REVOCATION=ocsp.
+   */
   ocspUrl?: string | null;
 }
 
@@ -228,7 +234,8 @@ async function issueDevCertificates(
   const issuer = { name: rootName, privateKey: rootKeys.privateKey, algorithm };
 
   const crlUrl = options.crlUrl === undefined ? DEV_CRL_URL : options.crlUrl;
-  const ocspUrl = options.ocspUrl === undefined ? DEV_OCSP_URL : options.ocspUrl;
+  // no responder (keys held in a PKCS#11 token: createDevCertificates), no OCSP URL in the certificates
+  const ocspUrl = publicKeys.ocsp ? (options.ocspUrl ?? null) : null;
   const distribution = crlUrl === null ? [] : [crlDistributionPoints([crlUrl])];
   const access = ocspUrl === null ? [] : [authorityInfoAccessOcsp(ocspUrl)];
   const leaf = (cn: string, spki: Uint8Array, usage: Uint8Array[], revocation = [...access, ...distribution]) =>
@@ -337,7 +344,7 @@ const LOCK_STALE_MS = 60_000;
  * missing. Several processes may call this at once: a lock directory makes one of them
  * generate while the others wait, so the certificates and keys always belong together.
  */
-export async function ensureDevPki(dir: string, algorithm: KeyAlgorithm): Promise<DevPkiPaths> {
+export async function ensureDevPki(dir: string, algorithm: KeyAlgorithm, options: DevPkiOptions = {}): Promise<DevPkiPaths> {
   const paths = devPkiPaths(dir);
   if (await allExist(paths)) return paths;
   await fs.mkdir(dir, { recursive: true, mode: 0o700 });
@@ -354,7 +361,7 @@ export async function ensureDevPki(dir: string, algorithm: KeyAlgorithm): Promis
     }
   }
   try {
-    if (!(await allExist(paths))) await generateDevPki(dir, algorithm);
+    if (!(await allExist(paths))) await generateDevPki(dir, algorithm, options);
   } finally {
     await fs.rm(lock, { recursive: true, force: true });
   }
