@@ -1,5 +1,5 @@
 /**
- * Validation of a CAdES-B-T proof (ETSI EN 319 122-1 baseline B-T; the validation model of
+ * Validation of a CAdES-B-T or B-LT proof (ETSI EN 319 122-1 baseline B-T, B-LT; the validation model of
  * ETSI EN 319 102-1 as EU DSS applies it), one named line per check:
  *
  * | line | what | failing sub-indication |
@@ -23,7 +23,7 @@
  * | TSA_CERTIFICATE_CHAIN | the TSA certificate's path, as for the signer | TSA_CERTIFICATE_INVALID |
  * | TIMESTAMP_IMPRINT | imprint = hash of the signature OCTET STRING contents | TIMESTAMP_IMPRINT_MISMATCH |
  * | TIMESTAMP_ORDER | genTime ≥ signing-time | TIMESTAMP_ORDER_FAILURE |
- * | REVOCATION | only with CRLs given (`crls`) or carried in the proof (B-LT): the signer certificate against its issuer's CRL; revoked after the time-stamp's genTime passes (docs/revocation.md) | REVOKED, REVOKED_NO_POE, TRY_LATER |
+ * | REVOCATION | only with CRLs given (`crls`) or CRLs and OCSP answers carried in the proof (B-LT): the signer certificate against them; revoked after the time-stamp's genTime passes; carried data in force at the POE suffices (docs/revocation.md) | REVOKED, REVOKED_NO_POE, TRY_LATER |
  * | TSA_REVOCATION | likewise for the TSA certificate (RFC 3161 §4 on revoked TSA keys) | REVOKED, REVOKED_NO_POE, TRY_LATER |
  *
  * The profile lines are CadesProfile.ts (docs/cades-profile.md). What the verifier reads but
