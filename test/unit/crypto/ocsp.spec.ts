@@ -54,7 +54,7 @@ for (const algorithm of ALGORITHMS) {
         readDer(der);
       }
       const resp = pkijs.OCSPResponse.fromBER(new Uint8Array(revoked));
-      const basic = pkijs.BasicOCSPResponse.fromBER((resp.responseBytes!.response as asn1js.OctetString).valueBlock.valueHexView);
+      const basic = pkijs.BasicOCSPResponse.fromBER(new Uint8Array((resp.responseBytes!.response as asn1js.OctetString).valueBlock.valueHexView));
       expect(await basic.verify({ trustedCerts: [pkijs.Certificate.fromBER(new Uint8Array(pki.root.certificate))] })).to.equal(true);
       const view = parseOcspResponse(revoked);
       expect(view.responses[0]!.certStatus).to.deep.equal({ status: 'revoked', revocationTime: new Date('2026-01-02T03:04:05Z'), reason: 1 });
