@@ -1,23 +1,25 @@
 /**
  * Revocation data at sealing (CAdES-B-LT, docs/revocation.md): for the sealing and the TSA
  * certificates of a freshly time-stamped proof, the current CRL of each certificate's issuer,
- * fetched from the certificate's cRLDistributionPoints URL, checked, and written into the
+ * fetched from the certificate's cRLDistributionPoints URL (SEAL_REVOCATION=crl), or an OCSP
+ * answer from the responder its authorityInfoAccess names (ocsp), checked, and written into the
  * proof with both certification paths (src/crypto/CadesLt.ts).
  *
  * - Fetching goes through an OutboundPolicy (src/net): no address inside the operator's
  *   network unless SEAL_REVOCATION_ALLOW_PRIVATE_TARGETS lists it (the development PKI
  *   publisher on loopback is let through that way). One deadline per request, a size cap on
  *   the answer, no redirect.
- * - A CRL is kept in memory until its nextUpdate and fetched again before: once less than a
- *   tenth of its validity (thisUpdate → nextUpdate, at least a minute) is left. Proofs sealed at
- *   once share one request per URL.
- * - A CRL is used only when it is the issuer's (its signature verifies with the key that
- *   signed the certificate, src/crypto/Revocation.ts) and in force at the time-stamp's genTime
- *   (nextUpdate not before it): EN 319 102-1's freshness rule with its default maximum age.
- * - Nothing usable (the distribution point down, too slow, an answer that is no CRL of the
- *   issuer, none in force): RevocationError UNAVAILABLE — the seal job fails and is retried
- *   like a TSA outage, nothing is sealed without its revocation data. A certificate the CRL
- *   lists as revoked: RevocationError REVOKED — the service does not seal with a revoked key.
+ * - A CRL (an OCSP answer) is kept in memory until its nextUpdate and fetched again before:
+ *   once less than a tenth of its validity (thisUpdate → nextUpdate, at least a minute) is
+ *   left. Proofs sealed at once share one request per URL (and certificate).
+ * - Revocation data is used only when it is the issuer's (a CRL or answer signed with the key
+ *   that signed the certificate, or an answer of a responder that key authorised,
+ *   src/crypto/Revocation.ts, Ocsp.ts) and in force at the time-stamp's genTime (nextUpdate
+ *   not before it): EN 319 102-1's freshness rule with its default maximum age.
+ * - Nothing usable (the source down, too slow, an answer that does not count, none in force):
+ *   RevocationError UNAVAILABLE — the seal job fails and is retried like a TSA outage, nothing
+ *   is sealed without its revocation data. A certificate revoked: RevocationError REVOKED — the
+ *   service does not seal with a revoked key.
  */
 import type { Logger } from 'pino';
 import {
