@@ -16,10 +16,10 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
-import { KEY_ALGORITHMS, devPkiDirName, ensureDevPki, generateDevPki, generateDevPkiOnToken, type KeyAlgorithm } from '../src/crypto/index.js';
+import { DEV_OCSP_URL, KEY_ALGORITHMS, devPkiDirName, ensureDevPki, generateDevPki, generateDevPkiOnToken, type KeyAlgorithm } from '../src/crypto/index.js';
 
 const USAGE =
-  'usage: npm run dev-certs -- [--dir certs-dev] [--algorithm ECDSA-P256|ECDSA-P384|RSA-2048|RSA-3072|all]... [--force]\n' +
+  'usage: npm run dev-certs -- [--dir certs-dev] [--algorithm ECDSA-P256|ECDSA-P384|RSA-2048|RSA-3072|all]... [--force] [--ocsp]\n' +
   '       npm run dev-certs -- --pkcs11 --token-label LABEL --pin-file FILE [--module SO] [--algorithm …]... [--dir certs-dev]';
 
 /** Where Debian and others put SoftHSM2's module. */
@@ -43,6 +43,8 @@ algorithm in <dir>/<p256|p384|rsa2048|rsa3072>/. Never for production.
   --algorithm ALG    ECDSA-P256, ECDSA-P384, RSA-2048, RSA-3072 or all; repeatable
                      (default ECDSA-P256 and RSA-2048)
   --force            replace existing sets (default: complete sets are kept)
+  --ocsp             the certificates name the development OCSP responder (${DEV_OCSP_URL}),
+                     for SEAL_REVOCATION=ocsp; without, only the CRL distribution point
   --pkcs11           generate the sealing and TSA keys inside a PKCS#11 token instead
                      (sensitive, never extractable); writes only certificates, to
                      <dir>/pkcs11/<p256|p384|rsa2048|rsa3072>/
@@ -61,6 +63,7 @@ async function main(): Promise<void> {
         dir: { type: 'string', default: 'certs-dev' },
         algorithm: { type: 'string', multiple: true },
         force: { type: 'boolean', default: false },
+        ocsp: { type: 'boolean', default: false },
         pkcs11: { type: 'boolean', default: false },
         module: { type: 'string' },
         'token-label': { type: 'string' },
@@ -104,7 +107,8 @@ async function main(): Promise<void> {
   }
   for (const algorithm of algorithms) {
     const dir = path.join(values.dir, devPkiDirName(algorithm));
-    const paths = values.force ? await generateDevPki(dir, algorithm) : await ensureDevPki(dir, algorithm);
+    const options = values.ocsp ? { ocspUrl: DEV_OCSP_URL } : {};
+    const paths = values.force ? await generateDevPki(dir, algorithm, options) : await ensureDevPki(dir, algorithm, options);
     console.log(`${algorithm}: ${values.force ? 'generated' : 'ready'} in ${dir}`);
     for (const [name, file] of Object.entries(paths)) {
       const absent = name === 'crl' && !existsSync(file);

@@ -65,6 +65,19 @@ export interface Config {
   devCertsDir: string;
   keyAlgorithm: KeyAlgorithmName;
   sealing: KeySource;
+  /**
+   * Revocation data in every proof (CAdES-B-LT, docs/revocation.md): `crl` fetches the CRLs of
+   * the sealing and TSA certificates from their distribution points after the time-stamp,
+   * `ocsp` asks their OCSP responders (AIA id-ad-ocsp), and writes the answers, with both
+   * certification paths, into the proof; `off` seals CAdES-B-T.
+   */
+  revocation: {
+    mode: 'crl' | 'ocsp' | 'off';
+    timeoutMs: number;
+    maxBytes: number;
+    /** CIDRs the CRL and OCSP fetchers may reach although inside a private range (the development publisher on loopback) */
+    allowPrivateTargets: string[];
+  };
   tsa: {
     /** External RFC 3161 URL; when absent the built-in TSA is used. */
     url?: string;
@@ -562,6 +575,14 @@ export function loadConfig(env: Env = process.env): Config {
     devCertsDir: path.resolve(str(env, 'DEV_CERTS_DIR') ?? './certs-dev'),
     keyAlgorithm: oneOf(env, 'KEY_ALGORITHM', ['ECDSA-P256', 'ECDSA-P384', 'RSA-2048', 'RSA-3072'] as const, 'ECDSA-P256'),
     sealing: keySource(env, 'SEAL'),
+    revocation: {
+      // development: the development PKI's publisher serves the CRL (npm start); tests and
+      // production: off unless asked (a production CA's distribution points must be reachable)
+      mode: oneOf(env, 'SEAL_REVOCATION', ['crl', 'ocsp', 'off'] as const, appEnv === 'development' ? 'crl' : 'off'),
+      timeoutMs: int(env, 'SEAL_REVOCATION_TIMEOUT_MS', 10_000, 100, 300_000),
+      maxBytes: int(env, 'SEAL_REVOCATION_MAX_BYTES', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+      allowPrivateTargets: cidrList(env, 'SEAL_REVOCATION_ALLOW_PRIVATE_TARGETS'),
+    },
     tsa: {
       url: tsaUrl,
       timeoutMs: int(env, 'TSA_TIMEOUT_MS', 10_000, 100, 300_000),

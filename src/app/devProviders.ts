@@ -45,3 +45,39 @@ export async function startDevProviders(config: Config, log: Logger): Promise<De
   }
   return dev.startDevProviders(config);
 }
+
+interface DevPkiPublisherModule {
+  startDevPkiPublisher(config: Config): Promise<{ config: Config; url: string; close(): Promise<void> } | { reason: string }>;
+}
+
+const PUBLISHER_MODULE = new URL('../../dev/pki-publisher/start.js', import.meta.url).href;
+
+/** Whether the configuration asks for the development PKI's publisher: development, proofs with revocation data, the development sealing key. */
+export function wantsDevPkiPublisher(config: Config): boolean {
+  return config.env === 'development' && config.revocation.mode !== 'off' && config.sealing.kind === 'dev';
+}
+
+/**
+ * Starts the development PKI's publisher (dev/pki-publisher: the root's CRL where the
+ * development certificates' distribution point names it) when the configuration asks for it,
+ * and returns a configuration whose CRL fetcher may reach it; undefined when it does not ask,
+ * when this build lacks it, or when the development PKI names a URL it cannot serve (said in
+ * the log: sealing then waits for revocation data, SEAL_REVOCATION=off seals without).
+ */
+export async function startDevPkiPublisher(config: Config, log: Logger): Promise<{ config: Config; url: string; close(): Promise<void> } | undefined> {
+  if (!wantsDevPkiPublisher(config)) return undefined;
+  let dev: DevPkiPublisherModule;
+  try {
+    dev = (await import(PUBLISHER_MODULE)) as DevPkiPublisherModule;
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw err;
+    log.warn('the development PKI publisher is not in this build (npm run build:dev builds it): the CRL of the development PKI is not served, proofs wait for it (SEAL_REVOCATION=off seals without)');
+    return undefined;
+  }
+  const started = await dev.startDevPkiPublisher(config);
+  if ('reason' in started) {
+    log.warn(`development PKI publisher not started: ${started.reason}; proofs wait for revocation data (SEAL_REVOCATION=off seals without)`);
+    return undefined;
+  }
+  return started;
+}

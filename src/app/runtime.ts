@@ -8,11 +8,13 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { insecureDefaults, type Config, type KeySource } from '../config.js';
 import {
+  DEV_OCSP_URL,
   ensureDevPki,
   HttpTimeStamper,
   loadSigningIdentity,
   LocalTimeStamper,
   TimeStampAuthority,
+  type DevPkiOptions,
   type DevPkiPaths,
   type KeyAlgorithm,
   type Pkcs11Signer,
@@ -41,6 +43,7 @@ import { FsBlobStore } from '../store/FsBlobStore.js';
 import { ReadinessService } from './readiness.js';
 import { openStore } from './store.js';
 import { Sealer } from '../registered-mail/sealing.js';
+import { CrlFetcher, LongTermSealing, OcspFetcher } from '../registered-mail/revocation.js';
 import { SenderService } from '../access/senders.js';
 import { SubmissionService } from '../registered-mail/intake.js';
 import { BatchService } from '../registered-mail/batches.js';
@@ -90,6 +93,11 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
+/** How a development PKI is made for this configuration: its certificates name the publisher's OCSP responder only for SEAL_REVOCATION=ocsp (DevPki.ts). */
+export function devPkiOptions(config: Config): DevPkiOptions {
+  return config.revocation.mode === 'ocsp' ? { ocspUrl: DEV_OCSP_URL } : {};
+}
+
 const DEV_DIR_NAMES: Record<KeyAlgorithm, string> = {
   'ECDSA-P256': 'p256',
   'ECDSA-P384': 'p384',
@@ -129,15 +137,16 @@ export function tempFileMaxAgeMs(config: Config): number {
 export async function createTimeStamping(
   config: Config,
   options: { log: Logger; dev?: () => Promise<DevPkiPaths>; tokenKeys?: Pkcs11Signer[] },
-): Promise<{ timeStamper: DigestTimeStamper; tsa?: TimeStampAuthority; close(): Promise<void> }> {
+): Promise<{ timeStamper: DigestTimeStamper; tsa?: TimeStampAuthority; tsaChain: readonly Uint8Array[]; close(): Promise<void> }> {
   const tokenKeys = options.tokenKeys ?? [];
   const close = async () => {
     if (!options.tokenKeys) await Promise.all(tokenKeys.map((k) => k.close()));
   };
-  if (config.tsa.url) return { timeStamper: new HttpTimeStamper(config.tsa.url, { timeoutMs: config.tsa.timeoutMs }), close };
-  const dev = options.dev ?? (() => ensureDevPki(devPkiDir(config), config.keyAlgorithm));
-  const tsa = new TimeStampAuthority(await identityFrom(config.tsa.key, dev, 'tsa', tokenKeys, options.log), { policyOid: config.tsa.policyOid, accuracyMs: 1 });
-  return { timeStamper: new LocalTimeStamper(tsa), tsa, close };
+  if (config.tsa.url) return { timeStamper: new HttpTimeStamper(config.tsa.url, { timeoutMs: config.tsa.timeoutMs }), tsaChain: [], close };
+  const dev = options.dev ?? (() => ensureDevPki(devPkiDir(config), config.keyAlgorithm, devPkiOptions(config)));
+  const identity = await identityFrom(config.tsa.key, dev, 'tsa', tokenKeys, options.log);
+  const tsa = new TimeStampAuthority(identity, { policyOid: config.tsa.policyOid, accuracyMs: 1 });
+  return { timeStamper: new LocalTimeStamper(tsa), tsa, tsaChain: identity.chain, close };
 }
 
 /**
@@ -145,7 +154,7 @@ export async function createTimeStamping(
  * process that does not run the service: the export CLI. `close` closes token keys it opened.
  */
 export async function createReceipts(config: Config, options: { log: Logger }): Promise<{ receipts: ReceiptService; close(): Promise<void> }> {
-  const dev = () => ensureDevPki(devPkiDir(config), config.keyAlgorithm);
+  const dev = () => ensureDevPki(devPkiDir(config), config.keyAlgorithm, devPkiOptions(config));
   const tokenKeys: Pkcs11Signer[] = [];
   const close = async () => void (await Promise.all(tokenKeys.map((k) => k.close())));
   try {
@@ -159,21 +168,35 @@ export async function createReceipts(config: Config, options: { log: Logger }): 
   }
 }
 
+/** The Sealer options that make proofs CAdES-B-LT, when SEAL_REVOCATION asks for it (docs/revocation.md). */
+export function longTermSealing(config: Config, log: Logger, tsaChain: readonly Uint8Array[] = []): { longTerm?: LongTermSealing; extraCertificates?: readonly Uint8Array[] } {
+  if (config.revocation.mode === 'off') return {};
+  const policy = new OutboundPolicy({ allow: config.revocation.allowPrivateTargets });
+  const options = { policy, timeoutMs: config.revocation.timeoutMs, maxBytes: config.revocation.maxBytes, log };
+  const source = config.revocation.mode === 'ocsp' ? ({ kind: 'ocsp', fetcher: new OcspFetcher(options) } as const) : ({ kind: 'crl', fetcher: new CrlFetcher(options) } as const);
+  log.info(
+    { revocation: config.revocation.mode, allowPrivateTargets: config.revocation.allowPrivateTargets },
+    `proofs carry revocation data (CAdES-B-LT): ${config.revocation.mode === 'ocsp' ? 'OCSP answers from the certificates\' responders' : 'CRLs from the certificates\' distribution points'}`,
+  );
+  return { longTerm: new LongTermSealing(source), extraCertificates: tsaChain };
+}
+
 export async function createRuntime(config: Config, log: Logger): Promise<Runtime> {
   if (config.env !== 'development') {
     for (const w of insecureDefaults(config)) log.warn(`INSECURE DEFAULT IN ${config.env.toUpperCase()}: ${w}`);
   }
   let devPki: DevPkiPaths | undefined;
-  const dev = async () => (devPki ??= await ensureDevPki(devPkiDir(config), config.keyAlgorithm));
+  const dev = async () => (devPki ??= await ensureDevPki(devPkiDir(config), config.keyAlgorithm, devPkiOptions(config)));
 
   const tokenKeys: Pkcs11Signer[] = [];
   const closeTokenKeys = () => Promise.all(tokenKeys.map((k) => k.close()));
   let identity: SigningIdentity | Signer;
   let tsa: TimeStampAuthority | undefined;
   let timeStamper: DigestTimeStamper;
+  let tsaChain: readonly Uint8Array[];
   try {
     identity = await identityFrom(config.sealing, dev, 'seal', tokenKeys, log);
-    ({ timeStamper, tsa } = await createTimeStamping(config, { log, dev, tokenKeys }));
+    ({ timeStamper, tsa, tsaChain } = await createTimeStamping(config, { log, dev, tokenKeys }));
   } catch (err) {
     await closeTokenKeys();
     throw err;
@@ -200,7 +223,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
         })
       : new LocalEbox(store);
 
-  const sealer = new Sealer(identity, timeStamper, { threads: config.worker.sealThreads, log });
+  const sealer = new Sealer(identity, timeStamper, { threads: config.worker.sealThreads, log, ...longTermSealing(config, log, tsaChain) });
   const notifier = new EvidenceNotifier();
   notifier.setMaxListeners(0);
   const evidence = new EvidenceService(store, sealer, config, notifier);

@@ -13,7 +13,7 @@ import { createApp, metricsHandler } from '../http/app.js';
 import { createMetrics } from '../http/metrics.js';
 import { createHttpServer, listen, type HttpServer } from '../http/server.js';
 import { createLogger } from '../logger.js';
-import { startDevProviders, wantsDevProviders, type DevProviders } from '../app/devProviders.js';
+import { startDevPkiPublisher, startDevProviders, wantsDevProviders, type DevProviders } from '../app/devProviders.js';
 import { createRuntime } from '../app/runtime.js';
 import { devAdminToken } from '../access/devAdminToken.js';
 
@@ -57,6 +57,15 @@ async function main(): Promise<void> {
     }
   } else if (wantsDevProviders(config)) {
     log.info({ role }, 'development simulators run with --role all only: no SMS or GovApp provider is configured');
+  }
+  // development: the development PKI's CRL served where its certificates point (SEAL_REVOCATION=crl)
+  let publisher: Awaited<ReturnType<typeof startDevPkiPublisher>>;
+  if (role === 'all') {
+    publisher = await startDevPkiPublisher(config, log);
+    if (publisher) {
+      config = publisher.config;
+      log.info({ crl: publisher.url }, `development PKI publisher: the root's CRL at ${publisher.url}`);
+    }
   }
   const rt = await createRuntime(config, log);
   if (role === 'worker') rt.startWorker();
@@ -117,6 +126,7 @@ async function main(): Promise<void> {
           log.error({ err }, 'error while closing');
         })
         .then(() => dev?.close())
+        .then(() => publisher?.close())
         .finally(() => {
           if (!failed) log.info({ shutdown: 'complete' }, 'stopped: requests answered, jobs finished or handed back, database closed');
           process.exit(failed ? 1 : 0);

@@ -15,7 +15,7 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import { ConfigError, loadConfig, type Config } from '../config.js';
-import { createTimeStamping, devPkiDir } from '../app/runtime.js';
+import { createTimeStamping, devPkiDir, devPkiOptions } from '../app/runtime.js';
 import { ensureDevPki } from '../crypto/index.js';
 import { createHttpServer, listen } from '../http/server.js';
 import { createTsaApp } from '../http/tsa.js';
@@ -39,7 +39,7 @@ async function primary(): Promise<void> {
   const c = config();
   const log = createLogger(c.logLevel);
   // made once here, not raced by every process on a first start
-  if (c.tsa.key.kind === 'dev') await ensureDevPki(devPkiDir(c), c.keyAlgorithm);
+  if (c.tsa.key.kind === 'dev') await ensureDevPki(devPkiDir(c), c.keyAlgorithm, devPkiOptions(c));
   let stopping = false;
   let listening = 0;
   /** processes that came as far as listening: one that dies before cannot start at all (key, port…), and is not started again and again */

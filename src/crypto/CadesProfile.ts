@@ -57,14 +57,17 @@ function parametersText(alg: AlgorithmIdentifierValue): string {
 
 const isNull = (alg: AlgorithmIdentifierValue) => alg.parameters !== undefined && alg.parameters.tag === Tag.NULL && alg.parameters.content.length === 0;
 
-/** CertificateChoices and RevocationInfoChoice: X.509 certificates and CRLs only (profile; RFC 5652 §10.2.1–10.2.2). */
+/** CertificateChoices and RevocationInfoChoice: X.509 certificates, CRLs and OCSP responses (id-ri-ocsp-response) only (profile; RFC 5652 §10.2.1–10.2.2, RFC 5940). */
 export function certificateChoiceProblems(sd: SignedDataView, what: string): string[] {
   const problems: string[] = [];
   for (const tag of sd.certificateChoiceTags) {
     if (tag !== Tag.SEQUENCE) problems.push(`${what} certificates holds a ${CERTIFICATE_CHOICES[tag] ?? `choice with tag 0x${tag.toString(16)}`}; the profile carries X.509 certificates only (RFC 5652 §10.2.2)`);
   }
   for (const tag of sd.revocationChoiceTags) {
-    if (tag !== Tag.SEQUENCE) problems.push(`${what} crls holds a RevocationInfoChoice with tag 0x${tag.toString(16)}; the profile allows X.509 CRLs only (RFC 5652 §10.2.1)`);
+    if (tag !== Tag.SEQUENCE && tag !== 0xa1) problems.push(`${what} crls holds a RevocationInfoChoice with tag 0x${tag.toString(16)}; the profile allows X.509 CRLs and OCSP responses only (RFC 5652 §10.2.1, RFC 5940 §3)`);
+  }
+  for (const format of sd.otherRevocationFormats) {
+    if (format !== OID.riOcspResponse) problems.push(`${what} crls holds an other RevocationInfoChoice of format ${format}; the profile allows id-ri-ocsp-response only (RFC 5940 §3)`);
   }
   return problems;
 }

@@ -1,5 +1,5 @@
 /**
- * Validation of a CAdES-B-T proof (ETSI EN 319 122-1 baseline B-T; the validation model of
+ * Validation of a CAdES-B-T or B-LT proof (ETSI EN 319 122-1 baseline B-T, B-LT; the validation model of
  * ETSI EN 319 102-1 as EU DSS applies it), one named line per check:
  *
  * | line | what | failing sub-indication |
@@ -23,12 +23,12 @@
  * | TSA_CERTIFICATE_CHAIN | the TSA certificate's path, as for the signer | TSA_CERTIFICATE_INVALID |
  * | TIMESTAMP_IMPRINT | imprint = hash of the signature OCTET STRING contents | TIMESTAMP_IMPRINT_MISMATCH |
  * | TIMESTAMP_ORDER | genTime ≥ signing-time | TIMESTAMP_ORDER_FAILURE |
- * | REVOCATION | only with `crls`: the signer certificate against its issuer's CRL; revoked after the time-stamp's genTime passes (docs/revocation.md) | REVOKED, REVOKED_NO_POE, TRY_LATER |
- * | TSA_REVOCATION | only with `crls`: the TSA certificate likewise (RFC 3161 §4 on revoked TSA keys) | REVOKED, REVOKED_NO_POE, TRY_LATER |
+ * | REVOCATION | only with CRLs given (`crls`) or CRLs and OCSP answers carried in the proof (B-LT): the signer certificate against them; revoked after the time-stamp's genTime passes; carried data in force at the POE suffices (docs/revocation.md) | REVOKED, REVOKED_NO_POE, TRY_LATER |
+ * | TSA_REVOCATION | likewise for the TSA certificate (RFC 3161 §4 on revoked TSA keys) | REVOKED, REVOKED_NO_POE, TRY_LATER |
  *
  * The profile lines are CadesProfile.ts (docs/cades-profile.md). What the verifier reads but
  * does not check: certificates in `certificates` that no path uses (an extra, a second copy of
- * a trust anchor), the `crls` it does not consult, unsigned attributes other than the
+ * a trust anchor), CRLs in `crls` of no issuer it checks, unsigned attributes other than the
  * signature-time-stamp, and signature-time-stamp tokens after the first.
  *
  * See ValidationReport.ts for how the lines make the indication. Never throws: malformed
@@ -42,7 +42,8 @@ import { readKeyUsage } from './CertificateExtensions.js';
 import { knownCertificates, parseCertificateCached } from './CertificateCache.js';
 import { validateCertificatePath, type PathOutcome } from './CertificatePath.js';
 import { CRL_REASONS, parseCrl, type CrlView } from './Crl.js';
-import { revocationStatus } from './Revocation.js';
+import { revocationStatusFrom, type RevocationStatus } from './Revocation.js';
+import { parseOcspResponse, type OcspResponseView } from './Ocsp.js';
 import { DerError, equalBytes, readDer, readOid, readTime } from './der.js';
 import { OID } from './oids.js';
 import { singleAttributeValue } from './SignedAttributes.js';
@@ -196,9 +197,20 @@ async function verify(proof: Uint8Array, options: VerifyOptions, report: ReportB
     report.fail('TSA_CERTIFICATE_CHAIN', 'TSA_CERTIFICATE_INVALID', 'not evaluated: no TSA certificate');
   }
 
-  // REVOCATION, TSA_REVOCATION — only when CRLs are given (docs/revocation.md).
-  const crls = parseCrls(options.crls);
-  if (crls.length > 0) await checkRevocation(signer, token, sd, crls, options, report);
+  // REVOCATION, TSA_REVOCATION — only with revocation data: CRLs given, or carried in the
+  // proof's SignedData.crls (CAdES-B-LT; docs/revocation.md).
+  const data: RevocationData = { given: parseCrls(options.crls), carried: parseCrls(sd.crls), ocsp: parseOcspResponses(sd.ocspResponses) };
+  if (data.given.length + data.carried.length + data.ocsp.length > 0) await checkRevocation(signer, token, sd, data, options, report);
+}
+
+function parseOcspResponses(list: Uint8Array[]): OcspResponseView[] {
+  return list.flatMap((der) => {
+    try {
+      return [parseOcspResponse(der)];
+    } catch {
+      return [];
+    }
+  });
 }
 
 function parseCrls(list: Uint8Array[] | undefined): CrlView[] {
@@ -218,11 +230,40 @@ const TIMESTAMP_LINES = ['TIMESTAMP_PRESENT', 'TIMESTAMP_VERSION', 'TIMESTAMP_AL
 /** RFC 3161 §4: tokens of a TSA key revoked for these reasons cannot be trusted, whenever made. */
 const COMPROMISE = new Set<number>([CRL_REASONS.keyCompromise, CRL_REASONS.cACompromise, CRL_REASONS.aACompromise]);
 
+/**
+ * The status of `cert` at `at` from every CRL (given and carried); when that is unknown and
+ * `poe` is set, the status at `poe` from the CRLs carried in the proof — the revocation data
+ * the sealer gathered after the time-stamp (docs/revocation.md): a certificate shown unrevoked
+ * at the proof of existence by a CRL in force then needs nothing newer, a revocation after
+ * the proof of existence does not touch the signature.
+ */
+async function statusWithCarried(
+  cert: CertificateView,
+  issuers: readonly CertificateView[],
+  data: RevocationData,
+  at: Date,
+  poe: Date | undefined,
+  crypto: Crypto | undefined,
+): Promise<RevocationStatus> {
+  const status = await revocationStatusFrom(cert, issuers, { crls: [...data.given, ...data.carried], ocsp: data.ocsp }, at, crypto);
+  if (status.status !== 'unknown' || !poe || data.carried.length + data.ocsp.length === 0) return status;
+  const then = await revocationStatusFrom(cert, issuers, { crls: data.carried, ocsp: data.ocsp }, poe, crypto);
+  if (then.status !== 'good') return status;
+  return { ...then, detail: `not revoked at the time-stamp's genTime ${poe.toISOString()} by the revocation data carried in the proof: ${then.detail.replace(/^not revoked: /, '')}` };
+}
+
+/** Revocation data for the verifier: CRLs given (`--crl`), CRLs and OCSP responses carried in the proof. */
+interface RevocationData {
+  given: CrlView[];
+  carried: CrlView[];
+  ocsp: OcspResponseView[];
+}
+
 async function checkRevocation(
   signer: CertificateView | undefined,
   token: TimeStampTokenInspection | undefined,
   sd: SignedDataView,
-  crls: CrlView[],
+  crls: RevocationData,
   options: VerifyOptions,
   report: ReportBuilder,
 ): Promise<void> {
@@ -240,7 +281,8 @@ async function checkRevocation(
   const genTime = token?.tstInfo.genTime;
 
   if (token?.tsaCertificate && genTime) {
-    const tsa = await revocationStatus(token.tsaCertificate, issuers, crls, at, options.crypto);
+    // genTime is the token's own claim: the TSA certificate is judged at it, as RFC 3161 §4 does
+    const tsa = await statusWithCarried(token.tsaCertificate, issuers, crls, at, genTime, options.crypto);
     if (tsa.status === 'good') report.pass('TSA_REVOCATION', tsa.detail);
     else if (tsa.status === 'unknown') report.fail('TSA_REVOCATION', 'TRY_LATER', tsa.detail);
     else if (tsa.entry.revocationDate.getTime() <= genTime.getTime()) {
@@ -253,7 +295,9 @@ async function checkRevocation(
   }
 
   if (!signer) return;
-  const status = await revocationStatus(signer, issuers, crls, at, options.crypto);
+  // The time-stamp is the proof of existence (POE) of the signature when it holds.
+  const poe = genTime && !report.hasFailed(TIMESTAMP_LINES) ? genTime : undefined;
+  const status = await statusWithCarried(signer, issuers, crls, at, poe, options.crypto);
   if (status.status === 'good') {
     report.pass('REVOCATION', status.detail);
     return;
@@ -262,8 +306,6 @@ async function checkRevocation(
     report.fail('REVOCATION', 'TRY_LATER', status.detail);
     return;
   }
-  // The time-stamp is the proof of existence (POE) of the signature when it holds.
-  const poe = genTime && !report.hasFailed(TIMESTAMP_LINES) ? genTime : undefined;
   const revokedAt = status.entry.revocationDate;
   if (!poe) report.fail('REVOCATION', 'REVOKED_NO_POE', `${status.detail}; no valid time-stamp proves the signature existed before`);
   else if (poe.getTime() < revokedAt.getTime()) report.pass('REVOCATION', `${status.detail}, after the time-stamp's genTime ${poe.toISOString()}: the signature existed before the revocation`);

@@ -6,8 +6,13 @@
  * UTF8String names (country PrintableString), basicConstraints, keyUsage,
  * subjectKeyIdentifier and authorityKeyIdentifier on every certificate; the TSA certificate
  * has extendedKeyUsage id-kp-timeStamping only, marked critical (RFC 3161 §2.3). Validity
- * starts an hour ago; the root lasts 20 years, the others 10. The leaf certificates carry a
- * cRLDistributionPoints extension naming the root's CRL (`crlUrl`, RFC 5280 §4.2.1.13).
+ * starts an hour ago; the root lasts 20 years, the others 10. The sealing and TSA certificates
+ * carry a cRLDistributionPoints extension naming the root's CRL (`crlUrl`, RFC 5280 §4.2.1.13)
+ * and, when asked, an authorityInfoAccess id-ad-ocsp naming the OCSP responder (`ocspUrl`,
+ * §4.2.2.1). The
+ * OCSP responder's own certificate is delegated by the root (id-kp-OCSPSigning, RFC 6960
+ * §4.2.2.2) and carries id-pkix-ocsp-nocheck: its key is kept on disk like the sealing and TSA
+ * keys, so the development publisher can answer OCSP requests without the root's key.
  *
  * The root issues a v2 CRL (Crl.ts): thisUpdate, nextUpdate, cRLNumber, authorityKeyIdentifier,
  * and an entry with reasonCode for each certificate revoked with `revokeDevCertificate` (tests:
@@ -16,7 +21,7 @@
  * CRL can come.
  *
  * Files written by generateDevPki: root.pem, root.crl (DER), seal.pem, seal.key, tsa.pem,
- * tsa.key. Private keys are PKCS#8 PEM with mode 0600; a created directory gets 0700. The
+ * tsa.key, ocsp.pem, ocsp.key. Private keys are PKCS#8 PEM with mode 0600; a created directory gets 0700. The
  * root's private key is not kept. A directory written before CRLs existed (no root.crl, leaf
  * certificates without a distribution point) is used as it is.
  */
@@ -27,8 +32,9 @@ import path from 'node:path';
 import { algorithmSpec, type KeyAlgorithm } from './AlgorithmIdentifier.js';
 import { issueCertificate, keyIdentifierFor, parseCertificate } from './Certificate.js';
 import { crlDistributionPoints, issueCrl, type CrlIssuer, type CrlReason, type RevokedCertificate } from './Crl.js';
-import { equalBytes } from './der.js';
-import { authorityKeyIdentifier, basicConstraints, extendedKeyUsage, keyUsage, subjectKeyIdentifier } from './CertificateExtensions.js';
+import { derNull, equalBytes } from './der.js';
+import { authorityKeyIdentifier, basicConstraints, encodeExtension, extendedKeyUsage, keyUsage, subjectKeyIdentifier } from './CertificateExtensions.js';
+import { authorityInfoAccessOcsp } from './Ocsp.js';
 import { defaultCrypto } from './webcrypto.js';
 import { encodeName } from './Name.js';
 import { OID } from './oids.js';
@@ -45,6 +51,9 @@ export interface DevPkiPaths {
   sealKey: string;
   tsaCert: string;
   tsaKey: string;
+  /** The delegated OCSP responder's certificate and key; absent from directories written before OCSP. */
+  ocspCert: string;
+  ocspKey: string;
 }
 
 export interface DevPkiOptions {
@@ -57,10 +66,19 @@ export interface DevPkiOptions {
   now?: Date;
   /** The URL put in the leaf certificates' cRLDistributionPoints (default DEV_CRL_URL); null: none. */
   crlUrl?: string | null;
+  /**
+   * The URL put in the leaf certificates' AIA id-ad-ocsp (DEV_OCSP_URL for the publisher of
+   * `npm start`); default none: a relying party that asks the responder a certificate names
+   * (NSS — pdfsig —, Acrobat) counts the certificate as not trusted whenever nothing answers
+   * there, so the URL is written only for a PKI meant for SEAL_REVOCATION=ocsp.
+   */
+  ocspUrl?: string | null;
 }
 
-/** Where a development service would publish the root's CRL (its default port). */
-export const DEV_CRL_URL = 'http://localhost:8080/pki/root.crl';
+/** Where the development PKI's publisher (dev/pki-publisher, started by `npm start`) serves the root's CRL. */
+export const DEV_CRL_URL = 'http://127.0.0.1:8079/pki/root.crl';
+/** Where the development PKI's publisher answers OCSP requests (RFC 6960 over HTTP POST). */
+export const DEV_OCSP_URL = 'http://127.0.0.1:8079/pki/ocsp';
 
 export interface DevPki {
   algorithm: KeyAlgorithm;
@@ -72,9 +90,12 @@ export interface DevPki {
   revoked: RevokedCertificate[];
   seal: SigningIdentity;
   tsa: SigningIdentity;
-  /** PKCS#8 DER of the sealing and TSA keys. */
+  /** The delegated OCSP responder (id-kp-OCSPSigning, id-pkix-ocsp-nocheck), issued by the root. */
+  ocsp: SigningIdentity;
+  /** PKCS#8 DER of the sealing, TSA and OCSP responder keys. */
   sealKeyPkcs8: Uint8Array;
   tsaKeyPkcs8: Uint8Array;
+  ocspKeyPkcs8: Uint8Array;
 }
 
 export interface DevRoot {
@@ -105,7 +126,8 @@ async function generateKeyPair(algorithm: KeyAlgorithm, crypto: Crypto): Promise
 export async function createDevPki(algorithm: KeyAlgorithm, options: DevPkiOptions = {}, crypto: Crypto = defaultCrypto()): Promise<DevPki> {
   const sealKeys = await generateKeyPair(algorithm, crypto);
   const tsaKeys = await generateKeyPair(algorithm, crypto);
-  const certs = await issueDevCertificates(algorithm, { seal: sealKeys.spki, tsa: tsaKeys.spki }, options, crypto);
+  const ocspKeys = await generateKeyPair(algorithm, crypto);
+  const certs = await issueDevCertificates(algorithm, { seal: sealKeys.spki, tsa: tsaKeys.spki, ocsp: ocspKeys.spki }, options, crypto);
   return {
     algorithm,
     root: certs.root,
@@ -114,8 +136,10 @@ export async function createDevPki(algorithm: KeyAlgorithm, options: DevPkiOptio
     revoked: [],
     seal: { algorithm, privateKey: sealKeys.privateKey, certificate: certs.seal, chain: [certs.root.certificate] },
     tsa: { algorithm, privateKey: tsaKeys.privateKey, certificate: certs.tsa, chain: [certs.root.certificate] },
+    ocsp: { algorithm, privateKey: ocspKeys.privateKey, certificate: certs.ocsp!, chain: [certs.root.certificate] },
     sealKeyPkcs8: sealKeys.pkcs8,
     tsaKeyPkcs8: tsaKeys.pkcs8,
+    ocspKeyPkcs8: ocspKeys.pkcs8,
   };
 }
 
@@ -174,10 +198,10 @@ export async function revokeDevCertificate(
 
 async function issueDevCertificates(
   algorithm: KeyAlgorithm,
-  publicKeys: { seal: Uint8Array; tsa: Uint8Array },
+  publicKeys: { seal: Uint8Array; tsa: Uint8Array; ocsp?: Uint8Array },
   options: DevPkiOptions,
   crypto: Crypto,
-): Promise<{ root: DevRoot; crl: Uint8Array; seal: Uint8Array; tsa: Uint8Array }> {
+): Promise<{ root: DevRoot; crl: Uint8Array; seal: Uint8Array; tsa: Uint8Array; ocsp?: Uint8Array }> {
   const spec = algorithmSpec(algorithm);
   const now = options.now ?? new Date();
   const notBefore = new Date(now.getTime() - 3600_000);
@@ -210,8 +234,11 @@ async function issueDevCertificates(
   const issuer = { name: rootName, privateKey: rootKeys.privateKey, algorithm };
 
   const crlUrl = options.crlUrl === undefined ? DEV_CRL_URL : options.crlUrl;
+  // no responder (keys held in a PKCS#11 token: createDevCertificates), no OCSP URL in the certificates
+  const ocspUrl = publicKeys.ocsp ? (options.ocspUrl ?? null) : null;
   const distribution = crlUrl === null ? [] : [crlDistributionPoints([crlUrl])];
-  const leaf = (cn: string, spki: Uint8Array, usage: Uint8Array[]) =>
+  const access = ocspUrl === null ? [] : [authorityInfoAccessOcsp(ocspUrl)];
+  const leaf = (cn: string, spki: Uint8Array, usage: Uint8Array[], revocation = [...access, ...distribution]) =>
     issueCertificate(
       {
         serialNumber: randomPositiveInteger(16),
@@ -224,7 +251,7 @@ async function issueDevCertificates(
           ...usage,
           subjectKeyIdentifier(keyIdentifierFor(readSubjectPublicKeyInfo(spki))),
           authorityKeyIdentifier(rootKeyId),
-          ...distribution,
+          ...revocation,
         ],
       },
       issuer,
@@ -238,13 +265,17 @@ async function issueDevCertificates(
   if (tsaEku === 'non-critical') tsaUsage.push(extendedKeyUsage([OID.kpTimeStamping], false));
   if (tsaEku === 'extra-purpose') tsaUsage.push(extendedKeyUsage([OID.kpTimeStamping, OID.kpEmailProtection], true));
   const tsa = await leaf('Registered Mail DEV Time-Stamping Authority', publicKeys.tsa, tsaUsage);
+  // RFC 6960 §4.2.2.2: a delegated responder, and §4.2.2.2.1 id-pkix-ocsp-nocheck: its own status is not asked
+  const ocsp = publicKeys.ocsp
+    ? await leaf('Registered Mail DEV OCSP Responder', publicKeys.ocsp, [keyUsage(['digitalSignature']), extendedKeyUsage([OID.kpOcspSigning], false), encodeExtension(OID.ocspNoCheck, false, derNull())], [])
+    : undefined;
   const devRoot: DevRoot = { certificate: root, privateKey: rootKeys.privateKey, name: rootName, keyIdentifier: rootKeyId };
   const crl = await issueCrl(
     { thisUpdate: now, nextUpdate: addYears(now, FIRST_CRL_YEARS), crlNumber: 1n, revoked: [] },
     crlIssuer({ algorithm, root: devRoot }),
     crypto,
   );
-  return { root: devRoot, crl, seal, tsa };
+  return { root: devRoot, crl, seal, tsa, ...(ocsp ? { ocsp } : {}) };
 }
 
 /** The directory name for an algorithm's dev PKI: p256, p384, rsa2048, rsa3072. */
@@ -260,6 +291,8 @@ export function devPkiPaths(dir: string): DevPkiPaths {
     sealKey: path.join(dir, 'seal.key'),
     tsaCert: path.join(dir, 'tsa.pem'),
     tsaKey: path.join(dir, 'tsa.key'),
+    ocspCert: path.join(dir, 'ocsp.pem'),
+    ocspKey: path.join(dir, 'ocsp.key'),
   };
 }
 
@@ -279,7 +312,11 @@ async function writeFileAtomic(file: string, data: string | Uint8Array, mode: nu
 
 /** Generates a development PKI for `algorithm` into `dir`, replacing any files there. */
 export async function generateDevPki(dir: string, algorithm: KeyAlgorithm, options: DevPkiOptions = {}): Promise<DevPkiPaths> {
-  const pki = await createDevPki(algorithm, options);
+  return writeDevPki(dir, await createDevPki(algorithm, options));
+}
+
+/** Writes an in-memory development PKI into `dir` as generateDevPki does (the root's key is not written). */
+export async function writeDevPki(dir: string, pki: DevPki): Promise<DevPkiPaths> {
   await fs.mkdir(dir, { recursive: true, mode: 0o700 });
   const paths = devPkiPaths(dir);
   await writeFileAtomic(paths.sealKey, derToPem(pki.sealKeyPkcs8, 'PRIVATE KEY'), 0o600);
@@ -288,6 +325,8 @@ export async function generateDevPki(dir: string, algorithm: KeyAlgorithm, optio
   await writeFileAtomic(paths.crl, pki.crl, 0o644);
   await writeFileAtomic(paths.sealCert, derToPem(pki.seal.certificate, 'CERTIFICATE'), 0o644);
   await writeFileAtomic(paths.tsaCert, derToPem(pki.tsa.certificate, 'CERTIFICATE'), 0o644);
+  await writeFileAtomic(paths.ocspKey, derToPem(pki.ocspKeyPkcs8, 'PRIVATE KEY'), 0o600);
+  await writeFileAtomic(paths.ocspCert, derToPem(pki.ocsp.certificate, 'CERTIFICATE'), 0o644);
   return paths;
 }
 
@@ -305,7 +344,7 @@ const LOCK_STALE_MS = 60_000;
  * missing. Several processes may call this at once: a lock directory makes one of them
  * generate while the others wait, so the certificates and keys always belong together.
  */
-export async function ensureDevPki(dir: string, algorithm: KeyAlgorithm): Promise<DevPkiPaths> {
+export async function ensureDevPki(dir: string, algorithm: KeyAlgorithm, options: DevPkiOptions = {}): Promise<DevPkiPaths> {
   const paths = devPkiPaths(dir);
   if (await allExist(paths)) return paths;
   await fs.mkdir(dir, { recursive: true, mode: 0o700 });
@@ -322,7 +361,7 @@ export async function ensureDevPki(dir: string, algorithm: KeyAlgorithm): Promis
     }
   }
   try {
-    if (!(await allExist(paths))) await generateDevPki(dir, algorithm);
+    if (!(await allExist(paths))) await generateDevPki(dir, algorithm, options);
   } finally {
     await fs.rm(lock, { recursive: true, force: true });
   }

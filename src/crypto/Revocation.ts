@@ -21,12 +21,13 @@ import { findExtension, subjectString, type CertificateView } from './Certificat
 import { readAuthorityKeyIdentifier, readKeyUsage, readSubjectKeyIdentifier } from './CertificateExtensions.js';
 import { CRL_REASONS, crlReasonName, type CrlEntry, type CrlView } from './Crl.js';
 import { equalBytes } from './der.js';
+import { ocspStatusOf, type OcspResponseView } from './Ocsp.js';
 import { OID } from './oids.js';
 import { verifyBytes } from './Signature.js';
 
 export type RevocationStatus =
-  | { status: 'good'; crl: CrlView; detail: string }
-  | { status: 'revoked'; entry: CrlEntry; crl: CrlView; detail: string }
+  | { status: 'good'; crl?: CrlView; ocsp?: OcspResponseView; detail: string }
+  | { status: 'revoked'; entry: CrlEntry; crl?: CrlView; ocsp?: OcspResponseView; detail: string }
   | { status: 'unknown'; detail: string };
 
 function keyId(cert: CertificateView, which: 'subject' | 'authority'): Uint8Array | undefined {
@@ -54,16 +55,25 @@ function mayIssueCrls(issuer: CertificateView): boolean {
   }
 }
 
+/**
+ * The certificates among `issuers` that issued `cert`: its issuer's Name, a subjectKeyIdentifier
+ * agreeing with its authorityKeyIdentifier, and — only the key that signed the certificate: a
+ * look-alike in the proof (same Name and key identifier, another key) cannot vouch for
+ * revocation data — a key that verifies its signature.
+ */
+async function issuersOf(cert: CertificateView, issuers: readonly CertificateView[], crypto?: Crypto): Promise<CertificateView[]> {
+  const certAki = keyId(cert, 'authority');
+  const named = issuers.filter((i) => equalBytes(i.subject, cert.issuer) && !differ(keyId(i, 'subject'), certAki));
+  const out: CertificateView[] = [];
+  for (const issuer of named) {
+    if ((await verifyBytes(issuer.publicKey, cert.signatureAlgorithm, undefined, cert.tbs, cert.signatureValue, crypto)).valid) out.push(issuer);
+  }
+  return out;
+}
+
 /** The CRLs of `cert`'s issuer among `crls` whose signature verifies with that issuer's key (see above). */
 export async function crlsFor(cert: CertificateView, issuers: readonly CertificateView[], crls: readonly CrlView[], crypto?: Crypto): Promise<CrlView[]> {
-  const certAki = keyId(cert, 'authority');
-  const named = issuers.filter((i) => equalBytes(i.subject, cert.issuer) && !differ(keyId(i, 'subject'), certAki) && mayIssueCrls(i));
-  // Only the key that signed the certificate: a look-alike in the proof (same Name and key
-  // identifier, another key) cannot vouch for a CRL.
-  const candidates: CertificateView[] = [];
-  for (const issuer of named) {
-    if ((await verifyBytes(issuer.publicKey, cert.signatureAlgorithm, undefined, cert.tbs, cert.signatureValue, crypto)).valid) candidates.push(issuer);
-  }
+  const candidates = (await issuersOf(cert, issuers, crypto)).filter(mayIssueCrls);
   const out: CrlView[] = [];
   for (const crl of crls) {
     if (!equalBytes(crl.issuer, cert.issuer) || crl.unhandledCritical.length > 0) continue;
@@ -117,4 +127,46 @@ export async function revocationStatus(
     status: 'unknown',
     detail: `no fresh CRL at ${at.toISOString()}: the newest of the issuer was issued ${newest.thisUpdate.toISOString()} with next update ${newest.nextUpdate?.toISOString() ?? 'not given'}`,
   };
+}
+
+/**
+ * The status of `cert` at `at` from CRLs and OCSP responses together: revoked when one of them
+ * that counts says so (the earliest revocation time); not revoked when none does and one is
+ * fresh at `at` (a CRL as above; an OCSP answer "good" whose nextUpdate is not before `at`, or
+ * without nextUpdate, whose thisUpdate is not before it); unknown otherwise. An OCSP response
+ * counts when it answers for this certificate and is signed by its issuer or a responder the
+ * issuer authorised (Ocsp.ts).
+ */
+export async function revocationStatusFrom(
+  cert: CertificateView,
+  issuers: readonly CertificateView[],
+  data: { crls: readonly CrlView[]; ocsp: readonly OcspResponseView[] },
+  at: Date,
+  crypto?: Crypto,
+): Promise<RevocationStatus> {
+  const fromCrls = data.crls.length ? await revocationStatus(cert, issuers, data.crls, at, crypto) : undefined;
+  if (data.ocsp.length === 0) return fromCrls ?? { status: 'unknown', detail: 'no revocation data' };
+  const answers: Extract<Awaited<ReturnType<typeof ocspStatusOf>>, { single: unknown }>[] = [];
+  for (const issuer of await issuersOf(cert, issuers, crypto)) {
+    for (const response of data.ocsp) {
+      const a = await ocspStatusOf(cert, issuer, response, crypto);
+      if (a.status !== 'none') answers.push(a);
+    }
+  }
+  let revoked: RevocationStatus | undefined = fromCrls?.status === 'revoked' ? fromCrls : undefined;
+  for (const a of answers) {
+    if (a.status !== 'revoked' || a.single.certStatus.status !== 'revoked') continue;
+    const info = a.single.certStatus;
+    if (revoked?.status === 'revoked' && revoked.entry.revocationDate <= info.revocationTime) continue;
+    const entry: CrlEntry = { serialNumber: cert.serialNumber, revocationDate: info.revocationTime, ...(info.reason !== undefined ? { reasonCode: info.reason } : {}) };
+    revoked = { status: 'revoked', entry, ocsp: a.response, detail: `revoked at ${info.revocationTime.toISOString()} (${reasonText(entry)}) by ${a.detail}` };
+  }
+  if (revoked) return revoked;
+  if (fromCrls?.status === 'good') return fromCrls;
+  const fresh = answers
+    .filter((a) => a.status === 'good' && (a.single.nextUpdate ? a.single.nextUpdate.getTime() >= at.getTime() : a.single.thisUpdate.getTime() >= at.getTime()))
+    .sort((x, y) => y.single.thisUpdate.getTime() - x.single.thisUpdate.getTime())[0];
+  if (fresh) return { status: 'good', ocsp: fresh.response, detail: `not revoked: ${fresh.detail}, answers good` };
+  const parts = [fromCrls?.detail, answers.length ? `no OCSP answer fresh at ${at.toISOString()} says good` : 'no OCSP response given answers for it with the issuer\'s authority'].filter(Boolean);
+  return { status: 'unknown', detail: parts.join('; ') };
 }

@@ -93,6 +93,12 @@ export interface SignedDataView {
   certificateChoiceTags: number[];
   /** The identifier octet of every RevocationInfoChoice entry of `crls` (§10.2.1). */
   revocationChoiceTags: number[];
+  /** The X.509 CRLs of `crls` (the CertificateList choice), DER. */
+  crls: Uint8Array[];
+  /** The otherRevInfoFormat of each `other` RevocationInfoChoice of `crls` (§10.2.1), in order. */
+  otherRevocationFormats: string[];
+  /** The OCSP responses of `crls` (other, id-ri-ocsp-response, RFC 5940 §3), DER. */
+  ocspResponses: Uint8Array[];
   signerInfos: SignerInfoView[];
 }
 
@@ -132,9 +138,21 @@ export function parseSignedData(input: Uint8Array | DerNode): SignedDataView {
   const crls = sd.optional(contextTag(1, true));
   if (crls) assertSorted(crls.children, crls.offset);
   const revocationChoiceTags = crls ? crls.children.map((c) => c.tag) : [];
+  const crlValues = crls ? crls.children.filter((c) => c.tag === Tag.SEQUENCE).map((c) => c.bytes) : [];
+  const otherRevocationFormats: string[] = [];
+  const ocspResponses: Uint8Array[] = [];
+  for (const c of crls?.children ?? []) {
+    if (c.tag !== contextTag(1, true)) continue;
+    // OtherRevocationInfoFormat ::= SEQUENCE { otherRevInfoFormat OBJECT IDENTIFIER, otherRevInfo ANY }
+    if (c.children.length !== 2 || c.children[0]!.tag !== Tag.OBJECT_IDENTIFIER) throw new DerError('OtherRevocationInfoFormat: an OBJECT IDENTIFIER and one value expected');
+    const format = readOid(c.children[0]!, 'otherRevInfoFormat');
+    const info = c.children[1]!;
+    otherRevocationFormats.push(format);
+    if (format === OID.riOcspResponse) ocspResponses.push(info.bytes);
+  }
   const signerInfos = sd.next(Tag.SET, 'signerInfos').children.map(readSignerInfo);
   sd.end();
-  return { contentInfo, node, version, digestAlgorithms, eContentType, ...(eContent ? { eContent } : {}), certificates, certificateChoiceTags, revocationChoiceTags, signerInfos };
+  return { contentInfo, node, version, digestAlgorithms, eContentType, ...(eContent ? { eContent } : {}), certificates, certificateChoiceTags, revocationChoiceTags, crls: crlValues, otherRevocationFormats, ocspResponses, signerInfos };
 }
 
 function readSignerInfo(node: DerNode): SignerInfoView {

@@ -6,7 +6,7 @@
 export { KEY_ALGORITHMS, type HashName, type KeyAlgorithm } from './AlgorithmIdentifier.js';
 export { certificateInfo, type CertificateInfo } from './CertificateInfo.js';
 export { DerError } from './der.js';
-export { createDevPki, DEV_CRL_URL, devPkiDirName, devPkiPaths, ensureDevPki, generateDevPki, issueDevCrl, revokeDevCertificate, type DevCrlOptions, type DevPki, type DevPkiOptions, type DevPkiPaths, type DevRoot } from './DevPki.js';
+export { createDevPki, DEV_CRL_URL, DEV_OCSP_URL, devPkiDirName, devPkiPaths, ensureDevPki, generateDevPki, issueDevCrl, revokeDevCertificate, writeDevPki, type DevCrlOptions, type DevPki, type DevPkiOptions, type DevPkiPaths, type DevRoot } from './DevPki.js';
 export { defaultCrypto, installPkijsEngine, pkijsEngine } from './engine.js';
 export { HttpTimeStamper, type HttpTimeStamperOptions } from './HttpTimeStamper.js';
 export { KeyFileError, loadSigningIdentity, readPrivateFile, type KeyFileErrorCode, type SigningIdentitySource } from './KeyFiles.js';
@@ -20,6 +20,23 @@ export type { PKIFailureInfo, PKIStatus } from './TimeStampResp.js';
 export { parseTimeStampToken, type TimeStampTokenInfo } from './TimeStampToken.js';
 export type { MessageImprint, TSTInfo } from './TSTInfo.js';
 export { CadesTWriter, extractTimeStamp, type PreparedSignature } from './CadesT.js';
+export { addLongTermValues, certificatePathFrom, crlUrlsOf, longTermTargets, type LongTermTargets, type LongTermValues } from './CadesLt.js';
+export { revocationStatus, revocationStatusFrom, type RevocationStatus } from './Revocation.js';
+export {
+  authorityInfoAccessOcsp,
+  issueOcspResponse,
+  ocspErrorResponse,
+  ocspRequest,
+  ocspStatusOf,
+  ocspUrlsOf,
+  parseOcspResponse,
+  readOcspRequest,
+  type CertId,
+  type OcspCertStatus,
+  type OcspResponderIdentity,
+  type OcspResponseView,
+} from './Ocsp.js';
+export { subjectString as subjectOf, type CertificateView } from './Certificate.js';
 export { PadesWriter } from './Pades.js';
 export { verifyCadesT, type VerifyOptions } from './CadesVerification.js';
 export { verifyTimeStampToken, type TimeStampVerificationReport, type TimeStampVerifyOptions } from './TimeStampVerification.js';

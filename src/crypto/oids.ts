@@ -60,4 +60,13 @@ export const OID = {
   // RFC 5280 §4.2.1.12 key purposes
   kpTimeStamping: '1.3.6.1.5.5.7.3.8',
   kpEmailProtection: '1.3.6.1.5.5.7.3.4',
+  kpOcspSigning: '1.3.6.1.5.5.7.3.9',
+  // RFC 5280 §4.2.2.1, RFC 6960
+  authorityInfoAccess: '1.3.6.1.5.5.7.1.1',
+  adOcsp: '1.3.6.1.5.5.7.48.1',
+  ocspBasic: '1.3.6.1.5.5.7.48.1.1',
+  ocspNonce: '1.3.6.1.5.5.7.48.1.2',
+  ocspNoCheck: '1.3.6.1.5.5.7.48.1.5',
+  // RFC 5940 §3: an OCSP response in CMS RevocationInfoChoice other
+  riOcspResponse: '1.3.6.1.5.5.7.16.2',
 } as const;

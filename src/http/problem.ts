@@ -70,6 +70,7 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   DATABASE_UNAVAILABLE: 503,
   STORAGE_FULL: 507,
   SIGNING_KEY_UNAVAILABLE: 503,
+  REVOCATION_UNAVAILABLE: 503,
   SEALING_FAILED: 500,
   INTERNAL: 500,
 };
@@ -82,10 +83,11 @@ const TITLES: Partial<Record<ErrorCode, string>> = {
   DATABASE_UNAVAILABLE: 'Database unavailable',
   STORAGE_FULL: 'Storage full',
   SIGNING_KEY_UNAVAILABLE: 'Signing key unavailable',
+  REVOCATION_UNAVAILABLE: 'Revocation data unavailable',
 };
 
 /** Outages the client should retry: the detail is shown, with Retry-After; the cause goes to the log. */
-const OUTAGES = new Set<ErrorCode>(['TSA_UNAVAILABLE', 'DATABASE_UNAVAILABLE', 'STORAGE_FULL', 'SIGNING_KEY_UNAVAILABLE']);
+const OUTAGES = new Set<ErrorCode>(['TSA_UNAVAILABLE', 'DATABASE_UNAVAILABLE', 'STORAGE_FULL', 'SIGNING_KEY_UNAVAILABLE', 'REVOCATION_UNAVAILABLE']);
 
 export function sendProblem(res: Response, err: unknown, log: Logger): void {
   const known = err instanceof ServiceError && err.code !== 'INTERNAL' ? err : undefined;

@@ -119,3 +119,101 @@ export function postWithinPolicy(url: URL, options: OutboundPostOptions): Promis
     });
   });
 }
+
+export interface OutboundFetchOptions {
+  policy: OutboundPolicy;
+  method: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  body?: Uint8Array;
+  timeoutMs: number;
+  /** largest answer body taken; a longer one fails (TOO_LARGE) */
+  maxBodyBytes: number;
+  maxHeaderBytes?: number;
+}
+
+export interface OutboundFetchResult {
+  status: number;
+  contentType: string | undefined;
+  body: Buffer;
+  remoteAddress: string;
+}
+
+/** An answer body over the size cap of a fetch. */
+export class OutboundBodyTooLargeError extends Error {
+  constructor(readonly maxBodyBytes: number) {
+    super(`the answer is larger than ${maxBodyBytes} bytes`);
+    this.name = 'OutboundBodyTooLargeError';
+  }
+}
+
+/**
+ * One request whose answer body is wanted (revocation data: a CRL, an OCSP response), under
+ * the same rules as `postWithinPolicy`: the address checked before and after connecting, no
+ * redirect followed, one deadline for everything — the whole body included — and at most
+ * `maxBodyBytes` of body (more fails with CONNECTION_FAILED caused by
+ * OutboundBodyTooLargeError, and the connection is destroyed).
+ */
+export function fetchWithinPolicy(url: URL, options: OutboundFetchOptions): Promise<OutboundFetchResult> {
+  const { policy, timeoutMs, maxBodyBytes } = options;
+  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  return new Promise((resolve, reject) => {
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return reject(new OutboundRequestError('TARGET_FORBIDDEN', { cause: new Error(`not an http(s) URL: ${url.protocol}`) }));
+    if (net.isIP(host) !== 0) {
+      const c = policy.classify(host);
+      if (!c.allowed) return reject(new OutboundRequestError('TARGET_FORBIDDEN', { cause: new TargetForbiddenError(host, [c]) }));
+    }
+    const body = options.body ? Buffer.from(options.body) : undefined;
+    const req = (url.protocol === 'https:' ? https : http).request({
+      protocol: url.protocol,
+      hostname: host,
+      port: url.port === '' ? undefined : Number(url.port),
+      path: `${url.pathname}${url.search}`,
+      method: options.method,
+      headers: { ...options.headers, ...(body ? { 'content-length': String(body.length) } : {}) },
+      agent: false,
+      lookup: policy.lookup,
+      maxHeaderSize: options.maxHeaderBytes ?? 8192,
+    });
+    let settled = false;
+    let remoteAddress = '';
+    const finish = (outcome: { error: OutboundRequestError } | { result: OutboundFetchResult }) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      req.destroy();
+      if ('error' in outcome) reject(outcome.error);
+      else resolve(outcome.result);
+    };
+    const fail = (err: unknown) =>
+      finish({ error: err instanceof OutboundRequestError ? err : new OutboundRequestError(err instanceof TargetForbiddenError ? 'TARGET_FORBIDDEN' : 'CONNECTION_FAILED', { cause: err }) });
+    const timer = setTimeout(() => fail(new OutboundRequestError('TIMEOUT', { cause: new Error(`no whole answer within ${timeoutMs} ms`) })), timeoutMs);
+    req.on('error', fail);
+    req.on('socket', (socket) => {
+      const gate = () => {
+        try {
+          policy.assertConnected(socket);
+        } catch (err) {
+          return fail(err);
+        }
+        remoteAddress = socket.remoteAddress ?? '';
+        req.end(body);
+      };
+      if (socket.connecting) socket.once('connect', gate);
+      else if (!socket.destroyed) gate();
+    });
+    req.on('response', (res) => {
+      const declared = Number(res.headers['content-length']);
+      if (Number.isFinite(declared) && declared > maxBodyBytes) return fail(new OutboundBodyTooLargeError(maxBodyBytes));
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > maxBodyBytes) fail(new OutboundBodyTooLargeError(maxBodyBytes));
+        else chunks.push(chunk);
+      });
+      res.on('end', () => finish({ result: { status: res.statusCode ?? 0, contentType: res.headers['content-type'], body: Buffer.concat(chunks), remoteAddress } }));
+      res.on('error', fail);
+      res.on('close', () => fail(new Error('the connection closed before the whole answer')));
+    });
+  });
+}

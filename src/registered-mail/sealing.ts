@@ -1,6 +1,7 @@
 /**
  * Seals evidence statements as CAdES-T proofs with the service's key and time-stamper, with
- * the one proof writer (src/crypto/CadesT.ts). Two ways, chosen once at start (and logged):
+ * the one proof writer (src/crypto/CadesT.ts) — CAdES-B-LT when revocation data is asked for
+ * (SEAL_REVOCATION, revocation.ts: added in this thread once the time-stamp is known). Two ways, chosen once at start (and logged):
  * - worker threads (`threads` ≥ 1, the default: SEAL_THREADS, cores − 1): a pool of
  *   compiled workers (src/crypto/workers/), each writing whole proofs with the built-in
  *   TSA's token writer. Needs the compiled JavaScript (dist/), a key held in this process and
@@ -29,6 +30,7 @@ import {
 } from '../crypto/index.js';
 import { ServiceError } from '../domain/errors.js';
 import { canonicalStatementBytes, type EvidenceStatement } from '../domain/EvidenceStatement.js';
+import { RevocationError, type LongTermSealing } from './revocation.js';
 
 export interface SealedEvidence {
   der: Uint8Array;
@@ -40,6 +42,13 @@ export interface SealerOptions {
   /** Worker threads for sealing; 0 seals in this thread. Default 0 (the runtime passes its configuration). */
   threads?: number;
   log?: Logger;
+  /**
+   * Makes every proof CAdES-B-LT: the certification paths and the CRLs of the sealing and TSA
+   * certificates, gathered after the time-stamp (revocation.ts). Absent: CAdES-B-T.
+   */
+  longTerm?: LongTermSealing;
+  /** Certificates that may complete the paths (the TSA's chain when it is not the sealing chain). */
+  extraCertificates?: readonly Uint8Array[];
 }
 
 export type SealingMode = 'worker-threads' | 'in-thread';
@@ -53,6 +62,8 @@ export class Sealer {
   /** The PDF signature writer (receipts), made on first use. */
   private pades: PadesWriter | undefined;
   private readonly signer: Signer;
+  private readonly longTerm: LongTermSealing | undefined;
+  private readonly extraCertificates: readonly Uint8Array[];
 
   constructor(
     identity: SigningIdentity | Signer,
@@ -61,6 +72,8 @@ export class Sealer {
   ) {
     const signer = signerFor(identity);
     this.signer = signer;
+    this.longTerm = options.longTerm;
+    this.extraCertificates = options.extraCertificates ?? [];
     const tsa = timeStamper instanceof LocalTimeStamper ? timeStamper.tsa : undefined;
     this.writer = new CadesTWriter(signer, tsa?.tokenTemplate);
     this.stamper = this.writer.synchronous ? undefined : timeStamper;
@@ -89,6 +102,13 @@ export class Sealer {
       else der = await this.writer.seal(content, this.stamper, signingTime);
     } catch (err) {
       throw sealingError(err, 'the evidence could not be sealed');
+    }
+    if (this.longTerm) {
+      try {
+        der = (await this.longTerm.extend(der, this.extraCertificates)).der;
+      } catch (err) {
+        throw sealingError(err, 'the revocation data of the evidence could not be added');
+      }
     }
     return { der, sha256: createHash('sha256').update(der).digest('hex'), statementText: new TextDecoder().decode(content) };
   }
@@ -125,6 +145,9 @@ export class Sealer {
 function sealingError(err: unknown, what: string): ServiceError {
   if (err instanceof TimeStampError && ['TSA_TIMEOUT', 'TSA_UNAVAILABLE', 'TSA_HTTP_ERROR'].includes(err.code)) {
     return new ServiceError('TSA_UNAVAILABLE', 'the time-stamping authority did not answer; try again later', { cause: err });
+  }
+  if (err instanceof RevocationError && err.code === 'UNAVAILABLE') {
+    return new ServiceError('REVOCATION_UNAVAILABLE', 'the revocation data of the sealing or TSA certificate cannot be had now; try again later', { cause: err, retryAfterSeconds: 30 });
   }
   if (err instanceof Pkcs11UnavailableError) {
     return new ServiceError('SIGNING_KEY_UNAVAILABLE', 'the signing key in the HSM does not answer; try again later', { cause: err, retryAfterSeconds: 10 });

@@ -126,3 +126,36 @@ export async function compileBouncyCastleEvidenceRecordVerifier(): Promise<BcEvi
     },
   };
 }
+
+/**
+ * Compiles test/fixtures/crypto/bouncycastle/ValidateLtPath.java: Bouncy Castle validates the
+ * signer's and the TSA's paths of a B-LT proof with revocation checking, from the proof's own
+ * certificates and CRLs (CMSSignedData.getCRLs()). Throws if javac, java or a jar is missing.
+ */
+export async function compileBouncyCastleLtValidator(): Promise<BcVerifier> {
+  const missing = BC_JARS.filter((j) => !existsSync(j));
+  if (missing.length > 0) throw new Error(`Bouncy Castle jars missing (${missing.join(', ')}): apt-get install libbcpkix-java`);
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'rm-bc-lt-'));
+  const compiled = await exec('javac', ['-nowarn', '-cp', BC_JARS.join(':'), '-d', dir, path.join(ROOT, 'test/fixtures/crypto/bouncycastle/ValidateLtPath.java')]);
+  if (compiled.code !== 0) {
+    await fs.rm(dir, { recursive: true, force: true });
+    throw new Error(`javac failed:\n${compiled.out}`);
+  }
+  const classpath = [...BC_JARS, dir].join(':');
+  return {
+    async verify(rootFile, files) {
+      const r = await exec('java', ['-cp', classpath, 'ValidateLtPath', '--root', rootFile, ...files]);
+      const results: BcResult[] = [];
+      for (const line of r.out.split('\n')) {
+        const ok = /^BC: OK (\S+)$/.exec(line);
+        if (ok) results.push({ file: ok[1]!, ok: true });
+        const failed = /^BC: FAILED (\S+) ([A-Z0-9_]+): (.*)$/.exec(line);
+        if (failed) results.push({ file: failed[1]!, ok: false, code: failed[2]!, reason: failed[3]! });
+      }
+      return { ...r, results };
+    },
+    async close() {
+      await fs.rm(dir, { recursive: true, force: true });
+    },
+  };
+}

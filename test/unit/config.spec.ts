@@ -15,6 +15,23 @@ describe('config', () => {
     expect(c.batch).to.deep.equal({ maxRows: 1000, maxBytes: 1024 * 1024 * 1024, maxManifestBytes: 8 * 1024 * 1024, zipMaxRatio: 100 });
   });
 
+  it('revocation data in the proofs: crl in development (npm start), off in test and production; crl, ocsp or off asked for; limits and allow-list read', () => {
+    expect(loadConfig({}).revocation).to.deep.equal({ mode: 'crl', timeoutMs: 10_000, maxBytes: 10 * 1024 * 1024, allowPrivateTargets: [] });
+    expect(loadConfig({ APP_ENV: 'test' }).revocation.mode).to.equal('off');
+    expect(loadConfig({ APP_ENV: 'production' }).revocation.mode).to.equal('off');
+    for (const mode of ['crl', 'ocsp', 'off']) expect(loadConfig({ APP_ENV: 'production', SEAL_REVOCATION: mode }).revocation.mode).to.equal(mode);
+    const c = loadConfig({ SEAL_REVOCATION_TIMEOUT_MS: '2500', SEAL_REVOCATION_MAX_BYTES: '65536', SEAL_REVOCATION_ALLOW_PRIVATE_TARGETS: '127.0.0.1/32, ::1/128' });
+    expect(c.revocation).to.deep.include({ timeoutMs: 2500, maxBytes: 65536, allowPrivateTargets: ['127.0.0.1/32', '::1/128'] });
+    for (const [env, variable] of [
+      [{ SEAL_REVOCATION: 'yes' }, 'SEAL_REVOCATION'],
+      [{ SEAL_REVOCATION_TIMEOUT_MS: '10' }, 'SEAL_REVOCATION_TIMEOUT_MS'],
+      [{ SEAL_REVOCATION_MAX_BYTES: '1' }, 'SEAL_REVOCATION_MAX_BYTES'],
+      [{ SEAL_REVOCATION_ALLOW_PRIVATE_TARGETS: 'localhost' }, 'SEAL_REVOCATION_ALLOW_PRIVATE_TARGETS'],
+    ] as Array<[Record<string, string>, string]>) {
+      expect(() => loadConfig(env), variable).to.throw(ConfigError, new RegExp(`^${variable}:`));
+    }
+  });
+
   it('reads the batch limits and refuses bad ones, naming the variable', () => {
     const c = loadConfig({ BATCH_MAX_ROWS: '50', BATCH_MAX_BYTES: '1048576', BATCH_MAX_MANIFEST_BYTES: '65536', BATCH_ZIP_MAX_RATIO: '20' });
     expect(c.batch).to.deep.equal({ maxRows: 50, maxBytes: 1048576, maxManifestBytes: 65536, zipMaxRatio: 20 });

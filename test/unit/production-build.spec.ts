@@ -33,9 +33,13 @@ describe('builds: the simulators stay out of the product', function () {
     const files = await programFiles('tsconfig.dev.json');
     expect(files).to.include('dev/notification-simulators/devProviders.ts');
     const source = readFileSync(path.join(ROOT, 'src/app/devProviders.ts'), 'utf8');
-    const spec = /new URL\('([^']+)', import\.meta\.url\)/.exec(source)?.[1];
-    expect(spec, 'the dynamic import of src/app/devProviders.ts').to.be.a('string');
-    const target = path.resolve(ROOT, 'src/app', spec!).replace(/\.js$/, '.ts');
-    expect(existsSync(target), target).to.equal(true);
+    // the simulators and the development PKI publisher
+    const specs = [...source.matchAll(/new URL\('([^']+)', import\.meta\.url\)/g)].map((m) => m[1]!);
+    expect(specs, 'the dynamic imports of src/app/devProviders.ts').to.have.length(2);
+    for (const spec of specs) {
+      const target = path.resolve(ROOT, 'src/app', spec).replace(/\.js$/, '.ts');
+      expect(existsSync(target), target).to.equal(true);
+      expect(files).to.include(path.relative(ROOT, target));
+    }
   });
 });

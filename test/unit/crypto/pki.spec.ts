@@ -102,9 +102,10 @@ for (const algorithm of ALGORITHMS) {
       expect((await fs.stat(target)).mode & 0o777).to.equal(0o700);
       expect((await fs.stat(paths.sealKey)).mode & 0o777).to.equal(0o600);
       expect((await fs.stat(paths.tsaKey)).mode & 0o777).to.equal(0o600);
+      expect((await fs.stat(paths.ocspKey)).mode & 0o777).to.equal(0o600);
       expect(await fs.readFile(paths.sealKey, 'utf8')).to.match(/^-----BEGIN PRIVATE KEY-----\n/);
       expect(pemToDer(await fs.readFile(paths.root, 'utf8'), 'CERTIFICATE')).to.have.length(1);
-      expect(await fs.readdir(target)).to.have.members(['root.pem', 'root.crl', 'seal.pem', 'seal.key', 'tsa.pem', 'tsa.key']);
+      expect(await fs.readdir(target)).to.have.members(['root.pem', 'root.crl', 'seal.pem', 'seal.key', 'tsa.pem', 'tsa.key', 'ocsp.pem', 'ocsp.key']);
       const identity = await loadSigningIdentity({ keyFile: paths.tsaKey, certFile: paths.tsaCert, chainFile: paths.root });
       expect(identity.algorithm).to.equal(algorithm);
       expect(identity.chain).to.have.length(1);
@@ -143,6 +144,6 @@ describe('crypto/DevPki: ensureDevPki', () => {
     const tsa = await loadSigningIdentity({ keyFile: paths.tsaKey, certFile: paths.tsaCert, chainFile: paths.root });
     expect(hex(seal.chain[0]!)).to.equal(hex(tsa.chain[0]!));
     await opensslOk(['verify', '-CAfile', paths.root, paths.sealCert]);
-    expect(await fs.readdir(target)).to.have.members(['root.pem', 'root.crl', 'seal.pem', 'seal.key', 'tsa.pem', 'tsa.key']);
+    expect(await fs.readdir(target)).to.have.members(['root.pem', 'root.crl', 'seal.pem', 'seal.key', 'tsa.pem', 'tsa.key', 'ocsp.pem', 'ocsp.key']);
   });
 });
