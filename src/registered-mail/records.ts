@@ -183,10 +183,20 @@ export class EvidenceRecordService {
     }
   }
 
-  /** The `record-renewal` job: hash-tree renewals into `hashAlgorithm`, then time-stamp renewals. */
+  /**
+   * The `record-renewal` job: hash-tree renewals into `hashAlgorithm`, then time-stamp renewals.
+   * A failed hash-tree renewal (a TSA outage, a proof that no longer gives its leaf) does not
+   * hold back the time-stamp renewals: they run, then the run fails with its error (retried).
+   */
   async renew(now = new Date()): Promise<RenewalRun> {
-    const rehash = await this.renewHashTrees(now);
-    return { ...rehash, timeStamps: await this.renewDue(now) };
+    let failure: unknown;
+    const rehash = await this.renewHashTrees(now).catch((err: unknown) => {
+      failure = err;
+      return { hashTrees: 0, rehashed: 0 };
+    });
+    const timeStamps = await this.renewDue(now);
+    if (failure !== undefined) throw failure;
+    return { ...rehash, timeStamps };
   }
 
   /**

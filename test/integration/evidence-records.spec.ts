@@ -656,6 +656,39 @@ describe(`hash-tree renewal by two workers (${onPostgres ? 'PostgreSQL' : 'SQLit
       await other.close();
     }
   });
+
+  it('a proof that no longer gives its leaf fails the hash-tree renewal, naming it; the time-stamp renewals still run', async () => {
+    const { sender } = await createSenderRow(svc);
+    const messageId = randomUUID();
+    const now = new Date().toISOString();
+    await svc.rt.store.db('messages').insert({ id: messageId, sender_id: sender, recipient_type: 'citizen', recipient_id: VALID_INSZ, subject: '{}', status: 'ACCEPTED', submitted_at: now, updated_at: now });
+    const rows = Array.from({ length: 4 }, (_, i) => {
+      const der = new Uint8Array(randomBytes(64));
+      return { id: randomUUID(), messageId, seq: i + 1, type: 'SubmissionAcceptance' as const, statement: '{}', der, sha256: sha256hex(der), createdAt: now };
+    });
+    await svc.rt.store.transaction(async (tx) => {
+      for (const r of rows) await tx.evidence.insert(r);
+    });
+    const stamper = new LocalTimeStamper(new TimeStampAuthority(pki.tsa, { policyOid: '2.25.4998' }));
+    await new EvidenceRecordService(svc.rt.store, stamper, svc.config, silent).enterPending();
+    const [leaf] = await svc.rt.store.recordTrees.chains('evidence', rows[1]!.id);
+    await svc.rt.store.db('evidence').where({ id: rows[0]!.id }).update({ der: randomBytes(64) });
+
+    // a TSA whose certificate ends later than the first one's (made a second later)
+    await sleep(1100);
+    const later = await createDevPki('ECDSA-P256', { crlUrl: null });
+    const config = loadConfig({ ...svc.env, RECORD_HASH_ALGORITHM: 'SHA-384' });
+    const renewer = new EvidenceRecordService(svc.rt.store, new LocalTimeStamper(new TimeStampAuthority(later.tsa, { policyOid: '2.25.4998' })), { records: { ...config.records, renewBeforeMs: 20 * 365 * 86_400_000 } }, silent);
+    let failed: unknown;
+    await renewer.renew().catch((err: unknown) => (failed = err));
+    expect(String(failed)).to.contain(rows[0]!.id).and.to.match(/no longer the leaf its record was made for/);
+    // no new chain for any of them, the SHA-256 tree renewed by time-stamp, its records valid
+    expect(await svc.rt.store.db('record_leaves').whereIn('subject_id', rows.map((r) => r.id)).where('chain', '>', 1).first()).to.equal(undefined);
+    expect(await svc.rt.store.recordTrees.tokens(leaf!.treeId)).to.have.length(2);
+    const report = await verifyEvidenceRecord((await renewer.record('evidence', rows[1]!.id))!, { data: rows[1]!.der }, { trustAnchors: [pki.root.certificate, later.root.certificate] });
+    expect(report.valid, JSON.stringify(report.checks)).to.equal(true);
+    expect(report.genTimes).to.have.length(2);
+  });
 });
 
 async function createSenderRow(svc: TestService): Promise<{ sender: string }> {
