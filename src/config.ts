@@ -134,6 +134,8 @@ export interface Config {
     renewBeforeMs: number;
     /** how often trees due for renewal are looked for */
     renewIntervalMs: number;
+    /** the hash of new trees; a record whose last chain uses another is renewed into it (hash-tree renewal) */
+    hashAlgorithm: 'SHA-256' | 'SHA-384' | 'SHA-512';
   };
   delivery: {
     /** a deposited message not opened within this time gets ContentHandoverFailure */
@@ -628,6 +630,7 @@ export function loadConfig(env: Env = process.env): Config {
       treeMaxLeaves: int(env, 'RECORD_TREE_MAX_LEAVES', 16_384, 1, 1_048_576),
       renewBeforeMs: int(env, 'RECORD_RENEW_BEFORE_MS', 180 * 86_400_000, 60_000, 10 * 365 * 86_400_000),
       renewIntervalMs: int(env, 'RECORD_RENEW_INTERVAL_MS', 3_600_000, 10, 86_400_000),
+      hashAlgorithm: oneOf(env, 'RECORD_HASH_ALGORITHM', ['SHA-256', 'SHA-384', 'SHA-512'] as const, 'SHA-256'),
     },
     delivery: {
       messageExpiryMs: int(env, 'MESSAGE_EXPIRY_SECONDS', 30 * 86_400, 1, 10 * 365 * 86_400) * 1000,

@@ -77,8 +77,8 @@ function receiptPath(summary: string, security?: unknown[]) {
   };
 }
 const RECORD_DESCRIPTION =
-  "The proof's RFC 4998 EvidenceRecord (DER): the proof's SHA-256 digest is a leaf of a hash tree whose root is time-stamped once, renewed before the TSA certificate expires; " +
-  'the record is the reduced hash tree plus the chain of archive time-stamps (docs/evidence-records.md). A proof enters a tree within RECORD_INTERVAL_MS of being sealed; before that the answer is 404 `EVIDENCE_RECORD_PENDING` with `Retry-After`.';
+  "The proof's RFC 4998 EvidenceRecord (DER): the proof's digest (SHA-256 unless RECORD_HASH_ALGORITHM names SHA-384 or SHA-512) is a leaf of a hash tree whose root is time-stamped once, renewed before the TSA certificate expires; " +
+  'the record is the reduced hash tree plus the chain of archive time-stamps, and one more chain for each hash-tree renewal into a newly named algorithm (docs/evidence-records.md). A proof enters a tree within RECORD_INTERVAL_MS of being sealed; before that the answer is 404 `EVIDENCE_RECORD_PENDING` with `Retry-After`.';
 
 function recordPath(summary: string, security?: unknown[]) {
   return {

@@ -7,7 +7,7 @@
  *   retention    purge document bytes past the retention period (evidence and events stay)
  *   checkpoint   time-stamp the event log's head (see src/domain/EventChain.ts)
  *   evidence-records  enter new proofs and checkpoints into a hash tree, one time-stamp per tree (records.ts)
- *   record-renewal    renew the trees whose last TSA certificate expires soon (records.ts)
+ *   record-renewal    renew hash trees into RECORD_HASH_ALGORITHM, then the trees whose last TSA certificate expires soon (records.ts)
  *
  * A periodic job retries only within its slot (backoff capped at a quarter of the period,
  * as many attempts as fit): an outage that outlasts the slot skips it — the job is
@@ -71,7 +71,7 @@ export class MaintenanceService {
       retention: { run: () => this.retention().then(() => undefined), slot },
       checkpoint: { run: () => this.checkpoint().then(() => undefined), slot },
       'evidence-records': { run: () => this.records.enterPending().then(() => undefined), slot },
-      'record-renewal': { run: () => this.records.renewDue().then(() => undefined), slot },
+      'record-renewal': { run: () => this.records.renew().then(() => undefined), slot },
     };
   }
 

@@ -19,6 +19,8 @@ import { migrationConfig } from '../../src/store/database.js';
 import { createTestDatabase, onPostgres, type TestDatabase } from '../helpers/database.js';
 
 const MIGRATION = '20261204000200_evidence_records';
+/** the chains migration after it: undone first, done again before the service runs */
+const CHAINS = '20261204000500_record_chains';
 const sha256hex = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 describe(`evidence-records migration over existing proofs (${onPostgres ? 'PostgreSQL' : 'SQLite'})`, function () {
@@ -42,6 +44,7 @@ describe(`evidence-records migration over existing proofs (${onPostgres ? 'Postg
     store = await openStore(config);
     const db = store.db;
     // the schema as it was before the migration
+    await db.migrate.down({ ...migrationConfig(), name: CHAINS });
     await db.migrate.down({ ...migrationConfig(), name: MIGRATION });
     expect(await db.schema.hasTable('record_pending')).to.equal(false);
 
@@ -58,6 +61,7 @@ describe(`evidence-records migration over existing proofs (${onPostgres ? 'Postg
     await db('checkpoints').insert({ event_seq: 7, head_hash: 'ab'.repeat(32), token, gen_time: now, created_at: now });
 
     await db.migrate.up({ ...migrationConfig(), name: MIGRATION });
+    await db.migrate.up({ ...migrationConfig(), name: CHAINS });
     const pending = await store.repositories.recordTrees.pending(100);
     expect(pending).to.have.length(6);
     for (const p of proofs) expect(pending).to.deep.include({ kind: 'evidence', subjectId: p.id, digest: sha256hex(p.der) });
@@ -81,8 +85,63 @@ describe(`evidence-records migration over existing proofs (${onPostgres ? 'Postg
     expect(String(refused)).to.match(/no longer give the root that was time-stamped/);
 
     // and down again: its tables are gone, the proofs stay
+    await db.migrate.down({ ...migrationConfig(), name: CHAINS });
     await db.migrate.down({ ...migrationConfig(), name: MIGRATION });
     for (const t of ['record_pending', 'record_leaves', 'record_tokens', 'record_trees']) expect(await db.schema.hasTable(t), t).to.equal(false);
     expect(Number((await db('evidence').count({ n: '*' }).first())!.n)).to.equal(5);
+  });
+
+  it('keeps the trees made before the chains migration as chain 1, renewable; its down removes the renewal chains', async () => {
+    await store?.close();
+    const config = loadConfig({ APP_ENV: 'test', DATA_DIR: dir, DATABASE_URL: database.url });
+    store = await openStore(config);
+    const db = store.db;
+    await db.migrate.down({ ...migrationConfig(), name: CHAINS });
+    expect(await db.schema.hasColumn('record_leaves', 'chain')).to.equal(false);
+
+    const now = new Date().toISOString();
+    const { sender } = await createSender(store.repositories, 'Before chains');
+    const messageId = randomUUID();
+    await db('messages').insert({ id: messageId, sender_id: sender.id, recipient_type: 'citizen', recipient_id: '85073003328', subject: '{}', status: 'ACCEPTED', submitted_at: now, updated_at: now });
+    const proofs = Array.from({ length: 3 }, (_, i) => {
+      const der = randomBytes(90);
+      return { id: randomUUID(), messageId, seq: i + 1, type: 'SubmissionAcceptance' as const, statement: '{}', der: new Uint8Array(der), sha256: sha256hex(der), createdAt: now };
+    });
+    await store.repositories.transaction(async (tx) => {
+      for (const p of proofs) await tx.evidence.insert(p);
+    });
+    const pki = await createDevPki('ECDSA-P256', { crlUrl: null });
+    const stamper = new LocalTimeStamper(new TimeStampAuthority(pki.tsa, { policyOid: '1.2.3' }));
+    // a tree made on the schema before the chains migration
+    expect((await new EvidenceRecordService(store.repositories, stamper, config, pino({ level: 'silent' })).enterPending()).leaves).to.be.at.least(3);
+
+    await db.migrate.up({ ...migrationConfig(), name: CHAINS });
+    const rows = await db('record_leaves').whereIn('subject_id', proofs.map((p) => p.id)).select('chain', 'prior_tokens');
+    expect(rows.map((r: { chain: number }) => Number(r.chain))).to.deep.equal([1, 1, 1]);
+    expect(rows.every((r: { prior_tokens: unknown }) => r.prior_tokens === null)).to.equal(true);
+    expect(await db('record_trees').whereNotNull('closed_at').first()).to.equal(undefined);
+
+    const sha512 = loadConfig({ APP_ENV: 'test', DATA_DIR: dir, DATABASE_URL: database.url, RECORD_HASH_ALGORITHM: 'SHA-512' });
+    const renewer = new EvidenceRecordService(store.repositories, stamper, sha512, pino({ level: 'silent' }));
+    const run = await renewer.renewHashTrees();
+    expect(run.hashTrees).to.equal(1);
+    for (const p of proofs) {
+      const record = (await renewer.record('evidence', p.id))!;
+      const report = await verifyEvidenceRecord(record, { data: p.der }, { trustAnchors: [pki.root.certificate] });
+      expect(report.valid, JSON.stringify(report.checks)).to.equal(true);
+      expect(report.chains!.map((c) => c.algorithm)).to.deep.equal(['SHA-256', 'SHA-512']);
+    }
+
+    // down: the renewal chains and their tree go, the first chains stay valid
+    await db.migrate.down({ ...migrationConfig(), name: CHAINS });
+    expect(await db('record_trees').where({ algorithm: 'SHA-512' }).first()).to.equal(undefined);
+    expect(await db.schema.hasColumn('record_trees', 'closed_at')).to.equal(false);
+    await db.migrate.up({ ...migrationConfig(), name: CHAINS });
+    const fresh = new EvidenceRecordService(store.repositories, stamper, config, pino({ level: 'silent' }));
+    for (const p of proofs) {
+      const report = await verifyEvidenceRecord((await fresh.record('evidence', p.id))!, { data: p.der }, { trustAnchors: [pki.root.certificate] });
+      expect(report.valid, JSON.stringify(report.checks)).to.equal(true);
+      expect(report.chains).to.have.length(1);
+    }
   });
 });

@@ -14,8 +14,9 @@ import { expect } from 'chai';
 import pino from 'pino';
 import { openStore } from '../../src/app/store.js';
 import { loadConfig } from '../../src/config.js';
-import { createDevPki, LocalTimeStamper, parseTimeStampToken, TimeStampAuthority, verifyEvidenceRecord, type DevPki } from '../../src/crypto/index.js';
+import { createDevPki, derToPem, LocalTimeStamper, parseTimeStampToken, TimeStampAuthority, verifyEvidenceRecord, type DevPki } from '../../src/crypto/index.js';
 import { parseEvidenceRecord } from '../../src/crypto/EvidenceRecord.js';
+import { checkpointHead } from '../../src/registered-mail/maintenance.js';
 import { EvidenceRecordService } from '../../src/registered-mail/records.js';
 import { runCli } from '../helpers/cli.js';
 import { onPostgres } from '../helpers/database.js';
@@ -405,3 +406,291 @@ describe(`evidence records in the service (${onPostgres ? 'PostgreSQL' : 'SQLite
     });
   });
 });
+
+describe(`hash-tree renewal when RECORD_HASH_ALGORITHM changes (${onPostgres ? 'PostgreSQL' : 'SQLite'})`, function () {
+  this.timeout(240_000);
+  let before256: TestService | undefined;
+  let svc: TestService;
+  let tsa: RecordTsa;
+  let first: DevPki;
+  let second: DevPki;
+  let sender: { id: string; apiKey: string };
+  const proofs: { id: string; seq: number; type: string; der: Uint8Array; messageId: string }[] = [];
+  let checkpoint: { id: number; token: Uint8Array };
+  const log: string[] = [];
+  const sha512hex = (b: Uint8Array) => createHash('sha512').update(b).digest('hex');
+  const recordOf = async (p: { id: string; messageId: string }) => {
+    const res = await get(svc, `/v1/messages/${p.messageId}/evidence/${p.id}/record`, sender.apiKey);
+    return res.status === 200 ? new Uint8Array(await res.arrayBuffer()) : undefined;
+  };
+  const algorithmsOf = (record: Uint8Array) => parseEvidenceRecord(record).chains.length;
+
+  before(async () => {
+    first = await expiringPki(3);
+    second = await createDevPki('ECDSA-P256', { crlUrl: null });
+    tsa = await startRecordTsa(first.tsa);
+    // SHA-256 trees of at most 3 leaves
+    before256 = await startTestService(
+      { TSA_URL: tsa.url, RECORD_INTERVAL_MS: '200', RECORD_TREE_MAX_LEAVES: '3', RECORD_RENEW_INTERVAL_MS: '300', CHECKPOINT_INTERVAL_MS: '86400000' },
+      { keepData: true },
+    );
+    await before256.newRecipient('citizen', VALID_INSZ);
+    sender = await before256.newSender('Rehash sender');
+    for (const seed of [41, 42]) {
+      const id = await sendAndDeposit(before256, sender.apiKey, seed);
+      proofs.push(...(await settledProofs(before256, sender.apiKey, id)).map((p) => ({ ...p, messageId: id })));
+    }
+    svc = before256;
+    for (const p of proofs) await until(`the SHA-256 record of ${p.type}`, () => recordOf(p));
+    // a checkpoint of the log, in a tree too
+    expect(await checkpointHead(svc.rt.store, svc.rt.timeStamper)).to.equal(true);
+    checkpoint = (await svc.rt.store.checkpoints.latest())!;
+    await until('the checkpoint in a time-stamped tree', () => svc.rt.records.record('checkpoint', String(checkpoint.id)));
+    await until('no tree under way', async () => (await svc.rt.records.pending()) === 0);
+    expect(Number((await svc.rt.store.db('record_trees').count({ n: '*' }).first())!.n)).to.be.at.least(2);
+    const reuse = { dataDir: before256.dataDir, database: before256.database };
+    await before256.close();
+    // the same database, restarted with the new algorithm
+    svc = await startTestService(
+      { TSA_URL: tsa.url, RECORD_INTERVAL_MS: '200', RECORD_TREE_MAX_LEAVES: '64', RECORD_RENEW_INTERVAL_MS: '300', CHECKPOINT_INTERVAL_MS: '86400000', RECORD_HASH_ALGORITHM: 'SHA-512' },
+      { reuse, log, logLevel: 'info' },
+    );
+  });
+  after(async () => {
+    await svc?.close();
+    // a start that failed before the restart leaves the kept database
+    if (svc === before256 && before256) {
+      await before256.database.drop();
+      fs.rmSync(before256.dataDir, { recursive: true, force: true });
+    }
+    await tsa?.close();
+  });
+
+  it("gives every existing proof's record a SHA-512 chain within the job's period, valid for that proof and for no other; one token per new tree", async () => {
+    const db = svc.rt.store.db;
+    const renewed = new Map<string, Uint8Array>();
+    for (const p of proofs) {
+      renewed.set(p.id, await until(`the SHA-512 chain of ${p.type}`, async () => {
+        const r = await recordOf(p);
+        return r && algorithmsOf(r) === 2 ? r : undefined;
+      }));
+    }
+    for (const p of proofs) {
+      const record = renewed.get(p.id)!;
+      const report = await verifyEvidenceRecord(record, { data: p.der }, { trustAnchors: [first.root.certificate] });
+      expect(report.valid, JSON.stringify(report.checks)).to.equal(true);
+      expect(report.chains!.map((c) => c.algorithm)).to.deep.equal(['SHA-256', 'SHA-512']);
+      // the first chain as it was before the renewal: the proof's SHA-256 in a tree of at most 3
+      expect(parseEvidenceRecord(record).chains[0]).to.have.length(1);
+      // another proof: any but the first chain's sibling, whose digest the record holds (its chains are the same for both)
+      const sibling = parseEvidenceRecord(record).chains[0]![0]!.lists?.[0]?.map(hex) ?? [];
+      const others = proofs.filter((o) => o !== p && !sibling.includes(sha256hex(o.der)));
+      expect(others.length).to.be.at.least(1);
+      for (const other of others) {
+        const wrong = await verifyEvidenceRecord(record, { data: other.der }, { trustAnchors: [first.root.certificate] });
+        expect(wrong, `${p.type} for ${other.type}`).to.include({ valid: false, failedCheck: 'LEAF_DIGEST' });
+      }
+      // one renewal chain per proof, in one tree of several old trees' leaves
+      const chains = await db('record_leaves').where({ kind: 'evidence', subject_id: p.id }).orderBy('chain').select('chain', 'tree_id', 'prior_tokens');
+      expect(chains.map((c: { chain: number }) => Number(c.chain))).to.deep.equal([1, 2]);
+      expect(Number(chains[1].prior_tokens)).to.equal(1);
+    }
+    const renewalTrees = await db('record_trees as t').whereExists(db('record_leaves as l').whereRaw('l.tree_id = t.id').where('l.chain', 2).select(db.raw('1'))).select('t.id', 't.root', 't.algorithm', 't.leaf_count');
+    expect(renewalTrees.length).to.be.at.least(1);
+    const oldTrees = await db('record_trees').where({ algorithm: 'SHA-256' }).select('id', 'closed_at');
+    // many old trees' leaves in one new tree (at most 64 a tree, at most 3 an old one)
+    expect(renewalTrees.length).to.be.below(oldTrees.length);
+    for (const t of renewalTrees) {
+      expect(t.algorithm).to.equal('SHA-512');
+      expect(tsa.imprints.filter((i) => i === t.root), `root of tree ${t.id}`).to.have.length(1);
+      const [token] = await svc.rt.store.recordTrees.tokens(t.id);
+      expect(hex(parseTimeStampToken(token!.token).messageImprint.hashedMessage)).to.equal(t.root);
+    }
+    // every old tree is covered by the later chains: closed
+    for (const t of oldTrees) expect(t.closed_at, `tree ${t.id}`).to.be.a('string');
+    // the checkpoint's record too, for its token
+    const cRecord = await until('the checkpoint renewed', async () => {
+      const r = await svc.rt.records.record('checkpoint', String(checkpoint.id));
+      return r && algorithmsOf(r) === 2 ? r : undefined;
+    });
+    const cReport = await verifyEvidenceRecord(cRecord, { data: checkpoint.token }, { trustAnchors: [first.root.certificate] });
+    expect(cReport.valid, JSON.stringify(cReport.checks)).to.equal(true);
+    expect((await verifyEvidenceRecord(cRecord, { data: proofs[0]!.der }, { trustAnchors: [first.root.certificate] })).valid).to.equal(false);
+  });
+
+  it('seals proofs after the switch into SHA-512 trees from the start', async () => {
+    const id = await sendAndDeposit(svc, sender.apiKey, 43);
+    const fresh = (await settledProofs(svc, sender.apiKey, id)).map((p) => ({ ...p, messageId: id }));
+    for (const p of fresh) {
+      const record = await until(`the record of ${p.type}`, () => recordOf(p));
+      const report = await verifyEvidenceRecord(record, { data: p.der }, { trustAnchors: [first.root.certificate] });
+      expect(report.valid, JSON.stringify(report.checks)).to.equal(true);
+      expect(report.chains!.map((c) => c.algorithm)).to.deep.equal(['SHA-512']);
+      const leaf = await svc.rt.store.db('record_leaves').where({ kind: 'evidence', subject_id: p.id }).select('digest', 'chain');
+      expect(leaf).to.deep.equal([{ digest: sha512hex(p.der), chain: 1 }]);
+    }
+  });
+
+  it('passes the auditor CLI on a hash-tree-renewed record', async () => {
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'rm-ers-rehash-'));
+    try {
+      const p = proofs[0]!;
+      const proofFile = path.join(work, 'proof.p7s');
+      const recordFile = path.join(work, 'proof.ers');
+      const tsaRoot = path.join(work, 'tsa-root.pem');
+      fs.writeFileSync(proofFile, p.der);
+      fs.writeFileSync(recordFile, (await recordOf(p))!);
+      fs.writeFileSync(tsaRoot, derToPem(first.root.certificate, 'CERTIFICATE'));
+      const r = await runCli('verify', [proofFile, '--record', recordFile, '--trust', svc.rootPem, '--trust', tsaRoot, '--json']);
+      const report = JSON.parse(r.stdout);
+      expect(report.indication, r.stdout + r.stderr).to.equal('TOTAL_PASSED');
+      expect(report.evidenceRecord).to.deep.include({ source: 'option', valid: true });
+      // another proof with this record: the record fails, NO_POE
+      const otherFile = path.join(work, 'other.p7s');
+      const sibling = parseEvidenceRecord(fs.readFileSync(recordFile)).chains[0]![0]!.lists?.[0]?.map(hex) ?? [];
+      fs.writeFileSync(otherFile, proofs.find((o) => o !== p && !sibling.includes(sha256hex(o.der)))!.der);
+      const wrong = JSON.parse((await runCli('verify', [otherFile, '--record', recordFile, '--trust', svc.rootPem, '--trust', tsaRoot, '--json'])).stdout);
+      expect(wrong.evidenceRecord.valid).to.equal(false);
+      expect(wrong.indication).to.not.equal('TOTAL_PASSED');
+    } finally {
+      fs.rmSync(work, { recursive: true, force: true });
+    }
+  });
+
+  it('renews the SHA-512 chain by time-stamp afterwards, never a closed SHA-256 tree', async () => {
+    const db = svc.rt.store.db;
+    await until('the renewal warning', async () => log.some((l) => l.includes('renewal needs a TSA with a newer certificate')));
+    tsa.use(second.tsa);
+    const sha512Trees = async () => (await db('record_trees').where({ algorithm: 'SHA-512' }).select('id')).map((t: { id: string }) => t.id);
+    await until('every SHA-512 tree renewed', async () => {
+      const renewedTrees = (await db('record_tokens').where({ position: 1 }).select('tree_id')).map((t: { tree_id: string }) => t.tree_id);
+      const trees = await sha512Trees();
+      return trees.length > 0 && trees.every((t) => renewedTrees.includes(t));
+    });
+    const oldTrees = (await db('record_trees').where({ algorithm: 'SHA-256' }).select('id')).map((t: { id: string }) => t.id);
+    expect(await db('record_tokens').whereIn('tree_id', oldTrees).where('position', '>', 0).first()).to.equal(undefined);
+    const later = new Date(Date.now() + 3 * HOUR + 86_400_000);
+    const anchors = [first.root.certificate, second.root.certificate];
+    for (const p of proofs) {
+      const record = (await recordOf(p))!;
+      const chains = parseEvidenceRecord(record).chains;
+      expect(chains.map((c) => c.length)).to.deep.equal([1, 2]);
+      const report = await verifyEvidenceRecord(record, { data: p.der }, { trustAnchors: anchors, at: later });
+      expect(report.valid, JSON.stringify(report.checks)).to.equal(true);
+      expect(report.genTimes).to.have.length(3);
+    }
+  });
+});
+
+describe(`hash-tree renewal by two workers (${onPostgres ? 'PostgreSQL' : 'SQLite'})`, function () {
+  this.timeout(120_000);
+  let svc: TestService;
+  let pki: DevPki;
+
+  before(async () => {
+    pki = await createDevPki('ECDSA-P256', { crlUrl: null });
+    // no periodic run during the test: the workers below are the only ones
+    svc = await startTestService({ RECORD_INTERVAL_MS: '86400000', RECORD_RENEW_INTERVAL_MS: '86400000', CHECKPOINT_INTERVAL_MS: '86400000', RECORD_TREE_MAX_LEAVES: '7' }, { worker: false });
+  });
+  after(async () => {
+    await svc?.close();
+  });
+
+  it('never makes two renewal chains for one subject, and resumes after a TSA outage', async () => {
+    const { sender } = await createSenderRow(svc);
+    const messageId = randomUUID();
+    const now = new Date().toISOString();
+    await svc.rt.store.db('messages').insert({ id: messageId, sender_id: sender, recipient_type: 'citizen', recipient_id: VALID_INSZ, subject: '{}', status: 'ACCEPTED', submitted_at: now, updated_at: now });
+    const rows = Array.from({ length: 90 }, (_, i) => {
+      const der = new Uint8Array(randomBytes(64));
+      return { id: randomUUID(), messageId, seq: i + 1, type: 'SubmissionAcceptance' as const, statement: '{}', der, sha256: sha256hex(der), createdAt: now };
+    });
+    await svc.rt.store.transaction(async (tx) => {
+      for (const r of rows) await tx.evidence.insert(r);
+    });
+    const stamper = new LocalTimeStamper(new TimeStampAuthority(pki.tsa, { policyOid: '2.25.4998' }));
+    await new EvidenceRecordService(svc.rt.store, stamper, svc.config, silent).enterPending();
+
+    const config = loadConfig({ ...svc.env, RECORD_HASH_ALGORITHM: 'SHA-384', RECORD_TREE_MAX_LEAVES: '20' });
+    // a TSA outage first: the claimed tree waits, nothing is lost
+    let down = true;
+    let asked = 0;
+    const flaky = {
+      timestamp: (d: Uint8Array) => stamper.timestamp(d),
+      timestampDigest: async (d: Uint8Array, a?: 'SHA-256' | 'SHA-384' | 'SHA-512') => {
+        if (down) throw new Error('TSA down');
+        asked++;
+        return stamper.timestampDigest(d, a);
+      },
+    };
+    const broken = new EvidenceRecordService(svc.rt.store, flaky, config, silent);
+    let failed: unknown;
+    await broken.renewHashTrees().catch((err: unknown) => (failed = err));
+    expect(String(failed)).to.match(/TSA down/);
+    down = false;
+
+    const other = await openStore(config, { migrate: false });
+    try {
+      const workers = [broken, new EvidenceRecordService(other.repositories, flaky, config, silent), new EvidenceRecordService(svc.rt.store, flaky, config, silent)];
+      await Promise.all([...workers, ...workers].map((w) => w.renewHashTrees()));
+      // the tree left by the outage is stamped by the process that claimed it
+      expect(await broken.enterPending()).to.deep.include({ trees: 0 });
+      const db = svc.rt.store.db;
+      const second = await db('record_leaves').whereIn('subject_id', rows.map((r) => r.id)).where('chain', 2).select('subject_id', 'tree_id');
+      expect(second).to.have.length(rows.length);
+      expect(new Set(second.map((l: { subject_id: string }) => l.subject_id)).size).to.equal(rows.length);
+      expect(await db('record_leaves').where('chain', '>', 2).first()).to.equal(undefined);
+      const trees = [...new Set(second.map((l: { tree_id: string }) => l.tree_id as string))];
+      // one token per new tree, each asked for once
+      for (const id of trees) expect(await svc.rt.store.recordTrees.tokens(id)).to.have.length(1);
+      expect(asked).to.equal(trees.length);
+      for (const r of rows.filter((_, i) => i % 11 === 0)) {
+        const record = await workers[1]!.record('evidence', r.id);
+        const report = await verifyEvidenceRecord(record!, { data: r.der }, { trustAnchors: [pki.root.certificate] });
+        expect(report.valid, JSON.stringify(report.checks)).to.equal(true);
+        expect(report.chains!.map((c) => c.algorithm)).to.deep.equal(['SHA-256', 'SHA-384']);
+      }
+      // nothing left to renew
+      expect(await workers[2]!.renewHashTrees()).to.deep.equal({ hashTrees: 0, rehashed: 0 });
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('a proof that no longer gives its leaf fails the hash-tree renewal, naming it; the time-stamp renewals still run', async () => {
+    const { sender } = await createSenderRow(svc);
+    const messageId = randomUUID();
+    const now = new Date().toISOString();
+    await svc.rt.store.db('messages').insert({ id: messageId, sender_id: sender, recipient_type: 'citizen', recipient_id: VALID_INSZ, subject: '{}', status: 'ACCEPTED', submitted_at: now, updated_at: now });
+    const rows = Array.from({ length: 4 }, (_, i) => {
+      const der = new Uint8Array(randomBytes(64));
+      return { id: randomUUID(), messageId, seq: i + 1, type: 'SubmissionAcceptance' as const, statement: '{}', der, sha256: sha256hex(der), createdAt: now };
+    });
+    await svc.rt.store.transaction(async (tx) => {
+      for (const r of rows) await tx.evidence.insert(r);
+    });
+    const stamper = new LocalTimeStamper(new TimeStampAuthority(pki.tsa, { policyOid: '2.25.4998' }));
+    await new EvidenceRecordService(svc.rt.store, stamper, svc.config, silent).enterPending();
+    const [leaf] = await svc.rt.store.recordTrees.chains('evidence', rows[1]!.id);
+    await svc.rt.store.db('evidence').where({ id: rows[0]!.id }).update({ der: randomBytes(64) });
+
+    // a TSA whose certificate ends later than the first one's (made a second later)
+    await sleep(1100);
+    const later = await createDevPki('ECDSA-P256', { crlUrl: null });
+    const config = loadConfig({ ...svc.env, RECORD_HASH_ALGORITHM: 'SHA-384' });
+    const renewer = new EvidenceRecordService(svc.rt.store, new LocalTimeStamper(new TimeStampAuthority(later.tsa, { policyOid: '2.25.4998' })), { records: { ...config.records, renewBeforeMs: 20 * 365 * 86_400_000 } }, silent);
+    let failed: unknown;
+    await renewer.renew().catch((err: unknown) => (failed = err));
+    expect(String(failed)).to.contain(rows[0]!.id).and.to.match(/no longer the leaf its record was made for/);
+    // no new chain for any of them, the SHA-256 tree renewed by time-stamp, its records valid
+    expect(await svc.rt.store.db('record_leaves').whereIn('subject_id', rows.map((r) => r.id)).where('chain', '>', 1).first()).to.equal(undefined);
+    expect(await svc.rt.store.recordTrees.tokens(leaf!.treeId)).to.have.length(2);
+    const report = await verifyEvidenceRecord((await renewer.record('evidence', rows[1]!.id))!, { data: rows[1]!.der }, { trustAnchors: [pki.root.certificate, later.root.certificate] });
+    expect(report.valid, JSON.stringify(report.checks)).to.equal(true);
+    expect(report.genTimes).to.have.length(2);
+  });
+});
+
+async function createSenderRow(svc: TestService): Promise<{ sender: string }> {
+  return { sender: (await svc.newSender('Two renewers')).id };
+}

@@ -4,8 +4,10 @@
  * record of every proof of a message for that proof's SHA-256 — first as made, then renewed
  * unattended by a second TSA — and re-encode it byte for byte; `openssl ts -verify -digest
  * <root>` accepts each tree's archive time-stamp over the root stored for it, and refuses it
- * over another value. Needs a JDK, libbcpkix-java and OpenSSL; fails, never skips, without
- * them. Runs on SQLite, and on PostgreSQL with TEST_DATABASE_URL.
+ * over another value; after a restart with RECORD_HASH_ALGORITHM=SHA-512, Bouncy Castle
+ * validates the hash-tree-renewed records (two chains) for each proof's bytes, and OpenSSL the
+ * renewal tree's SHA-512 token over its root. Needs a JDK, libbcpkix-java and OpenSSL; fails,
+ * never skips, without them. Runs on SQLite, and on PostgreSQL with TEST_DATABASE_URL.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
@@ -29,6 +31,8 @@ describe(`evidence records served by the service, with Bouncy Castle and OpenSSL
   let bc: BcEvidenceRecordVerifier;
   let dir: string;
   let svc: TestService;
+  /** the service before the restart with another hash algorithm (its database kept for it) */
+  let firstService: TestService | undefined;
   let tsa: RecordTsa;
   let first: DevPki;
   let second: DevPki;
@@ -75,7 +79,7 @@ describe(`evidence records served by the service, with Bouncy Castle and OpenSSL
     firstRoot = await write('first-root.pem', derToPem(first.root.certificate, 'CERTIFICATE'));
     bothRoots = `${firstRoot},${await write('second-root.pem', derToPem(second.root.certificate, 'CERTIFICATE'))}`;
     tsa = await startRecordTsa(first.tsa);
-    svc = await startTestService({ TSA_URL: tsa.url, RECORD_INTERVAL_MS: '200', RECORD_RENEW_INTERVAL_MS: '200' });
+    svc = firstService = await startTestService({ TSA_URL: tsa.url, RECORD_INTERVAL_MS: '200', RECORD_RENEW_INTERVAL_MS: '200' }, { keepData: true });
     await svc.newRecipient('citizen', VALID_INSZ);
     sender = await svc.newSender('Interop records');
     const res = await submit(svc, sender.apiKey, metadata(), [{ name: 'main', content: pdfBytes(4000, 3) }]);
@@ -85,6 +89,10 @@ describe(`evidence records served by the service, with Bouncy Castle and OpenSSL
   after(async () => {
     await bc?.close();
     await svc?.close();
+    if (firstService && svc === firstService) {
+      await firstService.database.drop();
+      await fs.rm(firstService.dataDir, { recursive: true, force: true });
+    }
     await tsa?.close();
     if (dir) await fs.rm(dir, { recursive: true, force: true });
   });
@@ -140,5 +148,39 @@ describe(`evidence records served by the service, with Bouncy Castle and OpenSSL
     const secondRoot = bothRoots.split(',')[1]!;
     const secondTsa = await write('tsa2.pem', derToPem(second.tsa.certificate, 'CERTIFICATE'));
     await opensslOk(['ts', '-verify', '-token_in', '-in', renewalFile, '-digest', hex(sha256(chain[0]!.timeStamp)), '-CAfile', secondRoot, '-untrusted', secondTsa]);
+  });
+
+  it('Bouncy Castle validates the records the service renews to SHA-512 after a restart with RECORD_HASH_ALGORITHM=SHA-512', async () => {
+    const reuse = { dataDir: firstService!.dataDir, database: firstService!.database };
+    await firstService!.close();
+    svc = await startTestService({ TSA_URL: tsa.url, RECORD_INTERVAL_MS: '200', RECORD_RENEW_INTERVAL_MS: '200', RECORD_HASH_ALGORITHM: 'SHA-512' }, { reuse });
+    let records = await served();
+    const deadline = Date.now() + 20_000;
+    while (!records.every((r) => parseEvidenceRecord(r.record).chains.length === 2)) {
+      if (Date.now() > deadline) throw new Error('the records were not renewed to SHA-512');
+      await sleep(100);
+      records = await served();
+    }
+    const inputs = await Promise.all(records.map(async (r) => ({ file: await write(`${r.name}-sha512.ers`, r.record), dataFile: await write(`${r.name}.p7s`, r.proof) })));
+    const result = await bc.verify(bothRoots, inputs);
+    expect(result.results, result.out).to.have.length(records.length);
+    for (const r of result.results) expect(r.ok, `${r.file}: ${r.code} ${r.reason}\n${result.out}`).to.equal(true);
+    // and refused for another proof's bytes (not the first chain's sibling, which the record names)
+    const sibling = parseEvidenceRecord(records[0]!.record).chains[0]![0]!.lists?.[0]?.map(hex) ?? [];
+    const other = records.find((r) => r !== records[0] && !sibling.includes(hex(sha256(r.proof))));
+    if (other) {
+      const refused = await bc.verify(bothRoots, [{ file: inputs[0]!.file, dataFile: inputs[records.indexOf(other)]!.dataFile }]);
+      expect(refused.results[0], refused.out).to.include({ ok: false });
+    }
+    // the renewal tree's token over its SHA-512 root, for OpenSSL
+    const trees = await svc.rt.store.db('record_trees').where({ algorithm: 'SHA-512' }).select('id', 'root');
+    expect(trees.length).to.be.at.least(1);
+    const tokenOf = async (id: string) => (await svc.rt.store.recordTrees.tokens(id))[0];
+    const stamped = (await Promise.all(trees.map(async (t: { id: string; root: string }) => ({ ...t, token: await tokenOf(t.id) })))).filter((t) => t.token);
+    expect(stamped.length).to.be.at.least(1);
+    const tokenFile = await write('sha512-token.der', stamped[0]!.token!.token);
+    const secondRoot = bothRoots.split(',')[1]!;
+    const tsaFile = await write('tsa-sha512.pem', derToPem(second.tsa.certificate, 'CERTIFICATE'));
+    await opensslOk(['ts', '-verify', '-token_in', '-in', tokenFile, '-digest', stamped[0]!.root, '-CAfile', secondRoot, '-untrusted', tsaFile]);
   });
 });

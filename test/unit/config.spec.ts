@@ -32,6 +32,14 @@ describe('config', () => {
     }
   });
 
+  it('evidence records: SHA-256 trees by default, SHA-384 or SHA-512 when named (hash-tree renewal into it), anything else refused', () => {
+    expect(loadConfig({}).records).to.deep.equal({ intervalMs: 5_000, treeMaxLeaves: 16_384, renewBeforeMs: 180 * 86_400_000, renewIntervalMs: 3_600_000, hashAlgorithm: 'SHA-256' });
+    for (const a of ['SHA-256', 'SHA-384', 'SHA-512']) expect(loadConfig({ RECORD_HASH_ALGORITHM: a }).records.hashAlgorithm).to.equal(a);
+    for (const bad of ['SHA-1', 'sha512', 'SHA3-256']) {
+      expect(() => loadConfig({ RECORD_HASH_ALGORITHM: bad }), bad).to.throw(ConfigError, /^RECORD_HASH_ALGORITHM:/);
+    }
+  });
+
   it('reads the batch limits and refuses bad ones, naming the variable', () => {
     const c = loadConfig({ BATCH_MAX_ROWS: '50', BATCH_MAX_BYTES: '1048576', BATCH_MAX_MANIFEST_BYTES: '65536', BATCH_ZIP_MAX_RATIO: '20' });
     expect(c.batch).to.deep.equal({ maxRows: 50, maxBytes: 1048576, maxManifestBytes: 65536, zipMaxRatio: 20 });
