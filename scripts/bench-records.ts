@@ -8,15 +8,21 @@
  *      DER record per leaf (`createEvidenceRecords`) — beside one RFC 3161 token per proof (what
  *      a service without trees would ask its TSA for). Each contender enters trees for
  *      BENCH_SECONDS (default 2) per round, at least one tree.
- *   2. in the service: the compiled service (SQLite, RECORD_INTERVAL_MS = BENCH_RECORD_INTERVAL_MS,
- *      default 1000) sealing BENCH_MESSAGES (default 400) submitted messages, 8 at a time, each
- *      a 2 KB document (its proof of acceptance, then of deposit in the built-in e-Box). Its TSA
- *      (TSA_URL) is the standalone TSA server behind a proxy in this process that counts the
- *      requests; a request whose imprint is a tree's root is an archive time-stamp. Printed
- *      from the service's own rows once every proof has its record: the delay from a proof's
- *      sealing to its tree's token being stored (median, max), the proofs the `evidence-records`
- *      job entered per second of its trees' work (claim to token stored), tokens per 100,000
- *      proofs and checkpoints entered (beside one per proof), and the trees' sizes.
+ *   2. in the service: the compiled service (SQLite, proofs CAdES-B-T: SEAL_REVOCATION=off) sealing
+ *      submitted messages, 8 at a time, each a 2 KB document (its proof of acceptance, then of
+ *      deposit in the built-in e-Box). Its TSA (TSA_URL) is the standalone TSA server behind a
+ *      proxy in this process that counts the requests; a request whose imprint is a tree's root
+ *      is an archive time-stamp.
+ *        a. a backlog: BENCH_BACKLOG (default 1,000) messages sealed while no `evidence-records`
+ *           run is due (RECORD_INTERVAL_MS of a day: its first run, at start, finds nothing);
+ *           the service stopped, the job's code (`EvidenceRecordService.enterPending`, what the
+ *           job runs) enters them all on the service's database with the TSA over HTTP, timed:
+ *           proofs entered per second in trees of up to RECORD_TREE_MAX_LEAVES, beside the
+ *           tokens one per proof would take;
+ *        b. BENCH_MESSAGES (default 400) more with RECORD_INTERVAL_MS = BENCH_RECORD_INTERVAL_MS
+ *           (default 1000): once every proof has its record, the delay from each proof's
+ *           sealing to its tree's token being stored (median, max) from the service's rows,
+ *           and tokens per 100,000 proofs and checkpoints entered, counted at the TSA.
  *   3. verifying: records verified per second, in process, one thread — `verifyEvidenceRecord`
  *      whole beside the auditor's `EvidenceRecordVerifier` (each tree's chain verified once per
  *      verifier, a new verifier each round) over BENCH_VERIFY (default 2,000) records in trees
@@ -25,7 +31,7 @@
  *      `--no-record` (the baseline), in turns.
  *
  *   npm run bench:records
- *   BENCH_ROUNDS=3 BENCH_SECONDS=2 BENCH_TREES=1,100,16384 BENCH_MESSAGES=400 BENCH_VERIFY=2000 npm run bench:records
+ *   BENCH_ROUNDS=3 BENCH_SECONDS=2 BENCH_TREES=1,100,16384 BENCH_BACKLOG=1000 BENCH_MESSAGES=400 BENCH_VERIFY=2000 npm run bench:records
  *   BENCH_PARTS=enter,service,verify (default: all three; verify --dir needs service)
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -37,8 +43,11 @@ import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { EvidenceRecordVerifier } from '../src/audit/records.js';
 import { loadConfig } from '../src/config.js';
-import { createDevPki, createEvidenceRecords, LocalTimeStamper, TimeStampAuthority, verifyEvidenceRecord, type HashName } from '../src/crypto/index.js';
-import { openDatabase } from '../src/store/database.js';
+import { createDevPki, createEvidenceRecords, HttpTimeStamper, LocalTimeStamper, TimeStampAuthority, verifyEvidenceRecord, type HashName } from '../src/crypto/index.js';
+import { createLogger } from '../src/logger.js';
+import { EvidenceRecordService } from '../src/registered-mail/records.js';
+import { openDatabase, type Db } from '../src/store/database.js';
+import { Repositories } from '../src/store/Repositories.js';
 import { cpuSeconds, fmt, freePort, interleaved, machine, POLICY, rounds, runScript, settle, showSpread, spread, startServer, table, timeShell, type Rate, type ServerProcess } from './bench-lib.js';
 
 const USAGE = `usage: npm run bench:records   (node dist/scripts/bench-records.js [--help])
@@ -46,8 +55,9 @@ const USAGE = `usage: npm run bench:records   (node dist/scripts/bench-records.j
 Evidence records, each figure beside its baseline measured in the same run:
   1. proofs entered into trees per second and TSA tokens per 100,000 proofs (in process),
      beside one RFC 3161 token per proof;
-  2. in the running service: delay until a proof has its record, proofs entered per second
-     by the evidence-records job, tokens per 100,000 proofs counted at the TSA;
+  2. in the service: proofs entered per second by the evidence-records job's code over a
+     backlog; with a short period, the delay until a proof has its record and the tokens per
+     100,000 proofs counted at the TSA;
   3. records verified per second (verifyEvidenceRecord whole, EvidenceRecordVerifier), and
      verify --dir over an export bundle with its records beside --no-record.
 
@@ -55,7 +65,8 @@ Settings (environment):
   BENCH_ROUNDS               rounds, contenders in turns (default 3)
   BENCH_SECONDS              seconds per contender per round (default 2)
   BENCH_TREES                tree sizes for (1), comma-separated (default 1,100,16384)
-  BENCH_MESSAGES             messages submitted to the service in (2) (default 400)
+  BENCH_BACKLOG              messages sealed before the job enters them, in (2a) (default 1000; 0: none)
+  BENCH_MESSAGES             messages submitted with a short record period, in (2b) (default 400)
   BENCH_RECORD_INTERVAL_MS   the service's RECORD_INTERVAL_MS in (2) (default 1000)
   BENCH_VERIFY               records verified in (3), in trees of 500 (default 2000)
   BENCH_PARTS                which parts: enter,service,verify (default all)
@@ -236,108 +247,132 @@ async function countingProxy(target: string): Promise<{ url: string; requests: B
 
 const ms = (a: string, b: string) => Date.parse(b) - Date.parse(a);
 
-async function partService(messages: number, intervalMs: number): Promise<ServiceRun> {
-  console.log(`\n2. In the service (compiled, SQLite, RECORD_INTERVAL_MS=${intervalMs}): ${messages} messages submitted 8 at a time; its TSA the standalone TSA server behind a counting proxy`);
+/** Submits `messages` messages, 8 at a time; then waits until each is deposited (its second proof) and, with `recorded`, every proof has its record. */
+async function submit(server: ServerProcess, db: Db, apiKey: string, messages: number, offset: number, recorded: boolean): Promise<{ seconds: number }> {
+  const document = randomBytes(2048);
+  document.set(Buffer.from('%PDF-1.7\n'));
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (next < messages) {
+        const i = offset + next++;
+        const res = await fetch(`${server.url}/v1/messages`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'content-type': `multipart/form-data; boundary=${BOUNDARY}` }, body: new Uint8Array(multipart(document, i)) });
+        if (res.status !== 201 && res.status !== 202) throw new Error(`POST /v1/messages: ${res.status} ${await res.text()}`);
+        await res.arrayBuffer();
+      }
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const deposited = Number((await db('messages').whereIn('status', ['DEPOSITED', 'CONSULTED']).count({ n: '*' }).first())?.n ?? 0);
+    const evidence = Number((await db('evidence').count({ n: '*' }).first())?.n ?? 0);
+    const withRecord = recorded ? Number((await proofRecords(db).count({ n: '*' }).first())?.n ?? 0) : evidence;
+    if (deposited >= offset + messages && withRecord === evidence) return { seconds };
+    if (Date.now() > deadline) throw new Error(`after 120 s: ${deposited} of ${offset + messages} messages deposited, ${withRecord} of ${evidence} proofs with a record\n${server.output()}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Each proof joined to its tree's first token. */
+const proofRecords = (db: Db) =>
+  db('evidence as e')
+    .join('record_leaves as l', function () {
+      this.on('l.subject_id', '=', 'e.id').andOn('l.kind', '=', db.raw('?', ['evidence']));
+    })
+    .join('record_tokens as t', function () {
+      this.on('t.tree_id', '=', 'l.tree_id').andOn('t.position', '=', db.raw('0'));
+    });
+
+/** TSA requests whose messageImprint is one of these roots (hex): the archive time-stamps asked for them. */
+function archiveRequests(requests: Buffer[], roots: Set<string>): number {
+  // the value asked for is the OCTET STRING of the request's MessageImprint: 04 20 and 32 octets
+  return requests.filter((q) => {
+    for (let i = 0; i + 34 <= q.length; i++) if (q[i] === 0x04 && q[i + 1] === 0x20 && roots.has(q.subarray(i + 2, i + 34).toString('hex'))) return true;
+    return false;
+  }).length;
+}
+
+async function partService(backlogMessages: number, messages: number, intervalMs: number): Promise<ServiceRun> {
+  console.log(
+    `\n2. In the service (compiled, SQLite, proofs CAdES-B-T, 2 KB documents, 8 submissions at a time; its TSA the standalone TSA server behind a proxy in this process that counts the requests):\n` +
+      `   a. a backlog: ${backlogMessages} messages sealed and deposited with no evidence-records run due, then the job's code (EvidenceRecordService.enterPending) on the service's database enters them all, timed;\n` +
+      `   b. ${messages} messages more with RECORD_INTERVAL_MS=${intervalMs}: each proof's delay until its record, as the service's rows give it`,
+  );
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'bench-records-'));
   const env: Record<string, string> = { DATA_DIR: path.join(dir, 'data'), DEV_CERTS_DIR: path.join(dir, 'certs'), KEY_ALGORITHM: 'ECDSA-P256', APP_ENV: 'development', DEV_SIMULATORS: 'false', LOG_LEVEL: 'warn', SEAL_REVOCATION: 'off' };
   const sender = JSON.parse(await runScript('create-sender', ['--name', 'bench', '--json'], env)) as { id: string; apiKey: string };
   await runScript('create-recipient', ['--type', 'citizen', '--id', RECIPIENT, '--json'], env);
   const tsa = await startServer({ ...env, TSA_PROCESSES: '1' }, [], 'tsa');
   const proxy = await countingProxy(tsa.url);
-  const serviceEnv = { ...env, TSA_URL: proxy.url, RECORD_INTERVAL_MS: String(intervalMs), SUBMIT_WAIT_MS: '10000' };
+  const serviceEnv = { ...env, TSA_URL: proxy.url, SUBMIT_WAIT_MS: '10000' };
+  const config = loadConfig({ ...serviceEnv, RECORD_INTERVAL_MS: String(intervalMs) });
   let server: ServerProcess | undefined;
-  const db = openDatabase(loadConfig({ ...serviceEnv }).database);
-  try {
-    server = await startServer(serviceEnv);
-    const document = randomBytes(2048);
-    document.set(Buffer.from('%PDF-1.7\n'));
-    const from = new Date(Date.now() - 1000).toISOString();
-    let next = 0;
-    const t0 = performance.now();
-    await Promise.all(
-      Array.from({ length: 8 }, async () => {
-        while (next < messages) {
-          const i = next++;
-          const res = await fetch(`${server!.url}/v1/messages`, { method: 'POST', headers: { authorization: `Bearer ${sender.apiKey}`, 'content-type': `multipart/form-data; boundary=${BOUNDARY}` }, body: new Uint8Array(multipart(document, i)) });
-          if (res.status !== 201 && res.status !== 202) throw new Error(`POST /v1/messages: ${res.status} ${await res.text()}`);
-          await res.arrayBuffer();
-        }
-      }),
-    );
-    const submitSeconds = (performance.now() - t0) / 1000;
-    // every message deposited (its second proof), and every proof in a time-stamped tree
-    const deadline = Date.now() + 120_000;
-    let proofs = 0;
-    for (;;) {
-      const deposited = Number((await db('messages').whereIn('status', ['DEPOSITED', 'CONSULTED']).count({ n: '*' }).first())?.n ?? 0);
-      const evidence = Number((await db('evidence').count({ n: '*' }).first())?.n ?? 0);
-      const recorded = Number(
-        (
-          await db('evidence as e')
-            .join('record_leaves as l', function () {
-              this.on('l.subject_id', '=', 'e.id').andOn('l.kind', '=', db.raw('?', ['evidence']));
-            })
-            .join('record_tokens as t', function () {
-              this.on('t.tree_id', '=', 'l.tree_id').andOn('t.position', '=', db.raw('0'));
-            })
-            .count({ n: '*' })
-            .first()
-        )?.n ?? 0,
-      );
-      proofs = evidence;
-      if (deposited >= messages && recorded === evidence) break;
-      if (Date.now() > deadline) throw new Error(`after 120 s: ${deposited} of ${messages} messages deposited, ${recorded} of ${evidence} proofs with a record\n${server.output()}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    const to = new Date(Date.now() + 1000).toISOString();
-
-    const delays = (
-      await db('evidence as e')
-        .join('record_leaves as l', function () {
-          this.on('l.subject_id', '=', 'e.id').andOn('l.kind', '=', db.raw('?', ['evidence']));
-        })
-        .join('record_tokens as t', function () {
-          this.on('t.tree_id', '=', 'l.tree_id').andOn('t.position', '=', db.raw('0'));
-        })
-        .select('e.created_at as sealed', 't.created_at as stamped')
-    ).map((r: { sealed: string; stamped: string }) => ms(r.sealed, r.stamped));
-    const trees = (await db('record_trees as r').join('record_tokens as t', 't.tree_id', 'r.id').where('t.position', 0).select('r.created_at as claimed', 'r.leaf_count as leaves', 'r.root as root', 't.created_at as stamped')) as Array<{ claimed: string; leaves: number | string; root: string; stamped: string }>;
-    const leaves = trees.reduce((a, t) => a + Number(t.leaves), 0);
-    const treeWork = trees.reduce((a, t) => a + ms(t.claimed, t.stamped), 0) / 1000;
-    const roots = new Set(trees.map((t) => t.root));
-    // a request's messageImprint holds the value asked for: an archive time-stamp's is a tree's root (32 octets at the end of its OCTET STRING)
-    const archive = proxy.requests.filter((q) => {
-      for (let i = 0; i + 34 <= q.length; i++) if (q[i] === 0x04 && q[i + 1] === 0x20 && roots.has(q.subarray(i + 2, i + 34).toString('hex'))) return true;
-      return false;
-    }).length;
-    const sizes = spread(trees.map((t) => Number(t.leaves)));
-    const d = spread(delays);
-    const proofsTokens = proofs; // a service without trees: one more token per proof
-    console.log(`submitted in ${submitSeconds.toFixed(1)} s (${fmt(messages / submitSeconds)} messages/s); ${fmt(proofs)} proofs, ${fmt(leaves - proofs)} checkpoints, ${trees.length} trees (leaves per tree: median ${fmt(sizes.median)}, ${fmt(sizes.min)}–${fmt(sizes.max)})`);
-    table([
-      ['', 'with trees (the service)', 'one token per proof (baseline)'],
-      ['delay, sealed → record (tree token stored), median / max', `${fmt(d.median)} ms / ${fmt(d.max)} ms`, '(the proof’s own time-stamp: no wait)'],
-      ['proofs entered per second of the job’s tree work (claim → token stored)', fmt(leaves / Math.max(treeWork, 1e-6)), ''],
-      ['archive time-stamp tokens counted at the TSA', fmt(archive), fmt(proofsTokens)],
-      ['tokens per 100,000 proofs and checkpoints entered', fmt((archive * 100_000) / leaves), '100,000'],
-      ['all TSA requests in the run (signature time-stamps of the proofs, checkpoints, archive)', fmt(proxy.requests.length), fmt(proxy.requests.length - archive + proofsTokens)],
-    ]);
-    if (archive !== trees.length) console.log(`note: ${archive} archive time-stamp requests for ${trees.length} trees (a retried request counts twice)`);
-    return {
-      dir,
-      env: serviceEnv,
-      senderId: sender.id,
-      from,
-      to,
-      proofs,
-      stop: async () => {
-        await proxy.close();
-        await tsa.stop();
-      },
-    };
-  } catch (err) {
+  const db = openDatabase(config.database);
+  const stopAll = async () => {
     await proxy.close();
     await tsa.stop();
+  };
+  try {
+    const from = new Date(Date.now() - 1000).toISOString();
+    const rows: Array<Array<string | number>> = [['', 'with trees (the service)', 'one token per proof (baseline)']];
+
+    // a. the backlog: the job's first slot of the day ran at start (nothing pending); the next is at midnight UTC
+    let backlogProofs = 0;
+    if (backlogMessages > 0) {
+      server = await startServer({ ...serviceEnv, RECORD_INTERVAL_MS: '86400000' });
+      await submit(server, db, sender.apiKey, backlogMessages, 0, false);
+      await server.stop();
+      server = undefined;
+      const store = new Repositories(db);
+      const pending = await store.recordTrees.pendingCount();
+      const requests0 = proxy.requests.length;
+      const records = new EvidenceRecordService(store, new HttpTimeStamper(proxy.url, { timeoutMs: config.tsa.timeoutMs }), config, createLogger('warn'));
+      const cpu0 = cpuSeconds();
+      const t0 = performance.now();
+      let entered = 0;
+      let trees = 0;
+      for (;;) {
+        const run = await records.enterPending();
+        if (run.trees === 0) break;
+        entered += run.leaves;
+        trees += run.trees;
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      const cpu = cpuSeconds() - cpu0;
+      if (entered !== pending) throw new Error(`${entered} leaves entered of ${pending} pending`);
+      backlogProofs = Number((await db('evidence').count({ n: '*' }).first())?.n ?? 0);
+      const tokens = proxy.requests.length - requests0;
+      rows.push([`a. backlog of ${fmt(entered)} proofs and checkpoints entered (${trees} tree${trees > 1 ? 's' : ''} of at most ${fmt(config.records.treeMaxLeaves)}), proofs/s [per CPU-s of this process]`, `${fmt(entered / seconds)} [${fmt(entered / cpu)}] in ${seconds.toFixed(2)} s`, '']);
+      rows.push(['a. tokens asked of the TSA for them', fmt(tokens), fmt(entered)]);
+    }
+
+    // b. steady: a short period, every proof's delay
+    const phaseStart = new Date().toISOString();
+    const requests0 = proxy.requests.length;
+    server = await startServer({ ...serviceEnv, RECORD_INTERVAL_MS: String(intervalMs) });
+    const { seconds } = await submit(server, db, sender.apiKey, messages, backlogMessages, true);
+    await server.stop();
+    server = undefined;
+    const to = new Date(Date.now() + 1000).toISOString();
+    const delays = (await proofRecords(db).where('e.created_at', '>=', phaseStart).select('e.created_at as sealed', 't.created_at as stamped')).map((r: { sealed: string; stamped: string }) => ms(r.sealed, r.stamped));
+    const trees = (await db('record_trees as r').join('record_tokens as t', 't.tree_id', 'r.id').where('t.position', 0).andWhere('r.created_at', '>=', phaseStart).select('r.leaf_count as leaves', 'r.root as root')) as Array<{ leaves: number | string; root: string }>;
+    const leaves = trees.reduce((a, t) => a + Number(t.leaves), 0);
+    const archive = archiveRequests(proxy.requests.slice(requests0), new Set(trees.map((t) => t.root)));
+    const sizes = spread(trees.map((t) => Number(t.leaves)));
+    const d = spread(delays);
+    console.log(
+      `b. ${messages} messages submitted in ${seconds.toFixed(1)} s (${fmt(messages / seconds)}/s); ${fmt(delays.length)} proofs and ${fmt(leaves - delays.length)} checkpoints in ${trees.length} trees (leaves per tree: median ${fmt(sizes.median)}, ${fmt(sizes.min)}–${fmt(sizes.max)})`,
+    );
+    rows.push([`b. delay, proof sealed → its tree's token stored, median / max (RECORD_INTERVAL_MS=${intervalMs})`, `${fmt(d.median)} ms / ${fmt(d.max)} ms`, '0 (one token at sealing)']);
+    rows.push(['b. archive time-stamps counted at the TSA (their imprint a tree root)', fmt(archive), fmt(leaves)]);
+    rows.push(['b. tokens per 100,000 proofs and checkpoints entered', fmt((archive * 100_000) / leaves), '100,000']);
+    rows.push(['b. all TSA requests of (b): signature time-stamps, checkpoints, archive time-stamps', fmt(proxy.requests.length - requests0), fmt(proxy.requests.length - requests0 - archive + leaves)]);
+    table(rows);
+    return { dir, env: serviceEnv, senderId: sender.id, from, to, proofs: backlogProofs + delays.length, stop: stopAll };
+  } catch (err) {
+    await stopAll();
     throw err;
   } finally {
     await server?.stop();
@@ -435,7 +470,8 @@ async function main(): Promise<void> {
   await settle();
   console.log(machine());
   if (parts.has('enter')) await partEnter(R, seconds, sizes);
-  const service = parts.has('service') ? await partService(Math.floor(envNumber('BENCH_MESSAGES', 400)), Math.floor(envNumber('BENCH_RECORD_INTERVAL_MS', 1000))) : undefined;
+  const backlog = process.env.BENCH_BACKLOG === '0' ? 0 : Math.floor(envNumber('BENCH_BACKLOG', 1000));
+  const service = parts.has('service') ? await partService(backlog, Math.floor(envNumber('BENCH_MESSAGES', 400)), Math.floor(envNumber('BENCH_RECORD_INTERVAL_MS', 1000))) : undefined;
   try {
     if (parts.has('verify')) await partVerify(R, seconds, Math.floor(envNumber('BENCH_VERIFY', 2000)), service);
   } finally {
