@@ -452,7 +452,7 @@ async function partVerify(R: number, seconds: number, count: number, service: Se
   const base = spread(dirOut.noRecord.map((r) => r.cpu)).median;
   console.log(`\nverify --dir over the export bundle (${fmt(service.proofs)} proofs, each with its .ers; compiled CLI, its defaults: a worker thread per core), the whole command timed from outside, ${R} rounds in turns`);
   table([
-    ['', 'proofs/s', 'per CPU-s', 'CPU ÷ --no-record'],
+    ['', 'proofs/s', 'per CPU-s', 'CPU per proof ÷ --no-record'],
     ['verify --dir, the proofs with their records', showSpread(dirOut.record.map((r) => r.wall)), fmt(spread(dirOut.record.map((r) => r.cpu)).median), `${fmt(base / spread(dirOut.record.map((r) => r.cpu)).median, 2)}×`],
     ['verify --dir --no-record (baseline)', showSpread(dirOut.noRecord.map((r) => r.wall)), fmt(base), '1×'],
   ]);
