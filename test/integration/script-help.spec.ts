@@ -32,6 +32,7 @@ describe('operator scripts: --help and usage errors', function () {
     { script: 'credentials.ts', args: ['--help'], says: /recipient-token:issue/, usageExit: 3, wrong: ['frobnicate'] },
     { script: 'migrate.ts', args: ['--help'], says: /down/, usageExit: 3, wrong: ['sideways'] },
     { script: 'dev-certs.ts', args: ['--help'], says: /--algorithm/, usageExit: 3, wrong: ['--bogus'] },
+    { script: 'bench-records.ts', args: ['--help'], says: /BENCH_ROUNDS/, usageExit: 3, wrong: ['--bogus'] },
   ];
 
   for (const c of cases) {

@@ -669,4 +669,19 @@ describe('evidence records measurement (scripts/bench-records.ts)', () => {
     expect(m.entered.wall).to.be.greaterThan(0);
     expect(m.verified.wall).to.be.greaterThan(0);
   });
+
+  it('bench:records counts the tokens at the TSA: one per tree, one per proof for the baseline', async () => {
+    const { countingStamper, enterFor } = await import('../../../scripts/bench-records.js');
+    const stamper = await countingStamper();
+    const pool = Array.from({ length: 20 }, (_, i) => new Uint8Array(createHash('sha256').update(`leaf ${i}`).digest()));
+    // no time given: one tree (or one batch of the baseline)
+    const tree = await enterFor(stamper, pool, 7, 0);
+    expect(tree).to.include({ proofs: 7, tokens: 1 });
+    const whole = await enterFor(stamper, pool, 20, 0);
+    expect(whole).to.include({ proofs: 20, tokens: 1 });
+    const baseline = await enterFor(stamper, pool, 0, 0);
+    expect(baseline.tokens).to.equal(baseline.proofs);
+    expect(baseline.proofs).to.be.greaterThan(0);
+    expect(stamper.counter.tokens).to.equal(2 + baseline.proofs);
+  });
 });
