@@ -73,6 +73,8 @@ export interface Config {
    */
   revocation: {
     mode: 'crl' | 'ocsp' | 'off';
+    /** Whether SEAL_REVOCATION was set: the development default (`crl`) yields to `off` where the development PKI publisher does not run. */
+    modeSet: boolean;
     timeoutMs: number;
     maxBytes: number;
     /** CIDRs the CRL and OCSP fetchers may reach although inside a private range (the development publisher on loopback) */
@@ -581,6 +583,7 @@ export function loadConfig(env: Env = process.env): Config {
       // development: the development PKI's publisher serves the CRL (npm start); tests and
       // production: off unless asked (a production CA's distribution points must be reachable)
       mode: oneOf(env, 'SEAL_REVOCATION', ['crl', 'ocsp', 'off'] as const, appEnv === 'development' ? 'crl' : 'off'),
+      modeSet: (env.SEAL_REVOCATION ?? '') !== '',
       timeoutMs: int(env, 'SEAL_REVOCATION_TIMEOUT_MS', 10_000, 100, 300_000),
       maxBytes: int(env, 'SEAL_REVOCATION_MAX_BYTES', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
       allowPrivateTargets: cidrList(env, 'SEAL_REVOCATION_ALLOW_PRIVATE_TARGETS'),

@@ -58,6 +58,17 @@ export function wantsDevPkiPublisher(config: Config): boolean {
 }
 
 /**
+ * The configuration of a development process in which the publisher does not run (another
+ * role than `all`, a build without dev/, its port taken): the development default `crl` would
+ * make every proof wait for revocation data no one serves, so such a process seals CAdES-B-T.
+ * Undefined when nothing changes — SEAL_REVOCATION set by hand keeps its mode, as in production.
+ */
+export function revocationWithoutPublisher(config: Config): Config | undefined {
+  if (!wantsDevPkiPublisher(config) || config.revocation.modeSet) return undefined;
+  return { ...config, revocation: { ...config.revocation, mode: 'off' } };
+}
+
+/**
  * Starts the development PKI's publisher (dev/pki-publisher: the root's CRL where the
  * development certificates' distribution point names it) when the configuration asks for it,
  * and returns a configuration whose CRL fetcher may reach it; undefined when it does not ask,

@@ -13,7 +13,7 @@ import { createApp, metricsHandler } from '../http/app.js';
 import { createMetrics } from '../http/metrics.js';
 import { createHttpServer, listen, type HttpServer } from '../http/server.js';
 import { createLogger } from '../logger.js';
-import { startDevPkiPublisher, startDevProviders, wantsDevProviders, type DevProviders } from '../app/devProviders.js';
+import { revocationWithoutPublisher, startDevPkiPublisher, startDevProviders, wantsDevProviders, type DevProviders } from '../app/devProviders.js';
 import { createRuntime } from '../app/runtime.js';
 import { devAdminToken } from '../access/devAdminToken.js';
 
@@ -66,6 +66,14 @@ async function main(): Promise<void> {
       config = publisher.config;
       log.info({ crl: publisher.url }, `development PKI publisher: the root's CRL at ${publisher.url}`);
     }
+  }
+  // The development default (crl) needs the publisher: without it (another role, a build
+  // without dev/, its port taken) proofs would wait for ever, so they are sealed CAdES-B-T.
+  // SEAL_REVOCATION=crl set by hand keeps waiting for revocation data, as in production.
+  const withoutPublisher = publisher ? undefined : revocationWithoutPublisher(config);
+  if (withoutPublisher) {
+    config = withoutPublisher;
+    log.warn({ role }, 'the development PKI publisher does not run in this process: proofs are sealed CAdES-B-T, without revocation data (SEAL_REVOCATION=crl waits for it instead)');
   }
   const rt = await createRuntime(config, log);
   if (role === 'worker') rt.startWorker();

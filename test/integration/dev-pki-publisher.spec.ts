@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { loadConfig } from '../../src/config.js';
-import { startDevPkiPublisher, wantsDevPkiPublisher } from '../../src/app/devProviders.js';
+import { revocationWithoutPublisher, startDevPkiPublisher, wantsDevPkiPublisher } from '../../src/app/devProviders.js';
 import { generateDevPki, parseCrl, pemToDer, revocationStatusFrom } from '../../src/crypto/index.js';
 import { parseCertificate } from '../../src/crypto/Certificate.js';
 import { createLogger } from '../../src/logger.js';
@@ -72,5 +72,17 @@ describe('development PKI publisher (npm start)', function () {
     lines.length = 0;
     expect(await startDevPkiPublisher(config, log)).to.equal(undefined);
     expect(lines.join('\n')).to.match(/development PKI publisher not started: .*name http:\/\/localhost:8080\/pki\/root\.crl .*remove the folder/);
+  });
+
+  it('a development process without the publisher seals CAdES-B-T unless SEAL_REVOCATION was set by hand', () => {
+    const dev = loadConfig({ DEV_CERTS_DIR: path.join(work, 'certs'), DATA_DIR: path.join(work, 'data') });
+    expect(dev.revocation).to.include({ mode: 'crl', modeSet: false });
+    expect(revocationWithoutPublisher(dev)?.revocation.mode).to.equal('off');
+    // set by hand: proofs wait for revocation data, as in production
+    expect(revocationWithoutPublisher(loadConfig({ DEV_CERTS_DIR: path.join(work, 'certs'), SEAL_REVOCATION: 'crl' }))).to.equal(undefined);
+    expect(revocationWithoutPublisher(loadConfig({ DEV_CERTS_DIR: path.join(work, 'certs'), SEAL_REVOCATION: 'ocsp' }))).to.equal(undefined);
+    // nothing to change where the publisher is not wanted
+    expect(revocationWithoutPublisher(loadConfig({ APP_ENV: 'test' }))).to.equal(undefined);
+    expect(revocationWithoutPublisher(loadConfig({ APP_ENV: 'production', SEAL_REVOCATION: 'crl', SEAL_KEY_FILE: '', DEV_CERTS_DIR: path.join(work, 'certs') }))).to.equal(undefined);
   });
 });
