@@ -14,12 +14,13 @@
  * "revoked" for what that CRL lists, "good" for any other serial of the root. An in-memory PKI,
  * which keeps the root's key, can hand the publisher any CRL it issues (tests).
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CRL_REASONS, issueOcspResponse, ocspErrorResponse, parseCrl, readOcspRequest, type CertId, type OcspCertStatus, type OcspResponderIdentity } from '../../src/crypto/index.js';
 import { parseCertificate } from '../../src/crypto/Certificate.js';
 import { digest } from '../../src/crypto/AlgorithmIdentifier.js';
 import { equalBytes } from '../../src/crypto/der.js';
+import { readBody } from '../notification-simulators/http.js';
 
 export const CRL_PATH = '/pki/root.crl';
 export const OCSP_PATH = '/pki/ocsp';
@@ -34,20 +35,6 @@ export interface DevOcspResponder {
 }
 
 const MAX_REQUEST_BYTES = 64 * 1024;
-
-function readRequestBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_REQUEST_BYTES) req.destroy(new Error('request too large'));
-      else chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
 
 export class DevPkiPublisher {
   private server: Server | undefined;
@@ -81,7 +68,7 @@ export class DevPkiPublisher {
       if (path === OCSP_PATH && this.ocsp) {
         if (req.method !== 'POST') return void res.writeHead(405, { allow: 'POST' }).end();
         if (this.down) return void res.writeHead(503, { 'retry-after': '1' }).end();
-        readRequestBody(req)
+        readBody(req, MAX_REQUEST_BYTES)
           .then((body) => this.answerOcsp(body))
           .then(
             (der) => {

@@ -50,13 +50,15 @@ const evidenceProperties = {
 };
 const RECEIPT_DESCRIPTION =
   'A one- or two-page PDF in nl, fr, de or en: the event in words, issuer, sender, recipient (national number masked but for its last four digits), subject, event time in Brussels time and UTC, each document\'s name, size and SHA-256, the evidence identifier, the proof\'s digest and time-stamp, the previous proof\'s digest, and how to verify. The proof (.p7s) is attached to the PDF; the PDF is signed by the sealing key as PAdES B-T (SubFilter ETSI.CAdES.detached, signature time-stamp from the service\'s TSA). Made on request: the same proof and language give the same bytes but for the signature (/M and /Contents).';
+/** The path parameters of a proof's routes: the message and the evidence. */
+const EVIDENCE_PATH_PARAMETERS = [
+  { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
+  { name: 'evidenceId', in: 'path', required: true, schema: { type: 'string' } },
+];
 /** A proof's receipt: the path item, for the sender's route and the e-Box's. */
 function receiptPath(summary: string, security?: unknown[]) {
   return {
-    parameters: [
-      { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
-      { name: 'evidenceId', in: 'path', required: true, schema: { type: 'string' } },
-    ],
+    parameters: EVIDENCE_PATH_PARAMETERS,
     get: {
       summary,
       description: RECEIPT_DESCRIPTION,
@@ -82,10 +84,7 @@ const RECORD_DESCRIPTION =
 
 function recordPath(summary: string, security?: unknown[]) {
   return {
-    parameters: [
-      { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
-      { name: 'evidenceId', in: 'path', required: true, schema: { type: 'string' } },
-    ],
+    parameters: EVIDENCE_PATH_PARAMETERS,
     get: {
       summary,
       description: RECORD_DESCRIPTION,

@@ -51,27 +51,68 @@ export interface OutboundPostResult {
   remoteAddress: string;
 }
 
+/** The host of a URL as node:http wants it (an IPv6 literal without its brackets). */
+function hostOf(url: URL): string {
+  return url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+}
+
+/** A refusal for a literal address the policy forbids, before any connection; undefined for a name (checked at lookup). */
+function literalRefused(host: string, policy: OutboundPolicy): OutboundRequestError | undefined {
+  if (net.isIP(host) === 0) return undefined;
+  const c = policy.classify(host);
+  return c.allowed ? undefined : new OutboundRequestError('TARGET_FORBIDDEN', { cause: new TargetForbiddenError(host, [c]) });
+}
+
+/** One request on a fresh connection (nothing pooled, nothing shared), resolved through the policy's lookup. */
+function openRequest(url: URL, host: string, policy: OutboundPolicy, method: string, headers: Record<string, string>, maxHeaderBytes: number | undefined): http.ClientRequest {
+  return (url.protocol === 'https:' ? https : http).request({
+    protocol: url.protocol,
+    hostname: host,
+    port: url.port === '' ? undefined : Number(url.port),
+    path: `${url.pathname}${url.search}`,
+    method,
+    headers,
+    agent: false,
+    lookup: policy.lookup,
+    maxHeaderSize: maxHeaderBytes ?? 8192,
+  });
+}
+
+/** Any failure as an OutboundRequestError: a forbidden target, else a failed connection. */
+function outboundError(err: unknown): OutboundRequestError {
+  return err instanceof OutboundRequestError ? err : new OutboundRequestError(err instanceof TargetForbiddenError ? 'TARGET_FORBIDDEN' : 'CONNECTION_FAILED', { cause: err });
+}
+
+/**
+ * Sends the body only once the socket is connected and its peer address passes the policy
+ * again (a name may resolve elsewhere than it did at lookup); `connected` learns the address.
+ */
+function sendWhenConnected(req: http.ClientRequest, policy: OutboundPolicy, body: Buffer | undefined, fail: (err: unknown) => void, connected: (address: string) => void): void {
+  req.on('socket', (socket) => {
+    const gate = () => {
+      try {
+        policy.assertConnected(socket);
+      } catch (err) {
+        return fail(err);
+      }
+      connected(socket.remoteAddress ?? '');
+      req.end(body);
+    };
+    if (socket.connecting) socket.once('connect', gate);
+    else if (!socket.destroyed) gate();
+    // else the connection already failed: its 'error' reaches the request
+  });
+}
+
 export function postWithinPolicy(url: URL, options: OutboundPostOptions): Promise<OutboundPostResult> {
   const { policy, timeoutMs, maxAnswerBytes } = options;
-  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  const host = hostOf(url);
   return new Promise((resolve, reject) => {
-    if (net.isIP(host) !== 0) {
-      const c = policy.classify(host);
-      if (!c.allowed) return reject(new OutboundRequestError('TARGET_FORBIDDEN', { cause: new TargetForbiddenError(host, [c]) }));
-    }
+    const refused = literalRefused(host, policy);
+    if (refused) return reject(refused);
     const body = Buffer.from(options.body);
-    const req = (url.protocol === 'https:' ? https : http).request({
-      protocol: url.protocol,
-      hostname: host,
-      port: url.port === '' ? undefined : Number(url.port),
-      path: `${url.pathname}${url.search}`,
-      method: 'POST',
-      headers: { ...options.headers, 'content-length': String(body.length) },
-      // a fresh connection per delivery: nothing pooled, nothing shared between senders
-      agent: false,
-      lookup: policy.lookup,
-      maxHeaderSize: options.maxHeaderBytes ?? 8192,
-    });
+    // a fresh connection per delivery: nothing pooled, nothing shared between senders
+    const req = openRequest(url, host, policy, 'POST', { ...options.headers, 'content-length': String(body.length) }, options.maxHeaderBytes);
     let settled = false;
     let remoteAddress = '';
     /** set once the status line has arrived: from then on the outcome is known */
@@ -84,27 +125,13 @@ export function postWithinPolicy(url: URL, options: OutboundPostOptions): Promis
       if ('error' in outcome) reject(outcome.error);
       else resolve(outcome.result);
     };
-    const fail = (err: unknown) =>
-      finish({ error: err instanceof OutboundRequestError ? err : new OutboundRequestError(err instanceof TargetForbiddenError ? 'TARGET_FORBIDDEN' : 'CONNECTION_FAILED', { cause: err }) });
+    const fail = (err: unknown) => finish({ error: outboundError(err) });
     const timer = setTimeout(
       () => finish(answered ? { result: answered } : { error: new OutboundRequestError('TIMEOUT', { cause: new Error(`no answer within ${timeoutMs} ms`) }) }),
       timeoutMs,
     );
     req.on('error', fail);
-    req.on('socket', (socket) => {
-      const gate = () => {
-        try {
-          policy.assertConnected(socket);
-        } catch (err) {
-          return fail(err);
-        }
-        remoteAddress = socket.remoteAddress ?? '';
-        req.end(body);
-      };
-      if (socket.connecting) socket.once('connect', gate);
-      else if (!socket.destroyed) gate();
-      // else the connection already failed: its 'error' reaches the request
-    });
+    sendWhenConnected(req, policy, body, fail, (address) => (remoteAddress = address));
     req.on('response', (res) => {
       const result: OutboundPostResult = (answered = { status: res.statusCode ?? 0, answerBytes: 0, remoteAddress });
       const done = () => finish({ result });
@@ -155,25 +182,13 @@ export class OutboundBodyTooLargeError extends Error {
  */
 export function fetchWithinPolicy(url: URL, options: OutboundFetchOptions): Promise<OutboundFetchResult> {
   const { policy, timeoutMs, maxBodyBytes } = options;
-  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  const host = hostOf(url);
   return new Promise((resolve, reject) => {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') return reject(new OutboundRequestError('TARGET_FORBIDDEN', { cause: new Error(`not an http(s) URL: ${url.protocol}`) }));
-    if (net.isIP(host) !== 0) {
-      const c = policy.classify(host);
-      if (!c.allowed) return reject(new OutboundRequestError('TARGET_FORBIDDEN', { cause: new TargetForbiddenError(host, [c]) }));
-    }
+    const refused = literalRefused(host, policy);
+    if (refused) return reject(refused);
     const body = options.body ? Buffer.from(options.body) : undefined;
-    const req = (url.protocol === 'https:' ? https : http).request({
-      protocol: url.protocol,
-      hostname: host,
-      port: url.port === '' ? undefined : Number(url.port),
-      path: `${url.pathname}${url.search}`,
-      method: options.method,
-      headers: { ...options.headers, ...(body ? { 'content-length': String(body.length) } : {}) },
-      agent: false,
-      lookup: policy.lookup,
-      maxHeaderSize: options.maxHeaderBytes ?? 8192,
-    });
+    const req = openRequest(url, host, policy, options.method, { ...options.headers, ...(body ? { 'content-length': String(body.length) } : {}) }, options.maxHeaderBytes);
     let settled = false;
     let remoteAddress = '';
     const finish = (outcome: { error: OutboundRequestError } | { result: OutboundFetchResult }) => {
@@ -184,23 +199,10 @@ export function fetchWithinPolicy(url: URL, options: OutboundFetchOptions): Prom
       if ('error' in outcome) reject(outcome.error);
       else resolve(outcome.result);
     };
-    const fail = (err: unknown) =>
-      finish({ error: err instanceof OutboundRequestError ? err : new OutboundRequestError(err instanceof TargetForbiddenError ? 'TARGET_FORBIDDEN' : 'CONNECTION_FAILED', { cause: err }) });
+    const fail = (err: unknown) => finish({ error: outboundError(err) });
     const timer = setTimeout(() => fail(new OutboundRequestError('TIMEOUT', { cause: new Error(`no whole answer within ${timeoutMs} ms`) })), timeoutMs);
     req.on('error', fail);
-    req.on('socket', (socket) => {
-      const gate = () => {
-        try {
-          policy.assertConnected(socket);
-        } catch (err) {
-          return fail(err);
-        }
-        remoteAddress = socket.remoteAddress ?? '';
-        req.end(body);
-      };
-      if (socket.connecting) socket.once('connect', gate);
-      else if (!socket.destroyed) gate();
-    });
+    sendWhenConnected(req, policy, body, fail, (address) => (remoteAddress = address));
     req.on('response', (res) => {
       const declared = Number(res.headers['content-length']);
       if (Number.isFinite(declared) && declared > maxBodyBytes) return fail(new OutboundBodyTooLargeError(maxBodyBytes));

@@ -40,17 +40,34 @@ export interface BcVerifier {
   close(): Promise<void>;
 }
 
-/** Compiles the verifier into a temporary folder; throws if javac, java or a jar is missing. */
-export async function compileBouncyCastleVerifier(): Promise<BcVerifier> {
+/** Compiles one Java fixture against the Bouncy Castle jars into a temporary folder; throws if javac, java or a jar is missing. */
+async function compileJava(source: string, prefix: string): Promise<{ dir: string; classpath: string }> {
   const missing = BC_JARS.filter((j) => !existsSync(j));
   if (missing.length > 0) throw new Error(`Bouncy Castle jars missing (${missing.join(', ')}): apt-get install libbcpkix-java`);
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'rm-bc-'));
-  const compiled = await exec('javac', ['-nowarn', '-cp', BC_JARS.join(':'), '-d', dir, SOURCE]);
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), prefix));
+  const compiled = await exec('javac', ['-nowarn', '-cp', BC_JARS.join(':'), '-d', dir, source]);
   if (compiled.code !== 0) {
     await fs.rm(dir, { recursive: true, force: true });
     throw new Error(`javac failed:\n${compiled.out}`);
   }
-  const classpath = [...BC_JARS, dir].join(':');
+  return { dir, classpath: [...BC_JARS, dir].join(':') };
+}
+
+/** The fixtures' result lines: `BC: OK <file>` and `BC: FAILED <file> <CODE>: <reason>`. */
+function okOrFailedLines(out: string): BcResult[] {
+  const results: BcResult[] = [];
+  for (const line of out.split('\n')) {
+    const ok = /^BC: OK (\S+)$/.exec(line);
+    if (ok) results.push({ file: ok[1]!, ok: true });
+    const failed = /^BC: FAILED (\S+) ([A-Z0-9_]+): (.*)$/.exec(line);
+    if (failed) results.push({ file: failed[1]!, ok: false, code: failed[2]!, reason: failed[3]! });
+  }
+  return results;
+}
+
+/** Compiles the verifier into a temporary folder; throws if javac, java or a jar is missing. */
+export async function compileBouncyCastleVerifier(): Promise<BcVerifier> {
+  const { dir, classpath } = await compileJava(SOURCE, 'rm-bc-');
   return {
     async verify(rootFile, files) {
       const r = await exec('java', ['-cp', classpath, 'VerifyCadesT', '--root', rootFile, ...files]);
@@ -87,27 +104,12 @@ export interface BcEvidenceRecordVerifier {
  * classes, org.bouncycastle.tsp.ers); throws if javac, java or a jar is missing.
  */
 export async function compileBouncyCastleEvidenceRecordVerifier(): Promise<BcEvidenceRecordVerifier> {
-  const missing = BC_JARS.filter((j) => !existsSync(j));
-  if (missing.length > 0) throw new Error(`Bouncy Castle jars missing (${missing.join(', ')}): apt-get install libbcpkix-java`);
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'rm-bc-ers-'));
-  const compiled = await exec('javac', ['-nowarn', '-cp', BC_JARS.join(':'), '-d', dir, path.join(ROOT, 'test/fixtures/crypto/bouncycastle/VerifyEvidenceRecord.java')]);
-  if (compiled.code !== 0) {
-    await fs.rm(dir, { recursive: true, force: true });
-    throw new Error(`javac failed:\n${compiled.out}`);
-  }
-  const classpath = [...BC_JARS, dir].join(':');
+  const { dir, classpath } = await compileJava(path.join(ROOT, 'test/fixtures/crypto/bouncycastle/VerifyEvidenceRecord.java'), 'rm-bc-ers-');
   return {
     async verify(rootFile, records) {
       const args = records.map((x) => ('dataFile' in x ? `${x.file}=@${x.dataFile}` : `${x.file}=${Buffer.from(x.leaf).toString('hex')}`));
       const r = await exec('java', ['-cp', classpath, 'VerifyEvidenceRecord', '--root', rootFile, ...args]);
-      const results: BcResult[] = [];
-      for (const line of r.out.split('\n')) {
-        const ok = /^BC: OK (\S+)$/.exec(line);
-        if (ok) results.push({ file: ok[1]!, ok: true });
-        const failed = /^BC: FAILED (\S+) ([A-Z0-9_]+): (.*)$/.exec(line);
-        if (failed) results.push({ file: failed[1]!, ok: false, code: failed[2]!, reason: failed[3]! });
-      }
-      return { ...r, results };
+      return { ...r, results: okOrFailedLines(r.out) };
     },
     async hashRenewalLeaf(algorithm, recordFile, dataFile) {
       const r = await exec('java', ['-cp', classpath, 'VerifyEvidenceRecord', '--hash-renewal-leaf', algorithm, recordFile, dataFile]);
@@ -133,26 +135,11 @@ export async function compileBouncyCastleEvidenceRecordVerifier(): Promise<BcEvi
  * certificates and CRLs (CMSSignedData.getCRLs()). Throws if javac, java or a jar is missing.
  */
 export async function compileBouncyCastleLtValidator(): Promise<BcVerifier> {
-  const missing = BC_JARS.filter((j) => !existsSync(j));
-  if (missing.length > 0) throw new Error(`Bouncy Castle jars missing (${missing.join(', ')}): apt-get install libbcpkix-java`);
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'rm-bc-lt-'));
-  const compiled = await exec('javac', ['-nowarn', '-cp', BC_JARS.join(':'), '-d', dir, path.join(ROOT, 'test/fixtures/crypto/bouncycastle/ValidateLtPath.java')]);
-  if (compiled.code !== 0) {
-    await fs.rm(dir, { recursive: true, force: true });
-    throw new Error(`javac failed:\n${compiled.out}`);
-  }
-  const classpath = [...BC_JARS, dir].join(':');
+  const { dir, classpath } = await compileJava(path.join(ROOT, 'test/fixtures/crypto/bouncycastle/ValidateLtPath.java'), 'rm-bc-lt-');
   return {
     async verify(rootFile, files) {
       const r = await exec('java', ['-cp', classpath, 'ValidateLtPath', '--root', rootFile, ...files]);
-      const results: BcResult[] = [];
-      for (const line of r.out.split('\n')) {
-        const ok = /^BC: OK (\S+)$/.exec(line);
-        if (ok) results.push({ file: ok[1]!, ok: true });
-        const failed = /^BC: FAILED (\S+) ([A-Z0-9_]+): (.*)$/.exec(line);
-        if (failed) results.push({ file: failed[1]!, ok: false, code: failed[2]!, reason: failed[3]! });
-      }
-      return { ...r, results };
+      return { ...r, results: okOrFailedLines(r.out) };
     },
     async close() {
       await fs.rm(dir, { recursive: true, force: true });
