@@ -54,7 +54,13 @@ export async function startDevPkiPublisher(config: Config): Promise<StartedDevPk
       }
     : undefined;
   const publisher = new DevPkiPublisher(async () => new Uint8Array(await fs.readFile(files.crl)), ocsp);
-  await publisher.start(port, listenHost);
+  try {
+    await publisher.start(port, listenHost);
+  } catch (err) {
+    // another process holds the port (another development service, often): not this one's to serve
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') return { reason: `${listenHost}:${port}, where the development certificates in ${dir} name their CRL, is taken by another process` };
+    throw err;
+  }
   const cidr = net.isIPv6(listenHost) ? `${listenHost}/128` : `${listenHost}/32`;
   return {
     config: { ...config, revocation: { ...config.revocation, allowPrivateTargets: [...config.revocation.allowPrivateTargets, cidr] } },

@@ -7,6 +7,7 @@
  * development PKIs made before the publisher name) is said in the log, not served.
  */
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -72,6 +73,21 @@ describe('development PKI publisher (npm start)', function () {
     lines.length = 0;
     expect(await startDevPkiPublisher(config, log)).to.equal(undefined);
     expect(lines.join('\n')).to.match(/development PKI publisher not started: .*name http:\/\/localhost:8080\/pki\/root\.crl .*remove the folder/);
+  });
+
+  it('a port another process holds is not served: the log says so, the service goes on', async () => {
+    const port = await freePort();
+    const certs = path.join(work, 'taken');
+    await generateDevPki(path.join(certs, 'p256'), 'ECDSA-P256', { crlUrl: `http://127.0.0.1:${port}/pki/root.crl`, ocspUrl: null });
+    const holder = net.createServer();
+    await new Promise<void>((resolve) => holder.listen(port, '127.0.0.1', resolve));
+    try {
+      lines.length = 0;
+      expect(await startDevPkiPublisher(loadConfig({ DEV_CERTS_DIR: certs, DATA_DIR: path.join(work, 'data') }), log)).to.equal(undefined);
+      expect(lines.join('\n')).to.match(new RegExp(`development PKI publisher not started: 127\\.0\\.0\\.1:${port}, .* is taken by another process`));
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+    }
   });
 
   it('a development process without the publisher seals CAdES-B-T unless SEAL_REVOCATION was set by hand', () => {

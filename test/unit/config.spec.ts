@@ -16,7 +16,8 @@ describe('config', () => {
   });
 
   it('revocation data in the proofs: crl in development (npm start), off in test and production; crl, ocsp or off asked for; limits and allow-list read', () => {
-    expect(loadConfig({}).revocation).to.deep.equal({ mode: 'crl', timeoutMs: 10_000, maxBytes: 10 * 1024 * 1024, allowPrivateTargets: [] });
+    expect(loadConfig({}).revocation).to.deep.equal({ mode: 'crl', modeSet: false, timeoutMs: 10_000, maxBytes: 10 * 1024 * 1024, allowPrivateTargets: [] });
+    expect(loadConfig({ SEAL_REVOCATION: 'crl' }).revocation).to.include({ mode: 'crl', modeSet: true });
     expect(loadConfig({ APP_ENV: 'test' }).revocation.mode).to.equal('off');
     expect(loadConfig({ APP_ENV: 'production' }).revocation.mode).to.equal('off');
     for (const mode of ['crl', 'ocsp', 'off']) expect(loadConfig({ APP_ENV: 'production', SEAL_REVOCATION: mode }).revocation.mode).to.equal(mode);
