@@ -21,6 +21,7 @@
  *   is sealed without its revocation data. A certificate revoked: RevocationError REVOKED — the
  *   service does not seal with a revoked key.
  */
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
   addLongTermValues,
@@ -193,12 +194,36 @@ export interface LongTermOutcome {
 
 export type RevocationSource = { kind: 'crl'; fetcher: CrlFetcher } | { kind: 'ocsp'; fetcher: OcspFetcher };
 
+/** Distinct certification paths a LongTermSealing keeps (a sealing key and a TSA make two per key pair). */
+const MAX_PATHS = 64;
+
 /** Turns a B-T proof into a B-LT one: both certification paths and the revocation data (CRLs or OCSP answers) of the sealing and TSA certificates. */
 export class LongTermSealing {
+  /**
+   * Certification paths already built, by the certificate and the pool they were built from:
+   * every proof of one sealing key and one TSA has the same two, so their signatures are
+   * checked once, not for each proof.
+   */
+  private readonly paths = new Map<string, Promise<CertificateView[]>>();
+
   constructor(
     private readonly source: RevocationSource | CrlFetcher,
     private readonly crypto?: Crypto,
   ) {}
+
+  private pathOf(cert: CertificateView, pool: readonly Uint8Array[]): Promise<CertificateView[]> {
+    const hash = createHash('sha256').update(cert.der);
+    for (const der of pool) hash.update(Buffer.from(Uint32Array.of(der.length).buffer)).update(der);
+    const key = hash.digest('hex');
+    let path = this.paths.get(key);
+    if (!path) {
+      if (this.paths.size >= MAX_PATHS) this.paths.delete(this.paths.keys().next().value!);
+      path = certificatePathFrom(cert, pool, this.crypto);
+      path.catch(() => this.paths.delete(key));
+      this.paths.set(key, path);
+    }
+    return path;
+  }
 
   private get kind(): RevocationSource {
     return this.source instanceof CrlFetcher ? { kind: 'crl', fetcher: this.source } : this.source;
@@ -207,8 +232,8 @@ export class LongTermSealing {
   async extend(proof: Uint8Array, extraCertificates: readonly Uint8Array[] = []): Promise<LongTermOutcome> {
     const targets = longTermTargets(proof);
     const pool = [...targets.certificates, ...extraCertificates];
-    const sealPath = await certificatePathFrom(targets.signer, pool, this.crypto);
-    const tsaPath = await certificatePathFrom(targets.tsa, pool, this.crypto);
+    const sealPath = await this.pathOf(targets.signer, pool);
+    const tsaPath = await this.pathOf(targets.tsa, pool);
     const certificates = [...sealPath, ...tsaPath].map((c) => c.der);
     const source = this.kind;
     const crls: CrlView[] = [];
