@@ -8,7 +8,6 @@
  * test-artifacts/screenshots (the CI's artifacts, and the source of the README's pictures).
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page, type Request } from 'playwright-core';
 import { ROOT } from './build.js';
@@ -39,8 +38,8 @@ export interface TestBrowser {
 /** Starts Chromium; throws (the spec fails) when it is not installed. */
 export async function startBrowser(): Promise<TestBrowser> {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM} (apt-get install chromium)`);
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'rm-chromium-'));
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...ARGS, `--user-data-dir=${profile}`] });
+  // playwright gives every launch a new empty profile of its own (a --user-data-dir here would make it refuse)
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
   return {
     browser,
     async context(options = {}) {
@@ -49,7 +48,6 @@ export async function startBrowser(): Promise<TestBrowser> {
     },
     async close() {
       await browser.close();
-      fs.rmSync(profile, { recursive: true, force: true });
     },
   };
 }
