@@ -20,7 +20,7 @@ describe('e2e: the citizen\'s e-Box in Chromium', function () {
   let page: Page;
   let sender: { id: string; apiKey: string };
   let messageId: string;
-  const document = pdfBytes(20_000, 7);
+  const letterPdf = pdfBytes(20_000, 7);
   const problems: string[] = [];
 
   before(async () => {
@@ -28,7 +28,7 @@ describe('e2e: the citizen\'s e-Box in Chromium', function () {
     sender = await w.svc.newSender('City of Leuven');
     await w.svc.newRecipient('citizen', DEV_CITIZEN.insz!);
     const res = await submit(w.svc, sender.apiKey, metadata({ subject: { nl: 'Uw parkeervergunning', fr: 'Votre permis de stationnement', de: 'Ihre Parkgenehmigung', en: 'Your parking permit' } }), [
-      { name: 'main', content: document, fileName: 'parking-permit.pdf' },
+      { name: 'main', content: letterPdf, fileName: 'parking-permit.pdf' },
     ]);
     messageId = (await res.json()).id;
     await waitForMessage(w.svc, sender.apiKey, messageId, (m) => m.status === 'DEPOSITED');
@@ -76,7 +76,7 @@ describe('e2e: the citizen\'s e-Box in Chromium', function () {
     const download = page.waitForEvent('download');
     await press('a[href$="/documents/0"]');
     const file = await (await download).path();
-    expect(Buffer.from(fs.readFileSync(file)).equals(Buffer.from(document))).to.equal(true);
+    expect(Buffer.from(fs.readFileSync(file)).equals(Buffer.from(letterPdf))).to.equal(true);
 
     const consulted = await waitForMessage(w.svc, sender.apiKey, messageId, (m) => m.evidence.some((e: { type: string }) => e.type === 'ContentHandover'));
     expect(consulted.status).to.equal('CONSULTED');
