@@ -1,0 +1,21 @@
+/**
+ * The audit capability's public face: the platform-neutral check of one proof (bytes in,
+ * report out) that the verification page runs in the browser. The CLI's file-reading
+ * verifier is verify.ts.
+ */
+export {
+  documentLine,
+  indicationOf,
+  MAX_PROOF_BYTES,
+  sha256Hex,
+  trustAnchorsFromBytes,
+  verifyProof,
+  type AuditCheck,
+  type AuditCheckName,
+  type CoreVerifyOptions,
+  type DocumentDigest,
+  type ProofReport,
+  type ProofSources,
+} from './verify-core.js';
+export type { Indication, SubIndication } from '../crypto/ValidationReport.js';
+export type { CertificateInfo } from '../crypto/CertificateInfo.js';
