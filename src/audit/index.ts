@@ -3,6 +3,7 @@
  * report out) that the verification page runs in the browser. The CLI's file-reading
  * verifier is verify.ts.
  */
+export { AuditError } from './errors.js';
 export {
   documentLine,
   indicationOf,
