@@ -1,0 +1,229 @@
+/**
+ * /verify in Chromium against the real service: a letter is submitted through the API, its
+ * proof downloaded, and the page checks it in the browser — genuine, tampered, with the wrong
+ * document — in several languages, by keyboard, and saved to a file opened by file://. After
+ * the page has loaded it makes no request at all.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import type { BrowserContext, Page } from 'playwright-core';
+import { parseSignedData } from '../../src/crypto/SignedData.js';
+import { ensurePages, ROOT } from '../helpers/build.js';
+import { recordRequests, screenshot, startBrowser, tabTo, type TestBrowser } from '../helpers/browser.js';
+import { metadata, pdfBytes, startTestService, submit, VALID_INSZ, waitForMessage, type TestService } from '../helpers/service.js';
+
+/** The offset of `needle` in `haystack` (the first), or -1. */
+function indexOf(haystack: Uint8Array, needle: Uint8Array): number {
+  outer: for (let i = 0; i + needle.length <= haystack.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer;
+    return i;
+  }
+  return -1;
+}
+
+/** The proof with one bit of its SignerInfo's signature value flipped (its last octet: still DER). */
+function flipSignature(proof: Uint8Array): Uint8Array {
+  const signature = parseSignedData(proof).signerInfos[0]!.signature;
+  const at = indexOf(proof, signature);
+  expect(at, 'the signature value in the proof').to.be.greaterThan(0);
+  const out = new Uint8Array(proof);
+  out[at + signature.length - 1]! ^= 0x01;
+  return out;
+}
+
+describe('e2e: verification in the browser (/verify)', function () {
+  this.timeout(120_000);
+  let svc: TestService;
+  let browser: TestBrowser;
+  let work: string;
+  const files = { proof: '', tampered: '', document: '', wrong: '' };
+
+  before(async () => {
+    await ensurePages();
+    svc = await startTestService();
+    browser = await startBrowser();
+    work = fs.mkdtempSync(path.join(os.tmpdir(), 'e2e-verify-'));
+    const sender = await svc.newSender('Verification institution');
+    await svc.newRecipient('citizen', VALID_INSZ);
+    const letter = pdfBytes(6_000, 11);
+    const res = await submit(svc, sender.apiKey, metadata(), [{ name: 'main', content: letter, fileName: 'letter.pdf' }]);
+    expect(res.status).to.equal(201);
+    const { id } = await res.json();
+    await waitForMessage(svc, sender.apiKey, id, (m) => m.status === 'DEPOSITED');
+    const auth = { authorization: `Bearer ${sender.apiKey}` };
+    const list = await (await fetch(`${svc.url}/v1/messages/${id}/evidence`, { headers: auth })).json();
+    const der = await fetch(svc.url + list.items[0].href, { headers: auth });
+    expect(der.status).to.equal(200);
+    const proof = new Uint8Array(await der.arrayBuffer());
+    files.proof = path.join(work, 'proof.p7s');
+    files.tampered = path.join(work, 'tampered.p7s');
+    files.document = path.join(work, 'letter.pdf');
+    files.wrong = path.join(work, 'other.pdf');
+    fs.writeFileSync(files.proof, proof);
+    fs.writeFileSync(files.tampered, flipSignature(proof));
+    fs.writeFileSync(files.document, letter);
+    fs.writeFileSync(files.wrong, pdfBytes(6_000, 12));
+  });
+  after(async () => {
+    await browser?.close();
+    await svc?.close();
+    if (work) fs.rmSync(work, { recursive: true, force: true });
+  });
+
+  async function open(locale = 'en-GB', url = `${svc.url}/verify`): Promise<{ context: BrowserContext; page: Page }> {
+    const context = await browser.context({ locale });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    const answer = await page.goto(url);
+    if (url.startsWith('http')) expect(answer?.status()).to.equal(200);
+    await page.waitForSelector('#published table, #published p');
+    expect(errors, 'no script error and no CSP violation').to.deep.equal([]);
+    return { context, page };
+  }
+
+  async function verdict(page: Page): Promise<{ indication: string; sub?: string; failed: Array<{ check: string; outcome: string }> }> {
+    await page.waitForSelector('#indication');
+    return page.evaluate(() => ({
+      indication: document.getElementById('indication')!.dataset.indication!,
+      sub: document.getElementById('sub-indication')?.textContent ?? undefined,
+      failed: Array.from(document.querySelectorAll<HTMLElement>('#checks tr[data-passed="false"]')).map((tr) => ({ check: tr.dataset.check!, outcome: tr.querySelector('td')!.textContent! })),
+    }));
+  }
+
+  async function choose(page: Page, proof: string, documents: string[] = []): Promise<void> {
+    // one verification per choice: the documents first, then the proof (which starts the one to wait for)
+    if (documents.length) await page.setInputFiles('#documents', documents);
+    await page.evaluate(() => document.getElementById('indication')?.remove());
+    await page.setInputFiles('#proof', proof);
+  }
+
+  it('serves one self-contained page: its CSP in the header and in a meta element, by hashes, no connection', async () => {
+    const res = await fetch(`${svc.url}/verify`);
+    expect(res.status).to.equal(200);
+    const csp = res.headers.get('content-security-policy')!;
+    expect(csp).to.include("connect-src 'none'").and.include("form-action 'none'").and.include("default-src 'none'");
+    expect(csp).to.match(/script-src 'sha256-[A-Za-z0-9+/=]+'/).and.match(/style-src 'sha256-[A-Za-z0-9+/=]+'/);
+    expect(csp).not.to.include('unsafe');
+    const html = await res.text();
+    expect(csp).to.match(/; frame-ancestors 'none'$/);
+    // the same policy in the page, for the saved copy (frame-ancestors is for the header only)
+    expect(html).to.include(`<meta http-equiv="Content-Security-Policy" content="${csp.replace(/; frame-ancestors 'none'$/, '').replace(/"/g, '&quot;')}">`);
+    expect(html).not.to.match(/<script[^>]+src=|<link[^>]+href=/);
+    // the published anchors: the development PKI's root the proofs chain to
+    const anchors = JSON.parse(/<script type="application\/json" id="published-anchors">([^<]*)<\/script>/.exec(html)![1]!);
+    expect(anchors).to.deep.equal([fs.readFileSync(svc.rootPem, 'utf8').replace(/\r/g, '')].map((p: string) => p.trim() + '\n'));
+  });
+
+  it('genuine proof and its document: TOTAL_PASSED, and no request at all after the load', async () => {
+    const { context, page } = await open();
+    const recorder = recordRequests(page);
+    await choose(page, files.proof, [files.document]);
+    const v = await verdict(page);
+    expect(v.indication).to.equal('TOTAL_PASSED');
+    expect(v.failed).to.deep.equal([]);
+    expect(await page.locator('#checks tr[data-check="DOCUMENT_DIGEST"][data-passed="true"]').count()).to.equal(1);
+    expect(await page.textContent('#anchors-used')).to.equal('The published trust anchors of this page.');
+    await screenshot(page, 'verify-passed-en');
+    recorder.stop();
+    expect(recorder.requests).to.deep.equal([]);
+    await context.close();
+  });
+
+  it('a flipped byte in the signature value: TOTAL_FAILED, the SIGNATURE line named (SIG_CRYPTO_FAILURE)', async () => {
+    const { context, page } = await open();
+    const recorder = recordRequests(page);
+    await choose(page, files.tampered, [files.document]);
+    const v = await verdict(page);
+    expect(v.indication).to.equal('TOTAL_FAILED');
+    expect(v.sub).to.equal('SIG_CRYPTO_FAILURE');
+    expect(v.failed.map((f) => f.check)).to.include('SIGNATURE');
+    expect(v.failed.find((f) => f.check === 'SIGNATURE')!.outcome).to.equal('failed: SIG_CRYPTO_FAILURE');
+    await screenshot(page, 'verify-tampered-en');
+    expect(recorder.requests).to.deep.equal([]);
+    await context.close();
+  });
+
+  it('the wrong document: TOTAL_FAILED / HASH_FAILURE on DOCUMENT_DIGEST', async () => {
+    const { context, page } = await open();
+    await choose(page, files.proof, [files.wrong]);
+    const v = await verdict(page);
+    expect(v).to.deep.include({ indication: 'TOTAL_FAILED', sub: 'HASH_FAILURE' });
+    expect(v.failed).to.deep.equal([{ check: 'DOCUMENT_DIGEST', outcome: 'failed: HASH_FAILURE' }]);
+    await context.close();
+  });
+
+  it('the browser language decides, and the switch changes the report\'s words without a request', async () => {
+    const { context, page } = await open('nl-BE');
+    expect(await page.getAttribute('html', 'lang')).to.equal('nl');
+    expect(await page.textContent('h1')).to.equal('Een bewijs controleren');
+    const recorder = recordRequests(page);
+    await choose(page, files.proof, [files.document]);
+    await verdict(page);
+    expect(await page.textContent('#indication')).to.equal('Geldig (TOTAL_PASSED)');
+    expect(await page.textContent('#checks tr[data-check="SIGNATURE"] th')).to.equal('Handtekeningwaarde (SIGNATURE)');
+    await page.click('button[data-lang="fr"]');
+    expect(await page.getAttribute('html', 'lang')).to.equal('fr');
+    expect(await page.textContent('#indication')).to.equal('Valide (TOTAL_PASSED)');
+    expect(await page.textContent('#checks tr[data-check="SIGNATURE"] th')).to.equal('Valeur de la signature (SIGNATURE)');
+    await page.click('button[data-lang="de"]');
+    expect(await page.textContent('#indication')).to.equal('Gültig (TOTAL_PASSED)');
+    expect(await page.textContent('h1')).to.equal('Einen Nachweis prüfen');
+    await screenshot(page, 'verify-passed-de');
+    expect(recorder.requests).to.deep.equal([]);
+    await context.close();
+  });
+
+  it('keyboard only: the skip link, then Tab to the labelled file inputs; the result in a live region', async () => {
+    const { context, page } = await open();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.className)).to.equal('skip');
+    await tabTo(page, '#proof');
+    expect(await page.evaluate(() => (document.getElementById('proof') as HTMLInputElement).labels?.[0]?.textContent)).to.equal('Proof (.p7s, as the service serves it)');
+    await page.evaluate(() => document.getElementById('indication')?.remove());
+    await page.locator(':focus').setInputFiles(files.proof);
+    expect((await verdict(page)).indication).to.equal('TOTAL_PASSED');
+    await tabTo(page, '#documents');
+    await page.evaluate(() => document.getElementById('indication')?.remove());
+    await page.locator(':focus').setInputFiles([files.wrong]);
+    expect((await verdict(page)).sub).to.equal('HASH_FAILURE');
+    expect(await page.getAttribute('#result', 'aria-live')).to.equal('polite');
+    expect(await page.getAttribute('#result', 'role')).to.equal('status');
+    expect(await page.locator('h1').count()).to.equal(1);
+    await context.close();
+  });
+
+  it('the user\'s own trust anchors: another root makes the chain fail, and the report says which anchors were used', async () => {
+    const { context, page } = await open();
+    await page.setInputFiles('#anchors', path.join(ROOT, 'test/fixtures/verify/other-root.pem'));
+    await choose(page, files.proof, [files.document]);
+    const v = await verdict(page);
+    expect(v.indication).to.equal('INDETERMINATE');
+    expect(v.failed.map((f) => f.check)).to.include('CERTIFICATE_CHAIN');
+    expect(await page.textContent('#anchors-used')).to.equal('Your own trust anchors.');
+    await context.close();
+  });
+
+  it('saved to a file and opened by file://: the same verdicts, with the anchors it was served with', async () => {
+    const html = await (await fetch(`${svc.url}/verify`)).text();
+    const saved = path.join(work, 'verify-saved.html');
+    fs.writeFileSync(saved, html);
+    const { context, page } = await open('en-GB', `file://${saved}`);
+    const recorder = recordRequests(page);
+    expect(await page.locator('#published td.mono').count()).to.equal(1);
+    await choose(page, files.proof, [files.document]);
+    expect((await verdict(page)).indication).to.equal('TOTAL_PASSED');
+    await choose(page, files.tampered);
+    expect((await verdict(page)).sub).to.equal('SIG_CRYPTO_FAILURE');
+    await choose(page, files.proof, [files.wrong]);
+    expect((await verdict(page)).sub).to.equal('HASH_FAILURE');
+    await screenshot(page, 'verify-offline-file');
+    expect(recorder.requests).to.deep.equal([]);
+    await context.close();
+  });
+});
