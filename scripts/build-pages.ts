@@ -18,7 +18,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), path.basename(path.dirname(path.dirname(fileURLToPath(import.meta.url)))) === 'dist' ? '../..' : '..');
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+/** The project: above scripts/, or above dist/scripts/ when compiled. */
+const ROOT = path.basename(path.dirname(HERE)) === 'dist' ? path.resolve(HERE, '../..') : path.resolve(HERE, '..');
 const SOURCE = path.join(ROOT, 'src/browser/verify');
 export const PAGES_OUT = path.join(ROOT, 'dist/pages');
 
@@ -61,12 +63,17 @@ export function verifyPageCsp(script: string, style: string): { meta: string; he
   return { meta, header: `${meta}; frame-ancestors 'none'` };
 }
 
-export async function buildPages(): Promise<{ html: string; csp: { meta: string; header: string } }> {
+/**
+ * Bundles `entry` (a file of src/browser/verify/) as the page's script is bundled: for the
+ * browser, Node's modules replaced by their stand-ins. `format` esm makes a module the tests
+ * can import to run the page's verifier under Node.
+ */
+export async function bundleForBrowser(entry: string, format: 'iife' | 'esm' = 'iife'): Promise<string> {
   const result = await esbuild.build({
-    entryPoints: [path.join(SOURCE, 'main.ts')],
+    entryPoints: [path.join(SOURCE, entry)],
     bundle: true,
     write: false,
-    format: 'iife',
+    format,
     platform: 'browser',
     target: ['chrome110', 'firefox110', 'safari16'],
     minify: true,
@@ -77,7 +84,11 @@ export async function buildPages(): Promise<{ html: string; csp: { meta: string;
     plugins: [standins],
     logLevel: 'silent',
   });
-  const script = result.outputFiles[0]!.text.trim();
+  return result.outputFiles[0]!.text.trim();
+}
+
+export async function buildPages(): Promise<{ html: string; csp: { meta: string; header: string } }> {
+  const script = await bundleForBrowser('main.ts');
   if (/<\/script/i.test(script) || script.includes('<!--')) throw new Error('the bundle contains "</script" or "<!--" and cannot be inlined');
   const style = fs.readFileSync(path.join(SOURCE, 'page.css'), 'utf8').trim();
   if (/<\/style/i.test(style)) throw new Error('the stylesheet contains "</style"');

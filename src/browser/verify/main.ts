@@ -4,7 +4,7 @@
  * as the auditor's CLI (src/audit/verify-core.ts) over the browser's WebCrypto. Nothing is sent
  * anywhere: the page's Content-Security-Policy has `connect-src 'none'` and no form.
  */
-import { AuditError, trustAnchorsFromBytes, verifyProof, type CertificateInfo, type DocumentDigest, type ProofReport } from '../../audit/index.js';
+import { AuditError, trustAnchorsFromBytes, verifyProof, type CertificateInfo, type DocumentDigest, type ProofReport } from './verifier.js';
 import { browserLang, LANGS, TEXT, type Lang, type PageText } from './i18n.js';
 
 interface Anchor {
