@@ -198,6 +198,28 @@ describe('e2e: verification in the browser (/verify)', function () {
     await context.close();
   });
 
+  it('a drop on the drop zone sorts the files: the proof, the documents, the anchors', async () => {
+    const { context, page } = await open();
+    const recorder = recordRequests(page);
+    const dropped = [
+      { name: 'proof.p7s', b64: fs.readFileSync(files.proof).toString('base64') },
+      { name: 'letter.pdf', b64: fs.readFileSync(files.document).toString('base64') },
+      { name: 'root.pem', b64: fs.readFileSync(svc.rootPem).toString('base64') },
+    ];
+    await page.evaluate((list) => {
+      const dt = new DataTransfer();
+      for (const f of list) dt.items.add(new File([Uint8Array.from(atob(f.b64), (c) => c.charCodeAt(0))], f.name));
+      document.getElementById('drop')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, dropped);
+    const v = await verdict(page);
+    expect(v.indication).to.equal('TOTAL_PASSED');
+    expect(await page.evaluate(() => ['proof', 'documents', 'anchors'].map((id) => Array.from((document.getElementById(id) as HTMLInputElement).files!).map((f) => f.name)))).to.deep.equal([['proof.p7s'], ['letter.pdf'], ['root.pem']]);
+    expect(await page.textContent('#anchors-used')).to.equal('Your own trust anchors.');
+    expect(await page.locator('#checks tr[data-check="DOCUMENT_DIGEST"][data-passed="true"]').count()).to.equal(1);
+    expect(recorder.requests).to.deep.equal([]);
+    await context.close();
+  });
+
   it('the user\'s own trust anchors: another root makes the chain fail, and the report says which anchors were used', async () => {
     const { context, page } = await open();
     await page.setInputFiles('#anchors', path.join(ROOT, 'test/fixtures/verify/other-root.pem'));
