@@ -150,6 +150,17 @@ export function formatBytes(n: number): string {
   return `${n} octets`;
 }
 
+/** Why a file of `size` octets is not read as a proof (more than `max`). */
+export function tooLargeDetail(size: number, max = MAX_PROOF_BYTES): string {
+  return `the file is ${formatBytes(size)}; a proof is at most ${formatBytes(max)}, so this is not one`;
+}
+
+/** The report on a proof that could not be read at all (too large, unreadable): one failed DER_ENCODING line. */
+export function unreadableProofReport(display: string, detail: string): ProofReport {
+  const checks: AuditCheck[] = [{ name: 'DER_ENCODING', passed: false, subIndication: 'FORMAT_FAILURE', detail }];
+  return { file: display, ...indicationOf(checks), checks };
+}
+
 /**
  * The certificates of one trust-anchor file's octets, PEM (any number of CERTIFICATE blocks)
  * or DER. Anything that is not a certificate is an AuditError TRUST_ANCHORS_INVALID naming `name`.

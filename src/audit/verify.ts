@@ -46,7 +46,9 @@ import {
   formatBytes,
   indicationOf,
   MAX_PROOF_BYTES,
+  tooLargeDetail,
   trustAnchorsFromBytes,
+  unreadableProofReport,
   verifyProof,
   type AuditCheck,
   type CoreVerifyOptions,
@@ -147,7 +149,7 @@ export async function readProofFile(file: string, max = MAX_PROOF_BYTES): Promis
   try {
     const stat = fsSync.fstatSync(fd);
     if (!stat.isFile()) throw new AuditError('FILE_UNREADABLE', `${file}: not a regular file`);
-    if (stat.size > max) return { ok: false, detail: `the file is ${formatBytes(stat.size)}; a proof is at most ${formatBytes(max)}, so this is not one` };
+    if (stat.size > max) return { ok: false, detail: tooLargeDetail(stat.size, max) };
     const bytes = fsSync.readFileSync(fd);
     return { ok: true, bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
   } catch (err) {
@@ -344,10 +346,7 @@ async function checkRecord(input: Omit<ProofInput, 'path'>, proof: Uint8Array, o
 export async function verifyProofFile(input: ProofInput, options: VerifyProofOptions): Promise<ProofReport> {
   const display = input.display ?? input.path;
   const read = await readProofFile(input.path);
-  if (!read.ok) {
-    const checks: AuditCheck[] = [{ name: 'DER_ENCODING', passed: false, subIndication: 'FORMAT_FAILURE', detail: read.detail }];
-    return { file: display, ...indicationOf(checks), checks };
-  }
+  if (!read.ok) return unreadableProofReport(display, read.detail);
   return verifyProofBytes(read.bytes, { ...input, display }, options);
 }
 

@@ -198,6 +198,19 @@ describe('e2e: verification in the browser (/verify)', function () {
     await context.close();
   });
 
+  it('a file too large to be a proof is not read: FORMAT_FAILURE on DER_ENCODING, as the CLI says', async () => {
+    const big = path.join(work, 'video.p7s');
+    fs.writeFileSync(big, '');
+    fs.truncateSync(big, 16 * 1024 * 1024 + 1);
+    const { context, page } = await open();
+    await choose(page, big);
+    const v = await verdict(page);
+    expect(v).to.deep.include({ indication: 'TOTAL_FAILED', sub: 'FORMAT_FAILURE' });
+    expect(v.failed).to.deep.equal([{ check: 'DER_ENCODING', outcome: 'failed: FORMAT_FAILURE' }]);
+    expect(await page.textContent('#checks tr[data-check="DER_ENCODING"] td.detail')).to.equal('the file is 16.0 MiB; a proof is at most 16.0 MiB, so this is not one');
+    await context.close();
+  });
+
   it('a drop on the drop zone sorts the files: the proof, the documents, the anchors', async () => {
     const { context, page } = await open();
     const recorder = recordRequests(page);

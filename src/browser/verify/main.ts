@@ -4,7 +4,7 @@
  * as the auditor's CLI (src/audit/verify-core.ts) over the browser's WebCrypto. Nothing is sent
  * anywhere: the page's Content-Security-Policy has `connect-src 'none'` and no form.
  */
-import { AuditError, trustAnchorsFromBytes, verifyProof, type CertificateInfo, type DocumentDigest, type ProofReport } from './verifier.js';
+import { AuditError, MAX_PROOF_BYTES, tooLargeDetail, trustAnchorsFromBytes, unreadableProofReport, verifyProof, type CertificateInfo, type DocumentDigest, type ProofReport } from './verifier.js';
 import { browserLang, LANGS, TEXT, type Lang, type PageText } from './i18n.js';
 
 interface Anchor {
@@ -72,18 +72,23 @@ async function verifyNow(): Promise<void> {
     if (own.length > 0) outcome.anchors = { own: true, list: own };
     const docs = Array.from($<HTMLInputElement>('documents').files ?? []);
     outcome.documents = docs.length;
-    outcome.report = await verifyProof(
-      await bytesOf(proofFile),
-      {
-        display: proofFile.name,
-        documents: async () => {
-          const out: DocumentDigest[] = [];
-          for (const d of docs) out.push({ fileName: d.name, sha256: await sha256OfFile(d) });
-          return out;
+    // as the CLI: a file too large to be a proof is not read (FORMAT_FAILURE), whatever its size
+    if (proofFile.size > MAX_PROOF_BYTES) {
+      outcome.report = unreadableProofReport(proofFile.name, tooLargeDetail(proofFile.size));
+    } else {
+      outcome.report = await verifyProof(
+        await bytesOf(proofFile),
+        {
+          display: proofFile.name,
+          documents: async () => {
+            const out: DocumentDigest[] = [];
+            for (const d of docs) out.push({ fileName: d.name, sha256: await sha256OfFile(d) });
+            return out;
+          },
         },
-      },
-      { trustAnchors: outcome.anchors.list.map((a) => a.der), crypto: globalThis.crypto },
-    );
+        { trustAnchors: outcome.anchors.list.map((a) => a.der), crypto: globalThis.crypto },
+      );
+    }
   } catch (err) {
     outcome.error = err instanceof AuditError ? { title: 'anchorsInvalid', message: err.message } : { title: 'error', message: err instanceof Error ? err.message : String(err) };
   }

@@ -3,4 +3,4 @@
  * the auditor's CLI). Its own entry point, so that the tests can bundle exactly this path as
  * the page does and compare its reports with the CLI's (test/unit/verify-browser-bundle.spec.ts).
  */
-export { AuditError, trustAnchorsFromBytes, verifyProof, type CertificateInfo, type DocumentDigest, type ProofReport } from '../../audit/index.js';
+export { AuditError, MAX_PROOF_BYTES, tooLargeDetail, trustAnchorsFromBytes, unreadableProofReport, verifyProof, type CertificateInfo, type DocumentDigest, type ProofReport } from '../../audit/index.js';
