@@ -118,6 +118,11 @@ describe('e2e: verification in the browser (/verify)', function () {
     // the published anchors: the development PKI's root the proofs chain to
     const anchors = JSON.parse(/<script type="application\/json" id="published-anchors">([^<]*)<\/script>/.exec(html)![1]!);
     expect(anchors).to.deep.equal([fs.readFileSync(svc.rootPem, 'utf8').replace(/\r/g, '')].map((p: string) => p.trim() + '\n'));
+    // the language: ?lang=, else Accept-Language, else the browser's own (no choice made here)
+    expect(html).to.include('<html lang="en">');
+    expect(await (await fetch(`${svc.url}/verify?lang=de`)).text()).to.include('<html lang="de" data-lang="de">');
+    expect(await (await fetch(`${svc.url}/verify`, { headers: { 'accept-language': 'en-US;q=0.5, fr-BE, *;q=0.1' } })).text()).to.include('<html lang="fr" data-lang="fr">');
+    expect(await (await fetch(`${svc.url}/verify?lang=xx`, { headers: { 'accept-language': 'es' } })).text()).to.include('<html lang="en">');
   });
 
   it('genuine proof and its document: TOTAL_PASSED, and no request at all after the load', async () => {

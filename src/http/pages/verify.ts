@@ -53,12 +53,17 @@ export function publishedAnchors(deps: Pick<VerifyPageDeps, 'config' | 'devPkiRo
   return pems;
 }
 
-/** ?lang=, else the first of Accept-Language's the page speaks, else none (the browser decides). */
+/** ?lang=, else the first language of Accept-Language the page speaks ("*" names none), else none: the browser decides. */
 function requestedLang(req: Request): string | undefined {
   const q = typeof req.query.lang === 'string' ? req.query.lang : undefined;
   if (q && (LANGS as readonly string[]).includes(q)) return q;
-  const accepted = req.acceptsLanguages(...LANGS);
-  return typeof accepted === 'string' ? accepted : undefined;
+  if (!req.headers['accept-language']) return undefined;
+  // the header's ranges, best first
+  for (const range of req.acceptsLanguages()) {
+    const base = range.toLowerCase().split('-')[0]!;
+    if ((LANGS as readonly string[]).includes(base)) return base;
+  }
+  return undefined;
 }
 
 export function verifyPage(deps: VerifyPageDeps): Router {
