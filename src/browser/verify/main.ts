@@ -61,9 +61,11 @@ async function verifyNow(): Promise<void> {
   const proofFile = $<HTMLInputElement>('proof').files?.[0];
   if (!proofFile) {
     last = undefined;
+    $('result').setAttribute('aria-busy', 'false');
     render();
     return;
   }
+  $('result').setAttribute('aria-busy', 'true');
   $('result').replaceChildren(el('p', {}, TEXT[lang].verifying));
   const outcome: Outcome = { anchors: { own: false, list: published }, documents: 0 };
   try {
@@ -94,6 +96,7 @@ async function verifyNow(): Promise<void> {
   }
   if (mine !== run) return; // a newer choice of files is being verified
   last = outcome;
+  $('result').setAttribute('aria-busy', 'false');
   render();
 }
 
