@@ -30,9 +30,9 @@
  * line among its checks; TOTAL_FAILED stays TOTAL_FAILED.
  *
  * The checks themselves are verify-core.ts's, bytes in and report out (the verification page
- * runs the same code in the browser); file I/O is here (the CLI and its workers share it): a proof is read whole but only
- * up to MAX_PROOF_BYTES (a larger file is a FORMAT_FAILURE, not an out-of-memory); documents
- * are hashed as streams, whatever their size.
+ * runs the same code in the browser). File I/O is here (the CLI and its workers share it): a
+ * proof is read whole but only up to MAX_PROOF_BYTES (a larger file is a FORMAT_FAILURE, not
+ * an out-of-memory); documents are hashed as streams, whatever their size.
  */
 import { createHash } from 'node:crypto';
 import fsSync, { createReadStream } from 'node:fs';
@@ -55,6 +55,7 @@ import {
   type DocumentDigest,
   type DocumentUnreadable,
   type EvidenceRecordSummary,
+  type ProofReport,
   type RecordOutcome,
   type RecordSource,
 } from './verify-core.js';
@@ -70,7 +71,6 @@ export {
   type RecordSource,
   type StatementSummary,
 } from './verify-core.js';
-import type { ProofReport } from './verify-core.js';
 
 export interface DocumentInput {
   /** Where the bytes are. */
