@@ -1,9 +1,10 @@
 /**
  * The check of one proof, bytes in, report out: the platform-neutral core the auditor's CLI
  * (verify.ts, which reads files around it) and the verification page in the browser
- * (src/browser/verify/) share. It reads no file, hashes no stream and imports nothing of Node:
- * the caller hands it the proof's octets, the documents' SHA-256 digests, and a WebCrypto
- * `Crypto` (options.crypto; the crypto layer's default when absent). The lines it adds to the
+ * (src/browser/verify/) share. It reads no file, hashes no stream and imports no Node module
+ * itself (the crypto layer's hashes are node:crypto's under Node and @noble/hashes' in the page,
+ * scripts/build-pages.ts): the caller hands it the proof's octets, the documents' SHA-256
+ * digests, and a WebCrypto `Crypto` (options.crypto; the crypto layer's default when absent). The lines it adds to the
  * crypto layer's CAdES-T validation, the indication rules and the evidence-record handling
  * are described in verify.ts.
  */
