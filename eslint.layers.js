@@ -13,6 +13,9 @@
  *   app             the composition root: everything of src/
  *   cli             the composition root, the capabilities it runs, the kernel
  *   dev             simulators: anything of src/; nothing of src/ imports dev/
+ *   browser         code bundled for the browser (the verification page): the crypto layer,
+ *                   the domain and audit's index.ts (its platform-neutral verifier); nothing
+ *                   of src/ imports it
  */
 import boundaries from 'eslint-plugin-boundaries';
 
@@ -42,6 +45,7 @@ export const layers = {
       folder('app', 'src/app'),
       folder('cli', 'src/cli'),
       folder('dev', 'dev'),
+      folder('browser', 'src/browser'),
     ],
   },
   rules: {
@@ -67,6 +71,8 @@ export const layers = {
           allow('http', ...CAPABILITIES, 'domain', 'crypto', 'config', 'worker', 'app'),
           allow('app', 'domain', 'crypto', 'net', 'store', 'worker', ...CAPABILITIES, 'http', 'config'),
           allow('cli', 'app', ...CAPABILITIES, 'http', 'domain', 'crypto', 'config'),
+          allow('browser', 'domain', 'crypto'),
+          { from: { element: { type: 'browser' } }, allow: { to: { element: { types: { anyOf: ['audit'] }, fileInternalPath: 'index.ts' } } } },
           allow('dev', 'domain', 'crypto', 'net', 'store', 'worker', ...CAPABILITIES, 'http', 'app', 'config'),
         ],
       },

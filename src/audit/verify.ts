@@ -29,95 +29,48 @@
  * its own keeps its own indication (the record could not cure it), with the record's failing
  * line among its checks; TOTAL_FAILED stays TOTAL_FAILED.
  *
- * File I/O is here too (the CLI and its workers share it): a proof is read whole but only
- * up to MAX_PROOF_BYTES (a larger file is a FORMAT_FAILURE, not an out-of-memory); documents
- * are hashed as streams, whatever their size.
+ * The checks themselves are verify-core.ts's, bytes in and report out (the verification page
+ * runs the same code in the browser). File I/O is here (the CLI and its workers share it): a
+ * proof is read whole but only up to MAX_PROOF_BYTES (a larger file is a FORMAT_FAILURE, not
+ * an out-of-memory); documents are hashed as streams, whatever their size.
  */
 import { createHash } from 'node:crypto';
 import fsSync, { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import canonicalize from 'canonicalize';
-import {
-  certificateInfo,
-  DerError,
-  parseCrl,
-  pemToDer,
-  TOTAL_FAILED_SUBINDICATIONS,
-  verifyCadesT,
-  type CertificateInfo,
-  type CheckName,
-  type EvidenceRecordCheck,
-  type EvidenceRecordCheckName,
-  type Indication,
-  type SubIndication,
-  type VerificationReport,
-} from '../crypto/index.js';
-import { evidenceTypeOf, statementProblems } from '../domain/EvidenceStatement.js';
+import { DerError, parseCrl, pemToDer, type CertificateInfo } from '../crypto/index.js';
 import { AuditError } from './errors.js';
-import { EvidenceRecordVerifier, type ArchiveTimeStampSummary } from './records.js';
+import { EvidenceRecordVerifier } from './records.js';
+import {
+  formatBytes,
+  indicationOf,
+  MAX_PROOF_BYTES,
+  tooLargeDetail,
+  trustAnchorsFromBytes,
+  unreadableProofReport,
+  verifyProof,
+  type AuditCheck,
+  type CoreVerifyOptions,
+  type DocumentDigest,
+  type DocumentUnreadable,
+  type EvidenceRecordSummary,
+  type ProofReport,
+  type RecordOutcome,
+  type RecordSource,
+} from './verify-core.js';
 
-/** A proof is a few kilobytes; 16 MiB leaves room for any statement while refusing a stray video. */
-export const MAX_PROOF_BYTES = 16 * 1024 * 1024;
-
-export type AuditCheckName = CheckName | 'STATEMENT_SCHEMA' | 'STATEMENT_COPY' | 'DOCUMENT_DIGEST' | 'EVIDENCE_RECORD';
-
-export interface AuditCheck {
-  name: AuditCheckName;
-  passed: boolean;
-  subIndication?: SubIndication;
-  detail: string;
-}
-
-export interface StatementSummary {
-  evidenceId?: string;
-  type?: string;
-  messageId?: string;
-  eventTime?: string;
-  sender?: string;
-  documents?: Array<{ fileName: string; sha256: string }>;
-}
-
-/** What the CLI prints for one proof (and `--json` serialises). */
-export interface ProofReport {
-  file: string;
-  indication: Indication;
-  subIndication?: SubIndication;
-  checks: AuditCheck[];
-  /** SHA-256 of the proof file (hex). */
-  sha256?: string;
-  signingTime?: string;
-  genTime?: string;
-  signerSubject?: string;
-  tsaSubject?: string;
-  statement?: StatementSummary;
-  /** The evidence record checked with the proof, when there was one. */
-  evidenceRecord?: EvidenceRecordSummary;
-  /**
-   * Set when the proof passed by past signature validation: the time its certificate paths
-   * and revocation were validated at — the record's POE — instead of the validation time.
-   */
-  validatedAtPoe?: string;
-}
-
-/** Where a proof's evidence record came from: `--record`, a `.ers` beside the proof, an export's manifest. */
-export type RecordSource = 'option' | 'beside' | 'manifest';
-
-export interface EvidenceRecordSummary {
-  /** How the report names the record file. */
-  file: string;
-  source: RecordSource;
-  valid: boolean;
-  /** The record verifier's first failing check. */
-  failedCheck?: EvidenceRecordCheckName;
-  /** genTime of the first archive time-stamp: the proof existed then (a valid record only). */
-  poe?: string;
-  /** The time the record was validated at (its last archive time-stamp's TSA certificate valid then). */
-  validatedAt: string;
-  /** Each archive time-stamp of the record: genTime and TSA. */
-  timeStamps: ArchiveTimeStampSummary[];
-  checks: EvidenceRecordCheck[];
-}
+export {
+  indicationOf,
+  MAX_PROOF_BYTES,
+  sha256Hex,
+  type AuditCheck,
+  type AuditCheckName,
+  type EvidenceRecordSummary,
+  type ProofReport,
+  type RecordSource,
+  type StatementSummary,
+} from './verify-core.js';
 
 export interface DocumentInput {
   /** Where the bytes are. */
@@ -147,12 +100,7 @@ export interface ProofInput {
   recordSource?: RecordSource;
 }
 
-export interface VerifyProofOptions {
-  trustAnchors: Uint8Array[];
-  at?: Date;
-  /** DER CRLs (verify --crl): the signer and TSA certificates are checked against them. */
-  crls?: Uint8Array[];
-  crypto?: Crypto;
+export interface VerifyProofOptions extends CoreVerifyOptions {
   /**
    * Verifies the evidence records given with proofs: one per run, so that the archive
    * time-stamps shared by the proofs of a tree are verified once (records.ts). Made on
@@ -169,21 +117,6 @@ export function recordVerifierFor(options: Pick<VerifyProofOptions, 'trustAnchor
 /** The `.ers` a proof's evidence record has beside it (same stem), as export bundles lay it out. */
 export function recordBeside(proofFile: string): string {
   return proofFile.replace(/\.p7s$/i, '') + '.ers';
-}
-
-const FATAL: ReadonlySet<SubIndication> = TOTAL_FAILED_SUBINDICATIONS;
-
-/** Indication and sub-indication of a list of lines in report order (DSS convention, as in ValidationReport.ts). */
-export function indicationOf(checks: readonly AuditCheck[]): { indication: Indication; subIndication?: SubIndication } {
-  const failed = checks.filter((c) => !c.passed);
-  const fatal = failed.find((c) => c.subIndication && FATAL.has(c.subIndication));
-  const first = fatal ?? failed[0];
-  const indication: Indication = fatal ? 'TOTAL_FAILED' : first ? 'INDETERMINATE' : 'TOTAL_PASSED';
-  return first?.subIndication ? { indication, subIndication: first.subIndication } : { indication };
-}
-
-export function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
 }
 
 /** SHA-256 of a file, streamed (documents may be tens of megabytes). */
@@ -216,7 +149,7 @@ export async function readProofFile(file: string, max = MAX_PROOF_BYTES): Promis
   try {
     const stat = fsSync.fstatSync(fd);
     if (!stat.isFile()) throw new AuditError('FILE_UNREADABLE', `${file}: not a regular file`);
-    if (stat.size > max) return { ok: false, detail: `the file is ${formatBytes(stat.size)}; a proof is at most ${formatBytes(max)}, so this is not one` };
+    if (stat.size > max) return { ok: false, detail: tooLargeDetail(stat.size, max) };
     const bytes = fsSync.readFileSync(fd);
     return { ok: true, bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
   } catch (err) {
@@ -226,12 +159,6 @@ export async function readProofFile(file: string, max = MAX_PROOF_BYTES): Promis
   } finally {
     fsSync.closeSync(fd);
   }
-}
-
-function formatBytes(n: number): string {
-  if (n >= 1024 * 1024) return `${(n / (1024 * 1024)).toFixed(1)} MiB`;
-  if (n >= 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${n} octets`;
 }
 
 export interface TrustAnchors {
@@ -255,25 +182,8 @@ export async function loadTrustAnchors(files: readonly string[]): Promise<TrustA
       if (errnoCode(err) === 'ENOENT') throw new AuditError('FILE_NOT_FOUND', `trust anchor ${file}: no such file`, { cause: err });
       throw new AuditError('FILE_UNREADABLE', `trust anchor ${file}: cannot be read (${errnoCode(err) ?? (err as Error).message})`, { cause: err });
     }
-    if (raw.length > MAX_PROOF_BYTES) throw new AuditError('TRUST_ANCHORS_INVALID', `trust anchor ${file}: ${formatBytes(raw.length)} is too large for certificates`);
-    let ders: Uint8Array[];
-    const text = raw.subarray(0, 64).toString('latin1');
-    if (text.includes('-----BEGIN')) {
-      try {
-        ders = pemToDer(raw.toString('utf8'), 'CERTIFICATE');
-      } catch (err) {
-        throw new AuditError('TRUST_ANCHORS_INVALID', `trust anchor ${file}: ${(err as Error).message}`, { cause: err });
-      }
-      if (ders.length === 0) throw new AuditError('TRUST_ANCHORS_INVALID', `trust anchor ${file}: no "BEGIN CERTIFICATE" block`);
-    } else {
-      ders = [new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength)];
-    }
-    for (const der of ders) {
-      try {
-        out.certificates.push({ ...certificateInfo(der), file });
-      } catch (err) {
-        throw new AuditError('TRUST_ANCHORS_INVALID', `trust anchor ${file}: not an X.509 certificate (${err instanceof DerError ? err.message : String(err)})`, { cause: err });
-      }
+    for (const { der, info } of trustAnchorsFromBytes(file, new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength))) {
+      out.certificates.push({ ...info, file });
       out.der.push(der);
     }
   }
@@ -318,102 +228,36 @@ export async function loadCrls(files: readonly string[]): Promise<Uint8Array[]> 
   return out;
 }
 
-function summarise(statement: Record<string, unknown>): StatementSummary {
-  const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
-  const sender = statement.SenderDetails as Record<string, unknown> | undefined;
-  const docs = Array.isArray(statement.Documents) ? (statement.Documents as Array<Record<string, unknown>>) : undefined;
-  const type = typeof statement.ERDSEventId === 'string' ? (evidenceTypeOf(statement.ERDSEventId) ?? statement.ERDSEventId) : undefined;
-  const summary: StatementSummary = {};
-  const set = <K extends keyof StatementSummary>(k: K, v: StatementSummary[K] | undefined) => {
-    if (v !== undefined) summary[k] = v;
-  };
-  set('evidenceId', str(statement.EvidenceIdentifier));
-  set('type', type);
-  set('messageId', str(statement.MessageIdentifier));
-  set('eventTime', str(statement.EventTime));
-  set('sender', sender ? [str(sender.Identifier), str(sender.Name) && `(${str(sender.Name)})`].filter(Boolean).join(' ') : undefined);
-  set('documents', docs?.map((d) => ({ fileName: String(d?.FileName ?? ''), sha256: String(d?.DigestValue ?? '') })));
-  return summary;
-}
-
-/** Reads the enveloped content as a statement: STATEMENT_SCHEMA line and the parsed object. */
-function checkStatement(report: VerificationReport, checks: AuditCheck[]): Record<string, unknown> | undefined {
-  if (!report.content) {
-    checks.push({ name: 'STATEMENT_SCHEMA', passed: false, subIndication: report.subIndication === 'SIGNED_DATA_NOT_FOUND' ? 'SIGNED_DATA_NOT_FOUND' : 'FORMAT_FAILURE', detail: 'not evaluated: no enveloped statement' });
-    return undefined;
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(report.content));
-  } catch {
-    checks.push({ name: 'STATEMENT_SCHEMA', passed: false, subIndication: 'FORMAT_FAILURE', detail: 'the enveloped content is not UTF-8 JSON, so not an evidence statement' });
-    return undefined;
-  }
-  const problems = statementProblems(parsed);
-  if (problems.length > 0) {
-    checks.push({ name: 'STATEMENT_SCHEMA', passed: false, subIndication: 'FORMAT_FAILURE', detail: `not a version-1 evidence statement: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? `; and ${problems.length - 5} more` : ''}` });
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
-  }
-  const s = parsed as Record<string, unknown>;
-  checks.push({ name: 'STATEMENT_SCHEMA', passed: true, detail: `evidence statement v${String(s.Version)}: ${evidenceTypeOf(String(s.ERDSEventId))} of message ${String(s.MessageIdentifier)}` });
-  // A statement canonicalised otherwise than RFC 8785 was not made by the sealer.
-  const canonical = canonicalize(parsed);
-  if (canonical !== undefined && canonical !== new TextDecoder().decode(report.content)) {
-    checks[checks.length - 1] = { name: 'STATEMENT_SCHEMA', passed: false, subIndication: 'FORMAT_FAILURE', detail: 'the statement is not in RFC 8785 (JCS) canonical form' };
-  }
-  return s;
-}
-
-async function checkStatementCopy(copyFile: string, signed: Record<string, unknown> | undefined, checks: AuditCheck[]): Promise<void> {
+async function checkStatementCopy(copyFile: string, signed: Record<string, unknown> | undefined): Promise<AuditCheck> {
   if (!signed) {
-    checks.push({ name: 'STATEMENT_COPY', passed: false, subIndication: 'FORMAT_FAILURE', detail: 'not evaluated: the signed statement is not readable' });
-    return;
+    return { name: 'STATEMENT_COPY', passed: false, subIndication: 'FORMAT_FAILURE', detail: 'not evaluated: the signed statement is not readable' };
   }
   let copy: unknown;
   try {
     copy = JSON.parse(await fs.readFile(copyFile, 'utf8'));
   } catch (err) {
     const missing = errnoCode(err) === 'ENOENT';
-    checks.push({ name: 'STATEMENT_COPY', passed: false, subIndication: missing ? 'SIGNED_DATA_NOT_FOUND' : 'HASH_FAILURE', detail: missing ? `${copyFile} is missing` : `${copyFile} is not JSON, so not the signed statement` });
-    return;
+    return { name: 'STATEMENT_COPY', passed: false, subIndication: missing ? 'SIGNED_DATA_NOT_FOUND' : 'HASH_FAILURE', detail: missing ? `${copyFile} is missing` : `${copyFile} is not JSON, so not the signed statement` };
   }
   if (canonicalize(copy) === canonicalize(signed)) {
-    checks.push({ name: 'STATEMENT_COPY', passed: true, detail: `${path.basename(copyFile)} is the signed statement` });
-    return;
+    return { name: 'STATEMENT_COPY', passed: true, detail: `${path.basename(copyFile)} is the signed statement` };
   }
   const c = (typeof copy === 'object' && copy !== null ? copy : {}) as Record<string, unknown>;
   // own members only: a copy's "__proto__" or "constructor" is compared with nothing, not with what every object inherits
   const member = (o: Record<string, unknown>, k: string) => (Object.hasOwn(o, k) ? o[k] : undefined);
   const keys = [...new Set([...Object.keys(c), ...Object.keys(signed)])].filter((k) => canonicalize(member(c, k)) !== canonicalize(member(signed, k)));
-  checks.push({ name: 'STATEMENT_COPY', passed: false, subIndication: 'HASH_FAILURE', detail: `${path.basename(copyFile)} differs from the signed statement in ${keys.slice(0, 5).join(', ') || 'its form'}` });
+  return { name: 'STATEMENT_COPY', passed: false, subIndication: 'HASH_FAILURE', detail: `${path.basename(copyFile)} differs from the signed statement in ${keys.slice(0, 5).join(', ') || 'its form'}` };
 }
 
-async function checkDocument(doc: DocumentInput, statement: Record<string, unknown> | undefined, checks: AuditCheck[]): Promise<void> {
+/** A document's SHA-256, or why it could not be read (the DOCUMENT_DIGEST line's detail). */
+async function hashDocument(doc: DocumentInput): Promise<DocumentDigest | DocumentUnreadable> {
   const fileName = doc.fileName ?? path.basename(doc.path);
-  let sha: string;
   try {
-    sha = await sha256File(doc.path);
+    return { fileName, sha256: await sha256File(doc.path) };
   } catch (err) {
     const missing = errnoCode(err) === 'ENOENT';
-    checks.push({ name: 'DOCUMENT_DIGEST', passed: false, subIndication: 'SIGNED_DATA_NOT_FOUND', detail: `${doc.path}: ${missing ? 'no such file' : `cannot be read (${errnoCode(err) ?? (err as Error).message})`}` });
-    return;
+    return { fileName, unreadable: `${doc.path}: ${missing ? 'no such file' : `cannot be read (${errnoCode(err) ?? (err as Error).message})`}` };
   }
-  const docs = statement && Array.isArray(statement.Documents) ? (statement.Documents as Array<Record<string, unknown>>) : undefined;
-  if (!docs) {
-    checks.push({ name: 'DOCUMENT_DIGEST', passed: false, subIndication: 'FORMAT_FAILURE', detail: `${fileName}: not evaluated: the statement lists no documents` });
-    return;
-  }
-  const named = docs.map((d, i) => ({ d, i })).filter(({ d }) => d?.FileName === fileName);
-  const sameDigest = docs.map((d, i) => ({ d, i })).filter(({ d }) => d?.DigestValue === sha);
-  if (named.length > 0) {
-    const match = named.find(({ d }) => d.DigestValue === sha);
-    if (match) checks.push({ name: 'DOCUMENT_DIGEST', passed: true, detail: `${fileName}: SHA-256 ${sha} equals Documents[${match.i}]` });
-    else checks.push({ name: 'DOCUMENT_DIGEST', passed: false, subIndication: 'HASH_FAILURE', detail: `${fileName}: SHA-256 ${sha}, but the statement's Documents[${named[0]!.i}] says ${String(named[0]!.d.DigestValue)}` });
-    return;
-  }
-  const m = sameDigest[0];
-  if (m) checks.push({ name: 'DOCUMENT_DIGEST', passed: true, detail: `${fileName}: SHA-256 ${sha} equals Documents[${m.i}] (named ${String(m.d.FileName)})` });
-  else checks.push({ name: 'DOCUMENT_DIGEST', passed: false, subIndication: 'HASH_FAILURE', detail: `${fileName}: SHA-256 ${sha} is the digest of no document in the statement` });
 }
 
 /** The statement's documents present in `dir` under their FileName (plain names only: no path may escape `dir`). */
@@ -431,67 +275,28 @@ async function documentsNamedIn(statement: Record<string, unknown>, dir: string)
   return found;
 }
 
-/** Validates one proof already in memory, with the statement and document lines. Never throws for bad input. */
+/** Validates one proof already in memory, with the statement and document lines (verify-core.ts). Never throws for bad input. */
 export async function verifyProofBytes(bytes: Uint8Array, input: Omit<ProofInput, 'path'> & { display: string }, options: VerifyProofOptions): Promise<ProofReport> {
-  const cades = (at: Date | undefined) =>
-    verifyCadesT(bytes, {
-      trustAnchors: options.trustAnchors,
-      ...(at ? { at } : {}),
-      ...(options.crypto ? { crypto: options.crypto } : {}),
-      ...(options.crls?.length ? { crls: options.crls } : {}),
-    });
-  let report = await cades(options.at);
-  let record: { line: AuditCheck; summary?: EvidenceRecordSummary } | undefined;
-  let validatedAtPoe: Date | undefined;
-  if (input.record) {
-    record = await checkRecord(input, bytes, options);
-    const poe = record.summary?.poe ? new Date(record.summary.poe) : undefined;
-    if (poe && report.genTime && poe.getTime() < report.genTime.getTime()) {
-      // The record is over these bytes, time-stamp included: a POE before its genTime contradicts it.
-      record.line = { name: 'EVIDENCE_RECORD', passed: false, subIndication: 'NO_POE', detail: `${record.line.detail}; but that is before the proof's own time-stamp (genTime ${report.genTime.toISOString()}), so one of the two clocks is wrong` };
-    } else if (poe && report.indication === 'INDETERMINATE') {
-      // EN 319 102-1 past signature validation: the same proof, its paths and revocation at the POE time.
-      const past = await cades(poe);
-      if (past.indication === 'TOTAL_PASSED') {
-        report = past;
-        validatedAtPoe = poe;
-        record.line = { ...record.line, detail: `${record.line.detail}; the proof is validated at that time (past signature validation): ${pastReason(past)}` };
-      } else {
-        const first = past.checks.find((c) => !c.passed);
-        record.line = { ...record.line, detail: `${record.line.detail}; the proof does not validate at that time either${first ? ` (${first.name}: ${first.detail})` : ''}` };
-      }
-    }
-  }
-  const checks: AuditCheck[] = report.checks.map((c) => ({ ...c }));
-  const structural = report.checks.some((c) => !c.passed && (c.name === 'DER_ENCODING' || c.name === 'CMS_STRUCTURE') && c.subIndication === 'FORMAT_FAILURE');
-  let statement: Record<string, unknown> | undefined;
-  if (!structural) statement = checkStatement(report, checks);
-  if (input.statementCopy) await checkStatementCopy(input.statementCopy, statement, checks);
-  for (const doc of input.documents ?? []) await checkDocument(doc, statement, checks);
-  if (input.documentsByName && statement) {
-    for (const doc of await documentsNamedIn(statement, input.documentsByName)) await checkDocument(doc, statement, checks);
-  }
-  if (record) checks.push(record.line);
-  // The record's line comes last: a failing record decides only for a proof that passes without it.
-  const out: ProofReport = { file: input.display, ...indicationOf(checks), checks, sha256: sha256Hex(bytes) };
-  if (record?.summary) out.evidenceRecord = record.summary;
-  if (validatedAtPoe) out.validatedAtPoe = validatedAtPoe.toISOString();
-  if (report.signingTime) out.signingTime = report.signingTime.toISOString();
-  if (report.genTime) out.genTime = report.genTime.toISOString();
-  if (report.signerSubject) out.signerSubject = report.signerSubject;
-  if (report.tsaSubject) out.tsaSubject = report.tsaSubject;
-  if (statement) out.statement = summarise(statement);
-  return out;
-}
-
-/** What past signature validation relied on, for the EVIDENCE_RECORD line. */
-function pastReason(past: VerificationReport): string {
-  const lines = past.checks.filter((c) => c.name === 'CERTIFICATE_CHAIN' || c.name === 'TSA_CERTIFICATE_CHAIN' || c.name === 'REVOCATION' || c.name === 'TSA_REVOCATION');
-  return lines.map((c) => c.name).join(', ') + ' pass then';
+  return verifyProof(
+    bytes,
+    {
+      display: input.display,
+      ...(input.statementCopy ? { statementCopy: (signed) => checkStatementCopy(input.statementCopy!, signed) } : {}),
+      documents: async (statement) => {
+        const docs = [...(input.documents ?? [])];
+        if (input.documentsByName && statement) docs.push(...(await documentsNamedIn(statement, input.documentsByName)));
+        const out: Array<DocumentDigest | DocumentUnreadable> = [];
+        for (const doc of docs) out.push(await hashDocument(doc));
+        return out;
+      },
+      ...(input.record ? { record: () => checkRecord(input, bytes, options) } : {}),
+    },
+    options,
+  );
 }
 
 /** Reads and verifies the record of `input`: the EVIDENCE_RECORD line and the summary for the report. */
-async function checkRecord(input: Omit<ProofInput, 'path'>, proof: Uint8Array, options: VerifyProofOptions): Promise<{ line: AuditCheck; summary?: EvidenceRecordSummary }> {
+async function checkRecord(input: Omit<ProofInput, 'path'>, proof: Uint8Array, options: VerifyProofOptions): Promise<RecordOutcome> {
   const file = input.record!;
   const display = input.recordDisplay ?? file;
   const source = input.recordSource ?? 'option';
@@ -541,10 +346,7 @@ async function checkRecord(input: Omit<ProofInput, 'path'>, proof: Uint8Array, o
 export async function verifyProofFile(input: ProofInput, options: VerifyProofOptions): Promise<ProofReport> {
   const display = input.display ?? input.path;
   const read = await readProofFile(input.path);
-  if (!read.ok) {
-    const checks: AuditCheck[] = [{ name: 'DER_ENCODING', passed: false, subIndication: 'FORMAT_FAILURE', detail: read.detail }];
-    return { file: display, ...indicationOf(checks), checks };
-  }
+  if (!read.ok) return unreadableProofReport(display, read.detail);
   return verifyProofBytes(read.bytes, { ...input, display }, options);
 }
 

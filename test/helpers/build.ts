@@ -1,11 +1,12 @@
 /**
  * The compiled service, as `npm start` runs it: builds dist/ from the sources once per test
  * process (`tsc -p tsconfig.dev.json`, the development build `npm start` makes; incremental:
- * an unchanged tree rebuilds in seconds), so a spec that runs dist/ never runs a stale build and never skips for the want of one.
+ * an unchanged tree rebuilds in seconds) and the pages (scripts/build-pages.ts), so a spec that runs dist/ never runs a stale build and never skips for the want of one.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { buildPages } from '../../scripts/build-pages.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '..', '..');
 export const DIST = path.join(ROOT, 'dist');
@@ -38,4 +39,13 @@ async function build(): Promise<void> {
   if (result.code !== 0) throw new Error(`the build (tsc -p tsconfig.dev.json) failed:\n${result.out}`);
   const missing = Object.values(COMPILED).filter((f) => !existsSync(f));
   if (missing.length > 0) throw new Error(`the build did not produce ${missing.join(', ')}`);
+  await ensurePages();
+}
+
+let buildingPages: Promise<void> | undefined;
+
+/** Builds the pages (npm run build:pages: dist/pages/verify.html), once per process. */
+export function ensurePages(): Promise<void> {
+  buildingPages ??= buildPages().then(() => undefined);
+  return buildingPages;
 }

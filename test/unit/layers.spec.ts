@@ -27,6 +27,10 @@ const CASES: Array<{ file: string; imports: string; refused: boolean; why: strin
   { file: 'src/cli/probe.ts', imports: '../store/Repositories.js', refused: true, why: 'a CLI opens the store itself, not through src/app' },
   { file: 'src/config.ts', imports: './store/Repositories.js', refused: true, why: 'the configuration imports the store' },
   { file: 'src/config.ts', imports: './net/OutboundPolicy.js', refused: false, why: 'the configuration parses network ranges' },
+  { file: 'src/browser/verify/probe.ts', imports: '../../audit/index.js', refused: false, why: "the browser's verifier uses audit's public face" },
+  { file: 'src/browser/verify/probe.ts', imports: '../../audit/verify.js', refused: true, why: "the browser reaches into audit's internals (its file-reading verifier)" },
+  { file: 'src/browser/verify/probe.ts', imports: '../../http/problem.js', refused: true, why: 'the browser imports the HTTP layer' },
+  { file: 'src/http/probe.ts', imports: '../browser/verify/i18n.js', refused: true, why: 'the service imports browser code' },
   { file: 'src/newfolder/probe.ts', imports: '../domain/errors.js', refused: true, why: 'a folder no layer names' },
 ];
 

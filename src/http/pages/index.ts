@@ -23,6 +23,7 @@ import { renderPage } from './layout.js';
 import { isPagePath } from './paths.js';
 import { loadSession, pageSession } from './session.js';
 import { signinRoutes } from './signin.js';
+import { verifyPage, type VerifyPageDeps } from './verify.js';
 
 export interface PagesDeps {
   /** the page sessions and the clerks of senders */
@@ -31,6 +32,8 @@ export interface PagesDeps {
   signin?: OidcSignin;
   recipients: RecipientService;
   receipts: ReceiptService;
+  /** what the verification page publishes: the trust anchors of this configuration */
+  verify: VerifyPageDeps;
   log: Logger;
 }
 
@@ -78,7 +81,7 @@ ${signin && !s ? html`<p><a href="/signin">${t.signIn}</a></p>` : ''}`,
     pages.use(eboxPages({ recipients: deps.recipients, receipts: deps.receipts }));
     // consolePages(...) is mounted here
   }
-  // verifyPage(...) is mounted here
+  pages.use(verifyPage(deps.verify));
 
   // a page path no route took: a page of its own, not the API's problem+json
   pages.use((req, _res, next) => next(isPagePath(req.path) ? new ServiceError('NOT_FOUND', 'no such page') : undefined));
