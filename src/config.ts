@@ -4,6 +4,7 @@
  * prints it and exits non-zero. Defaults are the embedded development set-up: SQLite
  * under ./data, the built-in TSA, the development PKI under ./certs-dev, port 8080.
  */
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { parseCidr } from './net/OutboundPolicy.js';
@@ -167,6 +168,8 @@ export interface Config {
    * (dev/notification-simulators/devProviders.ts). Always false outside development.
    */
   devSimulators: boolean;
+  /** The pages for people and their sign-in with OpenID Connect (docs/pages.md). */
+  pages: PagesConfig;
   /** Sender webhooks (docs/webhooks.md). */
   webhook: {
     /** CIDRs webhooks may reach although private, loopback…; empty in every environment unless set */
@@ -398,6 +401,65 @@ function eboxConfig(env: Env): Config['ebox'] {
     senderApplicationId: str(env, 'EBOX_SENDER_APPLICATION_ID') ?? 'registered-mail',
     timeoutMs: int(env, 'EBOX_TIMEOUT_MS', 30_000, 100, 600_000),
   };
+}
+
+/** The identity provider the pages sign people in with (OpenID Connect, authorization code + PKCE). */
+export interface OidcConfig {
+  /** OIDC_ISSUER: its discovery document is at <issuer>/.well-known/openid-configuration */
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  /** the ID token claim holding a citizen's INSZ/NISS (OIDC_INSZ_CLAIM, default `insz`) */
+  inszClaim: string;
+  /** CIDRs the requests to the provider may reach although private (the development provider on loopback) */
+  allowPrivateTargets: string[];
+}
+
+export interface PagesConfig {
+  /** undefined: no sign-in (pages that need a person are not mounted) */
+  oidc?: OidcConfig;
+  /** PUBLIC_URL: where people reach the service; the redirect URI is <PUBLIC_URL>/signin/callback */
+  publicUrl: string;
+  sessionIdleSeconds: number;
+  sessionMaxSeconds: number;
+  /** development only: the OpenID provider of dev/oidc-provider on DEV_OIDC_PORT, when no OIDC_ISSUER is set */
+  devOidc?: { port: number };
+}
+
+function readSecretFile(name: string, file: string): string {
+  try {
+    return readFileSync(path.resolve(file), 'utf8').trim();
+  } catch (err) {
+    throw new ConfigError(name, `cannot read ${file}: ${(err as Error).message}`);
+  }
+}
+
+function pagesConfig(env: Env, appEnv: AppEnv, host: string, port: number): PagesConfig {
+  const issuerRaw = str(env, 'OIDC_ISSUER');
+  const publicUrl = (str(env, 'PUBLIC_URL') === undefined ? `http://${host.includes(':') ? `[${host}]` : host}:${port}` : httpUrl(env, 'PUBLIC_URL', '')).replace(/\/+$/, '');
+  const idle = int(env, 'SESSION_IDLE_SECONDS', 30 * 60, 10, 86_400);
+  const max = int(env, 'SESSION_MAX_SECONDS', 8 * 3600, 10, 30 * 86_400);
+  if (max < idle) throw new ConfigError('SESSION_MAX_SECONDS', 'must not be shorter than SESSION_IDLE_SECONDS');
+  const base = { publicUrl, sessionIdleSeconds: idle, sessionMaxSeconds: max };
+  if (issuerRaw === undefined) {
+    for (const v of ['OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET', 'OIDC_CLIENT_SECRET_FILE']) {
+      if (str(env, v) !== undefined) throw new ConfigError('OIDC_ISSUER', `required with ${v}`);
+    }
+    return appEnv === 'development' ? { ...base, devOidc: { port: int(env, 'DEV_OIDC_PORT', 8078, 0, 65535) } } : base;
+  }
+  const issuer = httpUrl(env, 'OIDC_ISSUER', '');
+  if (appEnv === 'production' && !issuer.startsWith('https:')) throw new ConfigError('OIDC_ISSUER', 'must be https in production');
+  if (appEnv === 'production' && !publicUrl.startsWith('https:')) throw new ConfigError('PUBLIC_URL', 'must be https in production (the session cookie is Secure)');
+  const clientId = str(env, 'OIDC_CLIENT_ID');
+  if (clientId === undefined) throw new ConfigError('OIDC_CLIENT_ID', 'required with OIDC_ISSUER');
+  const secretFile = str(env, 'OIDC_CLIENT_SECRET_FILE');
+  const secretValue = str(env, 'OIDC_CLIENT_SECRET');
+  if (secretFile !== undefined && secretValue !== undefined) throw new ConfigError('OIDC_CLIENT_SECRET_FILE', 'give either OIDC_CLIENT_SECRET or OIDC_CLIENT_SECRET_FILE, not both');
+  const clientSecret = secretFile !== undefined ? readSecretFile('OIDC_CLIENT_SECRET_FILE', secretFile) : secretValue;
+  if (clientSecret === undefined || clientSecret.length === 0) throw new ConfigError('OIDC_CLIENT_SECRET', 'required with OIDC_ISSUER (or OIDC_CLIENT_SECRET_FILE)');
+  const inszClaim = str(env, 'OIDC_INSZ_CLAIM') ?? 'insz';
+  if (!/^[A-Za-z0-9_.:-]{1,100}$/.test(inszClaim)) throw new ConfigError('OIDC_INSZ_CLAIM', 'a claim name: letters, digits, _ . : -');
+  return { ...base, oidc: { issuer, clientId, clientSecret, inszClaim, allowPrivateTargets: cidrList(env, 'OIDC_ALLOW_PRIVATE_TARGETS') } };
 }
 
 function httpUrl(env: Env, name: string, required: string): string {
@@ -642,6 +704,7 @@ export function loadConfig(env: Env = process.env): Config {
     ebox: eboxConfig(env),
     notify: notifyConfig(env, str(env, 'HOST') ?? '127.0.0.1', int(env, 'PORT', 8080, 0, 65535)),
     devSimulators: bool(env, 'DEV_SIMULATORS', true) && appEnv === 'development',
+    pages: pagesConfig(env, appEnv, str(env, 'HOST') ?? '127.0.0.1', int(env, 'PORT', 8080, 0, 65535)),
     http: httpConfig(env),
     authThrottle: {
       failures: int(env, 'AUTH_FAILURE_LIMIT', 20, 0, 1_000_000),

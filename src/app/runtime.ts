@@ -46,6 +46,8 @@ import { openStore } from './store.js';
 import { Sealer } from '../registered-mail/sealing.js';
 import { CrlFetcher, LongTermSealing, OcspFetcher } from '../registered-mail/revocation.js';
 import { SenderService } from '../access/senders.js';
+import { PageSessionService } from '../access/pageSessions.js';
+import { OidcSignin } from '../access/oidc.js';
 import { SubmissionService } from '../registered-mail/intake.js';
 import { BatchService } from '../registered-mail/batches.js';
 import { WebhookService } from '../registered-mail/webhooks.js';
@@ -80,6 +82,10 @@ export interface Runtime {
   receipts: ReceiptService;
   /** senders and their credentials */
   senders: SenderService;
+  /** the pages' sessions and the clerks of senders */
+  pageSessions: PageSessionService;
+  /** sign-in with OpenID Connect, when an identity provider is configured (config.pages.oidc) */
+  signin?: OidcSignin;
   /** short-message notifications (GovApp push, SMS) and the contact directory */
   notifications: NotificationService;
   runner: JobRunner;
@@ -250,6 +256,8 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
   );
   const submissions = new SubmissionService(store, blobs, config);
   const recipients = new RecipientService(store, blobs, config);
+  const pageSessions = new PageSessionService(store, config.pages);
+  const signin = config.pages.oidc ? new OidcSignin(config.pages.oidc, config.pages.publicUrl, pageSessions, log) : undefined;
 
   let scheduler: NodeJS.Timeout | undefined;
   let scheduling: Promise<void> = Promise.resolve();
@@ -275,6 +283,8 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
     recipients,
     receipts: new ReceiptService(sealer),
     senders: new SenderService(store),
+    pageSessions,
+    signin,
     notifications,
     runner,
     jobs: new JobAdmin(store),

@@ -61,6 +61,12 @@ export type ErrorCode =
   | 'FORBIDDEN'
   | 'NOT_FOUND'
   | 'NOT_ACCEPTABLE'
+  // the pages' sign-in and the clerks of senders
+  | 'CSRF_REFUSED'
+  | 'SIGNIN_FAILED'
+  | 'SIGNIN_UNAVAILABLE'
+  | 'CLERK_INVALID'
+  | 'CLERK_EXISTS'
   // dependencies
   | 'TSA_UNAVAILABLE'
   | 'DATABASE_UNAVAILABLE'

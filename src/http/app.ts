@@ -24,6 +24,7 @@ import { messagesRouter } from './registered-mail/messages.js';
 import { serveTsa } from './tsa.js';
 import { notificationsRouter } from './notifications/notifications.js';
 import { notificationsAdminRouter } from './notifications/admin.js';
+import { pagesRouter } from './pages/index.js';
 
 /** %00–%1F and %7F in a path */
 const CONTROL_IN_PATH = /%(?:[01][0-9a-f]|7f)/i;
@@ -88,6 +89,7 @@ export function createApp(rt: Runtime, log: Logger, options: AppOptions = {}): E
   app.use(adminRouter({ recipients: rt.recipients, senders: rt.senders, jobs: rt.jobs }));
   app.use(notificationsRouter({ senders: rt.senders, notifications: rt.notifications, syncWaitMs: rt.config.notify.syncWaitMs }));
   app.use(notificationsAdminRouter({ contacts: rt.notifications.contacts, notifications: rt.notifications }));
+  app.use(pagesRouter({ sessions: rt.pageSessions, signin: rt.signin, recipients: rt.recipients, receipts: rt.receipts, log }));
 
   app.use((_req, _res, next) => next(new ServiceError('NOT_FOUND', 'no such resource')));
   app.use(problemHandler(log, guard));

@@ -161,6 +161,8 @@ export interface OutboundFetchOptions {
 export interface OutboundFetchResult {
   status: number;
   contentType: string | undefined;
+  /** the answer's headers, as node:http gives them (names in lower case) */
+  headers: Record<string, string | string[] | undefined>;
   body: Buffer;
   remoteAddress: string;
 }
@@ -213,7 +215,7 @@ export function fetchWithinPolicy(url: URL, options: OutboundFetchOptions): Prom
         if (size > maxBodyBytes) fail(new OutboundBodyTooLargeError(maxBodyBytes));
         else chunks.push(chunk);
       });
-      res.on('end', () => finish({ result: { status: res.statusCode ?? 0, contentType: res.headers['content-type'], body: Buffer.concat(chunks), remoteAddress } }));
+      res.on('end', () => finish({ result: { status: res.statusCode ?? 0, contentType: res.headers['content-type'], headers: res.headers, body: Buffer.concat(chunks), remoteAddress } }));
       res.on('error', fail);
       res.on('close', () => fail(new Error('the connection closed before the whole answer')));
     });

@@ -78,6 +78,11 @@ export class RecipientService {
     return (await this.store.ebox.findRecipientByTokenHash(hashToken(token))) ?? 'unknown';
   }
 
+  /** The citizen of this INSZ/NISS in the built-in e-Box (a signed-in person on the pages), if registered. */
+  async citizen(insz: string): Promise<RecipientRecord | undefined> {
+    return this.store.ebox.findRecipient('citizen', normaliseIdentifier(insz));
+  }
+
   async mailbox(r: RecipientRecord, limit = 100): Promise<MailboxRecord[]> {
     return this.store.ebox.listMailbox(r.type, r.identifier, limit);
   }

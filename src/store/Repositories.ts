@@ -12,6 +12,7 @@ import { JobRepository, LocalJobs } from './JobRepository.js';
 import { MessageRepository } from './MessageRepository.js';
 import { NotificationRepository } from './NotificationRepository.js';
 import { NotificationBatchRepository } from './NotificationBatchRepository.js';
+import { PageSessionRepository } from './PageSessionRepository.js';
 import { RecordTreeRepository } from './RecordTreeRepository.js';
 import { SenderRepository } from './SenderRepository.js';
 import { UsageRepository } from './UsageRepository.js';
@@ -38,6 +39,8 @@ export class Repositories<M = Jobs> implements TransactionScope {
   readonly inbound: InboundSmsRepository;
   /** RFC 4998 hash trees over proofs and checkpoints */
   readonly recordTrees: RecordTreeRepository;
+  /** the pages' sessions, sign-in attempts and clerks */
+  readonly pageSessions: PageSessionRepository;
 
   /** SQLite only, on the root store: transactions share commits (see CommitGroup). */
   readonly commits: CommitGroup | undefined;
@@ -70,6 +73,7 @@ export class Repositories<M = Jobs> implements TransactionScope {
     this.usage = new UsageRepository(db);
     this.inbound = new InboundSmsRepository(db);
     this.recordTrees = new RecordTreeRepository(db);
+    this.pageSessions = new PageSessionRepository(db);
   }
 
   /**

@@ -80,7 +80,7 @@ export function eboxRouter(recipients: RecipientService, receipts: ReceiptServic
  * does) may close the connection before the file's end of stream is even read: the bytes went
  * out, so that is a complete download, where `pipeline` would report a premature close.
  */
-async function sendAll(source: Readable, res: Response, size: number): Promise<boolean> {
+export async function sendAll(source: Readable, res: Response, size: number): Promise<boolean> {
   let handedOver = 0;
   /** the event, or the connection closing, whichever comes first */
   const until = (event: 'drain' | 'finish') =>
