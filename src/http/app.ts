@@ -89,7 +89,7 @@ export function createApp(rt: Runtime, log: Logger, options: AppOptions = {}): E
   app.use(adminRouter({ recipients: rt.recipients, senders: rt.senders, jobs: rt.jobs }));
   app.use(notificationsRouter({ senders: rt.senders, notifications: rt.notifications, syncWaitMs: rt.config.notify.syncWaitMs }));
   app.use(notificationsAdminRouter({ contacts: rt.notifications.contacts, notifications: rt.notifications }));
-  app.use(pagesRouter({ sessions: rt.pageSessions, signin: rt.signin, recipients: rt.recipients, receipts: rt.receipts, log }));
+  app.use(pagesRouter({ sessions: rt.pageSessions, signin: rt.signin, recipients: rt.recipients, receipts: rt.receipts, console: rt.senderConsole, senders: rt.senders, webhooks: rt.webhooks, log }));
 
   app.use((_req, _res, next) => next(new ServiceError('NOT_FOUND', 'no such resource')));
   app.use(problemHandler(log, guard));

@@ -97,7 +97,7 @@ describe(`The sender's console: pages (${onPostgres ? 'PostgreSQL' : 'SQLite'})`
     expect(page).to.contain('<option value="DEPOSITED" selected>');
     expect(page).to.match(/<label for="f-status">/);
     // the bundle link carries the same filter
-    expect(page).to.contain('href="/console/bundle?reference=FILE-1&amp;status=DEPOSITED"');
+    expect(page).to.contain('href="/console/bundle?status=DEPOSITED&amp;reference=FILE-1"');
     expect(rowIds(await (await get('/console', cookieB)).text())).to.deep.equal([ids.b1]);
 
     // one row a page: the next link keeps the filter and continues after the row shown
