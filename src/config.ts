@@ -418,8 +418,11 @@ export interface OidcConfig {
 export interface PagesConfig {
   /** undefined: no sign-in (pages that need a person are not mounted) */
   oidc?: OidcConfig;
-  /** PUBLIC_URL: where people reach the service; the redirect URI is <PUBLIC_URL>/signin/callback */
-  publicUrl: string;
+  /**
+   * PUBLIC_URL: where people reach the service; the redirect URI is <PUBLIC_URL>/signin/callback.
+   * Unset (development and tests only): the address the service listens on, known once it listens.
+   */
+  publicUrl?: string;
   sessionIdleSeconds: number;
   sessionMaxSeconds: number;
   /** development only: the OpenID provider of dev/oidc-provider on DEV_OIDC_PORT, when no OIDC_ISSUER is set */
@@ -434,9 +437,9 @@ function readSecretFile(name: string, file: string): string {
   }
 }
 
-function pagesConfig(env: Env, appEnv: AppEnv, host: string, port: number): PagesConfig {
+function pagesConfig(env: Env, appEnv: AppEnv): PagesConfig {
   const issuerRaw = str(env, 'OIDC_ISSUER');
-  const publicUrl = (str(env, 'PUBLIC_URL') === undefined ? `http://${host.includes(':') ? `[${host}]` : host}:${port}` : httpUrl(env, 'PUBLIC_URL', '')).replace(/\/+$/, '');
+  const publicUrl = str(env, 'PUBLIC_URL') === undefined ? undefined : httpUrl(env, 'PUBLIC_URL', '').replace(/\/+$/, '');
   const idle = int(env, 'SESSION_IDLE_SECONDS', 30 * 60, 10, 86_400);
   const max = int(env, 'SESSION_MAX_SECONDS', 8 * 3600, 10, 30 * 86_400);
   if (max < idle) throw new ConfigError('SESSION_MAX_SECONDS', 'must not be shorter than SESSION_IDLE_SECONDS');
@@ -449,7 +452,7 @@ function pagesConfig(env: Env, appEnv: AppEnv, host: string, port: number): Page
   }
   const issuer = httpUrl(env, 'OIDC_ISSUER', '');
   if (appEnv === 'production' && !issuer.startsWith('https:')) throw new ConfigError('OIDC_ISSUER', 'must be https in production');
-  if (appEnv === 'production' && !publicUrl.startsWith('https:')) throw new ConfigError('PUBLIC_URL', 'must be https in production (the session cookie is Secure)');
+  if (appEnv === 'production' && !publicUrl?.startsWith('https:')) throw new ConfigError('PUBLIC_URL', 'required with OIDC_ISSUER in production, and https (the session cookie is Secure)');
   const clientId = str(env, 'OIDC_CLIENT_ID');
   if (clientId === undefined) throw new ConfigError('OIDC_CLIENT_ID', 'required with OIDC_ISSUER');
   const secretFile = str(env, 'OIDC_CLIENT_SECRET_FILE');
@@ -704,7 +707,7 @@ export function loadConfig(env: Env = process.env): Config {
     ebox: eboxConfig(env),
     notify: notifyConfig(env, str(env, 'HOST') ?? '127.0.0.1', int(env, 'PORT', 8080, 0, 65535)),
     devSimulators: bool(env, 'DEV_SIMULATORS', true) && appEnv === 'development',
-    pages: pagesConfig(env, appEnv, str(env, 'HOST') ?? '127.0.0.1', int(env, 'PORT', 8080, 0, 65535)),
+    pages: pagesConfig(env, appEnv),
     http: httpConfig(env),
     authThrottle: {
       failures: int(env, 'AUTH_FAILURE_LIMIT', 20, 0, 1_000_000),

@@ -75,7 +75,8 @@ export class OidcSignin {
 
   constructor(
     private readonly oidc: OidcConfig,
-    private readonly publicUrl: string,
+    /** PUBLIC_URL; when unset, the address the service listens on (`setPublicUrl`) */
+    private publicUrl: string | undefined,
     private readonly sessions: PageSessionService,
     private readonly log: Logger,
   ) {
@@ -91,7 +92,13 @@ export class OidcSignin {
     return new URL(this.oidc.issuer).origin;
   }
 
+  /** Where people reach the service, when PUBLIC_URL does not say (PORT=0: known once the service listens). */
+  setPublicUrl(url: string): void {
+    if (this.publicUrl === undefined) this.publicUrl = url.replace(/\/+$/, '');
+  }
+
   get redirectUri(): string {
+    if (this.publicUrl === undefined) throw new ServiceError('SIGNIN_UNAVAILABLE', 'the service\'s public address is not known yet');
     return `${this.publicUrl}/signin/callback`;
   }
 

@@ -6,6 +6,7 @@ import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { SenderService } from '../access/senders.js';
+import { PageSessionService } from '../access/pageSessions.js';
 import { ContactService } from '../notifications/contacts.js';
 import { RecipientService } from '../registered-mail/recipients.js';
 import { migrateLatest, openDatabase } from '../store/database.js';
@@ -47,6 +48,8 @@ export interface OperatorServices {
   senders: SenderService;
   recipients: RecipientService;
   contacts: ContactService;
+  /** the clerks of senders (and the pages' sessions) */
+  pageSessions: PageSessionService;
 }
 
 /** Opens the store (migrated), runs `work` with the operator's use cases, and closes it. */
@@ -59,6 +62,7 @@ export async function withOperatorServices<T>(config: Config, work: (services: O
       senders: new SenderService(repositories),
       recipients: new RecipientService(repositories, blobs, config),
       contacts: new ContactService(repositories, config),
+      pageSessions: new PageSessionService(repositories, config.pages),
     });
   } finally {
     await store.close();

@@ -112,6 +112,8 @@ async function main(): Promise<void> {
     // PORT=0: the callback base is known only now; the worker starts after, so every
     // provider request names it
     if (!config.notify.callbackBaseUrl) rt.notifications.setCallbackBaseUrl(`${scheme}://${urlHost(config.host)}:${port}`);
+    // PUBLIC_URL unset (development): the identity provider sends people back to this address
+    rt.signin?.setPublicUrl(`${scheme}://${urlHost(config.host)}:${port}`);
     if (role === 'all') rt.startWorker();
     log.info(
       { role, port, host: config.host, database: config.database.client, tsa: config.tsa.url ?? 'built-in', ebox: rt.ebox.name, keyAlgorithm: config.keyAlgorithm, trustAnchor: rt.devPki?.root },

@@ -8,6 +8,7 @@ import { Router } from 'express';
 import { ServiceError } from '../domain/errors.js';
 import type { RecipientService } from '../registered-mail/recipients.js';
 import type { SenderService } from '../access/senders.js';
+import type { Clerk, PageSessionService } from '../access/pageSessions.js';
 import type { JobAdmin } from '../worker/JobAdmin.js';
 import { jsonBody } from './json.js';
 import { credentialJson } from './views.js';
@@ -16,6 +17,14 @@ export interface AdminDeps {
   recipients: RecipientService;
   senders: SenderService;
   jobs: JobAdmin;
+  /** the clerks of senders: identities of the identity provider mapped to a sender */
+  clerks: PageSessionService;
+  /** the issuer a clerk mapping names when the request names none (OIDC_ISSUER) */
+  defaultIssuer?: string;
+}
+
+function clerkJson(c: Clerk) {
+  return { issuer: c.issuer, subject: c.subject, senderId: c.senderId, name: c.name, createdAt: c.createdAt };
 }
 
 function recipientType(raw: string | undefined): 'citizen' | 'enterprise' {
@@ -89,6 +98,26 @@ export function adminRouter(deps: AdminDeps): Router {
 
   r.delete('/v1/admin/recipients/:type/:id/token', async (req, res) => {
     await deps.recipients.revokeToken(recipientType(req.params.type), req.params.id!);
+    res.status(204).end();
+  });
+
+  r.get('/v1/admin/senders/:id/clerks', async (req, res) => {
+    res.json({ items: (await deps.clerks.clerks(req.params.id!)).map(clerkJson) });
+  });
+
+  r.post('/v1/admin/senders/:id/clerks', json, async (req, res) => {
+    const b = (req.body ?? {}) as { issuer?: unknown; subject?: unknown; name?: unknown };
+    const issuer = b.issuer ?? deps.defaultIssuer;
+    if (issuer === undefined) throw new ServiceError('CLERK_INVALID', 'issuer is required: no identity provider is configured (OIDC_ISSUER)');
+    const clerk = await deps.clerks.mapClerk(req.params.id!, { issuer, subject: b.subject, name: b.name });
+    res.status(201).json(clerkJson(clerk));
+  });
+
+  r.delete('/v1/admin/senders/:id/clerks', async (req, res) => {
+    const issuer = req.query.issuer ?? deps.defaultIssuer;
+    if (typeof issuer !== 'string') throw new ServiceError('CLERK_INVALID', 'issuer (one, in the query) is required: no identity provider is configured (OIDC_ISSUER)');
+    if (typeof req.query.subject !== 'string') throw new ServiceError('CLERK_INVALID', 'subject (one, in the query) is required');
+    await deps.clerks.unmapClerk(req.params.id!, issuer, req.query.subject);
     res.status(204).end();
   });
 

@@ -86,7 +86,7 @@ export function createApp(rt: Runtime, log: Logger, options: AppOptions = {}): E
     }),
   );
   app.use(eboxRouter(rt.recipients, rt.receipts, rt.records));
-  app.use(adminRouter({ recipients: rt.recipients, senders: rt.senders, jobs: rt.jobs }));
+  app.use(adminRouter({ recipients: rt.recipients, senders: rt.senders, jobs: rt.jobs, clerks: rt.pageSessions, defaultIssuer: rt.config.pages.oidc?.issuer }));
   app.use(notificationsRouter({ senders: rt.senders, notifications: rt.notifications, syncWaitMs: rt.config.notify.syncWaitMs }));
   app.use(notificationsAdminRouter({ contacts: rt.notifications.contacts, notifications: rt.notifications }));
   app.use(pagesRouter({ sessions: rt.pageSessions, signin: rt.signin, recipients: rt.recipients, receipts: rt.receipts, console: rt.senderConsole, senders: rt.senders, webhooks: rt.webhooks, log }));

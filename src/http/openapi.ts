@@ -198,6 +198,19 @@ function document(config: Config) {
         },
       },
       schemas: {
+        Clerk: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['issuer', 'subject', 'senderId', 'name', 'createdAt'],
+          description: 'A person of the identity provider who signs in to a sender\'s console; no password is kept',
+          properties: {
+            issuer: { type: 'string' },
+            subject: { type: 'string' },
+            senderId: { type: 'string', format: 'uuid' },
+            name: { type: ['string', 'null'] },
+            createdAt: { type: 'string', format: 'date-time' },
+          },
+        },
         Credential: {
           type: 'object',
           additionalProperties: false,
@@ -685,6 +698,50 @@ function document(config: Config) {
             409: problem,
             422: problem,
           },
+        },
+      },
+      '/v1/admin/senders/{id}/clerks': {
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+        get: {
+          summary: 'The clerks of a sender: the identities of the identity provider that sign in to its console (docs/pages.md)',
+          security: [{ adminToken: [] }],
+          responses: { 200: { description: 'clerks', content: { 'application/json': { schema: itemsOf(ref('Clerk')) } } }, 401: problem, 404: problem },
+        },
+        post: {
+          summary: 'Map an identity (issuer and subject of its ID tokens) to the sender: that person signs in as its clerk, at once. Mapping it again changes its name.',
+          security: [{ adminToken: [] }],
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['subject'],
+                  properties: {
+                    subject: { type: 'string', maxLength: 255, description: 'the `sub` claim of the person\'s ID tokens' },
+                    issuer: { type: 'string', format: 'uri', maxLength: 500, description: 'the identity provider (`iss`); default: OIDC_ISSUER' },
+                    name: { type: 'string', maxLength: 200 },
+                  },
+                },
+              },
+            },
+          },
+          responses: {
+            201: { description: 'mapped', content: { 'application/json': { schema: ref('Clerk') } } },
+            401: problem,
+            404: problem,
+            409: { ...problem, description: '`CLERK_EXISTS`: this identity is the clerk of another sender' },
+            422: { ...problem, description: '`CLERK_INVALID`: no subject, or no issuer when OIDC_ISSUER is not set, or one that is not an http(s) URL' },
+          },
+        },
+        delete: {
+          summary: 'Unmap a clerk: their sessions lose the sender\'s console at their next request',
+          security: [{ adminToken: [] }],
+          parameters: [
+            { name: 'subject', in: 'query', required: true, schema: { type: 'string', maxLength: 255 } },
+            { name: 'issuer', in: 'query', required: false, schema: { type: 'string', format: 'uri', maxLength: 500 }, description: 'default: OIDC_ISSUER' },
+          ],
+          responses: { 204: { description: 'unmapped' }, 401: problem, 404: problem, 422: problem },
         },
       },
       '/v1/admin/senders/{id}/credentials/{credentialId}': {

@@ -39,6 +39,7 @@ const count = async (w: World, table: string, where: (q: any) => any): Promise<n
 const receipts = (w: World, attempt: string) => count(w, 'notification_events', (q) => q.where({ attempt_id: attempt, kind: 'RECEIPT' }));
 const contact = (w: World) => w.ok('GET', `/v1/admin/contacts/citizen/${w.R1.insz}`, admin);
 const credentials = async (w: World) => ((await w.ok('GET', `/v1/admin/senders/${w.senders.A}/credentials`, admin)).items as any[]).map((c) => `${c.id}:${c.state}`).sort();
+const clerks = async (w: World) => ((await w.ok('GET', `/v1/admin/senders/${w.senders.A}/clerks`, admin)).items as any[]).map((c) => `${c.issuer} ${c.subject}`).sort();
 const tokenWorks = async (w: World, token: string) => typeof (await w.svc.rt.recipients.authenticate(token)) === 'object';
 const R1 = (w: World) => ({ type: 'citizen', id: w.R1.insz });
 
@@ -257,6 +258,23 @@ export const SPECS: Record<string, OpSpec> = {
     params: (w) => ({ id: w.senders.A, credentialId: m(w).keyToRotate.id }),
     request: () => json({ graceSeconds: 0 }),
     probe: credentials,
+  },
+
+  // ---------------------------------------------------------------- admin: clerks of senders
+  'GET /v1/admin/senders/{id}/clerks': { scope: 'self', success: [200], params: (w) => ({ id: w.senders.A }) },
+  'POST /v1/admin/senders/{id}/clerks': {
+    scope: 'self',
+    success: [201],
+    params: (w) => ({ id: w.senders.A }),
+    request: (_w, n) => json({ issuer: 'https://idp.example', subject: `clerk-case-${n}`, name: `Clerk ${n}` }),
+    probe: clerks,
+  },
+  'DELETE /v1/admin/senders/{id}/clerks': {
+    scope: 'self',
+    success: [204],
+    params: (w) => ({ id: w.senders.A }),
+    request: (w) => ({ query: m(w).clerkToRemove }),
+    probe: clerks,
   },
 
   // ---------------------------------------------------------------- admin: jobs

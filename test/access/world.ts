@@ -83,6 +83,8 @@ export interface World {
 
 export interface MainResources {
   keyToRevoke: { id: string; key: string };
+  /** a clerk of A's (an identity provider's issuer and subject), for the operator to unmap */
+  clerkToRemove: { issuer: string; subject: string };
   keyToRotate: { id: string; key: string };
   R4: Recipient;
   R5: Recipient;
@@ -349,6 +351,8 @@ async function buildMain(dir: string, closers: Closers, close: () => Promise<voi
   const keyToRevoke = await ok('POST', `/v1/admin/senders/${A.id}/credentials`, { ...admin, json: { name: 'to revoke' } });
   const keyToRotate = await ok('POST', `/v1/admin/senders/${A.id}/credentials`, { ...admin, json: { name: 'to rotate' } });
   secrets.set('A key to revoke', keyToRevoke.apiKey);
+  const clerkToRemove = { issuer: 'https://idp.example', subject: 'clerk-to-remove' };
+  await ok('POST', `/v1/admin/senders/${A.id}/clerks`, { ...admin, json: { ...clerkToRemove, name: 'Clerk to remove' } });
   secrets.set('A key to rotate', keyToRotate.apiKey);
 
   const recipient = async (n: number): Promise<Recipient> => ({ insz: insz(n), token: (await ok('POST', '/v1/admin/recipients', { ...admin, json: { type: 'citizen', id: insz(n) } })).token });
@@ -485,6 +489,7 @@ async function buildMain(dir: string, closers: Closers, close: () => Promise<voi
     secrets,
     main: {
       keyToRevoke: { id: keyToRevoke.credential.id, key: keyToRevoke.apiKey },
+      clerkToRemove,
       keyToRotate: { id: keyToRotate.credential.id, key: keyToRotate.apiKey },
       R4,
       R5,

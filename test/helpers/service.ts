@@ -86,6 +86,8 @@ export async function startTestService(env: Record<string, string> = {}, options
     await dropData();
     throw err;
   }
+  // the pages' sign-in comes back to the address the service listens on (PUBLIC_URL unset)
+  rt.signin?.setPublicUrl(`${config.http.tls ? 'https' : 'http'}://127.0.0.1:${port}`);
   return {
     url: `${config.http.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     rt,

@@ -514,6 +514,20 @@ describe('OpenAPI document', function () {
     await hit(T.main, 'DELETE /v1/admin/senders/{id}/credentials/{credentialId}', 404, `${credentials}/${unknownId()}`, admin);
     await hit(T.main, 'DELETE /v1/admin/senders/{id}/credentials/{credentialId}', 401, `${credentials}/${m.keyToRevoke.id}`);
 
+    const clerks = `/v1/admin/senders/${A}/clerks`;
+    await hit(T.main, 'POST /v1/admin/senders/{id}/clerks', 201, clerks, { ...admin, json: { issuer: 'https://idp.example', subject: 'openapi-clerk', name: 'OpenAPI clerk' } });
+    await hit(T.main, 'POST /v1/admin/senders/{id}/clerks', 404, `/v1/admin/senders/${unknownId()}/clerks`, { ...admin, json: { issuer: 'https://idp.example', subject: 'x' } });
+    await hit(T.main, 'POST /v1/admin/senders/{id}/clerks', 409, `/v1/admin/senders/${main.senders.B}/clerks`, { ...admin, json: { issuer: 'https://idp.example', subject: 'openapi-clerk' } });
+    await hit(T.main, 'POST /v1/admin/senders/{id}/clerks', 422, clerks, { ...admin, json: { issuer: 'https://idp.example' } });
+    await hit(T.main, 'POST /v1/admin/senders/{id}/clerks', 401, clerks, { json: { issuer: 'https://idp.example', subject: 'x' } });
+    await hit(T.main, 'GET /v1/admin/senders/{id}/clerks', 200, clerks, admin);
+    await hit(T.main, 'GET /v1/admin/senders/{id}/clerks', 404, `/v1/admin/senders/${unknownId()}/clerks`, admin);
+    await hit(T.main, 'GET /v1/admin/senders/{id}/clerks', 401, clerks);
+    await hit(T.main, 'DELETE /v1/admin/senders/{id}/clerks', 204, `${clerks}?issuer=https%3A%2F%2Fidp.example&subject=openapi-clerk`, admin);
+    await hit(T.main, 'DELETE /v1/admin/senders/{id}/clerks', 404, `${clerks}?issuer=https%3A%2F%2Fidp.example&subject=openapi-clerk`, admin);
+    await hit(T.main, 'DELETE /v1/admin/senders/{id}/clerks', 422, `${clerks}?issuer=https%3A%2F%2Fidp.example`, admin);
+    await hit(T.main, 'DELETE /v1/admin/senders/{id}/clerks', 401, `${clerks}?issuer=https%3A%2F%2Fidp.example&subject=x`);
+
     await hit(T.main, 'GET /v1/admin/jobs', 200, '/v1/admin/jobs', admin);
     await hit(T.main, 'GET /v1/admin/jobs', 200, '/v1/admin/jobs?status=dead', admin);
     await hit(T.main, 'GET /v1/admin/jobs', 401, '/v1/admin/jobs');
