@@ -22,6 +22,7 @@ export async function up(knex: Knex): Promise<void> {
     t.string('last_seen_at', 30).notNullable();
     t.string('expires_at', 30).notNullable();
     t.index(['expires_at']);
+    t.index(['last_seen_at']);
   });
   await knex.schema.createTable('signin_attempts', (t) => {
     t.string('id_hash', 64).primary();

@@ -213,7 +213,7 @@ export class DevOidcProvider {
     const accounts = [...this.accounts.values()];
     const page = html`<!doctype html>
 <html lang="en">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Development identity provider</title>
+<head><meta charset="utf-8"><link rel="icon" href="data:,"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Development identity provider</title>
 </head>
 <body>
 <main>
@@ -232,7 +232,7 @@ ${accounts.map((a) => html`<p><button type="submit" name="account" value="${a.su
       'content-type': 'text/html; charset=utf-8',
       'cache-control': 'no-store',
       // no form-action: the login's redirect goes back to the service (Chromium applies form-action to it)
-      'content-security-policy': "default-src 'none'; frame-ancestors 'none'; base-uri 'none'",
+      'content-security-policy': "default-src 'none'; img-src data:; frame-ancestors 'none'; base-uri 'none'",
     });
     res.end(page.value);
   }

@@ -82,6 +82,8 @@ export class PageSessionService {
   /** A new session for a person the identity provider vouched for; returns its id, for the cookie. */
   async create(person: SignedInPerson): Promise<string> {
     if (person.insz !== null && !isValidInsz(person.insz)) throw new ServiceError('FORBIDDEN', 'not a valid INSZ/NISS');
+    // sessions and attempts nobody came back to are removed as new ones are made
+    await this.sweep();
     const id = randomId();
     const now = this.now();
     await this.store.pageSessions.insertSession({
@@ -123,7 +125,7 @@ export class PageSessionService {
     await this.store.pageSessions.deleteSession(sha256(id));
   }
 
-  /** Deletes expired sessions and attempts (run by the maintenance schedule or at will). */
+  /** Deletes expired sessions and attempts (at each sign-in). */
   async sweep(): Promise<number> {
     const now = this.now();
     return this.store.pageSessions.deleteExpired(now.toISOString(), new Date(now.getTime() - this.config.sessionIdleSeconds * 1000).toISOString());

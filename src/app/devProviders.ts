@@ -7,6 +7,7 @@
  */
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import type { Runtime } from './runtime.js';
 
 export interface DevProviders {
   /** the configuration given, with its notify section pointed at the simulators */
@@ -88,6 +89,50 @@ export async function startDevPkiPublisher(config: Config, log: Logger): Promise
   const started = await dev.startDevPkiPublisher(config);
   if ('reason' in started) {
     log.warn(`development PKI publisher not started: ${started.reason}; proofs wait for revocation data (SEAL_REVOCATION=off seals without)`);
+    return undefined;
+  }
+  return started;
+}
+
+interface DevOidcModule {
+  startDevOidc(config: Config): Promise<StartedDevOidc | { reason: string }>;
+}
+
+/** The development OpenID provider, started (dev/oidc-provider/start.ts). */
+export interface StartedDevOidc {
+  config: Config;
+  issuer: string;
+  allowRedirectUri(uri: string): void;
+  seed(rt: Runtime): Promise<{ senderId: string; apiKeyFile: string }>;
+  close(): Promise<void>;
+}
+
+const OIDC_MODULE = new URL('../../dev/oidc-provider/start.js', import.meta.url).href;
+
+/** Whether the configuration asks for the development OpenID provider: development, no OIDC_ISSUER. */
+export function wantsDevOidc(config: Config): boolean {
+  return config.env === 'development' && config.pages.devOidc !== undefined && config.pages.oidc === undefined;
+}
+
+/**
+ * Starts the development OpenID provider (dev/oidc-provider) when the configuration asks for
+ * it, and returns a configuration that signs in with it; undefined when it does not ask, when
+ * this build lacks it or when its port is taken (said in the log: the pages then have no
+ * sign-in, the API is unchanged).
+ */
+export async function startDevOidc(config: Config, log: Logger): Promise<StartedDevOidc | undefined> {
+  if (!wantsDevOidc(config)) return undefined;
+  let dev: DevOidcModule;
+  try {
+    dev = (await import(OIDC_MODULE)) as DevOidcModule;
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw err;
+    log.warn('the development OpenID provider is not in this build (npm run build:dev builds it): the pages have no sign-in (set OIDC_ISSUER)');
+    return undefined;
+  }
+  const started = await dev.startDevOidc(config);
+  if ('reason' in started) {
+    log.warn(`development OpenID provider not started: ${started.reason}; the pages have no sign-in (DEV_OIDC_PORT picks another port, OIDC_ISSUER another provider)`);
     return undefined;
   }
   return started;

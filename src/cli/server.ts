@@ -13,7 +13,7 @@ import { createApp, metricsHandler } from '../http/app.js';
 import { createMetrics } from '../http/metrics.js';
 import { createHttpServer, listen, type HttpServer } from '../http/server.js';
 import { createLogger } from '../logger.js';
-import { revocationWithoutPublisher, startDevPkiPublisher, startDevProviders, wantsDevProviders, type DevProviders } from '../app/devProviders.js';
+import { revocationWithoutPublisher, startDevOidc, startDevPkiPublisher, startDevProviders, wantsDevProviders, type DevProviders } from '../app/devProviders.js';
 import { createRuntime } from '../app/runtime.js';
 import { devAdminToken } from '../access/devAdminToken.js';
 
@@ -75,7 +75,11 @@ async function main(): Promise<void> {
     config = withoutPublisher;
     log.warn({ role }, 'the development PKI publisher does not run in this process: proofs are sealed CAdES-B-T, without revocation data (SEAL_REVOCATION=crl waits for it instead)');
   }
+  // development without OIDC_ISSUER: the development OpenID provider signs people in to the pages
+  const devOidc = role === 'worker' ? undefined : await startDevOidc(config, log);
+  if (devOidc) config = devOidc.config;
   const rt = await createRuntime(config, log);
+  const devPeople = devOidc ? await devOidc.seed(rt) : undefined;
   if (role === 'worker') rt.startWorker();
   let server: HttpServer | undefined;
   let metricsServer: HttpServer | undefined;
@@ -114,11 +118,23 @@ async function main(): Promise<void> {
     if (!config.notify.callbackBaseUrl) rt.notifications.setCallbackBaseUrl(`${scheme}://${urlHost(config.host)}:${port}`);
     // PUBLIC_URL unset (development): the identity provider sends people back to this address
     rt.signin?.setPublicUrl(`${scheme}://${urlHost(config.host)}:${port}`);
+    const publicUrl = config.pages.publicUrl ?? `${scheme}://${urlHost(config.host)}:${port}`;
+    devOidc?.allowRedirectUri(`${publicUrl}/signin/callback`);
     if (role === 'all') rt.startWorker();
     log.info(
       { role, port, host: config.host, database: config.database.client, tsa: config.tsa.url ?? 'built-in', ebox: rt.ebox.name, keyAlgorithm: config.keyAlgorithm, trustAnchor: rt.devPki?.root },
       `registered-mail listening on ${scheme}://${config.host}:${port}`,
     );
+    log.info(
+      { pages: { ebox: `${publicUrl}/ebox`, console: `${publicUrl}/console`, verify: `${publicUrl}/verify` }, signIn: rt.signin ? rt.signin.issuer : 'not configured' },
+      rt.signin
+        ? `pages: ${publicUrl}/ebox (citizens), ${publicUrl}/console (senders' clerks), ${publicUrl}/verify; sign in with ${rt.signin.issuer}${devOidc ? ' — the development provider: choose "Test citizen" (INSZ 85073003328, an activated e-Box) or "Test clerk" (of the "Development sender")' : ''}`
+        : `pages: ${publicUrl}/verify (no sign-in: OIDC_ISSUER is not set, so /ebox and /console are off)`,
+    );
+    if (devPeople) {
+      const shown = path.relative(process.cwd(), devPeople.apiKeyFile).startsWith('..') ? devPeople.apiKeyFile : path.relative(process.cwd(), devPeople.apiKeyFile);
+      log.info({ senderId: devPeople.senderId, apiKeyFile: devPeople.apiKeyFile }, `Development sender ${devPeople.senderId}: its API key is in ${shown} (send the test citizen a letter: README, "Pages")`);
+    }
   } else {
     log.info({ role, database: config.database.client, ebox: rt.ebox.name, workerId: rt.runner.workerId }, 'registered-mail worker running');
   }
@@ -137,6 +153,7 @@ async function main(): Promise<void> {
         })
         .then(() => dev?.close())
         .then(() => publisher?.close())
+        .then(() => devOidc?.close())
         .finally(() => {
           if (!failed) log.info({ shutdown: 'complete' }, 'stopped: requests answered, jobs finished or handed back, database closed');
           process.exit(failed ? 1 : 0);

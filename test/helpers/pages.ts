@@ -9,6 +9,8 @@ import { startTestService, type TestService, type TestServiceOptions } from './s
 
 export { DEV_CITIZEN, DEV_CLERK };
 export const OTHER_CITIZEN: DevAccount = { sub: 'other-citizen', label: 'Other citizen', name: 'Other Citizen', insz: '17073003384' };
+/** a citizen the built-in e-Box does not know */
+export const CITIZEN_WITHOUT_EBOX: DevAccount = { sub: 'citizen-without-ebox', label: 'Citizen without e-Box', name: 'Newcomer', insz: '80010100107' };
 export const NOBODY_ACCOUNT: DevAccount = { sub: 'no-insz', label: 'Nobody', name: 'Nobody in particular' };
 
 export const OIDC_CLIENT_ID = 'registered-mail-test';
@@ -22,7 +24,7 @@ export interface PagesWorld {
 
 /** The development provider on a free port and a service that signs in with it. */
 export async function startPagesWorld(env: Record<string, string> = {}, options: TestServiceOptions = {}): Promise<PagesWorld> {
-  const idp = new DevOidcProvider({ port: 0, clientId: OIDC_CLIENT_ID, clientSecret: OIDC_CLIENT_SECRET, accounts: [DEV_CITIZEN, DEV_CLERK, OTHER_CITIZEN, NOBODY_ACCOUNT] });
+  const idp = new DevOidcProvider({ port: 0, clientId: OIDC_CLIENT_ID, clientSecret: OIDC_CLIENT_SECRET, accounts: [DEV_CITIZEN, DEV_CLERK, OTHER_CITIZEN, CITIZEN_WITHOUT_EBOX, NOBODY_ACCOUNT] });
   const issuer = await idp.start();
   let svc: TestService;
   try {

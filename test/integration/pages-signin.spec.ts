@@ -130,7 +130,7 @@ describe('pages: sign-in with OpenID Connect', function () {
   it('CSRF: a POST without the session\'s token is refused (403 CSRF_REFUSED, an HTML page), the session stays', async () => {
     const c = new PageClient();
     await signIn(c, w, DEV_CITIZEN, '/ebox');
-    for (const form of [{}, { _csrf: 'wrong' }, { _csrf: '' }]) {
+    for (const form of [{}, { _csrf: 'wrong' }, { _csrf: '' }] as Array<Record<string, string>>) {
       const page = await c.request(`${w.svc.url}/signout`, { form });
       expect(page.status).to.equal(403);
       expect(page.headers.get('content-type')).to.match(/^text\/html/);

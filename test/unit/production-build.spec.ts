@@ -33,9 +33,9 @@ describe('builds: the simulators stay out of the product', function () {
     const files = await programFiles('tsconfig.dev.json');
     expect(files).to.include('dev/notification-simulators/devProviders.ts');
     const source = readFileSync(path.join(ROOT, 'src/app/devProviders.ts'), 'utf8');
-    // the simulators and the development PKI publisher
+    // the simulators, the development PKI publisher and the development OpenID provider
     const specs = [...source.matchAll(/new URL\('([^']+)', import\.meta\.url\)/g)].map((m) => m[1]!);
-    expect(specs, 'the dynamic imports of src/app/devProviders.ts').to.have.length(2);
+    expect(specs, 'the dynamic imports of src/app/devProviders.ts').to.have.length(3);
     for (const spec of specs) {
       const target = path.resolve(ROOT, 'src/app', spec).replace(/\.js$/, '.ts');
       expect(existsSync(target), target).to.equal(true);
