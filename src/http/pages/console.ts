@@ -144,7 +144,7 @@ ${
 </table>`
 }
 <p class="paging">${q.cursor ? html`<a href="${href('/console', selection)}">${t.firstPage}</a> ` : ''}${page.cursor ? html`<a href="${href('/console', { ...selection, cursor: page.cursor })}" rel="next">${t.nextPage}</a>` : ''}</p>
-${filter && page.items.length > 0 ? html`<p><a href="${href('/console/bundle', bundleQuery)}" download>${t.bundle}</a><br><span class="muted">${t.bundleHint}</span></p>` : ''}
+${filter && page.items.length > 0 ? html`<p><a href="${href('/console/bundle', bundleQuery)}" download>${t.bundle}</a><br><span class="muted">${t.bundleHint(MAX_BUNDLE_MESSAGES)}</span></p>` : ''}
 <h2 id="usage-heading">${t.usage} (${usage.month})</h2>
 <p>${t.usageMessages}: <strong>${usage.messages}</strong></p>
 ${
@@ -167,11 +167,17 @@ ${
     try {
       bundle = await deps.console.bundle(clerkOf(res).senderId, filter);
     } catch (err) {
-      if (err instanceof ServiceError && err.code === 'SELECTION_TOO_LARGE') return listPage(req, res, { error: t.bundleHint.replace('500', String(MAX_BUNDLE_MESSAGES)), status: 422 });
+      if (err instanceof ServiceError && err.code === 'SELECTION_TOO_LARGE') return listPage(req, res, { error: t.bundleHint(MAX_BUNDLE_MESSAGES), status: 422 });
       throw err;
     }
     res.status(200).type('application/x-tar').setHeader('Content-Disposition', `attachment; filename="${bundle.fileName}"`);
-    await pipeline(Readable.from(bundle.stream), res);
+    try {
+      await pipeline(Readable.from(bundle.stream), res);
+    } catch (err) {
+      // the browser went away (a cancelled download): nobody is left to answer
+      if ((err as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE') return;
+      throw err;
+    }
   });
 
   r.get('/console/messages/:id', async (req, res) => {

@@ -31,7 +31,7 @@ export interface ConsoleText {
   nextPage: string;
   firstPage: string;
   bundle: string;
-  bundleHint: string;
+  bundleHint: (max: number) => string;
   usage: string;
   usageMessages: string;
   channel: string;
@@ -135,7 +135,7 @@ export const consoleText: Texts<ConsoleText> = {
     nextPage: 'Next page',
     firstPage: 'First page',
     bundle: 'Download the proofs of these messages (tar)',
-    bundleHint: 'At most 500 messages: narrow the filter for more.',
+    bundleHint: (max) => `At most ${max} messages: narrow the filter for more.`,
     usage: 'Usage this month',
     usageMessages: 'Messages submitted',
     channel: 'Channel',
@@ -234,7 +234,7 @@ export const consoleText: Texts<ConsoleText> = {
     nextPage: 'Volgende pagina',
     firstPage: 'Eerste pagina',
     bundle: 'De bewijzen van deze berichten downloaden (tar)',
-    bundleHint: 'Hoogstens 500 berichten: verfijn de filter voor meer.',
+    bundleHint: (max) => `Hoogstens ${max} berichten: verfijn de filter voor meer.`,
     usage: 'Verbruik deze maand',
     usageMessages: 'Verstuurde berichten',
     channel: 'Kanaal',
@@ -333,7 +333,7 @@ export const consoleText: Texts<ConsoleText> = {
     nextPage: 'Page suivante',
     firstPage: 'Première page',
     bundle: 'Télécharger les preuves de ces messages (tar)',
-    bundleHint: 'Au plus 500 messages : affinez le filtre pour davantage.',
+    bundleHint: (max) => `Au plus ${max} messages : affinez le filtre pour davantage.`,
     usage: 'Consommation du mois',
     usageMessages: 'Messages envoyés',
     channel: 'Canal',
@@ -432,7 +432,7 @@ export const consoleText: Texts<ConsoleText> = {
     nextPage: 'Nächste Seite',
     firstPage: 'Erste Seite',
     bundle: 'Die Nachweise dieser Nachrichten herunterladen (tar)',
-    bundleHint: 'Höchstens 500 Nachrichten: für mehr den Filter einschränken.',
+    bundleHint: (max) => `Höchstens ${max} Nachrichten: für mehr den Filter einschränken.`,
     usage: 'Verbrauch in diesem Monat',
     usageMessages: 'Versandte Nachrichten',
     channel: 'Kanal',
