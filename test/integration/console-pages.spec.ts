@@ -187,6 +187,23 @@ describe(`The sender's console: pages (${onPostgres ? 'PostgreSQL' : 'SQLite'})`
     expect(tarA.status).to.equal(200);
   });
 
+  it('labels every control, scopes every header cell and has one h1 on each console page', async () => {
+    const cred = (await svc.rt.senders.credentials(a.id))[0]!;
+    for (const p of ['/console', '/console?reference=FILE-1', `/console/messages/${ids.a1}`, '/console/webhook', '/console/keys', `/console/keys/${cred.id}/revoke`]) {
+      const page = await (await get(p, cookieA)).text();
+      expect(page.match(/<h1[ >]/g), p).to.have.length(1);
+      expect(page, p).to.match(/<html lang="(nl|fr|de|en)">/);
+      expect(page, p).to.contain('class="skip" href="#main"');
+      for (const control of page.match(/<(input|select|textarea)\b[^>]*>/g) ?? []) {
+        if (/type="hidden"/.test(control)) continue;
+        const id = /\bid="([^"]+)"/.exec(control)?.[1];
+        expect(id, `${p}: ${control}`).to.be.a('string');
+        expect(page, `${p}: label for ${id}`).to.contain(`<label for="${id}">`);
+      }
+      for (const th of page.match(/<th\b[^>]*>/g) ?? []) expect(th, p).to.match(/scope="(col|row)"/);
+    }
+  });
+
   it('refuses a POST without the session\'s CSRF token (403) and changes nothing', async () => {
     const before = (await svc.rt.senders.credentials(a.id)).length;
     const none = await post('/console/keys', cookieA, { name: 'no token' });
