@@ -47,3 +47,46 @@ describe('pages foundation', () => {
     expect(csp).not.to.match(/unsafe-/);
   });
 });
+
+describe('pages: error pages', () => {
+  it('a 5xx is a page in the person\'s language with a reference, its detail for the log only; a 4xx keeps its status', async () => {
+    const express = (await import('express')).default;
+    const { ServiceError } = await import('../../src/domain/errors.js');
+    const { pageErrorHandler } = await import('../../src/http/pages/errors.js');
+    const { createLogger } = await import('../../src/logger.js');
+    const lines: string[] = [];
+    const app = express();
+    app.get('/boom', () => {
+      throw new Error('the secret detail of a failure');
+    });
+    app.get('/gone', () => {
+      throw new ServiceError('NOT_FOUND', 'no such letter');
+    });
+    app.use(pageErrorHandler(createLogger('info', { write: (l: string) => void lines.push(l) })));
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    try {
+      const boom = await fetch(`${base}/boom`, { headers: { 'accept-language': 'fr-BE,fr;q=0.9' } });
+      expect(boom.status).to.equal(500);
+      expect(boom.headers.get('content-type')).to.match(/^text\/html/);
+      expect(boom.headers.get('content-security-policy')).to.match(/^default-src 'none'/);
+      const body = await boom.text();
+      expect(body).to.include('<html lang="fr">');
+      expect(body).to.include('Une erreur est survenue');
+      expect(body).not.to.include('secret detail');
+      const reference = /Référence: <code>([0-9a-f-]{36})<\/code>/.exec(body);
+      expect(reference, body).to.not.equal(null);
+      const logged = lines.map((l) => JSON.parse(l)).find((l) => l.correlationId === reference![1]);
+      expect(logged?.err?.cause?.message ?? JSON.stringify(logged)).to.include('secret detail');
+      const gone = await fetch(`${base}/gone?lang=de`);
+      expect(gone.status).to.equal(404);
+      const g = await gone.text();
+      expect(g).to.include('<html lang="de">');
+      expect(g).to.include('data-code="NOT_FOUND"');
+      expect(g.match(/<h1>/g)).to.have.length(1);
+    } finally {
+      server.close();
+    }
+  });
+});

@@ -18,8 +18,3 @@ export function readCookie(req: Request, name: string): string | undefined {
   }
   return undefined;
 }
-
-/** Whether the request came over https (behind a proxy: as TRUST_PROXY lets express tell). */
-export function overHttps(req: Request): boolean {
-  return req.secure;
-}
