@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import type { BrowserContext, Page } from 'playwright-core';
-import { screenshot, startBrowser, tabTo, type TestBrowser } from '../helpers/browser.js';
+import { recordRequests, screenshot, startBrowser, tabTo, type TestBrowser } from '../helpers/browser.js';
 import { DEV_CLERK, startPagesWorld, type PagesWorld } from '../helpers/pages.js';
 import { metadata, pdfBytes, submit, waitForMessage, VALID_INSZ, type TestService } from '../helpers/service.js';
 
@@ -24,6 +24,7 @@ describe('The sender\'s console in Chromium (keyboard only)', function () {
   let browser: TestBrowser;
   let context: BrowserContext;
   let page: Page;
+  let recorded: ReturnType<typeof recordRequests>;
   let work: string;
   let sender: { id: string; apiKey: string };
   const ids: string[] = [];
@@ -58,6 +59,7 @@ describe('The sender\'s console in Chromium (keyboard only)', function () {
     browser = await startBrowser();
     context = await browser.context({ locale: 'en-GB' });
     page = await context.newPage();
+    recorded = recordRequests(page);
   });
   after(async () => {
     await context?.close();
@@ -146,5 +148,12 @@ describe('The sender\'s console in Chromium (keyboard only)', function () {
     await press('a[href="/console"]', 20);
     expect(await page.getAttribute('html', 'lang')).to.equal('de');
     expect(await page.textContent('h1')).to.equal('Absenderkonsole');
+  });
+
+  it('made no request but to the service and the identity provider', () => {
+    recorded.stop();
+    const origins = new Set(recorded.requests.map((r) => new URL(r.url).origin));
+    expect(recorded.requests.length).to.be.greaterThan(10);
+    expect([...origins].sort()).to.deep.equal([new URL(svc.url).origin, new URL(world.idp.issuer).origin].sort());
   });
 });
