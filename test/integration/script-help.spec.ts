@@ -30,6 +30,7 @@ describe('operator scripts: --help and usage errors', function () {
     { script: 'receipt-samples.ts', args: ['--help'], says: /--out/, usageExit: 3, wrong: ['--uot', 'x'] },
     { script: 'create-recipient.ts', args: ['--help'], says: /--type/, usageExit: 3, wrong: ['--type', 'person', '--id', '85073003328'] },
     { script: 'credentials.ts', args: ['--help'], says: /recipient-token:issue/, usageExit: 3, wrong: ['frobnicate'] },
+    { script: 'clerk-map.ts', args: ['--help'], says: /remove/, usageExit: 3, wrong: ['add', '--sender', 'x'] },
     { script: 'migrate.ts', args: ['--help'], says: /down/, usageExit: 3, wrong: ['sideways'] },
     { script: 'dev-certs.ts', args: ['--help'], says: /--algorithm/, usageExit: 3, wrong: ['--bogus'] },
     { script: 'bench-records.ts', args: ['--help'], says: /BENCH_ROUNDS/, usageExit: 3, wrong: ['--bogus'] },

@@ -16,6 +16,7 @@ a:hover{color:#073763}
 :focus-visible{outline:3px solid #b3470d;outline-offset:2px}
 .skip{position:absolute;left:-9999px;top:0;background:#fff;padding:.5rem 1rem;z-index:10}
 .skip:focus{left:1rem;top:1rem}
+.vh{position:absolute;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;border:0}
 header.site{border-bottom:1px solid #767676;background:#f4f6f8}
 header.site .bar{max-width:64rem;margin:0 auto;padding:.75rem 1rem;display:flex;flex-wrap:wrap;gap:1rem;align-items:center;justify-content:space-between}
 header.site .brand{font-weight:700;color:#1b1b1b;text-decoration:none}

@@ -97,7 +97,7 @@ ${items.map((e) => {
     const subject = subjectIn(entry.subject, lang);
     const base = `/ebox/${entry.id}`;
     const docRow = (d: DocumentRecord) =>
-      html`<tr><th scope="row">${d.fileName}</th><td>${d.mediaType}</td><td>${formatSize(d.size, lang)}</td><td><a href="${base}/documents/${d.position}" download="${d.fileName}">${t.download}<span class="skip"> ${d.fileName}</span></a></td></tr>`;
+      html`<tr><th scope="row">${d.fileName}</th><td>${d.mediaType}</td><td>${formatSize(d.size, lang)}</td><td><a href="${base}/documents/${d.position}" download="${d.fileName}">${t.download}<span class="vh"> ${d.fileName}</span></a></td></tr>`;
     const body = html`<p><a href="/ebox">${t.back}</a></p>
 <h1>${subject}</h1>
 <dl class="facts">
@@ -123,7 +123,7 @@ ${
 <thead><tr><th scope="col">${t.proofType}</th><th scope="col">${t.proofTime}</th><th scope="col">${t.proofFiles}</th></tr></thead>
 <tbody>${proofs.map(
         (p) =>
-          html`<tr><th scope="row">${t.proofTypes[p.type]}</th><td><time datetime="${p.createdAt}">${formatDateTime(lang, p.createdAt)}</time></td><td><a href="${base}/proofs/${p.id}/receipt.pdf?lang=${lang}">${t.pdf}<span class="skip"> ${t.proofTypes[p.type]}</span></a> · <a href="${base}/proofs/${p.id}">${t.der}<span class="skip"> ${t.proofTypes[p.type]}</span></a></td></tr>`,
+          html`<tr><th scope="row">${t.proofTypes[p.type]}</th><td><time datetime="${p.createdAt}">${formatDateTime(lang, p.createdAt)}</time></td><td><a href="${base}/proofs/${p.id}/receipt.pdf?lang=${lang}">${t.pdf}<span class="vh"> ${t.proofTypes[p.type]}</span></a> · <a href="${base}/proofs/${p.id}">${t.der}<span class="vh"> ${t.proofTypes[p.type]}</span></a></td></tr>`,
       )}</tbody>
 </table>`
 }`;
