@@ -60,7 +60,6 @@ form.filters fieldset{display:grid;gap:0 1rem;grid-template-columns:repeat(auto-
 form.filters legend,form.filters .muted{grid-column:1/-1}
 nav.pagenav [aria-current]{font-weight:700}
 code.digest{word-break:break-all;font-size:.875rem}
-.visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 `;
 
 const hash = createHash('sha256').update(PAGES_CSS, 'utf8').digest('hex').slice(0, 16);

@@ -209,7 +209,7 @@ ${
 <thead><tr><th scope="col">${t.proofType}</th><th scope="col">${t.time}</th><th scope="col">${t.download}</th></tr></thead>
 <tbody>${tl.proofs.map(
         (p) => html`<tr data-evidence-id="${p.id}"><th scope="row">${p.type}</th><td>${when(lang, p.createdAt)}</td>
-<td><a href="${base}/proofs/${p.id}" download>${t.downloadDer}<span class="visually-hidden"> ${p.type}</span></a> · <a href="${base}/proofs/${p.id}/receipt.pdf" download>${t.downloadPdf}<span class="visually-hidden"> ${p.type}</span></a></td></tr>`,
+<td><a href="${base}/proofs/${p.id}" download>${t.downloadDer}<span class="vh"> ${p.type}</span></a> · <a href="${base}/proofs/${p.id}/receipt.pdf" download>${t.downloadPdf}<span class="vh"> ${p.type}</span></a></td></tr>`,
       )}</tbody>
 </table>`
 }
@@ -320,7 +320,7 @@ ${state.notice ? html`<p class="notice" role="status">${state.notice}</p>` : ''}
 <tbody>${credentials.map((c) => {
       const state = credentialState(c);
       return html`<tr data-credential-id="${c.id}"><th scope="row">${c.name}</th><td>${t.kinds[c.kind]}</td><td><code>${c.hint ?? ''}</code></td><td>${when(lang, c.createdAt)}</td><td>${c.lastUsedAt ? when(lang, c.lastUsedAt) : t.never}</td><td>${t.states[state]}</td>
-<td>${state === 'active' ? html`<a href="/console/keys/${c.id}/revoke">${t.revoke}<span class="visually-hidden"> ${c.name}</span></a>` : ''}</td></tr>`;
+<td>${state === 'active' ? html`<a href="/console/keys/${c.id}/revoke">${t.revoke}<span class="vh"> ${c.name}</span></a>` : ''}</td></tr>`;
     })}</tbody>
 </table>
 <form method="post" action="/console/keys">
