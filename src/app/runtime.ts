@@ -32,6 +32,7 @@ import { JobAdmin } from '../worker/JobAdmin.js';
 import { JobRunner, type JobHandlers } from '../worker/JobRunner.js';
 import { JOB_PAYLOADS } from '../store/jobs.js';
 import { ConsultService } from '../registered-mail/consult.js';
+import { ConsoleService } from '../registered-mail/console.js';
 import { DeliveryService, JOB } from '../registered-mail/delivery.js';
 import { EvidenceNotifier, EvidenceService } from '../registered-mail/evidence.js';
 import { MaintenanceService } from '../registered-mail/maintenance.js';
@@ -69,6 +70,8 @@ export interface Runtime {
   /** batches of registered messages (POST /v1/messages/batches) */
   batches: BatchService;
   consult: ConsultService;
+  /** what the sender's console (/console) reads: filtered messages, timelines, usage, bundles */
+  senderConsole: ConsoleService;
   delivery: DeliveryService;
   maintenance: MaintenanceService;
   /** RFC 4998 evidence records of the proofs and checkpoints */
@@ -272,6 +275,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
     submissions,
     batches: new BatchService(store, submissions, config, archives),
     consult: new ConsultService(store),
+    senderConsole: new ConsoleService(store),
     delivery,
     maintenance,
     records,

@@ -1,7 +1,8 @@
 /**
  * The audit capability's public face: the platform-neutral check of one proof (bytes in,
- * report out) that the verification page runs in the browser. The CLI's file-reading
- * verifier is verify.ts.
+ * report out) that the verification page runs in the browser (the CLI's file-reading
+ * verifier is verify.ts), and the tar writer of downloadable bundles with where a bundle
+ * keeps a proof.
  */
 export { AuditError } from './errors.js';
 export {
@@ -22,3 +23,5 @@ export {
 } from './verify-core.js';
 export type { Indication, SubIndication } from '../crypto/ValidationReport.js';
 export type { CertificateInfo } from '../crypto/CertificateInfo.js';
+export { tarStream, type TarEntry } from './tar.js';
+export { proofPath } from './bundle.js';

@@ -1,11 +1,24 @@
 import type { Knex } from 'knex';
 import type { MessageStatus } from '../domain/status.js';
 import type { DocumentRecord, MessageRecord } from '../domain/records.js';
+import type { RecipientType } from '../domain/identifiers.js';
 
 export interface MessagePage {
   items: MessageRecord[];
   /** pass back as `after` for the next page; absent on the last page */
   next?: { submittedAt: string; id: string };
+}
+
+/** What the sender's console filters a sender's messages by (all optional; all must hold). */
+export interface MessageFilter {
+  status?: MessageStatus;
+  /** submitted at or after (ISO 8601, as stored) */
+  from?: string;
+  /** submitted before (ISO 8601, as stored) */
+  to?: string;
+  /** the sender's own reference, exactly */
+  senderReference?: string;
+  recipient?: { type: RecipientType; id: string };
 }
 
 /** A message and its documents (one aggregate), with its idempotency keys. */
@@ -71,6 +84,49 @@ export class MessageRepository {
     const items = rows.slice(0, opts.limit).map(toMessage);
     const last = items[items.length - 1];
     return rows.length > opts.limit && last ? { items, next: { submittedAt: last.submittedAt, id: last.id } } : { items };
+  }
+
+  /**
+   * A sender's messages matching `filter`, newest first, keyset-paginated on
+   * (submitted_at, id): a page continues after the last row of the one before, so rows
+   * inserted meanwhile neither repeat nor shift a row out. The sender is the first condition
+   * and no filter can replace it.
+   */
+  async searchForSender(senderId: string, filter: MessageFilter, opts: { after?: { submittedAt: string; id: string }; limit: number }): Promise<MessagePage> {
+    const q = this.filtered(senderId, filter);
+    if (opts.after) {
+      const a = opts.after;
+      q.andWhere((w) => w.where('submitted_at', '<', a.submittedAt).orWhere((w2) => w2.where('submitted_at', '=', a.submittedAt).andWhere('id', '<', a.id)));
+    }
+    const rows = await q.orderBy([{ column: 'submitted_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(opts.limit + 1);
+    const items = rows.slice(0, opts.limit).map(toMessage);
+    const last = items[items.length - 1];
+    return rows.length > opts.limit && last ? { items, next: { submittedAt: last.submittedAt, id: last.id } } : { items };
+  }
+
+  /** The ids of a sender's messages matching `filter`, newest first, at most `limit`. */
+  async idsForSender(senderId: string, filter: MessageFilter, limit: number): Promise<string[]> {
+    const rows = await this.filtered(senderId, filter)
+      .select('id')
+      .orderBy([{ column: 'submitted_at', order: 'desc' }, { column: 'id', order: 'desc' }])
+      .limit(limit);
+    return rows.map((r: { id: string }) => r.id);
+  }
+
+  /** How many messages the sender submitted at or after `from` and before `to`. */
+  async countForSender(senderId: string, from: string, to: string): Promise<number> {
+    const row = await this.db('messages').where({ sender_id: senderId }).andWhere('submitted_at', '>=', from).andWhere('submitted_at', '<', to).count({ n: '*' }).first();
+    return Number(row?.n ?? 0);
+  }
+
+  private filtered(senderId: string, f: MessageFilter): Knex.QueryBuilder {
+    const q = this.db('messages').where({ sender_id: senderId });
+    if (f.status) q.andWhere({ status: f.status });
+    if (f.from) q.andWhere('submitted_at', '>=', f.from);
+    if (f.to) q.andWhere('submitted_at', '<', f.to);
+    if (f.senderReference !== undefined) q.andWhere({ sender_reference: f.senderReference });
+    if (f.recipient) q.andWhere({ recipient_type: f.recipient.type, recipient_id: f.recipient.id });
+    return q;
   }
 
   /** Moves the message from `from` to `to`; false when it was not in `from` (someone else moved it). */

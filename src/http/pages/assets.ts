@@ -51,6 +51,15 @@ dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}
 dl.facts dt{font-weight:600}
 dl.facts dd{margin:0}
 .muted{color:#595959}
+label{display:block;font-weight:600;margin-bottom:.25rem}
+input,select{font:inherit;padding:.375rem .5rem;border:1px solid #595959;border-radius:4px;background:#fff;color:#1b1b1b;max-width:100%}
+input[aria-invalid="true"]{border:2px solid #a4262c}
+fieldset{border:1px solid #767676;border-radius:6px;padding:.5rem 1rem 1rem;margin:1rem 0}
+legend{font-weight:700;padding:0 .25rem}
+form.filters fieldset{display:grid;gap:0 1rem;grid-template-columns:repeat(auto-fit,minmax(14rem,1fr))}
+form.filters legend,form.filters .muted{grid-column:1/-1}
+nav.pagenav [aria-current]{font-weight:700}
+code.digest{word-break:break-all;font-size:.875rem}
 `;
 
 const hash = createHash('sha256').update(PAGES_CSS, 'utf8').digest('hex').slice(0, 16);

@@ -11,9 +11,13 @@ import type { Logger } from 'pino';
 import type { OidcSignin } from '../../access/oidc.js';
 import type { PageSessionService } from '../../access/pageSessions.js';
 import { ServiceError } from '../../domain/errors.js';
+import type { SenderService } from '../../access/senders.js';
+import type { ConsoleService } from '../../registered-mail/index.js';
 import type { ReceiptService } from '../../registered-mail/receipts.js';
+import type { WebhookService } from '../../registered-mail/webhooks.js';
 import type { RecipientService } from '../../registered-mail/recipients.js';
 import { PAGES_CSS, PAGES_CSS_PATH } from './assets.js';
+import { consolePages } from './console.js';
 import { eboxPages } from './ebox.js';
 import { pageErrorHandler } from './errors.js';
 import { html } from './html.js';
@@ -32,6 +36,10 @@ export interface PagesDeps {
   signin?: OidcSignin;
   recipients: RecipientService;
   receipts: ReceiptService;
+  /** the sender's console: its queries, the senders' credentials, the webhook rules */
+  console: ConsoleService;
+  senders: SenderService;
+  webhooks: WebhookService;
   /** what the verification page publishes: the trust anchors of this configuration */
   verify: VerifyPageDeps;
   log: Logger;
@@ -79,7 +87,7 @@ ${signin && !s ? html`<p><a href="/signin">${t.signIn}</a></p>` : ''}`,
   if (signin) {
     pages.use(signinRoutes(signin, sessions));
     pages.use(eboxPages({ recipients: deps.recipients, receipts: deps.receipts }));
-    // consolePages(...) is mounted here
+    pages.use(consolePages({ console: deps.console, senders: deps.senders, webhooks: deps.webhooks, receipts: deps.receipts }));
   }
   pages.use(verifyPage(deps.verify));
 
