@@ -1,6 +1,7 @@
 /**
  * The pages for people (docs/pages.md): the landing page, sign-in, the citizen's e-Box,
- * the sender's console and verification in the browser. HTML, server-rendered, no script,
+ * the sender's console and verification in the browser. HTML, server-rendered, no script (but
+ * /verify's verifier, one self-contained page built by scripts/build-pages.ts),
  * in nl, fr, de and en. They are not part of the API and stay out of the OpenAPI document.
  *
  * Without sign-in configured (no OIDC_ISSUER outside development), only the landing page and
