@@ -14,21 +14,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../../src/config.js';
 import type { Runtime } from '../../src/app/runtime.js';
+import type { StartedDevOidc } from '../../src/app/devProviders.js';
 import { ServiceError } from '../../src/domain/errors.js';
 import { DevOidcProvider, DEV_CITIZEN, DEV_CLERK } from './DevOidcProvider.js';
 
 export const DEV_CLIENT_ID = 'registered-mail-dev';
 export const DEV_SENDER_NAME = 'Development sender';
 export const DEV_SENDER_KEY_FILE = 'dev-sender-api-key';
-
-export interface StartedDevOidc {
-  config: Config;
-  issuer: string;
-  /** the service's redirect URI, once it knows where it listens */
-  allowRedirectUri(uri: string): void;
-  seed(rt: Runtime): Promise<{ senderId: string; apiKeyFile: string }>;
-  close(): Promise<void>;
-}
 
 export async function startDevOidc(config: Config): Promise<StartedDevOidc | { reason: string }> {
   const port = config.pages.devOidc?.port;

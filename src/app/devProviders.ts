@@ -102,7 +102,9 @@ interface DevOidcModule {
 export interface StartedDevOidc {
   config: Config;
   issuer: string;
+  /** the service's redirect URI, once it knows where it listens */
   allowRedirectUri(uri: string): void;
+  /** makes sure of the Development sender (its API key in a file), the test clerk mapped to it and the test citizen's e-Box */
   seed(rt: Runtime): Promise<{ senderId: string; apiKeyFile: string }>;
   close(): Promise<void>;
 }

@@ -73,17 +73,7 @@ export class MessageRepository {
    * A sender's messages, newest first, keyset-paginated on (submitted_at, id).
    */
   async listForSender(senderId: string, opts: { status?: MessageStatus; since?: string; after?: { submittedAt: string; id: string }; limit: number }): Promise<MessagePage> {
-    const q = this.db('messages').where({ sender_id: senderId });
-    if (opts.status) q.andWhere({ status: opts.status });
-    if (opts.since) q.andWhere('submitted_at', '>=', opts.since);
-    if (opts.after) {
-      const a = opts.after;
-      q.andWhere((w) => w.where('submitted_at', '<', a.submittedAt).orWhere((w2) => w2.where('submitted_at', '=', a.submittedAt).andWhere('id', '<', a.id)));
-    }
-    const rows = await q.orderBy([{ column: 'submitted_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(opts.limit + 1);
-    const items = rows.slice(0, opts.limit).map(toMessage);
-    const last = items[items.length - 1];
-    return rows.length > opts.limit && last ? { items, next: { submittedAt: last.submittedAt, id: last.id } } : { items };
+    return this.searchForSender(senderId, { status: opts.status, from: opts.since }, opts);
   }
 
   /**

@@ -163,25 +163,23 @@ export class PageClient {
  * `tamper` may change the authorization URL before the browser goes there.
  */
 export async function signIn(client: PageClient, world: PagesWorld, account: DevAccount, next = '/', tamper?: (authorizationUrl: URL) => void): Promise<Hop> {
+  const choice = await providerChoice(client, world, next, tamper);
+  return client.follow(choice.action, { form: { ...choice.fields, account: account.sub } });
+}
+
+/** The service's sign-in form, then the provider's authorization page: its form of accounts to choose from. */
+async function providerChoice(client: PageClient, world: PagesWorld, next: string, tamper?: (authorizationUrl: URL) => void): Promise<ReturnType<typeof formOf>> {
   const page = await client.follow(`${world.svc.url}/signin?next=${encodeURIComponent(next)}`);
   const form = formOf(page, '/signin');
-  let hop = await client.follow(form.action, { form: form.fields }, (u) => u.origin === new URL(world.idp.issuer).origin);
+  const hop = await client.follow(form.action, { form: form.fields }, (u) => u.origin === new URL(world.idp.issuer).origin);
   const auth = new URL(hop.headers.get('location')!, hop.url);
   tamper?.(auth);
-  hop = await client.follow(auth.href);
-  const choice = formOf(hop, /\/login$/);
-  return client.follow(choice.action, { form: { ...choice.fields, account: account.sub } });
+  return formOf(await client.follow(auth.href), /\/login$/);
 }
 
 /** The provider's redirect back to the service (the callback URL with code and state), stopping before it is requested. */
 export async function callbackUrl(client: PageClient, world: PagesWorld, account: DevAccount, next = '/', tamper?: (authorizationUrl: URL) => void): Promise<URL> {
-  const page = await client.follow(`${world.svc.url}/signin?next=${encodeURIComponent(next)}`);
-  const form = formOf(page, '/signin');
-  let hop = await client.follow(form.action, { form: form.fields }, (u) => u.origin === new URL(world.idp.issuer).origin);
-  const auth = new URL(hop.headers.get('location')!, hop.url);
-  tamper?.(auth);
-  hop = await client.follow(auth.href);
-  const choice = formOf(hop, /\/login$/);
+  const choice = await providerChoice(client, world, next, tamper);
   let callback: URL | undefined;
   await client.follow(choice.action, { form: { ...choice.fields, account: account.sub } }, (u) => {
     if (u.pathname === '/signin/callback') callback = u;
