@@ -113,10 +113,9 @@ ${error ? html`<p class="notice error" role="alert" id="filter-error">${error}</
 <p><label for="f-status">${t.status}</label>
 <select id="f-status" name="status">${option('', t.anyStatus, q.status)}${MESSAGE_STATUSES.map((s) => option(s, t.statuses[s], q.status))}</select></p>
 <p><label for="f-from">${t.from}</label>
-<input id="f-from" name="from" type="date" value="${q.from ?? ''}" aria-describedby="f-date-hint"></p>
+<input id="f-from" name="from" type="date" value="${q.from ?? ''}"></p>
 <p><label for="f-to">${t.to}</label>
-<input id="f-to" name="to" type="date" value="${q.to ?? ''}" aria-describedby="f-date-hint"></p>
-<p class="muted" id="f-date-hint">${t.dateHint}</p>
+<input id="f-to" name="to" type="date" value="${q.to ?? ''}"></p>
 <p><label for="f-reference">${t.reference}</label>
 <input id="f-reference" name="reference" type="text" maxlength="200" value="${q.reference ?? ''}"></p>
 <p><label for="f-rtype">${t.recipientType}</label>

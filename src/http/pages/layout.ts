@@ -55,7 +55,7 @@ export function renderPage(req: Request, res: Response, page: PageOptions): void
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${page.title} — ${t.service}</title>
+<title>${page.title === t.service ? page.title : `${page.title} — ${t.service}`}</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="${PAGES_CSS_PATH}">
 </head>

@@ -13,7 +13,6 @@ export interface ConsoleText {
   statuses: Record<MessageStatus, string>;
   from: string;
   to: string;
-  dateHint: string;
   reference: string;
   recipientType: string;
   recipientId: string;
@@ -117,7 +116,6 @@ export const consoleText: Texts<ConsoleText> = {
     statuses: { RECEIVED: 'Received', ACCEPTED: 'Accepted', REJECTED: 'Rejected', DEPOSITED: 'Deposited', FAILED: 'Failed', CONSULTED: 'Opened', EXPIRED: 'Expired' },
     from: 'Submitted from',
     to: 'Submitted until',
-    dateHint: 'YYYY-MM-DD',
     reference: 'Your reference',
     recipientType: 'Recipient type',
     recipientId: 'Recipient number',
@@ -216,7 +214,6 @@ export const consoleText: Texts<ConsoleText> = {
     statuses: { RECEIVED: 'Ontvangen', ACCEPTED: 'Aanvaard', REJECTED: 'Geweigerd', DEPOSITED: 'Afgeleverd', FAILED: 'Mislukt', CONSULTED: 'Geopend', EXPIRED: 'Verlopen' },
     from: 'Verstuurd vanaf',
     to: 'Verstuurd tot en met',
-    dateHint: 'JJJJ-MM-DD',
     reference: 'Uw referentie',
     recipientType: 'Soort ontvanger',
     recipientId: 'Nummer van de ontvanger',
@@ -315,7 +312,6 @@ export const consoleText: Texts<ConsoleText> = {
     statuses: { RECEIVED: 'Reçu', ACCEPTED: 'Accepté', REJECTED: 'Refusé', DEPOSITED: 'Déposé', FAILED: 'Échoué', CONSULTED: 'Ouvert', EXPIRED: 'Expiré' },
     from: 'Envoyé à partir du',
     to: "Envoyé jusqu'au",
-    dateHint: 'AAAA-MM-JJ',
     reference: 'Votre référence',
     recipientType: 'Type de destinataire',
     recipientId: 'Numéro du destinataire',
@@ -414,7 +410,6 @@ export const consoleText: Texts<ConsoleText> = {
     statuses: { RECEIVED: 'Empfangen', ACCEPTED: 'Angenommen', REJECTED: 'Abgelehnt', DEPOSITED: 'Zugestellt', FAILED: 'Fehlgeschlagen', CONSULTED: 'Geöffnet', EXPIRED: 'Abgelaufen' },
     from: 'Versandt ab',
     to: 'Versandt bis',
-    dateHint: 'JJJJ-MM-TT',
     reference: 'Ihr Zeichen',
     recipientType: 'Art des Empfängers',
     recipientId: 'Nummer des Empfängers',
