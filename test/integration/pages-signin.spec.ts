@@ -7,11 +7,13 @@
  * (admin API and CLI). SQLite, or PostgreSQL with TEST_DATABASE_URL.
  */
 import { execFile } from 'node:child_process';
+import http from 'node:http';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import express from 'express';
 import { createLogger } from '../../src/logger.js';
 import { pageErrorHandler } from '../../src/http/pages/errors.js';
+import { SIGNIN_STARTS } from '../../src/http/pages/signin.js';
 import { loadSession, requireClerk } from '../../src/http/pages/session.js';
 import { callbackUrl, DEV_CITIZEN, DEV_CLERK, formOf, NOBODY_ACCOUNT, PageClient, sha256hex, signIn, startPagesWorld, type PagesWorld } from '../helpers/pages.js';
 import { startTestService } from '../helpers/service.js';
@@ -255,6 +257,30 @@ describe('pages: sign-in with OpenID Connect', function () {
     );
     expect(failed?.code).to.equal(1);
     expect(failed?.stderr).to.include('NOT_FOUND');
+  });
+
+  it('an address that starts too many sign-ins is refused (429 RATE_LIMITED, Retry-After, an HTML page); another address is not', async () => {
+    const c = new PageClient();
+    const form = formOf(await c.follow(`${w.svc.url}/signin`), '/signin');
+    const cookie = c.cookies.map((k) => `${k.name}=${k.value}`).join('; ');
+    const body = new URLSearchParams(form.fields).toString();
+    // from 127.0.0.2 (a loopback address of its own): the other tests' address keeps its count
+    const start = (localAddress: string) =>
+      new Promise<{ status: number; retryAfter?: string; body: string }>((resolve, reject) => {
+        const req = http.request(`${w.svc.url}/signin`, { method: 'POST', localAddress, headers: { cookie, 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) } }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (d: Buffer) => chunks.push(d));
+          res.on('end', () => resolve({ status: res.statusCode!, retryAfter: res.headers['retry-after'], body: Buffer.concat(chunks).toString('utf8') }));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    for (let i = 0; i < SIGNIN_STARTS; i++) expect((await start('127.0.0.2')).status, `start ${i + 1}`).to.equal(303);
+    const refused = await start('127.0.0.2');
+    expect(refused.status).to.equal(429);
+    expect(Number(refused.retryAfter)).to.be.within(1, 600);
+    expect(refused.body).to.include('data-code="RATE_LIMITED"');
+    expect((await start('127.0.0.3')).status).to.equal(303);
   });
 });
 

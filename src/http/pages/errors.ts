@@ -14,10 +14,10 @@ import { pickLang } from './i18n.js';
 import { common } from './i18n/common.js';
 import { renderPage } from './layout.js';
 
-type Bucket = '400' | '403' | '404' | '500' | '503';
+type Bucket = '400' | '403' | '404' | '429' | '500' | '503';
 
 function bucketOf(status: number): Bucket {
-  if (status === 403 || status === 404 || status === 503) return String(status) as Bucket;
+  if (status === 403 || status === 404 || status === 429 || status === 503) return String(status) as Bucket;
   return status >= 500 ? '500' : status === 410 ? '404' : '400';
 }
 

@@ -8,10 +8,17 @@
  * provider's answer validates, starts a session (a new id, whatever the browser had) and goes
  * to the page asked for at first (`next`, same-origin paths only). POST /signout deletes the
  * session's row and its cookie.
+ *
+ * Each POST /signin writes an attempt (a row, deleted when taken or ten minutes old): one
+ * address may start `SIGNIN_STARTS` of them in ten minutes, then gets 429 RATE_LIMITED with
+ * Retry-After, so that no client can fill the table. Counted in this process, as the
+ * AuthGuard counts failed credentials.
  */
 import { Router, type Request, type Response } from 'express';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { OidcSignin } from '../../access/oidc.js';
 import type { PageSessionService } from '../../access/pageSessions.js';
+import { ServiceError } from '../../domain/errors.js';
 import { readCookie } from './cookies.js';
 import { html } from './html.js';
 import { isLang, pickLang } from './i18n.js';
@@ -21,9 +28,23 @@ import { checkCsrf, clearSessionCookie, csrfField, pageSession, safeNext, sessio
 
 const ATTEMPT_COOKIE = 'rm_signin';
 const ATTEMPT_COOKIE_OPTIONS = { httpOnly: true, secure: true, sameSite: 'lax', path: '/signin' } as const;
+const ATTEMPT_SECONDS = 10 * 60;
+/** sign-ins one address may start within ATTEMPT_SECONDS (a person needs a handful) */
+export const SIGNIN_STARTS = 30;
+
+/** Counts a sign-in start of this address; 429 RATE_LIMITED with Retry-After once it is over SIGNIN_STARTS. */
+async function countStart(starts: RateLimiterMemory, req: Request): Promise<void> {
+  try {
+    await starts.consume(req.ip ?? 'unknown');
+  } catch (err) {
+    if (!(err instanceof RateLimiterRes)) throw err;
+    throw new ServiceError('RATE_LIMITED', 'too many sign-ins started from this address', { retryAfterSeconds: Math.max(1, Math.ceil(err.msBeforeNext / 1000)) });
+  }
+}
 
 export function signinRoutes(signin: OidcSignin, sessions: PageSessionService): Router {
   const r = Router();
+  const starts = new RateLimiterMemory({ points: SIGNIN_STARTS, duration: ATTEMPT_SECONDS });
 
   r.get('/signin', (req: Request, res: Response) => {
     const next = safeNext(req.query.next);
@@ -42,10 +63,11 @@ ${csrfField(res)}
   });
 
   r.post('/signin', checkCsrf, async (req: Request, res: Response) => {
+    await countStart(starts, req);
     const next = safeNext((req.body as Record<string, unknown>).next);
     const lang = pickLang(req, res);
     const { authorizationUrl, attemptId } = await signin.begin(next, lang);
-    res.cookie(ATTEMPT_COOKIE, attemptId, { ...ATTEMPT_COOKIE_OPTIONS, maxAge: 10 * 60 * 1000 });
+    res.cookie(ATTEMPT_COOKIE, attemptId, { ...ATTEMPT_COOKIE_OPTIONS, maxAge: ATTEMPT_SECONDS * 1000 });
     res.redirect(303, authorizationUrl);
   });
 
