@@ -269,8 +269,20 @@ describe(`The sender's console: pages (${onPostgres ? 'PostgreSQL' : 'SQLite'})`
     expect(view).to.not.contain(secret);
     expect((await svc.rt.store.senders.findById(b.id))!.webhookUrl).to.equal(null);
     expect(await (await get('/console/webhook', cookieB)).text()).to.not.contain('127.0.0.1:1/hook');
+    // removing asks first: a link to a page that names the address, with the form that removes it
+    expect(view).to.contain('href="/console/webhook/remove"');
+    const confirm = await get('/console/webhook/remove', cookieA);
+    expect(confirm.status).to.equal(200);
+    const confirmPage = await confirm.text();
+    expect(confirmPage).to.contain('<code>http://127.0.0.1:1/hook</code>');
+    expect(confirmPage).to.contain('action="/console/webhook/remove"');
+    expect((await svc.rt.store.senders.findById(a.id))!.webhookUrl, 'not removed by the page that asks').to.equal('http://127.0.0.1:1/hook');
+    expect((await post('/console/webhook/remove', cookieA, {})).status, 'without the CSRF token').to.equal(403);
     const removed = await post('/console/webhook/remove', cookieA, { _csrf: csrf });
     expect(removed.status).to.equal(200);
     expect((await svc.rt.store.senders.findById(a.id))!.webhookUrl).to.equal(null);
+    // nothing left to remove: the page goes back to the webhook's
+    const none = await get('/console/webhook/remove', cookieA);
+    expect(none.status).to.equal(303);
   });
 });

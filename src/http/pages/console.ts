@@ -277,7 +277,7 @@ ${state.error ? html`<p class="notice error" role="alert" id="webhook-error">${s
 </form>
 ${
   settings.webhookUrl
-    ? html`<form method="post" action="/console/webhook/remove">${csrfField(res)}<p><button type="submit" class="secondary">${t.webhookRemove}</button></p></form>`
+    ? html`<p><a href="/console/webhook/remove">${t.webhookRemove}</a></p>`
     : ''
 }`;
     renderPage(req, res, { title: t.webhookTitle, body, status: state.status, nav: nav(t, 'webhook') });
@@ -298,6 +298,21 @@ ${
       }
       throw err;
     }
+  });
+
+  // removing asks to confirm first, as revoking a key does
+  r.get('/console/webhook/remove', async (req, res) => {
+    const { t } = textOf(req, res);
+    const { webhookUrl } = await deps.console.settings(clerkOf(res).senderId);
+    if (!webhookUrl) return res.redirect(303, '/console/webhook');
+    const [before, after] = t.webhookRemoveText.split('{url}');
+    const body = html`<h1>${t.webhookRemove}</h1>
+<p>${before}<code>${webhookUrl}</code>${after}</p>
+<form method="post" action="/console/webhook/remove">
+${csrfField(res)}
+<p><button type="submit">${t.webhookRemoveConfirm}</button> <a href="/console/webhook">${t.cancel}</a></p>
+</form>`;
+    renderPage(req, res, { title: t.webhookRemove, body, nav: nav(t, 'webhook') });
   });
 
   r.post('/console/webhook/remove', async (req, res) => {

@@ -73,6 +73,8 @@ export interface ConsoleText {
   webhookSecret: string;
   webhookSecretOnce: string;
   webhookRemoved: string;
+  webhookRemoveText: string;
+  webhookRemoveConfirm: string;
   webhookInvalid: string;
   webhookForbidden: string;
   // keys
@@ -174,6 +176,8 @@ export const consoleText: Texts<ConsoleText> = {
     webhookSecret: 'Secret',
     webhookSecretOnce: 'Copy the secret now: it is shown only this once.',
     webhookRemoved: 'The webhook is removed.',
+    webhookRemoveText: 'Status changes will no longer be posted to {url}. Setting an address again gives a new secret.',
+    webhookRemoveConfirm: 'Yes, remove it',
     webhookInvalid: 'The address must be an absolute http(s) address of at most 2000 characters, without credentials.',
     webhookForbidden: 'The address must be a public address, or a name that resolves only to public addresses.',
     keysTitle: 'API keys',
@@ -272,6 +276,8 @@ export const consoleText: Texts<ConsoleText> = {
     webhookSecret: 'Geheim',
     webhookSecretOnce: 'Kopieer het geheim nu: het wordt maar deze ene keer getoond.',
     webhookRemoved: 'De webhook is verwijderd.',
+    webhookRemoveText: 'Statuswijzigingen worden niet langer naar {url} gestuurd. Wie opnieuw een adres instelt, krijgt een nieuw geheim.',
+    webhookRemoveConfirm: 'Ja, verwijderen',
     webhookInvalid: 'Het adres moet een absoluut http(s)-adres zijn van hoogstens 2000 tekens, zonder inloggegevens.',
     webhookForbidden: 'Het adres moet een publiek adres zijn, of een naam die alleen naar publieke adressen verwijst.',
     keysTitle: 'API-sleutels',
@@ -370,6 +376,8 @@ export const consoleText: Texts<ConsoleText> = {
     webhookSecret: 'Secret',
     webhookSecretOnce: "Copiez le secret maintenant : il n'est affiché que cette fois.",
     webhookRemoved: 'Le webhook est supprimé.',
+    webhookRemoveText: 'Les changements de statut ne seront plus envoyés à {url}. Une nouvelle adresse reçoit un nouveau secret.',
+    webhookRemoveConfirm: 'Oui, le supprimer',
     webhookInvalid: "L'adresse doit être une adresse http(s) absolue d'au plus 2000 caractères, sans identifiants.",
     webhookForbidden: "L'adresse doit être publique, ou un nom qui ne mène qu'à des adresses publiques.",
     keysTitle: 'Clés API',
@@ -468,6 +476,8 @@ export const consoleText: Texts<ConsoleText> = {
     webhookSecret: 'Geheimnis',
     webhookSecretOnce: 'Kopieren Sie das Geheimnis jetzt: Es wird nur dieses eine Mal angezeigt.',
     webhookRemoved: 'Der Webhook ist entfernt.',
+    webhookRemoveText: 'Statusänderungen werden nicht mehr an {url} gesendet. Eine neue Adresse erhält ein neues Geheimnis.',
+    webhookRemoveConfirm: 'Ja, entfernen',
     webhookInvalid: 'Die Adresse muss eine absolute http(s)-Adresse mit höchstens 2000 Zeichen sein, ohne Zugangsdaten.',
     webhookForbidden: 'Die Adresse muss öffentlich sein, oder ein Name, der nur zu öffentlichen Adressen führt.',
     keysTitle: 'API-Schlüssel',
