@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import type { BrowserContext, Page } from 'playwright-core';
-import { recordRequests, screenshot, startBrowser, tabTo, type TestBrowser } from '../helpers/browser.js';
+import { lowContrast, recordRequests, screenshot, startBrowser, tabTo, type TestBrowser } from '../helpers/browser.js';
 import { DEV_CLERK, startPagesWorld, type PagesWorld } from '../helpers/pages.js';
 import { metadata, pdfBytes, submit, waitForMessage, VALID_INSZ, type TestService } from '../helpers/service.js';
 
@@ -148,6 +148,14 @@ describe('The sender\'s console in Chromium (keyboard only)', function () {
     await press('a[href="/console"]', 20);
     expect(await page.getAttribute('html', 'lang')).to.equal('de');
     expect(await page.textContent('h1')).to.equal('Absenderkonsole');
+  });
+
+  it('text contrast is at least 4.5:1 on every console page', async () => {
+    for (const p of ['/console', `/console/messages/${ids[0]}`, '/console/webhook', '/console/keys']) {
+      await page.goto(`${svc.url}${p}`);
+      expect(await page.locator('h1').count(), p).to.equal(1);
+      expect(await lowContrast(page), p).to.deep.equal([]);
+    }
   });
 
   it('made no request but to the service and the identity provider', () => {

@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import { expect } from 'chai';
 import type { BrowserContext, Page } from 'playwright-core';
-import { screenshot, startBrowser, tabTo, recordRequests, type TestBrowser } from '../helpers/browser.js';
+import { lowContrast, recordRequests, screenshot, startBrowser, tabTo, type TestBrowser } from '../helpers/browser.js';
 import { DEV_CITIZEN, startPagesWorld, type PagesWorld } from '../helpers/pages.js';
 import { metadata, pdfBytes, submit, waitForMessage } from '../helpers/service.js';
 
@@ -86,6 +86,13 @@ describe('e2e: the citizen\'s e-Box in Chromium', function () {
     requests.stop();
     const origins = new Set(requests.requests.map((r) => new URL(r.url).origin));
     expect([...origins].sort()).to.deep.equal([w.svc.url, new URL(w.idp.issuer).origin].sort());
+  });
+
+  it('text contrast is at least 4.5:1 on the e-Box and on a letter', async () => {
+    await page.goto(`${w.svc.url}/ebox`);
+    expect(await lowContrast(page), '/ebox').to.deep.equal([]);
+    await page.goto(`${w.svc.url}${await page.getAttribute('tbody a[href^="/ebox/"]', 'href')}`);
+    expect(await lowContrast(page), 'a letter').to.deep.equal([]);
   });
 
   it('switches language by keyboard (nl, fr, de), the choice kept from page to page', async () => {

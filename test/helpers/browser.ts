@@ -79,3 +79,35 @@ export async function tabTo(page: Page, selector: string, max = 40): Promise<voi
   }
   throw new Error(`${selector} was not reached by keyboard within ${max} presses of Tab`);
 }
+
+/** Every visible element with text of its own whose contrast with its background is under 4.5:1 (WCAG 2 relative luminance). */
+const CONTRAST_PROBE = `(() => {
+  const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+  const lum = (c) => {
+    const [r, g, b] = c.slice(0, 3).map((v) => { const x = v / 255; return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4; });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const background = (e) => {
+    for (; e; e = e.parentElement) {
+      const c = rgb(getComputedStyle(e).backgroundColor);
+      if (c.length === 3 || (c.length === 4 && c[3] > 0)) return c;
+    }
+    return [255, 255, 255];
+  };
+  const out = [];
+  for (const e of document.querySelectorAll('body *')) {
+    const own = Array.from(e.childNodes).some((n) => n.nodeType === Node.TEXT_NODE && n.textContent.trim() !== '');
+    if (!own || e.offsetParent === null) continue;
+    const fg = lum(rgb(getComputedStyle(e).color));
+    const bg = lum(background(e));
+    const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+    if (ratio < 4.5) out.push(e.tagName + '.' + e.className + ': ' + ratio.toFixed(2));
+  }
+  return out;
+})()`;
+
+/** The elements of the page whose text contrast is under 4.5:1 (WCAG 2.2 AA, 1.4.3), as `TAG.class: ratio`; none is the pass. */
+export async function lowContrast(page: Page): Promise<string[]> {
+  // a string, not a function: the TypeScript loader would name its inner functions with a helper the page lacks
+  return (await page.evaluate(CONTRAST_PROBE)) as string[];
+}
