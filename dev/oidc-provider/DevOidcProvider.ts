@@ -11,6 +11,10 @@
  *   "Test clerk" (no INSZ).
  * - The profile scope carries `name` and `insz`, in the ID token too (conformIdTokenClaims off).
  * - Consent is not asked: the service is its only client.
+ * - RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0): the service sends the person
+ *   here at sign-out; a plain page asks to confirm, then the provider's session ends and the
+ *   browser goes back to the service's address (the redirect URI's site root, registered with
+ *   it).
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
@@ -106,8 +110,13 @@ export class DevOidcProvider {
     this.accounts = new Map((options.accounts ?? [DEV_CITIZEN, DEV_CLERK]).map((a) => [a.sub, a]));
   }
 
+  /** Registers the service's callback, and the address sign-out comes back to (the root of the same site: `<PUBLIC_URL>/`). */
   allowRedirectUri(uri: string): void {
     this.redirectUris.add(uri);
+  }
+
+  private postLogoutRedirectUris(): string[] {
+    return [...this.redirectUris].map((u) => u.replace(/\/signin\/callback$/, '/'));
   }
 
   /** The registered client's metadata (oidc-provider's Client model, read through the adapter). */
@@ -118,6 +127,7 @@ export class DevOidcProvider {
       client_secret: this.options.clientSecret,
       client_name: 'Registered electronic mail (development)',
       redirect_uris: [...this.redirectUris],
+      post_logout_redirect_uris: this.postLogoutRedirectUris(),
       grant_types: ['authorization_code'],
       response_types: ['code'],
       token_endpoint_auth_method: 'client_secret_basic',
@@ -148,7 +158,10 @@ export class DevOidcProvider {
       conformIdTokenClaims: false,
       ttl: { AccessToken: 600, AuthorizationCode: 60, IdToken: 600, Interaction: 600, Session: 8 * 3600, Grant: 8 * 3600 },
       pkce: { required: () => true },
-      features: { devInteractions: { enabled: false } },
+      features: {
+        devInteractions: { enabled: false },
+        rpInitiatedLogout: { enabled: true, logoutSource: (ctx: KoaContextWithOIDC, form: string) => this.logoutPage(ctx, form) },
+      },
       interactions: { url: (_ctx: KoaContextWithOIDC, interaction: { uid: string }) => `/interaction/${interaction.uid}` },
       findAccount: async (_ctx: KoaContextWithOIDC, sub: string) => {
         const a = this.accounts.get(sub);
@@ -207,6 +220,28 @@ export class DevOidcProvider {
     } catch (err) {
       if (!res.headersSent) res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' }).end(`sign-in interaction failed: ${(err as Error).message}\n`);
     }
+  }
+
+  /** The provider's sign-out question: `form` is oidc-provider's (id op.logoutForm, its own CSRF token); "yes" ends the provider's session. */
+  private logoutPage(ctx: KoaContextWithOIDC, form: string): void {
+    ctx.type = 'html';
+    // no form-action: the answer's redirect goes back to the service (Chromium applies form-action to it)
+    ctx.set('content-security-policy', "default-src 'none'; img-src data:; frame-ancestors 'none'; base-uri 'none'");
+    ctx.set('cache-control', 'no-store');
+    ctx.body = `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><link rel="icon" href="data:,"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Development identity provider: sign out</title>
+</head>
+<body>
+<main>
+<h1>Sign out of the development identity provider?</h1>
+<p>You signed out of the service. Sign out here too, so that the next person at this computer is asked who they are.</p>
+${form}
+<p><button autofocus type="submit" form="op.logoutForm" value="yes" name="logout">Yes, sign me out</button>
+<button type="submit" form="op.logoutForm">No, stay signed in</button></p>
+</main>
+</body>
+</html>`;
   }
 
   private choicePage(res: ServerResponse, uid: string, status = 200): void {

@@ -71,6 +71,8 @@ export function policyFetch(policy: OutboundPolicy, timeoutMs = TIMEOUT_MS): cli
 
 export class OidcSignin {
   private configuration: Promise<client.Configuration> | undefined;
+  /** the provider's metadata, once discovered */
+  private metadata: client.ServerMetadata | undefined;
   private readonly policy: OutboundPolicy;
 
   constructor(
@@ -87,9 +89,22 @@ export class OidcSignin {
     return this.oidc.issuer;
   }
 
-  /** The origin of the provider (the form-action of a page whose form starts a sign-in). */
-  get issuerOrigin(): string {
-    return new URL(this.oidc.issuer).origin;
+  /**
+   * The provider's origins a page's form may lead to (CSP form-action: Chromium applies it to
+   * the redirect after a POST): the issuer's, and those of the authorization endpoint (sign-in)
+   * and the end-session endpoint (sign-out), which need not be on the issuer's origin, once the
+   * provider's metadata is known (`prepare`).
+   */
+  formOrigins(): string[] {
+    const origins = new Set([new URL(this.oidc.issuer).origin]);
+    for (const endpoint of [this.metadata?.authorization_endpoint, this.metadata?.end_session_endpoint]) if (endpoint) origins.add(new URL(endpoint).origin);
+    return [...origins];
+  }
+
+  /** Discovers the provider's metadata if it is not known yet; a failure is left to the sign-in to tell. */
+  async prepare(): Promise<void> {
+    if (this.metadata) return;
+    await this.discover().catch(() => undefined);
   }
 
   /** Where people reach the service, when PUBLIC_URL does not say (PORT=0: known once the service listens). */
@@ -113,6 +128,7 @@ export class OidcSignin {
         timeout: TIMEOUT_MS / 1000,
       });
       config[client.customFetch] = fetch;
+      this.metadata = config.serverMetadata();
       return config;
     })().catch((err: unknown) => {
       this.configuration = undefined;
@@ -139,6 +155,26 @@ export class OidcSignin {
       ui_locales: lang,
     });
     return { authorizationUrl: url.href, attemptId };
+  }
+
+  /**
+   * Where the browser goes at sign-out to end the provider's session too (OpenID Connect
+   * RP-Initiated Logout 1.0: `client_id`, `post_logout_redirect_uri` = the service's root,
+   * `ui_locales`), so that the next person at a shared computer is asked who they are;
+   * undefined when the provider publishes no `end_session_endpoint` or cannot be reached
+   * (the service's own session is ended either way).
+   */
+  async endSessionUrl(lang: string): Promise<string | undefined> {
+    let config: client.Configuration;
+    try {
+      config = await this.discover();
+    } catch (err) {
+      this.log.warn({ code: (err as ServiceError).code }, 'sign-out: the identity provider could not be reached; only the service\'s session ended');
+      return undefined;
+    }
+    if (!config.serverMetadata().end_session_endpoint) return undefined;
+    const root = this.redirectUri.replace(/\/signin\/callback$/, '/');
+    return client.buildEndSessionUrl(config, { post_logout_redirect_uri: root, ui_locales: lang }).href;
   }
 
   /**

@@ -2,8 +2,8 @@
  * The citizen's e-Box in Chromium, by keyboard only: sign in through the development OpenID
  * provider as the test citizen, see the letter, open it, download its document — after which
  * the sender reads the ContentHandover proof through its API — switch language (nl, fr, de)
- * and sign out. No page may break its Content-Security-Policy or reach beyond the service and
- * the provider. Screenshots under test-artifacts/screenshots (two of them are in docs/images).
+ * and sign out, of the service and of the provider. No page may break its
+ * Content-Security-Policy or reach beyond the service and the provider. Screenshots under test-artifacts/screenshots (two of them are in docs/images).
  */
 import fs from 'node:fs';
 import { expect } from 'chai';
@@ -114,11 +114,18 @@ describe('e2e: the citizen\'s e-Box in Chromium', function () {
     await screenshot(page, 'ebox-list-de');
   });
 
-  it('signs out by keyboard; the e-Box then asks to sign in again', async () => {
+  it('signs out by keyboard, of the service and of the provider; the next sign-in asks who it is', async () => {
     await press('form[action="/signout"] button');
-    await page.waitForURL((u) => u.pathname === '/');
+    // the provider asks to end its own session too; its "yes" has the focus
+    await page.waitForURL((u) => u.origin === new URL(w.idp.issuer).origin);
+    await screenshot(page, 'pages-signout-provider');
+    if (!(await page.evaluate(() => document.activeElement?.getAttribute('value') === 'yes'))) await tabTo(page, 'button[value="yes"]');
+    await page.keyboard.press('Enter');
+    await page.waitForURL((u) => u.origin === w.svc.url && u.pathname === '/');
     await page.goto(`${w.svc.url}/ebox`);
     expect(new URL(page.url()).pathname).to.equal('/signin');
+    await press('form[action="/signin"] button[type="submit"]');
+    await page.waitForURL(/\/interaction\//);
   });
 
   it('no page broke its Content-Security-Policy or failed a script', () => {

@@ -15,7 +15,7 @@ import { createLogger } from '../../src/logger.js';
 import { pageErrorHandler } from '../../src/http/pages/errors.js';
 import { SIGNIN_STARTS } from '../../src/http/pages/signin.js';
 import { loadSession, requireClerk } from '../../src/http/pages/session.js';
-import { callbackUrl, DEV_CITIZEN, DEV_CLERK, formOf, NOBODY_ACCOUNT, PageClient, sha256hex, signIn, startPagesWorld, type PagesWorld } from '../helpers/pages.js';
+import { callbackUrl, DEV_CITIZEN, DEV_CLERK, formOf, NOBODY_ACCOUNT, OIDC_CLIENT_ID, PageClient, sha256hex, signIn, startPagesWorld, type PagesWorld } from '../helpers/pages.js';
 import { startTestService } from '../helpers/service.js';
 
 const run = promisify(execFile);
@@ -153,12 +153,41 @@ describe('pages: sign-in with OpenID Connect', function () {
     const form = formOf(page, '/signout');
     const out = await c.request(form.action, { form: form.fields });
     expect(out.status).to.equal(303);
-    expect(out.headers.get('location')).to.equal('/');
     expect(c.cookie('rm_session')).to.equal(undefined);
     expect(await db()('page_sessions').where({ id_hash: sha256hex(id) }).first()).to.equal(undefined);
     const stale = await new PageClient().request(`${w.svc.url}/ebox`, { headers: { cookie: `rm_session=${id}` } });
     expect(stale.status).to.equal(303);
     expect(stale.headers.get('location')).to.match(/^\/signin\?next=/);
+    // then the provider's own session (RP-initiated logout), and back to the service's root
+    const end = new URL(out.headers.get('location')!);
+    expect(end.origin).to.equal(new URL(w.idp.issuer).origin);
+    expect(end.searchParams.get('client_id')).to.equal(OIDC_CLIENT_ID);
+    expect(end.searchParams.get('post_logout_redirect_uri')).to.equal(`${w.svc.url}/`);
+    const question = await c.request(end.href);
+    const logout = formOf(question, /\/session\/end\/confirm$/);
+    const back = await c.follow(logout.action, { form: { ...logout.fields, logout: 'yes' } });
+    expect(back.url).to.equal(`${w.svc.url}/`);
+    expect(back.status).to.equal(200);
+  });
+
+  it('after sign-out, the next sign-in at the same browser asks the provider who it is; without the provider\'s logout it would not', async () => {
+    const c = new PageClient();
+    await signIn(c, w, DEV_CITIZEN, '/ebox');
+    // the service's session alone ends (its cookie dropped): the provider still knows the person
+    c.cookies.splice(c.cookies.findIndex((k) => k.name === 'rm_session'), 1);
+    const start = formOf(await c.follow(`${w.svc.url}/signin?next=/ebox`), '/signin');
+    const silent = await c.follow(start.action, { form: start.fields });
+    expect(new URL(silent.url).pathname, 'signed in again without a question').to.equal('/ebox');
+    expect(silent.body).to.include('Test Citizen');
+    // a full sign-out: the service's session, then the provider's
+    const out = await c.request(`${w.svc.url}/signout`, { form: formOf(silent, '/signout').fields });
+    const question = await c.request(new URL(out.headers.get('location')!).href);
+    const logout = formOf(question, /\/session\/end\/confirm$/);
+    await c.follow(logout.action, { form: { ...logout.fields, logout: 'yes' } });
+    // the next person is asked who they are
+    const page = await signIn(c, w, DEV_CLERK, '/');
+    expect(page.body).not.to.include('Test Citizen');
+    expect(page.body).to.include('Test Clerk');
   });
 
   it('idle expiry and absolute expiry end a session (its row deleted)', async () => {

@@ -63,7 +63,7 @@ export function pagesRouter(deps: PagesDeps): Router {
   // forms of the pages are small: a sign-out, a sign-in, a console action
   pages.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 100 }));
   pages.use((_req, res, next) => {
-    res.locals.formOrigins = signin ? [new URL(signin.issuer).origin] : [];
+    res.locals.formOrigins = signin ? signin.formOrigins() : [];
     next();
   });
   pages.use(loadSession(signin ? sessions : undefined));

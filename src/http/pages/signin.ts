@@ -7,7 +7,8 @@
  * identity provider. The callback takes the attempt of that cookie — once — and, when the
  * provider's answer validates, starts a session (a new id, whatever the browser had) and goes
  * to the page asked for at first (`next`, same-origin paths only). POST /signout deletes the
- * session's row and its cookie.
+ * session's row and its cookie, then sends the browser to the provider's end-session endpoint
+ * when it has one (RP-initiated logout; back to / after), else to /.
  *
  * Each POST /signin writes an attempt (a row, deleted when taken or ten minutes old): one
  * address may start `SIGNIN_STARTS` of them in ten minutes, then gets 429 RATE_LIMITED with
@@ -46,7 +47,10 @@ export function signinRoutes(signin: OidcSignin, sessions: PageSessionService): 
   const r = Router();
   const starts = new RateLimiterMemory({ points: SIGNIN_STARTS, duration: ATTEMPT_SECONDS });
 
-  r.get('/signin', (req: Request, res: Response) => {
+  r.get('/signin', async (req: Request, res: Response) => {
+    // the provider's endpoints, for this page's form-action
+    await signin.prepare();
+    res.locals.formOrigins = signin.formOrigins();
     const next = safeNext(req.query.next);
     const t = common[pickLang(req, res)];
     if (pageSession(res) && req.query.again === undefined) return res.redirect(303, next);
@@ -90,7 +94,8 @@ ${csrfField(res)}
     const s = pageSession(res);
     if (s) await sessions.end(s.id);
     clearSessionCookie(req, res);
-    res.redirect(303, '/');
+    // then the provider's session, when it offers to end it (it comes back to /)
+    res.redirect(303, (await signin.endSessionUrl(pickLang(req, res))) ?? '/');
   });
 
   return r;
