@@ -26,6 +26,21 @@ export function wantsDevProviders(config: Config): boolean {
   return config.devSimulators && config.notify.sms.provider.kind === 'none' && config.notify.govapp.kind === 'none';
 }
 
+/**
+ * A development module of dev/ (in the development build or the sources); undefined, said in
+ * the log with `absent`, when this build does not contain it (the production build leaves dev/
+ * out). A non-literal import keeps it out of the production build.
+ */
+async function importDev<T>(url: string, log: Logger, absent: string): Promise<T | undefined> {
+  try {
+    return (await import(url)) as T;
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw err;
+    log.warn(absent);
+    return undefined;
+  }
+}
+
 /** Where the simulators are, beside this file in dist/ or in the sources (a non-literal import keeps them out of the production build). */
 const MODULE = new URL('../../dev/notification-simulators/devProviders.js', import.meta.url).href;
 
@@ -36,14 +51,8 @@ const MODULE = new URL('../../dev/notification-simulators/devProviders.js', impo
  */
 export async function startDevProviders(config: Config, log: Logger): Promise<DevProviders | undefined> {
   if (!wantsDevProviders(config)) return undefined;
-  let dev: DevProvidersModule;
-  try {
-    dev = (await import(MODULE)) as DevProvidersModule;
-  } catch (err) {
-    if ((err as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw err;
-    log.warn('development simulators are not in this build (npm run build:dev builds them): no SMS or GovApp provider is configured');
-    return undefined;
-  }
+  const dev = await importDev<DevProvidersModule>(MODULE, log, 'development simulators are not in this build (npm run build:dev builds them): no SMS or GovApp provider is configured');
+  if (!dev) return undefined;
   return dev.startDevProviders(config);
 }
 
@@ -78,14 +87,12 @@ export function revocationWithoutPublisher(config: Config): Config | undefined {
  */
 export async function startDevPkiPublisher(config: Config, log: Logger): Promise<{ config: Config; url: string; close(): Promise<void> } | undefined> {
   if (!wantsDevPkiPublisher(config)) return undefined;
-  let dev: DevPkiPublisherModule;
-  try {
-    dev = (await import(PUBLISHER_MODULE)) as DevPkiPublisherModule;
-  } catch (err) {
-    if ((err as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw err;
-    log.warn('the development PKI publisher is not in this build (npm run build:dev builds it): the CRL of the development PKI is not served, proofs wait for it (SEAL_REVOCATION=off seals without)');
-    return undefined;
-  }
+  const dev = await importDev<DevPkiPublisherModule>(
+    PUBLISHER_MODULE,
+    log,
+    'the development PKI publisher is not in this build (npm run build:dev builds it): the CRL of the development PKI is not served, proofs wait for it (SEAL_REVOCATION=off seals without)',
+  );
+  if (!dev) return undefined;
   const started = await dev.startDevPkiPublisher(config);
   if ('reason' in started) {
     log.warn(`development PKI publisher not started: ${started.reason}; proofs wait for revocation data (SEAL_REVOCATION=off seals without)`);
@@ -124,14 +131,8 @@ export function wantsDevOidc(config: Config): boolean {
  */
 export async function startDevOidc(config: Config, log: Logger): Promise<StartedDevOidc | undefined> {
   if (!wantsDevOidc(config)) return undefined;
-  let dev: DevOidcModule;
-  try {
-    dev = (await import(OIDC_MODULE)) as DevOidcModule;
-  } catch (err) {
-    if ((err as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw err;
-    log.warn('the development OpenID provider is not in this build (npm run build:dev builds it): the pages have no sign-in (set OIDC_ISSUER)');
-    return undefined;
-  }
+  const dev = await importDev<DevOidcModule>(OIDC_MODULE, log, 'the development OpenID provider is not in this build (npm run build:dev builds it): the pages have no sign-in (set OIDC_ISSUER)');
+  if (!dev) return undefined;
   const started = await dev.startDevOidc(config);
   if ('reason' in started) {
     log.warn(`development OpenID provider not started: ${started.reason}; the pages have no sign-in (DEV_OIDC_PORT picks another port, OIDC_ISSUER another provider)`);
