@@ -119,6 +119,25 @@ describe(`The sender's console: pages (${onPostgres ? 'PostgreSQL' : 'SQLite'})`
     expect(rowIds(page)).to.deep.equal([]);
   });
 
+  it('shows the usage of another month: previous and next links, none past this month; a malformed month is a 400 page', async () => {
+    const now = new Date();
+    const thisMonth = now.toISOString().slice(0, 7);
+    const lastMonth = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1)).toISOString().slice(0, 7);
+    const current = await (await get('/console', cookieA)).text();
+    expect(current).to.contain(`(${thisMonth})`);
+    expect(current).to.contain(`href="/console?month=${lastMonth}">Previous month`);
+    expect(current).to.not.contain('Next month');
+    // a month long before these messages: none, and both links
+    const past = await (await get('/console?month=2020-01', cookieA)).text();
+    expect(past).to.contain('(2020-01)');
+    expect(past).to.contain('Messages submitted: <strong>0</strong>');
+    expect(past).to.contain('href="/console?month=2019-12">Previous month');
+    expect(past).to.contain('href="/console?month=2020-02">Next month');
+    const bad = await get('/console?month=2026-13', cookieA);
+    expect(bad.status).to.equal(400);
+    expect(await bad.text()).to.contain(`(${thisMonth})`);
+  });
+
   it('shows a message\'s timeline and serves its proofs as sealed and as a receipt in the page\'s language', async () => {
     const res = await get(`/console/messages/${ids.a1}?lang=fr`, cookieA);
     expect(res.status).to.equal(200);

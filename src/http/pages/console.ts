@@ -58,6 +58,12 @@ function rawQuery(req: Request): Record<string, string> {
   return out;
 }
 
+/** The month `by` months from `month` (YYYY-MM). */
+function shiftMonth(month: string, by: number): string {
+  const [y, m] = month.split('-').map(Number) as [number, number];
+  return new Date(Date.UTC(y, m - 1 + by, 1)).toISOString().slice(0, 7);
+}
+
 function href(path: string, query: Record<string, string>): string {
   const qs = new URLSearchParams(query).toString();
   return qs ? `${path}?${qs}` : path;
@@ -99,7 +105,16 @@ export function consolePages(deps: ConsolePagesDeps): Router {
       status = 400;
     }
     const page = filter ? await deps.console.messages(clerk.senderId, filter) : { items: [] as MessageRecord[], cursor: undefined };
-    const usage = await deps.console.usage(clerk.senderId);
+    let usage;
+    try {
+      usage = await deps.console.usage(clerk.senderId, typeof req.query.month === 'string' ? req.query.month : undefined);
+    } catch (err) {
+      if (!(err instanceof ServiceError) || err.code !== 'QUERY_INVALID') throw err;
+      error = `${t.filterInvalid} ${err.message}`;
+      status = 400;
+      usage = await deps.console.usage(clerk.senderId);
+    }
+    const [previousMonth, nextMonth] = [shiftMonth(usage.month, -1), shiftMonth(usage.month, 1)];
     const { cursor: _c, ...selection } = q;
     const { limit: _l, ...bundleQuery } = selection;
     const option = (value: string, label: string, selected: string | undefined) =>
@@ -145,6 +160,9 @@ ${
 <p class="paging">${q.cursor ? html`<a href="${href('/console', selection)}">${t.firstPage}</a> ` : ''}${page.cursor ? html`<a href="${href('/console', { ...selection, cursor: page.cursor })}" rel="next">${t.nextPage}</a>` : ''}</p>
 ${filter && page.items.length > 0 ? html`<p><a href="${href('/console/bundle', bundleQuery)}" download>${t.bundle}</a><br><span class="muted">${t.bundleHint(MAX_BUNDLE_MESSAGES)}</span></p>` : ''}
 <h2 id="usage-heading">${t.usage} (${usage.month})</h2>
+<p class="paging"><a href="${href('/console', { ...selection, month: previousMonth })}">${t.usagePrevious}</a>${
+      nextMonth <= new Date().toISOString().slice(0, 7) ? html` <a href="${href('/console', { ...selection, month: nextMonth })}">${t.usageNext}</a>` : ''
+    }</p>
 <p>${t.usageMessages}: <strong>${usage.messages}</strong></p>
 ${
   usage.notifications.length === 0

@@ -33,6 +33,8 @@ export interface ConsoleText {
   bundleHint: (max: number) => string;
   usage: string;
   usageMessages: string;
+  usagePrevious: string;
+  usageNext: string;
   channel: string;
   notifications: string;
   units: string;
@@ -138,6 +140,8 @@ export const consoleText: Texts<ConsoleText> = {
     bundleHint: (max) => `At most ${max} messages: narrow the filter for more.`,
     usage: 'Usage this month',
     usageMessages: 'Messages submitted',
+    usagePrevious: 'Previous month',
+    usageNext: 'Next month',
     channel: 'Channel',
     notifications: 'Notifications',
     units: 'Units',
@@ -238,6 +242,8 @@ export const consoleText: Texts<ConsoleText> = {
     bundleHint: (max) => `Hoogstens ${max} berichten: verfijn de filter voor meer.`,
     usage: 'Verbruik deze maand',
     usageMessages: 'Verstuurde berichten',
+    usagePrevious: 'Vorige maand',
+    usageNext: 'Volgende maand',
     channel: 'Kanaal',
     notifications: 'Meldingen',
     units: 'Eenheden',
@@ -338,6 +344,8 @@ export const consoleText: Texts<ConsoleText> = {
     bundleHint: (max) => `Au plus ${max} messages : affinez le filtre pour davantage.`,
     usage: 'Consommation du mois',
     usageMessages: 'Messages envoyés',
+    usagePrevious: 'Mois précédent',
+    usageNext: 'Mois suivant',
     channel: 'Canal',
     notifications: 'Notifications',
     units: 'Unités',
@@ -438,6 +446,8 @@ export const consoleText: Texts<ConsoleText> = {
     bundleHint: (max) => `Höchstens ${max} Nachrichten: für mehr den Filter einschränken.`,
     usage: 'Verbrauch in diesem Monat',
     usageMessages: 'Versandte Nachrichten',
+    usagePrevious: 'Vorheriger Monat',
+    usageNext: 'Nächster Monat',
     channel: 'Kanal',
     notifications: 'Benachrichtigungen',
     units: 'Einheiten',
