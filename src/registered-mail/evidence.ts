@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Config } from '../config.js';
 import { buildStatement, type EventReason, type EvidenceType, type NotificationDetails } from '../domain/EvidenceStatement.js';
-import { nextStatus } from '../domain/MessageLifecycle.js';
+import { mayHaveEvidence, nextStatus } from '../domain/MessageLifecycle.js';
 import type { MessageStatus } from '../domain/status.js';
 import type { DocumentRecord, EvidenceRecord, MessageRecord, SenderRecord } from '../domain/records.js';
 import type { Repositories } from '../store/Repositories.js';
@@ -64,7 +64,8 @@ export class EvidenceService {
     const [sender, documents, previous] = await Promise.all([
       opts.sender ?? this.store.senders.findById(message.senderId),
       opts.documents ?? this.store.messages.documents(message.id),
-      this.store.evidence.latest(message.id),
+      // the first proof of a message chains from nothing: not looked for
+      mayHaveEvidence(message.status) ? this.store.evidence.latest(message.id) : undefined,
     ]);
     if (!sender) throw new Error(`sender ${message.senderId} of message ${message.id} not found`);
     const id = randomUUID();

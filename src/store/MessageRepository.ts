@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { MessageStatus } from '../domain/status.js';
-import type { DocumentRecord, MessageRecord } from '../domain/records.js';
+import type { DocumentRecord, MessageRecord, SenderRecord } from '../domain/records.js';
+import { toSender } from './SenderRepository.js';
 import type { RecipientType } from '../domain/identifiers.js';
 
 export interface MessagePage {
@@ -61,6 +62,18 @@ export class MessageRepository {
   async findById(id: string): Promise<MessageRecord | undefined> {
     const row = await this.db('messages').where({ id }).first();
     return row && toMessage(row);
+  }
+
+  /** The message and its sender, in one statement (the jobs that issue a proof need both); the sender absent when its row is gone. */
+  async findWithSender(id: string): Promise<{ message: MessageRecord; sender: SenderRecord | undefined } | undefined> {
+    const row = await this.db('messages')
+      .leftJoin('senders', 'senders.id', 'messages.sender_id')
+      .where({ 'messages.id': id })
+      .select('messages.*', 'senders.id as s_id', 'senders.name as s_name', 'senders.created_at as s_created_at', 'senders.webhook_url as s_webhook_url', 'senders.webhook_secret as s_webhook_secret')
+      .first();
+    if (!row) return undefined;
+    const sender = row.s_id == null ? undefined : toSender({ id: row.s_id, name: row.s_name, created_at: row.s_created_at, webhook_url: row.s_webhook_url, webhook_secret: row.s_webhook_secret });
+    return { message: toMessage(row), sender };
   }
 
   /** The message if it belongs to this sender; another sender's message is not found. */

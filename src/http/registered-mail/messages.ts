@@ -60,7 +60,7 @@ export function messagesRouter(deps: MessagesDeps): Router {
     }
     // 201 once the proof of dispatch (or of rejection) is sealed; 202 if it is still on its way.
     const current = await deps.submissions.waitForDecision(accepted.message.id, deps.submitWaitMs, deps.notifier);
-    const view = await deps.consult.message(sender, accepted.message.id, { events: false });
+    const view = current ? await deps.consult.submitted(sender, current, accepted.documents) : await deps.consult.message(sender, accepted.message.id, { events: false });
     if (accepted.replayed) res.setHeader('Idempotent-Replayed', 'true');
     res
       .status(current && current.status !== 'RECEIVED' ? 201 : 202)
