@@ -35,9 +35,11 @@ import { countStatements, type StatementCounter } from '../helpers/statements.js
 
 /**
  * The most statements one sealed submission may take: what the code takes today, so that a
- * change that adds one fails here. Issue 18 asks for 12.
+ * change that adds one fails here (issue 18 asks for 12). PostgreSQL takes two more: the
+ * blob fence's shared lock in the intake's transaction and the event log's lock in each
+ * transaction that writes events (src/store/BlobFence.ts, EventRepository.ts).
  */
-const MAX_STATEMENTS_PER_SUBMISSION = 25;
+const MAX_STATEMENTS_PER_SUBMISSION = onPostgres ? 27 : 25;
 const DOCUMENT_BYTES = 100 * 1024;
 
 describe(`statements per sealed submission (${onPostgres ? 'PostgreSQL' : 'SQLite'})`, function () {
