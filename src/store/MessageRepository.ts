@@ -64,16 +64,42 @@ export class MessageRepository {
     return row && toMessage(row);
   }
 
-  /** The message and its sender, in one statement (the jobs that issue a proof need both); the sender absent when its row is gone. */
-  async findWithSender(id: string): Promise<{ message: MessageRecord; sender: SenderRecord | undefined } | undefined> {
-    const row = await this.db('messages')
+  /**
+   * The message, its sender and its documents (in position order), in one statement: what a
+   * proof's statement names. The sender is absent when its row is gone.
+   */
+  async findForProof(id: string): Promise<{ message: MessageRecord; sender: SenderRecord | undefined; documents: DocumentRecord[] } | undefined> {
+    const rows: Array<Record<string, unknown>> = await this.db('messages')
       .leftJoin('senders', 'senders.id', 'messages.sender_id')
+      .leftJoin('documents', 'documents.message_id', 'messages.id')
       .where({ 'messages.id': id })
-      .select('messages.*', 'senders.id as s_id', 'senders.name as s_name', 'senders.created_at as s_created_at', 'senders.webhook_url as s_webhook_url', 'senders.webhook_secret as s_webhook_secret')
-      .first();
-    if (!row) return undefined;
-    const sender = row.s_id == null ? undefined : toSender({ id: row.s_id, name: row.s_name, created_at: row.s_created_at, webhook_url: row.s_webhook_url, webhook_secret: row.s_webhook_secret });
-    return { message: toMessage(row), sender };
+      .select(
+        'messages.*',
+        'senders.id as s_id',
+        'senders.name as s_name',
+        'senders.created_at as s_created_at',
+        'senders.webhook_url as s_webhook_url',
+        'senders.webhook_secret as s_webhook_secret',
+        'documents.id as d_id',
+        'documents.position as d_position',
+        'documents.part_name as d_part_name',
+        'documents.file_name as d_file_name',
+        'documents.media_type as d_media_type',
+        'documents.size as d_size',
+        'documents.sha256 as d_sha256',
+        'documents.is_main as d_is_main',
+        'documents.blob_key as d_blob_key',
+      )
+      .orderBy('documents.position');
+    const first = rows[0];
+    if (!first) return undefined;
+    const sender = first.s_id == null ? undefined : toSender({ id: first.s_id, name: first.s_name, created_at: first.s_created_at, webhook_url: first.s_webhook_url, webhook_secret: first.s_webhook_secret });
+    const documents = rows
+      .filter((r) => r.d_id != null)
+      .map((r) =>
+        toDocument({ id: r.d_id, message_id: id, position: r.d_position, part_name: r.d_part_name, file_name: r.d_file_name, media_type: r.d_media_type, size: r.d_size, sha256: r.d_sha256, is_main: r.d_is_main, blob_key: r.d_blob_key }),
+      );
+    return { message: toMessage(first), sender, documents };
   }
 
   /** The message if it belongs to this sender; another sender's message is not found. */

@@ -39,7 +39,7 @@ import { countStatements, type StatementCounter } from '../helpers/statements.js
  * blob fence's shared lock in the intake's transaction and the event log's lock in each
  * transaction that writes events (src/store/BlobFence.ts, EventRepository.ts).
  */
-const MAX_STATEMENTS_PER_SUBMISSION = onPostgres ? 27 : 25;
+const MAX_STATEMENTS_PER_SUBMISSION = onPostgres ? 25 : 25;
 const DOCUMENT_BYTES = 100 * 1024;
 
 describe(`statements per sealed submission (${onPostgres ? 'PostgreSQL' : 'SQLite'})`, function () {
