@@ -36,10 +36,33 @@ export class StaleStateError extends Error {
 
 export const REASON_BASE = 'urn:registered-mail:reason:';
 
-/** Tells in-process listeners that a message has new evidence (POST /v1/messages waits on it). */
+/** How long a notification is remembered (EvidenceNotifier.notifiedRecently). */
+const REMEMBERED_MS = 30_000;
+
+/**
+ * Tells in-process listeners that a message has new evidence (POST /v1/messages waits on it),
+ * and remembers for a while which messages it told of: a wait that begins after the proof
+ * was sealed then knows that it must read the message.
+ */
 export class EvidenceNotifier extends EventEmitter {
+  /** message id → when it was last notified, oldest first */
+  private readonly recent = new Map<string, number>();
+
   notify(messageId: string): void {
+    const now = Date.now();
+    this.recent.delete(messageId);
+    this.recent.set(messageId, now);
+    for (const [id, at] of this.recent) {
+      if (now - at <= REMEMBERED_MS) break;
+      this.recent.delete(id);
+    }
     this.emit(messageId);
+  }
+
+  /** Whether this message was notified in the last 30 seconds. */
+  notifiedRecently(messageId: string): boolean {
+    const at = this.recent.get(messageId);
+    return at !== undefined && Date.now() - at <= REMEMBERED_MS;
   }
 }
 

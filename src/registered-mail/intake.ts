@@ -10,7 +10,6 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import canonicalize from 'canonicalize';
-import type { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
 import type { Config } from '../config.js';
 import { replayAfterRace, ServiceError } from '../domain/errors.js';
@@ -18,6 +17,7 @@ import { unsafeTextReason } from '../domain/text.js';
 import type { BlobStore, StagedBlob } from '../store/BlobStore.js';
 import type { DocumentRecord, MessageRecord, SenderRecord } from '../domain/records.js';
 import type { Repositories } from '../store/Repositories.js';
+import type { EvidenceNotifier } from './evidence.js';
 import { parseMetadata, PART_NAME, type SubmissionMetadata } from './metadata.js';
 
 export interface StagedDocument {
@@ -66,9 +66,11 @@ export class SubmissionService {
 
   /**
    * Waits up to `ms` for the message to leave RECEIVED (its first evidence sealed);
-   * returns the message as it then is.
+   * returns the message as it then is. `written`: the message as this process's intake
+   * has just written it, which is not read again unless its proof has been announced
+   * meanwhile.
    */
-  async waitForDecision(messageId: string, ms: number, notifier: EventEmitter): Promise<MessageRecord | undefined> {
+  async waitForDecision(messageId: string, ms: number, notifier: EvidenceNotifier, written?: MessageRecord): Promise<MessageRecord | undefined> {
     const deadline = Date.now() + ms;
     // Listening before each read: a notification that comes while the status is being read
     // (the job can seal within milliseconds) is not missed, so the wait ends at once.
@@ -79,10 +81,13 @@ export class SubmissionService {
       wake?.();
     };
     notifier.on(messageId, listener);
+    // listening already: a proof announced from now on ends the wait; one announced before is remembered
+    let known = written && !notifier.notifiedRecently(messageId) ? written : undefined;
     try {
       for (;;) {
         notified = false;
-        const m = await this.store.messages.findById(messageId);
+        const m = known ?? (await this.store.messages.findById(messageId));
+        known = undefined;
         if (!m || m.status !== 'RECEIVED' || Date.now() >= deadline) return m;
         if (notified) continue;
         await new Promise<void>((resolve) => {
