@@ -69,14 +69,16 @@ export class DeliveryService {
     const type: EvidenceType = status.reachable ? 'SubmissionAcceptance' : 'SubmissionRejection';
     const reasons = status.reachable ? undefined : [{ Code: REASON_BASE + status.reason, Details: status.reason === 'RECIPIENT_UNKNOWN' ? 'the recipient is not known to the e-Box' : "the recipient's e-Box is not activated" }];
     const prepared = await this.evidence.prepare(message, type, { eventTime: new Date(message.submittedAt), reasons, sender, documents });
-    await this.store.transaction(async (tx) => {
-      await this.evidence.record(tx, message, prepared);
+    const decided = await this.store.transaction(async (tx) => {
+      const recorded = await this.evidence.record(tx, message, prepared);
       if (status.reachable) {
         await tx.jobs.enqueue({ type: JOB.deposit, messageId: message.id, dedupeKey: `deposit:${message.id}`, maxAttempts: this.config.worker.depositMaxAttempts, payload: { messageId: message.id } });
       }
       await ctx.complete(tx);
+      return recorded;
     });
-    this.evidence.notifier.notify(message.id);
+    // the submission waiting for this proof answers with the message as committed, without reading it
+    this.evidence.notifier.notify(message.id, decided);
   }
 
   private async deposit(job: JobRecord<'deposit'>, ctx: JobContext): Promise<void> {

@@ -45,24 +45,28 @@ const REMEMBERED_MS = 30_000;
  * was sealed then knows that it must read the message.
  */
 export class EvidenceNotifier extends EventEmitter {
-  /** message id → when it was last notified, oldest first */
-  private readonly recent = new Map<string, number>();
+  /** message id → when it was last notified and the message it was told of, oldest first */
+  private readonly recent = new Map<string, { at: number; message: MessageRecord | undefined }>();
 
-  notify(messageId: string): void {
+  /**
+   * Tells the listeners of `messageId` (with `message`: the message as the committed record
+   * left it, which they then need not read).
+   */
+  notify(messageId: string, message?: MessageRecord): void {
     const now = Date.now();
     this.recent.delete(messageId);
-    this.recent.set(messageId, now);
-    for (const [id, at] of this.recent) {
-      if (now - at <= REMEMBERED_MS) break;
+    this.recent.set(messageId, { at: now, message });
+    for (const [id, seen] of this.recent) {
+      if (now - seen.at <= REMEMBERED_MS) break;
       this.recent.delete(id);
     }
-    this.emit(messageId);
+    this.emit(messageId, message);
   }
 
-  /** Whether this message was notified in the last 30 seconds. */
-  notifiedRecently(messageId: string): boolean {
-    const at = this.recent.get(messageId);
-    return at !== undefined && Date.now() - at <= REMEMBERED_MS;
+  /** When this message was notified in the last 30 seconds: the message it was told of, if it was. */
+  notifiedRecently(messageId: string): { message: MessageRecord | undefined } | undefined {
+    const seen = this.recent.get(messageId);
+    return seen && Date.now() - seen.at <= REMEMBERED_MS ? { message: seen.message } : undefined;
   }
 }
 
@@ -113,12 +117,18 @@ export class EvidenceService {
     return { id, type, seq: (previous?.seq ?? 0) + 1, eventTime, sealed, from: message.status, sender };
   }
 
-  /** Records prepared evidence in `tx`; returns the message's new status. */
-  async record(tx: Repositories, message: MessageRecord, e: PreparedEvidence, extra: { eboxMessageId?: string; eventData?: Record<string, unknown> } = {}): Promise<MessageStatus> {
+  /**
+   * Records prepared evidence in `tx`; returns the message as the record leaves it (its new
+   * status, when and with which e-Box id it changed), as it is once `tx` commits.
+   */
+  async record(tx: Repositories, message: MessageRecord, e: PreparedEvidence, extra: { eboxMessageId?: string; eventData?: Record<string, unknown> } = {}): Promise<MessageRecord> {
     const to = nextStatus(e.from, e.type);
+    let now = message;
     if (to !== e.from || extra.eboxMessageId) {
-      const moved = await tx.messages.transition(message.id, e.from, to, { eboxMessageId: extra.eboxMessageId });
+      const updatedAt = new Date().toISOString();
+      const moved = await tx.messages.transition(message.id, e.from, to, { eboxMessageId: extra.eboxMessageId, at: updatedAt });
       if (!moved) throw new StaleStateError(message.id);
+      now = { ...message, status: to, updatedAt, eboxMessageId: extra.eboxMessageId ?? message.eboxMessageId };
     }
     const record: EvidenceRecord = {
       id: e.id,
@@ -139,7 +149,7 @@ export class EvidenceService {
       data: { evidenceId: e.id, evidenceSha256: e.sealed.sha256, status: to, eventTime: e.eventTime.toISOString(), ...(extra.eventData ?? {}) },
     });
     if (e.sender.webhookUrl) await enqueueWebhook(tx, this.config, e.sender, message.id, { status: to, evidenceId: e.id, evidenceType: e.type, at });
-    return to;
+    return now;
   }
 }
 

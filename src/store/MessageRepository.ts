@@ -158,11 +158,11 @@ export class MessageRepository {
     return q;
   }
 
-  /** Moves the message from `from` to `to`; false when it was not in `from` (someone else moved it). */
-  async transition(id: string, from: MessageStatus, to: MessageStatus, extra: { eboxMessageId?: string } = {}): Promise<boolean> {
+  /** Moves the message from `from` to `to` (`at`: its updated_at, default now); false when it was not in `from` (someone else moved it). */
+  async transition(id: string, from: MessageStatus, to: MessageStatus, extra: { eboxMessageId?: string; at?: string } = {}): Promise<boolean> {
     const n = await this.db('messages')
       .where({ id, status: from })
-      .update({ status: to, updated_at: new Date().toISOString(), ...(extra.eboxMessageId ? { ebox_message_id: extra.eboxMessageId } : {}) });
+      .update({ status: to, updated_at: extra.at ?? new Date().toISOString(), ...(extra.eboxMessageId ? { ebox_message_id: extra.eboxMessageId } : {}) });
     return n === 1;
   }
 
