@@ -5,7 +5,7 @@
  * What is counted is everything between a letter's POST /v1/messages (100 KB, one document,
  * a reachable recipient) and its 201 carrying the SubmissionAcceptance proof:
  *
- * - the sender's API key and the sender (requireSender);
+ * - the sender's API key with its sender, one join (requireSender);
  * - intake: the transaction that writes the message, its document, its first event and the
  *   `accept` job (inserted already claimed by the local runner, so no claim follows);
  * - proof and status: the `accept` job — the message with what its statement names (sender,
