@@ -152,12 +152,13 @@ export class SenderService {
   }
 
   private async authenticate(kind: CredentialKind, hash: string): Promise<Authentication> {
-    const credential = await this.store.senders.findCredentialByHash(kind, hash);
-    if (!credential) return { refused: 'unknown' };
+    // the credential and its sender in one statement
+    const found = await this.store.senders.findCredentialWithSender(kind, hash);
+    if (!found) return { refused: 'unknown' };
+    const { credential, sender } = found;
     const now = Date.now();
     if (credential.revokedAt) return { refused: 'revoked' };
     if (credential.expiresAt && Date.parse(credential.expiresAt) <= now) return { refused: 'expired' };
-    const sender = await this.store.senders.findById(credential.senderId);
     if (!sender) return { refused: 'unknown' };
     this.touch(credential, now);
     return { sender, credential };

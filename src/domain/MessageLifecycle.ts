@@ -43,6 +43,15 @@ export function nextStatus(current: MessageStatus, evidence: EvidenceType): Mess
   return t.to;
 }
 
+/**
+ * Whether a message in this status may already have evidence. Every proof is recorded with
+ * the status change it brings, in one transaction, and every proof a RECEIVED message can
+ * receive moves it out of RECEIVED: a RECEIVED message has none yet.
+ */
+export function mayHaveEvidence(current: MessageStatus): boolean {
+  return current !== 'RECEIVED';
+}
+
 export function canIssue(current: MessageStatus, evidence: EvidenceType): boolean {
   try {
     nextStatus(current, evidence);

@@ -49,6 +49,17 @@ export class ConsultService {
   constructor(private readonly store: Repositories) {}
 
   /** The sender's message with what is known of it; `events: false` leaves its events out. */
+  /**
+   * The view of a message the sender has just submitted, without its events: the message as
+   * last read (the wait for its proof reads it) and its documents as the intake wrote them
+   * (documents never change), so only its proofs and callbacks are read.
+   */
+  async submitted(sender: SenderRecord, message: MessageRecord, documents: DocumentRecord[]): Promise<MessageView> {
+    if (message.senderId !== sender.id) throw new ServiceError('NOT_FOUND', 'no such message');
+    const [evidence, jobs] = await Promise.all([this.store.evidence.listForMessage(message.id), this.store.jobs.listForMessage(message.id)]);
+    return { message, documents, events: [], evidence, callbacks: jobs.flatMap(webhookDelivery).map(callbackView) };
+  }
+
   async message(sender: SenderRecord, id: string, opts: { events?: boolean } = {}): Promise<MessageView> {
     const message = await this.ownMessage(sender, id);
     const [documents, events, evidence, jobs] = await Promise.all([

@@ -15,7 +15,7 @@ import type { EvidenceType } from '../domain/EvidenceStatement.js';
 import { canIssue } from '../domain/MessageLifecycle.js';
 import { EboxError, type EboxAdapter } from './ebox/EboxAdapter.js';
 import type { BlobStore } from '../store/BlobStore.js';
-import type { MessageRecord } from '../domain/records.js';
+import type { DocumentRecord, MessageRecord, SenderRecord } from '../domain/records.js';
 import type { Repositories } from '../store/Repositories.js';
 import { PermanentJobError, type JobContext, type JobHandlers } from '../worker/JobRunner.js';
 import type { JobRecord, JobType, SealJobPayload } from '../store/jobs.js';
@@ -52,36 +52,38 @@ export class DeliveryService {
     };
   }
 
-  private async message(job: JobRecord<'accept' | 'deposit' | 'seal'>): Promise<MessageRecord> {
+  /** The job's message, its sender and its documents (one statement; the proof's statement names them). */
+  private async message(job: JobRecord<'accept' | 'deposit' | 'seal'>): Promise<{ message: MessageRecord; sender: SenderRecord | undefined; documents: DocumentRecord[] }> {
     const id = job.payload.messageId;
-    const m = await this.store.messages.findById(id);
-    if (!m) throw new PermanentJobError(`message ${id} not found`);
-    return m;
+    const found = await this.store.messages.findForProof(id);
+    if (!found) throw new PermanentJobError(`message ${id} not found`);
+    return found;
   }
 
   private async accept(job: JobRecord<'accept'>, ctx: JobContext): Promise<void> {
-    const message = await this.message(job);
+    const { message, sender, documents } = await this.message(job);
     if (message.status !== 'RECEIVED') return; // already decided
     const status = await this.ebox.recipientStatus({ type: message.recipientType, id: message.recipientId }).catch((err) => {
       throw err instanceof EboxError && err.permanent ? new PermanentJobError(err.message, { cause: err }) : err;
     });
     const type: EvidenceType = status.reachable ? 'SubmissionAcceptance' : 'SubmissionRejection';
     const reasons = status.reachable ? undefined : [{ Code: REASON_BASE + status.reason, Details: status.reason === 'RECIPIENT_UNKNOWN' ? 'the recipient is not known to the e-Box' : "the recipient's e-Box is not activated" }];
-    const prepared = await this.evidence.prepare(message, type, { eventTime: new Date(message.submittedAt), reasons });
-    await this.store.transaction(async (tx) => {
-      await this.evidence.record(tx, message, prepared);
+    const prepared = await this.evidence.prepare(message, type, { eventTime: new Date(message.submittedAt), reasons, sender, documents });
+    const decided = await this.store.transaction(async (tx) => {
+      const recorded = await this.evidence.record(tx, message, prepared);
       if (status.reachable) {
         await tx.jobs.enqueue({ type: JOB.deposit, messageId: message.id, dedupeKey: `deposit:${message.id}`, maxAttempts: this.config.worker.depositMaxAttempts, payload: { messageId: message.id } });
       }
       await ctx.complete(tx);
+      return recorded;
     });
-    this.evidence.notifier.notify(message.id);
+    // the submission waiting for this proof answers with the message as committed, without reading it
+    this.evidence.notifier.notify(message.id, decided);
   }
 
   private async deposit(job: JobRecord<'deposit'>, ctx: JobContext): Promise<void> {
-    const message = await this.message(job);
+    const { message, sender, documents } = await this.message(job);
     if (message.status !== 'ACCEPTED') return;
-    const [documents, sender] = await Promise.all([this.store.messages.documents(message.id), this.store.senders.findById(message.senderId)]);
     const expiresAt = message.expiresAt ? new Date(message.expiresAt) : new Date(Date.now() + this.config.delivery.messageExpiryMs);
     let receipt;
     try {
@@ -120,9 +122,9 @@ export class DeliveryService {
 
   private async seal(job: JobRecord<'seal'>, ctx: JobContext): Promise<void> {
     const p = job.payload;
-    const message = await this.message(job);
+    const { message, sender, documents } = await this.message(job);
     if (!canIssue(message.status, p.type)) return; // e.g. handover arrived after expiry was sealed: the first fact stands
-    const prepared = await this.evidence.prepare(message, p.type, { eventTime: new Date(p.eventTime), reasons: p.reasons });
+    const prepared = await this.evidence.prepare(message, p.type, { eventTime: new Date(p.eventTime), reasons: p.reasons, sender, documents });
     await this.store.transaction(async (tx) => {
       await this.evidence.record(tx, message, prepared);
       await ctx.complete(tx);

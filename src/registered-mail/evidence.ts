@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Config } from '../config.js';
 import { buildStatement, type EventReason, type EvidenceType, type NotificationDetails } from '../domain/EvidenceStatement.js';
-import { nextStatus } from '../domain/MessageLifecycle.js';
+import { mayHaveEvidence, nextStatus } from '../domain/MessageLifecycle.js';
 import type { MessageStatus } from '../domain/status.js';
 import type { DocumentRecord, EvidenceRecord, MessageRecord, SenderRecord } from '../domain/records.js';
 import type { Repositories } from '../store/Repositories.js';
@@ -36,10 +36,37 @@ export class StaleStateError extends Error {
 
 export const REASON_BASE = 'urn:registered-mail:reason:';
 
-/** Tells in-process listeners that a message has new evidence (POST /v1/messages waits on it). */
+/** How long a notification is remembered (EvidenceNotifier.notifiedRecently). */
+const REMEMBERED_MS = 30_000;
+
+/**
+ * Tells in-process listeners that a message has new evidence (POST /v1/messages waits on it),
+ * and remembers for a while which messages it told of: a wait that begins after the proof
+ * was sealed then knows that it must read the message.
+ */
 export class EvidenceNotifier extends EventEmitter {
-  notify(messageId: string): void {
-    this.emit(messageId);
+  /** message id → when it was last notified and the message it was told of, oldest first */
+  private readonly recent = new Map<string, { at: number; message: MessageRecord | undefined }>();
+
+  /**
+   * Tells the listeners of `messageId` (with `message`: the message as the committed record
+   * left it, which they then need not read).
+   */
+  notify(messageId: string, message?: MessageRecord): void {
+    const now = Date.now();
+    this.recent.delete(messageId);
+    this.recent.set(messageId, { at: now, message });
+    for (const [id, seen] of this.recent) {
+      if (now - seen.at <= REMEMBERED_MS) break;
+      this.recent.delete(id);
+    }
+    this.emit(messageId, message);
+  }
+
+  /** When this message was notified in the last 30 seconds: the message it was told of, if it was. */
+  notifiedRecently(messageId: string): { message: MessageRecord | undefined } | undefined {
+    const seen = this.recent.get(messageId);
+    return seen && Date.now() - seen.at <= REMEMBERED_MS ? { message: seen.message } : undefined;
   }
 }
 
@@ -64,7 +91,8 @@ export class EvidenceService {
     const [sender, documents, previous] = await Promise.all([
       opts.sender ?? this.store.senders.findById(message.senderId),
       opts.documents ?? this.store.messages.documents(message.id),
-      this.store.evidence.latest(message.id),
+      // the first proof of a message chains from nothing: not looked for
+      mayHaveEvidence(message.status) ? this.store.evidence.latest(message.id) : undefined,
     ]);
     if (!sender) throw new Error(`sender ${message.senderId} of message ${message.id} not found`);
     const id = randomUUID();
@@ -89,12 +117,18 @@ export class EvidenceService {
     return { id, type, seq: (previous?.seq ?? 0) + 1, eventTime, sealed, from: message.status, sender };
   }
 
-  /** Records prepared evidence in `tx`; returns the message's new status. */
-  async record(tx: Repositories, message: MessageRecord, e: PreparedEvidence, extra: { eboxMessageId?: string; eventData?: Record<string, unknown> } = {}): Promise<MessageStatus> {
+  /**
+   * Records prepared evidence in `tx`; returns the message as the record leaves it (its new
+   * status, when and with which e-Box id it changed), as it is once `tx` commits.
+   */
+  async record(tx: Repositories, message: MessageRecord, e: PreparedEvidence, extra: { eboxMessageId?: string; eventData?: Record<string, unknown> } = {}): Promise<MessageRecord> {
     const to = nextStatus(e.from, e.type);
+    let now = message;
     if (to !== e.from || extra.eboxMessageId) {
-      const moved = await tx.messages.transition(message.id, e.from, to, { eboxMessageId: extra.eboxMessageId });
+      const updatedAt = new Date().toISOString();
+      const moved = await tx.messages.transition(message.id, e.from, to, { eboxMessageId: extra.eboxMessageId, at: updatedAt });
       if (!moved) throw new StaleStateError(message.id);
+      now = { ...message, status: to, updatedAt, eboxMessageId: extra.eboxMessageId ?? message.eboxMessageId };
     }
     const record: EvidenceRecord = {
       id: e.id,
@@ -115,7 +149,7 @@ export class EvidenceService {
       data: { evidenceId: e.id, evidenceSha256: e.sealed.sha256, status: to, eventTime: e.eventTime.toISOString(), ...(extra.eventData ?? {}) },
     });
     if (e.sender.webhookUrl) await enqueueWebhook(tx, this.config, e.sender, message.id, { status: to, evidenceId: e.id, evidenceType: e.type, at });
-    return to;
+    return now;
   }
 }
 

@@ -10,7 +10,6 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import canonicalize from 'canonicalize';
-import type { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
 import type { Config } from '../config.js';
 import { replayAfterRace, ServiceError } from '../domain/errors.js';
@@ -18,6 +17,7 @@ import { unsafeTextReason } from '../domain/text.js';
 import type { BlobStore, StagedBlob } from '../store/BlobStore.js';
 import type { DocumentRecord, MessageRecord, SenderRecord } from '../domain/records.js';
 import type { Repositories } from '../store/Repositories.js';
+import type { EvidenceNotifier } from './evidence.js';
 import { parseMetadata, PART_NAME, type SubmissionMetadata } from './metadata.js';
 
 export interface StagedDocument {
@@ -66,25 +66,38 @@ export class SubmissionService {
 
   /**
    * Waits up to `ms` for the message to leave RECEIVED (its first evidence sealed);
-   * returns the message as it then is.
+   * returns the message as it then is. `written`: the message as this process's intake
+   * has just written it. A message is read only when neither that nor the notification of
+   * its proof (EvidenceNotifier: the message as the proof's transaction committed it) says
+   * how it is: the proof was announced without it, by another process, or not at all within
+   * 250 ms.
    */
-  async waitForDecision(messageId: string, ms: number, notifier: EventEmitter): Promise<MessageRecord | undefined> {
+  async waitForDecision(messageId: string, ms: number, notifier: EvidenceNotifier, written?: MessageRecord): Promise<MessageRecord | undefined> {
     const deadline = Date.now() + ms;
     // Listening before each read: a notification that comes while the status is being read
     // (the job can seal within milliseconds) is not missed, so the wait ends at once.
     let notified = false;
+    let told: MessageRecord | undefined;
     let wake: (() => void) | undefined;
-    const listener = () => {
+    const listener = (message?: MessageRecord) => {
       notified = true;
+      told = message;
       wake?.();
     };
     notifier.on(messageId, listener);
+    // listening already: a proof announced from now on ends the wait; one announced before is remembered
+    const earlier = notifier.notifiedRecently(messageId);
+    let known = earlier ? earlier.message : written;
     try {
       for (;;) {
         notified = false;
-        const m = await this.store.messages.findById(messageId);
+        const m = known ?? (await this.store.messages.findById(messageId));
+        known = undefined;
         if (!m || m.status !== 'RECEIVED' || Date.now() >= deadline) return m;
-        if (notified) continue;
+        if (notified) {
+          known = told;
+          continue;
+        }
         await new Promise<void>((resolve) => {
           const t = setTimeout(() => wake?.(), Math.min(250, Math.max(0, deadline - Date.now())));
           wake = () => {
@@ -93,6 +106,7 @@ export class SubmissionService {
             resolve();
           };
         });
+        if (notified) known = told;
       }
     } finally {
       notifier.off(messageId, listener);

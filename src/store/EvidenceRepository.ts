@@ -9,18 +9,20 @@ export class EvidenceRepository {
   constructor(private readonly db: Knex) {}
 
   async insert(e: EvidenceRecord): Promise<void> {
-    await this.db('evidence').insert({
-      id: e.id,
-      message_id: e.messageId,
-      seq: e.seq,
-      type: e.type,
-      statement: e.statement,
-      der: Buffer.from(e.der.buffer, e.der.byteOffset, e.der.byteLength),
-      sha256: e.sha256,
-      created_at: e.createdAt,
-    });
+    const der = Buffer.from(e.der.buffer, e.der.byteOffset, e.der.byteLength);
     // waits for its RFC 4998 tree (RecordTreeRepository); the leaf is the SHA-256 of the DER
-    await this.db('record_pending').insert({ kind: 'evidence', subject_id: e.id, digest: e.sha256, created_at: e.createdAt });
+    const pending = { kind: 'evidence', subject_id: e.id, digest: e.sha256, created_at: e.createdAt };
+    if (this.db.client.config.client === 'pg') {
+      // both rows in one statement (PostgreSQL's data-modifying WITH)
+      await this.db.raw(
+        `WITH e AS (INSERT INTO evidence (id, message_id, seq, type, statement, der, sha256, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?))
+         INSERT INTO record_pending (kind, subject_id, digest, created_at) VALUES (?, ?, ?, ?)`,
+        [e.id, e.messageId, e.seq, e.type, e.statement, der, e.sha256, e.createdAt, pending.kind, pending.subject_id, pending.digest, pending.created_at],
+      );
+      return;
+    }
+    await this.db('evidence').insert({ id: e.id, message_id: e.messageId, seq: e.seq, type: e.type, statement: e.statement, der, sha256: e.sha256, created_at: e.createdAt });
+    await this.db('record_pending').insert(pending);
   }
 
   async listForMessage(messageId: string): Promise<EvidenceRecord[]> {

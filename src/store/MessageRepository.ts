@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { MessageStatus } from '../domain/status.js';
-import type { DocumentRecord, MessageRecord } from '../domain/records.js';
+import type { DocumentRecord, MessageRecord, SenderRecord } from '../domain/records.js';
+import { toSender } from './SenderRepository.js';
 import type { RecipientType } from '../domain/identifiers.js';
 
 export interface MessagePage {
@@ -63,6 +64,44 @@ export class MessageRepository {
     return row && toMessage(row);
   }
 
+  /**
+   * The message, its sender and its documents (in position order), in one statement: what a
+   * proof's statement names. The sender is absent when its row is gone.
+   */
+  async findForProof(id: string): Promise<{ message: MessageRecord; sender: SenderRecord | undefined; documents: DocumentRecord[] } | undefined> {
+    const rows: Array<Record<string, unknown>> = await this.db('messages')
+      .leftJoin('senders', 'senders.id', 'messages.sender_id')
+      .leftJoin('documents', 'documents.message_id', 'messages.id')
+      .where({ 'messages.id': id })
+      .select(
+        'messages.*',
+        'senders.id as s_id',
+        'senders.name as s_name',
+        'senders.created_at as s_created_at',
+        'senders.webhook_url as s_webhook_url',
+        'senders.webhook_secret as s_webhook_secret',
+        'documents.id as d_id',
+        'documents.position as d_position',
+        'documents.part_name as d_part_name',
+        'documents.file_name as d_file_name',
+        'documents.media_type as d_media_type',
+        'documents.size as d_size',
+        'documents.sha256 as d_sha256',
+        'documents.is_main as d_is_main',
+        'documents.blob_key as d_blob_key',
+      )
+      .orderBy('documents.position');
+    const first = rows[0];
+    if (!first) return undefined;
+    const sender = first.s_id == null ? undefined : toSender({ id: first.s_id, name: first.s_name, created_at: first.s_created_at, webhook_url: first.s_webhook_url, webhook_secret: first.s_webhook_secret });
+    const documents = rows
+      .filter((r) => r.d_id != null)
+      .map((r) =>
+        toDocument({ id: r.d_id, message_id: id, position: r.d_position, part_name: r.d_part_name, file_name: r.d_file_name, media_type: r.d_media_type, size: r.d_size, sha256: r.d_sha256, is_main: r.d_is_main, blob_key: r.d_blob_key }),
+      );
+    return { message: toMessage(first), sender, documents };
+  }
+
   /** The message if it belongs to this sender; another sender's message is not found. */
   async findForSender(senderId: string, id: string): Promise<MessageRecord | undefined> {
     const row = await this.db('messages').where({ id, sender_id: senderId }).first();
@@ -119,11 +158,11 @@ export class MessageRepository {
     return q;
   }
 
-  /** Moves the message from `from` to `to`; false when it was not in `from` (someone else moved it). */
-  async transition(id: string, from: MessageStatus, to: MessageStatus, extra: { eboxMessageId?: string } = {}): Promise<boolean> {
+  /** Moves the message from `from` to `to` (`at`: its updated_at, default now); false when it was not in `from` (someone else moved it). */
+  async transition(id: string, from: MessageStatus, to: MessageStatus, extra: { eboxMessageId?: string; at?: string } = {}): Promise<boolean> {
     const n = await this.db('messages')
       .where({ id, status: from })
-      .update({ status: to, updated_at: new Date().toISOString(), ...(extra.eboxMessageId ? { ebox_message_id: extra.eboxMessageId } : {}) });
+      .update({ status: to, updated_at: extra.at ?? new Date().toISOString(), ...(extra.eboxMessageId ? { ebox_message_id: extra.eboxMessageId } : {}) });
     return n === 1;
   }
 

@@ -49,6 +49,29 @@ export class SenderRepository {
     return row && toCredential(row);
   }
 
+  /**
+   * The credential with this secret hash and its sender, in one statement (every API request
+   * authenticates so): the credential as `findCredentialByHash` finds it, the sender absent
+   * when its row is gone.
+   */
+  async findCredentialWithSender(kind: CredentialKind, secretHash: string): Promise<{ credential: CredentialRecord; sender: SenderRecord | undefined } | undefined> {
+    const row = await this.db('sender_credentials')
+      .leftJoin('senders', 'senders.id', 'sender_credentials.sender_id')
+      .where({ 'sender_credentials.kind': kind, 'sender_credentials.secret_hash': secretHash })
+      .select(
+        'sender_credentials.*',
+        'senders.id as s_id',
+        'senders.name as s_name',
+        'senders.created_at as s_created_at',
+        'senders.webhook_url as s_webhook_url',
+        'senders.webhook_secret as s_webhook_secret',
+      )
+      .first();
+    if (!row) return undefined;
+    const sender = row.s_id == null ? undefined : toSender({ id: row.s_id, name: row.s_name, created_at: row.s_created_at, webhook_url: row.s_webhook_url, webhook_secret: row.s_webhook_secret });
+    return { credential: toCredential(row), sender };
+  }
+
   async findCredential(senderId: string, id: string): Promise<CredentialRecord | undefined> {
     const row = await this.db('sender_credentials').where({ sender_id: senderId, id }).first();
     return row && toCredential(row);
@@ -77,7 +100,7 @@ export class SenderRepository {
   }
 }
 
-function toSender(row: Record<string, unknown>): SenderRecord {
+export function toSender(row: Record<string, unknown>): SenderRecord {
   return {
     id: row.id as string,
     name: row.name as string,

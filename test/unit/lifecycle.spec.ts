@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { EVIDENCE_TYPES } from '../../src/domain/EvidenceStatement.js';
-import { canIssue, IllegalTransitionError, nextStatus } from '../../src/domain/MessageLifecycle.js';
+import { canIssue, IllegalTransitionError, mayHaveEvidence, nextStatus } from '../../src/domain/MessageLifecycle.js';
 import { MESSAGE_STATUSES } from '../../src/domain/status.js';
 import { backoffDelay } from '../../src/worker/backoff.js';
 
@@ -16,6 +16,13 @@ describe('message state machine', () => {
     ['CONSULTED', 'NotificationForAcceptance', 'CONSULTED'],
     ['EXPIRED', 'NotificationForAcceptance', 'EXPIRED'],
   ];
+
+  it('a RECEIVED message has no evidence: every proof it can receive moves it out of RECEIVED', () => {
+    for (const type of EVIDENCE_TYPES) if (canIssue('RECEIVED', type)) expect(nextStatus('RECEIVED', type), type).to.not.equal('RECEIVED');
+    expect(EVIDENCE_TYPES.filter((t) => canIssue('RECEIVED', t))).to.not.deep.equal([]);
+    expect(mayHaveEvidence('RECEIVED')).to.equal(false);
+    for (const status of MESSAGE_STATUSES.filter((s) => s !== 'RECEIVED')) expect(mayHaveEvidence(status), status).to.equal(true);
+  });
 
   it('follows the evidence: each legal transition gives its status', () => {
     for (const [from, evidence, to] of legal) expect(nextStatus(from as any, evidence as any), `${from} + ${evidence}`).to.equal(to);

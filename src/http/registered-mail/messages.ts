@@ -3,11 +3,11 @@
  * list the sender's messages, read one's status, events and callbacks, list and download
  * its evidence and each proof's PDF receipt. /v1/webhook: the sender's callback URL.
  */
-import type { EventEmitter } from 'node:events';
 import { Router, type Request } from 'express';
 import type { Logger } from 'pino';
 import { ServiceError } from '../../domain/errors.js';
 import type { ConsultService } from '../../registered-mail/consult.js';
+import type { EvidenceNotifier } from '../../registered-mail/evidence.js';
 import type { SenderService } from '../../access/senders.js';
 import type { Accepted, Intake, SubmissionService } from '../../registered-mail/intake.js';
 import type { BatchService } from '../../registered-mail/batches.js';
@@ -31,7 +31,7 @@ export interface MessagesDeps {
   webhooks: WebhookService;
   receipts: ReceiptService;
   records: EvidenceRecordService;
-  notifier: EventEmitter;
+  notifier: EvidenceNotifier;
   submitWaitMs: number;
   log: Logger;
 }
@@ -59,8 +59,8 @@ export function messagesRouter(deps: MessagesDeps): Router {
       return sendProblem(res, err, deps.log);
     }
     // 201 once the proof of dispatch (or of rejection) is sealed; 202 if it is still on its way.
-    const current = await deps.submissions.waitForDecision(accepted.message.id, deps.submitWaitMs, deps.notifier);
-    const view = await deps.consult.message(sender, accepted.message.id, { events: false });
+    const current = await deps.submissions.waitForDecision(accepted.message.id, deps.submitWaitMs, deps.notifier, accepted.replayed ? undefined : accepted.message);
+    const view = current ? await deps.consult.submitted(sender, current, accepted.documents) : await deps.consult.message(sender, accepted.message.id, { events: false });
     if (accepted.replayed) res.setHeader('Idempotent-Replayed', 'true');
     res
       .status(current && current.status !== 'RECEIVED' ? 201 : 202)
