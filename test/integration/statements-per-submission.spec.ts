@@ -45,7 +45,7 @@ import { countStatements, type StatementCounter } from '../helpers/statements.js
  * The most statements one sealed submission may take, savepoints and waiting re-reads apart:
  * what the code takes today (SQLite 21; PostgreSQL 23: the blob fence's shared lock in the
  * intake and the event log's lock in each transaction that writes events), so that a change
- * that adds one fails here. Issue 18 asks for 12 (docs/scaling.md says what that would take).
+ * that adds one fails here. The aim is 12 (docs/scaling.md says what that would take).
  */
 const MAX_STATEMENTS_PER_SUBMISSION = onPostgres ? 23 : 21;
 /** SAVEPOINT and RELEASE of the intake's and the proof's transactions when each shares its commit */
