@@ -10,6 +10,8 @@ export const LANGS: readonly Lang[] = ['nl', 'fr', 'de', 'en'];
 
 export interface PageText {
   skip: string;
+  /** the service's name, in the page's header as on the other pages */
+  service: string;
   language: string;
   title: string;
   intro: string;
@@ -55,6 +57,7 @@ export interface PageText {
 export const TEXT: Record<Lang, PageText> = {
   en: {
     skip: 'Skip to the content',
+    service: 'Registered electronic mail',
     language: 'Language',
     title: 'Verify a proof',
     intro: 'Check a proof of this registered electronic mail service, and the documents it names, in this browser. Nothing you choose leaves your computer: the page makes no request, and it works saved to disk and opened offline.',
@@ -124,6 +127,7 @@ export const TEXT: Record<Lang, PageText> = {
   },
   nl: {
     skip: 'Naar de inhoud',
+    service: 'Aangetekende elektronische post',
     language: 'Taal',
     title: 'Een bewijs controleren',
     intro: 'Controleer een bewijs van deze dienst voor elektronisch aangetekende zendingen, en de documenten die het noemt, in deze browser. Niets wat u kiest verlaat uw computer: de pagina doet geen enkel verzoek en werkt ook opgeslagen en offline geopend.',
@@ -193,6 +197,7 @@ export const TEXT: Record<Lang, PageText> = {
   },
   fr: {
     skip: 'Aller au contenu',
+    service: 'Courrier électronique recommandé',
     language: 'Langue',
     title: 'Vérifier une preuve',
     intro: 'Vérifiez une preuve de ce service d’envoi recommandé électronique, et les documents qu’elle nomme, dans ce navigateur. Rien de ce que vous choisissez ne quitte votre ordinateur : la page n’envoie aucune requête et fonctionne aussi enregistrée et ouverte hors ligne.',
@@ -262,6 +267,7 @@ export const TEXT: Record<Lang, PageText> = {
   },
   de: {
     skip: 'Zum Inhalt',
+    service: 'Elektronisches Einschreiben',
     language: 'Sprache',
     title: 'Einen Nachweis prüfen',
     intro: 'Prüfen Sie einen Nachweis dieses Dienstes für elektronische Einschreiben und die darin genannten Dokumente in diesem Browser. Nichts, was Sie auswählen, verlässt Ihren Computer: Die Seite stellt keine Anfrage und funktioniert auch gespeichert und offline geöffnet.',
