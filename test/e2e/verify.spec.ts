@@ -12,7 +12,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { parseSignedData } from '../../src/crypto/SignedData.js';
 import { ensurePages, ROOT } from '../helpers/build.js';
 import { lowContrast, recordRequests, screenshot, startBrowser, tabTo, type TestBrowser } from '../helpers/browser.js';
-import { metadata, pdfBytes, startTestService, submit, VALID_INSZ, waitForMessage, type TestService } from '../helpers/service.js';
+import { firstProof, metadata, pdfBytes, startTestService, submit, VALID_INSZ, waitForMessage, type TestService } from '../helpers/service.js';
 
 /** The offset of `needle` in `haystack` (the first), or -1. */
 function indexOf(haystack: Uint8Array, needle: Uint8Array): number {
@@ -53,11 +53,7 @@ describe('e2e: verification in the browser (/verify)', function () {
     expect(res.status).to.equal(201);
     const { id } = await res.json();
     await waitForMessage(svc, sender.apiKey, id, (m) => m.status === 'DEPOSITED');
-    const auth = { authorization: `Bearer ${sender.apiKey}` };
-    const list = await (await fetch(`${svc.url}/v1/messages/${id}/evidence`, { headers: auth })).json();
-    const der = await fetch(svc.url + list.items[0].href, { headers: auth });
-    expect(der.status).to.equal(200);
-    const proof = new Uint8Array(await der.arrayBuffer());
+    const proof = await firstProof(svc, sender.apiKey, id);
     files.proof = path.join(work, 'proof.p7s');
     files.tampered = path.join(work, 'tampered.p7s');
     files.document = path.join(work, 'letter.pdf');

@@ -175,6 +175,15 @@ export function blobFiles(dataDir: string): { objects: string[]; temp: string[] 
   return { objects, temp };
 }
 
+/** The message's first proof (its SubmissionAcceptance), DER, as the sender downloads it; throws unless it is served (200). */
+export async function firstProof(svc: { url: string }, apiKey: string, id: string): Promise<Uint8Array> {
+  const auth = { authorization: `Bearer ${apiKey}` };
+  const list = await (await fetch(`${svc.url}/v1/messages/${id}/evidence`, { headers: auth })).json();
+  const res = await fetch(svc.url + list.items[0].href, { headers: auth });
+  if (res.status !== 200) throw new Error(`the first proof of message ${id} answered ${res.status}`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
 /** Polls GET /v1/messages/:id until `until` holds (bounded). */
 export async function waitForMessage(svc: { url: string }, apiKey: string, id: string, until: (m: any) => boolean, timeoutMs = 20_000): Promise<any> {
   const deadline = Date.now() + timeoutMs;

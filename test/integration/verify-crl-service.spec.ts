@@ -13,7 +13,7 @@ import { DEV_CRL_URL, parseCrl, pemToDer, readCrlDistributionPoints } from '../.
 import { OID } from '../../src/crypto/oids.js';
 import { runCli } from '../helpers/cli.js';
 import { onPostgres } from '../helpers/database.js';
-import { metadata, pdfBytes, startTestService, submit, VALID_INSZ, waitForMessage, type TestService } from '../helpers/service.js';
+import { firstProof, metadata, pdfBytes, startTestService, submit, VALID_INSZ, waitForMessage, type TestService } from '../helpers/service.js';
 
 describe(`verify --crl on the service's proofs (${onPostgres ? 'PostgreSQL' : 'SQLite'})`, function () {
   this.timeout(180_000);
@@ -31,12 +31,8 @@ describe(`verify --crl on the service's proofs (${onPostgres ? 'PostgreSQL' : 'S
     expect(res.status).to.equal(201);
     const { id } = await res.json();
     await waitForMessage(svc, sender.apiKey, id, (m) => m.status === 'DEPOSITED');
-    const auth = { authorization: `Bearer ${sender.apiKey}` };
-    const list = await (await fetch(`${svc.url}/v1/messages/${id}/evidence`, { headers: auth })).json();
-    const der = await fetch(svc.url + list.items[0].href, { headers: auth });
-    expect(der.status).to.equal(200);
     proof = path.join(work, 'proof.p7s');
-    fs.writeFileSync(proof, new Uint8Array(await der.arrayBuffer()));
+    fs.writeFileSync(proof, await firstProof(svc, sender.apiKey, id));
     crl = path.join(path.dirname(svc.rootPem), 'root.crl');
   });
   after(async () => {

@@ -26,7 +26,7 @@ import { compileBouncyCastleLtValidator, type BcVerifier } from '../helpers/boun
 import { runCli } from '../helpers/cli.js';
 import { onPostgres } from '../helpers/database.js';
 import { openssl } from '../helpers/openssl.js';
-import { metadata, pdfBytes, startTestService, submit, VALID_INSZ, waitForMessage, type TestService } from '../helpers/service.js';
+import { firstProof, metadata, pdfBytes, startTestService, submit, VALID_INSZ, waitForMessage, type TestService } from '../helpers/service.js';
 
 const line = (report: any, name: string) => report.checks.find((c: any) => c.name === name);
 
@@ -40,13 +40,7 @@ describe(`CAdES-B-LT proofs of the service: CRLs inside, OpenSSL and Bouncy Cast
   let sender: { id: string; apiKey: string };
   let rootPem: string;
 
-  async function proofOf(id: string): Promise<Uint8Array> {
-    const auth = { authorization: `Bearer ${sender.apiKey}` };
-    const list = await (await fetch(`${svc.url}/v1/messages/${id}/evidence`, { headers: auth })).json();
-    const res = await fetch(svc.url + list.items[0].href, { headers: auth });
-    expect(res.status).to.equal(200);
-    return new Uint8Array(await res.arrayBuffer());
-  }
+  const proofOf = (id: string): Promise<Uint8Array> => firstProof(svc, sender.apiKey, id);
 
   before(async () => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'service-lt-'));
@@ -207,9 +201,7 @@ describe(`CAdES-B-LT proofs of the service with OCSP answers (${onPostgres ? 'Po
     expect(res.status).to.equal(201);
     const { id } = await res.json();
     await waitForMessage(svc, sender.apiKey, id, (m) => m.status === 'DEPOSITED');
-    const auth = { authorization: `Bearer ${sender.apiKey}` };
-    const list = await (await fetch(`${svc.url}/v1/messages/${id}/evidence`, { headers: auth })).json();
-    const der = new Uint8Array(await (await fetch(svc.url + list.items[0].href, { headers: auth })).arrayBuffer());
+    const der = await firstProof(svc, sender.apiKey, id);
     const file = path.join(work, 'ocsp.p7s');
     fs.writeFileSync(file, der);
     const sd = parseSignedData(der);
