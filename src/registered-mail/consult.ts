@@ -3,6 +3,7 @@
  * deliveries. Another sender's message is reported exactly like a missing one.
  */
 import { ServiceError } from '../domain/errors.js';
+import { nextStatus } from '../domain/MessageLifecycle.js';
 import { MESSAGE_STATUSES, type MessageStatus } from '../domain/status.js';
 import type { DocumentRecord, EventRecord, EvidenceRecord, MessageRecord, SenderRecord } from '../domain/records.js';
 import type { Repositories } from '../store/Repositories.js';
@@ -48,27 +49,36 @@ export interface ListQuery {
 export class ConsultService {
   constructor(private readonly store: Repositories) {}
 
-  /** The sender's message with what is known of it; `events: false` leaves its events out. */
   /**
    * The view of a message the sender has just submitted, without its events: the message as
    * last read (the wait for its proof reads it) and its documents as the intake wrote them
-   * (documents never change), so only its proofs and callbacks are read.
+   * (documents never change), so only its proofs and callbacks are read. Should a proof have
+   * been recorded since the message was read (its status no longer the one its proofs lead
+   * to), the whole view is read again, on one snapshot.
    */
   async submitted(sender: SenderRecord, message: MessageRecord, documents: DocumentRecord[]): Promise<MessageView> {
     if (message.senderId !== sender.id) throw new ServiceError('NOT_FOUND', 'no such message');
     const [evidence, jobs] = await Promise.all([this.store.evidence.listForMessage(message.id), this.store.jobs.listForMessage(message.id)]);
+    if (!statusFollows(message.status, evidence)) return this.message(sender, message.id, { events: false });
     return { message, documents, events: [], evidence, callbacks: jobs.flatMap(webhookDelivery).map(callbackView) };
   }
 
+  /**
+   * The sender's message with what is known of it, read on one snapshot: its status and its
+   * proofs agree. `events: false` leaves its events out.
+   */
   async message(sender: SenderRecord, id: string, opts: { events?: boolean } = {}): Promise<MessageView> {
-    const message = await this.ownMessage(sender, id);
-    const [documents, events, evidence, jobs] = await Promise.all([
-      this.store.messages.documents(id),
-      opts.events === false ? [] : this.store.events.listForMessage(id),
-      this.store.evidence.listForMessage(id),
-      this.store.jobs.listForMessage(id),
-    ]);
-    return { message, documents, events, evidence, callbacks: jobs.flatMap(webhookDelivery).map(callbackView) };
+    if (!MESSAGE_ID.test(id)) throw new ServiceError('NOT_FOUND', 'no such message');
+    return this.store.snapshot(async (db) => {
+      const message = await db.messages.findForSender(sender.id, id);
+      if (!message) throw new ServiceError('NOT_FOUND', 'no such message');
+      // one after the other: a transaction's statements share one connection
+      const documents = await db.messages.documents(id);
+      const events = opts.events === false ? [] : await db.events.listForMessage(id);
+      const evidence = await db.evidence.listForMessage(id);
+      const jobs = await db.jobs.listForMessage(id);
+      return { message, documents, events, evidence, callbacks: jobs.flatMap(webhookDelivery).map(callbackView) };
+    });
   }
 
   async list(sender: SenderRecord, q: ListQuery): Promise<{ items: MessageRecord[]; cursor?: string }> {
@@ -125,5 +135,14 @@ function webhookDelivery(j: StoredJob): Array<JobRecord<'webhook'>> {
   } catch (err) {
     if (err instanceof PayloadError) return [];
     throw err;
+  }
+}
+
+/** Whether `status` is the one the proofs, in their order, lead a message to. */
+function statusFollows(status: MessageStatus, evidence: EvidenceRecord[]): boolean {
+  try {
+    return evidence.reduce<MessageStatus>((s, e) => nextStatus(s, e.type), 'RECEIVED') === status;
+  } catch {
+    return false;
   }
 }

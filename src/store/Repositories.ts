@@ -109,6 +109,21 @@ export class Repositories<M = Jobs> implements TransactionScope {
   }
 
   /**
+   * Runs the reads of `work` on one snapshot of the database, so that what they return
+   * together is what one moment held: a message's status and its proofs agree even while a
+   * transaction records the next proof. PostgreSQL: a REPEATABLE READ, READ ONLY transaction;
+   * SQLite: a transaction, whose snapshot (WAL) is taken at its first read. In a transaction,
+   * `work` runs in it.
+   */
+  async snapshot<T>(work: (tx: Repositories<M>) => Promise<T>): Promise<T> {
+    if (this.isTransaction) return work(this);
+    const unit = (trx: Knex.Transaction) => work(new Repositories<M>(trx, this.localJobs, this.fence));
+    return this.db.client.config.client === 'pg'
+      ? this.db.transaction(unit, { isolationLevel: 'repeatable read', readOnly: true })
+      : this.db.transaction(unit);
+  }
+
+  /**
    * Has `hooks` told how the transaction these repositories write in ends (TransactionHooks);
    * outside a transaction, `committed` runs at once.
    */
