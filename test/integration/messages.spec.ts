@@ -208,3 +208,28 @@ describe(`messages API (${onPostgres ? 'PostgreSQL' : 'SQLite'})`, () => {
     expect((await res.json()).code).to.equal('NOT_FOUND');
   });
 });
+
+describe(`POST /v1/messages with Prefer: respond-async (${onPostgres ? 'PostgreSQL' : 'SQLite'})`, function () {
+  this.timeout(30_000);
+  let svc: TestService;
+  let sender: { id: string; apiKey: string };
+
+  before(async () => {
+    // no worker, and a minute's wait for the proof: an answer that waited would not come in the test's time
+    svc = await startTestService({ SUBMIT_WAIT_MS: '60000' }, { worker: false });
+    sender = await svc.newSender();
+    await svc.newRecipient('citizen', VALID_INSZ_2000);
+  });
+  after(async () => svc?.close());
+
+  it('answers 202 as soon as the message is durable, without waiting for its proof, and says the preference was applied', async () => {
+    const res = await submit(svc, sender.apiKey, metadata({ recipient: { type: 'citizen', id: VALID_INSZ_2000 } }), [{ name: 'main', content: pdfBytes(4_000, 5), fileName: 'a.pdf' }], { prefer: 'respond-async' });
+    expect(res.status).to.equal(202);
+    expect(res.headers.get('preference-applied')).to.equal('respond-async');
+    const body = await res.json();
+    expect(res.headers.get('location')).to.equal(`/v1/messages/${body.id}`);
+    expect(body.status).to.equal('RECEIVED');
+    expect(body.evidence).to.deep.equal([]);
+    expect((await svc.rt.store.messages.findById(body.id))?.status).to.equal('RECEIVED');
+  });
+});

@@ -21,6 +21,7 @@ import type { SenderService } from '../../access/senders.js';
 import { requireSender, senderOf } from '../auth.js';
 import { idempotencyKey } from '../idempotency.js';
 import { jsonBody } from '../json.js';
+import { respondAsync } from '../prefer.js';
 import { batchRoutes } from './batches.js';
 
 export interface NotificationsDeps {
@@ -172,16 +173,15 @@ export function notificationsRouter(deps: NotificationsDeps): Router {
     // a replay answers as the first request would now: the notification as it is, 201 once its send status is known
     const id = submitted.id;
     if (submitted.replayed) res.setHeader('Idempotent-Replayed', 'true');
-    const respondAsync = /(^|[\s,;])respond-async\b/i.test(req.get('prefer') ?? '');
-    if (respondAsync) res.setHeader('Preference-Applied', 'respond-async');
+    const async = respondAsync(req, res);
     let details = await deps.notifications.details(sender, id);
     // a scheduled notification is answered at once: nothing happens before its sendAt
-    if (!respondAsync && details.notification.status !== 'SCHEDULED') {
+    if (!async && details.notification.status !== 'SCHEDULED') {
       await deps.notifications.waitForOutcome(id, deps.syncWaitMs);
       details = await deps.notifications.details(sender, id);
     }
     res
-      .status(!respondAsync && isSettled(details.notification.status) ? 201 : 202)
+      .status(!async && isSettled(details.notification.status) ? 201 : 202)
       .location(`/v1/notifications/${id}`)
       .json(notificationJson(details));
   });

@@ -22,6 +22,7 @@ import { batchRoutes } from './batches.js';
 import { receiptLanguage, sendProof, sendReceipt, sendRecord } from './proofs.js';
 import { sendProblem } from '../problem.js';
 import { evidenceJson, evidenceSummary, messageJson, messageSummary } from '../views.js';
+import { respondAsync } from '../prefer.js';
 
 export interface MessagesDeps {
   senders: SenderService;
@@ -58,8 +59,10 @@ export function messagesRouter(deps: MessagesDeps): Router {
       res.setHeader('Connection', 'close');
       return sendProblem(res, err, deps.log);
     }
-    // 201 once the proof of dispatch (or of rejection) is sealed; 202 if it is still on its way.
-    const current = await deps.submissions.waitForDecision(accepted.message.id, deps.submitWaitMs, deps.notifier, accepted.replayed ? undefined : accepted.message);
+    // 201 once the proof of dispatch (or of rejection) is sealed; 202 if it is still on its way
+    // (at once with Prefer: respond-async).
+    const wait = respondAsync(req, res) ? 0 : deps.submitWaitMs;
+    const current = await deps.submissions.waitForDecision(accepted.message.id, wait, deps.notifier, accepted.replayed ? undefined : accepted.message);
     const view = current ? await deps.consult.submitted(sender, current, accepted.documents) : await deps.consult.message(sender, accepted.message.id, { events: false });
     if (accepted.replayed) res.setHeader('Idempotent-Replayed', 'true');
     res

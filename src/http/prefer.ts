@@ -1,0 +1,12 @@
+/**
+ * The `Prefer` request header (RFC 7240): whether the client asked for `respond-async`,
+ * i.e. an answer (202) as soon as the request is durable, without waiting for its outcome.
+ * When it did, the answer says so with `Preference-Applied: respond-async`.
+ */
+import type { Request, Response } from 'express';
+
+export function respondAsync(req: Request, res: Response): boolean {
+  const asked = /(^|[\s,;])respond-async\b/i.test(req.get('prefer') ?? '');
+  if (asked) res.setHeader('Preference-Applied', 'respond-async');
+  return asked;
+}
