@@ -370,7 +370,7 @@ async function main(): Promise<void> {
       pgConfig =
         `configuration: knex pool min ${pool.pool.min}, max ${pool.pool.max}, acquire timeout ${pool.acquireConnectionTimeout} ms (src/store/database.ts); ` +
         `job runner: concurrency ${config.worker.concurrency}, polls the job table every ${config.worker.pollMs} ms (WORKER_POLL_MS) — jobs enqueued in its own process are handed over at commit, not polled; ` +
-        `POST /v1/messages waits up to ${config.submitWaitMs} ms (SUBMIT_WAIT_MS) for the proof, woken by the in-process notification, re-reading the status at least every 250 ms; sealing threads ${config.worker.sealThreads}`;
+        `POST /v1/messages waits up to ${config.submitWaitMs} ms (SUBMIT_WAIT_MS) for the proof, woken by the in-process notification (a proof sealed in another process: a PostgreSQL signal, src/store/PgSignals.ts), re-reading the status at least every 250 ms; an API process's jobs wake the workers by a signal too; sealing threads ${config.worker.sealThreads}`;
       sampler = new PgSampler(PG_URL, pgSetup.database, pool.pool.max);
       await sampler.connect();
       jobsClient = new pg.Client({ connectionString: pgSetup.url, application_name: 'bench-sampler' });

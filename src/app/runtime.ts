@@ -41,6 +41,7 @@ import { ReceiptService } from '../registered-mail/receipts.js';
 import { RecipientService } from '../registered-mail/recipients.js';
 import { sweepBlobs, type BlobSweepReport } from '../store/BlobSweep.js';
 import { FsBlobStore } from '../store/FsBlobStore.js';
+import { PgSignalListener, SIGNAL } from '../store/PgSignals.js';
 import { ReadinessService } from './readiness.js';
 import { openStore } from './store.js';
 import { Sealer } from '../registered-mail/sealing.js';
@@ -54,6 +55,9 @@ import { WebhookService } from '../registered-mail/webhooks.js';
 import type { NotificationService } from '../notifications/service.js';
 import { buildNotifications } from './notifications.js';
 import { openTokenKey } from './tokenKeys.js';
+
+/** what a first-proof signal may carry (PgSignals): a message id */
+const MESSAGE_ID = /^[0-9a-f-]{36}$/i;
 
 export interface Runtime {
   config: Config;
@@ -262,6 +266,20 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
   let scheduler: NodeJS.Timeout | undefined;
   let scheduling: Promise<void> = Promise.resolve();
   let workerStarted = false;
+  // PostgreSQL: processes wake each other (a job enqueued, a first proof) instead of waiting for a poll
+  const signals =
+    config.database.client === 'postgres'
+      ? new PgSignalListener(
+          config.database.connectionString,
+          (channel, payload) => {
+            if (channel === SIGNAL.jobs) {
+              if (workerStarted) runner.poke();
+            } else if (MESSAGE_ID.test(payload)) notifier.notify(payload);
+          },
+          log,
+        )
+      : undefined;
+  await signals?.start();
   return {
     config,
     log,
@@ -311,6 +329,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
       await scheduling;
       // ends the hand-over of new jobs, lets running ones finish, gives back what it has not started
       await runner.stop();
+      await signals?.close();
       await sealer.close();
       await closeTokenKeys();
       await store.close();

@@ -21,6 +21,7 @@ import { PermanentJobError, type JobContext, type JobHandlers } from '../worker/
 import type { JobRecord, JobType, SealJobPayload } from '../store/jobs.js';
 import { REASON_BASE, type EvidenceService } from './evidence.js';
 import { enqueueRegisteredMailNotice } from '../notifications/index.js';
+import { SIGNAL } from '../store/PgSignals.js';
 
 export const JOB = {
   accept: 'accept',
@@ -74,6 +75,8 @@ export class DeliveryService {
       if (status.reachable) {
         await tx.jobs.enqueue({ type: JOB.deposit, messageId: message.id, dedupeKey: `deposit:${message.id}`, maxAttempts: this.config.worker.depositMaxAttempts, payload: { messageId: message.id } });
       }
+      // a submission waiting for it in another process (the job came from the table): told at commit
+      if (!ctx.handedOver) await tx.signal(SIGNAL.proofs, message.id);
       await ctx.complete(tx);
       return recorded;
     });

@@ -19,6 +19,7 @@
 import type { Knex } from 'knex';
 import type { Jobs } from './jobs.js';
 import { AUTOCOMMIT, type TransactionScope } from './TransactionHooks.js';
+import { SIGNAL } from './PgSignals.js';
 
 export const JOB_STATUSES = ['pending', 'running', 'done', 'dead'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
@@ -201,7 +202,12 @@ export class JobRepository<M = Jobs> {
       .onConflict('dedupe_key')
       .ignore();
     if (!adopt) {
-      await insert;
+      if (runAt.getTime() <= at.getTime() && this.db.client.config.client === 'pg') {
+        // due now, and no runner of this process takes it: the insert, if it inserts, wakes
+        // the workers of other processes when its transaction commits (one statement)
+        const q = insert.toSQL();
+        await this.db.raw(`with inserted as (${q.sql} returning id) select pg_notify(?, ?) from inserted`, [...q.bindings, SIGNAL.jobs, job.type]);
+      } else await insert;
       return;
     }
     const rows: Record<string, unknown>[] = await insert.returning('*');

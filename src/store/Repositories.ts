@@ -17,6 +17,7 @@ import { RecordTreeRepository } from './RecordTreeRepository.js';
 import { SenderRepository } from './SenderRepository.js';
 import { UsageRepository } from './UsageRepository.js';
 import type { TransactionHooks, TransactionScope } from './TransactionHooks.js';
+import type { SignalChannel } from './PgSignals.js';
 import type { Jobs } from './jobs.js';
 
 /**
@@ -106,6 +107,14 @@ export class Repositories<M = Jobs> implements TransactionScope {
     }
     else tx!.ended({ committed: true });
     return result;
+  }
+
+  /**
+   * PostgreSQL: signals the other processes of this database (PgSignals), when this
+   * transaction commits (at once outside one). SQLite: one process, nothing to do.
+   */
+  async signal(channel: SignalChannel, payload: string): Promise<void> {
+    if (this.db.client.config.client === 'pg') await this.db.raw('select pg_notify(?, ?)', [channel, payload]);
   }
 
   /**

@@ -61,6 +61,12 @@ export interface JobContext<M = Jobs> {
    * and another worker took it): a handler may stop early; completing it is refused anyway.
    */
   signal: AbortSignal;
+  /**
+   * The job was enqueued by a transaction of this process and handed to this runner when it
+   * committed: whoever in this process waits for its outcome learns of it in-process. A job
+   * claimed from the table may have been enqueued by another process (PgSignals).
+   */
+  handedOver: boolean;
 }
 
 /** The time slot a job belongs to (periodic work): see JobHandler.slot. */
@@ -142,6 +148,8 @@ interface Held {
   /** a heartbeat found it held by another worker */
   lost: boolean;
   abort: AbortController;
+  /** handed over by its transaction in this process (JobContext.handedOver) */
+  handedOver: boolean;
 }
 
 /** The runners of this process that have not stopped: the jobs they hold are not anyone's to take back. */
@@ -208,7 +216,7 @@ export class JobRunner<M = Jobs> {
       workerId: this.workerId,
       leaseMs: this.options.leaseMs,
       types: new Set(this.types),
-      take: (jobs) => this.adopt(jobs),
+      take: (jobs) => this.adopt(jobs, true),
       unanswered: (jobs) => {
         for (const job of jobs) this.unansweredJobs.set(job.id, job.lockedUntil ? Date.parse(job.lockedUntil) : Date.now() + this.options.leaseMs);
         this.poke();
@@ -231,7 +239,8 @@ export class JobRunner<M = Jobs> {
   }
 
   /** Takes jobs that were inserted already claimed by this runner; they run before any claim. */
-  adopt(jobs: StoredJob[]): void {
+  /** `handedOver`: by their transaction in this process (JobContext.handedOver). */
+  adopt(jobs: StoredJob[], handedOver = false): void {
     // a job found after a lost answer may be handed over by its transaction as well
     jobs = jobs.filter((j) => !this.held.has(j.id));
     if (jobs.length === 0) return;
@@ -239,7 +248,7 @@ export class JobRunner<M = Jobs> {
       this.release(jobs.map((j) => j.id));
       return;
     }
-    for (const job of jobs) this.hold(job, job.lockedUntil ? Date.parse(job.lockedUntil) : Date.now() + this.options.leaseMs);
+    for (const job of jobs) this.hold(job, job.lockedUntil ? Date.parse(job.lockedUntil) : Date.now() + this.options.leaseMs, handedOver);
     this.adopted.push(...jobs);
     this.wake?.();
   }
@@ -400,8 +409,8 @@ export class JobRunner<M = Jobs> {
     return started + launched;
   }
 
-  private hold(job: StoredJob, leaseUntil: number): Held {
-    const h: Held = { job, leaseUntil, lost: false, abort: new AbortController() };
+  private hold(job: StoredJob, leaseUntil: number, handedOver = false): Held {
+    const h: Held = { job, leaseUntil, lost: false, abort: new AbortController(), handedOver };
     this.held.set(job.id, h);
     if (!this.heartbeat) {
       this.heartbeat = setInterval(() => void this.renewLeases(), this.heartbeatMs);
@@ -469,6 +478,7 @@ export class JobRunner<M = Jobs> {
     const ctx: JobContext<M> = {
       workerId: this.workerId,
       signal: h.abort.signal,
+      handedOver: h.handedOver,
       complete: async (tx) => {
         await tx.jobs.complete(job.id, this.workerId);
         completed = true;
