@@ -14,7 +14,7 @@ export type KeyAlgorithmName = 'ECDSA-P256' | 'ECDSA-P384' | 'RSA-2048' | 'RSA-3
 
 export type DatabaseConfig =
   | { client: 'sqlite'; filename: string }
-  | { client: 'postgres'; connectionString: string };
+  | { client: 'postgres'; connectionString: string; /** connections of the pool (DATABASE_POOL_MAX) */ poolMax: number };
 
 export type KeySource =
   | { kind: 'dev' }
@@ -316,7 +316,7 @@ function database(env: Env, dataDir: string): DatabaseConfig {
     } catch {
       throw new ConfigError('DATABASE_URL', 'not a valid postgres:// URL');
     }
-    return { client: 'postgres', connectionString: raw };
+    return { client: 'postgres', connectionString: raw, poolMax: int(env, 'DATABASE_POOL_MAX', 10, 1, 1000) };
   }
   if (raw.startsWith('sqlite:')) {
     const file = raw.replace(/^sqlite:(\/\/)?/, '');

@@ -158,8 +158,8 @@ export class BatchService {
     const committed: string[] = [];
     try {
       await this.store.commitWithBlobs(
-        async () => {
-          for (const { p } of prepared) if (p) await this.submissions.place(p.blobs, committed);
+        async (tx) => {
+          for (const { p } of prepared) if (p) await this.submissions.place(p.blobs, committed, tx);
         },
         async (tx) => {
           for (const { p } of prepared) if (p) await this.submissions.write(tx, p.message, p.documents);

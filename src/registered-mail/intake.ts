@@ -130,7 +130,7 @@ export class SubmissionService {
     try {
       // the bytes move into place and the rows that name them commit with no sweep in between
       await this.store.commitWithBlobs(
-        () => this.place(blobs, committed),
+        (tx) => this.place(blobs, committed, tx),
         async (tx) => {
           await this.write(tx, message, documents);
           if (idempotencyKey) await tx.messages.insertIdempotencyKey(sender.id, idempotencyKey, requestHash, message.id);
@@ -185,10 +185,13 @@ export class SubmissionService {
     return { message, documents, blobs };
   }
 
-  /** Moves prepared blobs to their keys, noting each in `committed` (for removeUncommitted). */
-  async place(blobs: PreparedMessage['blobs'], committed: string[]): Promise<void> {
+  /**
+   * Moves prepared blobs to their keys, noting each in `committed` (for removeUncommitted);
+   * in `tx`, the intake's transaction, when the blob store is in the database.
+   */
+  async place(blobs: PreparedMessage['blobs'], committed: string[], tx?: Repositories): Promise<void> {
     for (const b of blobs) {
-      await this.blobs.commit(b.blob, b.key);
+      await this.blobs.commit(b.blob, b.key, tx);
       committed.push(b.key);
     }
   }

@@ -14,6 +14,8 @@
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Readable } from 'node:stream';
+import type { Knex } from 'knex';
+import type { TransactionScope } from './TransactionHooks.js';
 
 export interface StagedBlob {
   size: number;
@@ -26,6 +28,15 @@ export interface StagedBlob {
 
 export type BlobStoreKind = 'filesystem' | 'postgres';
 
+/**
+ * The transaction that writes the rows naming committed bytes (Repositories): a store that
+ * keeps its bytes in the same database gives them their key in it, so that bytes and rows
+ * commit together, on the transaction's own connection.
+ */
+export interface BlobTransaction extends TransactionScope {
+  readonly db: Knex;
+}
+
 export interface BlobStore {
   readonly kind: BlobStoreKind;
   /** the folder whose file system holds the bytes (readiness checks its free space); undefined when they are in the database */
@@ -33,8 +44,11 @@ export interface BlobStore {
   init(): Promise<void>;
   /** Streams `source` in, hashing as it goes; past `maxBytes` the rest is drained, not kept. */
   stage(source: Readable, maxBytes: number): Promise<StagedBlob>;
-  /** Gives staged bytes their permanent key; durable when this returns. */
-  commit(staged: StagedBlob, key: string): Promise<void>;
+  /**
+   * Gives staged bytes their permanent key; durable when this returns, or — a store in the
+   * database, given the transaction `tx` — when `tx` commits, together with its rows.
+   */
+  commit(staged: StagedBlob, key: string, tx?: BlobTransaction): Promise<void>;
   /** Writes and removes a little: whether the store takes writes now. */
   probeWrite(): Promise<void>;
   /** Removes staged bytes that were not committed. */

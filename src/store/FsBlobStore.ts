@@ -98,7 +98,7 @@ export class FsBlobStore implements BlobStore {
     return { tempPath, size, sha256: hash.digest('hex'), tooLarge };
   }
 
-  /** Moves a staged file to its permanent key; durable when this returns. */
+  /** Moves a staged file to its permanent key; durable when this returns (a transaction is not its concern). */
   async commit(staged: StagedBlob, key: string): Promise<void> {
     const target = this.pathOf(key);
     const dir = path.dirname(target);

@@ -5,17 +5,19 @@
  * Staging inserts a row in `blob_objects` (no key yet, its writer named) and streams the
  * bytes into `blob_chunks`, 1 MiB a row (the last one shorter), each chunk written as it fills while the
  * next is read — never the document whole in memory, and an upload holds no connection
- * between chunks. Committing gives the row its key in one UPDATE: once it returns (and
- * with it the commit of every chunk before it) the bytes survive a crash, before the rows
- * that name the key commit, exactly as a rename does in FsBlobStore; the blob fence
- * (BlobFence.ts) keeps the sweep out in between. Reading streams the chunks back one query
- * each. Staged rows whose writer is gone, or older than any upload can last, are removed by
+ * between chunks. Committing gives the row its key in one UPDATE, made in the transaction
+ * that writes the rows naming the key (the intake's): bytes and rows commit together, and
+ * the UPDATE takes no second connection from the pool while that transaction holds one (with
+ * as many intakes under way as the pool has connections, each would wait for the others).
+ * Without a transaction the UPDATE commits alone, as a rename does in FsBlobStore, and the
+ * blob fence (BlobFence.ts) keeps the sweep out until the rows commit. Reading streams the
+ * chunks back one query each. Staged rows whose writer is gone, or older than any upload can last, are removed by
  * `sweepTempFiles`.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { Knex } from 'knex';
-import { BLOB_OWNER, checkBlobKey, ownerGone, type BlobStore, type StagedBlob } from './BlobStore.js';
+import { BLOB_OWNER, checkBlobKey, ownerGone, type BlobStore, type BlobTransaction, type StagedBlob } from './BlobStore.js';
 
 /** The bytes of one chunk row. */
 export const PG_CHUNK_BYTES = 1024 * 1024;
@@ -88,11 +90,14 @@ export class PgBlobStore implements BlobStore {
     }
   }
 
-  async commit(staged: StagedBlob, key: string): Promise<void> {
+  async commit(staged: StagedBlob, key: string, tx?: BlobTransaction): Promise<void> {
     const { stagingId } = staged as PgStagedBlob;
-    const n = await this.db('blob_objects').where({ id: stagingId }).whereNull('blob_key').update({ blob_key: checkBlobKey(key), committed_at: new Date().toISOString() });
+    const n = await (tx?.db ?? this.db)('blob_objects').where({ id: stagingId }).whereNull('blob_key').update({ blob_key: checkBlobKey(key), committed_at: new Date().toISOString() });
     if (n !== 1) throw new Error(`staged blob ${stagingId} is gone or already committed`);
-    staged.committed = true;
+    // in a transaction: committed once it commits; should it fail, `discard` removes the
+    // bytes only if they are still staged (a commit whose answer was lost keeps them)
+    if (tx) tx.afterTransaction({ committed: () => void (staged.committed = true) });
+    else staged.committed = true;
   }
 
   async probeWrite(): Promise<void> {
@@ -103,7 +108,13 @@ export class PgBlobStore implements BlobStore {
 
   async discard(staged: StagedBlob): Promise<void> {
     if (staged.committed) return;
-    await this.drop((staged as PgStagedBlob).stagingId);
+    const id = (staged as PgStagedBlob).stagingId;
+    await this.db.transaction(async (tx) => {
+      // still staged (no key): a row given its key by a transaction that did commit stays
+      if (!(await tx('blob_objects').where({ id }).whereNull('blob_key').forUpdate().first('id'))) return;
+      await tx('blob_chunks').where({ blob_id: id }).delete();
+      await tx('blob_objects').where({ id }).delete();
+    });
   }
 
   async remove(key: string): Promise<void> {

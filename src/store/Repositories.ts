@@ -158,12 +158,14 @@ export class Repositories<M = Jobs> implements TransactionScope {
   /**
    * Commits documents: `place` moves their bytes into the blob store, then `work` writes the
    * rows that name them, in one transaction; no sweep can run in between (BlobFence.ts).
+   * On PostgreSQL `place` is given that transaction: a blob store in the database gives the
+   * bytes their key in it (BlobStore.commit), on its connection.
    */
-  async commitWithBlobs<T>(place: () => Promise<void>, work: (tx: Repositories<M>) => Promise<T>): Promise<T> {
+  async commitWithBlobs<T>(place: (tx?: Repositories<M>) => Promise<void>, work: (tx: Repositories<M>) => Promise<T>): Promise<T> {
     if (this.isPostgres) {
       return this.transaction(async (tx) => {
         await tx.db.raw('SELECT pg_advisory_xact_lock_shared(?)', [BLOB_FENCE_LOCK_KEY]);
-        await place();
+        await place(tx);
         return work(tx);
       });
     }

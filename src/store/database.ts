@@ -70,7 +70,7 @@ export function openDatabase(config: DatabaseConfig, log?: DatabaseLog): Db {
   if (config.client === 'postgres') {
     // a request waits at most this long for a connection: with the database down it gets a
     // 503 DATABASE_UNAVAILABLE in seconds (src/domain/outage.ts), not after knex's 60 s default
-    return knexFactory({ client: 'pg', connection: config.connectionString, pool: { min: 0, max: 10 }, acquireConnectionTimeout: 5000, log: knexLog(log) });
+    return knexFactory({ client: 'pg', connection: config.connectionString, pool: { min: 0, max: config.poolMax }, acquireConnectionTimeout: 5000, log: knexLog(log) });
   }
   // folder 0700, file 0600 (and so its -wal and -shm): refused at start when others can read them
   preparePrivateSqliteFile(config.filename);

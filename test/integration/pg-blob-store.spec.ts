@@ -16,6 +16,7 @@ import { loadConfig } from '../../src/config.js';
 import { BLOB_OWNER } from '../../src/store/BlobStore.js';
 import { migrateLatest, openDatabase } from '../../src/store/database.js';
 import { PG_CHUNK_BYTES, PgBlobStore } from '../../src/store/PgBlobStore.js';
+import { Repositories } from '../../src/store/Repositories.js';
 import { createTestDatabase, onPostgres, type TestDatabase } from '../helpers/database.js';
 import { TEST_CERTS_DIR } from '../helpers/paths.js';
 import { freePort, kill, runScript, startServiceProcess, type ServiceProcess } from '../helpers/process.js';
@@ -109,6 +110,55 @@ describe('PostgreSQL blob store', function () {
     expect((thrown as Error)?.message).to.equal('client went away');
     expect(await rows('blob_objects')).to.equal(0);
     expect(await rows('blob_chunks')).to.equal(0);
+  });
+
+  it('gives the key in the transaction of the rows: rolled back, the bytes are still staged and discarded; committed, they stay', async () => {
+    const repos = new Repositories(knex);
+    const rolledBack = await store.stage(pieces(pdfBytes(10_000, 21)), PG_CHUNK_BYTES);
+    let thrown: unknown;
+    await repos
+      .commitWithBlobs(
+        (tx) => store.commit(rolledBack, 'doc-key-0031', tx),
+        async () => {
+          throw new Error('the rows could not be written');
+        },
+      )
+      .catch((e) => (thrown = e));
+    expect((thrown as Error)?.message).to.equal('the rows could not be written');
+    expect(await store.exists('doc-key-0031')).to.equal(false);
+    expect(rolledBack.committed).to.not.equal(true);
+    await store.discard(rolledBack);
+    expect(await rows('blob_objects')).to.equal(0);
+    expect(await rows('blob_chunks')).to.equal(0);
+
+    const kept = await store.stage(pieces(pdfBytes(10_000, 22)), PG_CHUNK_BYTES);
+    await repos.commitWithBlobs(
+      (tx) => store.commit(kept, 'doc-key-0032', tx),
+      async () => undefined,
+    );
+    expect(kept.committed).to.equal(true);
+    // a discard after a commit whose answer was lost (the flag not set) leaves a keyed object alone
+    await store.discard({ ...kept, committed: false } as typeof kept);
+    expect(await store.exists('doc-key-0032')).to.equal(true);
+    await store.remove('doc-key-0032');
+  });
+
+  it('needs no second connection: with a pool of one, bytes and rows commit on the transaction\'s', async () => {
+    const one = openDatabase(loadConfig({ DATABASE_URL: db.url, DATABASE_POOL_MAX: '1' }).database);
+    try {
+      // a second connection would wait for the first until knex gives up (5 s): it must not be asked for
+      (one.client as { config: { acquireConnectionTimeout: number } }).config.acquireConnectionTimeout = 1000;
+      const single = new PgBlobStore(one);
+      const staged = await single.stage(pieces(pdfBytes(10_000, 23)), PG_CHUNK_BYTES);
+      await new Repositories(one).commitWithBlobs(
+        (tx) => single.commit(staged, 'doc-key-0033', tx),
+        async (tx) => void (await tx.db.raw('select 1')),
+      );
+      expect(await single.exists('doc-key-0033')).to.equal(true);
+      await single.remove('doc-key-0033');
+    } finally {
+      await one.destroy();
+    }
   });
 
   it('answers a missing key with ENOENT on the stream, as a missing file does', async () => {

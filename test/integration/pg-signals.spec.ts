@@ -1,7 +1,7 @@
 /**
  * Processes of one PostgreSQL database wake each other (src/store/PgSignals.ts): an API
- * process and a worker, each its own runtime with its own data folder (documents in the
- * database), the worker's poll of the job table set to a minute (the most allowed). A submission to the API
+ * process (a pool of two connections) and a worker, each its own runtime with its own data
+ * folder (documents in the database), the worker's poll of the job table set to a minute (the most allowed). A submission to the API
  * process is sealed by the worker and answered 201 within SUBMIT_WAIT_MS only if the job's
  * signal woke the worker; the API process learns of the proof from the worker's signal, not
  * by re-reading the status. With the listening connections killed, the processes go on and
@@ -48,7 +48,9 @@ describe('PostgreSQL signals between an API process and a worker', function () {
       fs.mkdirSync(path.join(dir, name));
       return { DATA_DIR: path.join(dir, name), BLOB_STORE: 'postgres', WORKER_POLL_MS: A_MINUTE };
     };
-    api = await startTestService(env('api'), { worker: false, reuse: { dataDir: path.join(dir, 'api'), database: db }, keepData: true });
+    // two connections in the API process's pool: an intake that needed a second one while its
+    // transaction holds the first would wait for the others (PgBlobStore.commit)
+    api = await startTestService({ ...env('api'), DATABASE_POOL_MAX: '2' }, { worker: false, reuse: { dataDir: path.join(dir, 'api'), database: db }, keepData: true });
     worker = await startTestService(env('worker'), { worker: true, reuse: { dataDir: path.join(dir, 'worker'), database: db }, keepData: true });
     apiKey = (await api.newSender()).apiKey;
     await api.newRecipient('citizen', VALID_INSZ);
@@ -81,6 +83,13 @@ describe('PostgreSQL signals between an API process and a worker', function () {
     expect(body.evidence.map((e: { type: string }) => e.type)).to.deep.equal(['SubmissionAcceptance']);
     expect(toldApi).to.include(body.id);
     await waitForMessage(api, apiKey, body.id, (m) => m.status === 'DEPOSITED');
+  });
+
+  it('16 submissions at once on a pool of two connections: every one accepted and sealed (201), none waiting for a connection (503)', async () => {
+    const answers = await Promise.all(Array.from({ length: 16 }, () => post()));
+    const statuses = answers.map((r) => r.status);
+    await Promise.all(answers.map((r) => r.arrayBuffer()));
+    expect(statuses).to.deep.equal(Array(16).fill(201));
   });
 
   it('with their listening connections killed, both listen again, and a job enqueued meanwhile is sealed', async () => {
