@@ -18,7 +18,9 @@
  *      shows). Each row plans rate × BENCH_SECONDS requests; it prints the offered and the
  *      achieved rate and the real duration: a row that took much longer than planned was not
  *      sustained, and says so;
- *   4. peak RSS (VmHWM) of the service process while one 2 GB document is streamed to it.
+ *   4. peak RSS (VmHWM) of the service process while one 2 GB document is streamed to it: a
+ *      fresh process as production runs it (APP_ENV=test: the development PKI, but not the
+ *      development OpenID provider and PKI publisher a development process also holds).
  * Scale-out (PostgreSQL): an API process (`--role api`) and BENCH_SPLIT_WORKERS (default 2)
  * worker processes with separate data folders and the documents in the database
  * (BLOB_STORE=postgres), accepted and sealed as in (2); its CPU is summed over the three.
@@ -486,12 +488,12 @@ async function main(): Promise<void> {
 
   // 4. Memory for a big streamed upload.
   if (UPLOAD_GB > 0) {
-    const e = await prepare({ MAX_DOCUMENT_BYTES: String(Math.ceil(UPLOAD_GB * 2 ** 30) + 1), ALLOWED_MEDIA_TYPES: '*/*' });
+    const e = await prepare({ APP_ENV: 'test', MAX_DOCUMENT_BYTES: String(Math.ceil(UPLOAD_GB * 2 ** 30) + 1), ALLOWED_MEDIA_TYPES: '*/*' });
     const server = await startServer({ ...e.env, SUBMIT_WAIT_MS: '10000' });
     try {
       const r = await bigUpload(server, e.apiKey, Math.floor(UPLOAD_GB * 2 ** 30));
       console.log(
-        `${UPLOAD_GB} GiB streamed upload: HTTP ${r.status} in ${fmt(r.seconds, 1)} s (${fmt((UPLOAD_GB * 1024) / r.seconds)} MiB/s); server RSS ${fmt(r.startMiB)} MiB before, peak (VmHWM) ${fmt(r.peakMiB)} MiB`,
+        `${UPLOAD_GB} GiB streamed upload (a fresh process, APP_ENV=test): HTTP ${r.status} in ${fmt(r.seconds, 1)} s (${fmt((UPLOAD_GB * 1024) / r.seconds)} MiB/s); server RSS ${fmt(r.startMiB)} MiB before, peak (VmHWM) ${fmt(r.peakMiB)} MiB`,
       );
     } finally {
       await server.stop();
@@ -506,7 +508,7 @@ async function main(): Promise<void> {
         await admin.query(`CREATE DATABASE ${database}`);
         const url = new URL(PG_URL);
         url.pathname = `/${database}`;
-        const pe = await prepare({ DATABASE_URL: url.toString(), BLOB_STORE: 'postgres', MAX_DOCUMENT_BYTES: String(Math.ceil(UPLOAD_GB * 2 ** 30) + 1), ALLOWED_MEDIA_TYPES: '*/*' });
+        const pe = await prepare({ APP_ENV: 'test', DATABASE_URL: url.toString(), BLOB_STORE: 'postgres', MAX_DOCUMENT_BYTES: String(Math.ceil(UPLOAD_GB * 2 ** 30) + 1), ALLOWED_MEDIA_TYPES: '*/*' });
         const pgServer = await startServer({ ...pe.env, SUBMIT_WAIT_MS: '10000' });
         try {
           const r = await bigUpload(pgServer, pe.apiKey, Math.floor(UPLOAD_GB * 2 ** 30));

@@ -8,8 +8,7 @@
 import { extractTimeStamp, parseTimeStampToken } from '../crypto/index.js';
 import { LANGUAGES, type EvidenceStatement, type Language } from '../domain/EvidenceStatement.js';
 import type { EvidenceRecord } from '../domain/records.js';
-import { buildReceipt, proofFileName } from './receipts/layout.js';
-import { signReceipt, signatureTooLong, type PdfSealer } from './receipts/sign.js';
+import type { PdfSealer } from './receipts/sign.js';
 import { RECEIPT_TEXTS } from './receipts/texts.js';
 
 export { LANGUAGES as RECEIPT_LANGUAGES };
@@ -20,6 +19,14 @@ export interface Receipt {
   /** A name for the file: `<type>-<evidence id>.<language>.pdf`. */
   fileName: string;
 }
+
+/**
+ * The PDF side — pdf-lib, fontkit and @signpdf, some 30 MiB of a process's memory once
+ * loaded — comes with the first receipt asked for, not at start: most processes never make
+ * one, and a process's memory at rest is what a large upload adds to.
+ */
+let pdfModules: Promise<[typeof import('./receipts/layout.js'), typeof import('./receipts/sign.js')]> | undefined;
+const loadPdfModules = () => (pdfModules ??= Promise.all([import('./receipts/layout.js'), import('./receipts/sign.js')]));
 
 export class ReceiptService {
   constructor(
@@ -33,6 +40,7 @@ export class ReceiptService {
    * else English.
    */
   async receipt(evidence: EvidenceRecord, language?: Language, signingTime: Date = new Date()): Promise<Receipt> {
+    const [{ buildReceipt, proofFileName }, { signReceipt, signatureTooLong }] = await loadPdfModules();
     const statement = JSON.parse(evidence.statement) as EvidenceStatement;
     language ??= defaultReceiptLanguage(statement);
     let timeStampedAt: Date | null = null;
