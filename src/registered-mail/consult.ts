@@ -68,10 +68,8 @@ export class ConsultService {
    * proofs agree. `events: false` leaves its events out.
    */
   async message(sender: SenderRecord, id: string, opts: { events?: boolean } = {}): Promise<MessageView> {
-    if (!MESSAGE_ID.test(id)) throw new ServiceError('NOT_FOUND', 'no such message');
     return this.store.snapshot(async (db) => {
-      const message = await db.messages.findForSender(sender.id, id);
-      if (!message) throw new ServiceError('NOT_FOUND', 'no such message');
+      const message = await this.ownMessage(sender, id, db);
       // one after the other: a transaction's statements share one connection
       const documents = await db.messages.documents(id);
       const events = opts.events === false ? [] : await db.events.listForMessage(id);
@@ -120,8 +118,8 @@ export class ConsultService {
     return e;
   }
 
-  private async ownMessage(sender: SenderRecord, id: string): Promise<MessageRecord> {
-    const m = MESSAGE_ID.test(id) ? await this.store.messages.findForSender(sender.id, id) : undefined;
+  private async ownMessage(sender: SenderRecord, id: string, db: Repositories = this.store): Promise<MessageRecord> {
+    const m = MESSAGE_ID.test(id) ? await db.messages.findForSender(sender.id, id) : undefined;
     if (!m) throw new ServiceError('NOT_FOUND', 'no such message');
     return m;
   }

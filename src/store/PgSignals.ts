@@ -52,11 +52,6 @@ export class PgSignalListener {
     return (this.connecting ??= this.connect());
   }
 
-  /** Whether the listener has its connection (readiness and tests). */
-  get listening(): boolean {
-    return this.client !== undefined;
-  }
-
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.retry);
