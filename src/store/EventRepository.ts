@@ -5,13 +5,14 @@
  * rows are consecutive and each chains from the one before. Call `append` inside a
  * transaction.
  *
- * On PostgreSQL the lock is held from the write to the commit, and every other appender
- * waits for it: the log's order is the order of commits. So in a transaction `append` only
- * notes the event, and Repositories.transaction writes what was noted (`flush`) as the
- * transaction's last statements before COMMIT — the lock is then held for the head's read,
- * one multi-row insert and the COMMIT, not across the round trips of the transaction's other
- * statements. A savepoint that succeeds hands its events to the enclosing transaction; one
- * that fails drops them with its other writes.
+ * In a transaction `append` only notes the event, and Repositories.transaction writes what
+ * was noted (`flush`) as the transaction's last statements before COMMIT: the head's read and
+ * one multi-row insert, however many events the transaction has (a letter sealed at intake
+ * has two). On PostgreSQL the lock is held from the write to the commit, and every other
+ * appender waits for it: the log's order is the order of commits; written last, the lock is
+ * held for those two statements and the COMMIT, not across the round trips of the
+ * transaction's other statements. A savepoint that succeeds hands its events to the
+ * enclosing transaction; one that fails drops them with its other writes.
  */
 import type { Knex } from 'knex';
 import { eventHash, GENESIS_HASH, type ChainedEvent } from '../domain/EventChain.js';
@@ -26,7 +27,7 @@ export class EventRepository {
 
   constructor(
     private readonly db: Knex,
-    /** note events and write them at `flush` (a PostgreSQL transaction) instead of at once */
+    /** note events and write them at `flush` (in a transaction) instead of at once */
     private readonly deferred = false,
   ) {}
 

@@ -63,8 +63,8 @@ export class Repositories<M = Jobs> implements TransactionScope {
     this.messages = new MessageRepository(db);
     this.batches = new BatchRepository(db);
     this.evidence = new EvidenceRepository(db);
-    // PostgreSQL transactions write their events last, just before COMMIT (EventRepository)
-    this.events = new EventRepository(db, this.isTransaction && db.client.config.client === 'pg');
+    // transactions write their events last, just before COMMIT, in one statement (EventRepository)
+    this.events = new EventRepository(db, this.isTransaction);
     this.jobs = new JobRepository<M>(db, localJobs, this);
     this.ebox = new EboxRepository(db);
     this.checkpoints = new CheckpointRepository(db);
@@ -87,7 +87,7 @@ export class Repositories<M = Jobs> implements TransactionScope {
     const root = !this.isTransaction;
     const unit = async (trx: Knex.Transaction) => {
       const r = await work((tx = new Repositories<M>(trx, this.localJobs, this.fence)));
-      // the root transaction writes the events it noted as its last statements (PostgreSQL)
+      // the root transaction writes the events it noted as its last statements
       if (root) await tx.events.flush();
       return r;
     };
