@@ -110,6 +110,12 @@ export interface Config {
   batch: { maxRows: number; maxBytes: number; maxManifestBytes: number; zipMaxRatio: number };
   /** How long POST /v1/messages waits for the proof of dispatch before answering 202. */
   submitWaitMs: number;
+  /**
+   * Where POST /v1/messages seals a letter's first proof: `intake` before the message
+   * commits, written in the intake's own transaction (the `accept` job only when that could
+   * not be done in time); `job` always by the `accept` job once the message has committed.
+   */
+  submitSeal: 'intake' | 'job';
   worker: {
     concurrency: number;
     pollMs: number;
@@ -680,6 +686,7 @@ export function loadConfig(env: Env = process.env): Config {
       zipMaxRatio: int(env, 'BATCH_ZIP_MAX_RATIO', 100, 2, 10_000),
     },
     submitWaitMs: int(env, 'SUBMIT_WAIT_MS', 10_000, 0, 120_000),
+    submitSeal: oneOf(env, 'SUBMIT_SEAL', ['intake', 'job'] as const, 'intake'),
     worker: {
       concurrency: int(env, 'WORKER_CONCURRENCY', 32, 1, 256),
       pollMs: int(env, 'WORKER_POLL_MS', 500, 10, 60_000),

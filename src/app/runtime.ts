@@ -258,7 +258,7 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
     },
     log,
   );
-  const submissions = new SubmissionService(store, blobs, config);
+  const submissions = new SubmissionService(store, blobs, config, delivery);
   const recipients = new RecipientService(store, blobs, config);
   const pageSessions = new PageSessionService(store, config.pages);
   const signin = config.pages.oidc ? new OidcSignin(config.pages.oidc, config.pages.publicUrl, pageSessions, log) : undefined;

@@ -5,8 +5,14 @@
  */
 import type { Request, Response } from 'express';
 
+/** Whether the request asks for `respond-async`. */
+export function prefersRespondAsync(req: Request): boolean {
+  return /(^|[\s,;])respond-async\b/i.test(req.get('prefer') ?? '');
+}
+
+/** Whether the request asks for `respond-async`; when it does, the answer says it was applied. */
 export function respondAsync(req: Request, res: Response): boolean {
-  const asked = /(^|[\s,;])respond-async\b/i.test(req.get('prefer') ?? '');
+  const asked = prefersRespondAsync(req);
   if (asked) res.setHeader('Preference-Applied', 'respond-async');
   return asked;
 }

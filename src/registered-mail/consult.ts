@@ -64,6 +64,16 @@ export class ConsultService {
   }
 
   /**
+   * The view of a message whose first proof the intake wrote with it, as that transaction
+   * wrote it: nothing is read but its webhook deliveries, when its sender has a webhook.
+   */
+  async decided(sender: SenderRecord, message: MessageRecord, documents: DocumentRecord[], evidence: EvidenceRecord): Promise<MessageView> {
+    if (message.senderId !== sender.id) throw new ServiceError('NOT_FOUND', 'no such message');
+    const jobs = sender.webhookUrl ? await this.store.jobs.listForMessage(message.id) : [];
+    return { message, documents, events: [], evidence: [evidence], callbacks: jobs.flatMap(webhookDelivery).map(callbackView) };
+  }
+
+  /**
    * The sender's message with what is known of it, read on one snapshot: its status and its
    * proofs agree. `events: false` leaves its events out.
    */

@@ -19,7 +19,7 @@ import type { DocumentRecord, MessageRecord, SenderRecord } from '../domain/reco
 import type { Repositories } from '../store/Repositories.js';
 import { PermanentJobError, type JobContext, type JobHandlers } from '../worker/JobRunner.js';
 import type { JobRecord, JobType, SealJobPayload } from '../store/jobs.js';
-import { REASON_BASE, type EvidenceService } from './evidence.js';
+import { REASON_BASE, type EvidenceService, type PreparedEvidence, type RecordedEvidence } from './evidence.js';
 import { enqueueRegisteredMailNotice } from '../notifications/index.js';
 import { SIGNAL } from '../store/PgSignals.js';
 
@@ -34,6 +34,13 @@ export type { SealJobPayload };
 
 export async function enqueueSeal(tx: Repositories, config: Config, payload: SealJobPayload, dedupeKey: string): Promise<void> {
   await tx.jobs.enqueue({ type: JOB.seal, messageId: payload.messageId, dedupeKey, maxAttempts: config.worker.sealMaxAttempts, payload });
+}
+
+/** A message's first proof, sealed and not yet recorded (DeliveryService.decide). */
+export interface Decision {
+  /** the recipient's e-Box is reachable: SubmissionAcceptance, and a deposit to follow */
+  reachable: boolean;
+  prepared: PreparedEvidence;
 }
 
 export class DeliveryService {
@@ -64,24 +71,49 @@ export class DeliveryService {
   private async accept(job: JobRecord<'accept'>, ctx: JobContext): Promise<void> {
     const { message, sender, documents } = await this.message(job);
     if (message.status !== 'RECEIVED') return; // already decided
+    const decision = await this.decide(message, sender, documents);
+    const decided = await this.store.transaction(async (tx) => {
+      const recorded = await this.recordDecision(tx, message, decision);
+      // a submission waiting for it in another process (the job came from the table): told at commit
+      if (!ctx.handedOver) await tx.signal(SIGNAL.proofs, message.id);
+      await ctx.complete(tx);
+      return recorded.message;
+    });
+    // the submission waiting for this proof answers with the message as committed, without reading it
+    this.evidence.notifier.notify(message.id, decided);
+  }
+
+  /**
+   * The first decision on a message still RECEIVED, sealed: whether its recipient's e-Box is
+   * reachable, and the SubmissionAcceptance or SubmissionRejection that says so. Nothing is
+   * written: the `accept` job records it, or the intake in the transaction that writes the
+   * message (SubmissionService). A permanent refusal of the e-Box is a PermanentJobError.
+   */
+  async decide(message: MessageRecord, sender: SenderRecord | undefined, documents: DocumentRecord[]): Promise<Decision> {
     const status = await this.ebox.recipientStatus({ type: message.recipientType, id: message.recipientId }).catch((err) => {
       throw err instanceof EboxError && err.permanent ? new PermanentJobError(err.message, { cause: err }) : err;
     });
     const type: EvidenceType = status.reachable ? 'SubmissionAcceptance' : 'SubmissionRejection';
     const reasons = status.reachable ? undefined : [{ Code: REASON_BASE + status.reason, Details: status.reason === 'RECIPIENT_UNKNOWN' ? 'the recipient is not known to the e-Box' : "the recipient's e-Box is not activated" }];
     const prepared = await this.evidence.prepare(message, type, { eventTime: new Date(message.submittedAt), reasons, sender, documents });
-    const decided = await this.store.transaction(async (tx) => {
-      const recorded = await this.evidence.record(tx, message, prepared);
-      if (status.reachable) {
-        await tx.jobs.enqueue({ type: JOB.deposit, messageId: message.id, dedupeKey: `deposit:${message.id}`, maxAttempts: this.config.worker.depositMaxAttempts, payload: { messageId: message.id } });
-      }
-      // a submission waiting for it in another process (the job came from the table): told at commit
-      if (!ctx.handedOver) await tx.signal(SIGNAL.proofs, message.id);
-      await ctx.complete(tx);
-      return recorded;
-    });
-    // the submission waiting for this proof answers with the message as committed, without reading it
-    this.evidence.notifier.notify(message.id, decided);
+    return { reachable: status.reachable, prepared };
+  }
+
+  /** The message as `decision` leaves it, for the intake that writes its row with the decision. */
+  settled(message: MessageRecord, decision: Decision): MessageRecord {
+    return this.evidence.settled(message, decision.prepared);
+  }
+
+  /**
+   * Records a decision in `tx`: the proof, the status, the event and, for a reachable
+   * recipient, the `deposit` job that takes the letter on. `written`: as EvidenceService.record.
+   */
+  async recordDecision(tx: Repositories, message: MessageRecord, decision: Decision, opts: { written?: boolean } = {}): Promise<RecordedEvidence> {
+    const recorded = await this.evidence.record(tx, message, decision.prepared, { written: opts.written });
+    if (decision.reachable) {
+      await tx.jobs.enqueue({ type: JOB.deposit, messageId: message.id, dedupeKey: `deposit:${message.id}`, maxAttempts: this.config.worker.depositMaxAttempts, payload: { messageId: message.id } });
+    }
+    return recorded;
   }
 
   private async deposit(job: JobRecord<'deposit'>, ctx: JobContext): Promise<void> {

@@ -26,6 +26,12 @@ export interface PreparedEvidence {
   sender: SenderRecord;
 }
 
+/** What `EvidenceService.record` wrote: the proof, and the message as it leaves it. */
+export interface RecordedEvidence {
+  message: MessageRecord;
+  evidence: EvidenceRecord;
+}
+
 /** The state changed under us (another worker issued evidence first): the job retries and re-reads. */
 export class StaleStateError extends Error {
   constructor(messageId: string) {
@@ -118,13 +124,32 @@ export class EvidenceService {
   }
 
   /**
-   * Records prepared evidence in `tx`; returns the message as the record leaves it (its new
-   * status, when and with which e-Box id it changed), as it is once `tx` commits.
+   * The message as `e` leaves it (its new status, and when it changed): what a caller that
+   * writes the message's row itself, in the transaction that records `e`, writes
+   * (`record` with `written`).
    */
-  async record(tx: Repositories, message: MessageRecord, e: PreparedEvidence, extra: { eboxMessageId?: string; eventData?: Record<string, unknown> } = {}): Promise<MessageRecord> {
+  settled(message: MessageRecord, e: PreparedEvidence): MessageRecord {
+    const to = nextStatus(e.from, e.type);
+    return to === e.from ? message : { ...message, status: to, updatedAt: new Date().toISOString() };
+  }
+
+  /**
+   * Records prepared evidence in `tx`; returns the record and the message as the record
+   * leaves it (its new status, when and with which e-Box id it changed), as it is once `tx`
+   * commits. `written`: `message` is already what `settled` gave and its row is written so in
+   * `tx` (the intake's first proof), so its status is not moved again.
+   */
+  async record(
+    tx: Repositories,
+    message: MessageRecord,
+    e: PreparedEvidence,
+    extra: { eboxMessageId?: string; eventData?: Record<string, unknown>; written?: boolean } = {},
+  ): Promise<RecordedEvidence> {
     const to = nextStatus(e.from, e.type);
     let now = message;
-    if (to !== e.from || extra.eboxMessageId) {
+    if (extra.written) {
+      if (message.status !== to) throw new StaleStateError(message.id);
+    } else if (to !== e.from || extra.eboxMessageId) {
       const updatedAt = new Date().toISOString();
       const moved = await tx.messages.transition(message.id, e.from, to, { eboxMessageId: extra.eboxMessageId, at: updatedAt });
       if (!moved) throw new StaleStateError(message.id);
@@ -149,7 +174,7 @@ export class EvidenceService {
       data: { evidenceId: e.id, evidenceSha256: e.sealed.sha256, status: to, eventTime: e.eventTime.toISOString(), ...(extra.eventData ?? {}) },
     });
     if (e.sender.webhookUrl) await enqueueWebhook(tx, this.config, e.sender, message.id, { status: to, evidenceId: e.id, evidenceType: e.type, at });
-    return now;
+    return { message: now, evidence: record };
   }
 }
 

@@ -1,13 +1,16 @@
 /**
  * Intake of a registered message: the sender's metadata and document parts arrive as a
  * stream; each document is staged to disk while hashed; when the request is complete the
- * whole is validated, the documents are committed (fsynced, renamed) to the blob store,
- * and message, documents, idempotency key, first event and the `accept` job are written
- * in one transaction. Only then is the message accepted; sealing its proof is that job's
- * work (src/registered-mail/delivery.ts). Any failure removes what was staged or committed, so a
- * refused request leaves nothing behind — committed bytes once the database confirms
- * that their transaction did not commit after all.
- */
+ * whole is validated and its first proof sealed — whether the recipient's e-Box is
+ * reachable, SubmissionAcceptance or SubmissionRejection (DeliveryService.decide) — then the
+ * documents are committed (fsynced, renamed) to the blob store, and message, documents,
+ * idempotency key, events, proof and the `deposit` job are written in one transaction. Only
+ * then is the message accepted. When the proof cannot be sealed in time (the e-Box or the
+ * TSA slow or down), or SUBMIT_SEAL=job, the message is written RECEIVED with an `accept`
+ * job instead, and sealing its proof is that job's work (src/registered-mail/delivery.ts).
+ * Any failure removes what was staged or committed, so a refused request leaves nothing
+ * behind — committed bytes once the database confirms that their transaction did not
+ * commit after all. */
 import { createHash, randomUUID } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import type { Readable } from 'node:stream';
@@ -15,8 +18,9 @@ import type { Config } from '../config.js';
 import { replayAfterRace, ServiceError } from '../domain/errors.js';
 import { unsafeTextReason } from '../domain/text.js';
 import type { BlobStore, StagedBlob } from '../store/BlobStore.js';
-import type { DocumentRecord, MessageRecord, SenderRecord } from '../domain/records.js';
+import type { DocumentRecord, EvidenceRecord, MessageRecord, SenderRecord } from '../domain/records.js';
 import type { Repositories } from '../store/Repositories.js';
+import type { Decision, DeliveryService } from './delivery.js';
 import type { EvidenceNotifier } from './evidence.js';
 import { parseMetadata, PART_NAME, type SubmissionMetadata } from './metadata.js';
 
@@ -39,7 +43,12 @@ export interface Accepted {
   documents: DocumentRecord[];
   /** true when an Idempotency-Key matched an earlier identical request */
   replayed: boolean;
+  /** the first proof, when it was sealed before the message committed and written with it */
+  evidence?: EvidenceRecord;
 }
+
+/** What seals a message's first proof before the intake commits it (DeliveryService). */
+export type Decider = Pick<DeliveryService, 'decide' | 'settled' | 'recordDecision'>;
 
 /** SHA-256 over the canonical form of what was asked: metadata and each document's name, type and digest. */
 function hashRequest(metadata: SubmissionMetadata, staged: StagedDocument[]): string {
@@ -57,11 +66,16 @@ export class SubmissionService {
     private readonly store: Repositories,
     private readonly blobs: BlobStore,
     private readonly config: Config,
+    /** seals the first proof at intake (SUBMIT_SEAL=intake); without it, the `accept` job does */
+    private readonly decider?: Decider,
   ) {}
 
-  /** Starts the intake of one request for this sender. */
-  begin(sender: SenderRecord, idempotencyKey?: string): Intake {
-    return new Intake(this, sender, idempotencyKey);
+  /**
+   * Starts the intake of one request for this sender. `sealWithin`: how long the intake may
+   * take to seal the first proof before it commits (0: the `accept` job seals it after).
+   */
+  begin(sender: SenderRecord, idempotencyKey?: string, opts: { sealWithin?: number } = {}): Intake {
+    return new Intake(this, sender, idempotencyKey, opts.sealWithin ?? 0);
   }
 
   /**
@@ -114,26 +128,31 @@ export class SubmissionService {
   }
 
   /**
-   * Called by Intake.finish once everything is staged and validated: commits the
-   * documents, then in one transaction the message, its documents, its idempotency key,
-   * the first event and the `accept` job. With a known Idempotency-Key the first message
-   * is returned instead (same request) or IDEMPOTENCY_KEY_REUSED thrown (another request).
+   * Called by Intake.finish once everything is staged and validated: seals the first proof
+   * (within `sealWithin` ms), commits the documents, then in one transaction the message,
+   * its documents, its idempotency key, its events, and either the proof and what follows it
+   * or, when no proof could be sealed in time, the `accept` job that seals it. With a known
+   * Idempotency-Key the first message is returned instead (same request) or
+   * IDEMPOTENCY_KEY_REUSED thrown (another request).
    */
-  async accept(sender: SenderRecord, metadata: SubmissionMetadata, staged: StagedDocument[], idempotencyKey: string | undefined): Promise<Accepted> {
+  async accept(sender: SenderRecord, metadata: SubmissionMetadata, staged: StagedDocument[], idempotencyKey: string | undefined, sealWithin = 0): Promise<Accepted> {
     const requestHash = hashRequest(metadata, staged);
     if (idempotencyKey) {
       const replay = await this.replay(sender, idempotencyKey, requestHash);
       if (replay) return replay;
     }
     const { message, documents, blobs } = this.prepare(sender, metadata, staged, new Date());
+    const decision = await this.decideWithin(sealWithin, message, sender, documents);
     const committed: string[] = [];
+    let accepted: Accepted;
     try {
       // the bytes move into place and the rows that name them commit with no sweep in between
-      await this.store.commitWithBlobs(
+      accepted = await this.store.commitWithBlobs(
         (tx) => this.place(blobs, committed, tx),
         async (tx) => {
-          await this.write(tx, message, documents);
+          const written = decision ? await this.writeDecided(tx, message, documents, decision) : (await this.write(tx, message, documents), { message, documents, replayed: false });
           if (idempotencyKey) await tx.messages.insertIdempotencyKey(sender.id, idempotencyKey, requestHash, message.id);
+          return written;
         },
       );
     } catch (err) {
@@ -149,7 +168,46 @@ export class SubmissionService {
       }
       throw err;
     }
-    return { message, documents, replayed: false };
+    return accepted;
+  }
+
+  /**
+   * The first proof of a message not yet written, sealed within `ms`; undefined when there is
+   * no time for it, no decider, or it fails or takes longer (the e-Box or the TSA slow or
+   * down): the `accept` job then decides, with its retries, after the message has committed.
+   * What the job does not see does not happen: a proof sealed here is given out only once
+   * the transaction that writes it with its message has committed.
+   */
+  private async decideWithin(ms: number, message: MessageRecord, sender: SenderRecord, documents: DocumentRecord[]): Promise<Decision | undefined> {
+    if (!this.decider || ms <= 0 || this.config.submitSeal !== 'intake') return undefined;
+    const deciding = this.decider.decide(message, sender, documents);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), ms);
+    });
+    try {
+      return await Promise.race([deciding, late]);
+    } catch {
+      // the job meets the same cause again, and retries or records it (EboxError, TimeStampError)
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+      deciding.catch(() => undefined);
+    }
+  }
+
+  /**
+   * In the caller's transaction: a message already decided — its row in the status its first
+   * proof leads to, its documents, its MessageReceived event, then the proof, its event and
+   * what follows it (DeliveryService.recordDecision: the `deposit` job for a reachable
+   * recipient, the sender's webhook).
+   */
+  private async writeDecided(tx: Repositories, message: MessageRecord, documents: DocumentRecord[], decision: Decision): Promise<Accepted> {
+    const settled = this.decider!.settled(message, decision);
+    await tx.messages.insert(settled, documents);
+    await this.appendReceived(tx, message, documents);
+    const recorded = await this.decider!.recordDecision(tx, settled, decision, { written: true });
+    return { message: recorded.message, documents, replayed: false, evidence: recorded.evidence };
   }
 
   /**
@@ -199,13 +257,17 @@ export class SubmissionService {
   /** In the caller's transaction: the message, its documents, the first event and the `accept` job. */
   async write(tx: Repositories, message: MessageRecord, documents: DocumentRecord[]): Promise<void> {
     await tx.messages.insert(message, documents);
+    await this.appendReceived(tx, message, documents);
+    await tx.jobs.enqueue({ type: 'accept', messageId: message.id, dedupeKey: `accept:${message.id}`, maxAttempts: this.config.worker.sealMaxAttempts, payload: { messageId: message.id } });
+  }
+
+  private async appendReceived(tx: Repositories, message: MessageRecord, documents: DocumentRecord[]): Promise<void> {
     await tx.events.append({
       messageId: message.id,
       type: 'MessageReceived',
       at: message.submittedAt,
       data: { senderId: message.senderId, documents: documents.map((d) => ({ partName: d.partName, sha256: d.sha256, size: d.size })) },
     });
-    await tx.jobs.enqueue({ type: 'accept', messageId: message.id, dedupeKey: `accept:${message.id}`, maxAttempts: this.config.worker.sealMaxAttempts, payload: { messageId: message.id } });
   }
 
   /**
@@ -271,6 +333,7 @@ export class Intake {
     private readonly service: SubmissionService,
     private readonly sender: SenderRecord,
     private readonly idempotencyKey: string | undefined,
+    private readonly sealWithin: number,
   ) {}
 
   get failed(): ServiceError | undefined {
@@ -355,7 +418,7 @@ export class Intake {
           throw new ServiceError('DOCUMENT_MISSING', `document part "${name}" is listed in metadata.documents but was not sent`, { extensions: { part: name } });
         }
       }
-      return await this.service.accept(this.sender, metadata, this.staged, this.idempotencyKey);
+      return await this.service.accept(this.sender, metadata, this.staged, this.idempotencyKey, this.sealWithin);
     } finally {
       await this.abort();
     }

@@ -139,7 +139,7 @@ describe(`delivery to the built-in e-Box (${onPostgres ? 'PostgreSQL' : 'SQLite'
     expect((await fetch(`${svc.url}/metrics`)).status, 'metrics without their token').to.equal(401);
     expect((await fetch(`${svc.url}/metrics`, { headers: { authorization: 'Bearer admin-token-for-tests-0123456789' } })).status, 'metrics with the admin token').to.equal(401);
     const metrics = await (await fetch(`${svc.url}/metrics`, { headers: { authorization: 'Bearer metrics-token-for-tests-0123456789' } })).text();
-    expect(metrics).to.match(/registered_mail_jobs\{type="accept",status="done"\} \d+/);
+    expect(metrics).to.match(/registered_mail_jobs\{type="deposit",status="done"\} \d+/);
   });
 });
 

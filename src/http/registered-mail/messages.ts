@@ -22,7 +22,7 @@ import { batchRoutes } from './batches.js';
 import { receiptLanguage, sendProof, sendReceipt, sendRecord } from './proofs.js';
 import { sendProblem } from '../problem.js';
 import { evidenceJson, evidenceSummary, messageJson, messageSummary } from '../views.js';
-import { respondAsync } from '../prefer.js';
+import { prefersRespondAsync, respondAsync } from '../prefer.js';
 
 export interface MessagesDeps {
   senders: SenderService;
@@ -48,10 +48,14 @@ export function messagesRouter(deps: MessagesDeps): Router {
     if (!req.is('multipart/form-data')) {
       throw new ServiceError('UNSUPPORTED_MEDIA_TYPE', 'send the message as multipart/form-data: a "metadata" JSON part and the document parts');
     }
-    const intake = deps.submissions.begin(sender, idempotencyKey(req));
+    // with Prefer: respond-async, 202 as soon as the message is durable: its proof is the `accept` job's work
+    const asynchronous = prefersRespondAsync(req);
+    const intake = deps.submissions.begin(sender, idempotencyKey(req), { sealWithin: asynchronous ? 0 : deps.submitWaitMs });
     let accepted: Accepted;
+    let finishing: number;
     try {
       await readIntoIntake(req, intake, deps.submissions.limits.maxMetadataBytes);
+      finishing = Date.now();
       accepted = await intake.finish();
     } catch (err) {
       await intake.abort();
@@ -59,16 +63,19 @@ export function messagesRouter(deps: MessagesDeps): Router {
       res.setHeader('Connection', 'close');
       return sendProblem(res, err, deps.log);
     }
+    res.location(`/v1/messages/${accepted.message.id}`);
+    if (accepted.replayed) res.setHeader('Idempotent-Replayed', 'true');
+    if (accepted.evidence) {
+      // sealed at intake and written with the message: answered as written
+      const view = await deps.consult.decided(sender, accepted.message, accepted.documents, accepted.evidence);
+      return void res.status(201).json(messageJson(view, { includeEvents: false }));
+    }
     // 201 once the proof of dispatch (or of rejection) is sealed; 202 if it is still on its way
-    // (at once with Prefer: respond-async).
-    const wait = respondAsync(req, res) ? 0 : deps.submitWaitMs;
+    // (at once with Prefer: respond-async). The intake's own try at sealing counts in the wait.
+    const wait = respondAsync(req, res) ? 0 : Math.max(0, deps.submitWaitMs - (Date.now() - finishing));
     const current = await deps.submissions.waitForDecision(accepted.message.id, wait, deps.notifier, accepted.replayed ? undefined : accepted.message);
     const view = current ? await deps.consult.submitted(sender, current, accepted.documents) : await deps.consult.message(sender, accepted.message.id, { events: false });
-    if (accepted.replayed) res.setHeader('Idempotent-Replayed', 'true');
-    res
-      .status(current && current.status !== 'RECEIVED' ? 201 : 202)
-      .location(`/v1/messages/${accepted.message.id}`)
-      .json(messageJson(view, { includeEvents: false }));
+    res.status(current && current.status !== 'RECEIVED' ? 201 : 202).json(messageJson(view, { includeEvents: false }));
   });
 
   r.get('/v1/messages', async (req, res) => {
