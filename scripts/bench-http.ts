@@ -8,7 +8,8 @@
  *      as soon as the submission is committed;
  *   2. accepted and sealed: the whole service (`--role all`), SUBMIT_WAIT_MS=10000, each
  *      answer a 201 only once the proof of dispatch (SubmissionAcceptance, CAdES-T) is sealed
- *      and stored — the e-Box deposit and its ContentConsignment proof follow in the same
+ *      and stored (SUBMIT_SEAL=intake, the default: sealed before the message commits and
+ *      written in the same transaction) — the e-Box deposit and its ContentConsignment proof follow in the same
  *      process; only 201s are counted; SQLite, and the same on PostgreSQL (a fresh database,
  *      dropped at the end; BENCH_PG_URL, default postgres://postgres@127.0.0.1:5432/test, names
  *      the server; BENCH_PG=0 leaves it out);
@@ -23,7 +24,8 @@
  *      development OpenID provider and PKI publisher a development process also holds).
  * Scale-out (PostgreSQL): an API process (`--role api`) and BENCH_SPLIT_WORKERS (default 2)
  * worker processes with separate data folders and the documents in the database
- * (BLOB_STORE=postgres), accepted and sealed as in (2); its CPU is summed over the three.
+ * (BLOB_STORE=postgres), accepted and sealed as in (2) — the API process seals at intake, the
+ * workers take the deposits; its CPU is summed over the three.
  *
  * The three services run side by side (idle when not measured); every row is measured in each
  * of BENCH_ROUNDS rounds (default 3), in turns, and printed as the median over rounds with
@@ -372,7 +374,8 @@ async function main(): Promise<void> {
       pgConfig =
         `configuration: knex pool min ${pool.pool.min}, max ${pool.pool.max}, acquire timeout ${pool.acquireConnectionTimeout} ms (src/store/database.ts); ` +
         `job runner: concurrency ${config.worker.concurrency}, polls the job table every ${config.worker.pollMs} ms (WORKER_POLL_MS) — jobs enqueued in its own process are handed over at commit, not polled; ` +
-        `POST /v1/messages waits up to ${config.submitWaitMs} ms (SUBMIT_WAIT_MS) for the proof, woken by the in-process notification (a proof sealed in another process: a PostgreSQL signal, src/store/PgSignals.ts), re-reading the status at least every 250 ms; an API process's jobs wake the workers by a signal too; sealing threads ${config.worker.sealThreads}`;
+        `POST /v1/messages seals the first proof ${config.submitSeal === 'intake' ? 'at intake, in the transaction that writes the message (SUBMIT_SEAL=intake)' : 'by the accept job (SUBMIT_SEAL=job)'}; ` +
+        `without it, it waits up to ${config.submitWaitMs} ms (SUBMIT_WAIT_MS) for the proof, woken by the in-process notification (a proof sealed in another process: a PostgreSQL signal, src/store/PgSignals.ts), re-reading the status at least every 250 ms; an API process's jobs wake the workers by a signal too; sealing threads ${config.worker.sealThreads}`;
       sampler = new PgSampler(PG_URL, pgSetup.database, pool.pool.max);
       await sampler.connect();
       jobsClient = new pg.Client({ connectionString: pgSetup.url, application_name: 'bench-sampler' });
