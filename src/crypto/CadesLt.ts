@@ -19,16 +19,15 @@
  * docs/revocation.md — OpenSSL (`cms -verify -crl_check`) and Bouncy Castle
  * (`CMSSignedData.getCRLs()`) read them, and nothing needs to be added to the SignerInfo.
  */
-import { extractTimeStamp } from './CadesT.js';
-import { findExtension, parseCertificate, type CertificateView } from './Certificate.js';
-import { parseCertificateCached } from './CertificateCache.js';
+import { findExtension, type CertificateView } from './Certificate.js';
+import { knownCertificates, parseCertificateCached } from './CertificateCache.js';
 import { parseCrl, readCrlDistributionPoints } from './Crl.js';
 import { DerError, DerSequence, Tag, contextTag, equalBytes, integer, oid, readDer, readOid, setOf, sequence, tlv } from './der.js';
 import { parseOcspResponse } from './Ocsp.js';
 import { OID } from './oids.js';
 import { verifyBytes } from './Signature.js';
 import { findSignerCertificate, parseSignedData } from './SignedData.js';
-import { parseTimeStampToken } from './TimeStampToken.js';
+import { parseTSTInfo } from './TSTInfo.js';
 
 export interface LongTermValues {
   /** DER X.509 certificates to carry (the paths of the sealing and TSA certificates). */
@@ -51,10 +50,11 @@ function union(existing: readonly Uint8Array[], added: readonly Uint8Array[]): U
  * DER ContentInfo of SignedData or a value is not a certificate or a CRL.
  */
 export function addLongTermValues(proof: Uint8Array, values: LongTermValues): Uint8Array {
-  for (const c of values.certificates) parseCertificate(c);
+  // every proof of a key carries the same certificates: each is checked (parsed) once
+  for (const c of values.certificates) parseCertificateCached(c);
   for (const c of values.crls) parseCrl(c);
   for (const r of values.ocspResponses ?? []) parseOcspResponse(r);
-  const ci = new DerSequence(readDer(proof), 'ContentInfo');
+  const ci = new DerSequence(readDer(proof, { known: knownCertificates }), 'ContentInfo');
   const contentType = ci.next(Tag.OBJECT_IDENTIFIER, 'contentType');
   if (readOid(contentType) !== OID.signedData) throw new DerError('ContentInfo: not id-signedData');
   const wrapper = ci.next(contextTag(0, true), 'content');
@@ -100,20 +100,26 @@ export interface LongTermTargets {
   certificates: Uint8Array[];
 }
 
-/** The sealing and TSA certificates, genTime and the certificates of a B-T proof; throws DerError when it is not one. */
+/**
+ * The sealing and TSA certificates, genTime and the certificates of a B-T proof; throws
+ * DerError when it is not one. The proof and its time-stamp token are each read once, and the
+ * certificates read before (every proof of a key carries the same ones) are not read again.
+ */
 export function longTermTargets(proof: Uint8Array): LongTermTargets {
-  const sd = parseSignedData(proof);
+  const sd = parseSignedData(readDer(proof, { known: knownCertificates }));
   const si = sd.signerInfos[0];
   if (!si || sd.signerInfos.length !== 1) throw new DerError('SignedData: exactly one SignerInfo expected');
   const signer = findSignerCertificate(sd.certificates, si.sid);
   if (!signer) throw new DerError('the proof does not carry its sealing certificate');
-  const { token } = extractTimeStamp(proof);
-  const tokenData = parseSignedData(token);
-  const tokenSigner = tokenData.signerInfos[0];
+  const attr = si.unsignedAttrs?.attributes.find((a) => a.type === OID.signatureTimeStampToken);
+  if (!attr) throw new DerError('the proof has no signature-time-stamp attribute (a CAdES-B, not a B-T)');
+  const tokenData = parseSignedData(readDer(attr.values[0]!.bytes, { known: knownCertificates }));
+  if (tokenData.eContentType !== OID.tstInfo || !tokenData.eContent) throw new DerError('TimeStampToken: no id-ct-TSTInfo content');
+  if (tokenData.signerInfos.length !== 1) throw new DerError('TimeStampToken: exactly one SignerInfo required (RFC 3161 §2.4.2)');
   const certificates = union(sd.certificates, tokenData.certificates);
-  const tsa = tokenSigner ? findSignerCertificate(certificates, tokenSigner.sid) : undefined;
+  const tsa = findSignerCertificate(certificates, tokenData.signerInfos[0]!.sid);
   if (!tsa) throw new DerError('neither the time-stamp token nor the proof carries the TSA certificate');
-  return { genTime: parseTimeStampToken(token).genTime, signer, tsa, certificates };
+  return { genTime: parseTSTInfo(tokenData.eContent).genTime, signer, tsa, certificates };
 }
 
 /**
