@@ -101,7 +101,14 @@ export async function revocationStatus(
   at: Date,
   crypto?: Crypto,
 ): Promise<RevocationStatus> {
-  const usable = await crlsFor(cert, issuers, crls, crypto);
+  return crlStatus(cert, await crlsFor(cert, issuers, crls, crypto), at);
+}
+
+/**
+ * The status of `cert` at `at` from CRLs already found to be its issuer's (`crlsFor`): for a
+ * caller that keeps that finding for CRLs it uses again.
+ */
+export function crlStatus(cert: CertificateView, usable: readonly CrlView[], at: Date): RevocationStatus {
   if (usable.length === 0) {
     return { status: 'unknown', detail: `no CRL given is signed by the issuer of ${subjectString(cert)}` };
   }

@@ -21,7 +21,7 @@ export { parseTimeStampToken, type TimeStampTokenInfo } from './TimeStampToken.j
 export type { MessageImprint, TSTInfo } from './TSTInfo.js';
 export { CadesTWriter, extractTimeStamp, type PreparedSignature } from './CadesT.js';
 export { addLongTermValues, certificatePathFrom, crlUrlsOf, longTermTargets, type LongTermTargets, type LongTermValues } from './CadesLt.js';
-export { revocationStatus, revocationStatusFrom, type RevocationStatus } from './Revocation.js';
+export { crlsFor, crlStatus, revocationStatus, revocationStatusFrom, type RevocationStatus } from './Revocation.js';
 export {
   authorityInfoAccessOcsp,
   issueOcspResponse,

@@ -26,13 +26,14 @@ import type { Logger } from 'pino';
 import {
   addLongTermValues,
   certificatePathFrom,
+  crlsFor,
+  crlStatus,
   crlUrlsOf,
   longTermTargets,
   ocspRequest,
   ocspUrlsOf,
   parseCrl,
   parseOcspResponse,
-  revocationStatus,
   revocationStatusFrom,
   subjectOf,
   type CertificateView,
@@ -205,6 +206,8 @@ export class LongTermSealing {
    * checked once, not for each proof.
    */
   private readonly paths = new Map<string, Promise<CertificateView[]>>();
+  /** CRL → certificate → whether the CRL is signed by the certificate's issuer (signedByIssuer) */
+  private readonly crlSignatures = new WeakMap<CrlView, WeakMap<CertificateView, Promise<boolean>>>();
 
   constructor(
     private readonly source: RevocationSource | CrlFetcher,
@@ -223,6 +226,27 @@ export class LongTermSealing {
       this.paths.set(key, path);
     }
     return path;
+  }
+
+  /**
+   * Whether `crl` is signed by the issuer of `cert` (Revocation.crlsFor), found once for each
+   * CRL as fetched and kept (CrlFetcher) and each certificate of a kept path (pathOf, whose
+   * issuers are that path's), not for each proof: every proof of one key uses the same ones.
+   */
+  private signedByIssuer(cert: CertificateView, issuers: readonly CertificateView[], crl: CrlView): Promise<boolean> {
+    let byCertificate = this.crlSignatures.get(crl);
+    if (!byCertificate) {
+      byCertificate = new WeakMap();
+      this.crlSignatures.set(crl, byCertificate);
+    }
+    let signed = byCertificate.get(cert);
+    if (!signed) {
+      signed = crlsFor(cert, issuers, [crl], this.crypto).then((usable) => usable.length > 0);
+      const kept = byCertificate;
+      signed.catch(() => kept.delete(cert));
+      byCertificate.set(cert, signed);
+    }
+    return signed;
   }
 
   private get kind(): RevocationSource {
@@ -268,7 +292,7 @@ export class LongTermSealing {
           problems.push((err as Error).message);
           break;
         }
-        const status = await revocationStatus(cert, issuers, [crl], genTime, this.crypto);
+        const status = crlStatus(cert, (await this.signedByIssuer(cert, issuers, crl)) ? [crl] : [], genTime);
         if (status.status === 'good') return crl;
         if (status.status === 'revoked') throw new RevocationError('REVOKED', `${subjectOf(cert)} is ${status.detail}`);
         if (fresh) problems.push(`${url}: ${status.detail}`);
