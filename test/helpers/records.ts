@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { DEFAULT_EVIDENCE_POLICY_OID, DEFAULT_TSA_POLICY_OID } from '../../src/config.js';
 import { createDevPki, createEvidenceRecords, encodeEvidenceRecord, LocalTimeStamper, parseEvidenceRecord, renewTimeStamp, TimeStampAuthority, type DevPki, type SigningIdentity } from '../../src/crypto/index.js';
-import { buildStatement, canonicalStatementBytes } from '../../src/domain/EvidenceStatement.js';
+import { buildStatement, canonicalStatementBytes, type EvidenceStatement } from '../../src/domain/EvidenceStatement.js';
 import { Sealer } from '../../src/registered-mail/sealing.js';
 
 export const sha256 = (bytes: Uint8Array) => new Uint8Array(createHash('sha256').update(bytes).digest());
@@ -30,24 +30,30 @@ export interface SealedProof {
   evidenceId: string;
 }
 
-/** A SubmissionAcceptance proof sealed by `seal`, time-stamped by `tsa` at `genTime` (signed a second before). */
-export async function sealProof(seal: SigningIdentity, tsa: SigningIdentity, genTime: string, n: number): Promise<SealedProof> {
-  const signingTime = new Date(new Date(genTime).getTime() - 1000);
+/** The statement of test SubmissionAcceptance number `n`, its events at `at`. */
+export function acceptanceStatement(n: number, at: Date, issuerName = 'Registered Mail Trust Service (evidence record test)', label = 'ERS'): EvidenceStatement {
   const id = String(n).padStart(12, '0');
-  const statement = buildStatement({
+  return buildStatement({
     evidenceId: `00000000-0000-4000-8000-${id}`,
     type: 'SubmissionAcceptance',
-    eventTime: signingTime,
+    eventTime: at,
     policyOid: DEFAULT_EVIDENCE_POLICY_OID,
-    issuerName: 'Registered Mail Trust Service (evidence record test)',
-    sender: { id: 'ers-sender', name: 'Archive Institution', reference: `REF-ERS-${n}` },
+    issuerName,
+    sender: { id: `${label.toLowerCase()}-sender`, name: 'Archive Institution', reference: `REF-${label}-${n}` },
     recipient: { type: 'citizen', id: '85073003328' },
-    submissionTime: signingTime,
+    submissionTime: at,
     messageId: `10000000-0000-4000-8000-${id}`,
     subject: { nl: 'Uw beslissing', fr: 'Votre décision' },
     documents: [{ partName: 'main', fileName: 'letter.pdf', mediaType: 'application/pdf', size: 1000, isMain: true, sha256: 'ab'.repeat(32) }],
     previousEvidenceSha256: null,
   });
+}
+
+/** A SubmissionAcceptance proof sealed by `seal`, time-stamped by `tsa` at `genTime` (signed a second before). */
+export async function sealProof(seal: SigningIdentity, tsa: SigningIdentity, genTime: string, n: number): Promise<SealedProof> {
+  const signingTime = new Date(new Date(genTime).getTime() - 1000);
+  const id = String(n).padStart(12, '0');
+  const statement = acceptanceStatement(n, signingTime);
   const sealer = new Sealer(seal, stamperAt(tsa, genTime));
   const der = (await sealer.seal(statement, signingTime)).der;
   return { der, statementJson: new TextDecoder().decode(canonicalStatementBytes(statement)), messageId: `10000000-0000-4000-8000-${id}`, evidenceId: `00000000-0000-4000-8000-${id}` };

@@ -9,13 +9,13 @@ import http from 'node:http';
 import { webcrypto } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { DEFAULT_EVIDENCE_POLICY_OID, DEFAULT_TSA_POLICY_OID } from '../../src/config.js';
+import { DEFAULT_TSA_POLICY_OID } from '../../src/config.js';
 import { createDevPki, issueDevCrl, LocalTimeStamper, TimeStampAuthority, type DevPki } from '../../src/crypto/index.js';
 import { parseSignedData } from '../../src/crypto/SignedData.js';
-import { buildStatement } from '../../src/domain/EvidenceStatement.js';
 import { OutboundPolicy } from '../../src/net/OutboundPolicy.js';
 import { CrlFetcher, LongTermSealing } from '../../src/registered-mail/revocation.js';
 import { Sealer } from '../../src/registered-mail/sealing.js';
+import { acceptanceStatement } from '../helpers/records.js';
 
 describe('CAdES-B-LT sealing checks each CRL and path once, not for each proof', function () {
   this.timeout(60_000);
@@ -55,23 +55,7 @@ describe('CAdES-B-LT sealing checks each CRL and path once, not for each proof',
     await new Promise<void>((r) => server.close(() => r()));
   });
 
-  function statement(n: number) {
-    const at = new Date();
-    return buildStatement({
-      evidenceId: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
-      type: 'SubmissionAcceptance',
-      eventTime: at,
-      policyOid: DEFAULT_EVIDENCE_POLICY_OID,
-      issuerName: 'Registered Mail Trust Service (B-LT test)',
-      sender: { id: 'lt-sender', name: 'LT Institution', reference: `REF-LT-${n}` },
-      recipient: { type: 'citizen', id: '85073003328' },
-      submissionTime: at,
-      messageId: `10000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
-      subject: { nl: 'Uw beslissing' },
-      documents: [{ partName: 'main', fileName: 'letter.pdf', mediaType: 'application/pdf', size: 1000, isMain: true, sha256: 'ab'.repeat(32) }],
-      previousEvidenceSha256: null,
-    });
-  }
+  const statement = (n: number) => acceptanceStatement(n, new Date(), 'Registered Mail Trust Service (B-LT test)', 'LT');
 
   it('verifies signatures for the first proof only; every proof carries the paths and the CRL', async () => {
     const fetcher = new CrlFetcher({ policy: new OutboundPolicy({ allow: ['127.0.0.1/32'] }), timeoutMs: 2000, maxBytes: 1024 * 1024 });
