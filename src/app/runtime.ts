@@ -329,6 +329,8 @@ export async function createRuntime(config: Config, log: Logger): Promise<Runtim
       await scheduling;
       // ends the hand-over of new jobs, lets running ones finish, gives back what it has not started
       await runner.stop();
+      // objects of intakes that failed in an outage: looked at once more while the database is open
+      await submissions.close();
       await signals?.close();
       await sealer.close();
       await closeTokenKeys();

@@ -62,6 +62,10 @@ const MAX_MEDIA_TYPE_LENGTH = 255;
 const UNCOMMITTED_RETRY_MAX_MS = 10_000;
 
 export class SubmissionService {
+  /** objects of failed intakes waiting to be looked at again (removeUncommitted), by their timer */
+  private readonly retries = new Map<ReturnType<typeof setTimeout>, string[]>();
+  private closing = false;
+
   constructor(
     private readonly store: Repositories,
     private readonly blobs: BlobStore,
@@ -286,9 +290,28 @@ export class SubmissionService {
         for (const k of keys) if (!named.has(k)) await this.blobs.remove(k);
       });
     } catch {
+      if (this.closing) return; // the blob sweep of the next start takes them
       const next = Math.min(Math.max(retryMs * 2, 250), UNCOMMITTED_RETRY_MAX_MS);
-      setTimeout(() => void this.removeUncommitted(keys, next), next).unref();
+      const retry = setTimeout(() => {
+        this.retries.delete(retry);
+        void this.removeUncommitted(keys, next);
+      }, next);
+      retry.unref();
+      this.retries.set(retry, keys);
     }
+  }
+
+  /**
+   * Before the process stops (after the HTTP server has stopped taking requests): the objects
+   * still waiting to be looked at again are looked at once more now, not left to the blob sweep
+   * of the next start — a database back from an outage answers at once.
+   */
+  async close(): Promise<void> {
+    this.closing = true;
+    const waiting = [...this.retries];
+    this.retries.clear();
+    for (const [timer] of waiting) clearTimeout(timer);
+    await Promise.all(waiting.map(([, keys]) => this.removeUncommitted(keys)));
   }
 
   private async replay(sender: SenderRecord, key: string, requestHash: string): Promise<Accepted | undefined> {

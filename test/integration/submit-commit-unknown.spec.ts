@@ -90,4 +90,38 @@ describe(`a submission whose commit was not answered (${onPostgres ? 'PostgreSQL
       store.underBlobSweep = underBlobSweep;
     }
   });
+
+  // last: the intake of this service is closed after it
+  it('looks once more, as the service stops, at the bytes still waiting for the database to tell', async () => {
+    const store = svc.rt.store;
+    const before = new Set(blobFiles(svc.dataDir).objects);
+    const commitWithBlobs = store.commitWithBlobs.bind(store);
+    const underBlobSweep = store.underBlobSweep.bind(store);
+    store.commitWithBlobs = async (place) => {
+      await place();
+      throw connectionLost();
+    };
+    // the database does not answer until the service stops
+    let answering = false;
+    let looks = 0;
+    store.underBlobSweep = async (work) => {
+      looks++;
+      if (!answering) throw connectionLost();
+      return underBlobSweep(work);
+    };
+    try {
+      const res = await submit(svc, key, metadata(), [{ name: 'main', content: pdfBytes(30_000, 33) }]);
+      expect(res.status).to.equal(503);
+      const placed = blobFiles(svc.dataDir).objects.filter((f) => !before.has(f));
+      expect(placed).to.have.length(1);
+      answering = true;
+      const looksBefore = looks;
+      await svc.rt.submissions.close();
+      expect(looks, 'looked at as the intake closed').to.equal(looksBefore + 1);
+      expect(fs.existsSync(placed[0]!), 'removed as the intake closed').to.equal(false);
+    } finally {
+      store.commitWithBlobs = commitWithBlobs;
+      store.underBlobSweep = underBlobSweep;
+    }
+  });
 });
