@@ -10,7 +10,8 @@
  * job instead, and sealing its proof is that job's work (src/registered-mail/delivery.ts).
  * Any failure removes what was staged or committed, so a refused request leaves nothing
  * behind — committed bytes once the database confirms that their transaction did not
- * commit after all. */
+ * commit after all.
+ */
 import { createHash, randomUUID } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import type { Readable } from 'node:stream';
@@ -154,7 +155,9 @@ export class SubmissionService {
       accepted = await this.store.commitWithBlobs(
         (tx) => this.place(blobs, committed, tx),
         async (tx) => {
-          const written = decision ? await this.writeDecided(tx, message, documents, decision) : (await this.write(tx, message, documents), { message, documents, replayed: false });
+          let written: Accepted = { message, documents, replayed: false };
+          if (decision) written = await this.writeDecided(tx, message, documents, decision);
+          else await this.write(tx, message, documents);
           if (idempotencyKey) await tx.messages.insertIdempotencyKey(sender.id, idempotencyKey, requestHash, message.id);
           return written;
         },
@@ -179,8 +182,8 @@ export class SubmissionService {
    * The first proof of a message not yet written, sealed within `ms`; undefined when there is
    * no time for it, no decider, or it fails or takes longer (the e-Box or the TSA slow or
    * down): the `accept` job then decides, with its retries, after the message has committed.
-   * What the job does not see does not happen: a proof sealed here is given out only once
-   * the transaction that writes it with its message has committed.
+   * A proof sealed here is stored and given out only with the transaction that writes its
+   * message: one sealed for a transaction that fails is dropped.
    */
   private async decideWithin(ms: number, message: MessageRecord, sender: SenderRecord, documents: DocumentRecord[]): Promise<Decision | undefined> {
     if (!this.decider || ms <= 0 || this.config.submitSeal !== 'intake') return undefined;

@@ -58,70 +58,73 @@ describe(`a submission whose commit was not answered (${onPostgres ? 'PostgreSQL
     expect(sha256(fs.readFileSync(file))).to.equal(sha256(doc));
   });
 
-  it('removes the bytes of a transaction that did not commit, once the database can tell', async () => {
+  /**
+   * Runs `body` while intakes put their bytes in place and then lose the connection before a
+   * row is written, and the database answers the look at those bytes (the blob sweep's check)
+   * only when `answers()` says so; `looks()` counts the looks.
+   */
+  async function withUnwrittenIntakes(answers: () => boolean, body: (looks: () => number) => Promise<void>): Promise<void> {
     const store = svc.rt.store;
-    const before = new Set(blobFiles(svc.dataDir).objects);
     const commitWithBlobs = store.commitWithBlobs.bind(store);
     const underBlobSweep = store.underBlobSweep.bind(store);
-    // the bytes are put in place, the rows never written; the database does not answer for a while
+    let looks = 0;
     store.commitWithBlobs = async (place) => {
       await place();
       throw connectionLost();
     };
-    let unanswered = 2;
     store.underBlobSweep = async (work) => {
-      if (unanswered-- > 0) throw connectionLost();
+      looks++;
+      if (!answers()) throw connectionLost();
       return underBlobSweep(work);
     };
     try {
-      const res = await submit(svc, key, metadata(), [{ name: 'main', content: pdfBytes(30_000, 32) }]);
-      expect(res.status).to.equal(503);
-      const placed = blobFiles(svc.dataDir).objects.filter((f) => !before.has(f));
-      expect(placed, 'kept while the database cannot say whether a row names it').to.have.length(1);
-      const deadline = Date.now() + 20_000;
-      while (fs.existsSync(placed[0]!)) {
-        expect(Date.now(), 'removed once the database says no row names it').to.be.below(deadline);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      expect(unanswered).to.be.below(0);
-      expect(blobFiles(svc.dataDir).temp).to.deep.equal([]);
+      await body(() => looks);
     } finally {
       store.commitWithBlobs = commitWithBlobs;
       store.underBlobSweep = underBlobSweep;
     }
+  }
+
+  it('removes the bytes of a transaction that did not commit, once the database can tell', async () => {
+    const before = new Set(blobFiles(svc.dataDir).objects);
+    // the database does not answer for a while
+    let unanswered = 2;
+    await withUnwrittenIntakes(
+      () => !(unanswered-- > 0),
+      async () => {
+        const res = await submit(svc, key, metadata(), [{ name: 'main', content: pdfBytes(30_000, 32) }]);
+        expect(res.status).to.equal(503);
+        const placed = blobFiles(svc.dataDir).objects.filter((f) => !before.has(f));
+        expect(placed, 'kept while the database cannot say whether a row names it').to.have.length(1);
+        const deadline = Date.now() + 20_000;
+        while (fs.existsSync(placed[0]!)) {
+          expect(Date.now(), 'removed once the database says no row names it').to.be.below(deadline);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        expect(unanswered).to.be.below(0);
+        expect(blobFiles(svc.dataDir).temp).to.deep.equal([]);
+      },
+    );
   });
 
   // last: the intake of this service is closed after it
   it('looks once more, as the service stops, at the bytes still waiting for the database to tell', async () => {
-    const store = svc.rt.store;
     const before = new Set(blobFiles(svc.dataDir).objects);
-    const commitWithBlobs = store.commitWithBlobs.bind(store);
-    const underBlobSweep = store.underBlobSweep.bind(store);
-    store.commitWithBlobs = async (place) => {
-      await place();
-      throw connectionLost();
-    };
     // the database does not answer until the service stops
     let answering = false;
-    let looks = 0;
-    store.underBlobSweep = async (work) => {
-      looks++;
-      if (!answering) throw connectionLost();
-      return underBlobSweep(work);
-    };
-    try {
-      const res = await submit(svc, key, metadata(), [{ name: 'main', content: pdfBytes(30_000, 33) }]);
-      expect(res.status).to.equal(503);
-      const placed = blobFiles(svc.dataDir).objects.filter((f) => !before.has(f));
-      expect(placed).to.have.length(1);
-      answering = true;
-      const looksBefore = looks;
-      await svc.rt.submissions.close();
-      expect(looks, 'looked at as the intake closed').to.equal(looksBefore + 1);
-      expect(fs.existsSync(placed[0]!), 'removed as the intake closed').to.equal(false);
-    } finally {
-      store.commitWithBlobs = commitWithBlobs;
-      store.underBlobSweep = underBlobSweep;
-    }
+    await withUnwrittenIntakes(
+      () => answering,
+      async (looks) => {
+        const res = await submit(svc, key, metadata(), [{ name: 'main', content: pdfBytes(30_000, 33) }]);
+        expect(res.status).to.equal(503);
+        const placed = blobFiles(svc.dataDir).objects.filter((f) => !before.has(f));
+        expect(placed).to.have.length(1);
+        answering = true;
+        const looksBefore = looks();
+        await svc.rt.submissions.close();
+        expect(looks(), 'looked at as the intake closed').to.equal(looksBefore + 1);
+        expect(fs.existsSync(placed[0]!), 'removed as the intake closed').to.equal(false);
+      },
+    );
   });
 });
