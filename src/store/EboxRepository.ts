@@ -4,8 +4,12 @@
  * mailboxes holding deposited messages.
  */
 import type { Knex } from 'knex';
+import { first, prepared } from './Prepared.js';
 import type { RecipientType } from '../domain/identifiers.js';
 import type { MailboxRecord, RecipientRecord } from '../domain/records.js';
+
+/** Whether a letter's recipient is reachable, asked for every letter (Prepared.ts: the hot path). */
+const RECIPIENT = prepared('recipient_by_identifier', 'SELECT id, type, identifier, name, ebox_activated, created_at FROM recipients WHERE type = ? AND identifier = ? LIMIT 1');
 
 export class EboxRepository {
   constructor(private readonly db: Knex) {}
@@ -32,7 +36,7 @@ export class EboxRepository {
   }
 
   async findRecipient(type: RecipientType, identifier: string): Promise<RecipientRecord | undefined> {
-    const row = await this.db('recipients').where({ type, identifier }).first();
+    const row = await first(this.db, RECIPIENT, [type, identifier]);
     return row && toRecipient(row);
   }
 

@@ -17,9 +17,15 @@
 import type { Knex } from 'knex';
 import { eventHash, GENESIS_HASH, type ChainedEvent } from '../domain/EventChain.js';
 import type { EventRecord } from '../domain/records.js';
+import { execute, first, insertRows, prepared } from './Prepared.js';
 
 /** Arbitrary constant naming the event log's advisory lock on PostgreSQL. */
 export const EVENT_LOG_LOCK = 7_319_522;
+
+/** Every transaction that appends events runs these (Prepared.ts: the hot path). */
+const EVENT_LOG_LOCKED = prepared('event_log_lock', 'SELECT pg_advisory_xact_lock(?)');
+const EVENT_HEAD = prepared('event_log_head', 'SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1');
+const EVENT_COLUMNS = ['seq', 'message_id', 'type', 'at', 'data', 'prev_hash', 'hash'];
 
 export class EventRepository {
   /** events noted in this transaction, written by `flush` (deferred mode only) */
@@ -48,10 +54,10 @@ export class EventRepository {
   }
 
   private async write(events: Array<Omit<EventRecord, 'seq'>>): Promise<ChainedEvent[]> {
-    if (this.db.client.config.client === 'pg') await this.db.raw('SELECT pg_advisory_xact_lock(?)', [EVENT_LOG_LOCK]);
-    const head = await this.db('events').select('seq', 'hash').orderBy('seq', 'desc').first();
+    if (this.db.client.config.client === 'pg') await execute(this.db, EVENT_LOG_LOCKED, [EVENT_LOG_LOCK]);
+    const head = await first(this.db, EVENT_HEAD, []);
     let seq = head ? Number(head.seq) : 0;
-    let prevHash: string = head ? head.hash : GENESIS_HASH;
+    let prevHash: string = head ? (head.hash as string) : GENESIS_HASH;
     const chained: ChainedEvent[] = [];
     for (const e of events) {
       seq++;
@@ -59,7 +65,11 @@ export class EventRepository {
       chained.push({ seq, messageId: e.messageId, type: e.type, at: e.at, data: e.data, prevHash, hash });
       prevHash = hash;
     }
-    await this.db('events').insert(chained.map((c) => ({ seq: c.seq, message_id: c.messageId, type: c.type, at: c.at, data: JSON.stringify(c.data), prev_hash: c.prevHash, hash: c.hash })));
+    await execute(
+      this.db,
+      insertRows('events_insert', 'events', EVENT_COLUMNS, chained.length),
+      chained.flatMap((c) => [c.seq, c.messageId, c.type, c.at, JSON.stringify(c.data), c.prevHash, c.hash]),
+    );
     return chained;
   }
 

@@ -1,5 +1,18 @@
 import type { Knex } from 'knex';
 import type { EvidenceRecord } from '../domain/records.js';
+import { execute, first, insertRows, prepared } from './Prepared.js';
+
+/** A proof and its place in the RFC 4998 queue, written for every proof (Prepared.ts: the hot path). */
+const EVIDENCE_COLUMNS = ['id', 'message_id', 'seq', 'type', 'statement', 'der', 'sha256', 'created_at'];
+const PENDING_COLUMNS = ['kind', 'subject_id', 'digest', 'created_at'];
+const EVIDENCE_INSERT = insertRows('evidence_insert', 'evidence', EVIDENCE_COLUMNS, 1);
+const PENDING_INSERT = insertRows('record_pending_insert', 'record_pending', PENDING_COLUMNS, 1);
+/** the proof the next one chains from (every proof after the first) */
+const EVIDENCE_LATEST = prepared('evidence_latest', `SELECT ${EVIDENCE_COLUMNS.join(', ')} FROM evidence WHERE message_id = ? ORDER BY seq DESC LIMIT 1`);
+const EVIDENCE_AND_PENDING = prepared(
+  'evidence_and_pending_insert',
+  `WITH e AS (${EVIDENCE_INSERT.sqlite}) ${PENDING_INSERT.sqlite}`,
+);
 
 /**
  * Sealed evidence (proofs), in the order they were issued for a message. Each new proof is
@@ -10,19 +23,16 @@ export class EvidenceRepository {
 
   async insert(e: EvidenceRecord): Promise<void> {
     const der = Buffer.from(e.der.buffer, e.der.byteOffset, e.der.byteLength);
+    const evidence = [e.id, e.messageId, e.seq, e.type, e.statement, der, e.sha256, e.createdAt];
     // waits for its RFC 4998 tree (RecordTreeRepository); the leaf is the SHA-256 of the DER
-    const pending = { kind: 'evidence', subject_id: e.id, digest: e.sha256, created_at: e.createdAt };
+    const pending = ['evidence', e.id, e.sha256, e.createdAt];
     if (this.db.client.config.client === 'pg') {
       // both rows in one statement (PostgreSQL's data-modifying WITH)
-      await this.db.raw(
-        `WITH e AS (INSERT INTO evidence (id, message_id, seq, type, statement, der, sha256, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?))
-         INSERT INTO record_pending (kind, subject_id, digest, created_at) VALUES (?, ?, ?, ?)`,
-        [e.id, e.messageId, e.seq, e.type, e.statement, der, e.sha256, e.createdAt, pending.kind, pending.subject_id, pending.digest, pending.created_at],
-      );
+      await execute(this.db, EVIDENCE_AND_PENDING, [...evidence, ...pending]);
       return;
     }
-    await this.db('evidence').insert({ id: e.id, message_id: e.messageId, seq: e.seq, type: e.type, statement: e.statement, der, sha256: e.sha256, created_at: e.createdAt });
-    await this.db('record_pending').insert(pending);
+    await execute(this.db, EVIDENCE_INSERT, evidence);
+    await execute(this.db, PENDING_INSERT, pending);
   }
 
   async listForMessage(messageId: string): Promise<EvidenceRecord[]> {
@@ -32,7 +42,7 @@ export class EvidenceRepository {
 
   /** The newest evidence of a message (the one the next evidence chains from). */
   async latest(messageId: string): Promise<EvidenceRecord | undefined> {
-    const row = await this.db('evidence').where({ message_id: messageId }).orderBy('seq', 'desc').first();
+    const row = await first(this.db, EVIDENCE_LATEST, [messageId]);
     return row && toEvidence(row);
   }
 

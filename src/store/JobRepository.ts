@@ -20,6 +20,21 @@ import type { Knex } from 'knex';
 import type { Jobs } from './jobs.js';
 import { AUTOCOMMIT, type TransactionScope } from './TransactionHooks.js';
 import { SIGNAL } from './PgSignals.js';
+import { execute, insertRows, prepared } from './Prepared.js';
+
+/** A job enqueued: every letter's `deposit` (Prepared.ts: the hot path); a job with the same dedupe key is kept instead. */
+const JOB_INSERT_COLUMNS = ['type', 'payload', 'message_id', 'dedupe_key', 'status', 'attempts', 'max_attempts', 'priority', 'run_at', 'locked_by', 'locked_until', 'created_at', 'updated_at'];
+const JOB_COLUMNS = ['id', ...JOB_INSERT_COLUMNS, 'last_error'].join(', ');
+const JOB_INSERT = insertRows('job_insert', 'jobs', JOB_INSERT_COLUMNS, 1, 'ON CONFLICT (dedupe_key) DO NOTHING');
+/** written claimed by this process's runner (LocalJobs), which is handed the row at commit */
+const JOB_INSERT_CLAIMED = insertRows('job_insert_claimed', 'jobs', JOB_INSERT_COLUMNS, 1, `ON CONFLICT (dedupe_key) DO NOTHING RETURNING ${JOB_COLUMNS}`);
+/** a job done by the worker that still holds it (every job) */
+const JOB_DONE = prepared('job_done', "UPDATE jobs SET status = 'done', locked_until = NULL, updated_at = ? WHERE id = ? AND locked_by = ? AND status = 'running'");
+/** PostgreSQL: the insert, and the signal to the other processes' workers if it inserted */
+const JOB_INSERT_SIGNALLED = prepared(
+  'job_insert_signalled',
+  `WITH inserted AS (${JOB_INSERT.sqlite} RETURNING id) SELECT pg_notify(?, ?) FROM inserted`,
+);
 
 export const JOB_STATUSES = ['pending', 'running', 'done', 'dead'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
@@ -183,34 +198,30 @@ export class JobRepository<M = Jobs> {
     const a = this.local.adoption;
     const priority = job.priority ?? 0;
     const adopt = a !== undefined && a.types.has(job.type) && runAt.getTime() <= at.getTime() && priority === 0;
-    const insert = this.db('jobs')
-      .insert({
-        type: job.type,
-        payload: JSON.stringify(job.payload),
-        message_id: job.messageId ?? null,
-        dedupe_key: job.dedupeKey ?? null,
-        status: adopt ? 'running' : 'pending',
-        attempts: adopt ? 1 : 0,
-        max_attempts: job.maxAttempts,
-        priority,
-        run_at: runAt.toISOString(),
-        locked_by: adopt ? a.workerId : null,
-        locked_until: adopt ? new Date(at.getTime() + a.leaseMs).toISOString() : null,
-        created_at: now,
-        updated_at: now,
-      })
-      .onConflict('dedupe_key')
-      .ignore();
+    const values = [
+      job.type,
+      JSON.stringify(job.payload),
+      job.messageId ?? null,
+      job.dedupeKey ?? null,
+      adopt ? 'running' : 'pending',
+      adopt ? 1 : 0,
+      job.maxAttempts,
+      priority,
+      runAt.toISOString(),
+      adopt ? a.workerId : null,
+      adopt ? new Date(at.getTime() + a.leaseMs).toISOString() : null,
+      now,
+      now,
+    ];
     if (!adopt) {
-      if (runAt.getTime() <= at.getTime() && this.db.client.config.client === 'pg') {
-        // due now, and no runner of this process takes it: the insert, if it inserts, wakes
-        // the workers of other processes when its transaction commits (one statement)
-        const q = insert.toSQL();
-        await this.db.raw(`with inserted as (${q.sql} returning id) select pg_notify(?, ?) from inserted`, [...q.bindings, SIGNAL.jobs, job.type]);
-      } else await insert;
+      // due now, and no runner of this process takes it: on PostgreSQL the insert, if it
+      // inserts, wakes the workers of other processes when its transaction commits (one statement)
+      const signal = runAt.getTime() <= at.getTime() && this.db.client.config.client === 'pg';
+      if (signal) await execute(this.db, JOB_INSERT_SIGNALLED, [...values, SIGNAL.jobs, job.type]);
+      else await execute(this.db, JOB_INSERT, values);
       return;
     }
-    const rows: Record<string, unknown>[] = await insert.returning('*');
+    const { rows } = await execute(this.db, JOB_INSERT_CLAIMED, values);
     if (rows.length === 1) this.handOverAtEnd(toJob(rows[0]!), a);
   }
 
@@ -333,10 +344,8 @@ export class JobRepository<M = Jobs> {
    * transaction). `locked_by` is kept: on a done job it names the worker that ran it.
    */
   async complete(id: number, workerId: string): Promise<void> {
-    const n = await this.db('jobs')
-      .where({ id, locked_by: workerId, status: 'running' })
-      .update({ status: 'done', locked_until: null, updated_at: new Date().toISOString() });
-    if (n !== 1) throw new LostLeaseError(id);
+    const { changes } = await execute(this.db, JOB_DONE, [new Date().toISOString(), id, workerId]);
+    if (changes !== 1) throw new LostLeaseError(id);
   }
 
   /** Records a failed attempt: due again at `retryAt`, or dead when `retryAt` is null. */

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { execute, insertRows, prepared } from './Prepared.js';
 import type { MessageStatus } from '../domain/status.js';
 import type { DocumentRecord, MessageRecord, SenderRecord } from '../domain/records.js';
 import { toSender } from './SenderRepository.js';
@@ -22,39 +23,50 @@ export interface MessageFilter {
   recipient?: { type: RecipientType; id: string };
 }
 
+/** The statements every letter runs (Prepared.ts: the hot path). */
+const MESSAGE_INSERT_COLUMNS = ['id', 'sender_id', 'recipient_type', 'recipient_id', 'subject', 'sender_reference', 'status', 'submitted_at', 'updated_at', 'expires_at', 'ebox_message_id', 'documents_purged_at'];
+const MESSAGE_INSERT = insertRows('message_insert', 'messages', MESSAGE_INSERT_COLUMNS, 1);
+const MESSAGE_COLUMNS = MESSAGE_INSERT_COLUMNS.map((c) => `m.${c}`).join(', ');
+/** every proof a job seals reads its message so (the message, its sender, its documents in one statement) */
+const MESSAGE_FOR_PROOF = prepared(
+  'message_for_proof',
+  `SELECT ${MESSAGE_COLUMNS},
+          s.id AS s_id, s.name AS s_name, s.created_at AS s_created_at, s.webhook_url AS s_webhook_url, s.webhook_secret AS s_webhook_secret,
+          d.id AS d_id, d.position AS d_position, d.part_name AS d_part_name, d.file_name AS d_file_name, d.media_type AS d_media_type,
+          d.size AS d_size, d.sha256 AS d_sha256, d.is_main AS d_is_main, d.blob_key AS d_blob_key
+     FROM messages m LEFT JOIN senders s ON s.id = m.sender_id LEFT JOIN documents d ON d.message_id = m.id
+    WHERE m.id = ? ORDER BY d.position`,
+);
+/** a message's status moves on (each proof of its lifecycle), if it still is `from` */
+const TRANSITION = prepared('message_transition', 'UPDATE messages SET status = ?, updated_at = ? WHERE id = ? AND status = ?');
+const TRANSITION_WITH_EBOX_ID = prepared('message_transition_ebox_id', 'UPDATE messages SET status = ?, updated_at = ?, ebox_message_id = ? WHERE id = ? AND status = ?');
+const DOCUMENT_COLUMNS = ['id', 'message_id', 'position', 'part_name', 'file_name', 'media_type', 'size', 'sha256', 'is_main', 'blob_key'];
+const IDEMPOTENCY_KEY_INSERT = insertRows('idempotency_key_insert', 'idempotency_keys', ['sender_id', 'key', 'request_hash', 'message_id', 'created_at'], 1);
+
 /** A message and its documents (one aggregate), with its idempotency keys. */
 export class MessageRepository {
   constructor(private readonly db: Knex) {}
 
   async insert(message: MessageRecord, documents: DocumentRecord[]): Promise<void> {
-    await this.db('messages').insert({
-      id: message.id,
-      sender_id: message.senderId,
-      recipient_type: message.recipientType,
-      recipient_id: message.recipientId,
-      subject: JSON.stringify(message.subject),
-      sender_reference: message.senderReference,
-      status: message.status,
-      submitted_at: message.submittedAt,
-      updated_at: message.updatedAt,
-      expires_at: message.expiresAt,
-      ebox_message_id: message.eboxMessageId,
-      documents_purged_at: message.documentsPurgedAt,
-    });
+    await execute(this.db, MESSAGE_INSERT, [
+      message.id,
+      message.senderId,
+      message.recipientType,
+      message.recipientId,
+      JSON.stringify(message.subject),
+      message.senderReference,
+      message.status,
+      message.submittedAt,
+      message.updatedAt,
+      message.expiresAt,
+      message.eboxMessageId,
+      message.documentsPurgedAt,
+    ]);
     if (documents.length > 0) {
-      await this.db('documents').insert(
-        documents.map((d) => ({
-          id: d.id,
-          message_id: d.messageId,
-          position: d.position,
-          part_name: d.partName,
-          file_name: d.fileName,
-          media_type: d.mediaType,
-          size: d.size,
-          sha256: d.sha256,
-          is_main: d.isMain,
-          blob_key: d.blobKey,
-        })),
+      await execute(
+        this.db,
+        insertRows('documents_insert', 'documents', DOCUMENT_COLUMNS, documents.length),
+        documents.flatMap((d) => [d.id, d.messageId, d.position, d.partName, d.fileName, d.mediaType, d.size, d.sha256, d.isMain, d.blobKey]),
       );
     }
   }
@@ -69,28 +81,7 @@ export class MessageRepository {
    * proof's statement names. The sender is absent when its row is gone.
    */
   async findForProof(id: string): Promise<{ message: MessageRecord; sender: SenderRecord | undefined; documents: DocumentRecord[] } | undefined> {
-    const rows: Array<Record<string, unknown>> = await this.db('messages')
-      .leftJoin('senders', 'senders.id', 'messages.sender_id')
-      .leftJoin('documents', 'documents.message_id', 'messages.id')
-      .where({ 'messages.id': id })
-      .select(
-        'messages.*',
-        'senders.id as s_id',
-        'senders.name as s_name',
-        'senders.created_at as s_created_at',
-        'senders.webhook_url as s_webhook_url',
-        'senders.webhook_secret as s_webhook_secret',
-        'documents.id as d_id',
-        'documents.position as d_position',
-        'documents.part_name as d_part_name',
-        'documents.file_name as d_file_name',
-        'documents.media_type as d_media_type',
-        'documents.size as d_size',
-        'documents.sha256 as d_sha256',
-        'documents.is_main as d_is_main',
-        'documents.blob_key as d_blob_key',
-      )
-      .orderBy('documents.position');
+    const { rows } = await execute(this.db, MESSAGE_FOR_PROOF, [id]);
     const first = rows[0];
     if (!first) return undefined;
     const sender = first.s_id == null ? undefined : toSender({ id: first.s_id, name: first.s_name, created_at: first.s_created_at, webhook_url: first.s_webhook_url, webhook_secret: first.s_webhook_secret });
@@ -160,10 +151,11 @@ export class MessageRepository {
 
   /** Moves the message from `from` to `to` (`at`: its updated_at, default now); false when it was not in `from` (someone else moved it). */
   async transition(id: string, from: MessageStatus, to: MessageStatus, extra: { eboxMessageId?: string; at?: string } = {}): Promise<boolean> {
-    const n = await this.db('messages')
-      .where({ id, status: from })
-      .update({ status: to, updated_at: extra.at ?? new Date().toISOString(), ...(extra.eboxMessageId ? { ebox_message_id: extra.eboxMessageId } : {}) });
-    return n === 1;
+    const at = extra.at ?? new Date().toISOString();
+    const { changes } = extra.eboxMessageId
+      ? await execute(this.db, TRANSITION_WITH_EBOX_ID, [to, at, extra.eboxMessageId, id, from])
+      : await execute(this.db, TRANSITION, [to, at, id, from]);
+    return changes === 1;
   }
 
   async documents(messageId: string): Promise<DocumentRecord[]> {
@@ -220,7 +212,7 @@ export class MessageRepository {
   }
 
   async insertIdempotencyKey(senderId: string, key: string, requestHash: string, messageId: string): Promise<void> {
-    await this.db('idempotency_keys').insert({ sender_id: senderId, key, request_hash: requestHash, message_id: messageId, created_at: new Date().toISOString() });
+    await execute(this.db, IDEMPOTENCY_KEY_INSERT, [senderId, key, requestHash, messageId, new Date().toISOString()]);
   }
 
   async countByStatus(): Promise<Array<{ status: MessageStatus; count: number }>> {

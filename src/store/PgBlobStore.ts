@@ -18,6 +18,10 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { Knex } from 'knex';
 import { BLOB_OWNER, checkBlobKey, ownerGone, type BlobStore, type BlobTransaction, type StagedBlob } from './BlobStore.js';
+import { execute, prepared } from './Prepared.js';
+
+/** Gives a staged object its key, in the intake's transaction (Prepared.ts: the hot path). */
+const BLOB_KEY_GIVEN = prepared('blob_key_given', 'UPDATE blob_objects SET blob_key = ?, committed_at = ? WHERE id = ? AND blob_key IS NULL');
 
 /** The bytes of one chunk row. */
 export const PG_CHUNK_BYTES = 1024 * 1024;
@@ -92,7 +96,7 @@ export class PgBlobStore implements BlobStore {
 
   async commit(staged: StagedBlob, key: string, tx?: BlobTransaction): Promise<void> {
     const { stagingId } = staged as PgStagedBlob;
-    const n = await (tx?.db ?? this.db)('blob_objects').where({ id: stagingId }).whereNull('blob_key').update({ blob_key: checkBlobKey(key), committed_at: new Date().toISOString() });
+    const { changes: n } = await execute(tx?.db ?? this.db, BLOB_KEY_GIVEN, [checkBlobKey(key), new Date().toISOString(), stagingId]);
     if (n !== 1) throw new Error(`staged blob ${stagingId} is gone or already committed`);
     // in a transaction: committed once it commits; should it fail, `discard` removes the
     // bytes only if they are still staged (a commit whose answer was lost keeps them)

@@ -19,6 +19,10 @@ import { UsageRepository } from './UsageRepository.js';
 import type { TransactionHooks, TransactionScope } from './TransactionHooks.js';
 import type { SignalChannel } from './PgSignals.js';
 import type { Jobs } from './jobs.js';
+import { execute, prepared } from './Prepared.js';
+
+/** PostgreSQL: every document commit takes the blob fence shared (Prepared.ts: the hot path) */
+const BLOB_FENCE_SHARED = prepared('blob_fence_shared', 'SELECT pg_advisory_xact_lock_shared(?)');
 
 /**
  * The repositories, bound to the database or to one transaction. `M` is the job map the
@@ -164,7 +168,7 @@ export class Repositories<M = Jobs> implements TransactionScope {
   async commitWithBlobs<T>(place: (tx?: Repositories<M>) => Promise<void>, work: (tx: Repositories<M>) => Promise<T>): Promise<T> {
     if (this.isPostgres) {
       return this.transaction(async (tx) => {
-        await tx.db.raw('SELECT pg_advisory_xact_lock_shared(?)', [BLOB_FENCE_LOCK_KEY]);
+        await execute(tx.db, BLOB_FENCE_SHARED, [BLOB_FENCE_LOCK_KEY]);
         await place(tx);
         return work(tx);
       });

@@ -1,5 +1,15 @@
 import type { Knex } from 'knex';
+import { first, prepared } from './Prepared.js';
 import type { CredentialKind, CredentialRecord, SenderRecord } from '../domain/records.js';
+
+/** Every API request authenticates with it (Prepared.ts: the hot path). */
+const CREDENTIAL_WITH_SENDER = prepared(
+  'credential_with_sender',
+  `SELECT c.id, c.sender_id, c.kind, c.name, c.hint, c.created_at, c.last_used_at, c.expires_at, c.revoked_at,
+          s.id AS s_id, s.name AS s_name, s.created_at AS s_created_at, s.webhook_url AS s_webhook_url, s.webhook_secret AS s_webhook_secret
+     FROM sender_credentials c LEFT JOIN senders s ON s.id = c.sender_id
+    WHERE c.kind = ? AND c.secret_hash = ? LIMIT 1`,
+);
 
 /** Senders and their credentials; of an API key only its SHA-256 is ever stored, of a client certificate its fingerprint. */
 export class SenderRepository {
@@ -55,18 +65,7 @@ export class SenderRepository {
    * when its row is gone.
    */
   async findCredentialWithSender(kind: CredentialKind, secretHash: string): Promise<{ credential: CredentialRecord; sender: SenderRecord | undefined } | undefined> {
-    const row = await this.db('sender_credentials')
-      .leftJoin('senders', 'senders.id', 'sender_credentials.sender_id')
-      .where({ 'sender_credentials.kind': kind, 'sender_credentials.secret_hash': secretHash })
-      .select(
-        'sender_credentials.*',
-        'senders.id as s_id',
-        'senders.name as s_name',
-        'senders.created_at as s_created_at',
-        'senders.webhook_url as s_webhook_url',
-        'senders.webhook_secret as s_webhook_secret',
-      )
-      .first();
+    const row = await first(this.db, CREDENTIAL_WITH_SENDER, [kind, secretHash]);
     if (!row) return undefined;
     const sender = row.s_id == null ? undefined : toSender({ id: row.s_id, name: row.s_name, created_at: row.s_created_at, webhook_url: row.s_webhook_url, webhook_secret: row.s_webhook_secret });
     return { credential: toCredential(row), sender };

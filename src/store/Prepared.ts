@@ -1,0 +1,124 @@
+/**
+ * Statements of the hot path — what every sealed letter runs: the sender's credential, the
+ * intake's inserts, the proof, the job that takes the letter on, the event log — written
+ * once as SQL text, prepared once per connection and run on the connection directly,
+ * without knex's query builder (knex stays for migrations and the rare paths).
+ *
+ * Each runs on the connection of the knex object it is given: a transaction's own (knex's
+ * transaction client hands it out and keeps it), or one taken from the pool for the statement
+ * and given back.
+ *
+ * - SQLite (better-sqlite3): the statement is prepared once per connection and kept with it;
+ *   a statement that returns rows is read with `all`, another is `run`. Values are bound as
+ *   knex binds them: booleans as 1 or 0, dates as milliseconds, undefined as NULL.
+ * - PostgreSQL (pg): a named prepared statement (`{ name, text, values }`): parsed and planned
+ *   by the server on its first use on a connection, then only bound and executed. The `?`
+ *   placeholders of the text become `$1…$n`. Column lists are spelled out (no `*`), so a
+ *   plan never outlives the shape of what it returns.
+ *
+ * A failed statement throws the driver's own error, with its code (constraints.ts,
+ * src/domain/outage.ts read it) and without the values it was given: knex writes the values
+ * into the message of the errors it passes on, and those can be personal data.
+ */
+import type { Knex } from 'knex';
+
+export interface Prepared {
+  /** unique among the hot statements: PostgreSQL's name of the prepared statement */
+  readonly name: string;
+  /** the text with `?` placeholders (SQLite) */
+  readonly sqlite: string;
+  /** the text with `$n` placeholders (PostgreSQL) */
+  readonly postgres: string;
+}
+
+/** PostgreSQL cuts identifiers, and so statement names, at 63 bytes. */
+const MAX_NAME = 63;
+const names = new Map<string, string>();
+
+/**
+ * A statement of the hot path. `sql` uses `?` for each value and holds no other `?` (no
+ * string literal with one, no JSON operator); `postgresSql`, when given, is the text for
+ * PostgreSQL where the two differ.
+ */
+export function prepared(name: string, sql: string, postgresSql: string = sql): Prepared {
+  if (name.length > MAX_NAME || !/^[a-z][a-z0-9_]*$/.test(name)) throw new Error(`statement name ${name}: lower case, digits and _, at most ${MAX_NAME}`);
+  const seen = names.get(name);
+  if (seen !== undefined && seen !== sql + '\0' + postgresSql) throw new Error(`statement name ${name} is already another statement's`);
+  names.set(name, sql + '\0' + postgresSql);
+  let n = 0;
+  return { name, sqlite: sql, postgres: postgresSql.replace(/\?/g, () => `$${++n}`) };
+}
+
+const inserts = new Map<string, Prepared>();
+
+/**
+ * `INSERT INTO table (columns) VALUES (…), (…)` for `rows` rows, then `tail` (ON CONFLICT,
+ * RETURNING), the same on both databases: one statement per table, column list and row count,
+ * made on first use. Values go row after row, in the order of `columns`.
+ */
+export function insertRows(name: string, table: string, columns: readonly string[], rows: number, tail = ''): Prepared {
+  const key = `${name}_${rows}`;
+  let p = inserts.get(key);
+  if (!p) {
+    const row = `(${columns.map(() => '?').join(', ')})`;
+    const sql = `INSERT INTO "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) VALUES ${Array.from({ length: rows }, () => row).join(', ')}${tail ? ' ' + tail : ''}`;
+    p = prepared(key, sql);
+    inserts.set(key, p);
+  }
+  return p;
+}
+
+interface SqliteStatement {
+  readonly reader: boolean;
+  all(values: unknown[]): Record<string, unknown>[];
+  run(values: unknown[]): { changes: number };
+}
+interface SqliteConnection {
+  prepare(sql: string): SqliteStatement;
+}
+interface PgConnection {
+  query(q: { name: string; text: string; values: unknown[] }): Promise<{ rows: Record<string, unknown>[]; rowCount: number | null }>;
+}
+
+/** What a statement gave: the rows it returned (none for a write without RETURNING), and the rows it wrote. */
+export interface Outcome {
+  rows: Record<string, unknown>[];
+  changes: number;
+}
+
+const sqliteStatements = new WeakMap<object, Map<Prepared, SqliteStatement>>();
+
+/** Runs `p` with `values` on `db`'s connection (see the module's comment). */
+export async function execute(db: Knex, p: Prepared, values: readonly unknown[]): Promise<Outcome> {
+  const trx = db as Knex & { isTransaction?: boolean; isCompleted?: () => boolean };
+  if (trx.isTransaction && trx.isCompleted?.()) throw new Error(`statement ${p.name} after its transaction ended`);
+  const client = db.client as { config: { client: string }; acquireConnection(): Promise<unknown>; releaseConnection(conn: unknown): Promise<unknown> };
+  const conn = await client.acquireConnection();
+  try {
+    if (client.config.client === 'pg') {
+      const r = await (conn as PgConnection).query({ name: p.name, text: p.postgres, values: values.map((v) => (v === undefined ? null : v)) });
+      return { rows: r.rows, changes: r.rowCount ?? 0 };
+    }
+    let kept = sqliteStatements.get(conn as object);
+    if (!kept) sqliteStatements.set(conn as object, (kept = new Map()));
+    let statement = kept.get(p);
+    if (!statement) kept.set(p, (statement = (conn as SqliteConnection).prepare(p.sqlite)));
+    const bound = values.map(sqliteValue);
+    if (statement.reader) return { rows: statement.all(bound), changes: 0 };
+    return { rows: [], changes: statement.run(bound).changes };
+  } finally {
+    await client.releaseConnection(conn);
+  }
+}
+
+/** The first row `p` returns, or undefined. */
+export async function first(db: Knex, p: Prepared, values: readonly unknown[]): Promise<Record<string, unknown> | undefined> {
+  return (await execute(db, p, values)).rows[0];
+}
+
+function sqliteValue(v: unknown): unknown {
+  if (v === undefined) return null;
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (v instanceof Date) return v.valueOf();
+  return v;
+}
