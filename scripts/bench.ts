@@ -1,7 +1,7 @@
 /**
  * npm run bench — every benchmark, one after the other, each in its own process, compiled
  * (`npm run bench` builds once, first): bench-seal, bench-verify-proof, bench-verify,
- * bench-tsa, bench-http, bench-receipt, bench-notify, bench-records. Never part of `npm test`.
+ * bench-tsa, bench-http, bench-sqlite-thread, bench-receipt, bench-notify, bench-records. Never part of `npm test`.
  *
  * Before the first it waits for the build's load to leave the machine (bench-lib `settle`,
  * up to BENCH_SETTLE_SECONDS, default 60); each benchmark then waits again, at most 15 s
@@ -20,7 +20,7 @@ await settle();
 const env = { ...process.env, BENCH_SETTLE_SECONDS: process.env.BENCH_SETTLE_SECONDS ?? '15' };
 let failed = 0;
 const took: string[] = [];
-for (const name of ['bench-seal', 'bench-verify-proof', 'bench-verify', 'bench-tsa', 'bench-http', 'bench-receipt', 'bench-notify', 'bench-records']) {
+for (const name of ['bench-seal', 'bench-verify-proof', 'bench-verify', 'bench-tsa', 'bench-http', 'bench-sqlite-thread', 'bench-receipt', 'bench-notify', 'bench-records']) {
   const file = path.join(here, `${name}.${ext}`);
   if (!existsSync(file)) continue;
   console.log(`\n=== ${name} ===`);
