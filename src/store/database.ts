@@ -1,8 +1,8 @@
 /**
  * Opens the database (knex) and runs the migrations.
  * SQLite: better-sqlite3, the file and its folder private to the service's user
- * (FilePermissions.ts), WAL journal, a commit on disk when its statement answers (the log
- * synced off the main thread, WalSync.ts), foreign keys on, one connection whose prepared statements are kept and reused
+ * (FilePermissions.ts), WAL journal, synchronous=FULL (a commit is on disk when it
+ * returns), foreign keys on, one connection whose prepared statements are kept and reused
  * (knex prepares every query it runs). PostgreSQL: `pg` with a small pool.
  */
 import fs from 'node:fs';
@@ -11,11 +11,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import knexFactory, { type Knex } from 'knex';
 import type { DatabaseConfig } from '../config.js';
 import { preparePrivateSqliteFile } from './FilePermissions.js';
-import { WalSync, type SyncFile, type SyncedConnection } from './WalSync.js';
 
 export type Db = Knex;
 
-interface SqliteConnection extends SyncedConnection {
+interface SqliteConnection {
   pragma(s: string): unknown;
   prepare(sql: string): unknown;
 }
@@ -32,7 +31,7 @@ const STATEMENT_CACHE_SIZE = 500;
  */
 const SAVEPOINT_SQL = /^\s*(SAVEPOINT|RELEASE|ROLLBACK TO)\b/i;
 
-export function cachePreparedStatements(conn: { prepare(sql: string): unknown }, size: number): void {
+export function cachePreparedStatements(conn: SqliteConnection, size: number): void {
   const prepare = conn.prepare.bind(conn);
   const cache = new Map<string, unknown>();
   conn.prepare = (sql: string) => {
@@ -67,12 +66,7 @@ function knexLog(log: DatabaseLog | undefined): Knex.Config['log'] {
   };
 }
 
-export interface DatabaseOptions {
-  /** SQLite: how the write-ahead log is synced after each commit (WalSync.ts; tests watch it) */
-  syncFile?: SyncFile;
-}
-
-export function openDatabase(config: DatabaseConfig, log?: DatabaseLog, options: DatabaseOptions = {}): Db {
+export function openDatabase(config: DatabaseConfig, log?: DatabaseLog): Db {
   if (config.client === 'postgres') {
     // a request waits at most this long for a connection: with the database down it gets a
     // 503 DATABASE_UNAVAILABLE in seconds (src/domain/outage.ts), not after knex's 60 s default
@@ -89,14 +83,11 @@ export function openDatabase(config: DatabaseConfig, log?: DatabaseLog, options:
       min: 1,
       max: 1,
       afterCreate(conn: SqliteConnection, done: (err: Error | null, conn: unknown) => void) {
+        cachePreparedStatements(conn, STATEMENT_CACHE_SIZE);
         conn.pragma('journal_mode = WAL');
-        // a COMMIT writes the log and returns; WalSync has the log synced before the
-        // statement answers, off the main thread (as durable as FULL: see WalSync.ts)
-        conn.pragma('synchronous = NORMAL');
+        conn.pragma('synchronous = FULL');
         conn.pragma('foreign_keys = ON');
         conn.pragma('busy_timeout = 5000');
-        new WalSync(config.filename, options.syncFile).attach(conn);
-        cachePreparedStatements(conn, STATEMENT_CACHE_SIZE);
         done(null, conn);
       },
     },
