@@ -25,6 +25,8 @@ import type { Knex } from 'knex';
 export interface Prepared {
   /** unique among the hot statements: PostgreSQL's name of the prepared statement */
   readonly name: string;
+  /** prepared once per connection and kept; false for a one-off (a large multi-row insert) */
+  readonly kept: boolean;
   /** the text with `?` placeholders (SQLite) */
   readonly sqlite: string;
   /** the text with `$n` placeholders (PostgreSQL) */
@@ -36,35 +38,47 @@ const MAX_NAME = 63;
 const names = new Map<string, string>();
 
 /**
- * A statement of the hot path. `sql` uses `?` for each value and holds no other `?` (no
- * string literal with one, no JSON operator); `postgresSql`, when given, is the text for
- * PostgreSQL where the two differ.
+ * A statement of the hot path, the same text on both databases. `sql` uses `?` for each value
+ * and holds no other `?` (no string literal with one, no JSON operator).
  */
-export function prepared(name: string, sql: string, postgresSql: string = sql): Prepared {
+export function prepared(name: string, sql: string): Prepared {
   if (name.length > MAX_NAME || !/^[a-z][a-z0-9_]*$/.test(name)) throw new Error(`statement name ${name}: lower case, digits and _, at most ${MAX_NAME}`);
   const seen = names.get(name);
-  if (seen !== undefined && seen !== sql + '\0' + postgresSql) throw new Error(`statement name ${name} is already another statement's`);
-  names.set(name, sql + '\0' + postgresSql);
+  if (seen !== undefined && seen !== sql) throw new Error(`statement name ${name} is already another statement's`);
+  names.set(name, sql);
+  return { name, kept: true, sqlite: sql, postgres: numbered(sql) };
+}
+
+/** `?` → `$1…$n` */
+function numbered(sql: string): string {
   let n = 0;
-  return { name, sqlite: sql, postgres: postgresSql.replace(/\?/g, () => `$${++n}`) };
+  return sql.replace(/\?/g, () => `$${++n}`);
 }
 
 const inserts = new Map<string, Prepared>();
 
 /**
+ * Multi-row inserts of up to this many rows are kept prepared (a letter's documents and
+ * events); larger ones (a batch's events) are prepared for the one run: one kept statement
+ * per row count would keep thousands.
+ */
+export const MAX_KEPT_ROWS = 16;
+
+/**
  * `INSERT INTO table (columns) VALUES (…), (…)` for `rows` rows, then `tail` (ON CONFLICT,
  * RETURNING), the same on both databases: one statement per table, column list and row count,
- * made on first use. Values go row after row, in the order of `columns`.
+ * made on first use, kept up to MAX_KEPT_ROWS rows. Values go row after row, in the order of
+ * `columns`.
  */
 export function insertRows(name: string, table: string, columns: readonly string[], rows: number, tail = ''): Prepared {
   const key = `${name}_${rows}`;
   let p = inserts.get(key);
-  if (!p) {
-    const row = `(${columns.map(() => '?').join(', ')})`;
-    const sql = `INSERT INTO "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) VALUES ${Array.from({ length: rows }, () => row).join(', ')}${tail ? ' ' + tail : ''}`;
-    p = prepared(key, sql);
-    inserts.set(key, p);
-  }
+  if (p) return p;
+  const row = `(${columns.map(() => '?').join(', ')})`;
+  const sql = `INSERT INTO "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) VALUES ${Array.from({ length: rows }, () => row).join(', ')}${tail ? ' ' + tail : ''}`;
+  if (rows > MAX_KEPT_ROWS) return { name: key, kept: false, sqlite: sql, postgres: numbered(sql) };
+  p = prepared(key, sql);
+  inserts.set(key, p);
   return p;
 }
 
@@ -77,7 +91,7 @@ interface SqliteConnection {
   prepare(sql: string): SqliteStatement;
 }
 interface PgConnection {
-  query(q: { name: string; text: string; values: unknown[] }): Promise<{ rows: Record<string, unknown>[]; rowCount: number | null }>;
+  query(q: { name?: string; text: string; values: unknown[] }): Promise<{ rows: Record<string, unknown>[]; rowCount: number | null }>;
 }
 
 /** What a statement gave: the rows it returned (none for a write without RETURNING), and the rows it wrote. */
@@ -96,13 +110,18 @@ export async function execute(db: Knex, p: Prepared, values: readonly unknown[])
   const conn = await client.acquireConnection();
   try {
     if (client.config.client === 'pg') {
-      const r = await (conn as PgConnection).query({ name: p.name, text: p.postgres, values: values.map((v) => (v === undefined ? null : v)) });
+      const bound = values.map((v) => (v === undefined ? null : v));
+      // a one-off goes as an unnamed statement
+      const r = await (conn as PgConnection).query(p.kept ? { name: p.name, text: p.postgres, values: bound } : { text: p.postgres, values: bound });
       return { rows: r.rows, changes: r.rowCount ?? 0 };
     }
-    let kept = sqliteStatements.get(conn as object);
-    if (!kept) sqliteStatements.set(conn as object, (kept = new Map()));
-    let statement = kept.get(p);
-    if (!statement) kept.set(p, (statement = (conn as SqliteConnection).prepare(p.sqlite)));
+    let statement: SqliteStatement | undefined;
+    if (p.kept) {
+      let kept = sqliteStatements.get(conn as object);
+      if (!kept) sqliteStatements.set(conn as object, (kept = new Map()));
+      statement = kept.get(p);
+      if (!statement) kept.set(p, (statement = (conn as SqliteConnection).prepare(p.sqlite)));
+    } else statement = (conn as SqliteConnection).prepare(p.sqlite);
     const bound = values.map(sqliteValue);
     if (statement.reader) return { rows: statement.all(bound), changes: 0 };
     return { rows: [], changes: statement.run(bound).changes };
