@@ -55,9 +55,9 @@ export class EventRepository {
 
   private async write(events: Array<Omit<EventRecord, 'seq'>>): Promise<ChainedEvent[]> {
     if (this.db.client.config.client === 'pg') await execute(this.db, EVENT_LOG_LOCKED, [EVENT_LOG_LOCK]);
-    const head = await first(this.db, EVENT_HEAD, []);
-    let seq = head ? Number(head.seq) : 0;
-    let prevHash: string = head ? (head.hash as string) : GENESIS_HASH;
+    const head = await this.head();
+    let seq = head ? head.seq : 0;
+    let prevHash: string = head ? head.hash : GENESIS_HASH;
     const chained: ChainedEvent[] = [];
     for (const e of events) {
       seq++;
@@ -88,7 +88,7 @@ export class EventRepository {
   }
 
   async head(): Promise<{ seq: number; hash: string } | undefined> {
-    const head = await this.db('events').select('seq', 'hash').orderBy('seq', 'desc').first();
+    const head = await first(this.db, EVENT_HEAD, []);
     return head ? { seq: Number(head.seq), hash: head.hash as string } : undefined;
   }
 }
