@@ -148,6 +148,8 @@ for (const mode of MODES) describe(`statements per sealed submission, SUBMIT_SEA
   it(`takes ${mode.maxStatements} statements per letter, one letter at a time`, async () => {
     const n = await perSubmission(20, 1);
     expect(n.path).to.be.at.most(mode.maxStatements);
+    // the counter sees the statements (a counter that misses them would pass with none)
+    expect(n.path).to.be.at.least(mode.maxStatements - 1);
     // sealed at intake, the answer waits for nothing
     if (mode.seal === 'intake') expect(n.waitingReads).to.equal(0);
     // a transaction alone commits without a savepoint
