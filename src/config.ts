@@ -13,12 +13,7 @@ export type AppEnv = 'development' | 'test' | 'production';
 export type KeyAlgorithmName = 'ECDSA-P256' | 'ECDSA-P384' | 'RSA-2048' | 'RSA-3072';
 
 export type DatabaseConfig =
-  | {
-      client: 'sqlite';
-      filename: string;
-      /** SQLITE_THREAD (default on): the connection in a database thread (src/store/SqliteThread.ts), not on the main thread */
-      thread?: boolean;
-    }
+  | { client: 'sqlite'; filename: string }
   | { client: 'postgres'; connectionString: string; /** connections of the pool (DATABASE_POOL_MAX) */ poolMax: number };
 
 export type KeySource =
@@ -320,8 +315,7 @@ function oid(env: Env, name: string, dflt: string): string {
 
 function database(env: Env, dataDir: string): DatabaseConfig {
   const raw = str(env, 'DATABASE_URL');
-  const thread = bool(env, 'SQLITE_THREAD', true);
-  if (raw === undefined) return { client: 'sqlite', filename: path.join(dataDir, 'registered-mail.sqlite'), thread };
+  if (raw === undefined) return { client: 'sqlite', filename: path.join(dataDir, 'registered-mail.sqlite') };
   if (/^postgres(ql)?:\/\//.test(raw)) {
     try {
       new URL(raw);
@@ -333,7 +327,7 @@ function database(env: Env, dataDir: string): DatabaseConfig {
   if (raw.startsWith('sqlite:')) {
     const file = raw.replace(/^sqlite:(\/\/)?/, '');
     if (file === '') throw new ConfigError('DATABASE_URL', 'sqlite: URL names no file');
-    return { client: 'sqlite', filename: path.resolve(file), thread };
+    return { client: 'sqlite', filename: path.resolve(file) };
   }
   throw new ConfigError('DATABASE_URL', 'expected postgres://… or sqlite:PATH');
 }

@@ -21,7 +21,6 @@
  * into the message of the errors it passes on, and those can be personal data.
  */
 import type { Knex } from 'knex';
-import { SqliteThread } from './SqliteThread.js';
 
 export interface Prepared {
   /** unique among the hot statements: PostgreSQL's name of the prepared statement */
@@ -115,11 +114,6 @@ export async function execute(db: Knex, p: Prepared, values: readonly unknown[])
       // a one-off goes as an unnamed statement
       const r = await (conn as PgConnection).query(p.kept ? { name: p.name, text: p.postgres, values: bound } : { text: p.postgres, values: bound });
       return { rows: r.rows, changes: r.rowCount ?? 0 };
-    }
-    if (conn instanceof SqliteThread) {
-      // the thread keeps every text prepared (sqliteConnection.ts)
-      const r = await conn.query(p.sqlite, values.map(sqliteValue));
-      return r.reader ? { rows: r.rows, changes: 0 } : { rows: [], changes: r.changes };
     }
     let statement: SqliteStatement | undefined;
     if (p.kept) {

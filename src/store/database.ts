@@ -11,12 +11,43 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import knexFactory, { type Knex } from 'knex';
 import type { DatabaseConfig } from '../config.js';
 import { preparePrivateSqliteFile } from './FilePermissions.js';
-import { configureConnection, type SqliteConnection } from './sqliteConnection.js';
-import { useSqliteThread } from './SqliteThread.js';
 
 export type Db = Knex;
 
-export { cachePreparedStatements } from './sqliteConnection.js';
+interface SqliteConnection {
+  pragma(s: string): unknown;
+  prepare(sql: string): unknown;
+}
+
+/** Distinct SQL texts kept prepared per SQLite connection (the service runs a few dozen). */
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * Makes `conn.prepare` return the statement prepared earlier for the same SQL text. knex
+ * runs each statement to completion at once (`all` or `run`), so one prepared statement
+ * is never in use twice at a time; SQLite re-prepares a statement by itself when the
+ * schema changes. The least recently used statement leaves when the cache is full;
+ * savepoint statements, each with its own name, are not kept.
+ */
+const SAVEPOINT_SQL = /^\s*(SAVEPOINT|RELEASE|ROLLBACK TO)\b/i;
+
+export function cachePreparedStatements(conn: SqliteConnection, size: number): void {
+  const prepare = conn.prepare.bind(conn);
+  const cache = new Map<string, unknown>();
+  conn.prepare = (sql: string) => {
+    // savepoint statements carry a new name each time: nothing to reuse
+    if (SAVEPOINT_SQL.test(sql)) return prepare(sql);
+    let statement = cache.get(sql);
+    if (statement !== undefined) {
+      cache.delete(sql);
+    } else {
+      statement = prepare(sql);
+      if (cache.size >= size) cache.delete(cache.keys().next().value!);
+    }
+    cache.set(sql, statement);
+    return statement;
+  };
+}
 
 /** Where knex's own messages go (a lost connection, a failed acquire): the service's log instead of the console. */
 export interface DatabaseLog {
@@ -43,8 +74,7 @@ export function openDatabase(config: DatabaseConfig, log?: DatabaseLog): Db {
   }
   // folder 0700, file 0600 (and so its -wal and -shm): refused at start when others can read them
   preparePrivateSqliteFile(config.filename);
-  const thread = config.thread !== false;
-  const db = knexFactory({
+  return knexFactory({
     client: 'better-sqlite3',
     connection: { filename: config.filename },
     useNullAsDefault: true,
@@ -52,19 +82,16 @@ export function openDatabase(config: DatabaseConfig, log?: DatabaseLog): Db {
     pool: {
       min: 1,
       max: 1,
-      ...(thread
-        ? {}
-        : {
-            afterCreate(conn: SqliteConnection, done: (err: Error | null, conn: unknown) => void) {
-              configureConnection(conn);
-              done(null, conn);
-            },
-          }),
+      afterCreate(conn: SqliteConnection, done: (err: Error | null, conn: unknown) => void) {
+        cachePreparedStatements(conn, STATEMENT_CACHE_SIZE);
+        conn.pragma('journal_mode = WAL');
+        conn.pragma('synchronous = FULL');
+        conn.pragma('foreign_keys = ON');
+        conn.pragma('busy_timeout = 5000');
+        done(null, conn);
+      },
     },
   });
-  // the connection lives in the database thread (SqliteThread.ts), set up there
-  if (thread) useSqliteThread(db.client);
-  return db;
 }
 
 /** migrations/ lies at the project root, beside src/ (and beside dist/src/ when compiled). */

@@ -4,8 +4,6 @@
  *
  * - SQLite (better-sqlite3): every execution of a prepared statement (`run`, `all`, `get`,
  *   `iterate`) and every `exec`: a statement prepared once and run many times counts each time;
- *   with the connection in the database thread (src/store/SqliteThread.ts), every statement
- *   sent to it;
  * - PostgreSQL (pg): every `Client.query`, whether its text comes from knex or not.
  *
  * BEGIN, COMMIT, ROLLBACK, SAVEPOINT and RELEASE are statements like any other and count.
@@ -14,7 +12,6 @@
  */
 import { createRequire } from 'node:module';
 import pg from 'pg';
-import { SqliteThread } from '../../src/store/SqliteThread.js';
 
 export interface StatementCounter {
   /** statements counted since start (or the last reset) */
@@ -59,8 +56,6 @@ export function countStatements(): StatementCounter {
   scratch.close();
   for (const name of ['run', 'all', 'get', 'iterate']) wrap(statementProto, name, (self) => (self as { source: string }).source);
   wrap(Database.prototype as unknown as Record<string, unknown>, 'exec', (_self, args) => args[0]);
-  // the connection in the database thread (SQLITE_THREAD, the default): each statement sent to it
-  wrap(SqliteThread.prototype as unknown as Record<string, unknown>, 'query', (_self, args) => args[0]);
 
   wrap(pg.Client.prototype as unknown as Record<string, unknown>, 'query', (_self, args) => {
     const q = args[0];
