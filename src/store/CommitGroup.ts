@@ -1,7 +1,7 @@
 /**
- * Group commit for SQLite. SQLite has one writer, and with `synchronous = FULL` every
- * commit waits for an fsync of the write-ahead log; one transaction per unit of work makes
- * the disk, not the work, set the pace. Units that arrive while a group is being written
+ * Group commit for SQLite. SQLite has one writer, and every commit is durable only once the
+ * write-ahead log is synced to disk; one transaction per unit of work makes the disk, not
+ * the work, set the pace. Units that arrive while a group is being written
  * wait and then run together, each in its own savepoint of one transaction, and share its
  * commit:
  *
@@ -21,8 +21,13 @@
  *
  * Units run one after the other, in arrival order, exactly as separate transactions on
  * one connection would: each sees the writes of those before it.
+ *
+ * With the log synced off the main thread (WalSync.ts, the service's databases), a group's
+ * COMMIT returns without waiting for the disk and the next group runs while the log is
+ * synced; the group's units are resolved once a sync that began after its COMMIT is done.
  */
 import type { Knex } from 'knex';
+import { walSyncOf, type WalSync } from './WalSync.js';
 
 interface Unit {
   work: (trx: Knex.Transaction) => Promise<unknown>;
@@ -38,10 +43,14 @@ export class CommitGroup {
   /** commits made and units committed (for metrics and tests) */
   readonly stats = { commits: 0, units: 0, largest: 0 };
 
+  private readonly wal: WalSync | undefined;
+
   constructor(
     private readonly db: Knex,
     private readonly maxUnits = 32,
-  ) {}
+  ) {
+    this.wal = walSyncOf(db);
+  }
 
   run<T>(work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -71,11 +80,20 @@ export class CommitGroup {
   }
 
   private async alone(unit: Unit): Promise<void> {
+    let value: unknown;
     try {
-      unit.resolve(await this.db.transaction((trx) => unit.work(trx)));
+      value = await this.db.transaction(async (trx) => {
+        const v = await unit.work(trx);
+        this.wal?.deferCommit();
+        return v;
+      });
     } catch (err) {
       unit.reject(err);
+      return;
+    } finally {
+      this.wal?.cancelDefer();
     }
+    this.whenDurable([unit], [{ ok: true, value }]);
   }
 
   private async together(group: Unit[]): Promise<void> {
@@ -89,15 +107,34 @@ export class CommitGroup {
             outcomes.push({ ok: false, error });
           }
         }
+        this.wal?.deferCommit();
       });
     } catch (err) {
       for (const unit of group) unit.reject(err);
       return;
+    } finally {
+      this.wal?.cancelDefer();
     }
-    group.forEach((unit, i) => {
-      const o = outcomes[i]!;
-      if (o.ok) unit.resolve(o.value);
-      else unit.reject(o.error);
-    });
+    this.whenDurable(group, outcomes);
+  }
+
+  /**
+   * Settles the units of a group that has committed, once its commit is on disk (at once
+   * without WalSync: the COMMIT waited for it). A failed sync fails the units that had
+   * succeeded: their commit may or may not be on disk.
+   */
+  private whenDurable(group: Unit[], outcomes: Outcome[]): void {
+    const settle = (syncError?: { error: unknown }) =>
+      group.forEach((unit, i) => {
+        const o = outcomes[i]!;
+        if (!o.ok) unit.reject(o.error);
+        else if (syncError) unit.reject(syncError.error);
+        else unit.resolve(o.value);
+      });
+    if (!this.wal) return settle();
+    this.wal.durable().then(
+      () => settle(),
+      (error: unknown) => settle({ error }),
+    );
   }
 }

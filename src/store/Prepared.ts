@@ -82,10 +82,11 @@ export function insertRows(name: string, table: string, columns: readonly string
   return p;
 }
 
+/** `all` and `run` answer at once, or once what they depend on is durable (WalSync.ts) */
 interface SqliteStatement {
   readonly reader: boolean;
-  all(values: unknown[]): Record<string, unknown>[];
-  run(values: unknown[]): { changes: number };
+  all(values: unknown[]): Record<string, unknown>[] | Promise<Record<string, unknown>[]>;
+  run(values: unknown[]): { changes: number } | Promise<{ changes: number }>;
 }
 interface SqliteConnection {
   prepare(sql: string): SqliteStatement;
@@ -123,8 +124,8 @@ export async function execute(db: Knex, p: Prepared, values: readonly unknown[])
       if (!statement) kept.set(p, (statement = (conn as SqliteConnection).prepare(p.sqlite)));
     } else statement = (conn as SqliteConnection).prepare(p.sqlite);
     const bound = values.map(sqliteValue);
-    if (statement.reader) return { rows: statement.all(bound), changes: 0 };
-    return { rows: [], changes: statement.run(bound).changes };
+    if (statement.reader) return { rows: await statement.all(bound), changes: 0 };
+    return { rows: [], changes: (await statement.run(bound)).changes };
   } finally {
     await client.releaseConnection(conn);
   }

@@ -20,6 +20,7 @@ import type { TransactionHooks, TransactionScope } from './TransactionHooks.js';
 import type { SignalChannel } from './PgSignals.js';
 import type { Jobs } from './jobs.js';
 import { execute, prepared } from './Prepared.js';
+import { walSyncOf } from './WalSync.js';
 
 /** PostgreSQL: every document commit takes the blob fence shared (Prepared.ts: the hot path) */
 const BLOB_FENCE_SHARED = prepared('blob_fence_shared', 'SELECT pg_advisory_xact_lock_shared(?)');
@@ -130,7 +131,13 @@ export class Repositories<M = Jobs> implements TransactionScope {
    */
   async snapshot<T>(work: (tx: Repositories<M>) => Promise<T>): Promise<T> {
     if (this.isTransaction) return work(this);
-    const unit = (trx: Knex.Transaction) => work(new Repositories<M>(trx, this.localJobs, this.fence));
+    const wal = walSyncOf(this.db);
+    const unit = async (trx: Knex.Transaction) => {
+      // SQLite: the snapshot holds the one connection, so no commit comes while it waits for
+      // the commits before it to be on disk; it reads nothing that is not (WalSync.ts)
+      await wal?.durable();
+      return work(new Repositories<M>(trx, this.localJobs, this.fence));
+    };
     return this.db.client.config.client === 'pg'
       ? this.db.transaction(unit, { isolationLevel: 'repeatable read', readOnly: true })
       : this.db.transaction(unit);

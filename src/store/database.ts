@@ -1,8 +1,9 @@
 /**
  * Opens the database (knex) and runs the migrations.
  * SQLite: better-sqlite3, the file and its folder private to the service's user
- * (FilePermissions.ts), WAL journal, synchronous=FULL (a commit is on disk when it
- * returns), foreign keys on, one connection whose prepared statements are kept and reused
+ * (FilePermissions.ts), WAL journal, synchronous=NORMAL with the log synced off the main
+ * thread before anything that depends on a commit answers (WalSync.ts: as durable as FULL),
+ * foreign keys on, one connection whose prepared statements are kept and reused
  * (knex prepares every query it runs). PostgreSQL: `pg` with a small pool.
  */
 import fs from 'node:fs';
@@ -11,10 +12,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import knexFactory, { type Knex } from 'knex';
 import type { DatabaseConfig } from '../config.js';
 import { preparePrivateSqliteFile } from './FilePermissions.js';
+import { WalSync, type SyncFile, type SyncedConnection } from './WalSync.js';
 
 export type Db = Knex;
 
-interface SqliteConnection {
+interface SqliteConnection extends SyncedConnection {
   pragma(s: string): unknown;
   prepare(sql: string): unknown;
 }
@@ -31,7 +33,7 @@ const STATEMENT_CACHE_SIZE = 500;
  */
 const SAVEPOINT_SQL = /^\s*(SAVEPOINT|RELEASE|ROLLBACK TO)\b/i;
 
-export function cachePreparedStatements(conn: SqliteConnection, size: number): void {
+export function cachePreparedStatements(conn: { prepare(sql: string): unknown }, size: number): void {
   const prepare = conn.prepare.bind(conn);
   const cache = new Map<string, unknown>();
   conn.prepare = (sql: string) => {
@@ -66,7 +68,12 @@ function knexLog(log: DatabaseLog | undefined): Knex.Config['log'] {
   };
 }
 
-export function openDatabase(config: DatabaseConfig, log?: DatabaseLog): Db {
+export interface DatabaseOptions {
+  /** SQLite: how the write-ahead log is synced after commits (WalSync.ts; tests watch it) */
+  syncFile?: SyncFile;
+}
+
+export function openDatabase(config: DatabaseConfig, log?: DatabaseLog, options: DatabaseOptions = {}): Db {
   if (config.client === 'postgres') {
     // a request waits at most this long for a connection: with the database down it gets a
     // 503 DATABASE_UNAVAILABLE in seconds (src/domain/outage.ts), not after knex's 60 s default
@@ -74,7 +81,9 @@ export function openDatabase(config: DatabaseConfig, log?: DatabaseLog): Db {
   }
   // folder 0700, file 0600 (and so its -wal and -shm): refused at start when others can read them
   preparePrivateSqliteFile(config.filename);
-  return knexFactory({
+  // one per database: its count of commits made and synced outlives a connection the pool replaces
+  const walSync = new WalSync(config.filename, options.syncFile);
+  const db = knexFactory({
     client: 'better-sqlite3',
     connection: { filename: config.filename },
     useNullAsDefault: true,
@@ -83,15 +92,20 @@ export function openDatabase(config: DatabaseConfig, log?: DatabaseLog): Db {
       min: 1,
       max: 1,
       afterCreate(conn: SqliteConnection, done: (err: Error | null, conn: unknown) => void) {
-        cachePreparedStatements(conn, STATEMENT_CACHE_SIZE);
         conn.pragma('journal_mode = WAL');
-        conn.pragma('synchronous = FULL');
+        // a COMMIT writes the log and returns; WalSync has the log synced before anything
+        // that depends on it answers, off the main thread (as durable as FULL: WalSync.ts)
+        conn.pragma('synchronous = NORMAL');
         conn.pragma('foreign_keys = ON');
         conn.pragma('busy_timeout = 5000');
+        walSync.attach(conn);
+        cachePreparedStatements(conn, STATEMENT_CACHE_SIZE);
         done(null, conn);
       },
     },
   });
+  walSync.register(db);
+  return db;
 }
 
 /** migrations/ lies at the project root, beside src/ (and beside dist/src/ when compiled). */
