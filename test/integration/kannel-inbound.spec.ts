@@ -21,7 +21,7 @@ import type { AddressInfo } from 'node:net';
 import { kannelDlrToken, kannelInboundToken } from '../../src/notifications/providers/KannelSmsGateway.js';
 import { onPostgres } from '../helpers/database.js';
 import { startKannel, type KannelHarness } from '../helpers/kannel.js';
-import { adminOk, eventually, KANNEL_SECRET, postNotification, startNotifyService, type NotifyService } from '../helpers/notify.js';
+import { adminOk, eventually, KANNEL_SECRET, postNotification, startNotifyService, waitForNotification, type NotifyService } from '../helpers/notify.js';
 
 /** Passes every request on to `target` and records what the service answered. */
 class Forwarder {
@@ -92,6 +92,15 @@ describe(`inbound SMS and sender IDs through a real Kannel (${onPostgres ? 'Post
     return { status: res.status, body: await res.json() };
   }
 
+  /**
+   * Waits until the notification is SENT or beyond: the transaction that moves it to SENT also
+   * records which sender's SMS the number got, which a reply is attributed by. A reply that
+   * comes before that is nobody's.
+   */
+  async function sent(sender: { apiKey: string }, id: string): Promise<void> {
+    await waitForNotification(ns.svc, sender.apiKey, id, (n) => ['SENT', 'DELIVERED', 'READ'].includes(n.status));
+  }
+
   async function replies(sender: { apiKey: string }): Promise<any[]> {
     const res = await fetch(`${ns.svc.url}/v1/notifications/replies`, { headers: { authorization: `Bearer ${sender.apiKey}` } });
     expect(res.status).to.equal(200);
@@ -120,6 +129,7 @@ describe(`inbound SMS and sender IDs through a real Kannel (${onPostgres ? 'Post
     const phone = '+32470000802';
     const n = await sms(a, phone, 'Votre rendez-vous est demain.');
     expect(n.status).to.equal(201);
+    await sent(a, n.body.id);
     // SMS centres often give the number without the "+": it is stored in E.164
     await kannel.inject('32470000802', 'RSZONSS', 'Merci, bien reçu à 10h');
     const reply = await eventually('the reply', async () => (await replies(a)).find((r) => r.from === phone));
@@ -130,7 +140,9 @@ describe(`inbound SMS and sender IDs through a real Kannel (${onPostgres ? 'Post
 
   it('ARRÊT in UCS-2 opts the number out of that sender: the next SMS is refused 422 RECIPIENT_OPTED_OUT and Kannel gets nothing; STOP ALLE blocks every sender', async () => {
     const phone = '+32470000803';
-    expect((await sms(a, phone, 'Premier message.')).status).to.equal(201);
+    const first = await sms(a, phone, 'Premier message.');
+    expect(first.status).to.equal(201);
+    await sent(a, first.body.id);
     await kannel.inject('+32470000803', 'RSZONSS', 'ARRÊT', 'ucs2');
     const reply = await eventually('the opt-out', async () => (await replies(a)).find((r) => r.from === phone));
     expect(reply).to.include({ text: 'ARRÊT', keyword: 'OPT_OUT' });
@@ -152,7 +164,9 @@ describe(`inbound SMS and sender IDs through a real Kannel (${onPostgres ? 'Post
 
   it('refuses an inbound call without the sms-service token (a delivery-report token is not one), and stores a Kannel id once', async () => {
     const phone = '+32470000804';
-    expect((await sms(a, phone, 'Bonjour.')).status).to.equal(201);
+    const hello = await sms(a, phone, 'Bonjour.');
+    expect(hello.status).to.equal(201);
+    await sent(a, hello.body.id);
     const base = `${ns.svc.url}/v1/callbacks/kannel/inbound`;
     const q = (token: string, id: string) => `${base}?token=${encodeURIComponent(token)}&from=%2B32470000804&to=RSZONSS&text=STOP&coding=0&id=${id}&at=${Math.floor(Date.now() / 1000)}&smsc=fake`;
     for (const token of ['', 'A'.repeat(22), kannelInboundToken('another-secret-entirely'), kannelDlrToken(KANNEL_SECRET, 'x', Math.floor(Date.now() / 1000) + 60)]) {
