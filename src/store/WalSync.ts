@@ -37,7 +37,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Knex } from 'knex';
-import { CHECKPOINT_EVERY, Checkpointer } from './Checkpointer.js';
 
 interface Statement {
   readonly readonly: boolean;
@@ -48,7 +47,6 @@ interface Statement {
 }
 export interface SyncedConnection {
   readonly inTransaction: boolean;
-  pragma(s: string): unknown;
   prepare(sql: string): unknown;
   exec(sql: string): unknown;
   close(): unknown;
@@ -81,9 +79,6 @@ export class WalSync {
   private wrote = false;
   /** stats for tests and metrics: syncs made */
   syncs = 0;
-  /** the checkpoints of the connection attached last (Checkpointer.ts), and commits since the last one */
-  checkpointer: Checkpointer | undefined;
-  private sinceCheckpoint = 0;
 
   constructor(
     /** the database file; its log is `${filename}-wal` */
@@ -102,10 +97,6 @@ export class WalSync {
 
   /** Makes the connection's statements wait for the log's sync as the module's comment says. */
   attach(conn: SyncedConnection): void {
-    // checkpoints in a thread of their own, not in a COMMIT on this one (Checkpointer.ts)
-    conn.pragma('wal_autocheckpoint = 0');
-    const checkpointer = (this.checkpointer = new Checkpointer(this.filename, () => conn.pragma('wal_autocheckpoint = 1000')));
-    this.sinceCheckpoint = 0;
     const prepare = conn.prepare.bind(conn);
     conn.prepare = (sql: string) => this.wrap(conn, prepare(sql) as Statement);
     const proto = Object.getPrototypeOf(conn) as SyncedConnection;
@@ -116,12 +107,11 @@ export class WalSync {
       // exec answers the connection itself; a multi-statement script ends as a statement does
       return this.ended(conn, before, false, sql) ? this.durable().then(() => conn) : conn;
     };
-    // the checkpoint thread, then the log's file, are closed with the connection
-    conn.close = () =>
-      checkpointer.close().then(() => {
-        this.close();
-        return proto.close.call(conn);
-      });
+    // the log's file is closed with the connection
+    conn.close = () => {
+      this.close();
+      return proto.close.call(conn);
+    };
   }
 
   /**
@@ -205,10 +195,6 @@ export class WalSync {
       return false;
     }
     this.committed++;
-    if (++this.sinceCheckpoint >= CHECKPOINT_EVERY) {
-      this.sinceCheckpoint = 0;
-      void this.checkpointer?.checkpoint();
-    }
     return true;
   }
 

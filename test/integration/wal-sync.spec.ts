@@ -13,8 +13,6 @@ import { createRequire } from 'node:module';
 import { expect } from 'chai';
 import { openDatabase, type Db } from '../../src/store/database.js';
 import { Repositories } from '../../src/store/Repositories.js';
-import { CHECKPOINT_EVERY } from '../../src/store/Checkpointer.js';
-import { walSyncOf } from '../../src/store/WalSync.js';
 
 function safeLink(fd: string): string | undefined {
   try {
@@ -268,31 +266,5 @@ describe('SQLite commits synced off the main thread (WalSync)', () => {
     expect(await pending(tx), 'answered before its sync').to.equal(true);
     hold.shift()!.release();
     await tx;
-  });
-
-  it('checkpoints in a thread of its own: none in a COMMIT of the connection, one after every CHECKPOINT_EVERY commits', async () => {
-    expect((await db.raw('PRAGMA wal_autocheckpoint'))[0].wal_autocheckpoint).to.equal(0);
-    const wal = walSyncOf(db)!;
-    expect(wal.checkpointer?.done).to.equal(0);
-    const store = new Repositories(db);
-    for (let id = 100; id < 100 + CHECKPOINT_EVERY + 5; id++) await store.transaction(async (tx) => tx.db('t').insert({ id, v: 'x'.repeat(2000) }));
-    // the one the commits started
-    for (const until = Date.now() + 10_000; wal.checkpointer!.done < 1 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 5));
-    expect(wal.checkpointer!.done).to.equal(1);
-    const result = await wal.checkpointer!.checkpoint();
-    expect(wal.checkpointer!.done).to.equal(2);
-    // all the log copied into the database by the thread's connection
-    expect(result!.busy).to.equal(0);
-    expect(result!.checkpointed).to.equal(result!.log);
-    // and the database file holds the rows on its own, as another connection reading only it would find
-    await db.destroy();
-    expect(fs.existsSync(`${file}-wal`), 'the last connection to close (the service\'s, after the thread\'s) removes the log').to.equal(false);
-    const peek = new Database(file, { readonly: true });
-    try {
-      expect(peek.prepare('SELECT count(*) AS n FROM t').get().n).to.equal(CHECKPOINT_EVERY + 5);
-    } finally {
-      peek.close();
-    }
-    db = openDatabase({ client: 'sqlite', filename: file });
   });
 });
