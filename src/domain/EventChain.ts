@@ -29,6 +29,19 @@ export function eventHash(prevHash: string, e: Pick<ChainedEvent, 'seq' | 'messa
   return createHash('sha256').update(prevHash + '\n' + body, 'utf8').digest('hex');
 }
 
+/**
+ * The canonical JSON `eventHash` hashes, as the text before and after the row's `seq`:
+ * `before + seq + after` is that JSON for any integer `seq`. JCS orders the keys at, data,
+ * messageId, seq, type, so `seq` sits just before the last key, `type`. For a store that
+ * numbers and chains the rows itself (PostgreSQL's append_events).
+ */
+export function eventBodyAroundSeq(e: Pick<ChainedEvent, 'messageId' | 'type' | 'at' | 'data'>): { before: string; after: string } {
+  const withoutSeq = canonicalize({ messageId: e.messageId, type: e.type, at: e.at, data: e.data })!;
+  const after = `,"type":${canonicalize(e.type)!}}`;
+  if (!withoutSeq.endsWith(after)) throw new Error('event body: "type" is not the last key');
+  return { before: `${withoutSeq.slice(0, -after.length)},"seq":`, after };
+}
+
 export type ChainBreak =
   | { kind: 'PREV_HASH_MISMATCH'; seq: number; detail: string }
   | { kind: 'HASH_MISMATCH'; seq: number; detail: string }

@@ -6,16 +6,17 @@
  * transaction.
  *
  * In a transaction `append` only notes the event, and Repositories.transaction writes what
- * was noted (`flush`) as the transaction's last statements before COMMIT: the head's read and
- * one multi-row insert, however many events the transaction has (a letter sealed at intake
- * has two). On PostgreSQL the lock is held from the write to the commit, and every other
- * appender waits for it: the log's order is the order of commits; written last, the lock is
- * held for those two statements and the COMMIT, not across the round trips of the
- * transaction's other statements. A savepoint that succeeds hands its events to the
+ * was noted (`flush`) as the transaction's last statements before COMMIT: on SQLite the
+ * head's read and one multi-row insert, however many events the transaction has (a letter
+ * sealed at intake has two); on PostgreSQL one statement, append_events, that takes the lock,
+ * reads the head and inserts the rows chained from it. On PostgreSQL the lock is held from
+ * that statement to the commit, and every other appender waits for it: the log's order is the
+ * order of commits; written last and in one statement, the lock is held for that statement's
+ * round trip and the COMMIT's, not across the transaction's other statements. A savepoint that succeeds hands its events to the
  * enclosing transaction; one that fails drops them with its other writes.
  */
 import type { Knex } from 'knex';
-import { eventHash, GENESIS_HASH, type ChainedEvent } from '../domain/EventChain.js';
+import { eventBodyAroundSeq, eventHash, GENESIS_HASH, type ChainedEvent } from '../domain/EventChain.js';
 import type { EventRecord } from '../domain/records.js';
 import { execute, first, insertRows, prepared } from './Prepared.js';
 
@@ -23,9 +24,10 @@ import { execute, first, insertRows, prepared } from './Prepared.js';
 export const EVENT_LOG_LOCK = 7_319_522;
 
 /** Every transaction that appends events runs these (Prepared.ts: the hot path). */
-const EVENT_LOG_LOCKED = prepared('event_log_lock', 'SELECT pg_advisory_xact_lock(?)');
 const EVENT_HEAD = prepared('event_log_head', 'SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1');
 const EVENT_COLUMNS = ['seq', 'message_id', 'type', 'at', 'data', 'prev_hash', 'hash'];
+/** PostgreSQL: lock, head, and the chained rows in one statement (migrations/20261210000300_pg_append_events.ts) */
+const EVENT_APPEND = prepared('event_log_append', 'SELECT appended_seq, appended_prev, appended_hash FROM append_events(?, ?, ?, ?, ?, ?, ?)');
 
 export class EventRepository {
   /** events noted in this transaction, written by `flush` (deferred mode only) */
@@ -54,7 +56,7 @@ export class EventRepository {
   }
 
   private async write(events: Array<Omit<EventRecord, 'seq'>>): Promise<ChainedEvent[]> {
-    if (this.db.client.config.client === 'pg') await execute(this.db, EVENT_LOG_LOCKED, [EVENT_LOG_LOCK]);
+    if (this.db.client.config.client === 'pg') return this.appendOnPostgres(events);
     const head = await this.head();
     let seq = head ? head.seq : 0;
     let prevHash: string = head ? head.hash : GENESIS_HASH;
@@ -71,6 +73,28 @@ export class EventRepository {
       chained.flatMap((c) => [c.seq, c.messageId, c.type, c.at, JSON.stringify(c.data), c.prevHash, c.hash]),
     );
     return chained;
+  }
+
+  /**
+   * PostgreSQL: the database takes the lock, reads the head, numbers and chains the rows
+   * (append_events), with the canonical JSON of each event given around its `seq`: the lock
+   * is held for this statement and the COMMIT only.
+   */
+  private async appendOnPostgres(events: Array<Omit<EventRecord, 'seq'>>): Promise<ChainedEvent[]> {
+    const around = events.map((e) => eventBodyAroundSeq(e));
+    const { rows } = await execute(this.db, EVENT_APPEND, [
+      EVENT_LOG_LOCK,
+      events.map((e) => e.messageId),
+      events.map((e) => e.type),
+      events.map((e) => e.at),
+      events.map((e) => JSON.stringify(e.data)),
+      around.map((a) => a.before),
+      around.map((a) => a.after),
+    ]);
+    return events.map((e, i) => {
+      const r = rows[i]!;
+      return { seq: Number(r.appended_seq), messageId: e.messageId, type: e.type, at: e.at, data: e.data, prevHash: r.appended_prev as string, hash: r.appended_hash as string };
+    });
   }
 
   async listForMessage(messageId: string): Promise<EventRecord[]> {

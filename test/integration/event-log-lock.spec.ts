@@ -61,7 +61,8 @@ describe('event log: the chain lock only around the write and the commit (Postgr
     return Number(r.rows[0].n) > 0;
   }
   const messageId = randomUUID();
-  const event = (type: string) => ({ messageId, type, at: new Date().toISOString(), data: { n: type } });
+  // text that canonical JSON escapes or leaves as UTF-8: the database hashes it as the service does (append_events)
+  const event = (type: string) => ({ messageId, type, at: new Date().toISOString(), data: { n: type, text: 'Prénom «ü» \u2028 "q" \\ \u{1F600}', amount: 1.5, seq: 0 } });
   async function chain() {
     return store.events.range(1);
   }

@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { expect } from 'chai';
-import { eventHash, GENESIS_HASH, verifyEventChain, type ChainedEvent } from '../../src/domain/EventChain.js';
+import canonicalize from 'canonicalize';
+import { eventBodyAroundSeq, eventHash, GENESIS_HASH, verifyEventChain, type ChainedEvent } from '../../src/domain/EventChain.js';
 
 function chain(n: number): ChainedEvent[] {
   const out: ChainedEvent[] = [];
@@ -25,6 +27,24 @@ describe('event hash chain', () => {
     expect(eventHash(GENESIS_HASH, e)).to.equal(eventHash(GENESIS_HASH, { ...e, data: { b: 2, a: 1 } }));
     expect(eventHash(GENESIS_HASH, e)).to.not.equal(eventHash(GENESIS_HASH, { ...e, data: { a: 1, b: 3 } }));
     expect(eventHash(GENESIS_HASH, e)).to.not.equal(eventHash('1'.repeat(64), e));
+  });
+
+  it('gives the canonical JSON around seq, for a store that numbers the rows itself (PostgreSQL), whatever the data holds', () => {
+    const events = [
+      { messageId: 'm', type: 'MessageReceived', at: '2026-12-04T10:00:00.000Z', data: { documents: [{ partName: 'main', sha256: 'ab', size: 1 }] } },
+      // a "seq" and a "type" inside the data, and text JCS escapes
+      { messageId: 'm', type: 'Odd', at: 'x', data: { seq: 5, type: 'T', '"seq":': 'é\u2028\n', z: [1.5, -0, 1e21] } },
+      { messageId: 'm', type: 'Ünïcode "quoted"', at: 'x', data: {} },
+    ];
+    for (const e of events) {
+      const { before, after } = eventBodyAroundSeq(e);
+      for (const seq of [1, 42, 9_007_199_254_740_991]) {
+        expect(before + seq + after).to.equal(canonicalize({ seq, ...e }));
+        // what append_events hashes: prevHash, a newline, then that text
+        const hash = createHash('sha256').update(`${GENESIS_HASH}\n${before}${seq}${after}`, 'utf8').digest('hex');
+        expect(hash).to.equal(eventHash(GENESIS_HASH, { seq, ...e }));
+      }
+    }
   });
 
   it('names the first row that breaks', () => {
