@@ -77,8 +77,6 @@ export class WalSync {
   private deferNext = false;
   /** a statement of the open transaction wrote */
   private wrote = false;
-  /** stats for tests and metrics: syncs made */
-  syncs = 0;
 
   constructor(
     /** the database file; its log is `${filename}-wal` */
@@ -205,7 +203,6 @@ export class WalSync {
    */
   private async sync(): Promise<void> {
     try {
-      this.syncs++;
       await this.syncWal();
     } catch (err) {
       const code = (err as { code?: unknown }).code;
