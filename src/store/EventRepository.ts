@@ -12,8 +12,9 @@
  * reads the head and inserts the rows chained from it. On PostgreSQL the lock is held from
  * that statement to the commit, and every other appender waits for it: the log's order is the
  * order of commits; written last and in one statement, the lock is held for that statement's
- * round trip and the COMMIT's, not across the transaction's other statements. A savepoint that succeeds hands its events to the
- * enclosing transaction; one that fails drops them with its other writes.
+ * round trip and the COMMIT's, not across the transaction's other statements. A savepoint
+ * that succeeds hands its events to the enclosing transaction; one that fails drops them with
+ * its other writes.
  */
 import type { Knex } from 'knex';
 import { eventBodyAroundSeq, eventHash, GENESIS_HASH, type ChainedEvent } from '../domain/EventChain.js';
@@ -23,7 +24,7 @@ import { execute, first, insertRows, prepared } from './Prepared.js';
 /** Arbitrary constant naming the event log's advisory lock on PostgreSQL. */
 export const EVENT_LOG_LOCK = 7_319_522;
 
-/** Every transaction that appends events runs these (Prepared.ts: the hot path). */
+/** The log's head: every transaction that appends events on SQLite reads it (Prepared.ts: the hot path). */
 const EVENT_HEAD = prepared('event_log_head', 'SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1');
 const EVENT_COLUMNS = ['seq', 'message_id', 'type', 'at', 'data', 'prev_hash', 'hash'];
 /** PostgreSQL: lock, head, and the chained rows in one statement (migrations/20261210000300_pg_append_events.ts) */

@@ -89,7 +89,7 @@ export class WalSync {
     attached.set(db.client as object, this);
   }
 
-  get walPath(): string {
+  private get walPath(): string {
     return `${this.filename}-wal`;
   }
 
