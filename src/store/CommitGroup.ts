@@ -27,7 +27,18 @@
  * synced; the group's units are resolved once a sync that began after its COMMIT is done.
  */
 import type { Knex } from 'knex';
+import { execute, prepared } from './Prepared.js';
 import { walSyncOf, type WalSync } from './WalSync.js';
+
+/**
+ * A grouped unit's savepoint, run as prepared statements on the group's transaction: not
+ * knex's nested transactions, which built a transaction object and three statements' worth
+ * of queries for every unit (the group's transaction is knex's, and so are a unit's own
+ * nested transactions).
+ */
+const SAVEPOINT = prepared('unit_savepoint', 'SAVEPOINT unit');
+const RELEASE = prepared('unit_release', 'RELEASE unit');
+const ROLLBACK_TO = prepared('unit_rollback_to', 'ROLLBACK TO unit');
 
 interface Unit {
   work: (trx: Knex.Transaction) => Promise<unknown>;
@@ -81,14 +92,23 @@ export class CommitGroup {
 
   private async alone(unit: Unit): Promise<void> {
     let value: unknown;
+    let failed: { error: unknown } | undefined;
     try {
       value = await this.db.transaction(async (trx) => {
-        const v = await unit.work(trx);
+        let v: unknown;
+        try {
+          v = await unit.work(trx);
+        } catch (error) {
+          failed = { error };
+          throw error;
+        }
         this.wal?.deferCommit();
         return v;
       });
     } catch (err) {
-      unit.reject(err);
+      // the unit's own error, even when knex's ROLLBACK then failed (SQLite had ended the
+      // transaction itself: a full disk, an I/O error), so its code still says what happened
+      unit.reject(failed ? failed.error : err);
       return;
     } finally {
       this.wal?.cancelDefer();
@@ -98,19 +118,36 @@ export class CommitGroup {
 
   private async together(group: Unit[]): Promise<void> {
     const outcomes: Outcome[] = [];
+    /** the error of the unit under which SQLite ended the transaction */
+    let ended: { error: unknown } | undefined;
     try {
       await this.db.transaction(async (trx) => {
         for (const unit of group) {
+          await execute(trx, SAVEPOINT, []);
+          let value: unknown;
           try {
-            outcomes.push({ ok: true, value: await trx.transaction((savepoint) => unit.work(savepoint)) });
+            value = await unit.work(trx);
           } catch (error) {
+            try {
+              await execute(trx, ROLLBACK_TO, []);
+              await execute(trx, RELEASE, []);
+            } catch {
+              // SQLite ended the whole transaction itself (a full disk, an I/O error): the
+              // group's units before this one are undone too, so the group fails with its error
+              ended = { error };
+              throw error;
+            }
             outcomes.push({ ok: false, error });
+            continue;
           }
+          await execute(trx, RELEASE, []);
+          outcomes.push({ ok: true, value });
         }
         this.wal?.deferCommit();
       });
     } catch (err) {
-      for (const unit of group) unit.reject(err);
+      // (knex's own ROLLBACK then fails too: there is no transaction left to roll back)
+      for (const unit of group) unit.reject(ended ? ended.error : err);
       return;
     } finally {
       this.wal?.cancelDefer();

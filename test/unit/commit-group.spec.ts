@@ -89,6 +89,45 @@ describe('CommitGroup (SQLite group commit)', () => {
     expect(ids).to.deep.equal([1, 2, 4, 6]);
   });
 
+  it('fails the whole group when SQLite ends its transaction under a unit', async () => {
+    await insert(1);
+    const outcomes = await Promise.allSettled([
+      insert(2),
+      store.transaction(async (tx) => {
+        await tx.db('t').insert({ id: 3, v: 'x' });
+        // as SQLite does itself after a full disk or an I/O error: the transaction is gone
+        await tx.db.raw('ROLLBACK');
+        throw new Error('the disk is full');
+      }),
+      insert(4),
+    ]);
+    expect(outcomes.map((o) => o.status)).to.deep.equal(['rejected', 'rejected', 'rejected']);
+    expect(((outcomes[0] as PromiseRejectedResult).reason as Error).message).to.equal('the disk is full');
+    const ids = (await db('t').select('id').orderBy('id')).map((r: { id: number }) => r.id);
+    expect(ids).to.deep.equal([1]);
+    await insert(5);
+    expect((await db('t').select('id').orderBy('id')).map((r: { id: number }) => r.id)).to.deep.equal([1, 5]);
+  });
+
+  it("rejects a unit alone with its own error when SQLite ends its transaction under it", async () => {
+    const full = Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+    const failed = await store
+      .transaction(async (tx) => {
+        await tx.db('t').insert({ id: 1, v: 'x' });
+        await tx.db.raw('ROLLBACK');
+        throw full;
+      })
+      .then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+    // not knex's "cannot rollback - no transaction is active": the code says the disk is full
+    expect(failed).to.equal(full);
+    expect(await db('t').count({ n: '*' })).to.deep.equal([{ n: 0 }]);
+    await insert(2);
+    expect(await db('t').count({ n: '*' })).to.deep.equal([{ n: 1 }]);
+  });
+
   it('lets each unit see the writes of the units before it', async () => {
     const seen = await Promise.all([
       insert(1, 'a'),
