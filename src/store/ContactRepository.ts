@@ -7,6 +7,10 @@
 import type { Knex } from 'knex';
 import type { JWK } from 'jose';
 import type { RecipientType } from '../domain/identifiers.js';
+import { first, prepared } from './Prepared.js';
+
+/** The recipient's contact entry, looked up for every registered letter's notice (Prepared.ts: the hot path). */
+const CONTACT_BY_RECIPIENT = prepared('contact_by_recipient', 'SELECT id, recipient_type, recipient_id, phone_e164, language, time_zone, created_at, updated_at FROM notify_contacts WHERE recipient_type = ? AND recipient_id = ? LIMIT 1');
 
 /** a notification language tag, checked by the notification service (src/notifications/content/Language.ts) */
 export type ContactLanguage = string;
@@ -39,7 +43,7 @@ export class ContactRepository {
   constructor(private readonly db: Knex) {}
 
   async findByRecipient(type: RecipientType, id: string): Promise<ContactRecord | undefined> {
-    const row = await this.db('notify_contacts').where({ recipient_type: type, recipient_id: id }).first();
+    const row = await first(this.db, CONTACT_BY_RECIPIENT, [type, id]);
     return row && toContact(row);
   }
 

@@ -4,12 +4,18 @@
  * mailboxes holding deposited messages.
  */
 import type { Knex } from 'knex';
-import { first, prepared } from './Prepared.js';
+import { execute, first, prepared } from './Prepared.js';
 import type { RecipientType } from '../domain/identifiers.js';
 import type { MailboxRecord, RecipientRecord } from '../domain/records.js';
 
 /** Whether a letter's recipient is reachable, asked for every letter (Prepared.ts: the hot path). */
 const RECIPIENT = prepared('recipient_by_identifier', 'SELECT id, type, identifier, name, ebox_activated, created_at FROM recipients WHERE type = ? AND identifier = ? LIMIT 1');
+/** A letter's deposit in the built-in e-Box, once per letter (the hot path when it is the e-Box in use). */
+const MAILBOX_DEPOSIT = prepared(
+  'mailbox_deposit',
+  'INSERT INTO "mailbox" ("id", "deposit_id", "recipient_type", "recipient_id", "sender_name", "subject", "registered", "deposited_at", "expires_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT ("deposit_id") DO NOTHING',
+);
+const MAILBOX_BY_DEPOSIT = prepared('mailbox_by_deposit', 'SELECT id, deposit_id, recipient_type, recipient_id, sender_name, subject, registered, deposited_at, expires_at, first_read_at FROM mailbox WHERE deposit_id = ? LIMIT 1');
 
 export class EboxRepository {
   constructor(private readonly db: Knex) {}
@@ -47,22 +53,8 @@ export class EboxRepository {
 
   /** Stores a deposit once: a second deposit with the same id returns the first. */
   async deposit(m: MailboxRecord): Promise<MailboxRecord> {
-    await this.db('mailbox')
-      .insert({
-        id: m.id,
-        deposit_id: m.depositId,
-        recipient_type: m.recipientType,
-        recipient_id: m.recipientId,
-        sender_name: m.senderName,
-        subject: JSON.stringify(m.subject),
-        registered: m.registered,
-        deposited_at: m.depositedAt,
-        expires_at: m.expiresAt,
-      })
-      .onConflict('deposit_id')
-      .ignore();
-    const row = await this.db('mailbox').where({ deposit_id: m.depositId }).first();
-    return toMailbox(row);
+    await execute(this.db, MAILBOX_DEPOSIT, [m.id, m.depositId, m.recipientType, m.recipientId, m.senderName, JSON.stringify(m.subject), m.registered, m.depositedAt, m.expiresAt]);
+    return toMailbox((await first(this.db, MAILBOX_BY_DEPOSIT, [m.depositId]))!);
   }
 
   async listMailbox(type: RecipientType, identifier: string, limit: number): Promise<MailboxRecord[]> {
