@@ -30,6 +30,18 @@ describe('filesystem blob store', () => {
     expect(Buffer.concat(back).toString()).to.equal('hello world');
   });
 
+  // a document in one run of writes is hashed off the main thread, a larger one run by run
+  for (const [label, size] of [['empty', 0], ['one byte', 1], ['one run, to its last byte', 256 * 1024], ['a run and a byte', 256 * 1024 + 1], ['several runs', 1_000_003]] as const) {
+    it(`gives the SHA-256 of what it wrote: ${label} (${size} bytes)`, async () => {
+      const body = Buffer.from(Array.from({ length: size }, (_, i) => (i * 7) % 253));
+      const chunks: Buffer[] = [];
+      for (let at = 0; at < size; at += 65_536) chunks.push(body.subarray(at, at + 65_536));
+      const staged = await store.stage(Readable.from(chunks), 2_000_000);
+      expect(staged).to.include({ size, tooLarge: false, sha256: createHash('sha256').update(body).digest('hex') });
+      expect(fs.readFileSync(staged.tempPath).equals(body)).to.equal(true);
+    });
+  }
+
   it('drains but does not write past the limit', async () => {
     const staged = await store.stage(Readable.from([Buffer.alloc(60), Buffer.alloc(60)]), 100);
     expect(staged.tooLarge).to.equal(true);
