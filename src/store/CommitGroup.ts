@@ -5,7 +5,9 @@
  * wait and then run together, each in its own savepoint of one transaction, and share its
  * commit:
  *
- * - a unit that fails is rolled back to its savepoint and rejected; the others go on;
+ * - a unit that fails is rolled back to its savepoint and rejected; the others go on —
+ *   unless SQLite has ended the whole transaction under it (a full disk, an I/O error):
+ *   then every unit of the group is rejected with that unit's error;
  * - if the commit itself fails, every unit of the group is rejected (nothing was written);
  * - a unit is resolved only after the commit that holds it, so "resolved" still means
  *   "on disk";
