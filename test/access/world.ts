@@ -247,7 +247,10 @@ async function makeCert(dir: string, name: string, subject: string, issuer?: str
   } else {
     check(await openssl(['req', ...key, '-out', f(`${name}.csr`), '-subj', subject]));
     fs.writeFileSync(f(`${name}.ext`), 'extendedKeyUsage=clientAuth\n');
-    check(await openssl(['x509', '-req', '-in', f(`${name}.csr`), '-CA', f(`${issuer}.pem`), '-CAkey', f(`${issuer}.key`), '-CAcreateserial', '-out', f(`${name}.pem`), '-days', '2', '-extfile', f(`${name}.ext`)]));
+    // a random serial of its own: certificates issued at once by one CA (Promise.all below)
+    // raced on a shared serial file (-CAcreateserial), and one read it half written
+    const serial = `0x${randomBytes(16).toString('hex')}`;
+    check(await openssl(['x509', '-req', '-in', f(`${name}.csr`), '-CA', f(`${issuer}.pem`), '-CAkey', f(`${issuer}.key`), '-set_serial', serial, '-out', f(`${name}.pem`), '-days', '2', '-extfile', f(`${name}.ext`)]));
   }
   fs.chmodSync(f(`${name}.key`), 0o600);
 }
