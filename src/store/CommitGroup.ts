@@ -126,24 +126,22 @@ export class CommitGroup {
       await this.db.transaction(async (trx) => {
         for (const unit of group) {
           await execute(trx, SAVEPOINT, []);
-          let value: unknown;
+          let outcome: Outcome;
           try {
-            value = await unit.work(trx);
+            outcome = { ok: true, value: await unit.work(trx) };
           } catch (error) {
+            outcome = { ok: false, error };
             try {
               await execute(trx, ROLLBACK_TO, []);
-              await execute(trx, RELEASE, []);
             } catch {
               // SQLite ended the whole transaction itself (a full disk, an I/O error): the
               // group's units before this one are undone too, so the group fails with its error
               ended = { error };
               throw error;
             }
-            outcomes.push({ ok: false, error });
-            continue;
           }
           await execute(trx, RELEASE, []);
-          outcomes.push({ ok: true, value });
+          outcomes.push(outcome);
         }
         this.wal?.deferCommit();
       });

@@ -53,7 +53,9 @@ export class EboxRepository {
 
   /** Stores a deposit once: a second deposit with the same id returns the first. */
   async deposit(m: MailboxRecord): Promise<MailboxRecord> {
-    await execute(this.db, MAILBOX_DEPOSIT, [m.id, m.depositId, m.recipientType, m.recipientId, m.senderName, JSON.stringify(m.subject), m.registered, m.depositedAt, m.expiresAt]);
+    const { changes } = await execute(this.db, MAILBOX_DEPOSIT, [m.id, m.depositId, m.recipientType, m.recipientId, m.senderName, JSON.stringify(m.subject), m.registered, m.depositedAt, m.expiresAt]);
+    // written now: the row is what was given (not yet read); else the first deposit's row
+    if (changes === 1) return { ...m, firstReadAt: null };
     return toMailbox((await first(this.db, MAILBOX_BY_DEPOSIT, [m.depositId]))!);
   }
 
