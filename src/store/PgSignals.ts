@@ -14,7 +14,7 @@
  * It holds one connection of its own, outside the pool: a listening connection must stay the
  * same session, and must not be taken from the queries' pool.
  */
-import pg from 'pg';
+import type pg from 'pg';
 import type { Logger } from 'pino';
 
 /** The channels, one per kind of signal; the payload says which job type or which message. */
@@ -63,7 +63,9 @@ export class PgSignalListener {
 
   private async connect(): Promise<void> {
     if (this.closed) return;
-    const client = new pg.Client({ connectionString: this.connectionString, application_name: 'registered-mail signals', connectionTimeoutMillis: 5000 });
+    // loaded here, not with the module: a service on SQLite never loads the driver
+    const { default: driver } = await import('pg');
+    const client = new driver.Client({ connectionString: this.connectionString, application_name: 'registered-mail signals', connectionTimeoutMillis: 5000 });
     let gone = false;
     const lost = (err?: Error) => {
       if (gone) return;
