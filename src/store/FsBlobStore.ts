@@ -47,7 +47,8 @@ export class FsBlobStore implements BlobStore {
 
   /**
    * Streams `source` to a temp file, hashing as it goes; chunks are written in runs of up
-   * to 256 KiB (one write for a small document, flat memory for a large one). Past
+   * to 256 KiB, each in one writev(2) of the chunks as they came (one write for a small
+   * document, flat memory for a large one, no copy). Past
    * `maxBytes` the rest is drained, not written. A write that fails (a full disk) stops the
    * writing too: the rest is drained, so the request is read to its end and can be answered,
    * then the temp file is removed and the write's error thrown.
@@ -63,7 +64,7 @@ export class FsBlobStore implements BlobStore {
     let pendingBytes = 0;
     const flush = async () => {
       if (pendingBytes === 0) return;
-      const run = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
+      const run = pending;
       pending = [];
       pendingBytes = 0;
       try {
@@ -125,7 +126,7 @@ export class FsBlobStore implements BlobStore {
     const file = path.join(this.tmpDir, `${OWNER}.probe-${randomUUID()}.part`);
     const fh = await fsp.open(file, 'wx', 0o600);
     try {
-      await writeAll(fh, Buffer.alloc(512));
+      await writeAll(fh, [Buffer.alloc(512)]);
       await fh.sync();
     } finally {
       await fh.close();
@@ -194,12 +195,23 @@ export class FsBlobStore implements BlobStore {
  * returns the count without an error (ENOSPC comes with the next write), so one `write` may
  * leave a file short of what was hashed: write the rest until it is all there or refused.
  */
-async function writeAll(fh: fsp.FileHandle, data: Uint8Array): Promise<void> {
-  for (let offset = 0; offset < data.byteLength; ) {
-    const { bytesWritten } = await fh.write(data, offset, data.byteLength - offset);
+/** Writes the chunks in order, in one writev(2) (not copied into one buffer first), and what a short write left. */
+async function writeAll(fh: fsp.FileHandle, chunks: Buffer[]): Promise<void> {
+  let rest = chunks;
+  while (rest.length > 0) {
+    const { bytesWritten } = rest.length === 1 ? await fh.write(rest[0]!) : await fh.writev(rest);
     // write(2) on a regular file writes something or fails; never loop on nothing
     if (bytesWritten <= 0) throw Object.assign(new Error('write made no progress'), { code: 'EIO' });
-    offset += bytesWritten;
+    let written = bytesWritten;
+    const left: Buffer[] = [];
+    for (const chunk of rest) {
+      if (written >= chunk.length) written -= chunk.length;
+      else {
+        left.push(written > 0 ? chunk.subarray(written) : chunk);
+        written = 0;
+      }
+    }
+    rest = left;
   }
 }
 

@@ -79,7 +79,7 @@ describe('filesystem blob store', () => {
   // campaign (test/faults), where acknowledged documents were kept truncated.
   describe('short writes (a disk that fills up during a write)', () => {
     const open = fsp.open;
-    /** Makes every write of the files opened from now on write at most `limit` bytes at a time, as write(2) may. */
+    /** Makes every write of the files opened from now on write at most `limit` bytes at a time, as write(2) and writev(2) may. */
     function shortWrites(limit: number, failAfter?: number): void {
       let written = 0;
       (fsp as { open: typeof fsp.open }).open = async (...args: Parameters<typeof fsp.open>) => {
@@ -91,6 +91,24 @@ describe('filesystem blob store', () => {
           written += n;
           return write(buffer, offset, n);
         };
+        const writev = fh.writev.bind(fh) as (buffers: Uint8Array[]) => Promise<{ bytesWritten: number; buffers: Uint8Array[] }>;
+        (fh as { writev: unknown }).writev = async (buffers: Uint8Array[]) => {
+          if (failAfter !== undefined && written >= failAfter) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+          let n = Math.min(
+            buffers.reduce((sum, b) => sum + b.byteLength, 0),
+            limit,
+            failAfter === undefined ? Infinity : failAfter - written,
+          );
+          written += n;
+          // the first n bytes of the buffers, as writev(2) may take only those
+          const taken: Uint8Array[] = [];
+          for (const b of buffers) {
+            if (n === 0) break;
+            taken.push(b.subarray(0, Math.min(n, b.byteLength)));
+            n -= Math.min(n, b.byteLength);
+          }
+          return writev(taken);
+        };
         return fh;
       };
     }
@@ -99,7 +117,8 @@ describe('filesystem blob store', () => {
     it('writes the rest of a run the file system took only in part', async () => {
       shortWrites(1000);
       const body = Buffer.from(Array.from({ length: 70_000 }, (_, i) => i % 251));
-      const staged = await store.stage(Readable.from([body.subarray(0, 30_000), body.subarray(30_000)]), 1_000_000);
+      // three chunks in one run: short writes end inside a chunk and at a chunk's end (1000 | 30,000)
+      const staged = await store.stage(Readable.from([body.subarray(0, 30_000), body.subarray(30_000, 30_500), body.subarray(30_500)]), 1_000_000);
       expect(staged).to.include({ size: body.length, sha256: createHash('sha256').update(body).digest('hex') });
       expect(fs.readFileSync(staged.tempPath).equals(body), 'the file holds every byte that was hashed').to.equal(true);
     });
