@@ -1,9 +1,4 @@
-/**
- * Starts the service: `npm start` (compiled) or `npm run dev` (tsx).
- *   --role all     (default) HTTP API and job worker in one process
- *   --role api     HTTP API only (workers run elsewhere; needs PostgreSQL to share the database)
- *   --role worker  job worker only
- */
+/** The service's start, loaded by its entry point (server.ts), which says what it does. */
 import type { ServerResponse } from 'node:http';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,7 +14,8 @@ import { devAdminToken } from '../access/devAdminToken.js';
 
 type Role = 'all' | 'api' | 'worker';
 
-async function main(): Promise<void> {
+/** Starts the service; resolves once it is up (listening, or its worker running). */
+export async function main(): Promise<void> {
   const { values } = parseArgs({ options: { role: { type: 'string', default: 'all' } } });
   const role = values.role as Role;
   if (!['all', 'api', 'worker'].includes(role)) {
@@ -180,16 +176,3 @@ function urlHost(host: string): string {
   if (host === '::') return '[::1]';
   return host.includes(':') ? `[${host}]` : host;
 }
-
-main().catch((err) => {
-  // a setting found wrong only when used (a PKCS#11 token refusing the PIN…)
-  if (err instanceof ConfigError) {
-    console.error(`configuration error: ${err.message}`);
-    process.exit(1);
-  }
-  const errCode = err instanceof Error ? (err as Error & { code?: unknown }).code : undefined;
-  const code = typeof errCode === 'string' ? `${errCode}: ` : '';
-  console.error(err instanceof Error ? `fatal: ${code}${err.message}` : err);
-  if (err instanceof Error && err.cause) console.error('cause:', err.cause instanceof Error ? err.cause.message : err.cause);
-  process.exit(1);
-});
