@@ -113,6 +113,9 @@ interface Row {
   /** answers of the counted status per second of real duration */
   achieved: number;
   perCpu: number;
+  /** CPU-milliseconds per counted answer: the server's (its processes') and the load generator's */
+  serverMs: number;
+  loadMs: number;
   p50: number;
   p99: number;
   /** seconds, wall clock of the load generator */
@@ -175,6 +178,8 @@ async function submitLoad(
   return {
     achieved: n / r.duration,
     perCpu: n / serverCpu,
+    serverMs: (1000 * serverCpu) / n,
+    loadMs: (1000 * (r.cpuSeconds ?? NaN)) / n,
     p50: r.latency.p50,
     p99: r.latency.p99,
     duration: r.duration,
@@ -435,7 +440,8 @@ async function main(): Promise<void> {
       }
     const started = performance.now();
     const results = await interleaved(R, contenders);
-    const rows: Array<Array<string | number>> = [['what', 'offered', 'achieved/s', 'per server CPU-s', 'p50 ms', 'p99 ms', 'real duration s', 'queue at start', '']];
+    const cores = os.cpus().length;
+    const rows: Array<Array<string | number>> = [['what', 'offered', 'achieved/s', 'per server CPU-s', 'CPU ms per answer: server + load', `CPU bound on ${cores} cores/s`, 'p50 ms', 'p99 ms', 'real duration s', 'queue at start', '']];
     for (const [key, rs] of Object.entries(results)) {
       const [what, offer] = labels[key]!;
       const dur = spread(rs.map((r) => r.duration));
@@ -448,6 +454,8 @@ async function main(): Promise<void> {
         offer,
         showSpread(rs.map((r) => r.achieved)),
         fmt(spread(rs.map((r) => r.perCpu)).median),
+        `${fmt(spread(rs.map((r) => r.serverMs)).median, 2)} + ${fmt(spread(rs.map((r) => r.loadMs)).median, 2)}`,
+        fmt(spread(rs.map((r) => (1000 * cores) / (r.serverMs + r.loadMs))).median),
         showSpread(rs.map((r) => r.p50), 1),
         showSpread(rs.map((r) => r.p99), 1),
         `${fmt(dur.median, 1)} (${fmt(dur.min, 1)}–${fmt(dur.max, 1)})`,
@@ -457,6 +465,9 @@ async function main(): Promise<void> {
     }
     table(rows);
     console.log(`(rows measured in ${fmt((performance.now() - started) / 1000)} s; "queue at start": jobs pending or running when each round's row began, after waiting for the queue to drain)`);
+    console.log(
+      `"CPU bound": the answers per second the machine's ${cores} cores would give if the server (with its workers) and the load generator had them all and nothing else ran — ${cores} × 1000 ÷ (server + load CPU ms per answer); a row near its bound is bound by the CPU, not by waiting. PostgreSQL's own processes are not counted, so the bound of its rows is above what the machine can give`,
+    );
     console.log(`statuses, last round: ${Object.entries(results).map(([k, rs]) => `${labels[k]![0].split(':')[0]} ${labels[k]![1]}: ${rs.at(-1)!.statuses}`).join('; ')}`);
     console.log(`sealing mode: ${mode}`);
     if (pgSkipped) console.log(pgSkipped);
