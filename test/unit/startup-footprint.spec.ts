@@ -34,13 +34,17 @@ const { releaseStartupHeap } = await import(${src('cli/startupHeap.ts')});
 const young = () => v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')!.space_size;
 const kept: unknown[] = [];
 const load = () => { for (let i = 0; i < 400_000; i++) kept.push({ i, s: 'x' + i, a: [i, i + 1] }); };
+const before = young();
+// V8 commits the second semi-space at the first collection: read the size after some
+load();
 const first = young();
+load();
 load();
 const held = young();
 releaseStartupHeap();
 load();
 load();
-console.log(JSON.stringify({ first, held, released: young() }));
+console.log(JSON.stringify({ before, first, held, released: young() }));
 `;
 
 describe('start-up footprint', function () {
@@ -48,13 +52,13 @@ describe('start-up footprint', function () {
 
   it('holds the young generation at its size while loading, and lets it grow once released', async () => {
     const { first, held, released } = await probe(YOUNG);
-    expect(held, 'size while held').to.equal(first);
-    expect(released, 'size after release').to.be.greaterThan(held!);
+    expect(held, 'size while held').to.be.at.most(first!);
+    expect(released, 'size after release').to.be.greaterThan(first!);
   });
 
   it('leaves a process started with its own --max-semi-space-size as told', async () => {
-    const { first, held } = await probe(YOUNG, ['--max-semi-space-size=16']);
-    expect(held, 'grown while loading').to.be.greaterThan(first!);
+    const { before, held } = await probe(YOUNG, ['--max-semi-space-size=16']);
+    expect(held, 'grown while loading').to.be.greaterThan(2 * before!);
   });
 
   it('loads the PostgreSQL driver only when the signals listener first connects', async () => {
