@@ -47,7 +47,7 @@ import { loadConfig } from '../src/config.js';
 import { BLOB_FENCE_LOCK_KEY } from '../src/store/BlobFence.js';
 import { openDatabase } from '../src/store/database.js';
 import { EVENT_LOG_LOCK } from '../src/store/EventRepository.js';
-import { fmt, interleaved, load, machine, memoryOf, procCpuSeconds, rounds, runScript, seconds, settle, showSpread, spread, startServer, startWorker, table, type ServerProcess } from './bench-lib.js';
+import { fmt, interleaved, load, machine, memoryOf, procCpuSeconds, rounds, runScript, seconds, settle, showSpread, spread, startServer, startWorker, table, threadCpuSeconds, type ServerProcess } from './bench-lib.js';
 
 const T = seconds(5);
 const R = rounds();
@@ -116,6 +116,8 @@ interface Row {
   /** CPU-milliseconds per counted answer: the server's (its processes') and the load generator's */
   serverMs: number;
   loadMs: number;
+  /** share of the row's real duration the server's main thread was on a CPU */
+  mainBusy: number;
   p50: number;
   p99: number;
   /** seconds, wall clock of the load generator */
@@ -162,6 +164,7 @@ async function submitLoad(
   const { depth, waited } = counted === '202' ? { depth: NaN, waited: 0 } : await drain(server);
   const cpuOf = async () => (await Promise.all([server.pid, ...others].map((p) => procCpuSeconds(p)))).reduce((a, b) => a + b, 0);
   const cpu0 = await cpuOf();
+  const main0 = await threadCpuSeconds(server.pid);
   const r = await load({
     url: `${server.url}/v1/messages`,
     method: 'POST',
@@ -171,6 +174,7 @@ async function submitLoad(
     ...options,
   });
   const serverCpu = (await cpuOf()) - cpu0;
+  const mainCpu = (await threadCpuSeconds(server.pid)) - main0;
   const n = r.statusCodeStats[counted]?.count ?? 0;
   const statuses = Object.entries(r.statusCodeStats)
     .map(([s, v]) => `${v.count} × ${s}`)
@@ -180,6 +184,7 @@ async function submitLoad(
     perCpu: n / serverCpu,
     serverMs: (1000 * serverCpu) / n,
     loadMs: (1000 * (r.cpuSeconds ?? NaN)) / n,
+    mainBusy: mainCpu / r.duration,
     p50: r.latency.p50,
     p99: r.latency.p99,
     duration: r.duration,
@@ -441,7 +446,7 @@ async function main(): Promise<void> {
     const started = performance.now();
     const results = await interleaved(R, contenders);
     const cores = os.cpus().length;
-    const rows: Array<Array<string | number>> = [['what', 'offered', 'achieved/s', 'per server CPU-s', 'CPU ms per answer: server + load', `CPU bound on ${cores} cores/s`, 'p50 ms', 'p99 ms', 'real duration s', 'queue at start', '']];
+    const rows: Array<Array<string | number>> = [['what', 'offered', 'achieved/s', 'per server CPU-s', 'CPU ms per answer: server + load', `CPU bound on ${cores} cores/s`, 'main thread busy', 'p50 ms', 'p99 ms', 'real duration s', 'queue at start', '']];
     for (const [key, rs] of Object.entries(results)) {
       const [what, offer] = labels[key]!;
       const dur = spread(rs.map((r) => r.duration));
@@ -456,6 +461,7 @@ async function main(): Promise<void> {
         fmt(spread(rs.map((r) => r.perCpu)).median),
         `${fmt(spread(rs.map((r) => r.serverMs)).median, 2)} + ${fmt(spread(rs.map((r) => r.loadMs)).median, 2)}`,
         fmt(spread(rs.map((r) => (1000 * cores) / (r.serverMs + r.loadMs))).median),
+        showSpread(rs.map((r) => 100 * r.mainBusy), 0, '%'),
         showSpread(rs.map((r) => r.p50), 1),
         showSpread(rs.map((r) => r.p99), 1),
         `${fmt(dur.median, 1)} (${fmt(dur.min, 1)}–${fmt(dur.max, 1)})`,
@@ -466,7 +472,7 @@ async function main(): Promise<void> {
     table(rows);
     console.log(`(rows measured in ${fmt((performance.now() - started) / 1000)} s; "queue at start": jobs pending or running when each round's row began, after waiting for the queue to drain)`);
     console.log(
-      `"CPU bound": the answers per second the machine's ${cores} cores would give if the server (with its workers) and the load generator had them all and nothing else ran — ${cores} × 1000 ÷ (server + load CPU ms per answer); a row near its bound is bound by the CPU, not by waiting. PostgreSQL's own processes are not counted, so the bound of its rows is above what the machine can give`,
+      `"CPU bound": the answers per second the machine's ${cores} cores would give if the server (with its workers) and the load generator had them all and nothing else ran — ${cores} × 1000 ÷ (server + load CPU ms per answer); a row near its bound is bound by the CPU, not by waiting. PostgreSQL's own processes are not counted, so the bound of its rows is above what the machine can give. "main thread busy": the API process's main thread on a CPU over the row's real duration (from /proc); near 100% it is the one thread that bounds the row`,
     );
     console.log(`statuses, last round: ${Object.entries(results).map(([k, rs]) => `${labels[k]![0].split(':')[0]} ${labels[k]![1]}: ${rs.at(-1)!.statuses}`).join('; ')}`);
     console.log(`sealing mode: ${mode}`);

@@ -38,6 +38,13 @@ export async function procCpuSeconds(pid: number | 'self', children = false): Pr
   return (a + b) / TICKS;
 }
 
+/** CPU-seconds used so far by one thread of a process: its main thread when `tid` is the pid. */
+export async function threadCpuSeconds(pid: number, tid = pid): Promise<number> {
+  const stat = await fs.readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICKS;
+}
+
 /** CPU-seconds used so far by a process and every process below it that still runs (a cluster's primary and its workers). */
 export async function treeCpuSeconds(pid: number): Promise<number> {
   const parents = new Map<number, number>();
