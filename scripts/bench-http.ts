@@ -103,7 +103,10 @@ interface Env {
 /** A fresh data directory with a sender and an activated recipient in the built-in e-Box. */
 async function prepare(extra: Record<string, string> = {}): Promise<Env> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'bench-http-'));
-  const env = { DATA_DIR: dir, DEV_CERTS_DIR: path.join(dir, 'certs'), KEY_ALGORITHM: 'ECDSA-P256', APP_ENV: 'development', DEV_SIMULATORS: 'false', LOG_LEVEL: 'warn', ...extra };
+  // SEAL_REVOCATION=off: proofs CAdES-B-T, production's default. Left to the development
+  // default, the profile would depend on whether a development build is in dist/ (its PKI
+  // publisher makes them CAdES-B-LT, which costs more per proof).
+  const env = { DATA_DIR: dir, DEV_CERTS_DIR: path.join(dir, 'certs'), KEY_ALGORITHM: 'ECDSA-P256', APP_ENV: 'development', DEV_SIMULATORS: 'false', SEAL_REVOCATION: 'off', LOG_LEVEL: 'warn', ...extra };
   const sender = JSON.parse(await runScript('create-sender', ['--name', 'bench', '--json'], env)) as { apiKey: string };
   await runScript('create-recipient', ['--type', 'citizen', '--id', RECIPIENT, '--json'], env);
   return { dir, env, apiKey: sender.apiKey };
@@ -475,7 +478,7 @@ async function main(): Promise<void> {
       `"CPU bound": the answers per second the machine's ${cores} cores would give if the server (with its workers) and the load generator had them all and nothing else ran — ${cores} × 1000 ÷ (server + load CPU ms per answer); a row near its bound is bound by the CPU, not by waiting. PostgreSQL's own processes are not counted, so the bound of its rows is above what the machine can give. "main thread busy": the API process's main thread on a CPU over the row's real duration (from /proc); near 100% it is the one thread that bounds the row`,
     );
     console.log(`statuses, last round: ${Object.entries(results).map(([k, rs]) => `${labels[k]![0].split(':')[0]} ${labels[k]![1]}: ${rs.at(-1)!.statuses}`).join('; ')}`);
-    console.log(`sealing mode: ${mode}`);
+    console.log(`sealing mode: ${mode}; proofs CAdES-B-T (SEAL_REVOCATION=off, production's default)`);
     if (pgSkipped) console.log(pgSkipped);
     if (sampler && sampler.samples > 0) {
       console.log('');
