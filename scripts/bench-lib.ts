@@ -31,7 +31,12 @@ const TICKS = 100; // USER_HZ on Linux
 
 /** CPU-seconds used by a process (`/proc/PID/stat` utime + stime), or by this process's waited-for children (`cutime` + `cstime`). */
 export async function procCpuSeconds(pid: number | 'self', children = false): Promise<number> {
-  const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8');
+  return statCpuSeconds(`/proc/${pid}/stat`, children);
+}
+
+/** utime + stime (or, with `children`, cutime + cstime) of a /proc stat file, in seconds. */
+async function statCpuSeconds(file: string, children = false): Promise<number> {
+  const stat = await fs.readFile(file, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // fields[0] is field 3 (state): utime is field 14, stime 15, cutime 16, cstime 17
   const [a, b] = children ? [Number(fields[13]), Number(fields[14])] : [Number(fields[11]), Number(fields[12])];
@@ -39,10 +44,8 @@ export async function procCpuSeconds(pid: number | 'self', children = false): Pr
 }
 
 /** CPU-seconds used so far by one thread of a process: its main thread when `tid` is the pid. */
-export async function threadCpuSeconds(pid: number, tid = pid): Promise<number> {
-  const stat = await fs.readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / TICKS;
+export function threadCpuSeconds(pid: number, tid = pid): Promise<number> {
+  return statCpuSeconds(`/proc/${pid}/task/${tid}/stat`);
 }
 
 /** CPU-seconds used so far by a process and every process below it that still runs (a cluster's primary and its workers). */

@@ -3,7 +3,7 @@ import type { ServerResponse } from 'node:http';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import express from 'express';
-import { ConfigError, loadConfig } from '../config.js';
+import { loadConfig } from '../config.js';
 import { createApp, metricsHandler } from '../http/app.js';
 import { createMetrics } from '../http/metrics.js';
 import { createHttpServer, listen, type HttpServer } from '../http/server.js';
@@ -22,16 +22,8 @@ export async function main(): Promise<void> {
     console.error('usage: server [--role all|api|worker]');
     process.exit(3);
   }
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(`configuration error: ${err.message}`);
-      process.exit(1);
-    }
-    throw err;
-  }
+  // a ConfigError is told and exits 1 by the entry point (server.ts), as one found later
+  let config = loadConfig();
   const log = createLogger(config.logLevel);
   // development without ADMIN_TOKEN: a token kept in the data folder, so the admin API answers
   const admin = role === 'worker' ? undefined : devAdminToken(config);
