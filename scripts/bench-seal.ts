@@ -12,6 +12,8 @@
  *   - the worker-thread pool (SealingPool) with 1 and with 2 threads, when the compiled
  *     worker exists;
  *   - and each of these for a 2 KB statement (what the service seals) as well;
+ *   - the canonical JSON (RFC 8785) of a statement, the text every proof envelops
+ *     (src/domain/CanonicalJson.ts), against the `canonicalize` package it replaced (baseline);
  *   - PKCS#11: the same writer with both keys in a SoftHSM2 token (Pkcs11.ts; the sealer seals
  *     so in the main thread, 16 proofs in flight), for the 100 KB document and the 2 KB
  *     statement; and where its time goes: the token's signatures alone (16 in flight, and the
@@ -27,9 +29,12 @@
 import { KeyObject, createHash, randomBytes, sign } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import canonicalize from 'canonicalize';
+import { canonicalJson } from '../src/domain/CanonicalJson.js';
 import { CadesTWriter, KeyObjectSigner, Pkcs11Signer, SealingPool, TimeStampAuthority, readCertificateFile, signerFor, verifyCadesT, type KeyAlgorithm } from '../src/crypto/index.js';
 import { fmt, interleaved, machine, mainThreadCpuSeconds, pkiFiles, POLICY, rateAsync, rateSync, rounds, seconds, settle, showRates, showSpread, spread, table, timeShell, type Rate } from './bench-lib.js';
 import { benchToken } from './bench-pkcs11.js';
+import { sampleHandover } from './sample-evidence.js';
 
 const IN_FLIGHT = 16;
 const DOCUMENT_BYTES = 100 * 1024;
@@ -156,6 +161,18 @@ async function bench(algorithm: KeyAlgorithm): Promise<Figures> {
   }
 }
 
+/** The canonical JSON of one statement, this service's and the package it replaced, in turns. */
+async function canonicalJsonRates() {
+  const statement = sampleHandover(POLICY);
+  const text = canonicalJson(statement);
+  if (text !== canonicalize(statement)) throw new Error('canonicalJson and canonicalize disagree on the statement');
+  const rates = await interleaved(R, {
+    canonicalJson: () => rateSync(() => canonicalJson(statement), T, 2000),
+    canonicalize: () => rateSync(() => canonicalize(statement), T, 2000),
+  });
+  return { ...rates, bytes: Buffer.byteLength(text!) };
+}
+
 async function main(): Promise<void> {
   await settle();
   console.log(`bench:seal — CAdES-T proofs/s, ${DOCUMENT_BYTES / 1024} KB document and ${STATEMENT_BYTES / 1024} KB statement, ${R} interleaved rounds of ${T} s per figure; ${machine()}`);
@@ -202,6 +219,14 @@ async function main(): Promise<void> {
   console.log(
     'The pool sends each content to a worker (postMessage: a structured-clone copy) and takes the proof back (transferred, not copied): per proof that is the main thread\'s CPU above plus the worker\'s side of the message, on top of the writer\'s own work. With 2 threads on 2 cores the main thread, V8\'s helper threads and any other process compete with the two workers, so the second thread adds what is left of a core, not a core.',
   );
+
+  console.log('');
+  const jcs = await canonicalJsonRates();
+  console.log(`canonical JSON (RFC 8785) of a statement (${jcs.bytes} bytes, a handover of two documents), calls per second, median over ${R} interleaved rounds (range) [per CPU-second]; the same text from both`);
+  table([
+    ['canonicalJson (safe-stable-stringify)', 'canonicalize package (baseline)', 'µs per call: canonicalJson / canonicalize'],
+    [showRates(jcs.canonicalJson), showRates(jcs.canonicalize), `${fmt(1e6 / cpu(jcs.canonicalJson), 2)} / ${fmt(1e6 / cpu(jcs.canonicalize), 2)}`],
+  ]);
 
   console.log('');
   console.log('PKCS#11: both keys in a SoftHSM2 token (two token signatures per proof), same rounds; in-process signatures: the same key size held by node:crypto, one thread');

@@ -8,7 +8,7 @@
  * crypto layer's CAdES-T validation, the indication rules and the evidence-record handling
  * are described in verify.ts.
  */
-import canonicalize from 'canonicalize';
+import { canonicalJson } from '../domain/CanonicalJson.js';
 // the crypto layer's modules one by one, not its index: the browser bundle takes only what verifies
 import { digest } from '../crypto/AlgorithmIdentifier.js';
 import { verifyCadesT } from '../crypto/CadesVerification.js';
@@ -228,7 +228,7 @@ function checkStatement(report: VerificationReport, checks: AuditCheck[]): Recor
   const s = parsed as Record<string, unknown>;
   checks.push({ name: 'STATEMENT_SCHEMA', passed: true, detail: `evidence statement v${String(s.Version)}: ${evidenceTypeOf(String(s.ERDSEventId))} of message ${String(s.MessageIdentifier)}` });
   // A statement canonicalised otherwise than RFC 8785 was not made by the sealer.
-  const canonical = canonicalize(parsed);
+  const canonical = canonicalJson(parsed);
   if (canonical !== undefined && canonical !== new TextDecoder().decode(report.content)) {
     checks[checks.length - 1] = { name: 'STATEMENT_SCHEMA', passed: false, subIndication: 'FORMAT_FAILURE', detail: 'the statement is not in RFC 8785 (JCS) canonical form' };
   }

@@ -38,7 +38,7 @@ import { createHash } from 'node:crypto';
 import fsSync, { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import canonicalize from 'canonicalize';
+import { canonicalJson } from '../domain/CanonicalJson.js';
 import { DerError, parseCrl, pemToDer, type CertificateInfo } from '../crypto/index.js';
 import { AuditError } from './errors.js';
 import { EvidenceRecordVerifier } from './records.js';
@@ -239,13 +239,13 @@ async function checkStatementCopy(copyFile: string, signed: Record<string, unkno
     const missing = errnoCode(err) === 'ENOENT';
     return { name: 'STATEMENT_COPY', passed: false, subIndication: missing ? 'SIGNED_DATA_NOT_FOUND' : 'HASH_FAILURE', detail: missing ? `${copyFile} is missing` : `${copyFile} is not JSON, so not the signed statement` };
   }
-  if (canonicalize(copy) === canonicalize(signed)) {
+  if (canonicalJson(copy) === canonicalJson(signed)) {
     return { name: 'STATEMENT_COPY', passed: true, detail: `${path.basename(copyFile)} is the signed statement` };
   }
   const c = (typeof copy === 'object' && copy !== null ? copy : {}) as Record<string, unknown>;
   // own members only: a copy's "__proto__" or "constructor" is compared with nothing, not with what every object inherits
   const member = (o: Record<string, unknown>, k: string) => (Object.hasOwn(o, k) ? o[k] : undefined);
-  const keys = [...new Set([...Object.keys(c), ...Object.keys(signed)])].filter((k) => canonicalize(member(c, k)) !== canonicalize(member(signed, k)));
+  const keys = [...new Set([...Object.keys(c), ...Object.keys(signed)])].filter((k) => canonicalJson(member(c, k)) !== canonicalJson(member(signed, k)));
   return { name: 'STATEMENT_COPY', passed: false, subIndication: 'HASH_FAILURE', detail: `${path.basename(copyFile)} differs from the signed statement in ${keys.slice(0, 5).join(', ') || 'its form'}` };
 }
 

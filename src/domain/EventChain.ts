@@ -10,7 +10,7 @@
  * time-stamped by a TSA — pin the chain so that rewriting it wholesale is detectable too.
  */
 import { createHash } from 'node:crypto';
-import canonicalize from 'canonicalize';
+import { canonicalJson } from './CanonicalJson.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -25,7 +25,7 @@ export interface ChainedEvent {
 }
 
 export function eventHash(prevHash: string, e: Pick<ChainedEvent, 'seq' | 'messageId' | 'type' | 'at' | 'data'>): string {
-  const body = canonicalize({ seq: e.seq, messageId: e.messageId, type: e.type, at: e.at, data: e.data });
+  const body = canonicalJson({ seq: e.seq, messageId: e.messageId, type: e.type, at: e.at, data: e.data });
   return createHash('sha256').update(prevHash + '\n' + body, 'utf8').digest('hex');
 }
 
@@ -36,8 +36,8 @@ export function eventHash(prevHash: string, e: Pick<ChainedEvent, 'seq' | 'messa
  * numbers and chains the rows itself (PostgreSQL's append_events).
  */
 export function eventBodyAroundSeq(e: Pick<ChainedEvent, 'messageId' | 'type' | 'at' | 'data'>): { before: string; after: string } {
-  const withoutSeq = canonicalize({ messageId: e.messageId, type: e.type, at: e.at, data: e.data })!;
-  const after = `,"type":${canonicalize(e.type)!}}`;
+  const withoutSeq = canonicalJson({ messageId: e.messageId, type: e.type, at: e.at, data: e.data })!;
+  const after = `,"type":${canonicalJson(e.type)!}}`;
   if (!withoutSeq.endsWith(after)) throw new Error('event body: "type" is not the last key');
   return { before: `${withoutSeq.slice(0, -after.length)},"seq":`, after };
 }

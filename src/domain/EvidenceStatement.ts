@@ -34,7 +34,7 @@
  *     the key, the service (or an auditor it gives the key to) can confirm that a given
  *     number was the one told. (Not in statements sealed before this field existed.)
  */
-import canonicalize from 'canonicalize';
+import { canonicalJson } from './CanonicalJson.js';
 import type { RecipientType } from './identifiers.js';
 
 export const EVIDENCE_STATEMENT_VERSION = '1';
@@ -184,7 +184,7 @@ export function buildStatement(input: StatementInput): EvidenceStatement {
 
 /** RFC 8785 canonical UTF-8 bytes of a statement: what the proof envelops. */
 export function canonicalStatementBytes(statement: EvidenceStatement): Uint8Array {
-  const text = canonicalize(statement);
+  const text = canonicalJson(statement);
   if (text === undefined) throw new TypeError('statement cannot be canonicalised');
   return new TextEncoder().encode(text);
 }

@@ -22,7 +22,7 @@
  * a header naming an unknown column, too large) throws, and the batch is refused.
  */
 import { createHash, type Hash } from 'node:crypto';
-import canonicalize from 'canonicalize';
+import { canonicalJson } from '../domain/CanonicalJson.js';
 import { parse as csvParse, CsvError } from 'csv-parse';
 import { ServiceError } from '../domain/errors.js';
 import { refuseNul } from '../domain/text.js';
@@ -97,7 +97,7 @@ async function* metered(body: AsyncIterable<Buffer | string>, hash: Hash, maxByt
 
 /** Reads the settings of a batch and gives its rows as they come. */
 export async function openBatch(format: BatchFormat, body: AsyncIterable<Buffer | string>, querySettings: Record<string, unknown>, limits: BatchLimits): Promise<BatchInput> {
-  const hash = createHash('sha256').update(`${format}\n${canonicalize(querySettings)}\n`);
+  const hash = createHash('sha256').update(`${format}\n${canonicalJson(querySettings)}\n`);
   let digest: string | undefined;
   const digestOf = () => {
     if (digest === undefined) throw new Error('the batch has not been read to its end');

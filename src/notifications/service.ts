@@ -6,7 +6,7 @@
  * are in engine.ts; the providers are built from the configuration in src/app/notifications.ts.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import canonicalize from 'canonicalize';
+import { canonicalJson } from '../domain/CanonicalJson.js';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { replayAfterRace, ServiceError } from '../domain/errors.js';
@@ -203,7 +203,7 @@ export class NotificationService {
    */
   async submit(sender: SenderRecord, body: unknown, idempotencyKey?: string): Promise<Submitted> {
     const input = this.parse(body);
-    const requestHash = createHash('sha256').update(canonicalize(input)!).digest('hex');
+    const requestHash = createHash('sha256').update(canonicalJson(input)!).digest('hex');
     if (idempotencyKey !== undefined) {
       const replay = await this.replay(sender, idempotencyKey, requestHash);
       if (replay) return replay;

@@ -15,7 +15,7 @@
  * of their own: without it the type follows the name's extension).
  */
 import { createHash, randomUUID } from 'node:crypto';
-import canonicalize from 'canonicalize';
+import { canonicalJson } from '../domain/CanonicalJson.js';
 import type { Readable } from 'node:stream';
 import type { Config } from '../config.js';
 import { replayAfterRace, ServiceError } from '../domain/errors.js';
@@ -463,7 +463,7 @@ function hashBatch(rows: Row[]): string {
   const drained = rows.flatMap((r) => [...r.drained].map(([part, sha256]) => ({ row: r.row, part, sha256 })));
   drained.sort((a, b) => a.row - b.row || a.part.localeCompare(b.part));
   return createHash('sha256')
-    .update(canonicalize({ rows: rows.map((r) => r.sent ?? null), docs, drained })!)
+    .update(canonicalJson({ rows: rows.map((r) => r.sent ?? null), docs, drained })!)
     .digest('hex');
 }
 

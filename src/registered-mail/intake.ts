@@ -13,7 +13,7 @@
  * commit after all.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import canonicalize from 'canonicalize';
+import { canonicalJson } from '../domain/CanonicalJson.js';
 import type { Readable } from 'node:stream';
 import type { Config } from '../config.js';
 import { replayAfterRace, ServiceError } from '../domain/errors.js';
@@ -54,7 +54,7 @@ export type Decider = Pick<DeliveryService, 'decide' | 'settled' | 'recordDecisi
 /** SHA-256 over the canonical form of what was asked: metadata and each document's name, type and digest. */
 function hashRequest(metadata: SubmissionMetadata, staged: StagedDocument[]): string {
   const docs = [...staged].sort((a, b) => a.partName.localeCompare(b.partName)).map((s) => ({ part: s.partName, fileName: s.fileName, mediaType: s.mediaType, sha256: s.blob.sha256 }));
-  return createHash('sha256').update(canonicalize({ metadata, docs })!).digest('hex');
+  return createHash('sha256').update(canonicalJson({ metadata, docs })!).digest('hex');
 }
 
 /** the length of documents.media_type: with ALLOWED_MEDIA_TYPES=*\/* a longer type would reach it */
