@@ -362,7 +362,10 @@ export interface ServerProcess {
  */
 export async function startServer(env: Record<string, string>, args: string[] = [], entry: 'server' | 'tsa' = 'server'): Promise<ServerProcess> {
   const port = await freePort();
-  const server = FROM_SOURCES ? ['--import', 'tsx', path.resolve(HERE, `../src/cli/${entry}.ts`)] : [path.resolve(HERE, `../src/cli/${entry}.js`)];
+  const ext = FROM_SOURCES ? 'ts' : 'js';
+  // BENCH_ALLOC_PROFILE_DIR=dir: an allocation profile of the whole run, garbage included (scripts/alloc-sampler.ts).
+  const alloc = process.env.BENCH_ALLOC_PROFILE_DIR ? ['--import', path.resolve(HERE, `alloc-sampler.${ext}`)] : [];
+  const server = [...(FROM_SOURCES ? ['--import', 'tsx'] : []), ...alloc, path.resolve(HERE, FROM_SOURCES ? `../src/cli/${entry}.ts` : `../src/cli/${entry}.js`)];
   // BENCH_PROFILE_DIR=dir: the server writes a V8 CPU profile there when it stops (node --cpu-prof).
   const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE_DIR] : [];
   const { child, output } = start(process.execPath, [...profile, ...server, ...args], { HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...env });
