@@ -64,13 +64,14 @@ export class ConsultService {
   }
 
   /**
-   * The view of a message whose first proof the intake wrote with it, as that transaction
-   * wrote it: nothing is read but its webhook deliveries, when its sender has a webhook.
+   * The view of a message as the intake's transaction wrote it: with the first proof when the
+   * intake sealed it, with none when the proof is the `accept` job's work and the answer does
+   * not wait for it. Nothing is read but its webhook deliveries, when its sender has a webhook.
    */
-  async decided(sender: SenderRecord, message: MessageRecord, documents: DocumentRecord[], evidence: EvidenceRecord): Promise<MessageView> {
+  async asWritten(sender: SenderRecord, message: MessageRecord, documents: DocumentRecord[], evidence: EvidenceRecord[]): Promise<MessageView> {
     if (message.senderId !== sender.id) throw new ServiceError('NOT_FOUND', 'no such message');
     const jobs = sender.webhookUrl ? await this.store.jobs.listForMessage(message.id) : [];
-    return { message, documents, events: [], evidence: [evidence], callbacks: jobs.flatMap(webhookDelivery).map(callbackView) };
+    return { message, documents, events: [], evidence, callbacks: jobs.flatMap(webhookDelivery).map(callbackView) };
   }
 
   /**

@@ -166,3 +166,65 @@ for (const mode of MODES) describe(`statements per sealed submission, SUBMIT_SEA
     if (mode.seal === 'intake') expect(n.built).to.deep.equal([]);
   });
 });
+
+/**
+ * Answered at once (`Prefer: respond-async`, the bench's bare intake floor): the 202 carries
+ * the message as the intake wrote it, RECEIVED with its `accept` job and no proof yet, and
+ * reads nothing back: 8 statements on either database. The API key with its sender (1);
+ * BEGIN, message, document, `accept` job, the event log's head and its event, COMMIT (7 on
+ * SQLite); on PostgreSQL the blob fence's lock, and the event log's lock, head and event in
+ * one statement (append_events). It read the message's proofs and jobs back as well, 10 in
+ * all. No job runs here, so the letters stay RECEIVED.
+ */
+describe(`statements per submission answered at once, Prefer: respond-async (${onPostgres ? 'PostgreSQL' : 'SQLite'})`, function () {
+  this.timeout(120_000);
+  const MAX = 8;
+  let svc: TestService;
+  let apiKey: string;
+  let letter = 0;
+
+  before(async () => {
+    svc = await startTestService({ WORKER_POLL_MS: '60000' }, { worker: false });
+    ({ apiKey } = await svc.newSender());
+    await svc.newRecipient('citizen', '85073003328');
+    // the API key's last-use write and the statements' first preparation before counting
+    await received();
+  });
+  after(async () => {
+    await svc?.close();
+  });
+
+  async function received(): Promise<void> {
+    const res = await submit(svc, apiKey, metadata(), [{ name: 'main', content: pdfBytes(DOCUMENT_BYTES, ++letter) }], { prefer: 'respond-async' });
+    const body = await res.json();
+    expect(res.status, JSON.stringify(body)).to.equal(202);
+    expect(body.status).to.equal('RECEIVED');
+    expect(body.evidence).to.deep.equal([]);
+    expect(body.documents).to.have.length(1);
+  }
+
+  it(`takes at most ${MAX} statements per letter, none built by knex, and reads nothing back for the 202`, async () => {
+    const counter = countStatements();
+    const built: string[] = [];
+    const onQuery = (q: { sql: string }) => {
+      if (!TRANSACTION_CONTROL.test(q.sql)) built.push(q.sql);
+    };
+    svc.rt.store.db.on('query', onQuery);
+    const letters = 10;
+    try {
+      for (let i = 0; i < letters; i++) await received();
+    } finally {
+      svc.rt.store.db.off('query', onQuery);
+      counter.stop();
+    }
+    const texts = [...counter.texts];
+    if (process.env.STATEMENTS_LIST) console.log(texts.slice(0, Math.ceil(texts.length / letters) + 4).join('\n'));
+    const perLetter = texts.length / letters;
+    expect(perLetter).to.be.at.most(MAX);
+    // the counter sees the statements (a counter that misses them would pass with none)
+    expect(perLetter).to.be.at.least(MAX - 1);
+    expect(built).to.deep.equal([]);
+    // nothing read back after the commit: no statement on the message's proofs or jobs
+    expect(texts.filter((t) => /\bfrom\s+["`]?(evidence|jobs)\b/i.test(t))).to.deep.equal([]);
+  });
+});

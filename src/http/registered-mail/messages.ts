@@ -67,14 +67,21 @@ export function messagesRouter(deps: MessagesDeps): Router {
     if (accepted.replayed) res.setHeader('Idempotent-Replayed', 'true');
     if (accepted.evidence) {
       // sealed at intake and written with the message: answered as written
-      const view = await deps.consult.decided(sender, accepted.message, accepted.documents, accepted.evidence);
+      const view = await deps.consult.asWritten(sender, accepted.message, accepted.documents, [accepted.evidence]);
       return void res.status(201).json(messageJson(view, { includeEvents: false }));
     }
     // 201 once the proof of dispatch (or of rejection) is sealed; 202 if it is still on its way
     // (at once with Prefer: respond-async). The intake's own try at sealing counts in the wait.
     const wait = respondAsync(req, res) ? 0 : Math.max(0, deps.submitWaitMs - (Date.now() - finishing));
     const current = await deps.submissions.waitForDecision(accepted.message.id, wait, deps.notifier, accepted.replayed ? undefined : accepted.message);
-    const view = current ? await deps.consult.submitted(sender, current, accepted.documents) : await deps.consult.message(sender, accepted.message.id, { events: false });
+    // Not waited for, and no proof announced meanwhile: the message as the intake wrote it, which
+    // holds no proof yet. Otherwise its proofs and callbacks as they are now.
+    const view =
+      current === accepted.message && !accepted.replayed
+        ? await deps.consult.asWritten(sender, current, accepted.documents, [])
+        : current
+          ? await deps.consult.submitted(sender, current, accepted.documents)
+          : await deps.consult.message(sender, accepted.message.id, { events: false });
     res.status(current && current.status !== 'RECEIVED' ? 201 : 202).json(messageJson(view, { includeEvents: false }));
   });
 
