@@ -98,7 +98,7 @@ export class EvidenceService {
       opts.sender ?? this.store.senders.findById(message.senderId),
       opts.documents ?? this.store.messages.documents(message.id),
       // the first proof of a message chains from nothing: not looked for
-      mayHaveEvidence(message.status) ? this.store.evidence.latest(message.id) : undefined,
+      mayHaveEvidence(message.status) ? this.store.evidence.chainHead(message.id) : undefined,
     ]);
     if (!sender) throw new Error(`sender ${message.senderId} of message ${message.id} not found`);
     const id = randomUUID();

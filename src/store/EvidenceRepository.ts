@@ -7,8 +7,8 @@ const EVIDENCE_COLUMNS = ['id', 'message_id', 'seq', 'type', 'statement', 'der',
 const PENDING_COLUMNS = ['kind', 'subject_id', 'digest', 'created_at'];
 const EVIDENCE_INSERT = insertRows('evidence_insert', 'evidence', EVIDENCE_COLUMNS, 1);
 const PENDING_INSERT = insertRows('record_pending_insert', 'record_pending', PENDING_COLUMNS, 1);
-/** the proof the next one chains from (every proof after the first) */
-const EVIDENCE_LATEST = prepared('evidence_latest', `SELECT ${EVIDENCE_COLUMNS.join(', ')} FROM evidence WHERE message_id = ? ORDER BY seq DESC LIMIT 1`);
+/** the place and digest of the proof the next one chains from (every proof after the first): not its bytes */
+const EVIDENCE_CHAIN_HEAD = prepared('evidence_chain_head', 'SELECT seq, sha256 FROM evidence WHERE message_id = ? ORDER BY seq DESC LIMIT 1');
 const EVIDENCE_AND_PENDING = prepared(
   'evidence_and_pending_insert',
   `WITH e AS (${EVIDENCE_INSERT.sqlite}) ${PENDING_INSERT.sqlite}`,
@@ -40,10 +40,14 @@ export class EvidenceRepository {
     return rows.map(toEvidence);
   }
 
-  /** The newest evidence of a message (the one the next evidence chains from). */
-  async latest(messageId: string): Promise<EvidenceRecord | undefined> {
-    const row = await first(this.db, EVIDENCE_LATEST, [messageId]);
-    return row && toEvidence(row);
+  /**
+   * The newest proof of a message, as much of it as the next proof needs: its place (seq) and
+   * the SHA-256 of its DER, which the next statement names (previousEvidenceSha256). Its
+   * statement and bytes are not read.
+   */
+  async chainHead(messageId: string): Promise<{ seq: number; sha256: string } | undefined> {
+    const row = await first(this.db, EVIDENCE_CHAIN_HEAD, [messageId]);
+    return row && { seq: Number(row.seq), sha256: String(row.sha256) };
   }
 
   async find(messageId: string, id: string): Promise<EvidenceRecord | undefined> {

@@ -1,15 +1,15 @@
 /**
- * The built-in e-Box's deposit and the contact lookup of a registered letter's notice run as
- * prepared statements (src/store/Prepared.ts): what they store and read back is what the
+ * The built-in e-Box's deposit, the contact lookup of a registered letter's notice and the head
+ * of a message's chain of proofs run as prepared statements (src/store/Prepared.ts): what they store and read back is what the
  * records say, on the test database (SQLite, or PostgreSQL with TEST_DATABASE_URL).
  */
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { onPostgres } from '../helpers/database.js';
-import { startTestService, VALID_INSZ, type TestService } from '../helpers/service.js';
+import { metadata, pdfBytes, startTestService, submit, VALID_INSZ, type TestService } from '../helpers/service.js';
 import type { MailboxRecord } from '../../src/domain/records.js';
 
-describe(`the built-in e-Box's deposit and the contact lookup (${onPostgres ? 'PostgreSQL' : 'SQLite'})`, function () {
+describe(`the built-in e-Box's deposit, the contact lookup and the chain's head (${onPostgres ? 'PostgreSQL' : 'SQLite'})`, function () {
   this.timeout(60_000);
   let svc: TestService;
 
@@ -60,5 +60,23 @@ describe(`the built-in e-Box's deposit and the contact lookup (${onPostgres ? 'P
     const updated = await svc.rt.store.transaction((tx) => tx.contacts.findByRecipient('enterprise', '0203201340'));
     expect(updated).to.deep.equal({ ...contact, phone: null, language: 'nl', timeZone: null, updatedAt: updated!.updatedAt });
     expect(updated!.updatedAt >= now).to.equal(true);
+  });
+  it("gives the place and digest of a message's newest proof, which the next one chains from; nothing for a message without", async () => {
+    const { apiKey } = await svc.newSender();
+    const res = await submit(svc, apiKey, metadata(), [{ name: 'main', content: pdfBytes(2000, 7) }]);
+    expect(res.status).to.equal(201);
+    const { id } = (await res.json()) as { id: string };
+    // accepted at intake, then deposited: two proofs
+    const deadline = Date.now() + 30_000;
+    let proofs = await svc.rt.store.evidence.listForMessage(id);
+    while (proofs.length < 2 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      proofs = await svc.rt.store.evidence.listForMessage(id);
+    }
+    expect(proofs.map((p) => p.type)).to.deep.equal(['SubmissionAcceptance', 'ContentConsignment']);
+    expect(await svc.rt.store.evidence.chainHead(id)).to.deep.equal({ seq: proofs[1]!.seq, sha256: proofs[1]!.sha256 });
+    // the second proof's statement names the first one's digest
+    expect(proofs[1]!.statement).to.contain(proofs[0]!.sha256);
+    expect(await svc.rt.store.evidence.chainHead(randomUUID())).to.equal(undefined);
   });
 });
