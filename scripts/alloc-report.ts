@@ -38,7 +38,8 @@ const walk = (n: ProfileNode, inside: boolean) => {
   if (here) matched += n.selfSize;
   const key = `${functionName || '(anonymous)'} ${where(url)}:${lineNumber + 1}`;
   byFunction.set(key, (byFunction.get(key) ?? 0) + n.selfSize);
-  byPlace.set(where(url) || functionName, (byPlace.get(where(url) || functionName) ?? 0) + n.selfSize);
+  const place = where(url) || functionName;
+  byPlace.set(place, (byPlace.get(place) ?? 0) + n.selfSize);
   for (const c of n.children) walk(c, here);
 };
 walk(head, false);
