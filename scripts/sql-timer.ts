@@ -4,7 +4,8 @@
  * better-sqlite3's `run`, `all` and `get` of each prepared statement, `exec` (BEGIN and COMMIT
  * by knex, the WAL's syncs are not among them: WalSync.ts runs those on libuv's pool) — and
  * writes, when the process exits, `sql-<pid>.txt`: per statement text, the milliseconds in
- * all, the calls, and the microseconds per call, largest first. For the main thread's SQLite
+ * all, the calls, the microseconds per call, the longest call and the calls of 1 ms or more
+ * (how much of a total a few slow calls make: a COMMIT that runs the checkpoint), largest first. For the main thread's SQLite
  * share by statement, which a CPU profile shows only as one native frame.
  */
 import fs from 'node:fs';
@@ -16,7 +17,8 @@ if (dir) {
   /** the driver's constructor, as much of it as is patched here (it comes without types) */
   type Driver = { new (file: string): { prepare(sql: string): object; close(): void }; prototype: object };
   const Database = createRequire(import.meta.url)('better-sqlite3') as Driver;
-  const times = new Map<string, { ms: number; calls: number }>();
+  /** per statement: time in all, calls, the longest call, and the calls of 1 ms or more (a checkpoint's COMMIT) with their time */
+  const times = new Map<string, { ms: number; calls: number; max: number; slow: number; slowMs: number }>();
   const timed = <A extends unknown[], R>(label: (self: unknown, args: A) => string, fn: (...args: A) => R) =>
     function (this: unknown, ...args: A): R {
       const start = performance.now();
@@ -24,9 +26,15 @@ if (dir) {
         return fn.apply(this, args);
       } finally {
         const key = label(this, args).replace(/\s+/g, ' ').slice(0, 100);
-        const t = times.get(key) ?? { ms: 0, calls: 0 };
-        t.ms += performance.now() - start;
+        const t = times.get(key) ?? { ms: 0, calls: 0, max: 0, slow: 0, slowMs: 0 };
+        const ms = performance.now() - start;
+        t.ms += ms;
         t.calls++;
+        t.max = Math.max(t.max, ms);
+        if (ms >= 1) {
+          t.slow++;
+          t.slowMs += ms;
+        }
         times.set(key, t);
       }
     };
@@ -39,7 +47,10 @@ if (dir) {
   process.on('exit', () => {
     const rows = [...times].sort((a, b) => b[1].ms - a[1].ms);
     const total = rows.reduce((n, [, t]) => n + t.ms, 0);
-    const lines = rows.map(([k, t]) => `${t.ms.toFixed(0).padStart(8)} ms ${String(t.calls).padStart(8)} × ${((1000 * t.ms) / t.calls).toFixed(0).padStart(6)} µs  ${k}`);
+    const lines = rows.map(
+      ([k, t]) =>
+        `${t.ms.toFixed(0).padStart(8)} ms ${String(t.calls).padStart(8)} × ${((1000 * t.ms) / t.calls).toFixed(0).padStart(6)} µs  max ${t.max.toFixed(1).padStart(6)} ms  ≥ 1 ms: ${String(t.slow).padStart(5)} calls, ${t.slowMs.toFixed(0).padStart(6)} ms  ${k}`,
+    );
     fs.writeFileSync(path.join(dir, `sql-${process.pid}.txt`), `${total.toFixed(0)} ms in SQLite calls on the process's own thread\n${lines.join('\n')}\n`);
   });
 }
