@@ -19,6 +19,8 @@ const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const dateTime = { type: 'string', format: 'date-time' };
 const nullableDateTime = { type: ['string', 'null'], format: 'date-time' };
 const uuid = { type: 'string', format: 'uuid' };
+/** the rows a letter writes are named by UUIDs of version 7 (src/domain/RowId.ts) */
+const rowId = { ...uuid, description: 'a UUID of version 7 (RFC 9562): it begins with the millisecond it was made, so identifiers sort by when they were made' };
 const sha256 = { type: 'string', pattern: '^[0-9a-f]{64}$' };
 
 /** An object of an answer: exactly these members (`required` of them always present). */
@@ -40,7 +42,7 @@ const documentProperties = {
   isMainContent: { type: 'boolean' },
 };
 const evidenceProperties = {
-  id: uuid,
+  id: rowId,
   type: { enum: [...EVIDENCE_TYPES] },
   sequence: { type: 'integer', minimum: 1 },
   sha256: { ...sha256, description: 'SHA-256 of the proof (DER)' },
@@ -106,7 +108,7 @@ function recordPath(summary: string, security?: unknown[]) {
   };
 }
 const messageSummaryProperties = {
-  id: uuid,
+  id: rowId,
   status: { enum: MESSAGE_STATUSES },
   recipient: ref('RecipientIdentifier'),
   subject: ref('Subject'),

@@ -25,7 +25,7 @@
  * batch is QUEUED, SENDING while some are not settled, DONE when every one is settled (SENT,
  * DELIVERED, READ, FAILED, CANCELLED, EXPIRED), or none was accepted.
  */
-import { randomUUID } from 'node:crypto';
+import { newRowId } from '../domain/RowId.js';
 import type { SenderRecord } from '../domain/records.js';
 import { ServiceError } from '../domain/errors.js';
 import type { Config } from '../config.js';
@@ -110,7 +110,7 @@ export class NotificationBatches {
     const defaultStrategy = await this.notifications.defaultStrategy(sender.id);
     const now = new Date().toISOString();
     const batch: BatchRecord = {
-      id: randomUUID(),
+      id: newRowId(),
       senderId: sender.id,
       status: 'RECEIVING',
       format: input.format,

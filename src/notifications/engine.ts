@@ -35,7 +35,7 @@
  * Sending is at-least-once: a crash after the provider accepted and before the commit
  * sends again on retry (the GovApp backend deduplicates on pushId; Kannel cannot).
  */
-import { randomUUID } from 'node:crypto';
+import { newRowId } from '../domain/RowId.js';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
@@ -570,7 +570,7 @@ export class NotificationEngine {
     const content = this.registeredMailContent(strategy, language, { sender: sender?.name ?? message.senderId, subject, expiresOn: formatDate(expiresAt, language, config.notify.timeZone) });
     const now = new Date().toISOString();
     const n: NotificationRecord = {
-      id: randomUUID(),
+      id: newRowId(),
       senderId: message.senderId,
       messageId,
       recipientType: message.recipientType,
@@ -717,7 +717,7 @@ export class NotificationEngine {
     const add = async (channel: ChannelName, status: 'QUEUED' | 'FALLBACK' | 'FAILED' | 'EXPIRED', reason: string | null) => {
       if (existing.has(channel)) return;
       existing.add(channel);
-      const id = randomUUID();
+      const id = newRowId();
       const snapshot: Record<string, unknown> =
         channel === 'GOVAPP' ? { devices: targets.devices.filter((d) => d.notificationsEnabled).map((d) => ({ installationId: d.installationId, status: 'QUEUED' })) } : { phone: targets.phone };
       await tx.notifications.insertAttempt({

@@ -5,7 +5,8 @@
  * strategy, usage and its price, and the providers' reports. The jobs and state changes
  * are in engine.ts; the providers are built from the configuration in src/app/notifications.ts.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { newRowId } from '../domain/RowId.js';
 import { canonicalJson } from '../domain/CanonicalJson.js';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
@@ -338,7 +339,7 @@ export class NotificationService {
       input.transliterate ?? this.config.notify.sms.transliterate,
     );
     return {
-      id: randomUUID(),
+      id: newRowId(),
       senderId: sender.id,
       messageId: null,
       recipientType: input.recipient?.type ?? null,

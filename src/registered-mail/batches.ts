@@ -14,7 +14,8 @@
  * (`httpPartName` is read as a synonym), with an optional `mediaType` (ZIP entries have none
  * of their own: without it the type follows the name's extension).
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { newRowId } from '../domain/RowId.js';
 import { canonicalJson } from '../domain/CanonicalJson.js';
 import type { Readable } from 'node:stream';
 import type { Config } from '../config.js';
@@ -145,7 +146,7 @@ export class BatchService {
     );
     const accepted = records.filter((r) => r.messageId !== undefined).length;
     const batch: BatchRecord = {
-      id: randomUUID(),
+      id: newRowId(),
       senderId: sender.id,
       idempotencyKey: idempotencyKey ?? null,
       requestHash,

@@ -4,7 +4,7 @@
  * slow), then record it inside the caller's transaction together with the status change
  * the state machine allows, the event, and the sender's webhook job.
  */
-import { randomUUID } from 'node:crypto';
+import { newRowId } from '../domain/RowId.js';
 import { EventEmitter } from 'node:events';
 import type { Config } from '../config.js';
 import { buildStatement, type EventReason, type EvidenceType, type NotificationDetails } from '../domain/EvidenceStatement.js';
@@ -101,7 +101,7 @@ export class EvidenceService {
       mayHaveEvidence(message.status) ? this.store.evidence.chainHead(message.id) : undefined,
     ]);
     if (!sender) throw new Error(`sender ${message.senderId} of message ${message.id} not found`);
-    const id = randomUUID();
+    const id = newRowId();
     const eventTime = opts.eventTime ?? new Date();
     const statement = buildStatement({
       evidenceId: id,

@@ -12,7 +12,8 @@
  * behind — committed bytes once the database confirms that their transaction did not
  * commit after all.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { newRowId } from '../domain/RowId.js';
 import { canonicalJson } from '../domain/CanonicalJson.js';
 import type { Readable } from 'node:stream';
 import type { Config } from '../config.js';
@@ -224,11 +225,11 @@ export class SubmissionService {
    */
   prepare(sender: SenderRecord, metadata: SubmissionMetadata, staged: StagedDocument[], now: Date): PreparedMessage {
     const byPart = new Map(staged.map((s) => [s.partName, s]));
-    const messageId = randomUUID();
+    const messageId = newRowId();
     const blobs: PreparedMessage['blobs'] = [];
     const documents: DocumentRecord[] = metadata.documents.map((d, position) => {
       const s = byPart.get(d.httpPartName)!;
-      const id = randomUUID();
+      const id = newRowId();
       blobs.push({ blob: s.blob, key: id });
       return { id, messageId, position, partName: d.httpPartName, fileName: s.fileName, mediaType: s.mediaType, size: s.blob.size, sha256: s.blob.sha256, isMain: d.isMainContent, blobKey: id };
     });

@@ -14,7 +14,8 @@
  * chunks back one query each. Staged rows whose writer is gone, or older than any upload can last, are removed by
  * `sweepTempFiles`.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { newRowId } from '../domain/RowId.js';
 import { Readable } from 'node:stream';
 import type { Knex } from 'knex';
 import { BLOB_OWNER, checkBlobKey, ownerGone, type BlobStore, type BlobTransaction, type StagedBlob } from './BlobStore.js';
@@ -42,7 +43,7 @@ export class PgBlobStore implements BlobStore {
   }
 
   async stage(source: Readable, maxBytes: number): Promise<PgStagedBlob> {
-    const stagingId = randomUUID();
+    const stagingId = newRowId();
     await this.db('blob_objects').insert({ id: stagingId, blob_key: null, owner: BLOB_OWNER, size: 0, sha256: null, created_at: new Date().toISOString() });
     const hash = createHash('sha256');
     let size = 0;
@@ -105,7 +106,7 @@ export class PgBlobStore implements BlobStore {
   }
 
   async probeWrite(): Promise<void> {
-    const id = randomUUID();
+    const id = newRowId();
     await this.db('blob_objects').insert({ id, blob_key: null, owner: BLOB_OWNER, size: 0, sha256: null, created_at: new Date().toISOString() });
     await this.db('blob_objects').where({ id }).delete();
   }

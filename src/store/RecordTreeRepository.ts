@@ -7,7 +7,7 @@
  * first entered, 2, 3, … each hash-tree renewal; the primary key of `record_leaves` (kind,
  * subject_id, chain) lets one worker only enter a subject's chain.
  */
-import { randomUUID } from 'node:crypto';
+import { newRowId } from '../domain/RowId.js';
 import type { Knex } from 'knex';
 
 export type LeafKind = 'evidence' | 'checkpoint';
@@ -100,7 +100,7 @@ export class RecordTreeRepository {
   }
 
   private async insertTree(leafCount: number, root: string, algorithm: TreeAlgorithm, now: Date): Promise<RecordTree> {
-    const tree: RecordTree = { id: randomUUID(), createdAt: now.toISOString(), algorithm, leafCount, root, closedAt: null };
+    const tree: RecordTree = { id: newRowId(), createdAt: now.toISOString(), algorithm, leafCount, root, closedAt: null };
     await this.db('record_trees').insert({ id: tree.id, created_at: tree.createdAt, algorithm: tree.algorithm, leaf_count: tree.leafCount, root: tree.root });
     return tree;
   }

@@ -13,7 +13,7 @@
  *
  * Phone numbers are stored in E.164 and never logged.
  */
-import { randomUUID } from 'node:crypto';
+import { newRowId } from '../../domain/RowId.js';
 import type { Logger } from 'pino';
 import type { Config } from '../../config.js';
 import { ServiceError } from '../../domain/errors.js';
@@ -96,7 +96,7 @@ export class InboundService {
     const now = new Date();
     const since = new Date(now.getTime() - this.config.notify.inboundAttributionDays * 86_400_000).toISOString();
     const keyword = matchKeyword(text) ?? null;
-    const id = randomUUID();
+    const id = newRowId();
     try {
       await this.store.transaction(async (tx) => {
         const last = await tx.inbound.lastSendTo(from, since);

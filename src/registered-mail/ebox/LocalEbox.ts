@@ -4,7 +4,7 @@
  * documents in the blob store (no copy); opening a document is reported to the
  * delivery service directly, so `handovers` has nothing to poll.
  */
-import { randomUUID } from 'node:crypto';
+import { newRowId } from '../../domain/RowId.js';
 import type { Recipient } from '../../domain/identifiers.js';
 import type { Repositories } from '../../store/Repositories.js';
 import type { DepositReceipt, EboxAdapter, EboxDeposit, HandoverEvent, RecipientStatus } from './EboxAdapter.js';
@@ -23,7 +23,7 @@ export class LocalEbox implements EboxAdapter {
   async deposit(d: EboxDeposit): Promise<DepositReceipt> {
     // its own transaction: the e-Box's record of the deposit is on disk before the receipt
     const entry = await this.store.transaction((tx) => tx.ebox.deposit({
-      id: randomUUID(),
+      id: newRowId(),
       depositId: d.depositId,
       recipientType: d.recipient.type,
       recipientId: d.recipient.id,
