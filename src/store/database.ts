@@ -3,7 +3,8 @@
  * SQLite: better-sqlite3, the file and its folder private to the service's user
  * (FilePermissions.ts), WAL journal, synchronous=NORMAL with the log synced off the main
  * thread before anything that depends on a commit answers (WalSync.ts: as durable as FULL),
- * foreign keys on, one connection whose prepared statements are kept and reused
+ * foreign keys on, temporary data (savepoints' journals above all) in memory, one connection
+ * whose prepared statements are kept and reused
  * (knex prepares every query it runs). PostgreSQL: `pg` with a small pool.
  */
 import fs from 'node:fs';
@@ -98,6 +99,10 @@ export function openDatabase(config: DatabaseConfig, log?: DatabaseLog, options:
         conn.pragma('synchronous = NORMAL');
         conn.pragma('foreign_keys = ON');
         conn.pragma('busy_timeout = 5000');
+        // a savepoint's journal (each unit of a commit group has one) in memory: on disk (the
+        // default) each page a unit first changes went out in two writes to a temporary file
+        // once the journal passed 64 KiB, a file created and deleted for every group
+        conn.pragma('temp_store = MEMORY');
         walSync.attach(conn);
         cachePreparedStatements(conn, STATEMENT_CACHE_SIZE);
         done(null, conn);
