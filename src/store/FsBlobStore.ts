@@ -186,8 +186,22 @@ export class FsBlobStore implements BlobStore {
 
   private pathOf(key: string): string {
     checkBlobKey(key);
-    return path.join(this.objectsDir, key.slice(0, 2), key);
+    return path.join(this.objectsDir, shardOf(key), key);
   }
+}
+
+/** A UUID of version 7 (src/domain/RowId.ts): it begins with the time, and ends with random bits. */
+const TIME_ORDERED = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+/**
+ * The folder of `objects/` a key's file is in: two of the key's characters, random ones, so
+ * the files spread over at most 256 folders. The first two of a random key (a UUID of
+ * version 4, as every document's was before row identifiers came in time order, and stays
+ * where it was put); the last two of a UUID of version 7, whose first ones are the time and
+ * would put the documents of decades in one folder.
+ */
+export function shardOf(key: string): string {
+  return TIME_ORDERED.test(key) ? key.slice(-2) : key.slice(0, 2);
 }
 
 /**

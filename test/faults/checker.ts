@@ -31,6 +31,7 @@ import type { SimulatorSnapshot } from '../../dev/ebox-simulator/SimulatorState.
 import type { SimulatedPush } from '../../dev/notification-simulators/GovAppSimulator.js';
 import type { SimulatedSms } from '../../dev/notification-simulators/SmsSimulator.js';
 import type { Repositories } from '../../src/store/Repositories.js';
+import { shardOf } from '../../src/store/FsBlobStore.js';
 import type { Letter } from './load.js';
 
 export interface CheckOptions {
@@ -144,7 +145,7 @@ export async function checkCampaign(o: CheckOptions): Promise<CheckResult> {
     }
     let bytesOk = true;
     for (const d of docs) {
-      const file = path.join(o.blobDir, 'objects', d.blobKey.slice(0, 2), d.blobKey);
+      const file = path.join(o.blobDir, 'objects', shardOf(d.blobKey), d.blobKey);
       let digest: string | undefined;
       try {
         digest = sha256(fs.readFileSync(file));

@@ -16,6 +16,7 @@ import { TEST_CERTS_DIR } from '../helpers/paths.js';
 import { freePort, kill, runScript, startServiceProcess, type ServiceProcess } from '../helpers/process.js';
 import { multipartHead, rawRequest, requestHead } from '../helpers/raw-http.js';
 import { blobFiles, FAST_WORKER_ENV, metadata, pdfBytes, startTestService, submit, VALID_INSZ, type TestService } from '../helpers/service.js';
+import { shardOf } from '../../src/store/FsBlobStore.js';
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const quiet = createLogger('silent');
@@ -63,7 +64,7 @@ describe(`a start-up sweep deletes acknowledged documents (${onPostgres ? 'Postg
         expect(report).to.deep.include({ orphans: 0, missing: 0 });
         const docs = await svc.rt.store.messages.documents(body.id);
         expect(await blobs.exists(docs[0]!.blobKey)).to.equal(true);
-        expect(sha256(fs.readFileSync(path.join(svc.dataDir, 'blobs', 'objects', docs[0]!.blobKey.slice(0, 2), docs[0]!.blobKey)))).to.equal(sha256(doc));
+        expect(sha256(fs.readFileSync(path.join(svc.dataDir, 'blobs', 'objects', shardOf(docs[0]!.blobKey), docs[0]!.blobKey)))).to.equal(sha256(doc));
       } finally {
         blobs.commit = commit;
         open();

@@ -20,6 +20,7 @@ import { Campaign, meetsBar, RECOVERY_BAR_SECONDS, type DbKind, type RunOptions,
 import { checkCampaign, checkJobs } from '../faults/checker.js';
 import { databasesOf, SCENARIOS } from '../faults/scenarios.js';
 import { details, table } from '../faults/table.js';
+import { shardOf } from '../../src/store/FsBlobStore.js';
 
 const db: DbKind = onPostgres ? 'postgres' : 'sqlite';
 const seed = Number(process.env.FAULTS_SEED ?? Date.now() % 1_000_000);
@@ -95,7 +96,7 @@ describe(`fault suite, CI slice (${onPostgres ? 'PostgreSQL' : 'SQLite'}), seed 
     const check = () => checkCampaign({ store: c.store, blobDir: c.blobDir, senderId: c.senderId, letters: c.load.letters, trustAnchors: c.trustAnchors, finalStatus: 'DEPOSITED', notices: false });
     const blobOf = async (n: number) => {
       const [doc] = await c.store.messages.documents(c.load.letters[n]!.id!);
-      return path.join(c.blobDir, 'objects', doc!.blobKey.slice(0, 2), doc!.blobKey);
+      return path.join(c.blobDir, 'objects', shardOf(doc!.blobKey), doc!.blobKey);
     };
 
     it('counts as lost a message whose bytes are gone or altered, whose proof is missing or altered, or whose document row lies', async () => {

@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { onPostgres } from '../helpers/database.js';
+import { shardOf } from '../../src/store/FsBlobStore.js';
 import { blobFiles, metadata, pdfBytes, startTestService, submit, VALID_INSZ, type TestService } from '../helpers/service.js';
 
 const connectionLost = () => Object.assign(new Error('Connection terminated unexpectedly'), { code: 'ECONNRESET' });
@@ -53,7 +54,7 @@ describe(`a submission whose commit was not answered (${onPostgres ? 'PostgreSQL
     expect(again.headers.get('idempotent-replayed'), 'one message for the two tries').to.equal('true');
     const { id } = await again.json();
     const [stored] = await store.messages.documents(id);
-    const file = path.join(svc.dataDir, 'blobs', 'objects', stored!.blobKey.slice(0, 2), stored!.blobKey);
+    const file = path.join(svc.dataDir, 'blobs', 'objects', shardOf(stored!.blobKey), stored!.blobKey);
     expect(fs.existsSync(file), 'the acknowledged document has its bytes').to.equal(true);
     expect(sha256(fs.readFileSync(file))).to.equal(sha256(doc));
   });

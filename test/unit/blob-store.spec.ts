@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { expect } from 'chai';
-import { FsBlobStore } from '../../src/store/FsBlobStore.js';
+import { newRowId } from '../../src/domain/RowId.js';
+import { FsBlobStore, shardOf } from '../../src/store/FsBlobStore.js';
 
 describe('filesystem blob store', () => {
   let dir: string;
@@ -28,6 +29,29 @@ describe('filesystem blob store', () => {
     const back: Buffer[] = [];
     for await (const c of store.open('abcdef0123456789')) back.push(c as Buffer);
     expect(Buffer.concat(back).toString()).to.equal('hello world');
+  });
+
+  it("spreads the files over folders by random characters of their keys: a UUID of version 7's last two, another key's first two", async () => {
+    const v7 = Array.from({ length: 300 }, () => newRowId());
+    // made one after the other: the same first characters (the time), the shards all over
+    expect(new Set(v7.map((k) => k.slice(0, 2))).size).to.equal(1);
+    expect(new Set(v7.map(shardOf)).size).to.be.greaterThan(150);
+    const v4 = 'c3d5e7f9-1a2b-4c3d-8e4f-5a6b7c8d9e0f';
+    const keys = [...v7.slice(0, 3), v4, 'abcdef0123456789'];
+    for (const key of keys) await store.commit(await store.stage(Readable.from([Buffer.from(key)]), 100), key);
+    for (const key of v7.slice(0, 3)) expect(fs.readFileSync(path.join(dir, 'objects', key.slice(-2), key), 'utf8')).to.equal(key);
+    // a random key (every document's before) stays where it always was
+    expect(fs.readFileSync(path.join(dir, 'objects', 'c3', v4), 'utf8')).to.equal(v4);
+    expect(fs.readFileSync(path.join(dir, 'objects', 'ab', 'abcdef0123456789'), 'utf8')).to.equal('abcdef0123456789');
+    expect((await store.keys()).sort()).to.deep.equal([...keys].sort());
+    for (const key of keys) {
+      expect(await store.exists(key)).to.equal(true);
+      const back: Buffer[] = [];
+      for await (const c of store.open(key)) back.push(c as Buffer);
+      expect(Buffer.concat(back).toString()).to.equal(key);
+    }
+    await store.remove(v7[0]!);
+    expect(await store.exists(v7[0]!)).to.equal(false);
   });
 
   // a document in one run of writes is hashed off the main thread, a larger one run by run
