@@ -15,6 +15,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
+import { YoungGarbage } from './YoungGarbage.js';
 import { BLOB_OWNER, checkBlobKey, ownerGone, type BlobStore, type StagedBlob as BaseStagedBlob } from './BlobStore.js';
 import { ensurePrivateDirectory } from './FilePermissions.js';
 
@@ -62,13 +63,16 @@ export class FsBlobStore implements BlobStore {
     let writeError: unknown;
     let pending: Buffer[] = [];
     let pendingBytes = 0;
+    const garbage = new YoungGarbage();
     const flush = async () => {
       if (pendingBytes === 0) return;
       const run = pending;
+      const bytes = pendingBytes;
       pending = [];
       pendingBytes = 0;
       try {
         await writeAll(fh, run);
+        garbage.written(bytes);
       } catch (err) {
         writeError ??= err;
       }

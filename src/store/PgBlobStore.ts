@@ -18,6 +18,7 @@ import { createHash } from 'node:crypto';
 import { newRowId } from '../domain/RowId.js';
 import { Readable } from 'node:stream';
 import type { Knex } from 'knex';
+import { YOUNG_GARBAGE_BYTES, YoungGarbage } from './YoungGarbage.js';
 import { BLOB_OWNER, checkBlobKey, ownerGone, type BlobStore, type BlobTransaction, type StagedBlob } from './BlobStore.js';
 import { execute, prepared } from './Prepared.js';
 
@@ -52,6 +53,9 @@ export class PgBlobStore implements BlobStore {
     let writeError: unknown;
     let pending: Buffer[] = [];
     let pendingBytes = 0;
+    // each MiB written here makes about three more of garbage (the chunk row's bytes, the
+    // driver's copy of them in its message), so the collections come more often
+    const garbage = new YoungGarbage(YOUNG_GARBAGE_BYTES / 4);
     /** Writes full chunk rows of what is pending (and, `all`, the rest as a shorter one). */
     const flush = async (all: boolean) => {
       while (pendingBytes >= PG_CHUNK_BYTES || (all && pendingBytes > 0)) {
@@ -62,6 +66,7 @@ export class PgBlobStore implements BlobStore {
         pendingBytes = rest.length;
         try {
           await this.db('blob_chunks').insert({ blob_id: stagingId, seq: seq++, data });
+          garbage.written(data.length);
         } catch (err) {
           writeError ??= err;
           pending = [];

@@ -13,11 +13,13 @@ import { Readable } from 'node:stream';
 import { expect } from 'chai';
 import type { Knex } from 'knex';
 import { loadConfig } from '../../src/config.js';
-import { BLOB_OWNER } from '../../src/store/BlobStore.js';
+import { BLOB_OWNER, type StagedBlob } from '../../src/store/BlobStore.js';
 import { migrateLatest, openDatabase } from '../../src/store/database.js';
 import { PG_CHUNK_BYTES, PgBlobStore } from '../../src/store/PgBlobStore.js';
 import { Repositories } from '../../src/store/Repositories.js';
+import { YOUNG_GARBAGE_BYTES } from '../../src/store/YoungGarbage.js';
 import { createTestDatabase, onPostgres, type TestDatabase } from '../helpers/database.js';
+import { forcedYoungCollections } from '../helpers/gc.js';
 import { TEST_CERTS_DIR } from '../helpers/paths.js';
 import { freePort, kill, runScript, startServiceProcess, type ServiceProcess } from '../helpers/process.js';
 import { blobFiles, FAST_WORKER_ENV, metadata, pdfBytes, submit, VALID_INSZ, waitForMessage } from '../helpers/service.js';
@@ -85,6 +87,15 @@ describe('PostgreSQL blob store', function () {
     await store.remove('doc-key-0001');
     expect(await store.exists('doc-key-0001')).to.equal(false);
     expect(await rows('blob_chunks')).to.equal(0);
+  });
+
+  it(`has the young generation collected every ${YOUNG_GARBAGE_BYTES / 4 / PG_CHUNK_BYTES} MiB of chunk rows written, and not for a letter of 100 KB`, async () => {
+    let big: StagedBlob | undefined;
+    expect(await forcedYoungCollections(async () => void (big = await store.stage(pieces(pdfBytes(5 * PG_CHUNK_BYTES, 3)), 10 * PG_CHUNK_BYTES)))).to.equal(2);
+    let small: StagedBlob | undefined;
+    expect(await forcedYoungCollections(async () => void (small = await store.stage(pieces(pdfBytes(100_000, 4)), 10 * PG_CHUNK_BYTES)))).to.equal(0);
+    await store.discard(big!);
+    await store.discard(small!);
   });
 
   it('keeps nothing past the limit, and nothing of a discarded or failed upload', async () => {
