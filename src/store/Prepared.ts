@@ -103,32 +103,55 @@ export interface Outcome {
 
 const sqliteStatements = new WeakMap<object, Map<Prepared, SqliteStatement>>();
 
+type Client = { config: { client: string }; acquireConnection(): Promise<unknown>; releaseConnection(conn: unknown): Promise<unknown> };
+
+/**
+ * The connection of each transaction a statement ran in, by its knex client (one per
+ * transaction): knex's transaction client hands out that one connection, from a promise, and
+ * takes nothing back; kept here, the transaction's next statements run without those two
+ * promises and their turns.
+ */
+const transactionConnections = new WeakMap<object, unknown>();
+
 /** Runs `p` with `values` on `db`'s connection (see the module's comment). */
 export async function execute(db: Knex, p: Prepared, values: readonly unknown[]): Promise<Outcome> {
   const trx = db as Knex & { isTransaction?: boolean; isCompleted?: () => boolean };
-  if (trx.isTransaction && trx.isCompleted?.()) throw new Error(`statement ${p.name} after its transaction ended`);
-  const client = db.client as { config: { client: string }; acquireConnection(): Promise<unknown>; releaseConnection(conn: unknown): Promise<unknown> };
+  const client = db.client as Client;
+  if (trx.isTransaction) {
+    if (trx.isCompleted?.()) throw new Error(`statement ${p.name} after its transaction ended`);
+    let conn = transactionConnections.get(client);
+    if (conn === undefined) transactionConnections.set(client, (conn = await client.acquireConnection()));
+    return runOn(client, conn, p, values);
+  }
   const conn = await client.acquireConnection();
   try {
-    if (client.config.client === 'pg') {
-      const bound = values.map((v) => (v === undefined ? null : v));
-      // a one-off goes as an unnamed statement
-      const r = await (conn as PgConnection).query(p.kept ? { name: p.name, text: p.postgres, values: bound } : { text: p.postgres, values: bound });
-      return { rows: r.rows, changes: r.rowCount ?? 0 };
-    }
-    let statement: SqliteStatement | undefined;
-    if (p.kept) {
-      let kept = sqliteStatements.get(conn as object);
-      if (!kept) sqliteStatements.set(conn as object, (kept = new Map()));
-      statement = kept.get(p);
-      if (!statement) kept.set(p, (statement = (conn as SqliteConnection).prepare(p.sqlite)));
-    } else statement = (conn as SqliteConnection).prepare(p.sqlite);
-    const bound = values.map(sqliteValue);
-    if (statement.reader) return { rows: await statement.all(bound), changes: 0 };
-    return { rows: [], changes: (await statement.run(bound)).changes };
+    return await runOn(client, conn, p, values);
   } finally {
     await client.releaseConnection(conn);
   }
+}
+
+/** Runs `p` on `conn`: its outcome at once on SQLite (unless it waits for a sync: WalSync.ts), a promise of it on PostgreSQL. */
+function runOn(client: Client, conn: unknown, p: Prepared, values: readonly unknown[]): Outcome | Promise<Outcome> {
+  if (client.config.client === 'pg') {
+    const bound = values.map((v) => (v === undefined ? null : v));
+    // a one-off goes as an unnamed statement
+    return (conn as PgConnection).query(p.kept ? { name: p.name, text: p.postgres, values: bound } : { text: p.postgres, values: bound }).then((r) => ({ rows: r.rows, changes: r.rowCount ?? 0 }));
+  }
+  let statement: SqliteStatement | undefined;
+  if (p.kept) {
+    let kept = sqliteStatements.get(conn as object);
+    if (!kept) sqliteStatements.set(conn as object, (kept = new Map()));
+    statement = kept.get(p);
+    if (!statement) kept.set(p, (statement = (conn as SqliteConnection).prepare(p.sqlite)));
+  } else statement = (conn as SqliteConnection).prepare(p.sqlite);
+  const bound = values.map(sqliteValue);
+  if (statement.reader) {
+    const rows = statement.all(bound);
+    return rows instanceof Promise ? rows.then((r) => ({ rows: r, changes: 0 })) : { rows, changes: 0 };
+  }
+  const ran = statement.run(bound);
+  return ran instanceof Promise ? ran.then((r) => ({ rows: [], changes: r.changes })) : { rows: [], changes: ran.changes };
 }
 
 /** The first row `p` returns, or undefined. */
