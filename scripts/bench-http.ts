@@ -29,8 +29,9 @@
  *
  * The three services run side by side (idle when not measured); every row is measured in each
  * of BENCH_ROUNDS rounds (default 3), in turns, and printed as the median over rounds with
- * its range. Before each row the benchmark waits (at most 20 s) for the service's job queue,
- * read from /metrics, to drain, so that no row pays for the previous one's backlog. During
+ * its range. Before each row the benchmark waits (at most 20 s each) for the job queues of all
+ * the services that take jobs, read from /metrics, to drain, so that no row pays for the
+ * previous one's backlog, its own or another service's working it off beside it. During
  * the PostgreSQL rows it samples pg_stat_activity and the job table every 100 ms to show
  * where the time goes: connections busy on the CPU, waiting on I/O or locks, or idle in a
  * transaction while the service's event loop is busy; commits and WAL syncs per submission.
@@ -154,6 +155,13 @@ async function drain(server: ServerProcess): Promise<{ depth: number; waited: nu
   return { depth, waited: (performance.now() - t0) / 1000 };
 }
 
+/**
+ * The services of this run that take jobs. Before a row every one of them works off its
+ * backlog, not only the row's own: the previous row's service would otherwise go on with its
+ * deposits during this row, on the same two cores.
+ */
+const jobServers: ServerProcess[] = [];
+
 async function submitLoad(
   server: ServerProcess,
   apiKey: string,
@@ -163,6 +171,7 @@ async function submitLoad(
   /** more processes whose CPU counts (the workers of the scale-out row) */
   others: number[] = [],
 ): Promise<Row> {
+  for (const other of jobServers) if (other !== server) await drain(other);
   // the floor runs no jobs (--role api): its queue only grows, there is nothing to wait for
   const { depth, waited } = counted === '202' ? { depth: NaN, waited: 0 } : await drain(server);
   const cpuOf = async () => (await Promise.all([server.pid, ...others].map((p) => procCpuSeconds(p)))).reduce((a, b) => a + b, 0);
@@ -375,6 +384,7 @@ async function main(): Promise<void> {
       }
       split = { server: api.server, apiKey: api.apiKey, workers };
     }
+    jobServers.push(sealed.server, ...(onPg ? [onPg.server] : []), ...(split ? [split.server] : []));
 
     let sampler: PgSampler | undefined;
     let jobsClient: pg.Client | undefined;
