@@ -10,7 +10,7 @@
  * edge, where the rows of one commit share a few pages, instead of each row dirtying a page
  * of its own at a random place (with version 4's 122 random bits). Each page a commit
  * changes is written to SQLite's write-ahead log (PostgreSQL's after a checkpoint: the whole
- * page), so this is most of what a letter writes to the log (README, Performance).
+ * page): a sealed letter with its deposit wrote a third fewer pages to it (README, Performance).
  *
  * What the order gives away: the millisecond a row was made, which its holder (the sender of
  * a message, the recipient of a mailbox entry) reads in the row itself anyway. Identifiers
