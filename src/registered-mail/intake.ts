@@ -142,7 +142,8 @@ export class SubmissionService {
    * IDEMPOTENCY_KEY_REUSED thrown (another request).
    */
   async accept(sender: SenderRecord, metadata: SubmissionMetadata, staged: StagedDocument[], idempotencyKey: string | undefined, sealWithin = 0): Promise<Accepted> {
-    const requestHash = hashRequest(metadata, staged);
+    // what a replay of the same key is compared by: only needed with a key
+    const requestHash = idempotencyKey ? hashRequest(metadata, staged) : '';
     if (idempotencyKey) {
       const replay = await this.replay(sender, idempotencyKey, requestHash);
       if (replay) return replay;
