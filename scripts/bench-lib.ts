@@ -357,20 +357,28 @@ export interface ServerProcess {
 }
 
 /**
- * The service as a process: compiled (dist/src/cli/server.js) when this script is compiled.
- * `entry: 'tsa'`: the standalone TSA server (src/cli/tsa.ts) instead.
+ * The node arguments that run one of the service's entry points as benchmarked: compiled
+ * (dist/src/cli/<entry>.js) when this script is compiled, with the probes the environment asks
+ * for preloaded, and under `--cpu-prof` with BENCH_PROFILE_DIR.
  */
-export async function startServer(env: Record<string, string>, args: string[] = [], entry: 'server' | 'tsa' = 'server'): Promise<ServerProcess> {
-  const port = await freePort();
+function serviceArgs(entry: 'server' | 'tsa'): string[] {
   const ext = FROM_SOURCES ? 'ts' : 'js';
   // BENCH_ALLOC_PROFILE_DIR=dir: an allocation profile of the whole run, garbage included (scripts/alloc-sampler.ts).
   const alloc = process.env.BENCH_ALLOC_PROFILE_DIR ? ['--import', path.resolve(HERE, `alloc-sampler.${ext}`)] : [];
   // BENCH_SQL_TIMES_DIR=dir: the time of every SQLite call, by statement (scripts/sql-timer.ts).
   const sql = process.env.BENCH_SQL_TIMES_DIR ? ['--import', path.resolve(HERE, `sql-timer.${ext}`)] : [];
-  const server = [...(FROM_SOURCES ? ['--import', 'tsx'] : []), ...alloc, ...sql, path.resolve(HERE, `../src/cli/${entry}.${ext}`)];
-  // BENCH_PROFILE_DIR=dir: the server writes a V8 CPU profile there when it stops (node --cpu-prof).
+  // BENCH_PROFILE_DIR=dir: the process writes a V8 CPU profile there when it stops (node --cpu-prof).
   const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE_DIR] : [];
-  const { child, output } = start(process.execPath, [...profile, ...server, ...args], { HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...env });
+  return [...profile, ...(FROM_SOURCES ? ['--import', 'tsx'] : []), ...alloc, ...sql, path.resolve(HERE, `../src/cli/${entry}.${ext}`)];
+}
+
+/**
+ * The service as a process: compiled (dist/src/cli/server.js) when this script is compiled.
+ * `entry: 'tsa'`: the standalone TSA server (src/cli/tsa.ts) instead.
+ */
+export async function startServer(env: Record<string, string>, args: string[] = [], entry: 'server' | 'tsa' = 'server'): Promise<ServerProcess> {
+  const port = await freePort();
+  const { child, output } = start(process.execPath, [...serviceArgs(entry), ...args], { HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...env });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
@@ -405,8 +413,7 @@ async function stopChild(child: ReturnType<typeof spawn>): Promise<void> {
 
 /** A `--role worker` process of the service (no HTTP): started once it says it runs. */
 export async function startWorker(env: Record<string, string>): Promise<{ pid: number; output: () => string; stop(): Promise<void> }> {
-  const server = FROM_SOURCES ? ['--import', 'tsx', path.resolve(HERE, '../src/cli/server.ts')] : [path.resolve(HERE, '../src/cli/server.js')];
-  const { child, output } = start(process.execPath, [...server, '--role', 'worker'], { ...env, LOG_LEVEL: 'info' });
+  const { child, output } = start(process.execPath, [...serviceArgs('server'), '--role', 'worker'], { ...env, LOG_LEVEL: 'info' });
   const deadline = Date.now() + 60_000;
   while (!output().includes('worker running')) {
     if (child.exitCode !== null) throw new Error(`worker exited with ${child.exitCode}:\n${output()}`);
