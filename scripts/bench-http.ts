@@ -364,7 +364,7 @@ async function main(): Promise<void> {
     // Scale-out: an API process and SPLIT_WORKERS workers, each with its own data folder, the
     // documents in the database (BLOB_STORE=postgres): nothing shared but PostgreSQL (and the
     // development PKI's key files, which production would give each machine, or an HSM).
-    let split: { server: ServerProcess; apiKey: string; workers: number[] } | undefined;
+    let split: { server: ServerProcess; apiKey: string; workers: number[]; database: string; url: string } | undefined;
     if (pgSetup && SPLIT_WORKERS > 0) {
       const database = `${pgSetup.database}_split`;
       await pgSetup.admin.query(`CREATE DATABASE ${database}`);
@@ -382,12 +382,30 @@ async function main(): Promise<void> {
           await fs.rm(dir, { recursive: true, force: true });
         });
       }
-      split = { server: api.server, apiKey: api.apiKey, workers };
+      split = { server: api.server, apiKey: api.apiKey, workers, database, url: url.toString() };
     }
     jobServers.push(sealed.server, ...(onPg ? [onPg.server] : []), ...(split ? [split.server] : []));
 
-    let sampler: PgSampler | undefined;
-    let jobsClient: pg.Client | undefined;
+    /** pg_stat_activity and the job table of one database, sampled during the rows that write it */
+    interface Watch {
+      sampler: PgSampler;
+      jobs: pg.Client;
+      /** the commits and WAL syncs seen during its rows, and their answers */
+      totals: { commits: number; walSyncs: number; answers: number };
+    }
+    const watchOf = async (database: string, url: string, poolMax: number): Promise<Watch> => {
+      const sampler = new PgSampler(PG_URL, database, poolMax);
+      await sampler.connect();
+      const jobs = new pg.Client({ connectionString: url, application_name: 'bench-sampler' });
+      await jobs.connect();
+      cleanups.push(async () => {
+        await sampler.close();
+        await jobs.end();
+      });
+      return { sampler, jobs, totals: { commits: 0, walSyncs: 0, answers: 0 } };
+    };
+    let watch: Watch | undefined;
+    let splitWatch: Watch | undefined;
     let pgConfig = '';
     if (pgSetup && onPg) {
       const config = loadConfig({ ...process.env, ...onPg.env });
@@ -399,29 +417,23 @@ async function main(): Promise<void> {
         `job runner: concurrency ${config.worker.concurrency}, polls the job table every ${config.worker.pollMs} ms (WORKER_POLL_MS) — jobs enqueued in its own process are handed over at commit, not polled; ` +
         `POST /v1/messages seals the first proof ${config.submitSeal === 'intake' ? 'at intake, in the transaction that writes the message (SUBMIT_SEAL=intake)' : 'by the accept job (SUBMIT_SEAL=job)'}; ` +
         `without it, it waits up to ${config.submitWaitMs} ms (SUBMIT_WAIT_MS) for the proof, woken by the in-process notification (a proof sealed in another process: a PostgreSQL signal, src/store/PgSignals.ts), re-reading the status at least every 250 ms; an API process's jobs wake the workers by a signal too; sealing threads ${config.worker.sealThreads}`;
-      sampler = new PgSampler(PG_URL, pgSetup.database, pool.pool.max);
-      await sampler.connect();
-      jobsClient = new pg.Client({ connectionString: pgSetup.url, application_name: 'bench-sampler' });
-      await jobsClient.connect();
-      cleanups.push(async () => {
-        await sampler?.close();
-        await jobsClient?.end();
-      });
+      watch = await watchOf(pgSetup.database, pgSetup.url, pool.pool.max);
+      // the scale-out row's database: its three processes' pools together
+      if (split) splitWatch = await watchOf(split.database, split.url, pool.pool.max * (1 + split.workers.length));
     }
-    /** runs `fn` with the PostgreSQL sampler on, and adds the commits and WAL syncs it saw */
-    const pgTotals = { commits: 0, walSyncs: 0, answers: 0 };
-    const sampled = async (fn: () => Promise<Row>): Promise<Row> => {
-      const before = await sampler!.counters();
-      sampler!.start(jobsClient!);
+    /** runs `fn` with `w`'s sampler on, and adds the commits and WAL syncs it saw */
+    const sampled = async (w: Watch, fn: () => Promise<Row>): Promise<Row> => {
+      const before = await w.sampler.counters();
+      w.sampler.start(w.jobs);
       try {
         const row = await fn();
-        const after = await sampler!.counters();
-        pgTotals.commits += after.commits - before.commits;
-        pgTotals.walSyncs += after.walSyncs - before.walSyncs;
-        pgTotals.answers += row.achieved * row.duration;
+        const after = await w.sampler.counters();
+        w.totals.commits += after.commits - before.commits;
+        w.totals.walSyncs += after.walSyncs - before.walSyncs;
+        w.totals.answers += row.achieved * row.duration;
         return row;
       } finally {
-        sampler!.stop();
+        w.sampler.stop();
       }
     };
 
@@ -438,11 +450,12 @@ async function main(): Promise<void> {
     };
     const offered: Record<string, number> = {};
     if (onPg) {
-      contenders.pg = () => sampled(() => submitLoad(onPg.server, onPg.apiKey, bodyFile, '201', { connections: CONNECTIONS }));
+      contenders.pg = () => sampled(watch!, () => submitLoad(onPg.server, onPg.apiKey, bodyFile, '201', { connections: CONNECTIONS }));
       labels.pg = ['PostgreSQL: accepted and sealed', `max, ${CONNECTIONS} conn.`];
     }
     if (split) {
-      contenders.split = () => submitLoad(split.server, split.apiKey, bodyFile, '201', { connections: CONNECTIONS }, split.workers);
+      const run = () => submitLoad(split.server, split.apiKey, bodyFile, '201', { connections: CONNECTIONS }, split.workers);
+      contenders.split = () => (splitWatch ? sampled(splitWatch, run) : run());
       labels.split = [`PostgreSQL: API process + ${split.workers.length} workers, BLOB_STORE=postgres, separate data folders, accepted and sealed`, `max, ${CONNECTIONS} conn.`];
     }
     for (const rate of RATES) {
@@ -452,7 +465,7 @@ async function main(): Promise<void> {
     }
     if (onPg)
       for (const rate of PG_RATES) {
-        contenders[`pg ${rate}`] = () => sampled(() => submitLoad(onPg.server, onPg.apiKey, bodyFile, '201', { connections: Math.min(CONNECTIONS * 2, rate), overallRate: rate, paced: true }));
+        contenders[`pg ${rate}`] = () => sampled(watch!, () => submitLoad(onPg.server, onPg.apiKey, bodyFile, '201', { connections: Math.min(CONNECTIONS * 2, rate), overallRate: rate, paced: true }));
         labels[`pg ${rate}`] = ['PostgreSQL: accepted and sealed, evenly paced', `${rate}/s`];
         offered[`pg ${rate}`] = rate;
       }
@@ -490,10 +503,11 @@ async function main(): Promise<void> {
     console.log(`statuses, last round: ${Object.entries(results).map(([k, rs]) => `${labels[k]![0].split(':')[0]} ${labels[k]![1]}: ${rs.at(-1)!.statuses}`).join('; ')}`);
     console.log(`sealing mode: ${mode}; proofs CAdES-B-T (SEAL_REVOCATION=off, production's default)`);
     if (pgSkipped) console.log(pgSkipped);
-    if (sampler && sampler.samples > 0) {
+    const report = (w: Watch | undefined, rows: string) => {
+      const sampler = w?.sampler;
+      if (!w || !sampler || sampler.samples === 0) return;
       console.log('');
-      console.log(`PostgreSQL, where the time goes (the PostgreSQL rows, ${sampler.samples} samples of pg_stat_activity every 100 ms):`);
-      console.log(pgConfig);
+      console.log(`PostgreSQL, where the time goes (${rows}, ${sampler.samples} samples of pg_stat_activity every 100 ms):`);
       const total = [...sampler.states.values()].reduce((a, b) => a + b, 0);
       console.log(
         `connections of the service: ${fmt(sampler.connections / sampler.samples, 1)} on average; samples with every pool connection busy: ${sampler.allBusy} of ${sampler.samples} (${fmt((100 * sampler.allBusy) / sampler.samples)}%; only then can a query wait for the pool — the service does not expose knex's acquire waits, this is their upper bound)`,
@@ -506,11 +520,16 @@ async function main(): Promise<void> {
       );
       if (sampler.lockWaits.size > 0)
         console.log(
-          `advisory lock waits, connections waiting per sample: ${[...sampler.lockWaits.entries()].map(([k, v]) => `${k} ${fmt(v / sampler!.samples, 1)}`).join('; ')} — the commits that hold it serialise the PostgreSQL rows`,
+          `advisory lock waits, connections waiting per sample: ${[...sampler.lockWaits.entries()].map(([k, v]) => `${k} ${fmt(v / sampler.samples, 1)}`).join('; ')} — the commits that hold it serialise these rows`,
         );
       console.log(
-        `job queue (pending + running) during the rows: ${fmt(sampler.queueSum / sampler.samples, 1)} on average, ${sampler.queueMax} at most; commits per sealed submission ${fmt(pgTotals.commits / pgTotals.answers, 1)}, WAL syncs per sealed submission ${fmt(pgTotals.walSyncs / pgTotals.answers, 1)} (pg_stat_wal is the whole server's: other databases' work counts too)`,
+        `job queue (pending + running) during the rows: ${fmt(sampler.queueSum / sampler.samples, 1)} on average, ${sampler.queueMax} at most; commits per sealed submission ${fmt(w.totals.commits / w.totals.answers, 1)}, WAL syncs per sealed submission ${fmt(w.totals.walSyncs / w.totals.answers, 1)} (pg_stat_wal is the whole server's: other databases' work counts too)`,
       );
+    };
+    report(watch, 'the one-process PostgreSQL rows');
+    if (split) report(splitWatch, `the API process + ${split.workers.length} workers row, its own database`);
+    if (watch && watch.sampler.samples > 0) {
+      console.log(pgConfig);
       console.log(
         '"idle in transaction" is a connection held by the service between two statements (its event loop busy elsewhere, or a round trip in flight); "active" with a wait event is PostgreSQL waiting (IO:WALSync is the commit\'s fsync, Lock is contention); "on CPU" is PostgreSQL executing.',
       );
