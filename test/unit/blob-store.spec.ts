@@ -7,6 +7,8 @@ import { Readable } from 'node:stream';
 import { expect } from 'chai';
 import { newRowId } from '../../src/domain/RowId.js';
 import { FsBlobStore, shardOf } from '../../src/store/FsBlobStore.js';
+import { YOUNG_GARBAGE_BYTES } from '../../src/store/YoungGarbage.js';
+import { forcedYoungCollections } from '../helpers/gc.js';
 
 describe('filesystem blob store', () => {
   let dir: string;
@@ -52,6 +54,13 @@ describe('filesystem blob store', () => {
     }
     await store.remove(v7[0]!);
     expect(await store.exists(v7[0]!)).to.equal(false);
+  });
+
+  it(`has the young generation collected every ${YOUNG_GARBAGE_BYTES / 2 ** 20} MiB it writes of a document, and not for a letter of 100 KB`, async () => {
+    /** `bytes` in pieces of 64 KiB, as a socket gives them */
+    const upload = (bytes: number) => Readable.from(Array.from({ length: Math.ceil(bytes / 65_536) }, (_, i) => Buffer.alloc(Math.min(65_536, bytes - i * 65_536), i % 251)));
+    expect(await forcedYoungCollections(async () => void (await store.stage(upload(20 * 2 ** 20), 100 * 2 ** 20)))).to.equal(2);
+    expect(await forcedYoungCollections(async () => void (await store.stage(upload(100_000), 100 * 2 ** 20)))).to.equal(0);
   });
 
   // a document in one run of writes is hashed off the main thread, a larger one run by run
